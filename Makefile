@@ -1,0 +1,90 @@
+# opendatad — build, run and test. `make run` and `make test` work on a fresh Debian 12 (root):
+# missing packages are installed first (checked with dpkg -s, apt-get update once).
+
+CC      ?= cc
+PKGS    := libevent libevent_pthreads json-c libpq
+CFLAGS  ?= -O2 -g
+CFLAGS  += -std=c17 -D_GNU_SOURCE -Wall -Wextra -Wshadow -Wstrict-prototypes -Wno-unused-parameter \
+           -MMD -MP -Iserver $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+LDLIBS  += $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lpthread
+ifdef SANITIZE
+CFLAGS  += -fsanitize=$(SANITIZE) -fno-omit-frame-pointer -fno-sanitize-recover=all
+LDFLAGS += -fsanitize=$(SANITIZE)
+endif
+
+# Debian packages: build, run, test and bench.
+DEB_BUILD := build-essential pkg-config libevent-dev libjson-c-dev libpq-dev
+DEB_RUN   := postgresql-15 postgresql-client-15
+DEB_TEST  := python3 python3-pytest python3-requests python3-jsonschema python3-psycopg2
+DEB_BENCH := wrk nginx-light postgresql-contrib
+
+COMMON_SRC := server/util.c server/log.c server/arena.c server/config.c server/valid.c
+SERVER_SRC := $(COMMON_SRC) server/route.c server/req.c server/resp.c server/db_pool.c \
+              server/server.c server/tw_rest.c server/ckan_action.c server/migrate.c \
+              server/user_cli.c server/main.c
+IMPORT_SRC := $(COMMON_SRC) server/jschema.c importers/catalog_in.c importers/main.c
+UNIT_TESTS := $(patsubst tests/unit/%.c,bin/%,$(wildcard tests/unit/test_*.c))
+
+SERVER_OBJ := $(SERVER_SRC:%.c=build/%.o)
+IMPORT_OBJ := $(IMPORT_SRC:%.c=build/%.o)
+
+.PHONY: all deps deps-test deps-bench run test unit-test bench clean format
+all: bin/opendatad bin/opendata-import
+
+bin/opendatad: $(SERVER_OBJ)
+	@mkdir -p bin
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+bin/opendata-import: $(IMPORT_OBJ)
+	@mkdir -p bin
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+build/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -c -o $@ $<
+
+# Unit tests include the module's .c themselves (h2o style) and link the libraries only.
+bin/test_%: tests/unit/test_%.c
+	@mkdir -p bin
+	$(CC) $(CFLAGS) -Iimporters -o $@ $< $(LDFLAGS) $(LDLIBS)
+
+-include $(SERVER_OBJ:.o=.d) $(IMPORT_OBJ:.o=.d) $(UNIT_TESTS:=.d)
+
+# Install what is missing, once; a prepared machine never touches apt.
+define need_debs
+	@missing=""; for p in $(1); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then \
+	  echo "installing:$$missing"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; \
+	fi
+endef
+
+deps:
+	$(call need_debs,$(DEB_BUILD) $(DEB_RUN))
+
+deps-test:
+	$(call need_debs,$(DEB_BUILD) $(DEB_RUN) $(DEB_TEST))
+
+deps-bench:
+	$(call need_debs,$(DEB_BUILD) $(DEB_RUN) $(DEB_TEST) $(DEB_BENCH))
+
+run: deps
+	@$(MAKE) --no-print-directory all
+	@scripts/run.sh
+
+unit-test: $(UNIT_TESTS)
+	@for t in $(UNIT_TESTS); do echo "== $$t"; $$t || true; done
+
+test: deps-test
+	@$(MAKE) --no-print-directory all $(UNIT_TESTS)
+	@scripts/test.sh $(UNIT_TESTS)
+
+bench: deps-bench
+	@$(MAKE) --no-print-directory all
+	@tests/perf/bench.sh
+
+format:
+	clang-format -i server/*.[ch] importers/*.[ch] tests/unit/*.[ch]
+
+clean:
+	rm -rf build bin

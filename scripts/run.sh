@@ -1,0 +1,30 @@
+#!/usr/bin/env bash
+# make run: a local cluster under var/ (unless DATABASE_URL is set), the schema, the demo
+# catalogue (loaded once), then the server in the foreground on 127.0.0.1:5000. Ctrl-C stops
+# the server and the cluster.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+started_cluster=""
+cleanup() {
+    if [ -n "$started_cluster" ]; then
+        echo "stopping the local PostgreSQL cluster"
+        scripts/pg-local.sh stop var/pg
+    fi
+}
+trap cleanup EXIT
+
+if [ -z "${DATABASE_URL:-}" ]; then
+    DATABASE_URL=$(scripts/pg-local.sh start var/pg 5432)
+    started_cluster=1
+fi
+export DATABASE_URL
+
+bin/opendatad db init
+loaded=$(psql "$DATABASE_URL" -qAtc "SELECT value FROM system_info WHERE key = 'demo.loaded'")
+if [ -z "$loaded" ]; then
+    echo "loading the demo catalogue (docs/demo/catalog.json)"
+    bin/opendata-import catalog docs/demo/catalog.json
+    psql "$DATABASE_URL" -qc "INSERT INTO system_info VALUES ('demo.loaded', now()::text)"
+fi
+bin/opendatad serve "$@" || true

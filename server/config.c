@@ -1,0 +1,266 @@
+/* config — one settings table for flags, environment, config file and --help. */
+#include "config.h"
+
+#include <errno.h>
+#include <stddef.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "util.h"
+
+#define OFF(f) offsetof(struct config, f)
+#define S CFG_SERVE
+#define D CFG_DB
+#define I CFG_IMPORT
+
+static const struct cfg_entry cfg_table[] = {
+    {"db", "DATABASE_URL", CFG_STR, OFF(db), "", 0, 0, CFG_ALL,
+     "PostgreSQL connection string or URI"},
+    {"listen", "OPENDATAD_LISTEN", CFG_STR, OFF(listen), "127.0.0.1:5000", 0, 0, S,
+     "HOST:PORT to serve HTTP on"},
+    {"threads", "OPENDATAD_THREADS", CFG_INT, OFF(threads), "0", 0, 256, S,
+     "event-loop threads (0 = number of cores)"},
+    {"sru", "OPENDATAD_SRU", CFG_STR, OFF(sru), "/api/v1", 0, 0, S,
+     "service root path of the Taiwan common API (e.g. /api/v1 or /api)"},
+    {"site-url", "OPENDATAD_SITE_URL", CFG_STR, OFF(site_url), "http://127.0.0.1:5000", 0, 0, S,
+     "public base URL of the portal (CKAN help links, site_url)"},
+    {"timezone", "OPENDATAD_TIMEZONE", CFG_STR, OFF(timezone), "Asia/Taipei", 0, 0, S | I,
+     "portal local time zone for Taiwan API times"},
+    {"db-pool-min", "OPENDATAD_DB_POOL_MIN", CFG_INT, OFF(db_pool_min), "2", 1, 64, S,
+     "database connections kept open per thread"},
+    {"db-pool-max", "OPENDATAD_DB_POOL_MAX", CFG_INT, OFF(db_pool_max), "8", 1, 256, S,
+     "database connections per thread at most (grown while queries are slow)"},
+    {"db-queue-max", "OPENDATAD_DB_QUEUE_MAX", CFG_INT, OFF(db_queue_max), "4096", 1, 1000000,
+     S, "requests per thread waiting for a database connection; 503 beyond"},
+    {"max-requests", "OPENDATAD_MAX_REQUESTS", CFG_INT, OFF(max_requests), "8192", 1, 1000000, S,
+     "requests in flight per thread; 503 beyond"},
+    {"max-header-size", "OPENDATAD_MAX_HEADER_SIZE", CFG_INT, OFF(max_header_size), "65536",
+     1024, 1 << 24, S, "largest request header block in bytes (431/400 beyond)"},
+    {"max-body-size", "OPENDATAD_MAX_BODY_SIZE", CFG_INT, OFF(max_body_size), "10485760", 0,
+     1 << 30, S, "largest request body in bytes (413 beyond)"},
+    {"timeout", "OPENDATAD_TIMEOUT", CFG_INT, OFF(timeout), "60", 1, 86400, S,
+     "client connection read/write/idle timeout in seconds"},
+    {"statement-timeout", "OPENDATAD_STATEMENT_TIMEOUT", CFG_INT, OFF(statement_timeout),
+     "30000", 0, 86400000, S, "database statement timeout in milliseconds (0 = none)"},
+    {"connect-timeout", "OPENDATAD_CONNECT_TIMEOUT", CFG_INT, OFF(connect_timeout), "5", 1, 600,
+     S, "database connection set-up timeout in seconds"},
+    {"tw-list-max", "OPENDATAD_TW_LIST_MAX", CFG_INT, OFF(tw_list_max), "1000", 1, 100000000, S,
+     "largest `limit` the Taiwan list endpoints accept (ER0210 beyond)"},
+    {"tw-groups-used", "OPENDATAD_TW_GROUPS_USED", CFG_BOOL, OFF(tw_groups_used), "false", 0, 0,
+     S, "rest/group lists only categories used by a dataset (default: all 18)"},
+    {"access-log", "OPENDATAD_ACCESS_LOG", CFG_BOOL, OFF(access_log), "true", 0, 0, S,
+     "write one line per request to stderr"},
+    {"verbosity", "OPENDATAD_VERBOSITY", CFG_INT, OFF(verbosity), "2", 0, 3, CFG_ALL,
+     "log level: 0 errors, 1 warnings, 2 info, 3 debug"},
+    {"config", "OPENDATAD_CONFIG", CFG_STR, OFF(config_file), "", 0, 0, S | D,
+     "configuration file of `name = value` lines (names as the flags)"},
+};
+
+static const struct cfg_entry *cfg_find(const char *name, size_t len)
+{
+    for (size_t i = 0; i < ARRAY_LEN(cfg_table); i++)
+        if (strlen(cfg_table[i].name) == len && strncmp(cfg_table[i].name, name, len) == 0)
+            return &cfg_table[i];
+    return NULL;
+}
+
+static bool parse_bool(const char *v, bool *out)
+{
+    static const char *const yes[] = {"1", "true", "yes", "on"};
+    static const char *const no[] = {"0", "false", "no", "off"};
+    for (size_t i = 0; i < ARRAY_LEN(yes); i++) {
+        if (strcasecmp(v, yes[i]) == 0)
+            return *out = true, true;
+        if (strcasecmp(v, no[i]) == 0)
+            return *out = false, true;
+    }
+    return false;
+}
+
+static bool cfg_assign(struct config *c, const struct cfg_entry *e, const char *value, char **err)
+{
+    char *field = (char *)c + e->offset;
+    if (e->type == CFG_STR) {
+        free(*(char **)field);
+        *(char **)field = xstrdup(value);
+        return true;
+    }
+    if (e->type == CFG_BOOL) {
+        if (parse_bool(value, (bool *)field))
+            return true;
+        *err = xasprintf("--%s: expected true or false, got \"%s\"", e->name, value);
+        return false;
+    }
+    char *end;
+    errno = 0;
+    long v = strtol(value, &end, 10);
+    if (errno || end == value || *end || v < e->min || v > e->max) {
+        *err = xasprintf("--%s: expected an integer from %ld to %ld, got \"%s\"", e->name, e->min,
+                         e->max, value);
+        return false;
+    }
+    *(int *)field = (int)v;
+    return true;
+}
+
+bool cfg_set(struct config *c, const char *name, const char *value, unsigned scope, char **err)
+{
+    const struct cfg_entry *e = cfg_find(name, strlen(name));
+    if (!e || !(e->scope & scope)) {
+        *err = xasprintf("unknown setting \"%s\"", name);
+        return false;
+    }
+    return cfg_assign(c, e, value, err);
+}
+
+static char *trim(char *s)
+{
+    while (*s == ' ' || *s == '\t')
+        s++;
+    char *end = s + strlen(s);
+    while (end > s && strchr(" \t\r\n", end[-1]))
+        *--end = '\0';
+    return s;
+}
+
+/* Read `name = value` lines; '#' starts a comment line. */
+static bool cfg_read_file(struct config *c, const char *path, unsigned scope, char **err)
+{
+    FILE *f = fopen(path, "r");
+    if (!f) {
+        *err = xasprintf("cannot open config file %s: %s", path, strerror(errno));
+        return false;
+    }
+    char *line = NULL;
+    size_t cap = 0;
+    int lineno = 0;
+    bool ok = true;
+    while (ok && getline(&line, &cap, f) >= 0) {
+        lineno++;
+        char *s = trim(line);
+        if (*s == '\0' || *s == '#')
+            continue;
+        char *eq = strchr(s, '=');
+        if (!eq) {
+            *err = xasprintf("%s:%d: expected name = value", path, lineno);
+            ok = false;
+            break;
+        }
+        *eq = '\0';
+        char *inner = NULL;
+        if (!cfg_set(c, trim(s), trim(eq + 1), scope, &inner)) {
+            *err = xasprintf("%s:%d: %s", path, lineno, inner);
+            free(inner);
+            ok = false;
+        }
+    }
+    free(line);
+    fclose(f);
+    return ok;
+}
+
+static bool cfg_defaults(struct config *c, char **err)
+{
+    for (size_t i = 0; i < ARRAY_LEN(cfg_table); i++)
+        if (!cfg_assign(c, &cfg_table[i], cfg_table[i].def, err))
+            return false;
+    return true;
+}
+
+static bool cfg_apply_env(struct config *c, unsigned scope, char **err)
+{
+    for (size_t i = 0; i < ARRAY_LEN(cfg_table); i++) {
+        const struct cfg_entry *e = &cfg_table[i];
+        const char *v = e->env ? getenv(e->env) : NULL;
+        if (v && (e->scope & scope) && !cfg_assign(c, e, v, err))
+            return false;
+    }
+    return true;
+}
+
+/* The value of --config given on the command line, if any. */
+static const char *argv_config(int argc, char **argv)
+{
+    for (int i = 1; i < argc; i++) {
+        if (strncmp(argv[i], "--config=", 9) == 0)
+            return argv[i] + 9;
+        if (strcmp(argv[i], "--config") == 0 && i + 1 < argc)
+            return argv[i + 1];
+    }
+    return NULL;
+}
+
+static enum cfg_result cfg_apply_argv(struct config *c, unsigned scope, int argc, char **argv,
+                                      char ***pos, int *npos, char **err)
+{
+    *pos = xcalloc((size_t)argc + 1, sizeof(char *));
+    *npos = 0;
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i];
+        if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0)
+            return CFG_HELP;
+        if (strncmp(a, "--", 2) != 0 || a[2] == '\0') {
+            (*pos)[(*npos)++] = argv[i];
+            continue;
+        }
+        const char *name = a + 2, *eq = strchr(name, '=');
+        size_t len = eq ? (size_t)(eq - name) : strlen(name);
+        const struct cfg_entry *e = cfg_find(name, len);
+        if (!e || !(e->scope & scope)) {
+            *err = xasprintf("unknown option --%.*s", (int)len, name);
+            return CFG_ERROR;
+        }
+        const char *value = eq ? eq + 1 : NULL;
+        if (!value && e->type == CFG_BOOL && !(i + 1 < argc && argv[i + 1][0] != '-'))
+            value = "true";
+        if (!value && i + 1 >= argc) {
+            *err = xasprintf("option --%s needs a value", e->name);
+            return CFG_ERROR;
+        }
+        if (!value)
+            value = argv[++i];
+        if (!cfg_assign(c, e, value, err))
+            return CFG_ERROR;
+    }
+    return CFG_OK;
+}
+
+enum cfg_result cfg_parse(struct config *c, unsigned scope, int argc, char **argv, char ***pos,
+                          int *npos, char **err)
+{
+    memset(c, 0, sizeof(*c));
+    *pos = NULL;
+    *npos = 0;
+    if (!cfg_defaults(c, err))
+        return CFG_ERROR;
+    const char *file = argv_config(argc, argv);
+    if (!file)
+        file = getenv("OPENDATAD_CONFIG");
+    if (file && *file && !cfg_read_file(c, file, scope, err))
+        return CFG_ERROR;
+    if (!cfg_apply_env(c, scope, err))
+        return CFG_ERROR;
+    return cfg_apply_argv(c, scope, argc, argv, pos, npos, err);
+}
+
+void cfg_usage(FILE *f, unsigned scope)
+{
+    fprintf(f, "options (flag, environment variable, default):\n");
+    for (size_t i = 0; i < ARRAY_LEN(cfg_table); i++) {
+        const struct cfg_entry *e = &cfg_table[i];
+        if (!(e->scope & scope))
+            continue;
+        fprintf(f, "  --%-20s %s\n  %-22s [%s%s%s]\n", e->name, e->help, "",
+                e->env ? e->env : "", e->env ? ", " : "", *e->def ? e->def : "none");
+    }
+}
+
+void cfg_clear(struct config *c)
+{
+    for (size_t i = 0; i < ARRAY_LEN(cfg_table); i++)
+        if (cfg_table[i].type == CFG_STR) {
+            char **p = (char **)((char *)c + cfg_table[i].offset);
+            free(*p);
+            *p = NULL;
+        }
+}

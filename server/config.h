@@ -1,0 +1,60 @@
+/* config — ONE table of settings drives command-line flags, environment variables, the optional
+ * config file (`key = value` lines) and --help. Precedence: default < file < env < flag. */
+#ifndef CONFIG_H
+#define CONFIG_H
+#include <stdbool.h>
+#include <stdio.h>
+
+/* Which program/subcommand a setting applies to (for --help and for accepting the flag). */
+enum cfg_scope { CFG_SERVE = 1, CFG_DB = 2, CFG_IMPORT = 4, CFG_ALL = 7 };
+
+struct config {
+    char *db;              /* libpq conninfo or URI */
+    char *listen;          /* HOST:PORT */
+    int threads;           /* 0 = number of cores */
+    char *sru;             /* Taiwan API service root path */
+    char *site_url;
+    char *timezone;        /* portal local time for the Taiwan API */
+    int db_pool_min;       /* connections per thread kept open */
+    int db_pool_max;       /* connections per thread at most */
+    int db_queue_max;      /* requests per thread waiting for a connection */
+    int max_requests;      /* requests in flight per thread; 503 beyond */
+    int max_header_size;
+    int max_body_size;
+    int timeout;           /* seconds, idle/read/write timeout of a client connection */
+    int statement_timeout; /* milliseconds */
+    int connect_timeout;   /* seconds, database connection set-up */
+    int tw_list_max;       /* largest limit accepted by the Taiwan list endpoints */
+    bool tw_groups_used;   /* rest/group lists only categories in use */
+    bool access_log;
+    int verbosity;
+    char *config_file;
+};
+
+enum cfg_type { CFG_STR, CFG_INT, CFG_BOOL };
+
+struct cfg_entry {
+    const char *name;      /* flag --name and config-file key */
+    const char *env;       /* environment variable or NULL */
+    enum cfg_type type;
+    size_t offset;         /* into struct config */
+    const char *def;
+    long min, max;         /* for CFG_INT */
+    unsigned scope;
+    const char *help;
+};
+
+/* Outcome of cfg_parse. */
+enum cfg_result { CFG_OK = 0, CFG_HELP = 1, CFG_ERROR = -1 };
+
+/* Fill c from defaults, file, environment and argv (flags of `scope` only). Non-flag arguments
+ * are returned in pos (malloc'd array of argv pointers, *npos of them). On CFG_ERROR *err is a
+ * malloc'd message. */
+enum cfg_result cfg_parse(struct config *c, unsigned scope, int argc, char **argv, char ***pos,
+                          int *npos, char **err);
+void cfg_usage(FILE *f, unsigned scope);
+void cfg_clear(struct config *c);
+/* Set one setting by name from text; returns false with *err when name or value is bad. */
+bool cfg_set(struct config *c, const char *name, const char *value, unsigned scope, char **err);
+
+#endif

@@ -1,0 +1,64 @@
+/* db_pool — per-thread pool of non-blocking libpq connections driven by the thread's event loop.
+ * No call here ever blocks: connections are set up with PQconnectStart/PQconnectPoll, queries
+ * are sent with PQsend* and results read as the socket becomes readable. The pool grows from
+ * db_pool_min towards db_pool_max while requests wait, so one slow query does not hold up
+ * others; requests beyond db_queue_max are refused at once. A broken connection fails its query
+ * with DBE_UNAVAILABLE and is replaced in the background; nothing needs a restart. */
+#ifndef DB_POOL_H
+#define DB_POOL_H
+#include <libpq-fe.h>
+#include <stdbool.h>
+
+struct event_base;
+struct dbp;
+struct dbp_job;
+
+/* A statement prepared lazily, once per connection. Define them static; dbp_register gives
+ * each a slot before any pool starts. */
+struct db_stmt {
+    const char *name;
+    const char *sql;
+    int nparams;
+    int slot;
+};
+
+enum db_error_kind {
+    DBE_NONE = 0,
+    DBE_UNAVAILABLE, /* no connection to the database (down, restarting, refused) */
+    DBE_TIMEOUT,     /* statement_timeout or cancelled */
+    DBE_BUSY,        /* the wait queue is full */
+    DBE_QUERY,       /* the statement failed: see sqlstate/message */
+};
+
+struct db_error {
+    enum db_error_kind kind;
+    const char *sqlstate; /* 5 characters, or "" */
+    const char *message;  /* valid during the callback only */
+};
+
+/* Called exactly once per job unless it was cancelled. res (NULL on error) and err belong to
+ * the pool and are valid during the call only. */
+typedef void (*dbp_done_fn)(void *arg, PGresult *res, const struct db_error *err);
+
+struct dbp_options {
+    int pool_min, pool_max, queue_max;
+    int connect_timeout_s;
+    int statement_timeout_ms;
+};
+
+void dbp_register(struct db_stmt *st);
+struct dbp *dbp_new(struct event_base *base, const char *conninfo, const struct dbp_options *o);
+void dbp_free(struct dbp *p);
+
+/* Run a registered statement with text parameters (each NULL = SQL NULL). The params array and
+ * strings must stay valid until the callback or dbp_cancel. Returns NULL when the wait queue is
+ * full (the callback will not run). */
+struct dbp_job *dbp_exec(struct dbp *p, const struct db_stmt *st, const char *const *params,
+                         dbp_done_fn done, void *arg);
+/* Forget a job whose requester went away; its result, if any, is dropped. */
+void dbp_cancel(struct dbp_job *job);
+
+/* Connections currently open (idle or busy), for tests and logs. */
+int dbp_open_count(const struct dbp *p);
+
+#endif

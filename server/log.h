@@ -1,0 +1,24 @@
+/* log — process event logging to stderr ("opendatad: level: text"). Access lines are written by
+ * req_finish through log_access. Debug messages are filtered before formatting. */
+#ifndef LOG_H
+#define LOG_H
+
+enum log_level { LOG_ERROR = 0, LOG_WARN = 1, LOG_INFO = 2, LOG_DEBUG = 3 };
+
+extern int log_verbosity;      /* messages above this level are dropped */
+extern const char *log_progname;
+
+void log_msg(enum log_level level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* One access-log line; already formatted by the caller, written in one call. */
+void log_line(const char *line);
+
+#define log_error(...) log_msg(LOG_ERROR, __VA_ARGS__)
+#define log_warn(...) log_msg(LOG_WARN, __VA_ARGS__)
+#define log_info(...) log_msg(LOG_INFO, __VA_ARGS__)
+#define log_debug(...)                                                                       \
+    do {                                                                                     \
+        if (log_verbosity >= LOG_DEBUG)                                                      \
+            log_msg(LOG_DEBUG, __VA_ARGS__);                                                 \
+    } while (0)
+
+#endif

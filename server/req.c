@@ -1,0 +1,143 @@
+/* req — request context: query parameters, database calls, the one finish path. */
+#include "req.h"
+
+#include <event2/buffer.h>
+#include <event2/http.h>
+#include <event2/keyvalq_struct.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "arena.h"
+#include "config.h"
+#include "db_pool.h"
+#include "log.h"
+#include "resp.h"
+#include "server.h"
+#include "util.h"
+
+static char *decode_component(struct arena *a, const char *s, size_t n)
+{
+    char *raw = arena_strndup(a, s, n);
+    size_t len = 0;
+    char *dec = evhttp_uridecode(raw, 1, &len);
+    if (!dec)
+        return NULL;
+    char *out = NULL;
+    if (strlen(dec) == len && util_utf8_valid(dec, len))
+        out = arena_strndup(a, dec, len);
+    free(dec);
+    return out;
+}
+
+bool req_parse_query(struct req *r, const char *qs)
+{
+    r->nquery = 0;
+    if (!qs || !*qs)
+        return true;
+    int max = 1;
+    for (const char *p = qs; *p; p++)
+        max += *p == '&';
+    r->query = arena_alloc(r->a, sizeof(struct req_param) * (size_t)max);
+    const char *p = qs;
+    while (*p) {
+        size_t n = strcspn(p, "&");
+        if (n > 0) {
+            const char *eq = memchr(p, '=', n);
+            size_t klen = eq ? (size_t)(eq - p) : n;
+            struct req_param *q = &r->query[r->nquery];
+            q->key = decode_component(r->a, p, klen);
+            q->value = eq ? decode_component(r->a, eq + 1, n - klen - 1) : "";
+            if (!q->key || !q->value)
+                return false;
+            r->nquery++;
+        }
+        p += n;
+        if (*p == '&')
+            p++;
+    }
+    return true;
+}
+
+const char *req_query_get(const struct req *r, const char *key, int *count)
+{
+    const char *v = NULL;
+    int c = 0;
+    for (int i = 0; i < r->nquery; i++)
+        if (strcmp(r->query[i].key, key) == 0) {
+            if (!v)
+                v = r->query[i].value;
+            c++;
+        }
+    if (count)
+        *count = c;
+    return v;
+}
+
+const char *req_path_param(const struct req *r, int i)
+{
+    return i < r->route.nparams ? r->route.params[i] : NULL;
+}
+
+static void req_db_done(void *arg, PGresult *res, const struct db_error *err)
+{
+    struct req *r = arg;
+    r->job = NULL;
+    if (!err) {
+        r->db_done(r, res);
+        return;
+    }
+    if (err->kind == DBE_QUERY)
+        resp_error(r, ERR_INTERNAL, NULL, "系統錯誤: database error %s", err->sqlstate);
+    else if (err->kind == DBE_TIMEOUT)
+        resp_error(r, ERR_UNAVAILABLE, NULL, "系統錯誤: the database query timed out");
+    else
+        resp_error(r, ERR_UNAVAILABLE, NULL, "系統錯誤: the database is unavailable");
+}
+
+int req_db(struct req *r, const struct db_stmt *st, const char *const *params,
+           void (*done)(struct req *r, PGresult *res))
+{
+    r->db_done = done;
+    r->job = dbp_exec(r->thr->db, st, params, req_db_done, r);
+    if (r->job)
+        return REQ_ASYNC;
+    resp_error(r, ERR_UNAVAILABLE, NULL, "系統錯誤: the server is overloaded, try again later");
+    return REQ_DONE;
+}
+
+static void access_log(const struct req *r)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    struct tm tm;
+    gmtime_r(&ts.tv_sec, &tm);
+    char when[32];
+    strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%S", &tm);
+    double ms = (double)(util_now_us() - r->t0_us) / 1000.0;
+    char *line = xasprintf("%s.%03ldZ t=%d id=%llu %s %s %s %d %zu %.3fms\n", when,
+                           ts.tv_nsec / 1000000, r->thr->index, (unsigned long long)r->id, r->peer,
+                           r->method_name, r->uri, r->status, r->bytes_out, ms);
+    log_line(line);
+    free(line);
+}
+
+void req_finish(struct req *r, int status, const char *content_type, struct evbuffer *body)
+{
+    r->status = status;
+    r->bytes_out = evbuffer_get_length(body);
+    struct evkeyvalq *h = evhttp_request_get_output_headers(r->ev);
+    evhttp_add_header(h, "Content-Type", content_type);
+    if (status == 405)
+        evhttp_add_header(h, "Allow", r->route.allowed & M_POST ? "GET, HEAD, POST" : "GET, HEAD");
+    if (status == 503)
+        evhttp_add_header(h, "Retry-After", "1");
+    evhttp_send_reply(r->ev, status, NULL, body);
+    evbuffer_free(body);
+    if (srv_config()->access_log)
+        access_log(r);
+    struct srv_thread *thr = r->thr;
+    arena_free(r->a);
+    srv_request_done(thr);
+}

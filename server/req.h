@@ -1,0 +1,64 @@
+/* req — the request context every handler receives, query-string parameters, database calls on
+ * behalf of a request, and the one finish path (reply, access-log line, release).
+ * Handlers return REQ_DONE once a reply was written (resp_* did it) or REQ_ASYNC when a
+ * database callback will write it. They never call evhttp_send_* themselves. */
+#ifndef REQ_H
+#define REQ_H
+#include <libpq-fe.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "route.h"
+
+struct evhttp_request;
+struct evbuffer;
+struct srv_thread;
+struct db_stmt;
+struct dbp_job;
+
+enum { REQ_DONE = 0, REQ_ASYNC = 1 };
+
+struct req_param {
+    const char *key, *value; /* decoded, valid UTF-8 */
+};
+
+struct req {
+    struct evhttp_request *ev;
+    struct srv_thread *thr;
+    struct arena *a;
+    enum api_family api;
+    unsigned method;            /* M_* */
+    const char *method_name;
+    const char *uri;            /* as received, for the log */
+    const char *peer;           /* client address, for the log */
+    const char *path;           /* raw path */
+    struct route_match route;
+    struct req_param *query;    /* query-string parameters in order */
+    int nquery;
+    const char *action;         /* CKAN action name, for the help link */
+    struct dbp_job *job;
+    void (*db_done)(struct req *r, PGresult *res);
+    int status;
+    size_t bytes_out;
+    int64_t t0_us;
+    uint64_t id;
+};
+
+/* Parse a query string into r->query; false when it is not valid percent-encoded UTF-8. */
+bool req_parse_query(struct req *r, const char *qs);
+/* The value of a query parameter, or NULL; *count (optional) = how many times it appears. */
+const char *req_query_get(const struct req *r, const char *key, int *count);
+/* Path parameter i (percent-decoded). */
+const char *req_path_param(const struct req *r, int i);
+
+/* Run a prepared statement for r; done(r, res) runs with a successful result, while database
+ * failures are answered (503/500 in r's envelope) without calling done. Returns REQ_ASYNC, or
+ * REQ_DONE when it already answered (wait queue full). */
+int req_db(struct req *r, const struct db_stmt *st, const char *const *params,
+           void (*done)(struct req *r, PGresult *res));
+
+/* Send the reply held in body (taken over) with status and content type, write the access log
+ * line, and free the request. Used by resp_*; exactly once per request. */
+void req_finish(struct req *r, int status, const char *content_type, struct evbuffer *body);
+
+#endif

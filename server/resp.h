@@ -1,0 +1,32 @@
+/* resp — response builders. They own the envelopes (Taiwan {"success","result"} and CKAN
+ * {"help","success","result"}), map error kinds to HTTP statuses and to Taiwan ER codes or
+ * CKAN __type strings, and hand the bytes to req_finish. */
+#ifndef RESP_H
+#define RESP_H
+#include <stddef.h>
+
+struct req;
+
+enum err_kind {
+    ERR_NOT_FOUND,     /* TW ER0100 404;  CKAN "Not Found Error" 404 */
+    ERR_PARAM_NAME,    /* TW ER0200 400;  CKAN "Validation Error" 409 */
+    ERR_PARAM_VALUE,   /* TW ER0210 400;  CKAN "Validation Error" 409 */
+    ERR_FIELD,         /* TW ER0220 400;  CKAN "Validation Error" 409 */
+    ERR_METHOD,        /* 405 */
+    ERR_UNAVAILABLE,   /* TW ER0500 503;  CKAN "Internal Server Error" 503 */
+    ERR_INTERNAL,      /* TW ER0500 500;  CKAN "Internal Server Error" 500 */
+};
+
+/* Success with a JSON payload that is already serialized (e.g. built by PostgreSQL). */
+void resp_ok_json(struct req *r, const char *payload, size_t len);
+/* An error in r's envelope. tw_code overrides the Taiwan code (a sub-code such as "ER010002")
+ * and may be NULL. */
+void resp_error(struct req *r, enum err_kind kind, const char *tw_code, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+
+/* Pure builders, for tests and for resp_*: the envelope text (malloc'd) and the HTTP status. */
+char *resp_build_error(int api, const char *help_url, enum err_kind kind, const char *tw_code,
+                       const char *message, int *status);
+char *resp_build_ok(int api, const char *help_url, const char *payload, size_t len, size_t *out_len);
+
+#endif

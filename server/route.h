@@ -1,0 +1,51 @@
+/* route — the static route table: method set + path pattern → handler. Patterns are split into
+ * segments once; "{x}" matches one segment, saved (percent-decoded) as a path parameter;
+ * "{sru}" is replaced by the configured Taiwan service root. A path that matches with another
+ * method gives ROUTE_METHOD (405), none at all ROUTE_NOT_FOUND (404). */
+#ifndef ROUTE_H
+#define ROUTE_H
+#include <stddef.h>
+
+#define ROUTE_MAX_PARAMS 4
+#define ROUTE_MAX_SEGS 16
+
+struct req;
+struct arena;
+
+/* Which envelope errors are written in. */
+enum api_family { API_CKAN, API_TW };
+
+/* Methods, as evhttp_cmd_type bits. */
+enum { M_GET = 1 << 0, M_POST = 1 << 1, M_HEAD = 1 << 2, M_PUT = 1 << 3, M_DELETE = 1 << 4,
+       M_OPTIONS = 1 << 5 };
+
+typedef int (*route_handler)(struct req *r);
+
+struct route_def {
+    unsigned methods;
+    const char *pattern;
+    route_handler handler;
+    enum api_family api;
+};
+
+struct router;
+
+enum route_status { ROUTE_OK, ROUTE_NOT_FOUND, ROUTE_METHOD, ROUTE_BAD_ENCODING };
+
+struct route_match {
+    const struct route_def *def;
+    char *params[ROUTE_MAX_PARAMS]; /* arena strings */
+    int nparams;
+    unsigned allowed;               /* methods of the routes whose path matched */
+};
+
+/* Build a router; NULL with *err (malloc'd) on a malformed table or sru. */
+struct router *route_new(const struct route_def *defs, size_t n, const char *sru, char **err);
+void route_free(struct router *rt);
+/* Match a raw (still percent-encoded) path. HEAD matches GET routes. */
+enum route_status route_match(const struct router *rt, unsigned method, const char *path,
+                              struct arena *a, struct route_match *m);
+/* The envelope family for a path no route matched: Taiwan under {sru}/rest and {sru}/dump. */
+enum api_family route_family(const struct router *rt, const char *path);
+
+#endif

@@ -1,0 +1,277 @@
+/* server — threads, listeners, request dispatch, limits and graceful stop. */
+#include "server.h"
+
+#include <errno.h>
+#include <event2/buffer.h>
+#include <event2/event.h>
+#include <event2/http.h>
+#include <event2/listener.h>
+#include <event2/thread.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "arena.h"
+#include "ckan_action.h"
+#include "config.h"
+#include "db_pool.h"
+#include "log.h"
+#include "req.h"
+#include "resp.h"
+#include "route.h"
+#include "tw_rest.h"
+#include "util.h"
+
+#define GRACE_SECONDS 10
+
+static const struct config *g_cfg;
+static struct router *g_router;
+
+static const struct route_def routes[] = {
+    {M_GET, "{sru}/rest/group", tw_group_list, API_TW},
+    {M_GET, "{sru}/rest/group/{code}", tw_group_show, API_TW},
+    {M_GET, "{sru}/rest/tag", tw_tag_list, API_TW},
+    {M_GET, "{sru}/rest/tag/{tag}", tw_tag_show, API_TW},
+    {M_GET, "{sru}/rest/dataset", tw_dataset_list, API_TW},
+    {M_GET, "{sru}/rest/dataset/{id}", tw_dataset_show, API_TW},
+    {M_GET | M_POST, "/api/3/action/{name}", ckan_action, API_CKAN},
+    {M_GET | M_POST, "/api/action/{name}", ckan_action, API_CKAN},
+};
+
+const struct config *srv_config(void)
+{
+    return g_cfg;
+}
+
+static const char *method_name(enum evhttp_cmd_type m)
+{
+    switch (m) {
+    case EVHTTP_REQ_GET: return "GET";
+    case EVHTTP_REQ_POST: return "POST";
+    case EVHTTP_REQ_HEAD: return "HEAD";
+    case EVHTTP_REQ_PUT: return "PUT";
+    case EVHTTP_REQ_DELETE: return "DELETE";
+    case EVHTTP_REQ_OPTIONS: return "OPTIONS";
+    case EVHTTP_REQ_PATCH: return "PATCH";
+    default: return "OTHER";
+    }
+}
+
+static struct req *req_new(struct srv_thread *thr, struct evhttp_request *ev)
+{
+    struct arena *a = arena_new();
+    struct req *r = arena_alloc(a, sizeof(*r));
+    memset(r, 0, sizeof(*r));
+    r->a = a;
+    r->ev = ev;
+    r->thr = thr;
+    r->t0_us = util_now_us();
+    r->id = ++thr->next_req_id;
+    enum evhttp_cmd_type m = evhttp_request_get_command(ev);
+    r->method = (unsigned)m;
+    r->method_name = method_name(m);
+    r->uri = arena_strdup(a, evhttp_request_get_uri(ev));
+    char *host = NULL;
+    ev_uint16_t port = 0;
+    evhttp_connection_get_peer(evhttp_request_get_connection(ev), &host, &port);
+    r->peer = arena_strdup(a, host ? host : "-");
+    thr->inflight++;
+    return r;
+}
+
+/* Route and run a request; every path ends in exactly one reply. */
+static void srv_dispatch(struct req *r)
+{
+    const struct evhttp_uri *u = evhttp_request_get_evhttp_uri(r->ev);
+    const char *path = u ? evhttp_uri_get_path(u) : NULL;
+    r->path = path && *path ? path : "/";
+    r->api = route_family(g_router, r->path);
+    if (r->thr->inflight > g_cfg->max_requests) {
+        resp_error(r, ERR_UNAVAILABLE, NULL, "系統錯誤: too many requests in progress");
+        return;
+    }
+    switch (route_match(g_router, r->method, r->path, r->a, &r->route)) {
+    case ROUTE_NOT_FOUND:
+        resp_error(r, ERR_NOT_FOUND, "ER010004", "Not found: no such API path %s", r->path);
+        return;
+    case ROUTE_METHOD:
+        resp_error(r, ERR_METHOD, NULL, "Method %s is not allowed here", r->method_name);
+        return;
+    case ROUTE_BAD_ENCODING:
+        resp_error(r, ERR_PARAM_VALUE, NULL, "The path is not valid percent-encoded UTF-8");
+        return;
+    case ROUTE_OK:
+        break;
+    }
+    r->api = r->route.def->api;
+    if (!req_parse_query(r, u ? evhttp_uri_get_query(u) : NULL)) {
+        resp_error(r, ERR_PARAM_VALUE, NULL,
+                   "The query string is not valid percent-encoded UTF-8");
+        return;
+    }
+    r->route.def->handler(r);
+}
+
+static void srv_on_request(struct evhttp_request *ev, void *arg)
+{
+    struct srv_thread *thr = arg;
+    srv_dispatch(req_new(thr, ev));
+}
+
+void srv_request_done(struct srv_thread *thr)
+{
+    thr->inflight--;
+    if (thr->stopping && thr->inflight == 0)
+        event_base_loopexit(thr->base, NULL);
+}
+
+/* ---- threads and listeners ------------------------------------------------------------------ */
+
+static struct evconnlistener *srv_listen(struct event_base *base, const char *addr, char **err)
+{
+    struct sockaddr_storage ss;
+    int len = sizeof(ss);
+    if (evutil_parse_sockaddr_port(addr, (struct sockaddr *)&ss, &len) < 0) {
+        *err = xasprintf("invalid --listen address \"%s\": expected HOST:PORT", addr);
+        return NULL;
+    }
+    unsigned flags = LEV_OPT_CLOSE_ON_FREE | LEV_OPT_REUSEABLE | LEV_OPT_REUSEABLE_PORT |
+                     LEV_OPT_CLOSE_ON_EXEC;
+    struct evconnlistener *l =
+        evconnlistener_new_bind(base, NULL, NULL, flags, 1024, (struct sockaddr *)&ss, len);
+    if (!l)
+        *err = xasprintf("cannot listen on %s: %s", addr, strerror(errno));
+    return l;
+}
+
+static void srv_on_grace(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd, (void)what;
+    struct srv_thread *thr = arg;
+    log_warn("thread %d: %d requests still running after %ds, stopping anyway", thr->index,
+             thr->inflight, GRACE_SECONDS);
+    event_base_loopexit(thr->base, NULL);
+}
+
+/* Stop accepting; exit the loop once in-flight requests are done. */
+static void srv_on_stop(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd, (void)what;
+    struct srv_thread *thr = arg;
+    thr->stopping = true;
+    evconnlistener_disable(thr->listener);
+    if (thr->inflight == 0) {
+        event_base_loopexit(thr->base, NULL);
+        return;
+    }
+    struct timeval tv = {GRACE_SECONDS, 0};
+    evtimer_add(thr->ev_grace, &tv);
+}
+
+static bool srv_thread_init(struct srv_thread *thr, int index, char **err)
+{
+    thr->index = index;
+    thr->base = event_base_new();
+    thr->http = evhttp_new(thr->base);
+    struct evconnlistener *l = srv_listen(thr->base, g_cfg->listen, err);
+    if (!l)
+        return false;
+    thr->listener = l;
+    if (!evhttp_bind_listener(thr->http, l)) {
+        *err = xasprintf("cannot bind the HTTP listener");
+        return false;
+    }
+    evhttp_set_gencb(thr->http, srv_on_request, thr);
+    evhttp_set_max_headers_size(thr->http, (ev_ssize_t)g_cfg->max_header_size);
+    evhttp_set_max_body_size(thr->http, (ev_ssize_t)g_cfg->max_body_size);
+    evhttp_set_timeout(thr->http, g_cfg->timeout);
+    evhttp_set_allowed_methods(thr->http, EVHTTP_REQ_GET | EVHTTP_REQ_POST | EVHTTP_REQ_HEAD |
+                                              EVHTTP_REQ_PUT | EVHTTP_REQ_DELETE |
+                                              EVHTTP_REQ_OPTIONS | EVHTTP_REQ_PATCH);
+    struct dbp_options o = {g_cfg->db_pool_min, g_cfg->db_pool_max, g_cfg->db_queue_max,
+                            g_cfg->connect_timeout, g_cfg->statement_timeout};
+    thr->db = dbp_new(thr->base, g_cfg->db, &o);
+    thr->ev_stop = event_new(thr->base, -1, 0, srv_on_stop, thr);
+    thr->ev_grace = evtimer_new(thr->base, srv_on_grace, thr);
+    return true;
+}
+
+static void *srv_thread_main(void *arg)
+{
+    struct srv_thread *thr = arg;
+    event_base_dispatch(thr->base);
+    return NULL;
+}
+
+static void srv_thread_free(struct srv_thread *thr)
+{
+    dbp_free(thr->db);
+    evhttp_free(thr->http);
+    event_free(thr->ev_stop);
+    event_free(thr->ev_grace);
+    event_base_free(thr->base);
+}
+
+static int srv_thread_count(const struct config *cfg)
+{
+    if (cfg->threads > 0)
+        return cfg->threads;
+    long n = sysconf(_SC_NPROCESSORS_ONLN);
+    return n > 0 ? (int)n : 1;
+}
+
+/* Block the stop signals in every thread; the main thread waits for them with sigwait. */
+static int srv_wait_for_stop(struct srv_thread *thrs, int n, const sigset_t *set)
+{
+    int sig = 0;
+    sigwait(set, &sig);
+    log_info("received %s, finishing in-flight requests", sig == SIGINT ? "SIGINT" : "SIGTERM");
+    for (int i = 0; i < n; i++)
+        event_active(thrs[i].ev_stop, 0, 0);
+    return 0;
+}
+
+int srv_run(const struct config *cfg)
+{
+    g_cfg = cfg;
+    char *err = NULL;
+    g_router = route_new(routes, ARRAY_LEN(routes), cfg->sru, &err);
+    if (!g_router) {
+        log_error("%s", err);
+        free(err);
+        return 1;
+    }
+    evthread_use_pthreads();
+    signal(SIGPIPE, SIG_IGN);
+    sigset_t set;
+    sigemptyset(&set);
+    sigaddset(&set, SIGINT);
+    sigaddset(&set, SIGTERM);
+    pthread_sigmask(SIG_BLOCK, &set, NULL);
+    tw_rest_init();
+    ckan_action_init();
+    int n = srv_thread_count(cfg);
+    struct srv_thread *thrs = xcalloc((size_t)n, sizeof(*thrs));
+    for (int i = 0; i < n; i++)
+        if (!srv_thread_init(&thrs[i], i, &err)) {
+            log_error("%s", err);
+            free(err);
+            return 1;
+        }
+    pthread_t *tids = xcalloc((size_t)n, sizeof(pthread_t));
+    for (int i = 0; i < n; i++)
+        pthread_create(&tids[i], NULL, srv_thread_main, &thrs[i]);
+    log_info("serving on http://%s/ with %d threads (Taiwan API at %s)", cfg->listen, n, cfg->sru);
+    srv_wait_for_stop(thrs, n, &set);
+    for (int i = 0; i < n; i++) {
+        pthread_join(tids[i], NULL);
+        srv_thread_free(&thrs[i]);
+    }
+    log_info("stopped");
+    free(tids);
+    free(thrs);
+    route_free(g_router);
+    return 0;
+}

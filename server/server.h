@@ -1,0 +1,33 @@
+/* server — N threads, each with its own event_base, evhttp (listening with SO_REUSEPORT) and
+ * database pool, sharing nothing but read-only configuration and the route table. SIGTERM and
+ * SIGINT stop accepting, let in-flight requests finish (bounded by a grace period) and exit 0. */
+#ifndef SERVER_H
+#define SERVER_H
+#include <stdbool.h>
+#include <stdint.h>
+
+struct config;
+struct router;
+struct event_base;
+struct dbp;
+
+struct srv_thread {
+    int index;
+    struct event_base *base;
+    struct evhttp *http;
+    struct evconnlistener *listener;
+    struct dbp *db;
+    int inflight;          /* requests accepted and not yet finished */
+    bool stopping;
+    uint64_t next_req_id;
+    struct event *ev_stop, *ev_grace;
+};
+
+/* Run the server until a stop signal; returns the process exit status. */
+int srv_run(const struct config *cfg);
+/* The running configuration (read-only after start). */
+const struct config *srv_config(void);
+/* Called by req_finish when a request of thr is done. */
+void srv_request_done(struct srv_thread *thr);
+
+#endif

@@ -1,0 +1,205 @@
+/* tw_rest — Taiwan common API endpoints 1-6. */
+#include "tw_rest.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "arena.h"
+#include "config.h"
+#include "db_pool.h"
+#include "req.h"
+#include "resp.h"
+#include "server.h"
+#include "valid.h"
+
+#define TW_OFFSET_MAX 100000000LL
+
+static struct db_stmt st_group_list = {"tw_group_list",
+    "SELECT tw_group_list($1::boolean, $2::bigint, $3::bigint)", 3, 0};
+static struct db_stmt st_group_show = {"tw_group_show", "SELECT tw_group_show($1, $2)", 2, 0};
+static struct db_stmt st_tag_list = {"tw_tag_list",
+    "SELECT tw_tag_list($1::bigint, $2::bigint)", 2, 0};
+static struct db_stmt st_tag_show = {"tw_tag_show",
+    "SELECT tw_tag_show($1, $2::bigint, $3::bigint)", 3, 0};
+static struct db_stmt st_dataset_list = {"tw_dataset_list",
+    "SELECT tw_dataset_list(CASE WHEN $1 ~ '[+-][0-9]{2}:[0-9]{2}$' THEN $1::timestamptz "
+    "ELSE $1::timestamp AT TIME ZONE $4 END, $2::bigint, $3::bigint)", 4, 0};
+static struct db_stmt st_dataset_show = {"tw_dataset_show", "SELECT tw_dataset_show($1, $2)", 2, 0};
+
+void tw_rest_init(void)
+{
+    dbp_register(&st_group_list);
+    dbp_register(&st_group_show);
+    dbp_register(&st_tag_list);
+    dbp_register(&st_tag_show);
+    dbp_register(&st_dataset_list);
+    dbp_register(&st_dataset_show);
+}
+
+/* Paging parameters as statement parameters (NULL = not given). */
+struct tw_paging {
+    const char *limit, *offset;
+};
+
+static bool name_allowed(const char *key, const char *const *allowed)
+{
+    for (; *allowed; allowed++)
+        if (strcmp(key, *allowed) == 0)
+            return true;
+    return false;
+}
+
+/* ER0200 for a parameter name the endpoint does not define, ER0210 for one given twice. */
+static bool tw_check_names(struct req *r, const char *const *allowed)
+{
+    for (int i = 0; i < r->nquery; i++) {
+        const char *key = r->query[i].key;
+        int count;
+        if (!name_allowed(key, allowed)) {
+            resp_error(r, ERR_PARAM_NAME, NULL, "輸入的參數名稱錯誤: unknown parameter \"%s\"", key);
+            return false;
+        }
+        req_query_get(r, key, &count);
+        if (count > 1) {
+            resp_error(r, ERR_PARAM_VALUE, NULL,
+                       "輸入的參數內容格式錯誤: parameter \"%s\" is given more than once", key);
+            return false;
+        }
+    }
+    return true;
+}
+
+/* One of limit/offset: digits only, at most max. */
+static bool tw_uint_param(struct req *r, const char *name, long long max, const char **out)
+{
+    const char *v = req_query_get(r, name, NULL);
+    long long n;
+    *out = NULL;
+    if (!v)
+        return true;
+    if (!valid_uint(v, max, &n)) {
+        resp_error(r, ERR_PARAM_VALUE, NULL,
+                   "輸入的參數內容格式錯誤: %s must be an integer from 0 to %lld, got \"%s\"", name,
+                   max, v);
+        return false;
+    }
+    *out = arena_printf(r->a, "%lld", n);
+    return true;
+}
+
+static bool tw_paging(struct req *r, const char *const *allowed, struct tw_paging *pg)
+{
+    return tw_check_names(r, allowed) &&
+           tw_uint_param(r, "limit", srv_config()->tw_list_max, &pg->limit) &&
+           tw_uint_param(r, "offset", TW_OFFSET_MAX, &pg->offset);
+}
+
+static const char *const paging_names[] = {"limit", "offset", NULL};
+static const char *const no_names[] = {NULL};
+
+/* A payload-returning statement finished: NULL means the entity does not exist. */
+static void tw_reply(struct req *r, PGresult *res, const char *notfound_code)
+{
+    if (PQntuples(res) < 1 || PQgetisnull(res, 0, 0)) {
+        resp_error(r, ERR_NOT_FOUND, notfound_code, "Not found");
+        return;
+    }
+    resp_ok_json(r, PQgetvalue(res, 0, 0), (size_t)PQgetlength(res, 0, 0));
+}
+
+static void tw_list_done(struct req *r, PGresult *res)
+{
+    tw_reply(r, res, NULL);
+}
+
+int tw_group_list(struct req *r)
+{
+    struct tw_paging pg;
+    if (!tw_paging(r, paging_names, &pg))
+        return REQ_DONE;
+    const char **params = arena_alloc(r->a, 3 * sizeof(char *));
+    params[0] = srv_config()->tw_groups_used ? "true" : "false";
+    params[1] = pg.limit;
+    params[2] = pg.offset;
+    return req_db(r, &st_group_list, params, tw_list_done);
+}
+
+static void tw_group_show_done(struct req *r, PGresult *res)
+{
+    tw_reply(r, res, "ER010001");
+}
+
+int tw_group_show(struct req *r)
+{
+    if (!tw_check_names(r, no_names))
+        return REQ_DONE;
+    const char **params = arena_alloc(r->a, 2 * sizeof(char *));
+    params[0] = req_path_param(r, 0);
+    params[1] = srv_config()->timezone;
+    return req_db(r, &st_group_show, params, tw_group_show_done);
+}
+
+int tw_tag_list(struct req *r)
+{
+    struct tw_paging pg;
+    if (!tw_paging(r, paging_names, &pg))
+        return REQ_DONE;
+    const char **params = arena_alloc(r->a, 2 * sizeof(char *));
+    params[0] = pg.limit;
+    params[1] = pg.offset;
+    return req_db(r, &st_tag_list, params, tw_list_done);
+}
+
+static void tw_tag_show_done(struct req *r, PGresult *res)
+{
+    tw_reply(r, res, "ER010003");
+}
+
+int tw_tag_show(struct req *r)
+{
+    struct tw_paging pg;
+    if (!tw_paging(r, paging_names, &pg))
+        return REQ_DONE;
+    const char **params = arena_alloc(r->a, 3 * sizeof(char *));
+    params[0] = req_path_param(r, 0);
+    params[1] = pg.limit;
+    params[2] = pg.offset;
+    return req_db(r, &st_tag_show, params, tw_tag_show_done);
+}
+
+int tw_dataset_list(struct req *r)
+{
+    static const char *const names[] = {"modified", "limit", "offset", NULL};
+    struct tw_paging pg;
+    if (!tw_paging(r, names, &pg))
+        return REQ_DONE;
+    const char *modified = req_query_get(r, "modified", NULL);
+    struct valid_datetime dt;
+    if (modified && !valid_datetime(modified, &dt)) {
+        resp_error(r, ERR_PARAM_VALUE, NULL,
+                   "輸入的參數內容格式錯誤: modified must be yyyy-MM-dd, yyyy-MM-dd HH:mm:ss or "
+                   "RFC 3339 with a real date, got \"%s\"", modified);
+        return REQ_DONE;
+    }
+    const char **params = arena_alloc(r->a, 4 * sizeof(char *));
+    params[0] = modified ? arena_strdup(r->a, dt.text) : NULL;
+    params[1] = pg.limit;
+    params[2] = pg.offset;
+    params[3] = srv_config()->timezone;
+    return req_db(r, &st_dataset_list, params, tw_list_done);
+}
+
+static void tw_dataset_show_done(struct req *r, PGresult *res)
+{
+    tw_reply(r, res, "ER010002");
+}
+
+int tw_dataset_show(struct req *r)
+{
+    if (!tw_check_names(r, no_names))
+        return REQ_DONE;
+    const char **params = arena_alloc(r->a, 2 * sizeof(char *));
+    params[0] = req_path_param(r, 0);
+    params[1] = srv_config()->timezone;
+    return req_db(r, &st_dataset_show, params, tw_dataset_show_done);
+}

@@ -1,0 +1,116 @@
+/* valid — strict parsers for limit/offset-style integers and Taiwan date/time values. */
+#include "valid.h"
+
+#include <stdio.h>
+#include <string.h>
+
+bool valid_uint(const char *s, long long max, long long *out)
+{
+    if (!s || !*s)
+        return false;
+    long long v = 0;
+    for (const char *p = s; *p; p++) {
+        if (*p < '0' || *p > '9')
+            return false;
+        if (v > (max - (*p - '0')) / 10)
+            return false;
+        v = v * 10 + (*p - '0');
+    }
+    *out = v;
+    return true;
+}
+
+/* Read exactly n digits at *p, advancing it. */
+static bool digits(const char **p, int n, int *out)
+{
+    int v = 0;
+    for (int i = 0; i < n; i++) {
+        char c = (*p)[i];
+        if (c < '0' || c > '9')
+            return false;
+        v = v * 10 + (c - '0');
+    }
+    *p += n;
+    *out = v;
+    return true;
+}
+
+static bool expect(const char **p, char c)
+{
+    if (**p != c)
+        return false;
+    (*p)++;
+    return true;
+}
+
+static int days_in_month(int y, int m)
+{
+    static const int days[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+    bool leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+    return m == 2 && leap ? 29 : days[m - 1];
+}
+
+static bool parse_date(const char **p, int *y, int *m, int *d)
+{
+    if (!digits(p, 4, y) || !expect(p, '-') || !digits(p, 2, m) || !expect(p, '-') ||
+        !digits(p, 2, d))
+        return false;
+    return *y >= 1000 && *y <= 2200 && *m >= 1 && *m <= 12 && *d >= 1 &&
+           *d <= days_in_month(*y, *m);
+}
+
+static bool parse_time(const char **p, int *h, int *mi, int *s)
+{
+    if (!digits(p, 2, h) || !expect(p, ':') || !digits(p, 2, mi) || !expect(p, ':') ||
+        !digits(p, 2, s))
+        return false;
+    return *h <= 23 && *mi <= 59 && *s <= 59;
+}
+
+/* RFC 3339 tail after the seconds: optional fraction, then Z or +HH:MM / -HH:MM. */
+static bool parse_offset(const char **p, char *sign, int *oh, int *om)
+{
+    if (**p == '.') {
+        (*p)++;
+        if (**p < '0' || **p > '9')
+            return false;
+        while (**p >= '0' && **p <= '9')
+            (*p)++;
+    }
+    if (**p == 'Z' || **p == 'z') {
+        (*p)++;
+        *sign = '+', *oh = 0, *om = 0;
+        return true;
+    }
+    char c = **p == ' ' ? '+' : **p; /* an unencoded '+' in a query string arrives as a space */
+    if (c != '+' && c != '-')
+        return false;
+    *sign = c;
+    (*p)++;
+    return digits(p, 2, oh) && expect(p, ':') && digits(p, 2, om) && *oh <= 23 && *om <= 59;
+}
+
+bool valid_datetime(const char *s, struct valid_datetime *out)
+{
+    int y, m, d, h = 0, mi = 0, sec = 0, oh = 0, om = 0;
+    char sign = 0;
+    const char *p = s;
+    if (!s || !parse_date(&p, &y, &m, &d))
+        return false;
+    if (*p == ' ' || *p == 'T' || *p == 't') {
+        bool rfc = *p != ' ';
+        p++;
+        if (!parse_time(&p, &h, &mi, &sec))
+            return false;
+        if (rfc && !parse_offset(&p, &sign, &oh, &om))
+            return false;
+    }
+    if (*p != '\0')
+        return false;
+    out->has_offset = sign != 0;
+    int n = snprintf(out->text, sizeof(out->text), "%04d-%02d-%02d %02d:%02d:%02d", y, m, d, h,
+                     mi, sec);
+    if (sign)
+        snprintf(out->text + n, sizeof(out->text) - (size_t)n, "%c%02d:%02d", sign, oh, om);
+    return true;
+}

@@ -1,0 +1,18 @@
+/* valid — strict parsers for values arriving in URLs and imported records: unsigned integers
+ * (the Taiwan API's limit/offset rules) and the date/time forms of the Taiwan metadata standard. */
+#ifndef VALID_H
+#define VALID_H
+#include <stdbool.h>
+
+/* Digits only (no sign, space, decimal point or separator), at most max. */
+bool valid_uint(const char *s, long long max, long long *out);
+
+/* A Taiwan date/time: "YYYY-MM-DD", "YYYY-MM-DD HH:MM:SS", or RFC 3339
+ * "YYYY-MM-DDTHH:MM:SS[.frac](Z|+HH:MM|-HH:MM)". The date must exist; year 1000-2200. */
+struct valid_datetime {
+    char text[40];      /* normalized: "YYYY-MM-DD HH:MM:SS" plus "+HH:MM" when has_offset */
+    bool has_offset;    /* false: a local (portal) time */
+};
+bool valid_datetime(const char *s, struct valid_datetime *out);
+
+#endif
