@@ -3,11 +3,9 @@
 
 #include <dirent.h>
 #include <errno.h>
-#include <libgen.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "util.h"
 
@@ -15,15 +13,7 @@
 
 char *migrate_sql_dir(void)
 {
-    const char *env = getenv("OPENDATAD_SQL_DIR");
-    if (env && *env)
-        return xstrdup(env);
-    char exe[4096];
-    ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
-    if (n <= 0)
-        return xstrdup("sql");
-    exe[n] = '\0';
-    return xasprintf("%s/../sql", dirname(exe));
+    return util_share_dir("OPENDATAD_SQL_DIR", "sql");
 }
 
 static int cmp_str(const void *a, const void *b)

@@ -5,7 +5,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <libgen.h>
 #include <time.h>
+#include <unistd.h>
 
 static void oom(size_t n)
 {
@@ -119,4 +121,17 @@ size_t util_utf8_len(const char *s, size_t len)
         if (((unsigned char)s[i] & 0xC0) != 0x80)
             count++;
     return count;
+}
+
+char *util_share_dir(const char *env, const char *sub)
+{
+    const char *v = getenv(env);
+    if (v && *v)
+        return xstrdup(v);
+    char exe[4096];
+    ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+    if (n <= 0)
+        return xstrdup(sub);
+    exe[n] = '\0';
+    return xasprintf("%s/../%s", dirname(exe), sub);
 }

@@ -24,4 +24,7 @@ bool util_utf8_valid(const char *s, size_t len);
 /* Number of Unicode code points in valid UTF-8 s. */
 size_t util_utf8_len(const char *s, size_t len);
 
+/* A directory shipped with the program: $env when set, else ../sub next to the binary. */
+char *util_share_dir(const char *env, const char *sub);
+
 #endif

@@ -1,0 +1,26 @@
+/* catalog_in — `opendata-import catalog FILE`: Taiwan metadata JSON (one object, an array, or a
+ * data.gov.tw v1 answer {"success": true, "result": ...}) → validated records → one upsert
+ * transaction per record (sql/004_tw_import.sql). A bad record is reported on stderr with its
+ * identifier and field; the others are still imported. */
+#ifndef CATALOG_IN_H
+#define CATALOG_IN_H
+#include <json-c/json.h>
+#include <libpq-fe.h>
+#include <stdbool.h>
+
+struct catin_stats {
+    int created, updated, unchanged, failed;
+};
+
+/* The records of a parsed catalogue document (borrowed from doc), or NULL with *err. */
+json_object *catin_records(json_object *doc, char **err);
+
+/* Validate one record; false with *err (malloc'd, "field X: message"). */
+bool catin_validate(json_object *schema, json_object *rec, char **err);
+
+/* Import every record of the file; per-record failures are counted and printed. False (with
+ * *err) only when the file or schema cannot be used at all. */
+bool catin_import_file(PGconn *pg, const char *path, const char *schema_path, const char *tz,
+                       struct catin_stats *st, char **err);
+
+#endif
