@@ -1,0 +1,1203 @@
+/* jschema.c — a small JSON Schema (draft-07 subset) validator over json-c.
+ * See jschema.h for the supported keywords. Paths are kept as a chain of stack frames
+ * (struct jpath) and only turned into strings when something fails. */
+#include "jschema.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <regex.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define JSCHEMA_MAX_DEPTH 128  /* nested schema applications (guards $ref cycles and the C stack) */
+#define JSCHEMA_VALUE_CHARS 60 /* code points of a string value quoted in a message */
+#define JSCHEMA_ENUM_SHOWN 20  /* enum values listed in full up to this many ... */
+#define JSCHEMA_ENUM_BYTES 200 /* ... and this many bytes; otherwise the list is cut */
+
+/* ---- memory and growable strings ---- */
+
+static void *js_xrealloc(void *p, size_t n)
+{
+    p = realloc(p, n ? n : 1);
+    if (!p) {
+        fputs("jschema: out of memory\n", stderr);
+        abort();
+    }
+    return p;
+}
+
+static char *js_xstrdup(const char *s)
+{
+    size_t n = strlen(s) + 1;
+    return memcpy(js_xrealloc(NULL, n), s, n);
+}
+
+struct sbuf {
+    char *s;
+    size_t len, cap;
+};
+
+static void sb_putn(struct sbuf *b, const char *p, size_t n)
+{
+    if (b->len + n + 1 > b->cap) {
+        b->cap = (b->len + n + 1) * 2;
+        b->s = js_xrealloc(b->s, b->cap);
+    }
+    memcpy(b->s + b->len, p, n);
+    b->len += n;
+    b->s[b->len] = '\0';
+}
+
+static void sb_puts(struct sbuf *b, const char *p)
+{
+    sb_putn(b, p, strlen(p));
+}
+
+static void sb_vprintf(struct sbuf *b, const char *fmt, va_list ap)
+{
+    va_list ap2;
+    va_copy(ap2, ap);
+    int n = vsnprintf(NULL, 0, fmt, ap2);
+    va_end(ap2);
+    if (n < 0)
+        return;
+    sb_putn(b, "", 0); /* make sure b->s exists */
+    if (b->len + (size_t)n + 1 > b->cap) {
+        b->cap = b->len + (size_t)n + 1;
+        b->s = js_xrealloc(b->s, b->cap);
+    }
+    vsnprintf(b->s + b->len, (size_t)n + 1, fmt, ap);
+    b->len += (size_t)n;
+}
+
+__attribute__((format(printf, 2, 3)))
+static void sb_printf(struct sbuf *b, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    sb_vprintf(b, fmt, ap);
+    va_end(ap);
+}
+
+/* Hands over the buffer (never NULL) and resets the builder. */
+static char *sb_take(struct sbuf *b)
+{
+    sb_putn(b, "", 0);
+    char *s = b->s;
+    *b = (struct sbuf){0};
+    return s;
+}
+
+/* Appends a string as a JSON string literal, cut after max code points. */
+static void sb_quote(struct sbuf *b, const char *s, size_t len, size_t max)
+{
+    size_t cps = 0;
+    sb_putn(b, "\"", 1);
+    for (size_t i = 0; i < len; i++) {
+        unsigned char ch = (unsigned char)s[i];
+        if ((ch & 0xC0) != 0x80 && cps++ == max) {
+            sb_puts(b, "...");
+            break;
+        }
+        if (ch == '"' || ch == '\\')
+            sb_printf(b, "\\%c", ch);
+        else if (ch < 0x20)
+            sb_printf(b, "\\u%04x", ch);
+        else
+            sb_putn(b, (const char *)&ch, 1);
+    }
+    sb_putn(b, "\"", 1);
+}
+
+/* Appends a JSON value the way a message shows it (long strings and containers cut). */
+static void sb_value(struct sbuf *b, json_object *v)
+{
+    if (json_object_is_type(v, json_type_string)) {
+        sb_quote(b, json_object_get_string(v), (size_t)json_object_get_string_len(v),
+                 JSCHEMA_VALUE_CHARS);
+        return;
+    }
+    const char *t = json_object_to_json_string_ext(v, JSON_C_TO_STRING_PLAIN);
+    size_t n = strlen(t);
+    if (n <= 80) {
+        sb_putn(b, t, n);
+        return;
+    }
+    size_t cut = 77;
+    while (cut > 0 && ((unsigned char)t[cut] & 0xC0) == 0x80)
+        cut--; /* never cut inside a UTF-8 sequence */
+    sb_putn(b, t, cut);
+    sb_puts(b, "...");
+}
+
+/* ---- instance paths ---- */
+
+struct jpath {
+    const struct jpath *up; /* NULL above the root */
+    const char *key;        /* property name, or NULL for an array index */
+    size_t idx;
+};
+
+static int path_depth(const struct jpath *p)
+{
+    int d = 0;
+    for (; p; p = p->up)
+        d++;
+    return d;
+}
+
+static void path_render(struct sbuf *b, const struct jpath *p)
+{
+    if (!p)
+        return;
+    path_render(b, p->up);
+    if (!p->key) {
+        sb_printf(b, "/%zu", p->idx);
+        return;
+    }
+    sb_putn(b, "/", 1);
+    for (const char *k = p->key; *k; k++) {
+        if (*k == '~')
+            sb_puts(b, "~0");
+        else if (*k == '/')
+            sb_puts(b, "~1");
+        else
+            sb_putn(b, k, 1);
+    }
+}
+
+static char *path_string(const struct jpath *p)
+{
+    struct sbuf b = {0};
+    path_render(&b, p);
+    return sb_take(&b);
+}
+
+static char *path_field(const struct jpath *p)
+{
+    while (p && !p->key)
+        p = p->up;
+    return p ? js_xstrdup(p->key) : NULL;
+}
+
+/* ---- internal errors ---- */
+
+/* How telling a failure is, used to pick the best branch of anyOf/oneOf: a wrong type says
+ * little, a wrong literal of the right type more, anything else (pattern, length, format,
+ * required ...) most. Schema errors always win. */
+enum js_rank { R_SHAPE, R_LITERAL, R_VALUE, R_SCHEMA };
+
+struct verr {
+    char *path, *field, *msg;
+    int depth;
+    enum js_rank rank;
+    bool authored; /* message came from an errorMessage keyword */
+};
+
+static void verr_clear(struct verr *e)
+{
+    free(e->path);
+    free(e->field);
+    free(e->msg);
+    *e = (struct verr){0};
+}
+
+/* Fills *e with a failure at path p; takes ownership of msg. Always returns false. */
+static bool fail_msg(struct verr *e, const struct jpath *p, enum js_rank rank, char *msg)
+{
+    *e = (struct verr){.path = path_string(p), .field = path_field(p), .msg = msg,
+                       .depth = path_depth(p), .rank = rank};
+    return false;
+}
+
+__attribute__((format(printf, 4, 5)))
+static bool fail(struct verr *e, const struct jpath *p, enum js_rank rank, const char *fmt, ...)
+{
+    struct sbuf b = {0};
+    va_list ap;
+    va_start(ap, fmt);
+    sb_vprintf(&b, fmt, ap);
+    va_end(ap);
+    return fail_msg(e, p, rank, sb_take(&b));
+}
+
+/* Is failure a more specific than b? Deeper paths first, then the rank. */
+static bool verr_better(const struct verr *a, const struct verr *b)
+{
+    if (a->rank == R_SCHEMA || b->rank == R_SCHEMA)
+        return a->rank == R_SCHEMA && b->rank != R_SCHEMA;
+    if (a->depth != b->depth)
+        return a->depth > b->depth;
+    return a->rank > b->rank;
+}
+
+/* ---- validation context and compiled patterns ---- */
+
+struct recache {
+    struct recache *next;
+    const char *src; /* the schema's own string, stable for the whole call */
+    regex_t re;
+    int rc;
+};
+
+struct ctx {
+    json_object *root;
+    const struct jschema_format *formats;
+    struct recache *re;
+    int depth;
+};
+
+static void re_cache_free(struct ctx *c)
+{
+    while (c->re) {
+        struct recache *n = c->re->next;
+        if (c->re->rc == 0)
+            regfree(&c->re->re);
+        free(c->re);
+        c->re = n;
+    }
+}
+
+/* Returns the compiled pattern, or NULL with a malloc'd reason in *why. */
+static const regex_t *re_get(struct recache **cache, const char *src, char **why)
+{
+    struct recache *r;
+    for (r = *cache; r && r->src != src; r = r->next)
+        ;
+    if (!r) {
+        r = js_xrealloc(NULL, sizeof *r);
+        r->src = src;
+        r->rc = regcomp(&r->re, src, REG_EXTENDED | REG_NOSUB);
+        r->next = *cache;
+        *cache = r;
+    }
+    if (r->rc == 0)
+        return &r->re;
+    size_t n = regerror(r->rc, &r->re, NULL, 0);
+    *why = js_xrealloc(NULL, n);
+    regerror(r->rc, &r->re, *why, n);
+    return NULL;
+}
+
+/* ---- small json helpers ---- */
+
+static bool is_num(json_object *v)
+{
+    return json_object_is_type(v, json_type_int) || json_object_is_type(v, json_type_double);
+}
+
+static bool dbl_integral(double d)
+{
+    if (!(d - d == 0))
+        return false; /* NaN or infinite */
+    if (d >= 9007199254740992.0 || d <= -9007199254740992.0)
+        return true; /* beyond 2^53 every double is a whole number */
+    return d == (double)(int64_t)d;
+}
+
+static bool is_integer(json_object *v)
+{
+    return json_object_is_type(v, json_type_int) ||
+           (json_object_is_type(v, json_type_double) && dbl_integral(json_object_get_double(v)));
+}
+
+/* Three-way numeric comparison; exact for two json-c ints (including uint64 ones). */
+static int num_cmp(json_object *a, json_object *b)
+{
+    if (json_object_is_type(a, json_type_int) && json_object_is_type(b, json_type_int)) {
+        int64_t x = json_object_get_int64(a), y = json_object_get_int64(b);
+        if (x == INT64_MAX && y == INT64_MAX) {
+            uint64_t ux = json_object_get_uint64(a), uy = json_object_get_uint64(b);
+            return (ux > uy) - (ux < uy);
+        }
+        return (x > y) - (x < y);
+    }
+    double x = json_object_get_double(a), y = json_object_get_double(b);
+    return (x > y) - (x < y);
+}
+
+static bool same_kind(json_object *a, json_object *b)
+{
+    return json_object_get_type(a) == json_object_get_type(b) || (is_num(a) && is_num(b));
+}
+
+static bool json_equal(json_object *a, json_object *b);
+
+static bool obj_equal(json_object *a, json_object *b)
+{
+    if (json_object_object_length(a) != json_object_object_length(b))
+        return false;
+    struct json_object_iterator it = json_object_iter_begin(a), end = json_object_iter_end(a);
+    for (; !json_object_iter_equal(&it, &end); json_object_iter_next(&it)) {
+        json_object *bv;
+        if (!json_object_object_get_ex(b, json_object_iter_peek_name(&it), &bv) ||
+            !json_equal(json_object_iter_peek_value(&it), bv))
+            return false;
+    }
+    return true;
+}
+
+/* JSON Schema equality: numbers compare by value (1 == 1.0), containers deeply. */
+static bool json_equal(json_object *a, json_object *b)
+{
+    if (is_num(a) && is_num(b))
+        return num_cmp(a, b) == 0;
+    if (json_object_get_type(a) != json_object_get_type(b))
+        return false;
+    switch (json_object_get_type(a)) {
+    case json_type_null:
+        return true;
+    case json_type_boolean:
+        return json_object_get_boolean(a) == json_object_get_boolean(b);
+    case json_type_string:
+        return json_object_get_string_len(a) == json_object_get_string_len(b) &&
+               memcmp(json_object_get_string(a), json_object_get_string(b),
+                      (size_t)json_object_get_string_len(a)) == 0;
+    case json_type_array:
+        if (json_object_array_length(a) != json_object_array_length(b))
+            return false;
+        for (size_t i = 0; i < json_object_array_length(a); i++)
+            if (!json_equal(json_object_array_get_idx(a, i), json_object_array_get_idx(b, i)))
+                return false;
+        return true;
+    case json_type_object:
+        return obj_equal(a, b);
+    default:
+        return false;
+    }
+}
+
+static size_t utf8_len(const char *s, size_t n)
+{
+    size_t cps = 0;
+    for (size_t i = 0; i < n; i++)
+        cps += ((unsigned char)s[i] & 0xC0) != 0x80;
+    return cps;
+}
+
+/* Keyword lookup: NULL when absent (a keyword set to null counts as absent). */
+static json_object *kw(json_object *s, const char *name)
+{
+    json_object *v = NULL;
+    json_object_object_get_ex(s, name, &v);
+    return v;
+}
+
+/* Reads a non-negative whole number (a count such as minLength). */
+static bool count_of(json_object *v, size_t *out)
+{
+    if (!is_integer(v) || json_object_get_double(v) < 0)
+        return false;
+    double d = json_object_get_double(v);
+    *out = d >= 9007199254740992.0 ? SIZE_MAX : (size_t)json_object_get_int64(v);
+    return true;
+}
+
+/* Reads a count keyword: 0 absent, 1 present, -1 malformed. */
+static int kw_count(json_object *s, const char *name, size_t *out)
+{
+    json_object *v = kw(s, name);
+    if (!v)
+        return 0;
+    return count_of(v, out) ? 1 : -1;
+}
+
+static bool bad_kw(struct verr *e, const struct jpath *p, const char *name)
+{
+    return fail(e, p, R_SCHEMA, "schema error: keyword \"%s\" has an invalid value", name);
+}
+
+/* ---- keywords ---- */
+
+static bool v_node(struct ctx *c, json_object *s, json_object *inst, const struct jpath *p,
+                   struct verr *e);
+
+static const char *const js_types[][2] = {
+    {"object", "an object"},   {"array", "an array"},     {"string", "a string"},
+    {"integer", "an integer"}, {"number", "a number"},    {"boolean", "a boolean"},
+    {"null", "null"},
+};
+
+/* The phrase for a type name ("an integer"), or NULL for an unknown name. */
+static const char *type_phrase(const char *name)
+{
+    for (size_t i = 0; i < sizeof js_types / sizeof js_types[0]; i++)
+        if (strcmp(js_types[i][0], name) == 0)
+            return js_types[i][1];
+    return NULL;
+}
+
+/* 1 when v has the named type, 0 when not, -1 for an unknown type name. */
+static int type_is(const char *name, json_object *v)
+{
+    json_type t = json_object_get_type(v);
+    if (!strcmp(name, "integer"))
+        return is_integer(v);
+    if (!strcmp(name, "number"))
+        return is_num(v);
+    if (!strcmp(name, "object"))
+        return t == json_type_object;
+    if (!strcmp(name, "array"))
+        return t == json_type_array;
+    if (!strcmp(name, "string"))
+        return t == json_type_string;
+    if (!strcmp(name, "boolean"))
+        return t == json_type_boolean;
+    if (!strcmp(name, "null"))
+        return t == json_type_null;
+    return -1;
+}
+
+static bool v_type(json_object *s, json_object *inst, const struct jpath *p, struct verr *e)
+{
+    json_object *t = kw(s, "type");
+    if (!t)
+        return true;
+    bool single = json_object_is_type(t, json_type_string);
+    if (!single && !json_object_is_type(t, json_type_array))
+        return bad_kw(e, p, "type");
+    size_t n = single ? 1 : json_object_array_length(t);
+    struct sbuf b = {0};
+    sb_puts(&b, "must be ");
+    for (size_t i = 0; i < n; i++) {
+        json_object *name = single ? t : json_object_array_get_idx(t, i);
+        const char *str = json_object_get_string(name);
+        int r = json_object_is_type(name, json_type_string) ? type_is(str, inst) : -1;
+        if (r != 0) {
+            free(b.s);
+            return r > 0 ? true : bad_kw(e, p, "type");
+        }
+        sb_puts(&b, i == 0 ? "" : i + 1 < n ? ", " : " or ");
+        sb_puts(&b, type_phrase(str));
+    }
+    return fail_msg(e, p, R_SHAPE, sb_take(&b));
+}
+
+static bool v_const(json_object *s, json_object *inst, const struct jpath *p, struct verr *e)
+{
+    json_object *v;
+    if (!json_object_object_get_ex(s, "const", &v) || json_equal(v, inst))
+        return true;
+    struct sbuf b = {0};
+    sb_puts(&b, "must be ");
+    sb_value(&b, v);
+    return fail_msg(e, p, same_kind(v, inst) ? R_LITERAL : R_SHAPE, sb_take(&b));
+}
+
+/* "must be one of: ..." listing the values, cut when the list gets long. */
+static char *enum_message(json_object *list)
+{
+    struct sbuf b = {0};
+    size_t n = json_object_array_length(list);
+    sb_puts(&b, "must be one of: ");
+    size_t start = b.len;
+    for (size_t i = 0; i < n; i++) {
+        if (i == JSCHEMA_ENUM_SHOWN || b.len - start > JSCHEMA_ENUM_BYTES) {
+            sb_printf(&b, ", ... (%zu allowed values)", n);
+            break;
+        }
+        sb_puts(&b, i ? ", " : "");
+        sb_value(&b, json_object_array_get_idx(list, i));
+    }
+    return sb_take(&b);
+}
+
+static bool v_enum(json_object *s, json_object *inst, const struct jpath *p, struct verr *e)
+{
+    json_object *list = kw(s, "enum");
+    if (!list)
+        return true;
+    if (!json_object_is_type(list, json_type_array))
+        return bad_kw(e, p, "enum");
+    enum js_rank rank = R_SHAPE;
+    for (size_t i = 0; i < json_object_array_length(list); i++) {
+        json_object *v = json_object_array_get_idx(list, i);
+        if (json_equal(v, inst))
+            return true;
+        if (same_kind(v, inst))
+            rank = R_LITERAL;
+    }
+    return fail_msg(e, p, rank, enum_message(list));
+}
+
+static bool v_strlen(json_object *s, json_object *inst, const struct jpath *p, struct verr *e)
+{
+    size_t min = 0, max = 0;
+    size_t n = utf8_len(json_object_get_string(inst), (size_t)json_object_get_string_len(inst));
+    int rmin = kw_count(s, "minLength", &min), rmax = kw_count(s, "maxLength", &max);
+    if (rmin < 0)
+        return bad_kw(e, p, "minLength");
+    if (rmax < 0)
+        return bad_kw(e, p, "maxLength");
+    if (rmin && n < min && min == 1)
+        return fail(e, p, R_VALUE, "must not be empty");
+    if (rmin && n < min)
+        return fail(e, p, R_VALUE, "must be at least %zu characters long (has %zu)", min, n);
+    if (rmax && n > max)
+        return fail(e, p, R_VALUE, "must be at most %zu characters long (has %zu)", max, n);
+    return true;
+}
+
+/* A string holding U+0000 cannot be handed whole to regexec or a format checker. */
+static bool has_nul(json_object *str)
+{
+    return strlen(json_object_get_string(str)) != (size_t)json_object_get_string_len(str);
+}
+
+static bool v_pattern(struct ctx *c, json_object *s, json_object *inst, const struct jpath *p,
+                      struct verr *e)
+{
+    json_object *pat = kw(s, "pattern");
+    if (!pat)
+        return true;
+    if (!json_object_is_type(pat, json_type_string))
+        return bad_kw(e, p, "pattern");
+    char *why = NULL;
+    const regex_t *re = re_get(&c->re, json_object_get_string(pat), &why);
+    if (!re) {
+        fail(e, p, R_SCHEMA, "schema error: invalid pattern %s: %s", json_object_get_string(pat), why);
+        free(why);
+        return false;
+    }
+    if (has_nul(inst))
+        return fail(e, p, R_VALUE, "must not contain a NUL character (\\u0000)");
+    if (regexec(re, json_object_get_string(inst), 0, NULL, 0) == 0)
+        return true;
+    struct sbuf b = {0};
+    sb_printf(&b, "does not match the pattern %s: ", json_object_get_string(pat));
+    sb_value(&b, inst);
+    return fail_msg(e, p, R_VALUE, sb_take(&b));
+}
+
+static bool v_format(struct ctx *c, json_object *s, json_object *inst, const struct jpath *p,
+                     struct verr *e)
+{
+    json_object *f = kw(s, "format");
+    if (!f || !c->formats || !json_object_is_type(f, json_type_string))
+        return true;
+    const char *name = json_object_get_string(f);
+    const struct jschema_format *x = c->formats;
+    while (x->name && strcmp(x->name, name) != 0)
+        x++;
+    if (!x->name || (!has_nul(inst) && x->check(json_object_get_string(inst), x->arg)))
+        return true;
+    struct sbuf b = {0};
+    sb_printf(&b, "not a valid %s: ", name);
+    sb_value(&b, inst);
+    return fail_msg(e, p, R_VALUE, sb_take(&b));
+}
+
+static bool v_string(struct ctx *c, json_object *s, json_object *inst, const struct jpath *p,
+                     struct verr *e)
+{
+    return v_strlen(s, inst, p, e) && v_pattern(c, s, inst, p, e) && v_format(c, s, inst, p, e);
+}
+
+/* minimum (sign -1) or maximum (sign +1), both inclusive. */
+static bool v_bound(json_object *s, const char *name, int sign, json_object *inst,
+                    const struct jpath *p, struct verr *e)
+{
+    json_object *b = kw(s, name);
+    if (!b)
+        return true;
+    if (!is_num(b))
+        return bad_kw(e, p, name);
+    if (num_cmp(inst, b) * sign <= 0)
+        return true;
+    struct sbuf m = {0};
+    sb_puts(&m, sign < 0 ? "must be at least " : "must be at most ");
+    sb_value(&m, b);
+    return fail_msg(e, p, R_VALUE, sb_take(&m));
+}
+
+static bool v_array(struct ctx *c, json_object *s, json_object *inst, const struct jpath *p,
+                    struct verr *e)
+{
+    size_t n = json_object_array_length(inst), min = 0, max = 0;
+    int rmin = kw_count(s, "minItems", &min), rmax = kw_count(s, "maxItems", &max);
+    if (rmin < 0)
+        return bad_kw(e, p, "minItems");
+    if (rmax < 0)
+        return bad_kw(e, p, "maxItems");
+    if (rmin && n < min)
+        return fail(e, p, R_VALUE, "must have at least %zu item%s", min, min == 1 ? "" : "s");
+    if (rmax && n > max)
+        return fail(e, p, R_VALUE, "must have at most %zu item%s (has %zu)", max,
+                    max == 1 ? "" : "s", n);
+    json_object *items = kw(s, "items");
+    if (!items)
+        return true;
+    if (json_object_is_type(items, json_type_array))
+        return fail(e, p, R_SCHEMA, "schema error: \"items\" as an array is not supported");
+    for (size_t i = 0; i < n; i++) {
+        struct jpath child = {p, NULL, i};
+        if (!v_node(c, items, json_object_array_get_idx(inst, i), &child, e))
+            return false;
+    }
+    return true;
+}
+
+static bool v_required(json_object *s, json_object *inst, const struct jpath *p, struct verr *e)
+{
+    json_object *req = kw(s, "required");
+    if (!req)
+        return true;
+    if (!json_object_is_type(req, json_type_array))
+        return bad_kw(e, p, "required");
+    for (size_t i = 0; i < json_object_array_length(req); i++) {
+        json_object *name = json_object_array_get_idx(req, i);
+        if (!json_object_is_type(name, json_type_string))
+            return bad_kw(e, p, "required");
+        if (!json_object_object_get_ex(inst, json_object_get_string(name), NULL)) {
+            struct jpath child = {p, json_object_get_string(name), 0};
+            return fail(e, &child, R_VALUE, "required property missing");
+        }
+    }
+    return true;
+}
+
+static bool v_properties(struct ctx *c, json_object *s, json_object *inst, const struct jpath *p,
+                         struct verr *e)
+{
+    json_object *props = kw(s, "properties");
+    if (!props)
+        return true;
+    if (!json_object_is_type(props, json_type_object))
+        return bad_kw(e, p, "properties");
+    struct json_object_iterator it = json_object_iter_begin(props);
+    struct json_object_iterator end = json_object_iter_end(props);
+    for (; !json_object_iter_equal(&it, &end); json_object_iter_next(&it)) {
+        const char *name = json_object_iter_peek_name(&it);
+        json_object *v;
+        struct jpath child = {p, name, 0};
+        if (json_object_object_get_ex(inst, name, &v) &&
+            !v_node(c, json_object_iter_peek_value(&it), v, &child, e))
+            return false;
+    }
+    return true;
+}
+
+static bool v_additional(struct ctx *c, json_object *s, json_object *inst, const struct jpath *p,
+                         struct verr *e)
+{
+    json_object *ap = kw(s, "additionalProperties"), *props = kw(s, "properties");
+    if (!ap || (json_object_is_type(ap, json_type_boolean) && json_object_get_boolean(ap)))
+        return true;
+    struct json_object_iterator it = json_object_iter_begin(inst);
+    struct json_object_iterator end = json_object_iter_end(inst);
+    for (; !json_object_iter_equal(&it, &end); json_object_iter_next(&it)) {
+        const char *name = json_object_iter_peek_name(&it);
+        struct jpath child = {p, name, 0};
+        if (json_object_object_get_ex(props, name, NULL))
+            continue;
+        if (json_object_is_type(ap, json_type_boolean))
+            return fail(e, &child, R_VALUE, "property not allowed");
+        if (!v_node(c, ap, json_object_iter_peek_value(&it), &child, e))
+            return false;
+    }
+    return true;
+}
+
+static bool v_object(struct ctx *c, json_object *s, json_object *inst, const struct jpath *p,
+                     struct verr *e)
+{
+    return v_required(s, inst, p, e) && v_properties(c, s, inst, p, e) &&
+           v_additional(c, s, inst, p, e);
+}
+
+/* Returns the array value of a combinator keyword, NULL when absent; *bad when malformed. */
+static json_object *kw_list(json_object *s, const char *name, bool *bad)
+{
+    json_object *v = kw(s, name);
+    *bad = v && !json_object_is_type(v, json_type_array);
+    return *bad ? NULL : v;
+}
+
+static bool v_allof(struct ctx *c, json_object *s, json_object *inst, const struct jpath *p,
+                    struct verr *e)
+{
+    bool bad;
+    json_object *list = kw_list(s, "allOf", &bad);
+    if (bad)
+        return bad_kw(e, p, "allOf");
+    for (size_t i = 0; list && i < json_object_array_length(list); i++)
+        if (!v_node(c, json_object_array_get_idx(list, i), inst, p, e))
+            return false;
+    return true;
+}
+
+/* Tries the branches of anyOf/oneOf and returns how many matched (stopping at the first
+ * match when first_only), or -1 on a schema error. The most specific failure is left in
+ * *best (cleared when something matched). */
+static int v_branches(struct ctx *c, json_object *list, json_object *inst, const struct jpath *p,
+                      struct verr *best, bool first_only)
+{
+    int matched = 0;
+    *best = (struct verr){0};
+    for (size_t i = 0; i < json_object_array_length(list); i++) {
+        struct verr e = {0};
+        if (v_node(c, json_object_array_get_idx(list, i), inst, p, &e)) {
+            matched++;
+            if (first_only)
+                break;
+            continue;
+        }
+        if (!best->msg || verr_better(&e, best)) {
+            verr_clear(best);
+            *best = e;
+        } else {
+            verr_clear(&e);
+        }
+        if (best->rank == R_SCHEMA)
+            return -1;
+    }
+    if (matched)
+        verr_clear(best);
+    return matched;
+}
+
+/* Reports a failure of every branch: the most specific branch error, unless all that can be
+ * said is that the value has none of the allowed types. */
+static bool fail_branches(struct verr *best, const struct jpath *p, struct verr *e)
+{
+    if (!best->msg || (best->rank == R_SHAPE && best->depth == path_depth(p))) {
+        verr_clear(best);
+        return fail(e, p, R_SHAPE, "does not match any allowed form");
+    }
+    *e = *best;
+    return false;
+}
+
+static bool v_anyof(struct ctx *c, json_object *s, json_object *inst, const struct jpath *p,
+                    struct verr *e)
+{
+    bool bad;
+    struct verr best;
+    json_object *list = kw_list(s, "anyOf", &bad);
+    if (bad)
+        return bad_kw(e, p, "anyOf");
+    if (!list)
+        return true;
+    int n = v_branches(c, list, inst, p, &best, true);
+    if (n < 0) {
+        *e = best;
+        return false;
+    }
+    return n > 0 || fail_branches(&best, p, e);
+}
+
+static bool v_oneof(struct ctx *c, json_object *s, json_object *inst, const struct jpath *p,
+                    struct verr *e)
+{
+    bool bad;
+    struct verr best;
+    json_object *list = kw_list(s, "oneOf", &bad);
+    if (bad)
+        return bad_kw(e, p, "oneOf");
+    if (!list)
+        return true;
+    int n = v_branches(c, list, inst, p, &best, false);
+    if (n < 0) {
+        *e = best;
+        return false;
+    }
+    if (n == 0)
+        return fail_branches(&best, p, e);
+    return n == 1 || fail(e, p, R_VALUE, "matches more than one allowed form");
+}
+
+static bool v_not(struct ctx *c, json_object *s, json_object *inst, const struct jpath *p,
+                  struct verr *e)
+{
+    json_object *neg = kw(s, "not");
+    struct verr ne = {0};
+    if (!neg)
+        return true;
+    if (v_node(c, neg, inst, p, &ne))
+        return fail(e, p, R_VALUE, "matches a form that is not allowed");
+    if (ne.rank == R_SCHEMA) {
+        *e = ne;
+        return false;
+    }
+    verr_clear(&ne);
+    return true;
+}
+
+/* Resolves "#", "#/definitions/NAME" or "#/$defs/NAME" (NAME with ~0/~1 escapes). */
+static bool ref_lookup(json_object *root, const char *ref, json_object **out)
+{
+    const char *name;
+    json_object *defs;
+    if (strcmp(ref, "#") == 0) {
+        *out = root;
+        return true;
+    }
+    if (strncmp(ref, "#/definitions/", 14) == 0)
+        name = ref + 14, defs = kw(root, "definitions");
+    else if (strncmp(ref, "#/$defs/", 8) == 0)
+        name = ref + 8, defs = kw(root, "$defs");
+    else
+        return false;
+    struct sbuf key = {0};
+    for (; *name && *name != '/'; name++) {
+        bool esc = name[0] == '~' && (name[1] == '0' || name[1] == '1');
+        sb_putn(&key, esc ? (name[1] == '0' ? "~" : "/") : name, 1);
+        name += esc;
+    }
+    char *k = sb_take(&key);
+    bool found = *name == '\0' && json_object_object_get_ex(defs, k, out) && *out;
+    free(k);
+    return found;
+}
+
+static bool v_ref(struct ctx *c, json_object *ref, json_object *inst, const struct jpath *p,
+                  struct verr *e)
+{
+    json_object *target;
+    if (json_object_is_type(ref, json_type_string) &&
+        ref_lookup(c->root, json_object_get_string(ref), &target))
+        return v_node(c, target, inst, p, e);
+    struct sbuf b = {0};
+    sb_puts(&b, "schema error: cannot resolve $ref ");
+    sb_value(&b, ref);
+    return fail_msg(e, p, R_SCHEMA, sb_take(&b));
+}
+
+/* The errorMessage extension: the schema author's text replaces a failure's message. */
+static void apply_error_message(json_object *s, json_object *inst, const struct jpath *p,
+                                struct verr *e)
+{
+    json_object *m = kw(s, "errorMessage");
+    if (!json_object_is_type(m, json_type_string) || e->authored || e->rank == R_SCHEMA)
+        return;
+    struct sbuf b = {0};
+    sb_puts(&b, json_object_get_string(m));
+    json_type t = json_object_get_type(inst);
+    if (t != json_type_object && t != json_type_array) {
+        sb_puts(&b, ": ");
+        sb_value(&b, inst);
+    }
+    enum js_rank rank = e->rank;
+    verr_clear(e);
+    fail_msg(e, p, rank, sb_take(&b));
+    e->authored = true;
+}
+
+static bool v_keywords(struct ctx *c, json_object *s, json_object *inst, const struct jpath *p,
+                       struct verr *e)
+{
+    json_object *ref;
+    if (json_object_object_get_ex(s, "$ref", &ref))
+        return v_ref(c, ref, inst, p, e); /* draft-07: siblings of $ref are ignored */
+    if (!v_type(s, inst, p, e) || !v_const(s, inst, p, e) || !v_enum(s, inst, p, e))
+        return false;
+    bool ok = true;
+    switch (json_object_get_type(inst)) {
+    case json_type_string:
+        ok = v_string(c, s, inst, p, e);
+        break;
+    case json_type_int:
+    case json_type_double:
+        ok = v_bound(s, "minimum", -1, inst, p, e) && v_bound(s, "maximum", 1, inst, p, e);
+        break;
+    case json_type_array:
+        ok = v_array(c, s, inst, p, e);
+        break;
+    case json_type_object:
+        ok = v_object(c, s, inst, p, e);
+        break;
+    default:
+        break;
+    }
+    return ok && v_allof(c, s, inst, p, e) && v_anyof(c, s, inst, p, e) &&
+           v_oneof(c, s, inst, p, e) && v_not(c, s, inst, p, e);
+}
+
+/* Applies one schema (object or boolean) to one value. */
+static bool v_node(struct ctx *c, json_object *s, json_object *inst, const struct jpath *p,
+                   struct verr *e)
+{
+    if (json_object_is_type(s, json_type_boolean))
+        return json_object_get_boolean(s) || fail(e, p, R_SHAPE, "no value is allowed here");
+    if (!json_object_is_type(s, json_type_object))
+        return fail(e, p, R_SCHEMA, "schema error: a schema must be an object or a boolean");
+    if (c->depth >= JSCHEMA_MAX_DEPTH)
+        return fail(e, p, R_SCHEMA, "schema error: nested more than %d levels deep (a $ref cycle?)",
+                    JSCHEMA_MAX_DEPTH);
+    c->depth++;
+    bool ok = v_keywords(c, s, inst, p, e);
+    c->depth--;
+    if (!ok)
+        apply_error_message(s, inst, p, e);
+    return ok;
+}
+
+/* ---- checking a schema once, at load time ---- */
+
+static const char *const js_unsupported[] = {
+    "patternProperties", "additionalItems", "contains",         "propertyNames",
+    "dependencies",      "if",              "then",             "else",
+    "uniqueItems",       "multipleOf",      "exclusiveMinimum", "exclusiveMaximum",
+    "minProperties",     "maxProperties",   NULL,
+};
+static const char *const js_sub_one[] = {"additionalProperties", "items", "not", NULL};
+static const char *const js_sub_list[] = {"allOf", "anyOf", "oneOf", NULL};
+static const char *const js_sub_map[] = {"properties", "definitions", "$defs", NULL};
+static const char *const js_counts[] = {"minLength", "maxLength", "minItems", "maxItems", NULL};
+static const char *const js_strings[] = {"pattern", "format", "errorMessage", "$ref", NULL};
+
+static bool in_list(const char *const *list, const char *s)
+{
+    for (; *list; list++)
+        if (strcmp(*list, s) == 0)
+            return true;
+    return false;
+}
+
+static bool lint_node(struct ctx *c, json_object *s, const struct jpath *p, struct verr *e);
+
+static bool lint_type(json_object *v, const struct jpath *at, struct verr *e)
+{
+    bool single = json_object_is_type(v, json_type_string);
+    size_t n = single ? 1 : json_object_is_type(v, json_type_array) ? json_object_array_length(v) : 0;
+    bool ok = n > 0;
+    for (size_t i = 0; ok && i < n; i++) {
+        json_object *t = single ? v : json_object_array_get_idx(v, i);
+        ok = json_object_is_type(t, json_type_string) && type_phrase(json_object_get_string(t));
+    }
+    return ok || fail(e, at, R_SCHEMA, "must be a type name or an array of them");
+}
+
+static bool lint_required(json_object *v, const struct jpath *at, struct verr *e)
+{
+    bool ok = json_object_is_type(v, json_type_array);
+    for (size_t i = 0; ok && i < json_object_array_length(v); i++)
+        ok = json_object_is_type(json_object_array_get_idx(v, i), json_type_string);
+    return ok || fail(e, at, R_SCHEMA, "must be an array of property names");
+}
+
+/* Checks the value of a keyword that holds no subschema. */
+static bool lint_value(struct ctx *c, const char *k, json_object *v, const struct jpath *at,
+                       struct verr *e)
+{
+    size_t n;
+    char *why = NULL;
+    json_object *target;
+    if (in_list(js_strings, k) && !json_object_is_type(v, json_type_string))
+        return fail(e, at, R_SCHEMA, "must be a string");
+    if (!strcmp(k, "$ref") && !ref_lookup(c->root, json_object_get_string(v), &target))
+        return fail(e, at, R_SCHEMA, "cannot resolve $ref \"%s\" (supported: \"#\", "
+                    "\"#/definitions/NAME\", \"#/$defs/NAME\")", json_object_get_string(v));
+    if (!strcmp(k, "pattern") && !re_get(&c->re, json_object_get_string(v), &why)) {
+        fail(e, at, R_SCHEMA, "invalid POSIX extended regex: %s", why);
+        free(why);
+        return false;
+    }
+    if (in_list(js_counts, k) && !count_of(v, &n))
+        return fail(e, at, R_SCHEMA, "must be a non-negative integer");
+    if ((!strcmp(k, "minimum") || !strcmp(k, "maximum")) && !is_num(v))
+        return fail(e, at, R_SCHEMA, "must be a number");
+    if (!strcmp(k, "enum") && !json_object_is_type(v, json_type_array))
+        return fail(e, at, R_SCHEMA, "must be an array");
+    if (!strcmp(k, "required"))
+        return lint_required(v, at, e);
+    if (!strcmp(k, "type"))
+        return lint_type(v, at, e);
+    return true;
+}
+
+/* Checks a keyword whose value is a list or a map of subschemas. */
+static bool lint_children(struct ctx *c, const char *k, json_object *v, const struct jpath *at,
+                          struct verr *e)
+{
+    if (in_list(js_sub_list, k)) {
+        if (!json_object_is_type(v, json_type_array) || json_object_array_length(v) == 0)
+            return fail(e, at, R_SCHEMA, "must be a non-empty array of schemas");
+        for (size_t i = 0; i < json_object_array_length(v); i++) {
+            struct jpath ip = {at, NULL, i};
+            if (!lint_node(c, json_object_array_get_idx(v, i), &ip, e))
+                return false;
+        }
+        return true;
+    }
+    if (!json_object_is_type(v, json_type_object))
+        return fail(e, at, R_SCHEMA, "must be an object of schemas");
+    struct json_object_iterator it = json_object_iter_begin(v), end = json_object_iter_end(v);
+    for (; !json_object_iter_equal(&it, &end); json_object_iter_next(&it)) {
+        struct jpath kp = {at, json_object_iter_peek_name(&it), 0};
+        if (!lint_node(c, json_object_iter_peek_value(&it), &kp, e))
+            return false;
+    }
+    return true;
+}
+
+static bool lint_keyword(struct ctx *c, const char *k, json_object *v, const struct jpath *p,
+                         struct verr *e)
+{
+    struct jpath at = {p, k, 0};
+    if (in_list(js_unsupported, k))
+        return fail(e, &at, R_SCHEMA, "unsupported keyword \"%s\"", k);
+    if (!strcmp(k, "items") && json_object_is_type(v, json_type_array))
+        return fail(e, &at, R_SCHEMA, "\"items\" as an array is not supported");
+    if (in_list(js_sub_one, k))
+        return lint_node(c, v, &at, e);
+    if (in_list(js_sub_list, k) || in_list(js_sub_map, k))
+        return lint_children(c, k, v, &at, e);
+    return lint_value(c, k, v, &at, e);
+}
+
+/* Walks a schema and reports the first keyword this validator cannot honour. */
+static bool lint_node(struct ctx *c, json_object *s, const struct jpath *p, struct verr *e)
+{
+    if (json_object_is_type(s, json_type_boolean))
+        return true;
+    if (!json_object_is_type(s, json_type_object))
+        return fail(e, p, R_SCHEMA, "a schema must be an object or a boolean");
+    struct json_object_iterator it = json_object_iter_begin(s), end = json_object_iter_end(s);
+    for (; !json_object_iter_equal(&it, &end); json_object_iter_next(&it))
+        if (!lint_keyword(c, json_object_iter_peek_name(&it), json_object_iter_peek_value(&it), p, e))
+            return false;
+    return true;
+}
+
+/* ---- loading ---- */
+
+__attribute__((format(printf, 2, 3)))
+static void set_msg(char **msg, const char *fmt, ...)
+{
+    struct sbuf b = {0};
+    va_list ap;
+    va_start(ap, fmt);
+    sb_vprintf(&b, fmt, ap);
+    va_end(ap);
+    if (msg)
+        *msg = sb_take(&b);
+    else
+        free(b.s);
+}
+
+/* Reads a whole file into a NUL-terminated buffer; NULL with *msg set on failure. */
+static char *read_whole_file(const char *path, size_t *len, char **msg)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f) {
+        set_msg(msg, "%s: cannot open: %s", path, strerror(errno));
+        return NULL;
+    }
+    struct sbuf b = {0};
+    size_t got;
+    do {
+        if (b.cap - b.len < 4097) {
+            b.cap = b.cap * 2 + 8192;
+            b.s = js_xrealloc(b.s, b.cap);
+        }
+        got = fread(b.s + b.len, 1, b.cap - b.len - 1, f);
+        b.len += got;
+        b.s[b.len] = '\0';
+    } while (got > 0);
+    if (ferror(f)) {
+        set_msg(msg, "%s: read error: %s", path, strerror(errno));
+        free(b.s);
+        b.s = NULL;
+    }
+    fclose(f);
+    *len = b.len;
+    return b.s;
+}
+
+/* 1-based line of a byte offset, for parse error messages. */
+static size_t line_of(const char *text, size_t off)
+{
+    size_t line = 1;
+    for (size_t i = 0; i < off; i++)
+        line += text[i] == '\n';
+    return line;
+}
+
+/* Parses strict JSON that must be exactly one value (surrounding whitespace allowed). */
+static json_object *parse_text(const char *path, const char *text, size_t len, char **msg)
+{
+    if (len >= INT_MAX) {
+        set_msg(msg, "%s: file too large", path);
+        return NULL;
+    }
+    json_tokener *tok = json_tokener_new_ex(JSCHEMA_MAX_DEPTH);
+    json_tokener_set_flags(tok, JSON_TOKENER_STRICT | JSON_TOKENER_VALIDATE_UTF8);
+    /* len + 1 hands over the terminating NUL too, so a bare literal at the end completes */
+    json_object *obj = json_tokener_parse_ex(tok, text, (int)len + 1);
+    enum json_tokener_error jerr = json_tokener_get_error(tok);
+    size_t end = json_tokener_get_parse_end(tok);
+    json_tokener_free(tok);
+    if (jerr != json_tokener_success)
+        set_msg(msg, "%s:%zu: invalid JSON: %s", path, line_of(text, end),
+                jerr == json_tokener_continue ? "unexpected end of file"
+                                              : json_tokener_error_desc(jerr));
+    else if (end + strspn(text + end, " \t\r\n") != len)
+        set_msg(msg, "%s:%zu: invalid JSON: unexpected data after the value", path,
+                line_of(text, end));
+    else
+        return obj;
+    json_object_put(obj);
+    return NULL;
+}
+
+/* ---- public API ---- */
+
+/* Loads a schema file, then checks that every keyword in it is one this validator honours. */
+json_object *jschema_load_file(const char *path, char **msg)
+{
+    size_t len;
+    if (msg)
+        *msg = NULL;
+    char *text = read_whole_file(path, &len, msg);
+    if (!text)
+        return NULL;
+    json_object *schema = parse_text(path, text, len, msg);
+    free(text);
+    if (!schema)
+        return NULL;
+    struct ctx c = {.root = schema};
+    struct verr e = {0};
+    bool ok = lint_node(&c, schema, NULL, &e);
+    re_cache_free(&c);
+    if (!ok) {
+        set_msg(msg, "%s: schema error at \"%s\": %s", path, e.path, e.msg);
+        verr_clear(&e);
+        json_object_put(schema);
+        return NULL;
+    }
+    return schema;
+}
+
+/* Validates one value; the first failure (in schema order) ends up in *err. */
+bool jschema_validate(json_object *schema, json_object *instance,
+                      const struct jschema_format *formats, struct jschema_error *err)
+{
+    struct ctx c = {.root = schema, .formats = formats};
+    struct verr e = {0};
+    if (err)
+        *err = (struct jschema_error){0};
+    bool ok = v_node(&c, schema, instance, NULL, &e);
+    re_cache_free(&c);
+    if (ok)
+        return true;
+    if (err)
+        *err = (struct jschema_error){.path = e.path, .field = e.field, .message = e.msg};
+    else
+        verr_clear(&e);
+    return false;
+}
+
+/* Frees an error's strings so the struct can be reused. */
+void jschema_error_clear(struct jschema_error *err)
+{
+    if (!err)
+        return;
+    free(err->path);
+    free(err->field);
+    free(err->message);
+    *err = (struct jschema_error){0};
+}
