@@ -133,6 +133,7 @@ void req_finish(struct req *r, int status, const char *content_type, struct evbu
         evhttp_add_header(h, "Allow", r->route.allowed & M_POST ? "GET, HEAD, POST" : "GET, HEAD");
     if (status == 503)
         evhttp_add_header(h, "Retry-After", "1");
+    srv_before_reply(r->thr, r->ev);
     evhttp_send_reply(r->ev, status, NULL, body);
     evbuffer_free(body);
     if (srv_config()->access_log)

@@ -166,5 +166,6 @@ enum api_family route_family(const struct router *rt, const char *path)
     if (strncmp(path, rt->sru, len) != 0)
         return API_CKAN;
     const char *rest = path + len;
-    return strncmp(rest, "/rest", 5) == 0 || strncmp(rest, "/dump", 5) == 0 ? API_TW : API_CKAN;
+    bool tw = strncmp(rest, "/rest", 5) == 0 || strncmp(rest, "/dump", 5) == 0;
+    return tw && (rest[5] == '/' || rest[5] == '\0') ? API_TW : API_CKAN;
 }

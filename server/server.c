@@ -120,11 +120,33 @@ static void srv_on_request(struct evhttp_request *ev, void *arg)
     srv_dispatch(req_new(thr, ev));
 }
 
+static void srv_maybe_exit(struct srv_thread *thr)
+{
+    if (thr->stopping && thr->inflight == 0 && thr->draining == 0)
+        event_base_loopexit(thr->base, NULL);
+}
+
+static void srv_on_sent(struct evhttp_request *ev, void *arg)
+{
+    (void)ev;
+    struct srv_thread *thr = arg;
+    thr->draining--;
+    srv_maybe_exit(thr);
+}
+
+void srv_before_reply(struct srv_thread *thr, struct evhttp_request *ev)
+{
+    if (!thr->stopping)
+        return;
+    /* While stopping, the loop must not end before this reply has left the buffers. */
+    thr->draining++;
+    evhttp_request_set_on_complete_cb(ev, srv_on_sent, thr);
+}
+
 void srv_request_done(struct srv_thread *thr)
 {
     thr->inflight--;
-    if (thr->stopping && thr->inflight == 0)
-        event_base_loopexit(thr->base, NULL);
+    srv_maybe_exit(thr);
 }
 
 /* ---- threads and listeners ------------------------------------------------------------------ */
@@ -161,9 +183,9 @@ static void srv_on_stop(evutil_socket_t fd, short what, void *arg)
     (void)fd, (void)what;
     struct srv_thread *thr = arg;
     thr->stopping = true;
-    evconnlistener_disable(thr->listener);
+    evhttp_del_accept_socket(thr->http, thr->bound); /* closes the socket: new clients are refused */
     if (thr->inflight == 0) {
-        event_base_loopexit(thr->base, NULL);
+        srv_maybe_exit(thr);
         return;
     }
     struct timeval tv = {GRACE_SECONDS, 0};
@@ -178,8 +200,8 @@ static bool srv_thread_init(struct srv_thread *thr, int index, char **err)
     struct evconnlistener *l = srv_listen(thr->base, g_cfg->listen, err);
     if (!l)
         return false;
-    thr->listener = l;
-    if (!evhttp_bind_listener(thr->http, l)) {
+    thr->bound = evhttp_bind_listener(thr->http, l);
+    if (!thr->bound) {
         *err = xasprintf("cannot bind the HTTP listener");
         return false;
     }

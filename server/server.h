@@ -10,14 +10,16 @@ struct config;
 struct router;
 struct event_base;
 struct dbp;
+struct evhttp_request;
 
 struct srv_thread {
     int index;
     struct event_base *base;
     struct evhttp *http;
-    struct evconnlistener *listener;
+    struct evhttp_bound_socket *bound;
     struct dbp *db;
     int inflight;          /* requests accepted and not yet finished */
+    int draining;          /* replies written while stopping and not yet sent */
     bool stopping;
     uint64_t next_req_id;
     struct event *ev_stop, *ev_grace;
@@ -27,6 +29,8 @@ struct srv_thread {
 int srv_run(const struct config *cfg);
 /* The running configuration (read-only after start). */
 const struct config *srv_config(void);
+/* Called by req_finish just before a reply is handed to evhttp. */
+void srv_before_reply(struct srv_thread *thr, struct evhttp_request *ev);
 /* Called by req_finish when a request of thr is done. */
 void srv_request_done(struct srv_thread *thr);
 

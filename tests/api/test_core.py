@@ -1,0 +1,234 @@
+"""The server core: health check, envelopes, limits, non-blocking database access, recovery
+after the database goes away, graceful stop, start-up failures."""
+import concurrent.futures as cf
+import os
+import re
+import signal
+import socket
+import subprocess
+import time
+
+import psycopg2
+import pytest
+import requests
+
+from conftest import BIN, Cluster, Server, new_database, validate, DEMO_CATALOG
+
+
+def test_status_show_is_ckan_envelope(server):
+    r = server.get("/api/3/action/status_show")
+    assert r.status_code == 200
+    assert r.headers["Content-Type"] == "application/json; charset=utf-8"
+    body = r.json()
+    assert list(body) == ["help", "success", "result"]
+    assert body["success"] is True
+    assert body["help"].endswith("/api/3/action/help_show?name=status_show")
+    res = body["result"]
+    for key in ("site_title", "site_description", "site_url", "error_emails_to",
+                "locale_default", "extensions", "ckan_version"):
+        assert key in res
+    assert res["ckan_version"].startswith("2.")
+    validate(body, "ckan-status-show.schema.json")
+
+
+def test_status_show_also_under_api_action(server):
+    assert server.get("/api/action/status_show").json()["success"] is True
+
+
+def test_unknown_action_is_bare_string_400(server):
+    r = server.get("/api/3/action/no_such_action")
+    assert r.status_code == 400
+    assert r.json() == "Bad request - Action name not known: no_such_action"
+
+
+def test_unknown_path_is_404_json(server):
+    r = server.get("/no/such/path")
+    assert r.status_code == 404
+    assert r.json()["success"] is False
+
+
+def test_chinese_is_not_escaped(server):
+    r = server.get("/api/v1/rest/group/E00")
+    assert "生活安全及品質".encode() in r.content
+    assert b"\\u" not in r.content
+
+
+def test_oversized_headers_refused(server):
+    r = requests.get(server.base + "/api/v1/rest/group", headers={"X-Big": "a" * 100000},
+                     timeout=10)
+    assert r.status_code in (400, 413, 431)
+    assert server.get("/api/v1/rest/group").status_code == 200
+
+
+def test_oversized_body_refused(server):
+    r = requests.post(server.base + "/api/3/action/status_show", data=b"x" * (11 << 20),
+                      timeout=30)
+    assert r.status_code == 413
+
+
+def _thread_of(log, path):
+    return {int(m.group(1)) for m in re.finditer(r" t=(\d+) id=\d+ \S+ GET (\S+) ", log)
+            if m.group(2) == path}
+
+
+def test_locked_table_blocks_only_requests_that_need_it(cluster):
+    """While another session holds an exclusive lock on `tag`, rest/tag requests wait but
+    rest/group is answered at once on every server thread: no loop thread blocks on the DB."""
+    db = new_database(cluster, DEMO_CATALOG)
+    srv = Server(db, threads=2)
+    try:
+        lock = psycopg2.connect(db)
+        lock.autocommit = False
+        cur = lock.cursor()
+        cur.execute("LOCK TABLE tag IN ACCESS EXCLUSIVE MODE")
+        pool = cf.ThreadPoolExecutor(max_workers=8)
+        blocked = [pool.submit(requests.get, srv.base + "/api/v1/rest/tag", timeout=60)
+                   for _ in range(6)]
+        time.sleep(0.5)
+        assert not any(f.done() for f in blocked), "tag requests must wait for the lock"
+        answered = []
+        for _ in range(24):  # new connection each: SO_REUSEPORT spreads them over threads
+            with requests.Session() as s:
+                r = s.get(srv.base + "/api/v1/rest/group", timeout=10)
+            answered.append(r.status_code)
+        assert answered == [200] * 24
+        assert not any(f.done() for f in blocked), "the lock is still held"
+        assert _thread_of(srv.log_text(), "/api/v1/rest/group") == {0, 1}
+        lock.rollback()
+        lock.close()
+        results = [f.result(timeout=30) for f in blocked]
+        assert [r.status_code for r in results] == [200] * 6
+        assert "監測" in results[0].json()["result"]
+    finally:
+        srv.stop()
+
+
+def test_database_loss_answers_503_and_recovers():
+    """Kill PostgreSQL under the running server: requests get 503 in their API's envelope,
+    and once PostgreSQL is back the same server process answers again."""
+    c = Cluster()
+    try:
+        url = c.uri
+        subprocess.run([os.path.join(BIN, "opendatad"), "db", "init", "--db", url], check=True,
+                       capture_output=True)
+        srv = Server(url, threads=2)
+        try:
+            assert srv.get("/api/v1/rest/group").status_code == 200
+            c.kill()
+            tw = srv.get("/api/v1/rest/group")
+            assert tw.status_code == 503
+            assert tw.json()["success"] is False
+            assert tw.json()["error"]["type"].startswith("ER0500")
+            validate(tw.json(), "tw-error.schema.json")
+            ck = srv.get("/api/3/action/status_show")
+            assert ck.status_code == 503
+            assert ck.json()["error"]["__type"] == "Internal Server Error"
+            c.start()
+            deadline = time.monotonic() + 60
+            codes = set()
+            while time.monotonic() < deadline:
+                codes = {srv.get(p).status_code for p in
+                         ("/api/v1/rest/group", "/api/3/action/status_show")}
+                if codes == {200}:
+                    break
+                time.sleep(0.2)
+            assert codes == {200}
+            assert srv.proc.poll() is None
+        finally:
+            srv.stop()
+    finally:
+        c.remove()
+
+
+def test_sigterm_finishes_in_flight_requests_and_exits_0(cluster):
+    db = new_database(cluster, DEMO_CATALOG)
+    srv = Server(db, threads=1)
+    lock = psycopg2.connect(db)
+    cur = lock.cursor()
+    cur.execute("LOCK TABLE tag IN ACCESS EXCLUSIVE MODE")
+    pool = cf.ThreadPoolExecutor(max_workers=2)
+    pending = pool.submit(requests.get, srv.base + "/api/v1/rest/tag", timeout=60)
+    time.sleep(0.5)
+    srv.proc.send_signal(signal.SIGTERM)
+    time.sleep(0.3)
+    assert srv.proc.poll() is None, "must wait for the in-flight request"
+    with pytest.raises(requests.ConnectionError):
+        requests.get(srv.base + "/api/v1/rest/group", timeout=5)
+    lock.rollback()
+    lock.close()
+    r = pending.result(timeout=30)
+    assert r.status_code == 200 and r.json()["success"] is True
+    assert srv.stop() == 0
+
+
+def test_request_cap_answers_503(cluster):
+    db = new_database(cluster)
+    srv = Server(db, "--max-requests", "2", threads=1)
+    try:
+        lock = psycopg2.connect(db)
+        lock.cursor().execute("LOCK TABLE tag IN ACCESS EXCLUSIVE MODE")
+        pool = cf.ThreadPoolExecutor(max_workers=3)
+        waiting = [pool.submit(requests.get, srv.base + "/api/v1/rest/tag", timeout=60)
+                   for _ in range(2)]
+        time.sleep(0.5)
+        r = srv.get("/api/v1/rest/group")
+        assert r.status_code == 503
+        assert r.json()["error"]["type"].startswith("ER0500")
+        assert r.headers.get("Retry-After")
+        lock.rollback()
+        lock.close()
+        assert [f.result(timeout=30).status_code for f in waiting] == [200, 200]
+        assert srv.get("/api/v1/rest/group").status_code == 200
+    finally:
+        srv.stop()
+
+
+def test_unreachable_database_at_start_exits_nonzero():
+    p = subprocess.run([os.path.join(BIN, "opendatad"), "serve", "--db",
+                        "postgresql://postgres@%2Fnonexistent-dir:5432/x",
+                        "--listen", "127.0.0.1:0"], capture_output=True, text=True, timeout=30)
+    assert p.returncode != 0
+    assert "cannot connect to the database" in p.stderr
+
+
+def test_unmigrated_database_at_start_exits_nonzero(cluster):
+    cluster.psql("CREATE DATABASE empty_db")
+    p = subprocess.run([os.path.join(BIN, "opendatad"), "serve", "--db", cluster.url("empty_db"),
+                        "--listen", "127.0.0.1:0"], capture_output=True, text=True, timeout=30)
+    assert p.returncode != 0
+    assert "db init" in p.stderr
+
+
+def test_db_init_is_idempotent(cluster):
+    db = new_database(cluster)
+    p = subprocess.run([os.path.join(BIN, "opendatad"), "db", "init", "--db", db],
+                       capture_output=True, text=True)
+    assert p.returncode == 0 and "applied" not in p.stdout
+    assert cluster.psql("SELECT count(*) FROM tw_category", db.rsplit("/", 1)[1]).strip() == "18"
+
+
+def test_help_and_bad_flags():
+    for prog in (["opendatad", "--help"], ["opendatad", "serve", "--help"],
+                 ["opendata-import", "--help"]):
+        p = subprocess.run([os.path.join(BIN, prog[0]), *prog[1:]], capture_output=True,
+                           text=True)
+        assert p.returncode == 0 and "usage" in p.stdout
+    p = subprocess.run([os.path.join(BIN, "opendatad"), "serve", "--threads", "x"],
+                       capture_output=True, text=True)
+    assert p.returncode != 0 and "--threads" in p.stderr
+
+
+def test_user_add_prints_token_last(cluster):
+    db = new_database(cluster)
+    p = subprocess.run([os.path.join(BIN, "opendatad"), "user", "add", "alice", "--sysadmin",
+                        "--email", "a@example.org", "--db", db], capture_output=True, text=True)
+    assert p.returncode == 0, p.stderr
+    token = p.stdout.strip().splitlines()[-1]
+    assert re.fullmatch(r"[A-Za-z0-9_-]{43}", token)
+    name = db.rsplit("/", 1)[1]
+    row = cluster.psql("SELECT u.sysadmin, u.email FROM users u JOIN api_token t ON "
+                       "t.user_id = u.id WHERE t.token_hash = sha256(convert_to('%s', 'UTF8'))"
+                       % token, name).strip()
+    assert row == "t|a@example.org"
+    assert token not in cluster.psql("SELECT string_agg(token_hash::text, ',') FROM api_token",
+                                     name)

@@ -1,0 +1,178 @@
+"""Shared fixtures: a throwaway PostgreSQL cluster, fresh databases, the real server.
+
+Everything runs against real PostgreSQL (scripts/pg-local.sh) and the real bin/ programs.
+Set OPENDATA_TEST_BASE_URL to run the HTTP tests against an already running server instead.
+"""
+import json
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import tempfile
+import time
+import uuid
+
+import pytest
+import requests
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+BIN = os.path.join(ROOT, "bin")
+PG_LOCAL = os.path.join(ROOT, "scripts", "pg-local.sh")
+SCHEMAS = os.path.join(ROOT, "schemas")
+FIXTURES = os.path.join(ROOT, "tests", "fixtures")
+DEMO_CATALOG = os.path.join(ROOT, "docs", "demo", "catalog.json")
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class Cluster:
+    """A PostgreSQL cluster in a temporary directory, removed at the end."""
+
+    def __init__(self):
+        self.dir = tempfile.mkdtemp(prefix="opendata-pg-")
+        os.chmod(self.dir, 0o755)
+        self.port = free_port()
+        self.uri = self._run("start").strip().splitlines()[-1]
+
+    def _run(self, cmd):
+        return subprocess.run([PG_LOCAL, cmd, self.dir, str(self.port)], check=True,
+                              capture_output=True, text=True).stdout
+
+    def url(self, dbname):
+        return self.uri.rsplit("/", 1)[0] + "/" + dbname
+
+    def psql(self, sql, dbname="postgres"):
+        return subprocess.run(["psql", self.url(dbname), "-qAtX", "-v", "ON_ERROR_STOP=1",
+                               "-c", sql], check=True, capture_output=True, text=True).stdout
+
+    def start(self):
+        self._run("start")
+
+    def kill(self):
+        self._run("kill")
+
+    def stop(self):
+        self._run("stop")
+
+    def remove(self):
+        self.stop()
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+
+@pytest.fixture(scope="session")
+def cluster():
+    c = Cluster()
+    url = c.url("opendata_template")
+    c.psql("CREATE DATABASE opendata_template")
+    subprocess.run([os.path.join(BIN, "opendatad"), "db", "init", "--db", url], check=True,
+                   capture_output=True)
+    yield c
+    c.remove()
+
+
+def new_database(cluster, catalog=None):
+    """A fresh migrated database (from the template), optionally loaded with a catalogue."""
+    name = "t_" + uuid.uuid4().hex[:12]
+    cluster.psql(f"CREATE DATABASE {name} TEMPLATE opendata_template")
+    url = cluster.url(name)
+    if catalog:
+        run_import(url, "catalog", catalog, check=True)
+    return url
+
+
+def run_import(url, *args, check=False):
+    p = subprocess.run([os.path.join(BIN, "opendata-import"), *args, "--db", url],
+                       capture_output=True, text=True)
+    if check and p.returncode != 0:
+        raise AssertionError(f"import failed ({p.returncode}): {p.stderr}")
+    return p
+
+
+class Server:
+    """bin/opendatad serve on a free port, with its stderr (access log) in a file."""
+
+    def __init__(self, db_url, *extra, threads=2):
+        self.port = free_port()
+        self.base = f"http://127.0.0.1:{self.port}"
+        self.log_path = tempfile.mktemp(prefix="opendatad-", suffix=".log")
+        self.log = open(self.log_path, "w")
+        self.proc = subprocess.Popen(
+            [os.path.join(BIN, "opendatad"), "serve", "--db", db_url,
+             "--listen", f"127.0.0.1:{self.port}", "--threads", str(threads), *extra],
+            stdout=self.log, stderr=subprocess.STDOUT)
+        self._wait_ready()
+
+    def _wait_ready(self):
+        for _ in range(200):
+            if self.proc.poll() is not None:
+                raise AssertionError(f"server exited: {self.log_text()}")
+            try:
+                requests.get(self.base + "/api/3/action/status_show", timeout=1)
+                return
+            except requests.ConnectionError:
+                time.sleep(0.05)
+        raise AssertionError("server did not start")
+
+    def get(self, path, **kw):
+        kw.setdefault("timeout", 10)
+        return requests.get(self.base + path, **kw)
+
+    def log_text(self):
+        self.log.flush()
+        with open(self.log_path, encoding="utf-8", errors="replace") as f:
+            return f.read()
+
+    def stop(self, sig=signal.SIGTERM):
+        if self.proc.poll() is None:
+            self.proc.send_signal(sig)
+            try:
+                self.proc.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        self.log.close()
+        return self.proc.returncode
+
+
+class ExternalServer:
+    def __init__(self, base):
+        self.base = base.rstrip("/")
+
+    def get(self, path, **kw):
+        kw.setdefault("timeout", 10)
+        return requests.get(self.base + path, **kw)
+
+
+@pytest.fixture(scope="session")
+def demo_db(cluster):
+    return new_database(cluster, DEMO_CATALOG)
+
+
+@pytest.fixture(scope="session")
+def server(demo_db):
+    """The server on the demo catalogue plus the real data.gov.tw record."""
+    external = os.environ.get("OPENDATA_TEST_BASE_URL")
+    if external:
+        yield ExternalServer(external)
+        return
+    run_import(demo_db, "catalog",
+               os.path.join(FIXTURES, "datagovtw_v1_rest_dataset_A41000000G-000001.json"),
+               check=True)
+    s = Server(demo_db)
+    yield s
+    s.stop()
+
+
+def load_schema(name):
+    with open(os.path.join(SCHEMAS, name), encoding="utf-8") as f:
+        return json.load(f)
+
+
+def validate(body, schema_name):
+    import jsonschema
+    jsonschema.validate(body, load_schema(schema_name))

@@ -1,0 +1,107 @@
+/* Unit tests for server/config.c: defaults, file < env < flags, validation, --help. */
+#include "../../server/config.c"
+#include "../../server/util.c"
+#include "testh.h"
+
+#include <stdlib.h>
+
+static enum cfg_result parse(struct config *c, unsigned scope, int argc, char **argv, char **err)
+{
+    char **pos = NULL;
+    int npos = 0;
+    *err = NULL;
+    enum cfg_result r = cfg_parse(c, scope, argc, argv, &pos, &npos, err);
+    free(pos);
+    return r;
+}
+
+static void test_defaults(void)
+{
+    struct config c;
+    char *err;
+    char *argv[] = {"serve", NULL};
+    unsetenv("DATABASE_URL");
+    T_CHECK(parse(&c, CFG_SERVE, 1, argv, &err) == CFG_OK, "defaults parse");
+    T_STREQ(c.listen, "127.0.0.1:5000", "default listen");
+    T_STREQ(c.sru, "/api/v1", "default sru");
+    T_CHECK(c.threads == 0 && c.tw_list_max == 1000 && c.access_log, "default numbers");
+    T_STREQ(c.db, "", "no default database");
+    cfg_clear(&c);
+}
+
+static void test_precedence(void)
+{
+    char path[] = "/tmp/opendatad-cfg-XXXXXX";
+    int fd = mkstemp(path);
+    FILE *f = fdopen(fd, "w");
+    fprintf(f, "# comment\nlisten = 127.0.0.1:6000\nthreads=3\nsru = /api\n\n");
+    fclose(f);
+    setenv("OPENDATAD_THREADS", "5", 1);
+    setenv("DATABASE_URL", "postgresql:///envdb", 1);
+    struct config c;
+    char *err;
+    char *argv[] = {"serve", "--config", path, "--threads=7", "--access-log", "false", NULL};
+    T_CHECK(parse(&c, CFG_SERVE, 6, argv, &err) == CFG_OK, "parse with file: %s", err ? err : "");
+    T_STREQ(c.listen, "127.0.0.1:6000", "file sets listen");
+    T_STREQ(c.sru, "/api", "file sets sru");
+    T_CHECK(c.threads == 7, "flag beats env beats file: %d", c.threads);
+    T_STREQ(c.db, "postgresql:///envdb", "env sets db");
+    T_CHECK(!c.access_log, "bool flag with value");
+    cfg_clear(&c);
+    char *argv2[] = {"serve", "--config", path, NULL};
+    T_CHECK(parse(&c, CFG_SERVE, 3, argv2, &err) == CFG_OK, "parse");
+    T_CHECK(c.threads == 5, "env beats file: %d", c.threads);
+    cfg_clear(&c);
+    unsetenv("OPENDATAD_THREADS");
+    unsetenv("DATABASE_URL");
+    unlink(path);
+}
+
+static void test_errors(void)
+{
+    static char *const bad[][3] = {
+        {"serve", "--threads", "x"},  {"serve", "--threads", "-1"}, {"serve", "--nope", "1"},
+        {"serve", "--access-log=maybe", NULL}, {"serve", "--listen", NULL},
+        {"serve", "--config", "/nonexistent/opendatad.conf"},
+    };
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        struct config c;
+        char *err;
+        int argc = bad[i][2] ? 3 : 2;
+        T_CHECK(parse(&c, CFG_SERVE, argc, (char **)bad[i], &err) == CFG_ERROR && err,
+                "case %zu (%s) must fail", i, bad[i][1]);
+        free(err);
+        cfg_clear(&c);
+    }
+    struct config c;
+    char *err;
+    char *imp[] = {"catalog", "--threads", "2", NULL};
+    T_CHECK(parse(&c, CFG_IMPORT, 3, imp, &err) == CFG_ERROR, "serve-only flag refused by import");
+    free(err);
+    cfg_clear(&c);
+    char *help[] = {"serve", "--help", NULL};
+    T_CHECK(parse(&c, CFG_SERVE, 2, help, &err) == CFG_HELP, "--help recognised");
+    cfg_clear(&c);
+}
+
+static void test_usage(void)
+{
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&buf, &len);
+    cfg_usage(f, CFG_SERVE);
+    fclose(f);
+    T_CHECK(strstr(buf, "--listen") && strstr(buf, "DATABASE_URL") && strstr(buf, "/api/v1"),
+            "usage lists flags, env and defaults");
+    T_CHECK(!strstr(buf, "--no-such"), "usage sane");
+    free(buf);
+}
+
+int main(void)
+{
+    test_defaults();
+    test_precedence();
+    test_errors();
+    test_usage();
+    T_DONE();
+}

@@ -1,0 +1,71 @@
+/* Unit tests for server/valid.c: Taiwan limit/offset integers and date/time forms. */
+#include "../../server/valid.c"
+#include "testh.h"
+
+static void test_uint(void)
+{
+    static const struct { const char *in; long long max; bool ok; long long want; } cases[] = {
+        {"0", 1000, true, 0},          {"10", 1000, true, 10},
+        {"1000", 1000, true, 1000},    {"007", 1000, true, 7},
+        {"1001", 1000, false, 0},      {"1000000000", 1000, false, 0},
+        {"10.5", 1000, false, 0},      {"11.5", 1000, false, 0},
+        {"10,000", 100000, false, 0},  {"-1", 1000, false, 0},
+        {"+5", 1000, false, 0},        {"", 1000, false, 0},
+        {" 5", 1000, false, 0},        {"5 ", 1000, false, 0},
+        {"all", 1000, false, 0},       {"1e3", 10000, false, 0},
+        {"0x10", 1000, false, 0},      {"99999999999999999999999", 1000, false, 0},
+        {"9223372036854775807", 9223372036854775807LL, true, 9223372036854775807LL},
+    };
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        long long v = -1;
+        bool ok = valid_uint(cases[i].in, cases[i].max, &v);
+        T_CHECK(ok == cases[i].ok, "valid_uint(\"%s\") = %d", cases[i].in, ok);
+        if (ok && cases[i].ok)
+            T_CHECK(v == cases[i].want, "valid_uint(\"%s\") value %lld", cases[i].in, v);
+    }
+    T_CHECK(!valid_uint(NULL, 10, &(long long){0}), "NULL is not a number");
+}
+
+static void test_datetime(void)
+{
+    static const struct { const char *in; const char *want; bool offset; } good[] = {
+        {"2015-01-01", "2015-01-01 00:00:00", false},
+        {"2015-01-01 23:59:59", "2015-01-01 23:59:59", false},
+        {"2015-01-01T23:59:59+08:00", "2015-01-01 23:59:59+08:00", true},
+        {"2015-01-01T23:59:59 08:00", "2015-01-01 23:59:59+08:00", true},
+        {"2015-01-01T23:59:59Z", "2015-01-01 23:59:59+00:00", true},
+        {"2015-01-01T23:59:59.123-05:30", "2015-01-01 23:59:59-05:30", true},
+        {"2024-02-29", "2024-02-29 00:00:00", false},
+        {"2000-02-29 00:00:00", "2000-02-29 00:00:00", false},
+        {"1000-01-01", "1000-01-01 00:00:00", false},
+        {"2200-12-31", "2200-12-31 00:00:00", false},
+    };
+    for (size_t i = 0; i < sizeof(good) / sizeof(good[0]); i++) {
+        struct valid_datetime dt;
+        bool ok = valid_datetime(good[i].in, &dt);
+        T_CHECK(ok, "valid_datetime(\"%s\") rejected", good[i].in);
+        if (ok) {
+            T_STREQ(dt.text, good[i].want, good[i].in);
+            T_CHECK(dt.has_offset == good[i].offset, "%s offset flag", good[i].in);
+        }
+    }
+    static const char *const bad[] = {
+        "2015/01/01", "20150101 23:59:59", "2015-13-01", "2015-02-30", "2015-02-29",
+        "1900-02-29", "2015-00-10", "2015-01-00", "2015-01-32", "2015-04-31",
+        "2015-01-01 24:00:00", "2015-01-01 23:60:00", "2015-01-01 23:59:60", "2015-01-01 23:59",
+        "2015-01-01T23:59:59", "2015-01-01T25:00:00+08:00", "2015-01-01T23:59:59+8:00",
+        "2015-01-01 ", " 2015-01-01", "2015-1-1", "3872-04-17 11:13:15", "0999-12-31", "",
+        "2015-01-01T23:59:59.+08:00", "2015-01-01x", "2015-01-01 23:59:59+08:00",
+    };
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        struct valid_datetime dt;
+        T_CHECK(!valid_datetime(bad[i], &dt), "valid_datetime(\"%s\") accepted", bad[i]);
+    }
+}
+
+int main(void)
+{
+    test_uint();
+    test_datetime();
+    T_DONE();
+}
