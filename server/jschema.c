@@ -1,10 +1,9 @@
 /* jschema.c — a small JSON Schema (draft-07 subset) validator over json-c.
  * See jschema.h for the supported keywords. Paths are kept as a chain of stack frames
- * (struct jpath) and only turned into strings when something fails. */
+ * (struct jpath) and only turned into strings when something fails. Loading a schema file,
+ * and checking it once, is in jschema_load.c. */
 #include "jschema.h"
 
-#include <errno.h>
-#include <limits.h>
 #include <regex.h>
 #include <stdarg.h>
 #include <stdint.h>
@@ -12,39 +11,20 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define JSCHEMA_MAX_DEPTH 128  /* nested schema applications (guards $ref cycles and the C stack) */
+#include "jschema_int.h"
+#include "util.h"
+
 #define JSCHEMA_VALUE_CHARS 60 /* code points of a string value quoted in a message */
 #define JSCHEMA_ENUM_SHOWN 20  /* enum values listed in full up to this many ... */
 #define JSCHEMA_ENUM_BYTES 200 /* ... and this many bytes; otherwise the list is cut */
 
-/* ---- memory and growable strings ---- */
-
-static void *js_xrealloc(void *p, size_t n)
-{
-    p = realloc(p, n ? n : 1);
-    if (!p) {
-        fputs("jschema: out of memory\n", stderr);
-        abort();
-    }
-    return p;
-}
-
-static char *js_xstrdup(const char *s)
-{
-    size_t n = strlen(s) + 1;
-    return memcpy(js_xrealloc(NULL, n), s, n);
-}
-
-struct sbuf {
-    char *s;
-    size_t len, cap;
-};
+/* ---- growable strings ---- */
 
 static void sb_putn(struct sbuf *b, const char *p, size_t n)
 {
     if (b->len + n + 1 > b->cap) {
         b->cap = (b->len + n + 1) * 2;
-        b->s = js_xrealloc(b->s, b->cap);
+        b->s = xrealloc(b->s, b->cap);
     }
     memcpy(b->s + b->len, p, n);
     b->len += n;
@@ -67,7 +47,7 @@ static void sb_vprintf(struct sbuf *b, const char *fmt, va_list ap)
     sb_putn(b, "", 0); /* make sure b->s exists */
     if (b->len + (size_t)n + 1 > b->cap) {
         b->cap = b->len + (size_t)n + 1;
-        b->s = js_xrealloc(b->s, b->cap);
+        b->s = xrealloc(b->s, b->cap);
     }
     vsnprintf(b->s + b->len, (size_t)n + 1, fmt, ap);
     b->len += (size_t)n;
@@ -89,6 +69,13 @@ static char *sb_take(struct sbuf *b)
     char *s = b->s;
     *b = (struct sbuf){0};
     return s;
+}
+
+char *jschema_int_vfmt(const char *fmt, va_list ap)
+{
+    struct sbuf b = {0};
+    sb_vprintf(&b, fmt, ap);
+    return sb_take(&b);
 }
 
 /* Appends a string as a JSON string literal, cut after max code points. */
@@ -135,12 +122,6 @@ static void sb_value(struct sbuf *b, json_object *v)
 
 /* ---- instance paths ---- */
 
-struct jpath {
-    const struct jpath *up; /* NULL above the root */
-    const char *key;        /* property name, or NULL for an array index */
-    size_t idx;
-};
-
 static int path_depth(const struct jpath *p)
 {
     int d = 0;
@@ -180,24 +161,12 @@ static char *path_field(const struct jpath *p)
 {
     while (p && !p->key)
         p = p->up;
-    return p ? js_xstrdup(p->key) : NULL;
+    return p ? xstrdup(p->key) : NULL;
 }
 
 /* ---- internal errors ---- */
 
-/* How telling a failure is, used to pick the best branch of anyOf/oneOf: a wrong type says
- * little, a wrong literal of the right type more, anything else (pattern, length, format,
- * required ...) most. Schema errors always win. */
-enum js_rank { R_SHAPE, R_LITERAL, R_VALUE, R_SCHEMA };
-
-struct verr {
-    char *path, *field, *msg;
-    int depth;
-    enum js_rank rank;
-    bool authored; /* message came from an errorMessage keyword */
-};
-
-static void verr_clear(struct verr *e)
+void jschema_int_verr_clear(struct verr *e)
 {
     free(e->path);
     free(e->field);
@@ -213,15 +182,14 @@ static bool fail_msg(struct verr *e, const struct jpath *p, enum js_rank rank, c
     return false;
 }
 
-__attribute__((format(printf, 4, 5)))
-static bool fail(struct verr *e, const struct jpath *p, enum js_rank rank, const char *fmt, ...)
+bool jschema_int_fail(struct verr *e, const struct jpath *p, enum js_rank rank, const char *fmt,
+                      ...)
 {
-    struct sbuf b = {0};
     va_list ap;
     va_start(ap, fmt);
-    sb_vprintf(&b, fmt, ap);
+    char *msg = jschema_int_vfmt(fmt, ap);
     va_end(ap);
-    return fail_msg(e, p, rank, sb_take(&b));
+    return fail_msg(e, p, rank, msg);
 }
 
 /* Is failure a more specific than b? Deeper paths first, then the rank. */
@@ -243,14 +211,7 @@ struct recache {
     int rc;
 };
 
-struct ctx {
-    json_object *root;
-    const struct jschema_format *formats;
-    struct recache *re;
-    int depth;
-};
-
-static void re_cache_free(struct ctx *c)
+void jschema_int_re_cache_free(struct ctx *c)
 {
     while (c->re) {
         struct recache *n = c->re->next;
@@ -261,14 +222,13 @@ static void re_cache_free(struct ctx *c)
     }
 }
 
-/* Returns the compiled pattern, or NULL with a malloc'd reason in *why. */
-static const regex_t *re_get(struct recache **cache, const char *src, char **why)
+const regex_t *jschema_int_re_get(struct recache **cache, const char *src, char **why)
 {
     struct recache *r;
     for (r = *cache; r && r->src != src; r = r->next)
         ;
     if (!r) {
-        r = js_xrealloc(NULL, sizeof *r);
+        r = xmalloc(sizeof *r);
         r->src = src;
         r->rc = regcomp(&r->re, src, REG_EXTENDED | REG_NOSUB);
         r->next = *cache;
@@ -277,14 +237,14 @@ static const regex_t *re_get(struct recache **cache, const char *src, char **why
     if (r->rc == 0)
         return &r->re;
     size_t n = regerror(r->rc, &r->re, NULL, 0);
-    *why = js_xrealloc(NULL, n);
+    *why = xmalloc(n);
     regerror(r->rc, &r->re, *why, n);
     return NULL;
 }
 
 /* ---- small json helpers ---- */
 
-static bool is_num(json_object *v)
+bool jschema_int_is_num(json_object *v)
 {
     return json_object_is_type(v, json_type_int) || json_object_is_type(v, json_type_double);
 }
@@ -321,7 +281,8 @@ static int num_cmp(json_object *a, json_object *b)
 
 static bool same_kind(json_object *a, json_object *b)
 {
-    return json_object_get_type(a) == json_object_get_type(b) || (is_num(a) && is_num(b));
+    return json_object_get_type(a) == json_object_get_type(b) ||
+           (jschema_int_is_num(a) && jschema_int_is_num(b));
 }
 
 static bool json_equal(json_object *a, json_object *b);
@@ -343,7 +304,7 @@ static bool obj_equal(json_object *a, json_object *b)
 /* JSON Schema equality: numbers compare by value (1 == 1.0), containers deeply. */
 static bool json_equal(json_object *a, json_object *b)
 {
-    if (is_num(a) && is_num(b))
+    if (jschema_int_is_num(a) && jschema_int_is_num(b))
         return num_cmp(a, b) == 0;
     if (json_object_get_type(a) != json_object_get_type(b))
         return false;
@@ -370,14 +331,6 @@ static bool json_equal(json_object *a, json_object *b)
     }
 }
 
-static size_t utf8_len(const char *s, size_t n)
-{
-    size_t cps = 0;
-    for (size_t i = 0; i < n; i++)
-        cps += ((unsigned char)s[i] & 0xC0) != 0x80;
-    return cps;
-}
-
 /* Keyword lookup: NULL when absent (a keyword set to null counts as absent). */
 static json_object *kw(json_object *s, const char *name)
 {
@@ -386,8 +339,7 @@ static json_object *kw(json_object *s, const char *name)
     return v;
 }
 
-/* Reads a non-negative whole number (a count such as minLength). */
-static bool count_of(json_object *v, size_t *out)
+bool jschema_int_count_of(json_object *v, size_t *out)
 {
     if (!is_integer(v) || json_object_get_double(v) < 0)
         return false;
@@ -402,12 +354,13 @@ static int kw_count(json_object *s, const char *name, size_t *out)
     json_object *v = kw(s, name);
     if (!v)
         return 0;
-    return count_of(v, out) ? 1 : -1;
+    return jschema_int_count_of(v, out) ? 1 : -1;
 }
 
 static bool bad_kw(struct verr *e, const struct jpath *p, const char *name)
 {
-    return fail(e, p, R_SCHEMA, "schema error: keyword \"%s\" has an invalid value", name);
+    return jschema_int_fail(e, p, R_SCHEMA, "schema error: keyword \"%s\" has an invalid value",
+                            name);
 }
 
 /* ---- keywords ---- */
@@ -421,10 +374,9 @@ static const char *const js_types[][2] = {
     {"null", "null"},
 };
 
-/* The phrase for a type name ("an integer"), or NULL for an unknown name. */
-static const char *type_phrase(const char *name)
+const char *jschema_int_type_phrase(const char *name)
 {
-    for (size_t i = 0; i < sizeof js_types / sizeof js_types[0]; i++)
+    for (size_t i = 0; i < ARRAY_LEN(js_types); i++)
         if (strcmp(js_types[i][0], name) == 0)
             return js_types[i][1];
     return NULL;
@@ -437,7 +389,7 @@ static int type_is(const char *name, json_object *v)
     if (!strcmp(name, "integer"))
         return is_integer(v);
     if (!strcmp(name, "number"))
-        return is_num(v);
+        return jschema_int_is_num(v);
     if (!strcmp(name, "object"))
         return t == json_type_object;
     if (!strcmp(name, "array"))
@@ -471,7 +423,7 @@ static bool v_type(json_object *s, json_object *inst, const struct jpath *p, str
             return r > 0 ? true : bad_kw(e, p, "type");
         }
         sb_puts(&b, i == 0 ? "" : i + 1 < n ? ", " : " or ");
-        sb_puts(&b, type_phrase(str));
+        sb_puts(&b, jschema_int_type_phrase(str));
     }
     return fail_msg(e, p, R_SHAPE, sb_take(&b));
 }
@@ -526,18 +478,21 @@ static bool v_enum(json_object *s, json_object *inst, const struct jpath *p, str
 static bool v_strlen(json_object *s, json_object *inst, const struct jpath *p, struct verr *e)
 {
     size_t min = 0, max = 0;
-    size_t n = utf8_len(json_object_get_string(inst), (size_t)json_object_get_string_len(inst));
+    size_t n =
+        util_utf8_len(json_object_get_string(inst), (size_t)json_object_get_string_len(inst));
     int rmin = kw_count(s, "minLength", &min), rmax = kw_count(s, "maxLength", &max);
     if (rmin < 0)
         return bad_kw(e, p, "minLength");
     if (rmax < 0)
         return bad_kw(e, p, "maxLength");
     if (rmin && n < min && min == 1)
-        return fail(e, p, R_VALUE, "must not be empty");
+        return jschema_int_fail(e, p, R_VALUE, "must not be empty");
     if (rmin && n < min)
-        return fail(e, p, R_VALUE, "must be at least %zu characters long (has %zu)", min, n);
+        return jschema_int_fail(e, p, R_VALUE, "must be at least %zu characters long (has %zu)",
+                                min, n);
     if (rmax && n > max)
-        return fail(e, p, R_VALUE, "must be at most %zu characters long (has %zu)", max, n);
+        return jschema_int_fail(e, p, R_VALUE, "must be at most %zu characters long (has %zu)",
+                                max, n);
     return true;
 }
 
@@ -556,14 +511,15 @@ static bool v_pattern(struct ctx *c, json_object *s, json_object *inst, const st
     if (!json_object_is_type(pat, json_type_string))
         return bad_kw(e, p, "pattern");
     char *why = NULL;
-    const regex_t *re = re_get(&c->re, json_object_get_string(pat), &why);
+    const regex_t *re = jschema_int_re_get(&c->re, json_object_get_string(pat), &why);
     if (!re) {
-        fail(e, p, R_SCHEMA, "schema error: invalid pattern %s: %s", json_object_get_string(pat), why);
+        jschema_int_fail(e, p, R_SCHEMA, "schema error: invalid pattern %s: %s",
+                         json_object_get_string(pat), why);
         free(why);
         return false;
     }
     if (has_nul(inst))
-        return fail(e, p, R_VALUE, "must not contain a NUL character (\\u0000)");
+        return jschema_int_fail(e, p, R_VALUE, "must not contain a NUL character (\\u0000)");
     if (regexec(re, json_object_get_string(inst), 0, NULL, 0) == 0)
         return true;
     struct sbuf b = {0};
@@ -603,7 +559,7 @@ static bool v_bound(json_object *s, const char *name, int sign, json_object *ins
     json_object *b = kw(s, name);
     if (!b)
         return true;
-    if (!is_num(b))
+    if (!jschema_int_is_num(b))
         return bad_kw(e, p, name);
     if (num_cmp(inst, b) * sign <= 0)
         return true;
@@ -623,15 +579,17 @@ static bool v_array(struct ctx *c, json_object *s, json_object *inst, const stru
     if (rmax < 0)
         return bad_kw(e, p, "maxItems");
     if (rmin && n < min)
-        return fail(e, p, R_VALUE, "must have at least %zu item%s", min, min == 1 ? "" : "s");
+        return jschema_int_fail(e, p, R_VALUE, "must have at least %zu item%s", min,
+                                min == 1 ? "" : "s");
     if (rmax && n > max)
-        return fail(e, p, R_VALUE, "must have at most %zu item%s (has %zu)", max,
-                    max == 1 ? "" : "s", n);
+        return jschema_int_fail(e, p, R_VALUE, "must have at most %zu item%s (has %zu)", max,
+                                max == 1 ? "" : "s", n);
     json_object *items = kw(s, "items");
     if (!items)
         return true;
     if (json_object_is_type(items, json_type_array))
-        return fail(e, p, R_SCHEMA, "schema error: \"items\" as an array is not supported");
+        return jschema_int_fail(e, p, R_SCHEMA,
+                                "schema error: \"items\" as an array is not supported");
     for (size_t i = 0; i < n; i++) {
         struct jpath child = {p, NULL, i};
         if (!v_node(c, items, json_object_array_get_idx(inst, i), &child, e))
@@ -653,7 +611,7 @@ static bool v_required(json_object *s, json_object *inst, const struct jpath *p,
             return bad_kw(e, p, "required");
         if (!json_object_object_get_ex(inst, json_object_get_string(name), NULL)) {
             struct jpath child = {p, json_object_get_string(name), 0};
-            return fail(e, &child, R_VALUE, "required property missing");
+            return jschema_int_fail(e, &child, R_VALUE, "required property missing");
         }
     }
     return true;
@@ -694,7 +652,7 @@ static bool v_additional(struct ctx *c, json_object *s, json_object *inst, const
         if (json_object_object_get_ex(props, name, NULL))
             continue;
         if (json_object_is_type(ap, json_type_boolean))
-            return fail(e, &child, R_VALUE, "property not allowed");
+            return jschema_int_fail(e, &child, R_VALUE, "property not allowed");
         if (!v_node(c, ap, json_object_iter_peek_value(&it), &child, e))
             return false;
     }
@@ -746,16 +704,16 @@ static int v_branches(struct ctx *c, json_object *list, json_object *inst, const
             continue;
         }
         if (!best->msg || verr_better(&e, best)) {
-            verr_clear(best);
+            jschema_int_verr_clear(best);
             *best = e;
         } else {
-            verr_clear(&e);
+            jschema_int_verr_clear(&e);
         }
         if (best->rank == R_SCHEMA)
             return -1;
     }
     if (matched)
-        verr_clear(best);
+        jschema_int_verr_clear(best);
     return matched;
 }
 
@@ -764,8 +722,8 @@ static int v_branches(struct ctx *c, json_object *list, json_object *inst, const
 static bool fail_branches(struct verr *best, const struct jpath *p, struct verr *e)
 {
     if (!best->msg || (best->rank == R_SHAPE && best->depth == path_depth(p))) {
-        verr_clear(best);
-        return fail(e, p, R_SHAPE, "does not match any allowed form");
+        jschema_int_verr_clear(best);
+        return jschema_int_fail(e, p, R_SHAPE, "does not match any allowed form");
     }
     *e = *best;
     return false;
@@ -806,7 +764,7 @@ static bool v_oneof(struct ctx *c, json_object *s, json_object *inst, const stru
     }
     if (n == 0)
         return fail_branches(&best, p, e);
-    return n == 1 || fail(e, p, R_VALUE, "matches more than one allowed form");
+    return n == 1 || jschema_int_fail(e, p, R_VALUE, "matches more than one allowed form");
 }
 
 static bool v_not(struct ctx *c, json_object *s, json_object *inst, const struct jpath *p,
@@ -817,17 +775,16 @@ static bool v_not(struct ctx *c, json_object *s, json_object *inst, const struct
     if (!neg)
         return true;
     if (v_node(c, neg, inst, p, &ne))
-        return fail(e, p, R_VALUE, "matches a form that is not allowed");
+        return jschema_int_fail(e, p, R_VALUE, "matches a form that is not allowed");
     if (ne.rank == R_SCHEMA) {
         *e = ne;
         return false;
     }
-    verr_clear(&ne);
+    jschema_int_verr_clear(&ne);
     return true;
 }
 
-/* Resolves "#", "#/definitions/NAME" or "#/$defs/NAME" (NAME with ~0/~1 escapes). */
-static bool ref_lookup(json_object *root, const char *ref, json_object **out)
+bool jschema_int_ref_lookup(json_object *root, const char *ref, json_object **out)
 {
     const char *name;
     json_object *defs;
@@ -858,7 +815,7 @@ static bool v_ref(struct ctx *c, json_object *ref, json_object *inst, const stru
 {
     json_object *target;
     if (json_object_is_type(ref, json_type_string) &&
-        ref_lookup(c->root, json_object_get_string(ref), &target))
+        jschema_int_ref_lookup(c->root, json_object_get_string(ref), &target))
         return v_node(c, target, inst, p, e);
     struct sbuf b = {0};
     sb_puts(&b, "schema error: cannot resolve $ref ");
@@ -881,7 +838,7 @@ static void apply_error_message(json_object *s, json_object *inst, const struct 
         sb_value(&b, inst);
     }
     enum js_rank rank = e->rank;
-    verr_clear(e);
+    jschema_int_verr_clear(e);
     fail_msg(e, p, rank, sb_take(&b));
     e->authored = true;
 }
@@ -921,12 +878,15 @@ static bool v_node(struct ctx *c, json_object *s, json_object *inst, const struc
                    struct verr *e)
 {
     if (json_object_is_type(s, json_type_boolean))
-        return json_object_get_boolean(s) || fail(e, p, R_SHAPE, "no value is allowed here");
+        return json_object_get_boolean(s) ||
+               jschema_int_fail(e, p, R_SHAPE, "no value is allowed here");
     if (!json_object_is_type(s, json_type_object))
-        return fail(e, p, R_SCHEMA, "schema error: a schema must be an object or a boolean");
+        return jschema_int_fail(e, p, R_SCHEMA,
+                                "schema error: a schema must be an object or a boolean");
     if (c->depth >= JSCHEMA_MAX_DEPTH)
-        return fail(e, p, R_SCHEMA, "schema error: nested more than %d levels deep (a $ref cycle?)",
-                    JSCHEMA_MAX_DEPTH);
+        return jschema_int_fail(e, p, R_SCHEMA,
+                                "schema error: nested more than %d levels deep (a $ref cycle?)",
+                                JSCHEMA_MAX_DEPTH);
     c->depth++;
     bool ok = v_keywords(c, s, inst, p, e);
     c->depth--;
@@ -935,242 +895,7 @@ static bool v_node(struct ctx *c, json_object *s, json_object *inst, const struc
     return ok;
 }
 
-/* ---- checking a schema once, at load time ---- */
-
-static const char *const js_unsupported[] = {
-    "patternProperties", "additionalItems", "contains",         "propertyNames",
-    "dependencies",      "if",              "then",             "else",
-    "uniqueItems",       "multipleOf",      "exclusiveMinimum", "exclusiveMaximum",
-    "minProperties",     "maxProperties",   NULL,
-};
-static const char *const js_sub_one[] = {"additionalProperties", "items", "not", NULL};
-static const char *const js_sub_list[] = {"allOf", "anyOf", "oneOf", NULL};
-static const char *const js_sub_map[] = {"properties", "definitions", "$defs", NULL};
-static const char *const js_counts[] = {"minLength", "maxLength", "minItems", "maxItems", NULL};
-static const char *const js_strings[] = {"pattern", "format", "errorMessage", "$ref", NULL};
-
-static bool in_list(const char *const *list, const char *s)
-{
-    for (; *list; list++)
-        if (strcmp(*list, s) == 0)
-            return true;
-    return false;
-}
-
-static bool lint_node(struct ctx *c, json_object *s, const struct jpath *p, struct verr *e);
-
-static bool lint_type(json_object *v, const struct jpath *at, struct verr *e)
-{
-    bool single = json_object_is_type(v, json_type_string);
-    size_t n = single ? 1 : json_object_is_type(v, json_type_array) ? json_object_array_length(v) : 0;
-    bool ok = n > 0;
-    for (size_t i = 0; ok && i < n; i++) {
-        json_object *t = single ? v : json_object_array_get_idx(v, i);
-        ok = json_object_is_type(t, json_type_string) && type_phrase(json_object_get_string(t));
-    }
-    return ok || fail(e, at, R_SCHEMA, "must be a type name or an array of them");
-}
-
-static bool lint_required(json_object *v, const struct jpath *at, struct verr *e)
-{
-    bool ok = json_object_is_type(v, json_type_array);
-    for (size_t i = 0; ok && i < json_object_array_length(v); i++)
-        ok = json_object_is_type(json_object_array_get_idx(v, i), json_type_string);
-    return ok || fail(e, at, R_SCHEMA, "must be an array of property names");
-}
-
-/* Checks the value of a keyword that holds no subschema. */
-static bool lint_value(struct ctx *c, const char *k, json_object *v, const struct jpath *at,
-                       struct verr *e)
-{
-    size_t n;
-    char *why = NULL;
-    json_object *target;
-    if (in_list(js_strings, k) && !json_object_is_type(v, json_type_string))
-        return fail(e, at, R_SCHEMA, "must be a string");
-    if (!strcmp(k, "$ref") && !ref_lookup(c->root, json_object_get_string(v), &target))
-        return fail(e, at, R_SCHEMA, "cannot resolve $ref \"%s\" (supported: \"#\", "
-                    "\"#/definitions/NAME\", \"#/$defs/NAME\")", json_object_get_string(v));
-    if (!strcmp(k, "pattern") && !re_get(&c->re, json_object_get_string(v), &why)) {
-        fail(e, at, R_SCHEMA, "invalid POSIX extended regex: %s", why);
-        free(why);
-        return false;
-    }
-    if (in_list(js_counts, k) && !count_of(v, &n))
-        return fail(e, at, R_SCHEMA, "must be a non-negative integer");
-    if ((!strcmp(k, "minimum") || !strcmp(k, "maximum")) && !is_num(v))
-        return fail(e, at, R_SCHEMA, "must be a number");
-    if (!strcmp(k, "enum") && !json_object_is_type(v, json_type_array))
-        return fail(e, at, R_SCHEMA, "must be an array");
-    if (!strcmp(k, "required"))
-        return lint_required(v, at, e);
-    if (!strcmp(k, "type"))
-        return lint_type(v, at, e);
-    return true;
-}
-
-/* Checks a keyword whose value is a list or a map of subschemas. */
-static bool lint_children(struct ctx *c, const char *k, json_object *v, const struct jpath *at,
-                          struct verr *e)
-{
-    if (in_list(js_sub_list, k)) {
-        if (!json_object_is_type(v, json_type_array) || json_object_array_length(v) == 0)
-            return fail(e, at, R_SCHEMA, "must be a non-empty array of schemas");
-        for (size_t i = 0; i < json_object_array_length(v); i++) {
-            struct jpath ip = {at, NULL, i};
-            if (!lint_node(c, json_object_array_get_idx(v, i), &ip, e))
-                return false;
-        }
-        return true;
-    }
-    if (!json_object_is_type(v, json_type_object))
-        return fail(e, at, R_SCHEMA, "must be an object of schemas");
-    struct json_object_iterator it = json_object_iter_begin(v), end = json_object_iter_end(v);
-    for (; !json_object_iter_equal(&it, &end); json_object_iter_next(&it)) {
-        struct jpath kp = {at, json_object_iter_peek_name(&it), 0};
-        if (!lint_node(c, json_object_iter_peek_value(&it), &kp, e))
-            return false;
-    }
-    return true;
-}
-
-static bool lint_keyword(struct ctx *c, const char *k, json_object *v, const struct jpath *p,
-                         struct verr *e)
-{
-    struct jpath at = {p, k, 0};
-    if (in_list(js_unsupported, k))
-        return fail(e, &at, R_SCHEMA, "unsupported keyword \"%s\"", k);
-    if (!strcmp(k, "items") && json_object_is_type(v, json_type_array))
-        return fail(e, &at, R_SCHEMA, "\"items\" as an array is not supported");
-    if (in_list(js_sub_one, k))
-        return lint_node(c, v, &at, e);
-    if (in_list(js_sub_list, k) || in_list(js_sub_map, k))
-        return lint_children(c, k, v, &at, e);
-    return lint_value(c, k, v, &at, e);
-}
-
-/* Walks a schema and reports the first keyword this validator cannot honour. */
-static bool lint_node(struct ctx *c, json_object *s, const struct jpath *p, struct verr *e)
-{
-    if (json_object_is_type(s, json_type_boolean))
-        return true;
-    if (!json_object_is_type(s, json_type_object))
-        return fail(e, p, R_SCHEMA, "a schema must be an object or a boolean");
-    struct json_object_iterator it = json_object_iter_begin(s), end = json_object_iter_end(s);
-    for (; !json_object_iter_equal(&it, &end); json_object_iter_next(&it))
-        if (!lint_keyword(c, json_object_iter_peek_name(&it), json_object_iter_peek_value(&it), p, e))
-            return false;
-    return true;
-}
-
-/* ---- loading ---- */
-
-__attribute__((format(printf, 2, 3)))
-static void set_msg(char **msg, const char *fmt, ...)
-{
-    struct sbuf b = {0};
-    va_list ap;
-    va_start(ap, fmt);
-    sb_vprintf(&b, fmt, ap);
-    va_end(ap);
-    if (msg)
-        *msg = sb_take(&b);
-    else
-        free(b.s);
-}
-
-/* Reads a whole file into a NUL-terminated buffer; NULL with *msg set on failure. */
-static char *read_whole_file(const char *path, size_t *len, char **msg)
-{
-    FILE *f = fopen(path, "rb");
-    if (!f) {
-        set_msg(msg, "%s: cannot open: %s", path, strerror(errno));
-        return NULL;
-    }
-    struct sbuf b = {0};
-    size_t got;
-    do {
-        if (b.cap - b.len < 4097) {
-            b.cap = b.cap * 2 + 8192;
-            b.s = js_xrealloc(b.s, b.cap);
-        }
-        got = fread(b.s + b.len, 1, b.cap - b.len - 1, f);
-        b.len += got;
-        b.s[b.len] = '\0';
-    } while (got > 0);
-    if (ferror(f)) {
-        set_msg(msg, "%s: read error: %s", path, strerror(errno));
-        free(b.s);
-        b.s = NULL;
-    }
-    fclose(f);
-    *len = b.len;
-    return b.s;
-}
-
-/* 1-based line of a byte offset, for parse error messages. */
-static size_t line_of(const char *text, size_t off)
-{
-    size_t line = 1;
-    for (size_t i = 0; i < off; i++)
-        line += text[i] == '\n';
-    return line;
-}
-
-/* Parses strict JSON that must be exactly one value (surrounding whitespace allowed). */
-static json_object *parse_text(const char *path, const char *text, size_t len, char **msg)
-{
-    if (len >= INT_MAX) {
-        set_msg(msg, "%s: file too large", path);
-        return NULL;
-    }
-    json_tokener *tok = json_tokener_new_ex(JSCHEMA_MAX_DEPTH);
-    json_tokener_set_flags(tok, JSON_TOKENER_STRICT | JSON_TOKENER_VALIDATE_UTF8);
-    /* len + 1 hands over the terminating NUL too, so a bare literal at the end completes */
-    json_object *obj = json_tokener_parse_ex(tok, text, (int)len + 1);
-    enum json_tokener_error jerr = json_tokener_get_error(tok);
-    size_t end = json_tokener_get_parse_end(tok);
-    json_tokener_free(tok);
-    if (jerr != json_tokener_success)
-        set_msg(msg, "%s:%zu: invalid JSON: %s", path, line_of(text, end),
-                jerr == json_tokener_continue ? "unexpected end of file"
-                                              : json_tokener_error_desc(jerr));
-    else if (end + strspn(text + end, " \t\r\n") != len)
-        set_msg(msg, "%s:%zu: invalid JSON: unexpected data after the value", path,
-                line_of(text, end));
-    else
-        return obj;
-    json_object_put(obj);
-    return NULL;
-}
-
 /* ---- public API ---- */
-
-/* Loads a schema file, then checks that every keyword in it is one this validator honours. */
-json_object *jschema_load_file(const char *path, char **msg)
-{
-    size_t len;
-    if (msg)
-        *msg = NULL;
-    char *text = read_whole_file(path, &len, msg);
-    if (!text)
-        return NULL;
-    json_object *schema = parse_text(path, text, len, msg);
-    free(text);
-    if (!schema)
-        return NULL;
-    struct ctx c = {.root = schema};
-    struct verr e = {0};
-    bool ok = lint_node(&c, schema, NULL, &e);
-    re_cache_free(&c);
-    if (!ok) {
-        set_msg(msg, "%s: schema error at \"%s\": %s", path, e.path, e.msg);
-        verr_clear(&e);
-        json_object_put(schema);
-        return NULL;
-    }
-    return schema;
-}
 
 /* Validates one value; the first failure (in schema order) ends up in *err. */
 bool jschema_validate(json_object *schema, json_object *instance,
@@ -1181,13 +906,13 @@ bool jschema_validate(json_object *schema, json_object *instance,
     if (err)
         *err = (struct jschema_error){0};
     bool ok = v_node(&c, schema, instance, NULL, &e);
-    re_cache_free(&c);
+    jschema_int_re_cache_free(&c);
     if (ok)
         return true;
     if (err)
         *err = (struct jschema_error){.path = e.path, .field = e.field, .message = e.msg};
     else
-        verr_clear(&e);
+        jschema_int_verr_clear(&e);
     return false;
 }
 

@@ -11,6 +11,7 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include "arena.h"
@@ -255,6 +256,17 @@ static int srv_wait_for_stop(struct srv_thread *thrs, int n, const sigset_t *set
     return 0;
 }
 
+/* Many keep-alive clients need many descriptors: raise the soft limit to the hard one. */
+static void srv_raise_fd_limit(void)
+{
+    struct rlimit rl;
+    if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+        rl.rlim_cur = rl.rlim_max;
+        if (setrlimit(RLIMIT_NOFILE, &rl) != 0)
+            log_warn("cannot raise the open-file limit: %s", strerror(errno));
+    }
+}
+
 int srv_run(const struct config *cfg)
 {
     g_cfg = cfg;
@@ -267,6 +279,7 @@ int srv_run(const struct config *cfg)
     }
     evthread_use_pthreads();
     signal(SIGPIPE, SIG_IGN);
+    srv_raise_fd_limit();
     sigset_t set;
     sigemptyset(&set);
     sigaddset(&set, SIGINT);

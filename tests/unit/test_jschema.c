@@ -5,7 +5,9 @@
  * Files (the metadata schema, the two Taiwan metadata fixtures) are found relative to this
  * source file's path, so run the binary from the directory it was compiled from. */
 #define _POSIX_C_SOURCE 200809L /* mkstemp, for the jschema_load_file cases */
+#include "../../server/util.c"
 #include "../../server/jschema.c"
+#include "../../server/jschema_load.c"
 
 #include <stdlib.h>
 #include <unistd.h>
@@ -17,7 +19,7 @@
 /* Parses JSON written with ' for " (keeps the tables readable); *ok is false on bad JSON. */
 static json_object *J(const char *text, bool *ok)
 {
-    char *s = js_xstrdup(text);
+    char *s = xstrdup(text);
     for (char *p = s; *p; p++)
         if (*p == '\'')
             *p = '"';
