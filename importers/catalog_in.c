@@ -91,15 +91,50 @@ static void import_one(PGconn *pg, json_object *schema, json_object *rec, int n,
     PQclear(res);
 }
 
+/* Strict JSON (no single quotes, nothing after the value, valid UTF-8); a UTF-8 BOM is allowed. */
+json_object *catin_parse(const char *text, size_t len, char **err)
+{
+    if (len >= 3 && memcmp(text, "\xEF\xBB\xBF", 3) == 0)
+        text += 3, len -= 3;
+    json_tokener *tok = json_tokener_new();
+    json_tokener_set_flags(tok, JSON_TOKENER_STRICT | JSON_TOKENER_VALIDATE_UTF8);
+    json_object *doc = json_tokener_parse_ex(tok, text, (int)len);
+    enum json_tokener_error jerr = json_tokener_get_error(tok);
+    size_t end = json_tokener_get_parse_end(tok);
+    json_tokener_free(tok);
+    if (!doc || jerr != json_tokener_success) {
+        *err = xasprintf("not valid JSON: %s near byte %zu",
+                         jerr == json_tokener_continue ? "unexpected end of input"
+                                                       : json_tokener_error_desc(jerr), end);
+        json_object_put(doc);
+        return NULL;
+    }
+    while (end < len && strchr(" \t\r\n", text[end]))
+        end++;
+    if (end < len) {
+        *err = xasprintf("not valid JSON: unexpected content after the document at byte %zu", end);
+        json_object_put(doc);
+        return NULL;
+    }
+    return doc;
+}
+
 bool catin_import_file(PGconn *pg, const char *path, const char *schema_path, const char *tz,
                        struct catin_stats *st, char **err)
 {
     json_object *schema = jschema_load_file(schema_path, err);
     if (!schema)
         return false;
-    json_object *doc = json_object_from_file(path);
+    size_t len;
+    char *text = util_read_file(path, &len, err);
+    char *perr = NULL;
+    json_object *doc = text ? catin_parse(text, len, &perr) : NULL;
+    free(text);
     if (!doc) {
-        *err = xasprintf("cannot read %s: %s", path, json_util_get_last_err());
+        if (perr) {
+            *err = xasprintf("%s: %s", path, perr);
+            free(perr);
+        }
         json_object_put(schema);
         return false;
     }

@@ -12,6 +12,9 @@ struct catin_stats {
     int created, updated, unchanged, failed;
 };
 
+/* Parse a whole catalogue file strictly; NULL with *err (malloc'd). */
+json_object *catin_parse(const char *text, size_t len, char **err);
+
 /* The records of a parsed catalogue document (borrowed from doc), or NULL with *err. */
 json_object *catin_records(json_object *doc, char **err);
 

@@ -391,7 +391,9 @@ static void pool_dispatch(struct dbp *p)
         p->nwaiting--;
         pool_start_job(c, job);
     }
-    if (!TAILQ_EMPTY(&p->waiting) && connecting < p->nwaiting)
+    /* After a failed attempt, wait out the backoff: meanwhile requests fail fast (503). */
+    bool may_connect = p->failures == 0 || util_now_us() >= p->next_retry_us;
+    if (!TAILQ_EMPTY(&p->waiting) && connecting < p->nwaiting && may_connect)
         pool_open_conn(p);
 }
 

@@ -52,26 +52,6 @@ static void free_names(char **names, int n)
     free(names);
 }
 
-static char *read_file(const char *path, char **err)
-{
-    FILE *f = fopen(path, "rb");
-    if (!f) {
-        *err = xasprintf("cannot open %s: %s", path, strerror(errno));
-        return NULL;
-    }
-    char *buf = NULL;
-    size_t len = 0, cap = 0, got;
-    do {
-        if (cap - len < 65536)
-            buf = xrealloc(buf, cap = cap * 2 + 65536);
-        got = fread(buf + len, 1, cap - len - 1, f);
-        len += got;
-    } while (got > 0);
-    fclose(f);
-    buf[len] = '\0';
-    return buf;
-}
-
 static bool exec_ok(PGconn *pg, const char *sql, char **err)
 {
     PGresult *res = PQexec(pg, sql);
@@ -97,7 +77,8 @@ static bool is_applied(PGconn *pg, const char *version)
 static bool apply_one(PGconn *pg, const char *dir, const char *version, char **err)
 {
     char *path = xasprintf("%s/%s.sql", dir, version);
-    char *sql = read_file(path, err);
+    size_t len;
+    char *sql = util_read_file(path, &len, err);
     free(path);
     if (!sql)
         return false;

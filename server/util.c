@@ -1,6 +1,8 @@
 /* util — allocation that aborts on OOM, small string helpers, monotonic time. */
 #include "util.h"
 
+#include <errno.h>
+
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -134,4 +136,31 @@ char *util_share_dir(const char *env, const char *sub)
         return xstrdup(sub);
     exe[n] = '\0';
     return xasprintf("%s/../%s", dirname(exe), sub);
+}
+
+char *util_read_file(const char *path, size_t *len, char **err)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f) {
+        *err = xasprintf("cannot open %s: %s", path, strerror(errno));
+        return NULL;
+    }
+    char *buf = NULL;
+    size_t n = 0, cap = 0, got;
+    do {
+        if (cap - n < 65536)
+            buf = xrealloc(buf, cap = cap * 2 + 65536);
+        got = fread(buf + n, 1, cap - n - 1, f);
+        n += got;
+    } while (got > 0);
+    bool failed = ferror(f);
+    fclose(f);
+    if (failed) {
+        *err = xasprintf("cannot read %s", path);
+        free(buf);
+        return NULL;
+    }
+    buf[n] = '\0';
+    *len = n;
+    return buf;
 }

@@ -24,6 +24,9 @@ bool util_utf8_valid(const char *s, size_t len);
 /* Number of Unicode code points in valid UTF-8 s. */
 size_t util_utf8_len(const char *s, size_t len);
 
+/* The whole file (NUL-terminated, *len bytes before the NUL); NULL with *err (malloc'd). */
+char *util_read_file(const char *path, size_t *len, char **err);
+
 /* A directory shipped with the program: $env when set, else ../sub next to the binary. */
 char *util_share_dir(const char *env, const char *sub);
 

@@ -12,9 +12,10 @@ bool valid_uint(const char *s, long long max, long long *out)
     for (const char *p = s; *p; p++) {
         if (*p < '0' || *p > '9')
             return false;
-        if (v > (max - (*p - '0')) / 10)
+        int d = *p - '0';
+        if (d > max || v > (max - d) / 10)
             return false;
-        v = v * 10 + (*p - '0');
+        v = v * 10 + d;
     }
     *out = v;
     return true;

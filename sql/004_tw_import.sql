@@ -82,6 +82,7 @@ DECLARE
     d jsonb;
     n int;
     owner uuid;
+    dup text;
     std text[] := ARRAY['resourceID', 'resourceDescription', 'format', 'resourceModified',
                         'downloadURL', 'accessURL', 'metadataSourceOfData', 'characterSetCode'];
 BEGIN
@@ -90,6 +91,12 @@ BEGIN
             CASE WHEN jsonb_typeof(rec->'distribution') = 'array' THEN rec->'distribution' ELSE '[]' END) x);
     IF jsonb_typeof(rec->'distribution') <> 'array' THEN
         RETURN;
+    END IF;
+    SELECT x->>'resourceID' INTO dup FROM jsonb_array_elements(rec->'distribution') x
+    GROUP BY 1 HAVING count(*) > 1 LIMIT 1;
+    IF dup IS NOT NULL THEN
+        RAISE EXCEPTION 'resourceID % appears more than once in distribution', dup
+            USING ERRCODE = 'unique_violation';
     END IF;
     FOR d, n IN SELECT * FROM jsonb_array_elements(rec->'distribution') WITH ORDINALITY LOOP
         SELECT package_id INTO owner FROM resource WHERE id = d->>'resourceID';

@@ -14,6 +14,9 @@ static void test_uint(void)
         {" 5", 1000, false, 0},        {"5 ", 1000, false, 0},
         {"all", 1000, false, 0},       {"1e3", 10000, false, 0},
         {"0x10", 1000, false, 0},      {"99999999999999999999999", 1000, false, 0},
+        {"5", 5, true, 5},             {"6", 5, false, 0},
+        {"9", 5, false, 0},            {"0", 0, true, 0},
+        {"1", 0, false, 0},
         {"9223372036854775807", 9223372036854775807LL, true, 9223372036854775807LL},
     };
     for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
