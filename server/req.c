@@ -17,20 +17,6 @@
 #include "server.h"
 #include "util.h"
 
-static char *decode_component(struct arena *a, const char *s, size_t n)
-{
-    char *raw = arena_strndup(a, s, n);
-    size_t len = 0;
-    char *dec = evhttp_uridecode(raw, 1, &len);
-    if (!dec)
-        return NULL;
-    char *out = NULL;
-    if (strlen(dec) == len && util_utf8_valid(dec, len))
-        out = arena_strndup(a, dec, len);
-    free(dec);
-    return out;
-}
-
 bool req_parse_query(struct req *r, const char *qs)
 {
     r->nquery = 0;
@@ -47,8 +33,8 @@ bool req_parse_query(struct req *r, const char *qs)
             const char *eq = memchr(p, '=', n);
             size_t klen = eq ? (size_t)(eq - p) : n;
             struct req_param *q = &r->query[r->nquery];
-            q->key = decode_component(r->a, p, klen);
-            q->value = eq ? decode_component(r->a, eq + 1, n - klen - 1) : "";
+            q->key = route_decode(r->a, p, klen, true);
+            q->value = eq ? route_decode(r->a, eq + 1, n - klen - 1, true) : "";
             if (!q->key || !q->value)
                 return false;
             r->nquery++;

@@ -98,11 +98,11 @@ void route_free(struct router *rt)
     free(rt);
 }
 
-/* Percent-decode one segment; refuse NUL bytes and invalid UTF-8. */
-static char *decode_segment(struct arena *a, const char *seg)
+char *route_decode(struct arena *a, const char *s, size_t n, bool plus)
 {
+    char *raw = arena_strndup(a, s, n);
     size_t len = 0;
-    char *dec = evhttp_uridecode(seg, 0, &len);
+    char *dec = evhttp_uridecode(raw, plus, &len);
     if (!dec)
         return NULL;
     char *out = NULL;
@@ -130,7 +130,7 @@ static enum route_status take_params(const struct route *r, char **segs, struct 
     for (int i = 0; i < r->nsegs; i++) {
         if (strcmp(r->segs[i], "{}") != 0 || m->nparams >= ROUTE_MAX_PARAMS)
             continue;
-        char *v = decode_segment(a, segs[i]);
+        char *v = route_decode(a, segs[i], strlen(segs[i]), false);
         if (!v)
             return ROUTE_BAD_ENCODING;
         m->params[m->nparams++] = v;

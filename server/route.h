@@ -4,6 +4,7 @@
  * method gives ROUTE_METHOD (405), none at all ROUTE_NOT_FOUND (404). */
 #ifndef ROUTE_H
 #define ROUTE_H
+#include <stdbool.h>
 #include <stddef.h>
 
 #define ROUTE_MAX_PARAMS 4
@@ -45,6 +46,9 @@ void route_free(struct router *rt);
 /* Match a raw (still percent-encoded) path. HEAD matches GET routes. */
 enum route_status route_match(const struct router *rt, unsigned method, const char *path,
                               struct arena *a, struct route_match *m);
+/* Percent-decode n bytes of s ('+' as space when plus) into the arena; NULL when the result
+ * holds a NUL byte or is not valid UTF-8. */
+char *route_decode(struct arena *a, const char *s, size_t n, bool plus);
 /* The envelope family for a path no route matched: Taiwan under {sru}/rest and {sru}/dump. */
 enum api_family route_family(const struct router *rt, const char *path);
 
