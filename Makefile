@@ -45,10 +45,10 @@ build/%.o: %.c
 
 # Unit tests include the module's .c themselves (h2o style) and link the libraries only.
 bin/test_%: tests/unit/test_%.c
-	@mkdir -p bin
-	$(CC) $(CFLAGS) -Iimporters -o $@ $< $(LDFLAGS) $(LDLIBS)
+	@mkdir -p bin build/tests
+	$(CC) $(CFLAGS) -MF build/tests/test_$*.d -Iimporters -o $@ $< $(LDFLAGS) $(LDLIBS)
 
--include $(SERVER_OBJ:.o=.d) $(IMPORT_OBJ:.o=.d) $(UNIT_TESTS:=.d)
+-include $(SERVER_OBJ:.o=.d) $(IMPORT_OBJ:.o=.d) $(wildcard build/tests/*.d)
 
 # Install what is missing, once; a prepared machine never touches apt.
 define need_debs
