@@ -12,6 +12,9 @@
 #define DB_MAX_STMTS 128
 #define DB_IDLE_CLOSE_US (30 * 1000000LL)
 #define DB_UPKEEP_MS 1000
+/* A query running this long is "slow": only then may waiting requests open another connection.
+ * Growing on mere queueing would add backends exactly when the CPUs are busiest. */
+#define DB_SLOW_US (10 * 1000LL)
 
 static struct db_stmt *registry[DB_MAX_STMTS];
 static int registry_len;
@@ -40,6 +43,7 @@ struct dbconn {
     struct dbp_job *job;
     PGresult *result;
     int64_t idle_since;
+    int64_t busy_since;
     bool prepared[DB_MAX_STMTS];
 };
 
@@ -54,6 +58,7 @@ struct dbp {
     int64_t next_retry_us; /* no background reconnect before this */
     struct event *ev_upkeep;
     struct event *ev_kick;  /* runs pool_kick on the next loop pass */
+    struct event *ev_slow;  /* re-checks for slow queries while requests wait */
 };
 
 static void conn_on_io(evutil_socket_t fd, short what, void *arg);
@@ -370,13 +375,37 @@ static void conn_on_io(evutil_socket_t fd, short what, void *arg)
 static void pool_start_job(struct dbconn *c, struct dbp_job *job)
 {
     c->state = C_BUSY;
+    c->busy_since = util_now_us();
     c->job = job;
     job->conn = c;
     if (!conn_send(c))
         conn_broken(c);
 }
 
-/* Hand waiting jobs to idle connections; open more connections when jobs still wait. */
+/* Should waiting jobs get another connection? Yes when none is open or opening, or when every
+ * open one is held by a slow query; otherwise re-check once the busy ones would count as slow. */
+static bool pool_should_grow(struct dbp *p, int connecting)
+{
+    if (TAILQ_EMPTY(&p->waiting) || connecting >= p->nwaiting)
+        return false;
+    if (p->failures > 0 && util_now_us() < p->next_retry_us)
+        return false; /* after a failed attempt, wait out the backoff: waiters fail fast */
+    int64_t now = util_now_us(), youngest = -1;
+    for (int i = 0; i < p->opt.pool_max; i++) {
+        struct dbconn *c = p->conns[i];
+        if (c && c->state == C_BUSY && (youngest < 0 || now - c->busy_since < youngest))
+            youngest = now - c->busy_since;
+    }
+    if (youngest < 0 || youngest >= DB_SLOW_US)
+        return true;
+    if (!evtimer_pending(p->ev_slow, NULL)) {
+        struct timeval tv = {0, (suseconds_t)(DB_SLOW_US - youngest)};
+        evtimer_add(p->ev_slow, &tv);
+    }
+    return false;
+}
+
+/* Hand waiting jobs to idle connections; open another one when they are all held up. */
 static void pool_dispatch(struct dbp *p)
 {
     int connecting = 0;
@@ -391,9 +420,7 @@ static void pool_dispatch(struct dbp *p)
         p->nwaiting--;
         pool_start_job(c, job);
     }
-    /* After a failed attempt, wait out the backoff: meanwhile requests fail fast (503). */
-    bool may_connect = p->failures == 0 || util_now_us() >= p->next_retry_us;
-    if (!TAILQ_EMPTY(&p->waiting) && connecting < p->nwaiting && may_connect)
+    if (pool_should_grow(p, connecting))
         pool_open_conn(p);
 }
 
@@ -484,6 +511,7 @@ struct dbp *dbp_new(struct event_base *base, const char *conninfo, const struct 
     p->conns = xcalloc((size_t)p->opt.pool_max, sizeof(struct dbconn *));
     TAILQ_INIT(&p->waiting);
     p->ev_kick = event_new(base, -1, 0, pool_kick, p);
+    p->ev_slow = evtimer_new(base, pool_kick, p);
     for (int i = 0; i < p->opt.pool_min; i++)
         pool_open_conn(p);
     p->ev_upkeep = event_new(base, -1, EV_PERSIST, pool_upkeep, p);
@@ -507,6 +535,7 @@ void dbp_free(struct dbp *p)
     }
     event_free(p->ev_upkeep);
     event_free(p->ev_kick);
+    event_free(p->ev_slow);
     free(p->conns);
     free(p->conninfo);
     free(p);
