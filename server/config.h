@@ -25,6 +25,8 @@ struct config {
     int statement_timeout; /* milliseconds */
     int connect_timeout;   /* seconds, database connection set-up */
     int tw_list_max;       /* largest limit accepted by the Taiwan list endpoints */
+    int datastore_rows_max; /* largest page of datastore rows (CKAN rows_max) */
+    int tw_datastore_limit; /* rows of Taiwan endpoint 7 when no limit is given */
     bool tw_groups_used;   /* rest/group lists only categories in use */
     bool access_log;
     int verbosity;

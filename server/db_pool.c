@@ -269,6 +269,8 @@ static enum db_error_kind classify(const char *sqlstate, PGconn *pg)
         return DBE_UNAVAILABLE;
     if (strcmp(sqlstate, "57014") == 0)
         return DBE_TIMEOUT;
+    if (strncmp(sqlstate, "OD", 2) == 0)
+        return DBE_APP;
     return DBE_QUERY;
 }
 
@@ -308,7 +310,9 @@ static void conn_step_done(struct dbconn *c)
         job_finish(job, res, NULL);
     } else {
         const char *state = res ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : NULL;
-        const char *msg = res ? PQresultErrorMessage(res) : PQerrorMessage(c->pg);
+        const char *msg = res ? PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY) : NULL;
+        if (!msg)
+            msg = res ? PQresultErrorMessage(res) : PQerrorMessage(c->pg);
         enum db_error_kind kind = classify(state ? state : "", c->pg);
         if (kind == DBE_QUERY)
             log_error("query %s failed: %.*s", job->st->name, (int)strcspn(msg, "\n"), msg);

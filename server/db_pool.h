@@ -28,13 +28,19 @@ enum db_error_kind {
     DBE_TIMEOUT,     /* statement_timeout or cancelled */
     DBE_BUSY,        /* the wait queue is full */
     DBE_QUERY,       /* the statement failed: see sqlstate/message */
+    DBE_APP,         /* an SQL function refused the input: SQLSTATE class OD (see sql/006) */
 };
 
 struct db_error {
     enum db_error_kind kind;
     const char *sqlstate; /* 5 characters, or "" */
-    const char *message;  /* valid during the callback only */
+    const char *message;  /* primary message; valid during the callback only */
 };
+
+/* SQLSTATEs our SQL functions raise for bad input (DBE_APP). */
+#define DB_STATE_NOT_FOUND "OD100"
+#define DB_STATE_BAD_VALUE "OD210"
+#define DB_STATE_NO_FIELD "OD220"
 
 /* Called exactly once per job unless it was cancelled. res (NULL on error) and err belong to
  * the pool and are valid during the call only. */

@@ -66,6 +66,17 @@ const char *req_path_param(const struct req *r, int i)
     return i < r->route.nparams ? r->route.params[i] : NULL;
 }
 
+/* Input refused by an SQL function: the SQLSTATE picks the API error, the message explains. */
+static void req_app_error(struct req *r, const struct db_error *err)
+{
+    if (strcmp(err->sqlstate, DB_STATE_NOT_FOUND) == 0)
+        resp_error(r, ERR_NOT_FOUND, NULL, "找不到資料: %s", err->message);
+    else if (strcmp(err->sqlstate, DB_STATE_NO_FIELD) == 0)
+        resp_error(r, ERR_FIELD, NULL, "輸入的參數內容中，欄位名稱不存在: %s", err->message);
+    else
+        resp_error(r, ERR_PARAM_VALUE, NULL, "輸入的參數內容格式錯誤: %s", err->message);
+}
+
 static void req_db_done(void *arg, PGresult *res, const struct db_error *err)
 {
     struct req *r = arg;
@@ -74,7 +85,9 @@ static void req_db_done(void *arg, PGresult *res, const struct db_error *err)
         r->db_done(r, res);
         return;
     }
-    if (err->kind == DBE_QUERY)
+    if (err->kind == DBE_APP)
+        req_app_error(r, err);
+    else if (err->kind == DBE_QUERY)
         resp_error(r, ERR_INTERNAL, NULL, "系統錯誤: database error %s", err->sqlstate);
     else if (err->kind == DBE_TIMEOUT)
         resp_error(r, ERR_UNAVAILABLE, NULL, "系統錯誤: the database query timed out");

@@ -37,6 +37,7 @@ static const struct route_def routes[] = {
     {M_GET, "{sru}/rest/tag/{tag}", tw_tag_show, API_TW},
     {M_GET, "{sru}/rest/dataset", tw_dataset_list, API_TW},
     {M_GET, "{sru}/rest/dataset/{id}", tw_dataset_show, API_TW},
+    {M_GET, "{sru}/rest/datastore/{rid}", tw_datastore, API_TW},
     {M_GET | M_POST, "/api/3/action/{name}", ckan_action, API_CKAN},
     {M_GET | M_POST, "/api/action/{name}", ckan_action, API_CKAN},
 };
@@ -286,6 +287,7 @@ int srv_run(const struct config *cfg)
     sigaddset(&set, SIGTERM);
     pthread_sigmask(SIG_BLOCK, &set, NULL);
     tw_rest_init();
+    tw_datastore_init();
     ckan_action_init();
     int n = srv_thread_count(cfg);
     struct srv_thread *thrs = xcalloc((size_t)n, sizeof(*thrs));

@@ -12,7 +12,6 @@
 #include "server.h"
 #include "valid.h"
 
-#define TW_OFFSET_MAX 100000000LL
 
 static struct db_stmt st_group_list = {"tw_group_list",
     "SELECT tw_group_list($1::boolean, $2::bigint, $3::bigint)", 3, 0};
@@ -50,7 +49,7 @@ static bool name_allowed(const char *key, const char *const *allowed)
 }
 
 /* ER0200 for a parameter name the endpoint does not define, ER0210 for one given twice. */
-static bool tw_check_names(struct req *r, const char *const *allowed)
+bool tw_check_names(struct req *r, const char *const *allowed)
 {
     for (int i = 0; i < r->nquery; i++) {
         const char *key = r->query[i].key;
@@ -70,7 +69,7 @@ static bool tw_check_names(struct req *r, const char *const *allowed)
 }
 
 /* One of limit/offset: digits only, at most max. */
-static bool tw_uint_param(struct req *r, const char *name, long long max, const char **out)
+bool tw_uint_param(struct req *r, const char *name, long long max, const char **out)
 {
     const char *v = req_query_get(r, name, NULL);
     long long n;

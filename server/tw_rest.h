@@ -4,7 +4,18 @@
 #ifndef TW_REST_H
 #define TW_REST_H
 
+#include <stdbool.h>
+
 struct req;
+
+#define TW_OFFSET_MAX 100000000LL
+
+/* ER0200 for a parameter the endpoint does not define, ER0210 for one given twice; false once
+ * answered. */
+bool tw_check_names(struct req *r, const char *const *allowed);
+/* Parameter `name` as digits only, at most max; *out = its decimal text or NULL when absent;
+ * false once answered (ER0210). */
+bool tw_uint_param(struct req *r, const char *name, long long max, const char **out);
 
 void tw_rest_init(void);
 int tw_group_list(struct req *r);
@@ -13,5 +24,8 @@ int tw_tag_list(struct req *r);
 int tw_tag_show(struct req *r);
 int tw_dataset_list(struct req *r);
 int tw_dataset_show(struct req *r);
+/* Endpoint 7, in tw_datastore.c. */
+void tw_datastore_init(void);
+int tw_datastore(struct req *r);
 
 #endif

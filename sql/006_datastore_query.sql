@@ -1,0 +1,222 @@
+-- 006_datastore_query: queries over datastore tables, shared by the Taiwan datastore endpoint,
+-- CKAN datastore_search and the dumps. Identifiers are checked against the table's own field
+-- list and quoted with %I; values are quoted with %L. Application errors are raised with our
+-- own SQLSTATEs, which the server maps to API errors:
+--   OD100 resource not found   OD210 malformed value   OD220 unknown field
+
+-- The datastore bookkeeping row of a resource, or OD100.
+CREATE FUNCTION ds_table(rid text) RETURNS datastore_table
+LANGUAGE plpgsql STABLE AS $$
+DECLARE
+    t datastore_table;
+BEGIN
+    SELECT d.* INTO t FROM datastore_table d JOIN resource r ON r.id = d.resource_id
+    WHERE d.resource_id = rid AND r.state = 'active';
+    IF NOT FOUND THEN
+        RAISE EXCEPTION 'Resource "%" was not found.', rid USING ERRCODE = 'OD100';
+    END IF;
+    RETURN t;
+END
+$$;
+
+-- The field list with `_id` first: [{id, type}], table order.
+CREATE FUNCTION ds_all_fields(t datastore_table) RETURNS jsonb
+LANGUAGE sql IMMUTABLE AS $$
+    SELECT '[{"id": "_id", "type": "int8"}]'::jsonb
+        || coalesce((SELECT jsonb_agg(jsonb_build_object('id', f->>'id', 'type', f->>'type') ORDER BY n)
+                     FROM jsonb_array_elements(t.fields) WITH ORDINALITY x(f, n)), '[]')
+$$;
+
+-- The type of a field, or OD220 naming it.
+CREATE FUNCTION ds_field_type(t datastore_table, name text) RETURNS text
+LANGUAGE plpgsql IMMUTABLE AS $$
+DECLARE
+    ty text;
+BEGIN
+    SELECT f->>'type' INTO ty FROM jsonb_array_elements(ds_all_fields(t)) f WHERE f->>'id' = name;
+    IF ty IS NULL THEN
+        RAISE EXCEPTION 'field "%" does not exist', name USING ERRCODE = 'OD220';
+    END IF;
+    RETURN ty;
+END
+$$;
+
+-- The fields a query returns: all (with `_id` first) when `fields` is NULL, else the named ones
+-- in the order given (OD220 for an unknown one, OD210 for none).
+CREATE FUNCTION ds_out_fields(t datastore_table, fields text[]) RETURNS jsonb
+LANGUAGE plpgsql IMMUTABLE AS $$
+DECLARE
+    out jsonb := '[]';
+    f text;
+BEGIN
+    IF fields IS NULL THEN
+        RETURN ds_all_fields(t);
+    END IF;
+    FOREACH f IN ARRAY fields LOOP
+        out := out || jsonb_build_object('id', f, 'type', ds_field_type(t, f));
+    END LOOP;
+    IF jsonb_array_length(out) = 0 THEN
+        RAISE EXCEPTION 'fields must name at least one field' USING ERRCODE = 'OD210';
+    END IF;
+    RETURN out;
+END
+$$;
+
+-- The JSON value expression of one column, as the APIs show values (numeric as text).
+CREATE FUNCTION ds_value_expr(name text, ty text) RETURNS text
+LANGUAGE sql IMMUTABLE AS $$
+    SELECT CASE WHEN ty = 'numeric' THEN format('%I::text', name) ELSE format('%I', name) END
+$$;
+
+-- WHERE clause for filters ({"f": "v"} or {"f": ["a", "b"]}, compared as the column's text)
+-- and q (a string searched in search_expr, or {"f": "word"} searched in that column).
+CREATE FUNCTION ds_where(t datastore_table, filters jsonb, q jsonb) RETURNS text
+LANGUAGE plpgsql IMMUTABLE AS $$
+DECLARE
+    conds text[] := '{}';
+    k text;
+    v jsonb;
+    col text;
+BEGIN
+    IF filters IS NOT NULL AND jsonb_typeof(filters) <> 'object' THEN
+        RAISE EXCEPTION 'filters must be a JSON object' USING ERRCODE = 'OD210';
+    END IF;
+    FOR k, v IN SELECT * FROM jsonb_each(coalesce(filters, '{}')) LOOP
+        col := CASE WHEN ds_field_type(t, k) = 'text' THEN format('%I', k) ELSE format('%I::text', k) END;
+        IF jsonb_typeof(v) = 'array' THEN
+            conds := conds || format('%s = ANY (%L::text[])', col,
+                (SELECT coalesce(array_agg(e #>> '{}'), '{}') FROM jsonb_array_elements(v) e));
+        ELSIF jsonb_typeof(v) IN ('object') THEN
+            RAISE EXCEPTION 'filter value for "%" must be a value or a list of values', k
+                USING ERRCODE = 'OD210';
+        ELSIF jsonb_typeof(v) = 'null' THEN
+            conds := conds || format('%I IS NULL', k);
+        ELSE
+            conds := conds || format('%s = %L', col, v #>> '{}');
+        END IF;
+    END LOOP;
+    IF jsonb_typeof(q) = 'string' AND q #>> '{}' <> '' THEN
+        conds := conds || format('(%s) ILIKE %L', coalesce(t.search_expr, '''''::text'),
+                                 '%' || ds_like_escape(q #>> '{}') || '%');
+    ELSIF jsonb_typeof(q) = 'object' THEN
+        FOR k, v IN SELECT * FROM jsonb_each(q) LOOP
+            PERFORM ds_field_type(t, k);
+            conds := conds || format('%I::text ILIKE %L', k, '%' || ds_like_escape(v #>> '{}') || '%');
+        END LOOP;
+    END IF;
+    RETURN CASE WHEN cardinality(conds) = 0 THEN '' ELSE ' WHERE ' || array_to_string(conds, ' AND ') END;
+END
+$$;
+
+CREATE FUNCTION ds_like_escape(s text) RETURNS text
+LANGUAGE sql IMMUTABLE AS $$
+    SELECT replace(replace(replace(s, '\', '\\'), '%', '\%'), '_', '\_')
+$$;
+
+-- ORDER BY from ["field", "field desc", ...]; _id is always the last key, for stable paging.
+CREATE FUNCTION ds_order(t datastore_table, sort text[]) RETURNS text
+LANGUAGE plpgsql IMMUTABLE AS $$
+DECLARE
+    keys text[] := '{}';
+    s text;
+    m text[];
+    has_id boolean := false;
+BEGIN
+    FOREACH s IN ARRAY coalesce(sort, '{}') LOOP
+        m := regexp_match(s, '^\s*(.*?)\s*(?:\s(asc|desc))?\s*$', 'i');
+        IF m IS NULL OR m[1] = '' THEN
+            RAISE EXCEPTION 'cannot sort by "%"', s USING ERRCODE = 'OD210';
+        END IF;
+        IF m[1] ~ '^".*"$' THEN
+            m[1] := replace(substr(m[1], 2, length(m[1]) - 2), '""', '"');
+        END IF;
+        PERFORM ds_field_type(t, m[1]);
+        keys := keys || format('%I %s', m[1], upper(coalesce(m[2], 'asc')));
+        has_id := has_id OR m[1] = '_id';
+    END LOOP;
+    IF NOT has_id THEN
+        keys := keys || '"_id" ASC'::text;
+    END IF;
+    RETURN ' ORDER BY ' || array_to_string(keys, ', ');
+END
+$$;
+
+-- The SELECT of a datastore query, as SQL text: columns `_id` and the requested fields (all
+-- when fields is NULL) in their stored types, filtered, sorted and paged. Deep pages of an
+-- unfiltered, _id-ordered, dense table use the key instead of OFFSET.
+CREATE FUNCTION ds_select_sql(rid text, filters jsonb, q jsonb, fields text[], sort text[],
+                              lim bigint, off bigint) RETURNS text
+LANGUAGE plpgsql STABLE AS $$
+DECLARE
+    t datastore_table := ds_table(rid);
+    cols text;
+    where_sql text := ds_where(t, filters, q);
+    order_sql text := ds_order(t, sort);
+    keyset boolean;
+BEGIN
+    SELECT string_agg(format('%I', x->>'id'), ', ' ORDER BY n) INTO cols
+    FROM jsonb_array_elements(ds_out_fields(t, fields)) WITH ORDINALITY e(x, n);
+    keyset := where_sql = '' AND order_sql = ' ORDER BY "_id" ASC' AND t.max_id = t.row_count
+              AND coalesce(off, 0) > 0;
+    RETURN format('SELECT %s FROM datastore.%I%s%s%s%s%s', cols, t.table_name,
+        CASE WHEN keyset THEN format(' WHERE "_id" > %s', off) ELSE where_sql END,
+        order_sql,
+        CASE WHEN lim IS NULL THEN '' ELSE format(' LIMIT %s', lim) END,
+        CASE WHEN keyset OR coalesce(off, 0) = 0 THEN '' ELSE format(' OFFSET %s', off) END, '');
+END
+$$;
+
+-- A page of records as a JSON array of objects (values shown per docs/DATASTORE.md).
+CREATE FUNCTION ds_records_json(rid text, filters jsonb, q jsonb, fields text[], sort text[],
+                                lim bigint, off bigint) RETURNS text
+LANGUAGE plpgsql STABLE AS $$
+DECLARE
+    t datastore_table := ds_table(rid);
+    sel text := ds_select_sql(rid, filters, q, fields, sort, lim, off);
+    obj text;
+    out text;
+BEGIN
+    SELECT string_agg(format('%L, %s', x->>'id', ds_value_expr(x->>'id', x->>'type')), ', ' ORDER BY n)
+    INTO obj FROM jsonb_array_elements(ds_out_fields(t, fields)) WITH ORDINALITY e(x, n);
+    EXECUTE format('SELECT coalesce(json_agg(json_build_object(%s)), ''[]'')::text FROM (%s) s',
+                   obj, sel) INTO out;
+    RETURN out;
+END
+$$;
+
+-- Rows matching filters/q: exact, or, without filters and q, the maintained row count.
+CREATE FUNCTION ds_total(rid text, filters jsonb, q jsonb) RETURNS bigint
+LANGUAGE plpgsql STABLE AS $$
+DECLARE
+    t datastore_table := ds_table(rid);
+    where_sql text := ds_where(t, filters, q);
+    n bigint;
+BEGIN
+    IF where_sql = '' THEN
+        RETURN t.row_count;
+    END IF;
+    EXECUTE format('SELECT count(*) FROM datastore.%I%s', t.table_name, where_sql) INTO n;
+    RETURN n;
+END
+$$;
+
+-- Taiwan endpoint 7 result: resource_id, fields (type, id; `_id` as int4 per the spec's
+-- example), records, limit, offset, total. `fields_in` limits the fields shown.
+CREATE FUNCTION tw_datastore(rid text, filters jsonb, q text, fields_in text[], sort text,
+                             lim bigint, off bigint) RETURNS text
+LANGUAGE plpgsql STABLE AS $$
+DECLARE
+    t datastore_table := ds_table(rid);
+    qj jsonb := CASE WHEN q IS NULL THEN NULL ELSE to_jsonb(q) END;
+    sorts text[] := CASE WHEN sort IS NULL THEN NULL ELSE ARRAY[sort] END;
+    recs text := ds_records_json(rid, filters, qj, fields_in, sorts, lim, off);
+    flds json;
+BEGIN
+    SELECT json_agg(json_build_object('type', CASE WHEN x->>'id' = '_id' THEN 'int4' ELSE x->>'type' END,
+                                      'id', x->>'id') ORDER BY n)
+    INTO flds FROM jsonb_array_elements(ds_out_fields(t, fields_in)) WITH ORDINALITY e(x, n);
+    RETURN format('{"resource_id": %s, "fields": %s, "records": %s, "limit": %s, "offset": %s, "total": %s}',
+                  to_json(rid), flds, recs, to_json(lim), coalesce(off, 0),
+                  ds_total(rid, filters, qj));
+END
+$$;
