@@ -20,7 +20,7 @@ DEB_BENCH := wrk nginx-light postgresql-contrib
 
 COMMON_SRC := server/util.c server/log.c server/arena.c server/config.c server/valid.c
 SERVER_SRC := $(COMMON_SRC) server/route.c server/req.c server/resp.c server/db_pool.c \
-              server/server.c server/tw_rest.c server/tw_datastore.c server/ckan_action.c server/migrate.c \
+              server/server.c server/tw_rest.c server/tw_datastore.c server/ckan_action.c server/ckan_params.c server/ckan_datastore.c server/migrate.c \
               server/user_cli.c server/main.c
 IMPORT_SRC := $(COMMON_SRC) server/jschema.c server/jschema_load.c importers/catalog_in.c importers/main.c
 UNIT_TESTS := $(patsubst tests/unit/%.c,bin/%,$(wildcard tests/unit/test_*.c))

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "arena.h"
+#include "ckan_datastore.h"
 #include "config.h"
 #include "db_pool.h"
 #include "req.h"
@@ -41,12 +42,15 @@ static int ckan_status_show(struct req *r)
 
 /* Sorted by name for bsearch. */
 static const struct ckan_action_def actions[] = {
+    {"datastore_info", ckan_datastore_info},
+    {"datastore_search", ckan_datastore_search},
     {"status_show", ckan_status_show},
 };
 
 void ckan_action_init(void)
 {
     dbp_register(&st_status_show);
+    ckan_datastore_init();
 }
 
 static int cmp_action(const void *key, const void *elem)

@@ -85,9 +85,10 @@ static void job_finish(struct dbp_job *job, PGresult *res, const struct db_error
 }
 
 static void job_fail(struct dbp_job *job, enum db_error_kind kind, const char *sqlstate,
-                     const char *message)
+                     const char *message, const char *detail)
 {
-    struct db_error err = {kind, sqlstate ? sqlstate : "", message ? message : ""};
+    struct db_error err = {kind, sqlstate ? sqlstate : "", message ? message : "",
+                           detail ? detail : ""};
     job_finish(job, NULL, &err);
 }
 
@@ -98,7 +99,7 @@ static void pool_fail_waiting(struct dbp *p, const char *why)
         struct dbp_job *job = TAILQ_FIRST(&p->waiting);
         TAILQ_REMOVE(&p->waiting, job, link);
         p->nwaiting--;
-        job_fail(job, DBE_UNAVAILABLE, "08006", why);
+        job_fail(job, DBE_UNAVAILABLE, "08006", why, NULL);
     }
 }
 
@@ -284,7 +285,7 @@ static void conn_broken(struct dbconn *c)
     c->job = NULL;
     conn_close(c);
     if (job)
-        job_fail(job, DBE_UNAVAILABLE, "08006", "the database connection was lost");
+        job_fail(job, DBE_UNAVAILABLE, "08006", "the database connection was lost", NULL);
     p->next_retry_us = 0;
     pool_dispatch(p);
 }
@@ -316,7 +317,8 @@ static void conn_step_done(struct dbconn *c)
         enum db_error_kind kind = classify(state ? state : "", c->pg);
         if (kind == DBE_QUERY)
             log_error("query %s failed: %.*s", job->st->name, (int)strcspn(msg, "\n"), msg);
-        job_fail(job, kind, state, msg);
+        job_fail(job, kind, state, msg,
+                 res ? PQresultErrorField(res, PG_DIAG_MESSAGE_DETAIL) : NULL);
     }
     if (res)
         PQclear(res);

@@ -35,6 +35,7 @@ struct db_error {
     enum db_error_kind kind;
     const char *sqlstate; /* 5 characters, or "" */
     const char *message;  /* primary message; valid during the callback only */
+    const char *detail;   /* DETAIL of the error or "" (for DBE_APP: the parameter at fault) */
 };
 
 /* SQLSTATEs our SQL functions raise for bad input (DBE_APP). */

@@ -69,6 +69,14 @@ const char *req_path_param(const struct req *r, int i)
 /* Input refused by an SQL function: the SQLSTATE picks the API error, the message explains. */
 static void req_app_error(struct req *r, const struct db_error *err)
 {
+    bool not_found = strcmp(err->sqlstate, DB_STATE_NOT_FOUND) == 0;
+    if (r->api == API_CKAN) {
+        if (not_found)
+            resp_error(r, ERR_NOT_FOUND, NULL, "Not found: %s", err->message);
+        else
+            resp_ckan_invalid(r, *err->detail ? err->detail : "message", err->message);
+        return;
+    }
     if (strcmp(err->sqlstate, DB_STATE_NOT_FOUND) == 0)
         resp_error(r, ERR_NOT_FOUND, NULL, "找不到資料: %s", err->message);
     else if (strcmp(err->sqlstate, DB_STATE_NO_FIELD) == 0)

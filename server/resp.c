@@ -80,6 +80,20 @@ char *resp_build_error(int api, const char *help_url, enum err_kind kind, const 
     return json_text(root);
 }
 
+char *resp_build_invalid(const char *help_url, const char *field, const char *message)
+{
+    json_object *root = json_object_new_object();
+    json_object *err = json_object_new_object();
+    json_object *list = json_object_new_array();
+    json_object_array_add(list, json_object_new_string(message));
+    json_object_object_add(root, "help", json_object_new_string(help_url));
+    json_object_object_add(err, "__type", json_object_new_string("Validation Error"));
+    json_object_object_add(err, field, list);
+    json_object_object_add(root, "error", err);
+    json_object_object_add(root, "success", json_object_new_boolean(0));
+    return json_text(root);
+}
+
 char *resp_build_ok(int api, const char *help_url, const char *payload, size_t len,
                     size_t *out_len)
 {
@@ -144,4 +158,10 @@ void resp_error(struct req *r, enum err_kind kind, const char *tw_code, const ch
                                   msg ? msg : fmt, &status);
     free(msg);
     send_text(r, status, text, strlen(text));
+}
+
+void resp_ckan_invalid(struct req *r, const char *field, const char *message)
+{
+    char *text = resp_build_invalid(help_url(r), field, message);
+    send_text(r, 409, text, strlen(text));
 }

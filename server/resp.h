@@ -24,9 +24,13 @@ void resp_ok_json(struct req *r, const char *payload, size_t len);
 void resp_error(struct req *r, enum err_kind kind, const char *tw_code, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
 
+/* CKAN 409 Validation Error: {"__type": "Validation Error", field: [message]}. */
+void resp_ckan_invalid(struct req *r, const char *field, const char *message);
+
 /* Pure builders, for tests and for resp_*: the envelope text (malloc'd) and the HTTP status. */
 char *resp_build_error(int api, const char *help_url, enum err_kind kind, const char *tw_code,
                        const char *message, int *status);
+char *resp_build_invalid(const char *help_url, const char *field, const char *message);
 char *resp_build_ok(int api, const char *help_url, const char *payload, size_t len, size_t *out_len);
 
 #endif

@@ -27,15 +27,15 @@ LANGUAGE sql IMMUTABLE AS $$
                      FROM jsonb_array_elements(t.fields) WITH ORDINALITY x(f, n)), '[]')
 $$;
 
--- The type of a field, or OD220 naming it.
-CREATE FUNCTION ds_field_type(t datastore_table, name text) RETURNS text
+-- The type of a field, or OD220 naming it (DETAIL = the request parameter that named it).
+CREATE FUNCTION ds_field_type(t datastore_table, name text, param text) RETURNS text
 LANGUAGE plpgsql IMMUTABLE AS $$
 DECLARE
     ty text;
 BEGIN
     SELECT f->>'type' INTO ty FROM jsonb_array_elements(ds_all_fields(t)) f WHERE f->>'id' = name;
     IF ty IS NULL THEN
-        RAISE EXCEPTION 'field "%" does not exist', name USING ERRCODE = 'OD220';
+        RAISE EXCEPTION 'field "%" does not exist', name USING ERRCODE = 'OD220', DETAIL = param;
     END IF;
     RETURN ty;
 END
@@ -53,19 +53,24 @@ BEGIN
         RETURN ds_all_fields(t);
     END IF;
     FOREACH f IN ARRAY fields LOOP
-        out := out || jsonb_build_object('id', f, 'type', ds_field_type(t, f));
+        out := out || jsonb_build_object('id', f, 'type', ds_field_type(t, f, 'fields'));
     END LOOP;
     IF jsonb_array_length(out) = 0 THEN
-        RAISE EXCEPTION 'fields must name at least one field' USING ERRCODE = 'OD210';
+        RAISE EXCEPTION 'fields must name at least one field' USING ERRCODE = 'OD210',
+            DETAIL = 'fields';
     END IF;
     RETURN out;
 END
 $$;
 
--- The JSON value expression of one column, as the APIs show values (numeric as text).
-CREATE FUNCTION ds_value_expr(name text, ty text) RETURNS text
+-- The JSON value expression of one column as an API shows it: timestamps without fraction or
+-- zone; numeric as a string for the Taiwan API (its example) and as a number for CKAN.
+CREATE FUNCTION ds_value_expr(name text, ty text, style text) RETURNS text
 LANGUAGE sql IMMUTABLE AS $$
-    SELECT CASE WHEN ty = 'numeric' THEN format('%I::text', name) ELSE format('%I', name) END
+    SELECT CASE
+        WHEN ty = 'numeric' AND style = 'tw' THEN format('%I::text', name)
+        WHEN ty = 'timestamp' THEN format('to_char(%I, ''YYYY-MM-DD"T"HH24:MI:SS'')', name)
+        ELSE format('%I', name) END
 $$;
 
 -- WHERE clause for filters ({"f": "v"} or {"f": ["a", "b"]}, compared as the column's text)
@@ -79,16 +84,16 @@ DECLARE
     col text;
 BEGIN
     IF filters IS NOT NULL AND jsonb_typeof(filters) <> 'object' THEN
-        RAISE EXCEPTION 'filters must be a JSON object' USING ERRCODE = 'OD210';
+        RAISE EXCEPTION 'filters must be a JSON object' USING ERRCODE = 'OD210', DETAIL = 'filters';
     END IF;
     FOR k, v IN SELECT * FROM jsonb_each(coalesce(filters, '{}')) LOOP
-        col := CASE WHEN ds_field_type(t, k) = 'text' THEN format('%I', k) ELSE format('%I::text', k) END;
+        col := CASE WHEN ds_field_type(t, k, 'filters') = 'text' THEN format('%I', k) ELSE format('%I::text', k) END;
         IF jsonb_typeof(v) = 'array' THEN
             conds := conds || format('%s = ANY (%L::text[])', col,
                 (SELECT coalesce(array_agg(e #>> '{}'), '{}') FROM jsonb_array_elements(v) e));
         ELSIF jsonb_typeof(v) IN ('object') THEN
             RAISE EXCEPTION 'filter value for "%" must be a value or a list of values', k
-                USING ERRCODE = 'OD210';
+                USING ERRCODE = 'OD210', DETAIL = 'filters';
         ELSIF jsonb_typeof(v) = 'null' THEN
             conds := conds || format('%I IS NULL', k);
         ELSE
@@ -100,7 +105,7 @@ BEGIN
                                  '%' || ds_like_escape(q #>> '{}') || '%');
     ELSIF jsonb_typeof(q) = 'object' THEN
         FOR k, v IN SELECT * FROM jsonb_each(q) LOOP
-            PERFORM ds_field_type(t, k);
+            PERFORM ds_field_type(t, k, 'q');
             conds := conds || format('%I::text ILIKE %L', k, '%' || ds_like_escape(v #>> '{}') || '%');
         END LOOP;
     END IF;
@@ -113,8 +118,9 @@ LANGUAGE sql IMMUTABLE AS $$
     SELECT replace(replace(replace(s, '\', '\\'), '%', '\%'), '_', '\_')
 $$;
 
--- ORDER BY from ["field", "field desc", ...]; _id is always the last key, for stable paging.
-CREATE FUNCTION ds_order(t datastore_table, sort text[]) RETURNS text
+-- ORDER BY from ["field", "field desc", ...]; _id is the last key for stable paging, unless
+-- the query is DISTINCT (then only the given keys).
+CREATE FUNCTION ds_order(t datastore_table, sort text[], is_distinct boolean) RETURNS text
 LANGUAGE plpgsql IMMUTABLE AS $$
 DECLARE
     keys text[] := '{}';
@@ -125,19 +131,19 @@ BEGIN
     FOREACH s IN ARRAY coalesce(sort, '{}') LOOP
         m := regexp_match(s, '^\s*(.*?)\s*(?:\s(asc|desc))?\s*$', 'i');
         IF m IS NULL OR m[1] = '' THEN
-            RAISE EXCEPTION 'cannot sort by "%"', s USING ERRCODE = 'OD210';
+            RAISE EXCEPTION 'cannot sort by "%"', s USING ERRCODE = 'OD210', DETAIL = 'sort';
         END IF;
         IF m[1] ~ '^".*"$' THEN
             m[1] := replace(substr(m[1], 2, length(m[1]) - 2), '""', '"');
         END IF;
-        PERFORM ds_field_type(t, m[1]);
+        PERFORM ds_field_type(t, m[1], 'sort');
         keys := keys || format('%I %s', m[1], upper(coalesce(m[2], 'asc')));
         has_id := has_id OR m[1] = '_id';
     END LOOP;
-    IF NOT has_id THEN
+    IF NOT has_id AND NOT is_distinct THEN
         keys := keys || '"_id" ASC'::text;
     END IF;
-    RETURN ' ORDER BY ' || array_to_string(keys, ', ');
+    RETURN CASE WHEN cardinality(keys) = 0 THEN '' ELSE ' ORDER BY ' || array_to_string(keys, ', ') END;
 END
 $$;
 
@@ -145,53 +151,65 @@ $$;
 -- when fields is NULL) in their stored types, filtered, sorted and paged. Deep pages of an
 -- unfiltered, _id-ordered, dense table use the key instead of OFFSET.
 CREATE FUNCTION ds_select_sql(rid text, filters jsonb, q jsonb, fields text[], sort text[],
-                              lim bigint, off bigint) RETURNS text
+                              lim bigint, off bigint, is_distinct boolean DEFAULT false) RETURNS text
 LANGUAGE plpgsql STABLE AS $$
 DECLARE
     t datastore_table := ds_table(rid);
     cols text;
     where_sql text := ds_where(t, filters, q);
-    order_sql text := ds_order(t, sort);
+    order_sql text := ds_order(t, sort, is_distinct);
     keyset boolean;
 BEGIN
     SELECT string_agg(format('%I', x->>'id'), ', ' ORDER BY n) INTO cols
     FROM jsonb_array_elements(ds_out_fields(t, fields)) WITH ORDINALITY e(x, n);
     keyset := where_sql = '' AND order_sql = ' ORDER BY "_id" ASC' AND t.max_id = t.row_count
               AND coalesce(off, 0) > 0;
-    RETURN format('SELECT %s FROM datastore.%I%s%s%s%s%s', cols, t.table_name,
+    RETURN format('SELECT %s%s FROM datastore.%I%s%s%s%s', CASE WHEN is_distinct THEN 'DISTINCT ' ELSE '' END,
+        cols, t.table_name,
         CASE WHEN keyset THEN format(' WHERE "_id" > %s', off) ELSE where_sql END,
         order_sql,
         CASE WHEN lim IS NULL THEN '' ELSE format(' LIMIT %s', lim) END,
-        CASE WHEN keyset OR coalesce(off, 0) = 0 THEN '' ELSE format(' OFFSET %s', off) END, '');
+        CASE WHEN keyset OR coalesce(off, 0) = 0 THEN '' ELSE format(' OFFSET %s', off) END);
 END
 $$;
 
--- A page of records as a JSON array of objects (values shown per docs/DATASTORE.md).
+-- A page of records as JSON text: an array of objects, or of arrays (as_lists), with values
+-- shown per docs/DATASTORE.md in the given style ('tw' or 'ckan').
 CREATE FUNCTION ds_records_json(rid text, filters jsonb, q jsonb, fields text[], sort text[],
-                                lim bigint, off bigint) RETURNS text
+                                lim bigint, off bigint, style text DEFAULT 'tw',
+                                as_lists boolean DEFAULT false, is_distinct boolean DEFAULT false)
+RETURNS text
 LANGUAGE plpgsql STABLE AS $$
 DECLARE
     t datastore_table := ds_table(rid);
-    sel text := ds_select_sql(rid, filters, q, fields, sort, lim, off);
-    obj text;
+    sel text := ds_select_sql(rid, filters, q, fields, sort, lim, off, is_distinct);
+    items text;
     out text;
 BEGIN
-    SELECT string_agg(format('%L, %s', x->>'id', ds_value_expr(x->>'id', x->>'type')), ', ' ORDER BY n)
-    INTO obj FROM jsonb_array_elements(ds_out_fields(t, fields)) WITH ORDINALITY e(x, n);
-    EXECUTE format('SELECT coalesce(json_agg(json_build_object(%s)), ''[]'')::text FROM (%s) s',
-                   obj, sel) INTO out;
+    SELECT string_agg(CASE WHEN as_lists THEN '' ELSE format('%L, ', x->>'id') END
+                      || ds_value_expr(x->>'id', x->>'type', style), ', ' ORDER BY n)
+    INTO items FROM jsonb_array_elements(ds_out_fields(t, fields)) WITH ORDINALITY e(x, n);
+    EXECUTE format('SELECT coalesce(json_agg(%s(%s)), ''[]'')::text FROM (%s) s',
+                   CASE WHEN as_lists THEN 'json_build_array' ELSE 'json_build_object' END,
+                   items, sel) INTO out;
     RETURN out;
 END
 $$;
 
 -- Rows matching filters/q: exact, or, without filters and q, the maintained row count.
-CREATE FUNCTION ds_total(rid text, filters jsonb, q jsonb) RETURNS bigint
+CREATE FUNCTION ds_total(rid text, filters jsonb, q jsonb, fields text[] DEFAULT NULL,
+                         is_distinct boolean DEFAULT false) RETURNS bigint
 LANGUAGE plpgsql STABLE AS $$
 DECLARE
     t datastore_table := ds_table(rid);
     where_sql text := ds_where(t, filters, q);
     n bigint;
 BEGIN
+    IF is_distinct THEN
+        EXECUTE format('SELECT count(*) FROM (%s) s',
+                       ds_select_sql(rid, filters, q, fields, NULL, NULL, NULL, true)) INTO n;
+        RETURN n;
+    END IF;
     IF where_sql = '' THEN
         RETURN t.row_count;
     END IF;

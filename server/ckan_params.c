@@ -1,0 +1,223 @@
+/* ckan_params — CKAN action input and CKAN-style parameter validation. */
+#include "ckan_params.h"
+
+#include <event2/buffer.h>
+#include <event2/http.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "arena.h"
+#include "req.h"
+#include "resp.h"
+#include "route.h"
+#include "util.h"
+
+static void put_json(void *o)
+{
+    json_object_put(o);
+}
+
+/* Add key=value; a repeated key turns the value into a list. */
+static void add_value(json_object *obj, const char *key, const char *value)
+{
+    json_object *old, *v = json_object_new_string(value);
+    if (!json_object_object_get_ex(obj, key, &old)) {
+        json_object_object_add(obj, key, v);
+    } else if (json_object_is_type(old, json_type_array)) {
+        json_object_array_add(old, v);
+    } else {
+        json_object *list = json_object_new_array();
+        json_object_array_add(list, json_object_get(old));
+        json_object_array_add(list, v);
+        json_object_object_add(obj, key, list);
+    }
+}
+
+static json_object *from_query(struct req *r)
+{
+    json_object *obj = json_object_new_object();
+    for (int i = 0; i < r->nquery; i++)
+        add_value(obj, r->query[i].key, r->query[i].value);
+    return obj;
+}
+
+static int bad_request(struct req *r, const char *msg)
+{
+    json_object *s = json_object_new_string(msg);
+    struct evbuffer *b = evbuffer_new();
+    evbuffer_add_printf(b, "%s", json_object_to_json_string_ext(s, JSON_C_TO_STRING_NOSLASHESCAPE));
+    json_object_put(s);
+    req_finish(r, 400, "application/json; charset=utf-8", b);
+    return 0;
+}
+
+/* A form body: fields, or CKAN's single field whose name is the JSON (value "" or "1"). */
+static json_object *from_form(struct req *r, const char *body, bool *bad)
+{
+    struct req tmp = *r;
+    if (!req_parse_query(&tmp, body)) {
+        *bad = true;
+        return NULL;
+    }
+    if (tmp.nquery == 1 && (!*tmp.query[0].value || strcmp(tmp.query[0].value, "1") == 0)) {
+        json_object *o = json_tokener_parse(tmp.query[0].key);
+        if (o && json_object_is_type(o, json_type_object))
+            return o;
+        json_object_put(o);
+    }
+    json_object *obj = json_object_new_object();
+    for (int i = 0; i < tmp.nquery; i++)
+        add_value(obj, tmp.query[i].key, tmp.query[i].value);
+    return obj;
+}
+
+static json_object *from_body(struct req *r)
+{
+    struct evbuffer *in = evhttp_request_get_input_buffer(r->ev);
+    size_t len = evbuffer_get_length(in);
+    if (len == 0)
+        return json_object_new_object();
+    char *body = arena_alloc(r->a, len + 1);
+    evbuffer_copyout(in, body, len);
+    body[len] = '\0';
+    json_object *o = json_tokener_parse(body);
+    if (o && json_object_is_type(o, json_type_object))
+        return o;
+    if (o) {
+        json_object_put(o);
+        bad_request(r, "Bad request - JSON Error: Request data JSON decoded to a value that is "
+                       "not a dictionary, but it needs to be a dictionary.");
+        return NULL;
+    }
+    bool bad = false;
+    o = strlen(body) == len ? from_form(r, body, &bad) : NULL;
+    if (!o)
+        bad_request(r, "Bad request - JSON Error: Error decoding JSON data.");
+    return o;
+}
+
+json_object *ckan_request_data(struct req *r)
+{
+    json_object *o = r->method == M_POST ? from_body(r) : from_query(r);
+    if (o)
+        arena_defer(r->a, put_json, o);
+    return o;
+}
+
+static bool invalid(struct req *r, const char *key, const char *msg)
+{
+    resp_ckan_invalid(r, key, msg);
+    return false;
+}
+
+bool ckan_param_bool(struct req *r, json_object *in, const char *key, bool def, bool *out)
+{
+    static const char *const yes[] = {"true", "yes", "t", "y", "1", "on"};
+    json_object *v;
+    (void)r;
+    *out = def;
+    if (!json_object_object_get_ex(in, key, &v) || json_object_is_type(v, json_type_null))
+        return true;
+    if (json_object_is_type(v, json_type_boolean)) {
+        *out = json_object_get_boolean(v);
+        return true;
+    }
+    const char *s = json_object_get_string(v);
+    *out = false;
+    for (size_t i = 0; i < ARRAY_LEN(yes); i++)
+        if (strcasecmp(s, yes[i]) == 0)
+            *out = true;
+    return true;
+}
+
+bool ckan_param_uint(struct req *r, json_object *in, const char *key, long long def,
+                     long long *out)
+{
+    json_object *v;
+    *out = def;
+    if (!json_object_object_get_ex(in, key, &v) || json_object_is_type(v, json_type_null))
+        return true;
+    if (json_object_is_type(v, json_type_int)) {
+        *out = json_object_get_int64(v);
+    } else {
+        const char *s = json_object_get_string(v);
+        char *end;
+        long long n = strtoll(s, &end, 10);
+        if (!*s || *end || end == s)
+            return invalid(r, key, "Invalid integer");
+        *out = n;
+    }
+    return *out >= 0 ? true : invalid(r, key, "Must be a natural number");
+}
+
+bool ckan_param_list(struct req *r, json_object *in, const char *key, json_object **out)
+{
+    json_object *v;
+    *out = NULL;
+    if (!json_object_object_get_ex(in, key, &v) || json_object_is_type(v, json_type_null))
+        return true;
+    if (json_object_is_type(v, json_type_array)) {
+        size_t n = json_object_array_length(v);
+        for (size_t i = 0; i < n; i++)
+            if (!json_object_is_type(json_object_array_get_idx(v, i), json_type_string))
+                return invalid(r, key, "Not a list of strings");
+        *out = v;
+        return true;
+    }
+    if (!json_object_is_type(v, json_type_string))
+        return invalid(r, key, "Not a list of strings");
+    json_object *list = json_object_new_array();
+    const char *s = json_object_get_string(v);
+    for (const char *p = s; *p;) {
+        size_t n = strcspn(p, ",");
+        const char *b = p, *e = p + n;
+        while (b < e && *b == ' ')
+            b++;
+        while (e > b && e[-1] == ' ')
+            e--;
+        if (e > b)
+            json_object_array_add(list, json_object_new_string_len(b, (int)(e - b)));
+        p += n + (p[n] == ',');
+    }
+    json_object_object_add(in, key, list); /* in owns it now */
+    *out = list;
+    return true;
+}
+
+bool ckan_param_dict(struct req *r, json_object *in, const char *key, json_object **out)
+{
+    json_object *v;
+    *out = NULL;
+    if (!json_object_object_get_ex(in, key, &v) || json_object_is_type(v, json_type_null))
+        return true;
+    if (json_object_is_type(v, json_type_string)) {
+        json_object *parsed = json_tokener_parse(json_object_get_string(v));
+        if (!parsed || !json_object_is_type(parsed, json_type_object)) {
+            json_object_put(parsed);
+            return invalid(r, key, "Not a JSON object");
+        }
+        json_object_object_add(in, key, parsed);
+        v = parsed;
+    }
+    if (!json_object_is_type(v, json_type_object))
+        return invalid(r, key, "Not a JSON object");
+    *out = v;
+    return true;
+}
+
+bool ckan_params_known(struct req *r, json_object *in, const char *const *allowed)
+{
+    json_object_object_foreach(in, key, val)
+    {
+        (void)val;
+        bool ok = false;
+        for (const char *const *a = allowed; *a && !ok; a++)
+            ok = strcmp(*a, key) == 0;
+        if (!ok) {
+            char *msg = arena_printf(r->a, "invalid value \"%s\"", key);
+            return invalid(r, "__extras", msg);
+        }
+    }
+    return true;
+}
