@@ -21,10 +21,12 @@ $$;
 
 -- The field list with `_id` first: [{id, type}], table order.
 CREATE FUNCTION ds_all_fields(t datastore_table) RETURNS jsonb
-LANGUAGE sql IMMUTABLE AS $$
-    SELECT '[{"id": "_id", "type": "int8"}]'::jsonb
+LANGUAGE plpgsql IMMUTABLE AS $$
+BEGIN
+    RETURN '[{"id": "_id", "type": "int8"}]'::jsonb
         || coalesce((SELECT jsonb_agg(jsonb_build_object('id', f->>'id', 'type', f->>'type') ORDER BY n)
-                     FROM jsonb_array_elements(t.fields) WITH ORDINALITY x(f, n)), '[]')
+                     FROM jsonb_array_elements(t.fields) WITH ORDINALITY x(f, n)), '[]');
+END
 $$;
 
 -- The type of a field, or OD220 naming it (DETAIL = the request parameter that named it).
@@ -150,11 +152,10 @@ $$;
 -- The SELECT of a datastore query, as SQL text: columns `_id` and the requested fields (all
 -- when fields is NULL) in their stored types, filtered, sorted and paged. Deep pages of an
 -- unfiltered, _id-ordered, dense table use the key instead of OFFSET.
-CREATE FUNCTION ds_select_sql(rid text, filters jsonb, q jsonb, fields text[], sort text[],
-                              lim bigint, off bigint, is_distinct boolean DEFAULT false) RETURNS text
-LANGUAGE plpgsql STABLE AS $$
+CREATE FUNCTION ds_select_sql(t datastore_table, filters jsonb, q jsonb, fields text[],
+                              sort text[], lim bigint, off bigint, is_distinct boolean) RETURNS text
+LANGUAGE plpgsql IMMUTABLE AS $$
 DECLARE
-    t datastore_table := ds_table(rid);
     cols text;
     where_sql text := ds_where(t, filters, q);
     order_sql text := ds_order(t, sort, is_distinct);
@@ -173,16 +174,24 @@ BEGIN
 END
 $$;
 
+-- The same for a resource id (OD100 when it has no datastore table).
+CREATE FUNCTION ds_select_sql(rid text, filters jsonb, q jsonb, fields text[], sort text[],
+                              lim bigint, off bigint, is_distinct boolean DEFAULT false) RETURNS text
+LANGUAGE plpgsql STABLE AS $$
+BEGIN
+    RETURN ds_select_sql(ds_table(rid), filters, q, fields, sort, lim, off, is_distinct);
+END
+$$;
+
 -- A page of records as JSON text: an array of objects, or of arrays (as_lists), with values
 -- shown per docs/DATASTORE.md in the given style ('tw' or 'ckan').
-CREATE FUNCTION ds_records_json(rid text, filters jsonb, q jsonb, fields text[], sort text[],
-                                lim bigint, off bigint, style text DEFAULT 'tw',
-                                as_lists boolean DEFAULT false, is_distinct boolean DEFAULT false)
+CREATE FUNCTION ds_records_json(t datastore_table, filters jsonb, q jsonb, fields text[],
+                                sort text[], lim bigint, off bigint, style text,
+                                as_lists boolean, is_distinct boolean)
 RETURNS text
 LANGUAGE plpgsql STABLE AS $$
 DECLARE
-    t datastore_table := ds_table(rid);
-    sel text := ds_select_sql(rid, filters, q, fields, sort, lim, off, is_distinct);
+    sel text := ds_select_sql(t, filters, q, fields, sort, lim, off, is_distinct);
     items text;
     out text;
 BEGIN
@@ -197,17 +206,16 @@ END
 $$;
 
 -- Rows matching filters/q: exact, or, without filters and q, the maintained row count.
-CREATE FUNCTION ds_total(rid text, filters jsonb, q jsonb, fields text[] DEFAULT NULL,
-                         is_distinct boolean DEFAULT false) RETURNS bigint
+CREATE FUNCTION ds_total(t datastore_table, filters jsonb, q jsonb, fields text[],
+                         is_distinct boolean) RETURNS bigint
 LANGUAGE plpgsql STABLE AS $$
 DECLARE
-    t datastore_table := ds_table(rid);
     where_sql text := ds_where(t, filters, q);
     n bigint;
 BEGIN
     IF is_distinct THEN
         EXECUTE format('SELECT count(*) FROM (%s) s',
-                       ds_select_sql(rid, filters, q, fields, NULL, NULL, NULL, true)) INTO n;
+                       ds_select_sql(t, filters, q, fields, NULL, NULL, NULL, true)) INTO n;
         RETURN n;
     END IF;
     IF where_sql = '' THEN
@@ -227,7 +235,7 @@ DECLARE
     t datastore_table := ds_table(rid);
     qj jsonb := CASE WHEN q IS NULL THEN NULL ELSE to_jsonb(q) END;
     sorts text[] := CASE WHEN sort IS NULL THEN NULL ELSE ARRAY[sort] END;
-    recs text := ds_records_json(rid, filters, qj, fields_in, sorts, lim, off);
+    recs text := ds_records_json(t, filters, qj, fields_in, sorts, lim, off, 'tw', false, false);
     flds json;
 BEGIN
     SELECT json_agg(json_build_object('type', CASE WHEN x->>'id' = '_id' THEN 'int4' ELSE x->>'type' END,
@@ -235,6 +243,6 @@ BEGIN
     INTO flds FROM jsonb_array_elements(ds_out_fields(t, fields_in)) WITH ORDINALITY e(x, n);
     RETURN format('{"resource_id": %s, "fields": %s, "records": %s, "limit": %s, "offset": %s, "total": %s}',
                   to_json(rid), flds, recs, to_json(lim), coalesce(off, 0),
-                  ds_total(rid, filters, qj));
+                  ds_total(t, filters, qj, NULL, false));
 END
 $$;

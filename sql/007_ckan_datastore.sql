@@ -22,12 +22,12 @@ LANGUAGE sql IMMUTABLE AS $$
 $$;
 
 -- records_format csv/tsv: one string, rows ending in \n, no header.
-CREATE FUNCTION ds_records_csv(rid text, filters jsonb, q jsonb, fields text[], sort text[],
-                               lim bigint, off bigint, sep text, is_distinct boolean) RETURNS text
+CREATE FUNCTION ds_records_csv(t datastore_table, filters jsonb, q jsonb, fields text[],
+                               sort text[], lim bigint, off bigint, sep text, is_distinct boolean)
+RETURNS text
 LANGUAGE plpgsql STABLE AS $$
 DECLARE
-    t datastore_table := ds_table(rid);
-    sel text := ds_select_sql(rid, filters, q, fields, sort, lim, off, is_distinct);
+    sel text := ds_select_sql(t, filters, q, fields, sort, lim, off, is_distinct);
     line text;
     out text;
 BEGIN
@@ -42,12 +42,14 @@ $$;
 
 -- The fields list as CKAN shows it: `_id` typed "int", others with their info.
 CREATE FUNCTION ckan_ds_fields(t datastore_table, fields text[]) RETURNS jsonb
-LANGUAGE sql STABLE AS $$
-    SELECT jsonb_agg(CASE
+LANGUAGE plpgsql STABLE AS $$
+BEGIN
+    RETURN (SELECT jsonb_agg(CASE
         WHEN x->>'id' = '_id' THEN '{"id": "_id", "type": "int"}'::jsonb
         ELSE x || coalesce((SELECT jsonb_build_object('info', f->'info') FROM jsonb_array_elements(t.fields) f
                             WHERE f->>'id' = x->>'id' AND f ? 'info'), '{}') END ORDER BY n)
-    FROM jsonb_array_elements(ds_out_fields(t, fields)) WITH ORDINALITY e(x, n)
+    FROM jsonb_array_elements(ds_out_fields(t, fields)) WITH ORDINALITY e(x, n));
+END
 $$;
 
 -- p: {resource_id, filters, q, fields[], sort[], limit, offset, distinct, records_format,
@@ -69,17 +71,17 @@ DECLARE
     recs text;
 BEGIN
     recs := CASE fmt
-        WHEN 'objects' THEN ds_records_json(rid, flt, q, flds, srt, lim, off, 'ckan', false, dist)
-        WHEN 'lists' THEN ds_records_json(rid, flt, q, flds, srt, lim, off, 'ckan', true, dist)
-        WHEN 'csv' THEN to_json(ds_records_csv(rid, flt, q, flds, srt, lim, off, ',', dist))::text
-        ELSE to_json(ds_records_csv(rid, flt, q, flds, srt, lim, off, E'\t', dist))::text END;
+        WHEN 'objects' THEN ds_records_json(t, flt, q, flds, srt, lim, off, 'ckan', false, dist)
+        WHEN 'lists' THEN ds_records_json(t, flt, q, flds, srt, lim, off, 'ckan', true, dist)
+        WHEN 'csv' THEN to_json(ds_records_csv(t, flt, q, flds, srt, lim, off, ',', dist))::text
+        ELSE to_json(ds_records_csv(t, flt, q, flds, srt, lim, off, E'\t', dist))::text END;
     res := coalesce(p->'echo', '{}') || jsonb_build_object(
         'resource_id', rid, 'limit', lim, 'records_format', fmt,
         'include_total', coalesce((p->>'include_total')::boolean, true),
         'total_estimation_threshold', p->'total_estimation_threshold',
         'fields', ckan_ds_fields(t, flds), '_links', p->'links');
     IF coalesce((p->>'include_total')::boolean, true) THEN
-        res := res || jsonb_build_object('total', ds_total(rid, flt, q, flds, dist),
+        res := res || jsonb_build_object('total', ds_total(t, flt, q, flds, dist),
                                          'total_was_estimated', false);
     END IF;
     -- records go last and keep PostgreSQL's rendering (numeric digits, key order)
