@@ -259,7 +259,9 @@ static bool conn_send(struct dbconn *c)
     int f = PQflush(c->pg);
     if (f < 0)
         return false;
-    conn_watch(c, f ? EV_READ | EV_WRITE : EV_READ);
+    /* The read event stays armed while connected; write only while output is pending. */
+    if (f && !event_pending(c->ev_write, EV_WRITE, NULL))
+        event_add(c->ev_write, NULL);
     return true;
 }
 
@@ -378,14 +380,27 @@ static void conn_on_io(evutil_socket_t fd, short what, void *arg)
 
 /* ---- the pool ------------------------------------------------------------------------------- */
 
+/* Run job on idle connection c. If the connection turns out broken, the job goes back to the
+ * head of the queue (it is never failed from here, so callers never see a callback run inside
+ * their own call) and the pool is kicked to find another connection. */
 static void pool_start_job(struct dbconn *c, struct dbp_job *job)
 {
+    struct dbp *p = c->pool;
     c->state = C_BUSY;
     c->busy_since = util_now_us();
     c->job = job;
     job->conn = c;
-    if (!conn_send(c))
-        conn_broken(c);
+    if (conn_send(c))
+        return;
+    const char *msg = PQerrorMessage(c->pg);
+    log_warn("database connection lost: %.*s", (int)strcspn(msg, "\n"), msg);
+    job->conn = NULL;
+    c->job = NULL;
+    conn_close(c);
+    TAILQ_INSERT_HEAD(&p->waiting, job, link);
+    p->nwaiting++;
+    p->next_retry_us = 0;
+    event_active(p->ev_kick, 0, 0);
 }
 
 /* Should waiting jobs get another connection? Yes when none is open or opening, or when every
@@ -430,6 +445,15 @@ static void pool_dispatch(struct dbp *p)
         pool_open_conn(p);
 }
 
+/* An idle connection, or NULL. */
+static struct dbconn *pool_idle_conn(struct dbp *p)
+{
+    for (int i = 0; i < p->opt.pool_max; i++)
+        if (p->conns[i] && p->conns[i]->state == C_IDLE)
+            return p->conns[i];
+    return NULL;
+}
+
 struct dbp_job *dbp_exec(struct dbp *p, const struct db_stmt *st, const char *const *params,
                          dbp_done_fn done, void *arg)
 {
@@ -441,6 +465,11 @@ struct dbp_job *dbp_exec(struct dbp *p, const struct db_stmt *st, const char *co
     job->params = params;
     job->done = done;
     job->arg = arg;
+    struct dbconn *c = TAILQ_EMPTY(&p->waiting) ? pool_idle_conn(p) : NULL;
+    if (c) {
+        pool_start_job(c, job); /* the common case: no extra loop pass */
+        return job;
+    }
     TAILQ_INSERT_TAIL(&p->waiting, job, link);
     p->nwaiting++;
     event_active(p->ev_kick, 0, 0); /* dispatch on the next pass: callbacks never run in here */
