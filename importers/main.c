@@ -1,20 +1,32 @@
-/* opendata-import — load data into the portal: `catalog FILE` (Taiwan metadata JSON). */
+/* opendata-import — load data into the portal: `catalog FILE` (Taiwan metadata JSON), `csv FILE`
+ * and `xml FILE` (a resource's DataStore table, docs/DATASTORE.md). */
 #include <libpq-fe.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "catalog_in.h"
 #include "config.h"
+#include "csv_in.h"
+#include "load.h"
 #include "log.h"
 #include "util.h"
+#include "xml_in.h"
 
 static void usage(FILE *f)
 {
-    fprintf(f, "usage: opendata-import catalog FILE [--db CONNINFO] [--timezone TZ]\n\n"
+    fprintf(f, "usage: opendata-import catalog FILE [--db CONNINFO] [--timezone TZ]\n"
+               "       opendata-import csv FILE --resource-id RID [--dataset IDENTIFIER]\n"
+               "                       [--encoding E] [--delimiter D] [--dry-run] ...\n"
+               "       opendata-import xml FILE --resource-id RID [--record NAME|PATH] ...\n\n"
                "  catalog FILE  Taiwan dataset metadata JSON: one object, an array of objects,\n"
                "                or a data.gov.tw v1 answer {\"success\": true, \"result\": ...};\n"
-               "                exit status 1 when any record failed (the others are imported)\n\n");
+               "                exit status 1 when any record failed (the others are imported)\n"
+               "  csv FILE      replace the resource's DataStore table with the CSV file\n"
+               "  xml FILE      the same from an XML file (one record element per row)\n"
+               "                (rules: docs/DATASTORE.md, \"Import rules\"); exit status 1 on\n"
+               "                any error, and the previous data is then left as it was\n\n");
     cfg_usage(f, CFG_IMPORT);
 }
 
@@ -46,6 +58,95 @@ static int cmd_catalog(const struct config *cfg, const char *file)
     return ok && st.failed == 0 ? 0 : 1;
 }
 
+/* Settings that only one of csv/xml takes, and --resource-id; 2 (usage) with a message. */
+static int check_data_args(const struct config *cfg, bool xml, enum enc_kind *kind, char *delim)
+{
+    char *err = NULL;
+    if (!enc_parse_name(cfg->encoding, kind, &err) ||
+        (!xml && !csvin_parse_delim(cfg->delimiter, delim, &err))) {
+        log_error("%s", err);
+        free(err);
+        return 2;
+    }
+    if (xml && strcasecmp(cfg->delimiter, "auto") != 0) {
+        log_error("--delimiter applies to csv files only");
+        return 2;
+    }
+    if (!xml && *cfg->record) {
+        log_error("--record applies to xml files only");
+        return 2;
+    }
+    if (!cfg->dry_run && !*cfg->resource_id) {
+        log_error("give --resource-id RID (the resource the data belongs to)");
+        return 2;
+    }
+    if (!cfg->dry_run && !*cfg->db) {
+        log_error("no database: give --db CONNINFO or set DATABASE_URL");
+        return 2;
+    }
+    return 0;
+}
+
+static int cmd_data(const struct config *cfg, bool xml, const char *file)
+{
+    enum enc_kind kind;
+    char delim = 0, *err = NULL;
+    int status = check_data_args(cfg, xml, &kind, &delim);
+    if (status)
+        return status;
+    struct load_source src;
+    bool opened = xml ? xmlin_open(&src, file, kind, cfg->record, &err)
+                      : csvin_open(&src, file, kind, delim, &err);
+    if (opened) {
+        struct load_opts o = {cfg->db,          cfg->resource_id,    cfg->dataset,
+                              cfg->sample_rows, cfg->dry_run, !cfg->no_search_index};
+        if (!*o.dataset)
+            o.dataset = NULL;
+        status = load_run(&src, &o, &err) == 0 ? 0 : 1;
+        xml ? xmlin_close(&src) : csvin_close(&src);
+    } else {
+        status = 1;
+    }
+    if (status) {
+        log_error("%s", err);
+        free(err);
+    }
+    return status;
+}
+
+/* "--dry-run FILE" would give FILE to --dry-run as its value (config.c reads the word after a
+ * boolean flag unless it starts with '-'); these flags take a value only with '='. */
+static void fix_bool_flags(int argc, char **argv)
+{
+    static const char *const words[] = {"true", "false", "yes", "no", "on", "off", "1", "0"};
+    for (int i = 1; i < argc; i++) {
+        if (strcmp(argv[i], "--dry-run") != 0 && strcmp(argv[i], "--no-search-index") != 0)
+            continue;
+        bool valued = false;
+        for (size_t k = 0; i + 1 < argc && k < ARRAY_LEN(words); k++)
+            valued |= strcasecmp(argv[i + 1], words[k]) == 0;
+        if (!valued)
+            argv[i] = strcmp(argv[i], "--dry-run") == 0 ? "--dry-run=true"
+                                                        : "--no-search-index=true";
+    }
+}
+
+static int run_command(const char *cmd, const struct config *cfg, char **pos, int npos)
+{
+    if (npos != 1) {
+        log_error("expected one FILE argument");
+        return 2;
+    }
+    if (strcmp(cmd, "catalog") == 0) {
+        if (!*cfg->db) {
+            log_error("no database: give --db CONNINFO or set DATABASE_URL");
+            return 2;
+        }
+        return cmd_catalog(cfg, pos[0]);
+    }
+    return cmd_data(cfg, strcmp(cmd, "xml") == 0, pos[0]);
+}
+
 int main(int argc, char **argv)
 {
     log_progname = "opendata-import";
@@ -53,10 +154,12 @@ int main(int argc, char **argv)
         usage(argc < 2 ? stderr : stdout);
         return argc < 2 ? 2 : 0;
     }
-    if (strcmp(argv[1], "catalog") != 0) {
-        log_error("unknown command \"%s\" (this build imports: catalog)", argv[1]);
+    const char *cmd = argv[1];
+    if (strcmp(cmd, "catalog") != 0 && strcmp(cmd, "csv") != 0 && strcmp(cmd, "xml") != 0) {
+        log_error("unknown command \"%s\" (commands: catalog, csv, xml)", cmd);
         return 2;
     }
+    fix_bool_flags(argc, argv);
     struct config cfg;
     char **pos = NULL, *err = NULL;
     int npos = 0, status = 2;
@@ -66,13 +169,9 @@ int main(int argc, char **argv)
         status = 0;
     } else if (cr == CFG_ERROR) {
         log_error("%s", err);
-    } else if (npos != 1) {
-        log_error("expected one FILE argument");
-    } else if (!*cfg.db) {
-        log_error("no database: give --db CONNINFO or set DATABASE_URL");
     } else {
         log_verbosity = cfg.verbosity;
-        status = cmd_catalog(&cfg, pos[0]);
+        status = run_command(cmd, &cfg, pos, npos);
     }
     free(err);
     free(pos);

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # make run: a local cluster under var/ (unless DATABASE_URL is set), the schema, the demo
-# catalogue (loaded once), then the server in the foreground on 127.0.0.1:5000. Ctrl-C stops
-# the server and the cluster.
+# catalogue (loaded once) and its data files (DataStore), then the server in the foreground on
+# 127.0.0.1:5000. Ctrl-C stops the server and the cluster.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -27,4 +27,18 @@ if [ -z "$loaded" ]; then
     bin/opendata-import catalog docs/demo/catalog.json
     psql "$DATABASE_URL" -qc "INSERT INTO system_info VALUES ('demo.loaded', now()::text)"
 fi
+# The DataStore: each CSV/XML file of docs/demo/data that a catalogue resource points to (its
+# downloadURL ends in /demo/data/FILE), into that resource, unless it is loaded already.
+psql "$DATABASE_URL" -qAtF ' ' -c "SELECT id, regexp_replace(download_url, '^.*/', '')
+    FROM resource WHERE download_url LIKE '%/demo/data/%' AND NOT datastore_active ORDER BY id" |
+while read -r rid file; do
+    case "$file" in
+    *.csv) kind=csv ;;
+    *.xml) kind=xml ;;
+    *) continue ;;
+    esac
+    [ -f "docs/demo/data/$file" ] || continue
+    bin/opendata-import "$kind" "docs/demo/data/$file" --resource-id "$rid" </dev/null ||
+        echo "warning: docs/demo/data/$file was not loaded"
+done
 bin/opendatad serve "$@" || true

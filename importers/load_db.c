@@ -1,0 +1,575 @@
+/* load_db — the SQL of an import: staging table, COPY, swap, bookkeeping, index, versions. */
+#include <errno.h>
+#include <fcntl.h>
+#include <json-c/json.h>
+#include <libpq/libpq-fs.h>
+#include <openssl/evp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "load_int.h"
+#include "log.h"
+
+/* Raw files are written to large objects in pieces of this size. */
+#define LO_CHUNK (1024 * 1024)
+
+struct sql {
+    char *p;
+    size_t len, cap;
+};
+
+static void sql_add(struct sql *b, const char *s)
+{
+    size_t n = strlen(s);
+    if (b->len + n + 1 > b->cap) {
+        b->cap = 2 * (b->len + n + 1);
+        b->p = xrealloc(b->p, b->cap);
+    }
+    memcpy(b->p + b->len, s, n + 1);
+    b->len += n;
+}
+
+static char *db_error(PGconn *pg, const PGresult *res)
+{
+    const char *m = res ? PQresultErrorMessage(res) : "";
+    if (!m || !*m)
+        m = PQerrorMessage(pg);
+    return xasprintf("database: %.*s", (int)strcspn(m, "\n"), m);
+}
+
+/* Run sql with text parameters; the result when its status is `want`, else NULL with *err. */
+static PGresult *exec(struct loader *L, const char *sql, int n, const char *const *params,
+                      ExecStatusType want, char **err)
+{
+    PGresult *res = PQexecParams(L->pg, sql, n, NULL, params, NULL, NULL, 0);
+    if (PQresultStatus(res) == want)
+        return res;
+    *err = db_error(L->pg, res);
+    PQclear(res);
+    return NULL;
+}
+
+static bool run(struct loader *L, const char *sql, int n, const char *const *params, char **err)
+{
+    PGresult *res = exec(L, sql, n, params, PGRES_COMMAND_OK, err);
+    PQclear(res);
+    return res != NULL;
+}
+
+/* A quoted identifier (malloc'd). */
+static char *quote_ident(struct loader *L, const char *name)
+{
+    char *q = PQescapeIdentifier(L->pg, name, strlen(name));
+    char *out = xstrdup(q ? q : "\"\"");
+    PQfreemem(q);
+    return out;
+}
+
+static bool valid_resource_id(const char *id)
+{
+    size_t n = strlen(id);
+    return n >= 1 && n <= 100 &&
+           strspn(id, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.:-") == n;
+}
+
+static bool connect_db(struct loader *L, char **err)
+{
+    L->pg = PQconnectdb(L->o->db);
+    if (PQstatus(L->pg) != CONNECTION_OK) {
+        const char *m = PQerrorMessage(L->pg);
+        *err = xasprintf("cannot connect to the database: %.*s", (int)strcspn(m, "\n"), m);
+        return false;
+    }
+    /* An import may take long: no statement timeout from the role or database defaults. */
+    PGresult *res = PQexec(L->pg, "SET client_min_messages = warning; SET statement_timeout = 0;"
+                                  " SET lock_timeout = 0; SET DateStyle = 'ISO, YMD';"
+                                  " SET client_encoding = 'UTF8'");
+    bool ok = PQresultStatus(res) == PGRES_COMMAND_OK;
+    if (!ok)
+        *err = db_error(L->pg, res);
+    PQclear(res);
+    return ok;
+}
+
+/* The resource must exist, or --dataset must name the dataset to create it in. */
+static bool check_resource(struct loader *L, char **err)
+{
+    const char *p[2] = {L->o->resource_id, L->o->dataset ? L->o->dataset : ""};
+    PGresult *res = exec(L,
+                         "SELECT ds_table_name($1), EXISTS (SELECT 1 FROM resource WHERE id = $1),"
+                         " EXISTS (SELECT 1 FROM package WHERE lower(identifier) = lower($2))",
+                         2, p, PGRES_TUPLES_OK, err);
+    if (!res)
+        return false;
+    L->table = xstrdup(PQgetvalue(res, 0, 0));
+    bool exists = PQgetvalue(res, 0, 1)[0] == 't', dataset = PQgetvalue(res, 0, 2)[0] == 't';
+    PQclear(res);
+    if (exists)
+        return true;
+    if (!*p[1])
+        *err = xasprintf("resource %s does not exist (give --dataset IDENTIFIER to create it)",
+                         p[0]);
+    else if (!dataset)
+        *err = xasprintf("no dataset with identifier %s", p[1]);
+    L->create_resource = true;
+    return *p[1] && dataset;
+}
+
+bool load_db_prepare(struct loader *L, char **err)
+{
+    if (!valid_resource_id(L->o->resource_id)) {
+        *err = xasprintf("--resource-id \"%s\": expected 1 to 100 of A-Z a-z 0-9 _ . : -",
+                         L->o->resource_id);
+        return false;
+    }
+    if (!connect_db(L, err) || !check_resource(L, err))
+        return false;
+    /* Unique per import, so that concurrent imports never meet; short enough for "_pkey". */
+    L->staging = xasprintf("_stg_%d_%lx", (int)getpid(), (unsigned long)time(NULL));
+    char *q = quote_ident(L, L->table);
+    L->qtable = xasprintf("datastore.%s", q);
+    free(q);
+    q = quote_ident(L, L->staging);
+    L->qstaging = xasprintf("datastore.%s", q);
+    free(q);
+    return true;
+}
+
+/* --- the load transaction ------------------------------------------------------------------- */
+
+static bool create_staging(struct loader *L, char **err)
+{
+    struct sql b = {0};
+    sql_add(&b, "CREATE TABLE ");
+    sql_add(&b, L->qstaging);
+    sql_add(&b, " (\"_id\" bigint GENERATED BY DEFAULT AS IDENTITY");
+    for (size_t i = 0; i < L->width; i++) {
+        char *q = quote_ident(L, L->src->cols.v[i].name);
+        sql_add(&b, ", ");
+        sql_add(&b, q);
+        sql_add(&b, " ");
+        sql_add(&b, infer_sql_name(L->type[i]));
+        free(q);
+    }
+    sql_add(&b, ")");
+    bool ok = run(L, b.p, 0, NULL, err);
+    free(b.p);
+    if (!ok)
+        return false;
+    /* FREEZE: the table is new in this transaction, so rows can be written frozen (no later
+     * hint-bit rewrite of the whole table by the first readers or VACUUM). */
+    char *copy = xasprintf("COPY %s FROM STDIN WITH (FORMAT binary, FREEZE)", L->qstaging);
+    PGresult *res = exec(L, copy, 0, NULL, PGRES_COPY_IN, err);
+    free(copy);
+    PQclear(res);
+    return res != NULL;
+}
+
+bool load_db_send(struct loader *L)
+{
+    if (L->out.len == 0)
+        return true;
+    if (PQputCopyData(L->pg, L->out.p, (int)L->out.len) != 1) {
+        L->err = db_error(L->pg, NULL);
+        return false;
+    }
+    L->out.len = 0;
+    return true;
+}
+
+/* End COPY: normally (msg NULL) or as failed; true when the server accepted the data. */
+static bool end_copy(struct loader *L, const char *msg, char **err)
+{
+    bool ok = PQputCopyEnd(L->pg, msg) == 1;
+    PGresult *res;
+    while ((res = PQgetResult(L->pg)) != NULL) {
+        if (ok && !msg && PQresultStatus(res) != PGRES_COMMAND_OK) {
+            *err = db_error(L->pg, res);
+            ok = false;
+        }
+        PQclear(res);
+    }
+    if (!ok && !msg && !*err)
+        *err = db_error(L->pg, NULL);
+    return ok && !msg;
+}
+
+static void rollback(struct loader *L)
+{
+    PQclear(PQexec(L->pg, "ROLLBACK"));
+}
+
+static bool index_and_analyze(struct loader *L, char **err)
+{
+    char *sql = xasprintf("ALTER TABLE %s ADD PRIMARY KEY (\"_id\")", L->qstaging);
+    bool ok = run(L, sql, 0, NULL, err);
+    free(sql);
+    if (ok) {
+        sql = xasprintf("ANALYZE %s", L->qstaging);
+        ok = run(L, sql, 0, NULL, err);
+        free(sql);
+    }
+    return ok;
+}
+
+/* --- the swap and the bookkeeping ---------------------------------------------------------- */
+
+static const char *base_name(const char *path)
+{
+    const char *s = strrchr(path, '/');
+    return s ? s + 1 : path;
+}
+
+static char *json_text(json_object *o)
+{
+    char *s = xstrdup(json_object_to_json_string_ext(
+        o, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE));
+    json_object_put(o);
+    return s;
+}
+
+/* [{"id", "type", "info": {"original_header"}}] in table order, without _id. */
+static char *fields_json(const struct loader *L)
+{
+    json_object *a = json_object_new_array();
+    for (size_t i = 0; i < L->width; i++) {
+        const struct load_col *c = &L->src->cols.v[i];
+        json_object *f = json_object_new_object(), *info = json_object_new_object();
+        json_object_object_add(f, "id", json_object_new_string(c->name));
+        json_object_object_add(f, "type", json_object_new_string(infer_sql_name(L->type[i])));
+        json_object_object_add(info, "original_header", json_object_new_string(c->orig));
+        json_object_object_add(f, "info", info);
+        json_object_array_add(a, f);
+    }
+    return json_text(a);
+}
+
+static char *source_json(const struct loader *L)
+{
+    const struct load_source *s = L->src;
+    json_object *o = json_object_new_object();
+    json_object_object_add(o, "file", json_object_new_string(base_name(s->path)));
+    json_object_object_add(o, "format", json_object_new_string(s->format));
+    json_object_object_add(o, "encoding", json_object_new_string(enc_name(s->enc)));
+    if (s->delimiter)
+        json_object_object_add(o, "delimiter", json_object_new_string_len(&s->delimiter, 1));
+    if (s->record)
+        json_object_object_add(o, "record", json_object_new_string(s->record));
+    return json_text(o);
+}
+
+/* The text searched by `q`: text and number columns (dates are left out: their text form
+ * depends on settings, so it is not immutable and cannot be indexed). NULL when none. */
+static char *search_expr(struct loader *L)
+{
+    struct sql b = {0};
+    for (size_t i = 0; i < L->width; i++) {
+        enum infer_type t = L->type[i];
+        if (t != INFER_TEXT && t != INFER_INT4 && t != INFER_INT8 && t != INFER_NUMERIC)
+            continue;
+        char *q = quote_ident(L, L->src->cols.v[i].name);
+        sql_add(&b, b.len ? " || ' ' || coalesce(" : "coalesce(");
+        sql_add(&b, q);
+        sql_add(&b, t == INFER_TEXT ? ", '')" : "::text, '')");
+        free(q);
+    }
+    return b.p;
+}
+
+/* Create the resource (--dataset), then lock it: concurrent imports of one resource swap one
+ * after the other. *pkg: its dataset; *old: its current table (NULL when none). */
+static bool lock_resource(struct loader *L, char **pkg, char **old, char **err)
+{
+    const char *rid = L->o->resource_id;
+    const char *ins[4] = {rid, L->o->dataset, base_name(L->src->path),
+                          strcmp(L->src->format, "csv") == 0 ? "CSV" : "XML"};
+    if (L->create_resource &&
+        !run(L,
+             "INSERT INTO resource (id, package_id, position, name, format)"
+             " SELECT $1, p.id, coalesce((SELECT max(position) + 1 FROM resource r"
+             " WHERE r.package_id = p.id), 0), $3, $4 FROM package p"
+             " WHERE lower(p.identifier) = lower($2) ON CONFLICT (id) DO NOTHING",
+             4, ins, err))
+        return false;
+    PGresult *res = exec(L, "SELECT package_id FROM resource WHERE id = $1 FOR UPDATE", 1, &rid,
+                         PGRES_TUPLES_OK, err);
+    if (!res)
+        return false;
+    if (PQntuples(res) != 1) {
+        *err = xasprintf("resource %s was deleted during the import", rid);
+        PQclear(res);
+        return false;
+    }
+    *pkg = xstrdup(PQgetvalue(res, 0, 0));
+    PQclear(res);
+    res = exec(L, "SELECT table_name FROM datastore_table WHERE resource_id = $1 FOR UPDATE", 1,
+               &rid, PGRES_TUPLES_OK, err);
+    if (!res)
+        return false;
+    *old = PQntuples(res) ? xstrdup(PQgetvalue(res, 0, 0)) : NULL;
+    PQclear(res);
+    return true;
+}
+
+static bool run_fmt(struct loader *L, char **err, const char *fmt, const char *a, const char *b)
+{
+    char *sql = xasprintf(fmt, a, b);
+    bool ok = run(L, sql, 0, NULL, err);
+    free(sql);
+    return ok;
+}
+
+/* Rename "<from><suffix>" (an index or sequence of the staging table) after the table. */
+static bool rename_part(struct loader *L, const char *kind, const char *suffix, char **err)
+{
+    char *from = xasprintf("%s%s", L->staging, suffix), *to = xasprintf("%s%s", L->table, suffix);
+    char *qf = quote_ident(L, from), *qt = quote_ident(L, to);
+    char *sql = xasprintf("ALTER %s datastore.%s RENAME TO %s", kind, qf, qt);
+    bool ok = run(L, sql, 0, NULL, err);
+    free(sql);
+    free(qf);
+    free(qt);
+    free(from);
+    free(to);
+    return ok;
+}
+
+/* Drop the old table, give the staging table (and its key and sequence) the resource's names,
+ * and set the sequence after the last _id, for rows added later through the API. */
+static bool replace_table(struct loader *L, const char *old, char **err)
+{
+    if (old && strcmp(old, L->table) != 0) {
+        char *q = quote_ident(L, old);
+        bool ok = run_fmt(L, err, "DROP TABLE IF EXISTS datastore.%s%s", q, "");
+        free(q);
+        if (!ok)
+            return false;
+    }
+    char *qname = quote_ident(L, L->table);
+    bool ok = run_fmt(L, err, "DROP TABLE IF EXISTS %s%s", L->qtable, "") &&
+              run_fmt(L, err, "ALTER TABLE %s RENAME TO %s", L->qstaging, qname) &&
+              rename_part(L, "INDEX", "_pkey", err) &&
+              rename_part(L, "SEQUENCE", "__id_seq", err);
+    free(qname);
+    if (!ok)
+        return false;
+    char rows[24];
+    snprintf(rows, sizeof(rows), "%lld", (long long)(L->rows > 0 ? L->rows : 1));
+    const char *p[3] = {L->qtable, rows, L->rows > 0 ? "true" : "false"};
+    PGresult *res = exec(L, "SELECT setval(pg_get_serial_sequence($1, '_id'), $2, $3)", 3, p,
+                         PGRES_TUPLES_OK, err);
+    PQclear(res);
+    return res != NULL;
+}
+
+/* datastore_table, resource and dataset. The times are clock_timestamp(), not now(): now() is
+ * when the transaction began, possibly long before the data became visible, and a harvester
+ * asking "modified since" in between would miss the change. */
+static bool record_import(struct loader *L, const char *pkg, char **err)
+{
+    char rows[24], *expr = search_expr(L), *source = source_json(L);
+    snprintf(rows, sizeof(rows), "%lld", (long long)L->rows);
+    free(L->fields);
+    L->fields = fields_json(L);
+    const char *p[6] = {L->o->resource_id, L->table, L->fields, rows, expr ? expr : "''",
+                        source};
+    bool ok = run(L,
+                  "INSERT INTO datastore_table AS d (resource_id, table_name, fields, row_count,"
+                  " max_id, data_version, search_expr, source, created, modified)"
+                  " VALUES ($1, $2, $3, $4, $4, 1, $5, $6, clock_timestamp(), clock_timestamp())"
+                  " ON CONFLICT (resource_id) DO UPDATE SET table_name = EXCLUDED.table_name,"
+                  " fields = EXCLUDED.fields, row_count = EXCLUDED.row_count,"
+                  " max_id = EXCLUDED.max_id, data_version = d.data_version + 1,"
+                  " search_expr = EXCLUDED.search_expr, source = EXCLUDED.source,"
+                  " modified = EXCLUDED.modified",
+                  6, p, err) &&
+              run(L,
+                  "UPDATE resource SET datastore_active = true,"
+                  " metadata_modified = clock_timestamp() WHERE id = $1",
+                  1, p, err) &&
+              run(L, "UPDATE package SET metadata_modified = clock_timestamp() WHERE id = $1", 1,
+                  &pkg, err);
+    free(expr);
+    free(source);
+    return ok;
+}
+
+static bool swap(struct loader *L, char **err)
+{
+    char *pkg = NULL, *old = NULL;
+    bool ok = lock_resource(L, &pkg, &old, err) && replace_table(L, old, err) &&
+              record_import(L, pkg, err);
+    free(pkg);
+    free(old);
+    return ok;
+}
+
+int load_db_attempt(struct loader *L, char **err)
+{
+    *err = NULL;
+    if (!run(L, "BEGIN", 0, NULL, err))
+        return -1;
+    if (!create_staging(L, err)) {
+        rollback(L);
+        return -1;
+    }
+    int64_t t0 = util_now_us();
+    int r = load_copy_pass(L, err);
+    log_debug("COPY pass: %.2f s", (double)(util_now_us() - t0) / 1e6);
+    if (r != 0) {
+        end_copy(L, r > 0 ? "restart with new column types" : "import failed", err);
+        rollback(L);
+        return r;
+    }
+    bool ok = end_copy(L, NULL, err);
+    int64_t t1 = util_now_us();
+    ok = ok && index_and_analyze(L, err);
+    int64_t t2 = util_now_us();
+    ok = ok && swap(L, err) && run(L, "COMMIT", 0, NULL, err);
+    if (!ok) {
+        rollback(L);
+        return -1;
+    }
+    log_debug("end of COPY %.2f s, key and ANALYZE %.2f s, swap and commit %.2f s",
+              (double)(t1 - t0) / 1e6, (double)(t2 - t1) / 1e6,
+              (double)(util_now_us() - t2) / 1e6);
+    return 0;
+}
+
+/* --- after the swap ------------------------------------------------------------------------- */
+
+/* The trigram index for `q`, built without blocking readers; the data is usable without it,
+ * so a failure is only a warning. */
+static void search_index(struct loader *L)
+{
+    char *expr = search_expr(L);
+    if (!expr || !L->o->search_index) {
+        free(expr);
+        return;
+    }
+    char *name = xasprintf("%s_search", L->table), *q = quote_ident(L, name), *err = NULL;
+    char *sql = xasprintf("CREATE INDEX CONCURRENTLY IF NOT EXISTS %s ON %s USING gin ((%s)"
+                          " gin_trgm_ops)",
+                          q, L->qtable, expr);
+    int64_t t0 = util_now_us();
+    if (!run(L, sql, 0, NULL, &err)) {
+        log_warn("the search index was not built (q works, more slowly): %s", err);
+        free(err);
+    } else {
+        log_debug("search index built in %.2f s", (double)(util_now_us() - t0) / 1e6);
+    }
+    free(sql);
+    free(q);
+    free(name);
+    free(expr);
+}
+
+/* Copy the file into a new large object, hashing it again: *hex tells whether it is still
+ * the file that was loaded. */
+static bool write_lo(struct loader *L, Oid *oid, char *hex, char **err)
+{
+    int fd = open(L->src->path, O_RDONLY | O_CLOEXEC), lo = -1;
+    EVP_MD_CTX *md = EVP_MD_CTX_new();
+    char *buf = xmalloc(LO_CHUNK);
+    ssize_t n = 0;
+    bool ok = fd >= 0 && md && EVP_DigestInit_ex(md, EVP_sha256(), NULL) &&
+              (*oid = lo_creat(L->pg, INV_READ | INV_WRITE)) != InvalidOid &&
+              (lo = lo_open(L->pg, *oid, INV_WRITE)) >= 0;
+    while (ok && (n = read(fd, buf, LO_CHUNK)) > 0) {
+        EVP_DigestUpdate(md, buf, (size_t)n);
+        ok = lo_write(L->pg, lo, buf, (size_t)n) == (int)n;
+    }
+    ok = ok && n == 0 && lo_close(L->pg, lo) == 0;
+    if (ok) {
+        unsigned char d[EVP_MAX_MD_SIZE];
+        unsigned len = 0;
+        EVP_DigestFinal_ex(md, d, &len);
+        for (unsigned i = 0; i < len && i < 32; i++)
+            snprintf(hex + 2 * i, 3, "%02x", d[i]);
+    } else {
+        *err = fd < 0 || n < 0 ? xasprintf("%s: %s", L->src->path, strerror(errno))
+                               : db_error(L->pg, NULL);
+    }
+    if (fd >= 0)
+        close(fd);
+    EVP_MD_CTX_free(md);
+    free(buf);
+    return ok;
+}
+
+static bool insert_version(struct loader *L, Oid oid, bool *stored, char **err)
+{
+    char size[24], rows[24], oidtext[16];
+    snprintf(size, sizeof(size), "%llu", (unsigned long long)enc_size(L->src->enc));
+    snprintf(rows, sizeof(rows), "%lld", (long long)L->rows);
+    snprintf(oidtext, sizeof(oidtext), "%u", oid);
+    const char *p[8] = {L->o->resource_id, enc_sha256(L->src->enc), size, L->fields,
+                        base_name(L->src->path), L->src->format, rows, oidtext};
+    PGresult *res = exec(L,
+                         "INSERT INTO resource_version (resource_id, content_hash, size, fields,"
+                         " file_name, format, row_count, content_oid)"
+                         " VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT DO NOTHING",
+                         8, p, PGRES_COMMAND_OK, err);
+    if (res)
+        *stored = strcmp(PQcmdTuples(res), "1") == 0;
+    PQclear(res);
+    return res != NULL;
+}
+
+/* The raw file as a version of the resource, unless that content is stored already. */
+static bool store_version(struct loader *L, char **err)
+{
+    const char *p[2] = {L->o->resource_id, enc_sha256(L->src->enc)};
+    PGresult *res = exec(L, "SELECT 1 FROM resource_version WHERE resource_id = $1"
+                            " AND content_hash = $2", 2, p, PGRES_TUPLES_OK, err);
+    if (!res)
+        return false;
+    bool known = PQntuples(res) > 0;
+    PQclear(res);
+    if (known) {
+        log_info("this file (sha256 %.12s…) is already stored as a version", p[1]);
+        return true;
+    }
+    Oid oid = InvalidOid;
+    char hex[65] = "";
+    bool stored = false;
+    if (!run(L, "BEGIN", 0, NULL, err))
+        return false;
+    bool ok = write_lo(L, &oid, hex, err);
+    if (ok && strcmp(hex, p[1]) != 0) {
+        *err = xasprintf("%s: the file changed during the import; its version was not stored",
+                         L->src->path);
+        ok = false;
+    }
+    ok = ok && insert_version(L, oid, &stored, err);
+    /* Not inserted (stored meanwhile by another import): roll back, which drops the object. */
+    if (ok && stored)
+        return run(L, "COMMIT", 0, NULL, err);
+    rollback(L);
+    return ok;
+}
+
+int load_db_after(struct loader *L, char **err)
+{
+    search_index(L);
+    if (store_version(L, err))
+        return 0;
+    char *msg = xasprintf("%s (the data itself was loaded)", *err);
+    free(*err);
+    *err = msg;
+    return -1;
+}
+
+void load_db_finish(struct loader *L)
+{
+    PQfinish(L->pg);
+    L->pg = NULL;
+    free(L->table);
+    free(L->staging);
+    free(L->qtable);
+    free(L->qstaging);
+    free(L->fields);
+}

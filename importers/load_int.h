@@ -1,0 +1,52 @@
+/* load_int — what load.c (passes over the file) and load_db.c (the SQL) share. Not for other
+ * modules: they use load.h. */
+#ifndef LOAD_INT_H
+#define LOAD_INT_H
+#include <libpq-fe.h>
+#include <stdint.h>
+
+#include "infer.h"
+#include "load.h"
+
+struct loader {
+    struct load_source *src;
+    const struct load_opts *o;
+    PGconn *pg;
+    char *table, *staging;   /* names in schema datastore, unquoted */
+    char *qtable, *qstaging; /* the same, qualified and quoted */
+    bool create_resource;    /* missing from the catalogue: created in the swap transaction */
+    /* Per column: the types every value seen fits, and the type of the table's column. */
+    unsigned *mask;
+    enum infer_type *type;
+    size_t ncap;
+    size_t width;            /* columns of the table this pass loads */
+    int attempt;
+    bool restart;            /* this pass found a value or row the table cannot take */
+    int64_t rows, sampled;
+    bool sample_whole;
+    struct {
+        char *p;
+        size_t len, cap;
+    } out;                   /* COPY data not sent yet */
+    char *err;               /* a database error met inside a pass */
+    char *fields;            /* datastore_table.fields of the import (JSON) */
+    bool tty, progress_shown;
+    const char *what;
+    int64_t pass_us, shown_us;
+};
+
+/* load.c: one pass of COPY rows; 0 done, 1 a restart is needed, -1 error (*err). */
+int load_copy_pass(struct loader *L, char **err);
+
+/* load_db.c: connect, check the resource (and the dataset to create it in), name the tables. */
+bool load_db_prepare(struct loader *L, char **err);
+/* One transaction: staging table, COPY pass, key, ANALYZE, swap, bookkeeping, COMMIT. 0 done,
+ * 1 rolled back for a restart, -1 rolled back on error (*err). */
+int load_db_attempt(struct loader *L, char **err);
+/* Send the buffered COPY data; false sets L->err. */
+bool load_db_send(struct loader *L);
+/* After the swap: the search index, then the raw-file version. 0, or -1 with *err. */
+int load_db_after(struct loader *L, char **err);
+void load_db_finish(struct loader *L);
+
+#endif
