@@ -2,18 +2,23 @@
 # missing packages are installed first (checked with dpkg -s, apt-get update once).
 
 CC      ?= cc
-PKGS    := libevent libevent_pthreads json-c libpq
+PKGS    := libevent libevent_pthreads json-c libpq minizip zlib
 CFLAGS  ?= -O2 -g
 CFLAGS  += -std=c17 -D_GNU_SOURCE -Wall -Wextra -Wshadow -Wstrict-prototypes -Wno-unused-parameter \
            -MMD -MP -Iserver $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 LDLIBS  += $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lpthread
+# The DataStore importers (and their unit tests): libxml2, OpenSSL's SHA-256, libcsv (no .pc).
+IMPORT_PKGS := libxml-2.0 libcrypto
+CFLAGS  += $(shell pkg-config --cflags $(IMPORT_PKGS) 2>/dev/null)
+IMPORT_LIBS := $(shell pkg-config --libs $(IMPORT_PKGS) 2>/dev/null) -lcsv
 ifdef SANITIZE
 CFLAGS  += -fsanitize=$(SANITIZE) -fno-omit-frame-pointer -fno-sanitize-recover=all
 LDFLAGS += -fsanitize=$(SANITIZE)
 endif
 
 # Debian packages: build, run, test and bench.
-DEB_BUILD := build-essential pkg-config libevent-dev libjson-c-dev libpq-dev
+DEB_BUILD := build-essential pkg-config libevent-dev libjson-c-dev libpq-dev libminizip-dev zlib1g-dev \
+             libcsv-dev libxml2-dev libssl-dev
 DEB_RUN   := postgresql-15 postgresql-client-15
 DEB_TEST  := python3 python3-pytest python3-requests python3-jsonschema python3-psycopg2
 DEB_BENCH := wrk nginx-light postgresql-contrib
@@ -21,8 +26,11 @@ DEB_BENCH := wrk nginx-light postgresql-contrib
 COMMON_SRC := server/util.c server/log.c server/arena.c server/config.c server/valid.c
 SERVER_SRC := $(COMMON_SRC) server/route.c server/req.c server/resp.c server/db_pool.c \
               server/server.c server/tw_rest.c server/tw_datastore.c server/ckan_action.c server/ckan_params.c server/ckan_datastore.c server/migrate.c \
-              server/user_cli.c server/main.c
-IMPORT_SRC := $(COMMON_SRC) server/jschema.c server/jschema_load.c importers/catalog_in.c importers/main.c
+              server/user_cli.c server/main.c server/dump.c server/dump_fmt.c server/dump_src.c \
+              server/dump_stream.c server/dump_worker.c server/zipw.c
+IMPORT_SRC := $(COMMON_SRC) server/jschema.c server/jschema_load.c importers/catalog_in.c \
+              importers/enc.c importers/infer.c importers/csv_in.c importers/xml_in.c \
+              importers/load.c importers/load_db.c importers/main.c
 UNIT_TESTS := $(patsubst tests/unit/%.c,bin/%,$(wildcard tests/unit/test_*.c))
 
 SERVER_OBJ := $(SERVER_SRC:%.c=build/%.o)
@@ -37,7 +45,7 @@ bin/opendatad: $(SERVER_OBJ)
 
 bin/opendata-import: $(IMPORT_OBJ)
 	@mkdir -p bin
-	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS) $(IMPORT_LIBS)
 
 build/%.o: %.c
 	@mkdir -p $(dir $@)
@@ -46,7 +54,7 @@ build/%.o: %.c
 # Unit tests include the module's .c themselves (h2o style) and link the libraries only.
 bin/test_%: tests/unit/test_%.c
 	@mkdir -p bin build/tests
-	$(CC) $(CFLAGS) -MF build/tests/test_$*.d -Iimporters -o $@ $< $(LDFLAGS) $(LDLIBS)
+	$(CC) $(CFLAGS) -MF build/tests/test_$*.d -Iimporters -o $@ $< $(LDFLAGS) $(LDLIBS) $(IMPORT_LIBS)
 
 -include $(SERVER_OBJ:.o=.d) $(IMPORT_OBJ:.o=.d) $(wildcard build/tests/*.d)
 

@@ -30,7 +30,20 @@ struct config {
     bool tw_groups_used;   /* rest/group lists only categories in use */
     bool access_log;
     int verbosity;
+    char *dump_dir;        /* cache of Taiwan dump zips; "" = <program dir>/../var/cache/dumps */
+    int dump_workers;      /* threads that build dumps (blocking libpq, deflate, file writes) */
+    int dump_zip_level;    /* deflate level of dump zips (0 = stored) */
+    int dump_streams_max;  /* CKAN /datastore/dump streams at once (each holds a connection) */
     char *config_file;
+    /* opendata-import csv|xml */
+    char *resource_id;
+    char *dataset;         /* Taiwan identifier of the dataset to create a missing resource in */
+    char *encoding;        /* auto, utf-8, big5, cp950 */
+    char *delimiter;       /* auto, tab or one character */
+    char *record;          /* XML record element name or path; empty = detect */
+    int sample_rows;       /* rows the column types are inferred from */
+    bool dry_run;
+    bool no_search_index;
 };
 
 enum cfg_type { CFG_STR, CFG_INT, CFG_BOOL };

@@ -135,7 +135,8 @@ void req_finish(struct req *r, int status, const char *content_type, struct evbu
     r->status = status;
     r->bytes_out = evbuffer_get_length(body);
     struct evkeyvalq *h = evhttp_request_get_output_headers(r->ev);
-    evhttp_add_header(h, "Content-Type", content_type);
+    if (content_type)
+        evhttp_add_header(h, "Content-Type", content_type);
     if (status == 405)
         evhttp_add_header(h, "Allow", r->route.allowed & M_POST ? "GET, HEAD, POST" : "GET, HEAD");
     if (status == 503)
@@ -143,9 +144,44 @@ void req_finish(struct req *r, int status, const char *content_type, struct evbu
     srv_before_reply(r->thr, r->ev);
     evhttp_send_reply(r->ev, status, NULL, body);
     evbuffer_free(body);
+    req_release(r);
+}
+
+/* ---- the end of a request, and streamed replies ---------------------------------------------- */
+
+void req_release(struct req *r)
+{
     if (srv_config()->access_log)
         access_log(r);
     struct srv_thread *thr = r->thr;
     arena_free(r->a);
     srv_request_done(thr);
+}
+
+void req_stream_start(struct req *r, int status, const char *content_type)
+{
+    r->status = status;
+    evhttp_add_header(evhttp_request_get_output_headers(r->ev), "Content-Type", content_type);
+    evhttp_send_reply_start(r->ev, status, NULL);
+}
+
+void req_stream_chunk(struct req *r, struct evbuffer *buf,
+                      void (*drained)(struct evhttp_connection *, void *), void *arg)
+{
+    r->bytes_out += evbuffer_get_length(buf);
+    evhttp_send_reply_chunk_with_cb(r->ev, buf, drained, arg);
+}
+
+void req_stream_end(struct req *r)
+{
+    srv_before_reply(r->thr, r->ev);
+    evhttp_send_reply_end(r->ev);
+    req_release(r);
+}
+
+void req_stream_abort(struct req *r, bool ev_freed)
+{
+    if (!ev_freed)
+        evhttp_request_free(r->ev);
+    req_release(r);
 }

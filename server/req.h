@@ -15,6 +15,7 @@ struct evbuffer;
 struct srv_thread;
 struct db_stmt;
 struct dbp_job;
+struct evhttp_connection;
 
 enum { REQ_DONE = 0, REQ_ASYNC = 1 };
 
@@ -58,7 +59,26 @@ int req_db(struct req *r, const struct db_stmt *st, const char *const *params,
            void (*done)(struct req *r, PGresult *res));
 
 /* Send the reply held in body (taken over) with status and content type, write the access log
- * line, and free the request. Used by resp_*; exactly once per request. */
+ * line, and free the request. Used by resp_*; exactly once per request. content_type NULL
+ * sends none (a 304). */
 void req_finish(struct req *r, int status, const char *content_type, struct evbuffer *body);
+
+/* The last step of every request (req_finish ends with it): the access-log line, the arena,
+ * the in-flight count. Call it directly only for a request whose reply is already handled. */
+void req_release(struct req *r);
+
+/* Streamed replies (chunked for HTTP/1.1), for bodies too large to hold: start with the status
+ * and content type (other headers may be added before), hand over chunks, then end. drained(evcon,
+ * arg) runs once a chunk has left evhttp's buffer, so the producer can make the next one (send
+ * nothing meanwhile, to keep memory bounded). */
+void req_stream_start(struct req *r, int status, const char *content_type);
+/* Send buf's bytes (taken over: buf is left empty) as one chunk. */
+void req_stream_chunk(struct req *r, struct evbuffer *buf,
+                      void (*drained)(struct evhttp_connection *, void *), void *arg);
+/* Finish the reply, then release the request. */
+void req_stream_end(struct req *r);
+/* The client went away mid-stream: release the request. ev_freed tells whether libevent freed
+ * r->ev already (the connection closed while the request was still attached to it). */
+void req_stream_abort(struct req *r, bool ev_freed);
 
 #endif

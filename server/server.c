@@ -18,6 +18,7 @@
 #include "ckan_action.h"
 #include "config.h"
 #include "db_pool.h"
+#include "dump.h"
 #include "log.h"
 #include "req.h"
 #include "resp.h"
@@ -38,6 +39,8 @@ static const struct route_def routes[] = {
     {M_GET, "{sru}/rest/dataset", tw_dataset_list, API_TW},
     {M_GET, "{sru}/rest/dataset/{id}", tw_dataset_show, API_TW},
     {M_GET, "{sru}/rest/datastore/{rid}", tw_datastore, API_TW},
+    {M_GET, "{sru}/dump/datastore/{rid}", dump_tw, API_TW},
+    {M_GET, "/datastore/dump/{rid}", dump_ckan, API_CKAN},
     {M_GET | M_POST, "/api/3/action/{name}", ckan_action, API_CKAN},
     {M_GET | M_POST, "/api/action/{name}", ckan_action, API_CKAN},
 };
@@ -289,6 +292,11 @@ int srv_run(const struct config *cfg)
     tw_rest_init();
     tw_datastore_init();
     ckan_action_init();
+    if (!dump_init(cfg, &err)) {
+        log_error("%s", err);
+        free(err);
+        return 1;
+    }
     int n = srv_thread_count(cfg);
     struct srv_thread *thrs = xcalloc((size_t)n, sizeof(*thrs));
     for (int i = 0; i < n; i++)
@@ -302,6 +310,7 @@ int srv_run(const struct config *cfg)
         pthread_create(&tids[i], NULL, srv_thread_main, &thrs[i]);
     log_info("serving on http://%s/ with %d threads (Taiwan API at %s)", cfg->listen, n, cfg->sru);
     srv_wait_for_stop(thrs, n, &set);
+    dump_shutdown();
     for (int i = 0; i < n; i++) {
         pthread_join(tids[i], NULL);
         srv_thread_free(&thrs[i]);

@@ -1,0 +1,77 @@
+/* dump_fmt — the bytes of datastore dumps, as pure functions over a growable buffer.
+ *
+ * Taiwan endpoint 8 (inside the zip): CSV with a UTF-8 BOM and a header row; JSON, an array of
+ * record objects with values as endpoint 7 shows them; XML, <dataset> with one <row> per record.
+ * CKAN /datastore/dump (ckanext/datastore writer.py, byte for byte): CSV/TSV with a header
+ * written as Python's csv module does (\r\n) and rows as PostgreSQL COPY writes them (\n);
+ * JSON {"fields": [...], "records": [[...], ...]} written by simplejson; XML <data> written by
+ * ElementTree. CKAN passes numbers through Python floats, so numeric values are printed as
+ * Python's repr() of the nearest double (dfmt_py_float). */
+#ifndef DUMP_FMT_H
+#define DUMP_FMT_H
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/* A growable byte buffer (malloc'd; aborts on OOM). */
+struct dbuf {
+    char *p;
+    size_t len, cap;
+};
+
+/* Append n bytes. */
+void dbuf_add(struct dbuf *b, const void *s, size_t n);
+/* Append a NUL-terminated string. */
+void dbuf_adds(struct dbuf *b, const char *s);
+/* Release the bytes; the buffer is empty and reusable afterwards. */
+void dbuf_free(struct dbuf *b);
+
+enum dfmt_kind {
+    DFMT_TW_CSV,
+    DFMT_TW_JSON,
+    DFMT_TW_XML,
+    DFMT_CKAN_CSV,
+    DFMT_CKAN_TSV,
+    DFMT_CKAN_JSON,
+    DFMT_CKAN_XML,
+};
+
+enum dfmt_type { DT_INT, DT_NUM, DT_BOOL, DT_TEXT }; /* date and timestamp arrive as text */
+
+struct dfmt_field {
+    char *id;   /* field id as stored */
+    char *type; /* datastore type: int4, int8, numeric, bool, date, timestamp, text */
+    enum dfmt_type t;
+    char *tag;  /* XML element name (Taiwan: made a valid XML name; CKAN: the id as is) */
+};
+
+struct dfmt {
+    enum dfmt_kind kind;
+    bool bom;
+    bool id_attr;  /* CKAN XML: the first column is `_id`, written as an attribute */
+    int nf;
+    struct dfmt_field *f;
+    uint64_t rows; /* records written so far */
+};
+
+/* Set up a writer for the fields of a query, given as the JSON text of ds_out_fields
+ * ([{"id": ..., "type": ...}, ...]); false when that text does not parse. */
+bool dfmt_init(struct dfmt *d, enum dfmt_kind kind, bool bom, const char *fields_json);
+/* Release what dfmt_init allocated. */
+void dfmt_free(struct dfmt *d);
+/* True for the formats whose rows are CSV (COPY can produce them). */
+bool dfmt_is_csv(enum dfmt_kind kind);
+/* The bytes before the first record: BOM, header row, JSON head or XML root. */
+void dfmt_head(struct dfmt *d, struct dbuf *b);
+/* One record: vals[i] is the text of column i (NULL for SQL NULL), lens[i] its length. */
+void dfmt_row(struct dfmt *d, struct dbuf *b, const char *const *vals, const int *lens);
+/* One record that COPY already wrote as a CSV line (counted, copied as is). */
+void dfmt_copy_line(struct dfmt *d, struct dbuf *b, const char *line, size_t n);
+/* The bytes after the last record. */
+void dfmt_tail(struct dfmt *d, struct dbuf *b);
+
+/* Python's repr() of a finite double (shortest round-trip digits, "1e+16", "0.0001", "15.0");
+ * returns the length written to out. */
+size_t dfmt_py_float(double x, char out[32]);
+
+#endif

@@ -1,0 +1,303 @@
+/* dump_src — dump rows from PostgreSQL: one snapshot, COPY for CSV, a cursor otherwise. */
+#include "dump_src.h"
+
+#include <libpq-fe.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "db_pool.h"
+#include "dump_worker.h"
+#include "util.h"
+
+#define DSRC_FETCH 2000
+#define DSRC_FETCH_SQL "FETCH 2000 FROM dump_c"
+
+struct dsrc {
+    PGconn *conn;
+    bool copy;       /* rows come from COPY */
+    bool copying;    /* COPY still sending */
+    bool last;       /* the current batch is the cursor's last */
+    PGresult *res;   /* current cursor batch */
+    int row, nrows;
+    const char **vals;
+    int *lens;
+};
+
+/* The query of a dump and its fields, checked by the SQL functions (OD100/OD210/OD220). */
+static const char *const open_sql =
+    "SELECT ds_select_sql($1, $2::jsonb, $3::jsonb, f.a, s.a, $6::bigint, $7::bigint), "
+    "ds_out_fields(t, f.a)::text, t.data_version, "
+    "(extract(epoch FROM t.modified) * 1000000)::int8, t.row_count "
+    "FROM ds_table($1) t, "
+    "LATERAL (SELECT CASE WHEN $4::jsonb IS NOT NULL "
+    "THEN ARRAY(SELECT jsonb_array_elements_text($4::jsonb)) END) f(a), "
+    "LATERAL (SELECT CASE WHEN $5::jsonb IS NOT NULL "
+    "THEN ARRAY(SELECT jsonb_array_elements_text($5::jsonb)) END) s(a)";
+
+void dsrc_err_clear(struct dsrc_err *err)
+{
+    free(err->message);
+    err->message = NULL;
+    err->sqlstate[0] = '\0';
+}
+
+enum err_kind dsrc_err_kind(const struct dsrc_err *err)
+{
+    const char *st = err->sqlstate;
+    if (strcmp(st, DB_STATE_NOT_FOUND) == 0)
+        return ERR_NOT_FOUND;
+    if (strcmp(st, DB_STATE_NO_FIELD) == 0)
+        return ERR_FIELD;
+    if (strcmp(st, DB_STATE_BAD_VALUE) == 0)
+        return ERR_PARAM_VALUE;
+    if (!*st || strcmp(st, "57014") == 0 || strncmp(st, "08", 2) == 0 ||
+        strncmp(st, "57P", 3) == 0)
+        return ERR_UNAVAILABLE;
+    return ERR_INTERNAL;
+}
+
+static void set_err(struct dsrc_err *err, const char *state, const char *msg)
+{
+    free(err->message);
+    snprintf(err->sqlstate, sizeof(err->sqlstate), "%s", state ? state : "");
+    err->message = xstrndup(msg, strcspn(msg, "\n"));
+}
+
+/* Record the error of res (or of the connection) and clear res. */
+static void res_err(PGconn *c, PGresult *res, struct dsrc_err *err)
+{
+    const char *st = res ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : NULL;
+    const char *msg = res ? PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY) : NULL;
+    if (PQstatus(c) == CONNECTION_BAD)
+        st = "";
+    set_err(err, st, msg ? msg : PQerrorMessage(c));
+    PQclear(res);
+}
+
+static bool exec_ok(PGconn *c, const char *sql, ExecStatusType want, struct dsrc_err *err)
+{
+    PGresult *res = PQexec(c, sql);
+    if (PQresultStatus(res) == want) {
+        PQclear(res);
+        return true;
+    }
+    res_err(c, res, err);
+    return false;
+}
+
+/* The select list: timestamps as CKAN shows them (to_char, no fraction), booleans of the
+ * Taiwan CSV as true/false when COPY writes them. */
+static char *select_list(PGconn *c, const struct dfmt *fmt, bool copy)
+{
+    struct dbuf b = {0};
+    for (int i = 0; i < fmt->nf; i++) {
+        const struct dfmt_field *f = &fmt->f[i];
+        char *id = PQescapeIdentifier(c, f->id, strlen(f->id));
+        if (i)
+            dbuf_adds(&b, ", ");
+        if (strcmp(f->type, "timestamp") == 0) {
+            dbuf_adds(&b, "to_char(");
+            dbuf_adds(&b, id);
+            dbuf_adds(&b, ", 'YYYY-MM-DD\"T\"HH24:MI:SS')");
+        } else {
+            dbuf_adds(&b, id);
+            if (copy && f->t == DT_BOOL && fmt->kind == DFMT_TW_CSV)
+                dbuf_adds(&b, "::text");
+        }
+        PQfreemem(id);
+    }
+    dbuf_add(&b, "", 1);
+    return b.p;
+}
+
+/* Start COPY or declare the cursor over the query text. */
+static bool start_rows(struct dsrc *s, const struct dfmt *fmt, const char *sql, bool distinct,
+                       struct dsrc_err *err)
+{
+    char *cols = select_list(s->conn, fmt, s->copy);
+    char *q;
+    if (s->copy)
+        q = xasprintf("COPY (SELECT %s%s FROM (%s) s) TO STDOUT WITH (FORMAT csv%s)",
+                      distinct ? "DISTINCT " : "", cols, sql,
+                      fmt->kind == DFMT_CKAN_TSV ? ", DELIMITER E'\\t'" : "");
+    else
+        q = xasprintf("DECLARE dump_c NO SCROLL CURSOR FOR SELECT %s%s FROM (%s) s",
+                      distinct ? "DISTINCT " : "", cols, sql);
+    bool ok = exec_ok(s->conn, q, s->copy ? PGRES_COPY_OUT : PGRES_COMMAND_OK, err);
+    s->copying = ok && s->copy;
+    free(cols);
+    free(q);
+    return ok;
+}
+
+/* BEGIN on a borrowed connection; a cached connection that died is replaced once. */
+static PGconn *begin(struct dsrc_err *err)
+{
+    static const char *const sql =
+        "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY; SET LOCAL statement_timeout = 0";
+    for (int attempt = 0; attempt < 2; attempt++) {
+        char *cerr = NULL;
+        PGconn *c = dw_conn_get(&cerr);
+        if (!c) {
+            set_err(err, "", cerr);
+            free(cerr);
+            return NULL;
+        }
+        if (exec_ok(c, sql, PGRES_COMMAND_OK, err))
+            return c;
+        bool lost = PQstatus(c) == CONNECTION_BAD;
+        dw_conn_put(c, false);
+        if (!lost)
+            return NULL;
+    }
+    return NULL;
+}
+
+static PGresult *open_query(PGconn *c, const struct dsrc_query *q, struct dsrc_err *err)
+{
+    const char *p[7] = {q->rid, q->filters, q->q, q->fields, q->sort, q->limit, q->offset};
+    PGresult *res = PQexecParams(c, open_sql, 7, NULL, p, NULL, NULL, 0);
+    if (PQresultStatus(res) == PGRES_TUPLES_OK && PQntuples(res) == 1)
+        return res;
+    res_err(c, res, err);
+    return NULL;
+}
+
+/* End a failed start: roll back and keep the connection when it is still healthy. */
+static void release_conn(PGconn *c)
+{
+    bool ok = false;
+    if (PQstatus(c) == CONNECTION_OK) {
+        PGresult *res = PQexec(c, "ROLLBACK");
+        ok = PQresultStatus(res) == PGRES_COMMAND_OK;
+        PQclear(res);
+    }
+    dw_conn_put(c, ok);
+}
+
+struct dsrc *dsrc_open(const struct dsrc_query *q, enum dfmt_kind kind, bool bom,
+                       struct dfmt *fmt, struct dsrc_meta *meta, struct dsrc_err *err)
+{
+    memset(fmt, 0, sizeof(*fmt));
+    PGconn *c = begin(err);
+    if (!c)
+        return NULL;
+    PGresult *res = open_query(c, q, err);
+    if (res && !dfmt_init(fmt, kind, bom, PQgetvalue(res, 0, 1))) {
+        set_err(err, "XX000", "the field list of the resource does not parse");
+        PQclear(res);
+        res = NULL;
+    }
+    if (!res) {
+        release_conn(c);
+        return NULL;
+    }
+    meta->data_version = atoll(PQgetvalue(res, 0, 2));
+    meta->modified_us = atoll(PQgetvalue(res, 0, 3));
+    meta->row_count = atoll(PQgetvalue(res, 0, 4));
+    struct dsrc *s = xcalloc(1, sizeof(*s));
+    s->conn = c;
+    s->copy = dfmt_is_csv(kind);
+    s->vals = xcalloc((size_t)fmt->nf, sizeof(char *));
+    s->lens = xcalloc((size_t)fmt->nf, sizeof(int));
+    bool ok = start_rows(s, fmt, PQgetvalue(res, 0, 0), q->distinct, err);
+    PQclear(res);
+    if (!ok) {
+        dsrc_close(s);
+        dfmt_free(fmt);
+        return NULL;
+    }
+    return s;
+}
+
+static int fill_copy(struct dsrc *s, struct dfmt *fmt, struct dbuf *b, size_t target,
+                     struct dsrc_err *err)
+{
+    while (b->len < target) {
+        char *line = NULL;
+        int n = PQgetCopyData(s->conn, &line, 0);
+        if (n > 0) {
+            dfmt_copy_line(fmt, b, line, (size_t)n);
+            PQfreemem(line);
+            continue;
+        }
+        s->copying = false;
+        if (n == -2) {
+            res_err(s->conn, NULL, err);
+            return -1;
+        }
+        PGresult *res = PQgetResult(s->conn);
+        if (PQresultStatus(res) != PGRES_COMMAND_OK) {
+            res_err(s->conn, res, err);
+            return -1;
+        }
+        PQclear(res);
+        while ((res = PQgetResult(s->conn)))
+            PQclear(res);
+        return 0;
+    }
+    return 1;
+}
+
+/* The next batch of the cursor; false on error. */
+static bool fetch(struct dsrc *s, struct dsrc_err *err)
+{
+    PQclear(s->res);
+    s->res = PQexec(s->conn, DSRC_FETCH_SQL);
+    if (PQresultStatus(s->res) != PGRES_TUPLES_OK) {
+        res_err(s->conn, s->res, err);
+        s->res = NULL;
+        return false;
+    }
+    s->row = 0;
+    s->nrows = PQntuples(s->res);
+    s->last = s->nrows < DSRC_FETCH;
+    return true;
+}
+
+static int fill_cursor(struct dsrc *s, struct dfmt *fmt, struct dbuf *b, size_t target,
+                       struct dsrc_err *err)
+{
+    while (b->len < target) {
+        if (s->row >= s->nrows) {
+            if (s->res && s->last)
+                return 0;
+            if (!fetch(s, err))
+                return -1;
+            if (s->nrows == 0)
+                return 0;
+        }
+        for (; s->row < s->nrows && b->len < target; s->row++) {
+            for (int i = 0; i < fmt->nf; i++) {
+                bool null = PQgetisnull(s->res, s->row, i);
+                s->vals[i] = null ? NULL : PQgetvalue(s->res, s->row, i);
+                s->lens[i] = null ? 0 : PQgetlength(s->res, s->row, i);
+            }
+            dfmt_row(fmt, b, s->vals, s->lens);
+        }
+    }
+    return s->row >= s->nrows && s->last ? 0 : 1;
+}
+
+int dsrc_fill(struct dsrc *s, struct dfmt *fmt, struct dbuf *b, size_t target,
+              struct dsrc_err *err)
+{
+    return s->copy ? fill_copy(s, fmt, b, target, err) : fill_cursor(s, fmt, b, target, err);
+}
+
+void dsrc_close(struct dsrc *s)
+{
+    if (!s)
+        return;
+    PQclear(s->res);
+    bool reuse = false;
+    if (!s->copying && PQstatus(s->conn) == CONNECTION_OK) {
+        PGresult *res = PQexec(s->conn, "ROLLBACK");
+        reuse = PQresultStatus(res) == PGRES_COMMAND_OK;
+        PQclear(res);
+    }
+    dw_conn_put(s->conn, reuse);
+    free(s->vals);
+    free(s->lens);
+    free(s);
+}
