@@ -547,7 +547,7 @@ struct ckan_params {
 
 static bool ckan_bad(struct req *r, const char *name, const char *what, const char *v)
 {
-    resp_error(r, ERR_PARAM_VALUE, NULL, "%s: %s, got \"%s\"", name, what, v);
+    resp_ckan_invalid(r, name, arena_printf(r->a, "%s, got \"%s\"", what, v));
     return false;
 }
 
