@@ -467,6 +467,33 @@ static void search_index(struct loader *L)
     free(expr);
 }
 
+#define FILTER_INDEX_MAX_COLUMNS 32
+
+/* Btree indexes that serve `filters` with the default _id order (sql/006 compares text columns
+ * as they are and numbers and booleans as text); date/timestamp text forms depend on DateStyle
+ * and cannot be indexed. Built without blocking readers, after the data is usable. */
+static void filter_indexes(struct loader *L)
+{
+    for (size_t i = 0; L->o->search_index && i < L->width && i < FILTER_INDEX_MAX_COLUMNS; i++) {
+        enum infer_type t = L->type[i];
+        if (t == INFER_DATE || t == INFER_TIMESTAMP)
+            continue;
+        char *col = quote_ident(L, L->src->cols.v[i].name), *err = NULL;
+        char *name = xasprintf("%s_f%zu", L->table, i + 1), *qname = quote_ident(L, name);
+        char *sql = xasprintf("CREATE INDEX CONCURRENTLY IF NOT EXISTS %s ON %s ((%s%s), \"_id\")",
+                              qname, L->qtable, col, t == INFER_TEXT ? "" : "::text");
+        if (!run(L, sql, 0, NULL, &err)) {
+            log_warn("the filter index on %s was not built (filters work, more slowly): %s", col,
+                     err);
+            free(err);
+        }
+        free(sql);
+        free(qname);
+        free(name);
+        free(col);
+    }
+}
+
 /* Copy the file into a new large object, hashing it again: *hex tells whether it is still
  * the file that was loaded. */
 static bool write_lo(struct loader *L, Oid *oid, char *hex, char **err)
@@ -555,6 +582,7 @@ static bool store_version(struct loader *L, char **err)
 int load_db_after(struct loader *L, char **err)
 {
     search_index(L);
+    filter_indexes(L);
     if (store_version(L, err))
         return 0;
     char *msg = xasprintf("%s (the data itself was loaded)", *err);

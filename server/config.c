@@ -82,7 +82,7 @@ static const struct cfg_entry cfg_table[] = {
     {"dry-run", NULL, CFG_BOOL, OFF(dry_run), "false", 0, 0, I,
      "csv/xml: print encoding, delimiter, record, fields and types; load nothing"},
     {"no-search-index", NULL, CFG_BOOL, OFF(no_search_index), "false", 0, 0, I,
-     "csv/xml: do not build the trigram index for full-text q after the load"},
+     "skip the indexes built after the swap (q trigram, filter btrees); the data is usable without them"},
 };
 
 static const struct cfg_entry *cfg_find(const char *name, size_t len)
