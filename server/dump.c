@@ -583,21 +583,6 @@ static const char *json_text(struct req *r, json_object *o)
     return s;
 }
 
-/* A filter value: a scalar, or a list of scalars. */
-static bool filter_value_ok(json_object *v)
-{
-    if (json_object_is_type(v, json_type_object))
-        return false;
-    if (!json_object_is_type(v, json_type_array))
-        return true;
-    for (size_t i = 0; i < json_object_array_length(v); i++) {
-        json_type t = json_object_get_type(json_object_array_get_idx(v, i));
-        if (t == json_type_object || t == json_type_array)
-            return false;
-    }
-    return true;
-}
-
 /* filters: a JSON object of field → value or list of values. */
 static bool ckan_filters(struct req *r, const char **out)
 {
@@ -605,17 +590,8 @@ static bool ckan_filters(struct req *r, const char **out)
     *out = NULL;
     if (!v)
         return true;
-    json_object *o = json_tokener_parse(v);
-    bool ok = o && json_object_is_type(o, json_type_object);
-    if (ok) {
-        json_object_object_foreach(o, key, val)
-        {
-            (void)key;
-            ok = ok && filter_value_ok(val);
-        }
-    }
-    if (!ok) {
-        json_object_put(o);
+    json_object *o = valid_json_scalars(v, true);
+    if (!o) {
         return ckan_bad(r, "filters", "must be a JSON object of field names to values or lists "
                                       "of values", v);
     }
@@ -634,18 +610,8 @@ static bool ckan_q(struct req *r, const char **out)
         *out = json_text(r, json_object_new_string(v));
         return true;
     }
-    json_object *o = json_tokener_parse(v);
-    bool ok = o && json_object_is_type(o, json_type_object);
-    if (ok) {
-        json_object_object_foreach(o, key, val)
-        {
-            (void)key;
-            ok = ok && !json_object_is_type(val, json_type_object) &&
-                 !json_object_is_type(val, json_type_array);
-        }
-    }
-    if (!ok) {
-        json_object_put(o);
+    json_object *o = valid_json_scalars(v, false);
+    if (!o) {
         return ckan_bad(r, "q", "must be text or a JSON object of field names to text", v);
     }
     *out = json_text(r, o);

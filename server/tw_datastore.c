@@ -12,6 +12,7 @@
 #include "server.h"
 #include "tw_rest.h"
 #include "util.h"
+#include "valid.h"
 
 #define TW_Q_MIN_CHARS 2
 
@@ -38,16 +39,8 @@ static bool tw_filters(struct req *r, const char **out)
     *out = NULL;
     if (!v)
         return true;
-    json_object *o = json_tokener_parse(v);
-    bool ok = o && json_object_is_type(o, json_type_object);
-    if (ok) {
-        json_object_object_foreach(o, key, val)
-        {
-            (void)key;
-            ok = ok && !json_object_is_type(val, json_type_object) &&
-                 !json_object_is_type(val, json_type_array);
-        }
-    }
+    json_object *o = valid_json_scalars(v, false);
+    bool ok = o != NULL;
     if (ok)
         *out = arena_strdup(r->a, json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN));
     json_object_put(o);

@@ -1,6 +1,7 @@
 /* valid — strict parsers for limit/offset-style integers and Taiwan date/time values. */
 #include "valid.h"
 
+#include <json-c/json.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -114,4 +115,38 @@ bool valid_datetime(const char *s, struct valid_datetime *out)
     if (sign)
         snprintf(out->text + n, sizeof(out->text) - (size_t)n, "%c%02d:%02d", sign, oh, om);
     return true;
+}
+
+static bool scalar_value(json_object *v, bool lists_ok)
+{
+    if (json_object_is_type(v, json_type_object))
+        return false;
+    if (!json_object_is_type(v, json_type_array))
+        return true;
+    if (!lists_ok)
+        return false;
+    for (size_t i = 0; i < json_object_array_length(v); i++) {
+        json_type t = json_object_get_type(json_object_array_get_idx(v, i));
+        if (t == json_type_object || t == json_type_array)
+            return false;
+    }
+    return true;
+}
+
+json_object *valid_json_scalars(const char *text, bool lists_ok)
+{
+    json_object *o = json_tokener_parse(text);
+    bool ok = o && json_object_is_type(o, json_type_object);
+    if (ok) {
+        json_object_object_foreach(o, key, val)
+        {
+            (void)key;
+            ok = ok && scalar_value(val, lists_ok);
+        }
+    }
+    if (!ok) {
+        json_object_put(o);
+        return NULL;
+    }
+    return o;
 }

@@ -15,4 +15,9 @@ struct valid_datetime {
 };
 bool valid_datetime(const char *s, struct valid_datetime *out);
 
+/* Parse text as a JSON object whose values are scalars, or with lists_ok also arrays of
+ * scalars (datastore filters, dict q); NULL when it is anything else. The caller owns it. */
+struct json_object;
+struct json_object *valid_json_scalars(const char *text, bool lists_ok);
+
 #endif

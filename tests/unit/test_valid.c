@@ -66,9 +66,33 @@ static void test_datetime(void)
     }
 }
 
+static void test_json_scalars(void)
+{
+    static const struct { const char *in; bool lists, ok; } cases[] = {
+        {"{\"County\":\"臺北市\",\"n\":1,\"b\":true,\"z\":null}", false, true},
+        {"{}", false, true},
+        {"{\"a\":[1,\"x\"]}", true, true},
+        {"{\"a\":[1,\"x\"]}", false, false},
+        {"{\"a\":[[1]]}", true, false},
+        {"{\"a\":{\"b\":1}}", true, false},
+        {"EngFiled1:ValueaA", false, false},
+        {"\"EngFiled1\":\"ValueaA\"", false, false},
+        {"[1,2]", true, false},
+        {"", false, false},
+        {"{\"a\":1", false, false},
+    };
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        json_object *o = valid_json_scalars(cases[i].in, cases[i].lists);
+        T_CHECK((o != NULL) == cases[i].ok, "valid_json_scalars(%s, %d)", cases[i].in,
+                cases[i].lists);
+        json_object_put(o);
+    }
+}
+
 int main(void)
 {
     test_uint();
     test_datetime();
+    test_json_scalars();
     T_DONE();
 }
