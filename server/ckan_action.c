@@ -7,21 +7,12 @@
 #include <string.h>
 
 #include "arena.h"
-#include "ckan_datastore.h"
 #include "config.h"
 #include "db_pool.h"
 #include "req.h"
 #include "resp.h"
 #include "server.h"
 #include "util.h"
-
-/* The CKAN release whose behaviour we follow; clients branch on it. */
-#define CKAN_COMPAT_VERSION "2.11.5"
-
-struct ckan_action_def {
-    const char *name;
-    int (*handler)(struct req *r);
-};
 
 static struct db_stmt st_status_show = {"ckan_status_show", "SELECT ckan_status_show($1, $2)", 2,
                                         0};
@@ -40,17 +31,36 @@ static int ckan_status_show(struct req *r)
     return req_db(r, &st_status_show, params, status_show_done);
 }
 
-/* Sorted by name for bsearch. */
-static const struct ckan_action_def actions[] = {
-    {"datastore_info", ckan_datastore_info},
-    {"datastore_search", ckan_datastore_search},
-    {"status_show", ckan_status_show},
+const struct ckan_action_def ckan_core_actions[] = {
+    {"status_show", ckan_status_show, 0},
+    {NULL, NULL, 0},
 };
+
+static struct ckan_action_def *actions; /* all tables, sorted by name */
+static size_t nactions;
+
+static int cmp_def(const void *a, const void *b)
+{
+    return strcmp(((const struct ckan_action_def *)a)->name,
+                  ((const struct ckan_action_def *)b)->name);
+}
 
 void ckan_action_init(void)
 {
+    static const struct ckan_action_def *const tables[] = {
+        ckan_core_actions, ckan_datastore_actions, ckan_package_actions, ckan_group_actions,
+        ckan_search_actions};
     dbp_register(&st_status_show);
     ckan_datastore_init();
+    ckan_package_init();
+    ckan_group_init();
+    ckan_search_init();
+    for (size_t t = 0; t < ARRAY_LEN(tables); t++)
+        for (const struct ckan_action_def *d = tables[t]; d->name; d++) {
+            actions = xrealloc(actions, (nactions + 1) * sizeof(*actions));
+            actions[nactions++] = *d;
+        }
+    qsort(actions, nactions, sizeof(*actions), cmp_def);
 }
 
 static int cmp_action(const void *key, const void *elem)
@@ -58,17 +68,14 @@ static int cmp_action(const void *key, const void *elem)
     return strcmp(key, ((const struct ckan_action_def *)elem)->name);
 }
 
-/* CKAN answers an unknown action with 400 and a bare JSON string, not the envelope. */
-static int ckan_unknown_action(struct req *r, const char *name)
+/* CKAN answers some bad requests with 400 and a bare JSON string, not the envelope. */
+static int ckan_bare_400(struct req *r, const char *msg)
 {
-    json_object *s = json_object_new_string_len("", 0);
-    char *msg = xasprintf("Bad request - Action name not known: %s", name);
-    json_object_set_string(s, msg);
+    json_object *s = json_object_new_string(msg);
     struct evbuffer *body = evbuffer_new();
     evbuffer_add_printf(body, "%s",
                         json_object_to_json_string_ext(s, JSON_C_TO_STRING_NOSLASHESCAPE));
     json_object_put(s);
-    free(msg);
     req_finish(r, 400, "application/json; charset=utf-8", body);
     return REQ_DONE;
 }
@@ -76,10 +83,13 @@ static int ckan_unknown_action(struct req *r, const char *name)
 int ckan_action(struct req *r)
 {
     const char *name = req_path_param(r, 0);
-    const struct ckan_action_def *a = bsearch(name, actions, sizeof(actions) / sizeof(actions[0]),
-                                              sizeof(actions[0]), cmp_action);
+    const struct ckan_action_def *a = bsearch(name, actions, nactions, sizeof(actions[0]),
+                                              cmp_action);
     if (!a)
-        return ckan_unknown_action(r, name);
+        return ckan_bare_400(r, arena_printf(r->a, "Bad request - Action name not known: %s", name));
+    if ((a->flags & CKAN_F_WRITE) && r->method != M_POST)
+        return ckan_bare_400(r, "Bad request - JSON Error: Invalid request. Please use POST "
+                                "method for your request");
     r->action = a->name;
     return a->handler(r);
 }

@@ -2,6 +2,7 @@
  * syntax is checked here the way CKAN's validators do; field names and the result are handled
  * by sql/007_ckan_datastore.sql. */
 #include "ckan_datastore.h"
+#include "ckan_action.h"
 
 #include <event2/http.h>
 #include <json-c/json.h>
@@ -199,3 +200,9 @@ int ckan_datastore_info(struct req *r)
     params[0] = arena_strdup(r->a, rid);
     return req_db(r, &st_info, params, result_done);
 }
+
+const struct ckan_action_def ckan_datastore_actions[] = {
+    {"datastore_info", ckan_datastore_info, 0},
+    {"datastore_search", ckan_datastore_search, 0},
+    {NULL, NULL, 0},
+};

@@ -4,7 +4,6 @@
 
 struct req;
 
-void ckan_datastore_init(void);
 int ckan_datastore_search(struct req *r);
 int ckan_datastore_info(struct req *r);
 
