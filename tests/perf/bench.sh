@@ -5,6 +5,8 @@
 #   W1a  GET {sru}/rest/dataset/{identifier}, identifier random among BENCH_IDS of the catalogue
 #   W1b  GET /api/3/action/status_show
 #   W8   W1a over 1,000 concurrent keep-alive connections (errors, server RSS)
+#   W6, W3, W3b, W3c, W4, W5, W5b  the DataStore workloads on a generated 1M-row table
+#        (tests/perf/bench_ds.sh, sourced at the end; BENCH_DATASTORE=0 skips them)
 # Comparators, run back to back with ours at the same concurrency:
 #   P  pgbench -n -M prepared with the identical SQL (checked in the PostgreSQL log), same
 #      Unix socket, -c = the connections the server really holds (at most the wrk -c)
@@ -17,7 +19,8 @@
 # (repetitions at c=16, 3), BENCH_REPS_OTHER (at the other concurrencies, 1), BENCH_CONCS
 # ("1 16 64"), BENCH_RECORDS (10000), BENCH_IDS (ids of the random-id mix, 100; pgbench takes
 # at most 128 scripts), BENCH_W8_CONNS (1000), BENCH_OUT (docs/BENCHMARKS.md), BENCH_KEEP=1
-# (keep the temporary directory). A benchmark never fails the build: the exit status is 0
+# (keep the temporary directory), BENCH_DATASTORE (1) and the knobs in bench_ds.sh (BENCH_ROWS,
+# ...). A benchmark never fails the build: the exit status is 0
 # unless the setup itself failed; failed byte checks are written into the report.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -97,6 +100,8 @@ tree_ticks() {
 pg_pid() { head -n 1 "$PGDIR/data/postmaster.pid"; }
 rss_kb() { awk '/^VmRSS:/ {print $2}' "/proc/$1/status" 2>/dev/null || echo 0; }
 hwm_kb() { awk '/^VmHWM:/ {print $2}' "/proc/$1/status" 2>/dev/null || echo 0; }
+anon_kb() { awk '/^RssAnon:/ {print $2}' "/proc/$1/status" 2>/dev/null || echo 0; }
+rssfile_kb() { awk '/^RssFile:/ {print $2}' "/proc/$1/status" 2>/dev/null || echo 0; }
 secs() { awk -v t="$1" -v c="$CLK" 'BEGIN {printf "%.2f", t / c}'; }
 
 psqlq() { psql -XAtq -h "$PGDIR" -p "$PGPORT" -U postgres -d opendata "$@"; }
@@ -158,14 +163,15 @@ run_wrk() {
 }
 
 # run_pgb WORKLOAD WRK_CONC PGBENCH_CONC REP DURATION RECORD(0|1) pgbench-script-arguments...
-# (WRK_CONC is the concurrency of ours/N this run stands beside; PGBENCH_CONC its -c)
+# (WRK_CONC is the concurrency of ours/N this run stands beside; PGBENCH_CONC its -c; the system
+# recorded is $PGB_SYS, P unless set: H for the hand-written SQL of the DataStore workloads)
 run_pgb() {
     local wl=$1 wconc=$2 conc=$3 rep=$4 dur=$5 rec=$6
     shift 6
     local j=2 name raw b a
     [ "$conc" -lt 2 ] && j=1
     SEQ=$((SEQ + 1))
-    name=$(printf '%03d-%s-P-c%s-pgbench-c%s-r%s' "$SEQ" "$wl" "$wconc" "$conc" "$rep")
+    name=$(printf '%03d-%s-%s-c%s-pgbench-c%s-r%s' "$SEQ" "$wl" "${PGB_SYS:-P}" "$wconc" "$conc" "$rep")
     raw=$RAW/$name.txt
     b=$(cpu_snapshot)
     pgbench -n -M prepared -h "$PGDIR" -p "$PGPORT" -U postgres -c "$conc" -j "$j" -T "$dur" \
@@ -185,7 +191,7 @@ run_pgb() {
     failed=$(awk -F'[:(]' '/^number of failed transactions/ {gsub(/ /, "", $2); print $2}' "$raw" | tail -n 1)
     read -r bs bp bn <<<"$b"
     read -r as ap an <<<"$a"
-    record "$wl" P "$wconc" "$rep" "${tps:-0}" "${lat:--}" - - "${failed:-0}" 0 \
+    record "$wl" "${PGB_SYS:-P}" "$wconc" "$rep" "${tps:-0}" "${lat:--}" - - "${failed:-0}" 0 \
         "$(awk '/^number of transactions actually processed/ {print $NF}' "$raw" | tail -n 1)" \
         - "$(secs $((ap - bp)))" - "$conc" "$name"
     log "$name: ${tps:-?} tps, latency avg ${lat:-?} ms"
@@ -214,9 +220,9 @@ stop_server() {
     wait "$SRV_PID" 2>/dev/null || true
     SRV_PID=
 }
-mem_line() { # LABEL
-    printf '%s\t%s\t%s\t%s\n' "$1" "$(rss_kb "$SRV_PID")" "$(hwm_kb "$SRV_PID")" \
-        "$(secs "$(ticks "$SRV_PID")")" >>"$T/memory.tsv"
+mem_line() { # LABEL  (memory.tsv: label VmRSS VmHWM cpu_s RssAnon RssFile, kB)
+    printf '%s\t%s\t%s\t%s\t%s\t%s\n' "$1" "$(rss_kb "$SRV_PID")" "$(hwm_kb "$SRV_PID")" \
+        "$(secs "$(ticks "$SRV_PID")")" "$(anon_kb "$SRV_PID")" "$(rssfile_kb "$SRV_PID")" >>"$T/memory.tsv"
 }
 
 # =============================================================================================
@@ -257,7 +263,7 @@ meta records "$NREC"
 log "starting PostgreSQL"
 URI=$(scripts/pg-local.sh start "$PGDIR" "$PGPORT")
 meta pg_version "$(psqlq -c 'SHOW server_version')"
-psqlq -F '=' -c "SELECT name, setting || coalesce(unit, '') FROM pg_settings WHERE name IN
+psqlq -F '=' -c "SELECT name, current_setting(name) FROM pg_settings WHERE name IN
     ('shared_buffers', 'work_mem', 'effective_cache_size', 'max_connections', 'jit', 'fsync',
      'synchronous_commit', 'wal_level', 'max_wal_size', 'max_parallel_workers_per_gather',
      'random_page_cost', 'huge_pages') ORDER BY name" >"$T/pg_settings.txt"
@@ -408,7 +414,15 @@ http {
   fastcgi_temp_path $NG/tmp/fastcgi; uwsgi_temp_path $NG/tmp/uwsgi; scgi_temp_path $NG/tmp/scgi;
   types { }
   default_type "$ctype_ours";
-  server { listen 127.0.0.1:$NPORT reuseport; root $WWW; location / { } }
+  server {
+    listen 127.0.0.1:$NPORT reuseport; root $WWW;
+    location / { }
+    # DataStore answers differ by query string: each is stored as q/<path>/<raw query string>
+    location = /api/3/action/datastore_search { try_files /q\$uri/\$args =404; }
+    location ^~ /api/v1/rest/datastore/ { try_files /q\$uri/\$args =404; }
+    # the cached dump zip (the query string ?format=csv is ignored)
+    location ^~ /api/v1/dump/ { default_type application/zip; }
+  }
 }
 EOF
 chmod -R a+rX "$NG"
@@ -516,6 +530,11 @@ if [ "$bad_w1a" = 0 ]; then
     done
     run_wrk W1a-pool2 ours 64 1 "$T/paths-w1a.txt" "$OURS" "$DUR"
     stop_server
+fi
+
+# ---- DataStore: W6, W3, W3b, W3c, W4, W5, W5b (tests/perf/bench_ds.sh) ------------------------
+if [ "${BENCH_DATASTORE:-1}" = 1 ]; then
+    . tests/perf/bench_ds.sh
 fi
 meta loadavg_end "$(cut -d' ' -f1-3 /proc/loadavg)"
 

@@ -8,6 +8,7 @@ memory.tsv, check.txt, notes.txt, pg_settings.txt and raw/*.txt (every wrk/pgben
 Stdlib only.
 """
 import os
+import re
 import statistics
 import sys
 
@@ -204,6 +205,17 @@ def main():
     if w8:
         head.append("- **W8** {} keep-alive connections: {} req/s, {} non-2xx, {} socket errors".format(
             meta.get("w8_conns", "?"), f0(w8.rps), w8.non2xx, w8.sockerr))
+    # the DataStore sections (report_ds.py) are built first: they add headline lines and goals
+    import report_ds
+    ds_out, ds_goals, ds_head = [], [], []
+    report_ds.headline(meta, runs, work, ds_head)
+    report_ds.sections(ds_out, meta, runs, work, ds_goals, ds_head)
+    order = ["W3", "W3b", "W3c", "W4", "W5", "W5b", "W6"]
+
+    def wl_rank(line):
+        m = re.match(r"- \*\*(W[0-9a-z]+)", line)
+        return order.index(m.group(1)) if m and m.group(1) in order else 99
+    head.extend(sorted(ds_head, key=wl_rank))
     if head:
         o.append("## Headline")
         o.append("")
@@ -256,6 +268,18 @@ def main():
              "per id; pgbench takes at most 128 scripts) |".format(meta.get("nids", "?")))
     o.append("| P connections | pgbench `-c` = the server's open database connections after its warm-up "
              "(`pg_stat_activity`, application_name opendatad), capped at the wrk `-c`; `-j 2` (`-j 1` at c=1) |")
+    if meta.get("ds_rows"):
+        o.append("| DataStore data | `tests/perf/gen_rows.py -n {} --seed 1` ({:.1f} MB CSV in {} s; the shape of "
+                 "perf-research bench-ref/gen.sql: int id, 4 text incl. an md5 hex, date, 3 numeric, int), imported by W6 "
+                 "as resource `{}` (table {}, indexes {}); filter column `district`, 368 values, {} rows per filter "
+                 "value used |".format(meta.get("ds_rows"), (num(meta.get("ds_csv_bytes")) or 0) / 1e6,
+                                        meta.get("ds_gen_s", "?"), meta.get("ds_rid", "?"),
+                                        meta.get("w6_table_size", "?"), meta.get("w6_index_size", "?"),
+                                        meta.get("ds_filter_rows", "?")))
+        o.append("| DataStore load | W3 at c={{{}}}, W4 at c=16: `wrk -d{}s`, one repetition each, after a {} s warm-up of "
+                 "ours, P and N; W3b/W3c {} s runs; W5 {} repetitions (c=4: 2); load average when the DataStore part "
+                 "started: {} |".format(",".join(meta.get("ds_concs", "").split()), dur, meta.get("ds_warmup", "?"),
+                                         meta.get("ds_short", "?"), meta.get("w5_reps", "?"), meta.get("loadavg_ds", "?")))
     o.append("")
 
     # ---- checks
@@ -270,6 +294,14 @@ def main():
         o.append("")
         o.append("```")
         o.extend(sql[:12])
+        o.append("```")
+    dsql = read_lines(os.path.join(work, "raw", "000-ds-server-sql.txt"))
+    if dsql:
+        o.append("- the DataStore statements, from the PostgreSQL log (one request of each path file; "
+                 "`pgbench` runs each request's own parameters):")
+        o.append("")
+        o.append("```")
+        o.extend(l if len(l) <= 700 else l[:700] + " …" for l in dsql)
         o.append("```")
     o.append("")
 
@@ -364,6 +396,9 @@ def main():
             peak = max(num(after[1]) or 0, num(after[2]) or 0)
             goals.append(("W8", "RSS ≤ 256 MiB", "VmHWM %s MiB" % mib(after[2]), peak <= 256 * 1024))
 
+    o.extend(ds_out)
+    goals.extend(ds_goals)
+
     # ---- goals
     if goals:
         o.append("## Goals")
@@ -378,11 +413,15 @@ def main():
     if mem:
         o.append("## Server memory and CPU over the run")
         o.append("")
-        o.append("| point | VmRSS MiB | VmHWM MiB | server CPU s (cumulative) |")
-        o.append("|---|---|---|---|")
+        o.append("Three server processes: the W1/W8 one, one for W3/W3b/W3c/W4, one for W5/W5b (CPU time "
+                 "restarts with each). RssAnon = the heap (RSS less mapped files).")
+        o.append("")
+        o.append("| point | VmRSS MiB | RssAnon MiB | VmHWM MiB | server CPU s (cumulative) |")
+        o.append("|---|---|---|---|---|")
         for m in mem:
             if len(m) >= 4:
-                o.append("| {} | {} | {} | {} |".format(m[0], mib(m[1]), mib(m[2]), m[3]))
+                o.append("| {} | {} | {} | {} | {} |".format(m[0], mib(m[1]), mib(m[4]) if len(m) > 4 else "–",
+                                                          mib(m[2]), m[3]))
         o.append("")
     errs = read_lines(os.path.join(work, "raw", "000-server-log-errors.txt"))
     o.append("Server log (access log off): {} lines mentioning \"error\".".format(meta.get("server_errors", "?")))
@@ -392,6 +431,16 @@ def main():
         o.extend(e[:300] for e in errs)
         o.append("```")
     o.append("")
+    if meta.get("ds_server_errors") is not None or meta.get("w5_server_errors") is not None:
+        derrs = read_lines(os.path.join(work, "raw", "000-ds-server-log-errors.txt"))
+        o.append("DataStore servers' logs: {} lines mentioning \"error\" (W3/W3b/W3c/W4 server), {} (W5/W5b server).".format(
+            meta.get("ds_server_errors", "?"), meta.get("w5_server_errors", "?")))
+        if derrs:
+            o.append("")
+            o.append("```")
+            o.extend(e[:300] for e in derrs)
+            o.append("```")
+        o.append("")
 
     # ---- raw
     o.append("## Raw outputs")
@@ -400,7 +449,7 @@ def main():
     o.append("")
     rawdir = os.path.join(work, "raw")
     for name in sorted(os.listdir(rawdir)):
-        if name == "000-server-log-errors.txt":
+        if name in ("000-server-log-errors.txt", "000-ds-server-log-errors.txt"):
             continue
         o.append("#### " + name[:-4])
         o.append("")
