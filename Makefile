@@ -25,7 +25,7 @@ DEB_BENCH := wrk nginx-light postgresql-contrib
 
 COMMON_SRC := server/util.c server/log.c server/arena.c server/config.c server/valid.c
 SERVER_SRC := $(COMMON_SRC) server/route.c server/req.c server/resp.c server/db_pool.c \
-              server/server.c server/tw_rest.c server/tw_datastore.c server/ckan_action.c server/ckan_params.c server/ckan_datastore.c server/ckan_package.c server/ckan_group.c server/ckan_search.c server/migrate.c \
+              server/server.c server/tw_rest.c server/tw_datastore.c server/ckan_action.c server/ckan_params.c server/ckan_datastore.c server/ckan_package.c server/ckan_group.c server/ckan_search.c server/solrq.c server/migrate.c \
               server/user_cli.c server/main.c server/dump.c server/dump_fmt.c server/dump_src.c \
               server/dump_stream.c server/dump_worker.c server/zipw.c
 IMPORT_SRC := $(COMMON_SRC) server/jschema.c server/jschema_load.c importers/catalog_in.c \
@@ -36,7 +36,7 @@ UNIT_TESTS := $(patsubst tests/unit/%.c,bin/%,$(wildcard tests/unit/test_*.c))
 SERVER_OBJ := $(SERVER_SRC:%.c=build/%.o)
 IMPORT_OBJ := $(IMPORT_SRC:%.c=build/%.o)
 
-.PHONY: all deps deps-test deps-bench run test unit-test bench clean format
+.PHONY: all deps deps-test deps-bench run test unit-test bench clean format fuzz
 all: bin/opendatad bin/opendata-import
 
 bin/opendatad: $(SERVER_OBJ)
@@ -90,6 +90,19 @@ test: deps-test
 bench: deps-bench
 	@$(MAKE) --no-print-directory all
 	@tests/perf/bench.sh
+
+# libFuzzer run of the Solr query parser: new inputs go to build/fuzz/solrq, the seeds stay in
+# tests/fuzz/corpus/solrq. FUZZ_ARGS, e.g. -runs=5000000 or -max_total_time=600.
+FUZZ_CC   ?= clang
+FUZZ_ARGS ?= -max_total_time=300
+bin/fuzz_solrq: tests/fuzz/fuzz_solrq.c server/solrq.c server/solrq.h
+	@mkdir -p bin
+	$(FUZZ_CC) -std=c17 -D_GNU_SOURCE -g -O1 -fsanitize=fuzzer,address,undefined \
+	    -fno-sanitize-recover=all -Iserver -o $@ tests/fuzz/fuzz_solrq.c server/solrq.c
+
+fuzz: bin/fuzz_solrq
+	@mkdir -p build/fuzz/solrq
+	bin/fuzz_solrq -max_len=4096 $(FUZZ_ARGS) build/fuzz/solrq tests/fuzz/corpus/solrq
 
 format:
 	clang-format -i server/*.[ch] importers/*.[ch] tests/unit/*.[ch]

@@ -1,12 +1,794 @@
-/* ckan_search — CKAN search actions (none yet). */
+/* ckan_search — CKAN package_search (ckan-research §4.1) on PostgreSQL. The parameters are
+ * checked with CKAN's validators and messages; q and the filter queries go through our Solr
+ * query parser (solrq.c) into one parameterised statement over sql/010_ckan_search.sql's
+ * ckan_search_doc, which also pages, sorts and counts facets; the package dicts come from
+ * sql/008's ckan_package_doc. There is no authentication yet: every caller is anonymous and
+ * sees active, public datasets only (include_private / include_drafts widen nothing then). */
 #include "ckan_action.h"
 
-#include <stddef.h>
+#include <event2/buffer.h>
+#include <json-c/json.h>
+#include <poll.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <unistd.h>
 
-const struct ckan_action_def ckan_search_actions[] = {
-    {NULL, NULL, 0},
+#include "arena.h"
+#include "ckan_params.h"
+#include "config.h"
+#include "log.h"
+#include "req.h"
+#include "resp.h"
+#include "server.h"
+#include "solrq.h"
+#include "util.h"
+
+#define SEARCH_ROWS_DEFAULT 10
+#define SEARCH_ROWS_MAX 1000     /* ckan.search.rows_max */
+#define SEARCH_FACET_LIMIT 50    /* search.facets.limit */
+#define SEARCH_FACET_FIELDS_MAX 32
+#define SEARCH_FQ_MAX 256         /* fq + fq_list items */
+#define SEARCH_SORT_KEYS_MAX 8
+#define SEARCH_DEFAULT_SORT "score desc, metadata_modified desc"
+/* ts_rank weights {D, C, B, A}: CKAN's dismax boosts name^4 title^4 tags^2 groups^2 text. */
+#define SEARCH_RANK_WEIGHTS "'{0.25, 0.25, 0.5, 1}'"
+
+#define CACHE_ENTRIES 64
+#define CACHE_ENTRY_MAX (256 << 10) /* bytes of one cached result */
+#define CACHE_PING_MS 30000       /* the listener checks its connection this often */
+
+/* ---- the cache of pages without q ------------------------------------------------------------
+ * Requests without q (the default page, facet counts over the whole catalogue, filter pages)
+ * cost a scan of every visible document; they are kept here, shared by the server threads,
+ * keyed by the GET query string. A thread LISTENs on "ckan_search", which sql/010 NOTIFYs at
+ * the commit of any change to a search document or a package dict; each notification bumps
+ * the generation. An entry carries the generation read before its query ran, so a page
+ * computed from a snapshot older than a write never outlives that write's notification. While
+ * the listener is not connected nothing is cached. */
+
+struct cache_entry {
+    char *key;
+    uint64_t hash, gen, used;
+    char *text;
+    size_t len;
 };
+
+static struct {
+    pthread_mutex_t mu;
+    struct cache_entry e[CACHE_ENTRIES];
+    uint64_t tick;
+} cache = {.mu = PTHREAD_MUTEX_INITIALIZER};
+static _Atomic uint64_t cache_gen = 1;
+static atomic_bool cache_live;
+
+static uint64_t fnv1a(const char *s)
+{
+    uint64_t h = 1469598103934665603ULL;
+    for (; *s; s++)
+        h = (h ^ (unsigned char)*s) * 1099511628211ULL;
+    return h;
+}
+
+/* Wait for notifications on a connected, listening pg; returns when the connection fails. */
+static void cache_follow(PGconn *pg)
+{
+    struct pollfd pfd = {.fd = PQsocket(pg), .events = POLLIN};
+    for (;;) {
+        int n = poll(&pfd, 1, CACHE_PING_MS);
+        if (n < 0)
+            continue;
+        if (n == 0) {
+            PGresult *res = PQexec(pg, "SELECT 1");
+            bool ok = PQresultStatus(res) == PGRES_TUPLES_OK;
+            PQclear(res);
+            if (!ok)
+                return;
+        } else if (!PQconsumeInput(pg)) {
+            return;
+        }
+        bool any = false;
+        PGnotify *note;
+        while ((note = PQnotifies(pg))) {
+            PQfreemem(note);
+            any = true;
+        }
+        if (any)
+            atomic_fetch_add(&cache_gen, 1);
+        if (PQstatus(pg) != CONNECTION_OK)
+            return;
+    }
+}
+
+/* The listener thread (blocking libpq on its own thread, as the dump workers do). */
+static void *cache_listen(void *arg)
+{
+    const char *conninfo = arg;
+    int backoff = 1;
+    for (;;) {
+        const char *keys[] = {"dbname", "application_name", NULL};
+        const char *vals[] = {conninfo, "opendatad-search-cache", NULL};
+        PGconn *pg = PQconnectdbParams(keys, vals, 1);
+        PGresult *res = PQstatus(pg) == CONNECTION_OK ? PQexec(pg, "LISTEN ckan_search") : NULL;
+        bool ok = res && PQresultStatus(res) == PGRES_COMMAND_OK;
+        PQclear(res);
+        if (ok) {
+            if (backoff > 1)
+                log_info("search cache: listening again");
+            backoff = 1;
+            atomic_fetch_add(&cache_gen, 1);
+            atomic_store(&cache_live, true);
+            cache_follow(pg);
+            atomic_store(&cache_live, false);
+            atomic_fetch_add(&cache_gen, 1);
+            log_warn("search cache: lost the database connection; caching paused");
+        }
+        PQfinish(pg);
+        sleep((unsigned)backoff);
+        backoff = backoff < 16 ? backoff * 2 : 30;
+    }
+    return NULL;
+}
 
 void ckan_search_init(void)
 {
+    const struct config *cfg = srv_config();
+    pthread_t t;
+    if (cfg && cfg->db && pthread_create(&t, NULL, cache_listen, cfg->db) == 0)
+        pthread_detach(t);
 }
+
+/* The generation a new query runs under, or 0 when nothing may be cached now. */
+static uint64_t cache_generation(void)
+{
+    return atomic_load(&cache_live) ? atomic_load(&cache_gen) : 0;
+}
+
+/* Answer from the cache; false on a miss. */
+static bool cache_answer(struct req *r, const char *key)
+{
+    uint64_t gen = cache_generation(), h = fnv1a(key);
+    char *copy = NULL;
+    size_t len = 0;
+    if (!gen)
+        return false;
+    pthread_mutex_lock(&cache.mu);
+    for (int i = 0; i < CACHE_ENTRIES; i++) {
+        struct cache_entry *e = &cache.e[i];
+        if (e->key && e->hash == h && e->gen == gen && strcmp(e->key, key) == 0) {
+            e->used = ++cache.tick;
+            len = e->len;
+            copy = arena_alloc(r->a, len + 1);
+            memcpy(copy, e->text, len);
+            break;
+        }
+    }
+    pthread_mutex_unlock(&cache.mu);
+    if (copy)
+        resp_ok_json(r, copy, len);
+    return copy != NULL;
+}
+
+static void cache_store(const char *key, uint64_t gen, const char *text, size_t len)
+{
+    if (len > CACHE_ENTRY_MAX || gen != cache_generation())
+        return;
+    uint64_t h = fnv1a(key);
+    pthread_mutex_lock(&cache.mu);
+    /* The same key, else a free slot, else a stale one, else the least recently used. */
+    struct cache_entry *same = NULL, *free_slot = NULL, *stale = NULL, *lru = &cache.e[0];
+    for (int i = 0; i < CACHE_ENTRIES && !same; i++) {
+        struct cache_entry *e = &cache.e[i];
+        if (!e->key)
+            free_slot = free_slot ? free_slot : e;
+        else if (e->hash == h && strcmp(e->key, key) == 0)
+            same = e;
+        else if (e->gen != gen)
+            stale = stale ? stale : e;
+        else if (e->used < lru->used)
+            lru = e;
+    }
+    struct cache_entry *slot = same ? same : free_slot ? free_slot : stale ? stale : lru;
+    free(slot->key);
+    free(slot->text);
+    slot->key = xstrdup(key);
+    slot->hash = h;
+    slot->gen = gen;
+    slot->used = ++cache.tick;
+    slot->text = xmalloc(len);
+    memcpy(slot->text, text, len);
+    slot->len = len;
+    pthread_mutex_unlock(&cache.mu);
+}
+
+/* The cache key of a GET: its query string; NULL for other requests. */
+static const char *cache_key(struct req *r)
+{
+    if (r->method != M_GET)
+        return NULL;
+    const char *qs = strchr(r->uri, '?');
+    return qs ? qs + 1 : "";
+}
+
+/* ---- errors CKAN answers outside resp.h's kinds --------------------------------------------- */
+
+static void put_json(void *o)
+{
+    json_object_put(o);
+}
+
+static void free_solrq(void *q)
+{
+    solrq_free(q);
+}
+
+/* Python's repr() of a str, as CKAN's messages embed it. */
+static char *py_repr(struct req *r, const char *s)
+{
+    bool single = strchr(s, '\'') != NULL, dbl = strchr(s, '"') != NULL;
+    char quote = single && !dbl ? '"' : '\'';
+    struct evbuffer *b = evbuffer_new();
+    evbuffer_add(b, &quote, 1);
+    for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+        if (*p == '\\' || *p == (unsigned char)quote)
+            evbuffer_add_printf(b, "\\%c", *p);
+        else if (*p == '\n')
+            evbuffer_add(b, "\\n", 2);
+        else if (*p == '\r')
+            evbuffer_add(b, "\\r", 2);
+        else if (*p == '\t')
+            evbuffer_add(b, "\\t", 2);
+        else if (*p < 0x20 || *p == 0x7f)
+            evbuffer_add_printf(b, "\\x%02x", *p);
+        else
+            evbuffer_add(b, p, 1);
+    }
+    evbuffer_add(b, &quote, 1);
+    size_t n = evbuffer_get_length(b);
+    char *out = arena_alloc(r->a, n + 1);
+    evbuffer_remove(b, out, n);
+    out[n] = '\0';
+    evbuffer_free(b);
+    return out;
+}
+
+/* {help, error: {message, __type}, success: false} with the given status. */
+static int search_error(struct req *r, int status, const char *type, const char *message)
+{
+    json_object *root = json_object_new_object(), *err = json_object_new_object();
+    json_object_object_add(root, "help", json_object_new_string(arena_printf(
+        r->a, "%s/api/3/action/help_show?name=%s", srv_config()->site_url, r->action)));
+    json_object_object_add(err, "message", json_object_new_string(message));
+    json_object_object_add(err, "__type", json_object_new_string(type));
+    json_object_object_add(root, "error", err);
+    json_object_object_add(root, "success", json_object_new_boolean(0));
+    struct evbuffer *body = evbuffer_new();
+    evbuffer_add_printf(body, "%s", json_object_to_json_string_ext(
+        root, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE));
+    json_object_put(root);
+    req_finish(r, status, "application/json; charset=utf-8", body);
+    return REQ_DONE;
+}
+
+/* 400 Search Query Error: "Search Query is invalid: " + repr(detail). */
+static int query_error(struct req *r, const char *detail)
+{
+    return search_error(r, 400, "Search Query Error",
+                        arena_printf(r->a, "Search Query is invalid: %s", py_repr(r, detail)));
+}
+
+/* ---- parameters ----------------------------------------------------------------------------- */
+
+struct search {
+    const char *q;
+    const char **fq; /* fq and fq_list items, non-blank */
+    int nfq;
+    const char *sort;
+    long long rows, start, facet_limit, facet_mincount;
+    bool facet;
+    const char **facet_fields;
+    int nfacets;
+    const char **fl; /* NULL: package dicts */
+    int nfl;
+    bool include_private, include_drafts, include_deleted;
+    const char *mm, *df;
+};
+
+static const char *const search_keys[] = {
+    "q", "fq", "fq_list", "sort", "rows", "start", "facet", "facet.field", "facet.limit",
+    "facet.mincount", "fl", "qf", "wt", "bf", "boost", "tie", "defType", "mm", "df", "extras",
+    "include_private", "include_drafts", "include_deleted", "use_default_schema", "callback",
+    NULL};
+
+/* Any other key (but ext_*) → 400 "Invalid search parameters: ['foo']". */
+static bool known_params(struct req *r, json_object *in)
+{
+    char *bad = NULL;
+    json_object_object_foreach(in, key, val)
+    {
+        (void)val;
+        bool ok = strncmp(key, "ext_", 4) == 0;
+        for (const char *const *k = search_keys; *k && !ok; k++)
+            ok = strcmp(*k, key) == 0;
+        if (!ok)
+            bad = bad ? arena_printf(r->a, "%s, %s", bad, py_repr(r, key)) : py_repr(r, key);
+    }
+    if (bad)
+        query_error(r, arena_printf(r->a, "Invalid search parameters: [%s]", bad));
+    return bad == NULL;
+}
+
+/* A string parameter (numbers are taken as their text, as CKAN's unicode_safe does). */
+static const char *str_param(json_object *in, const char *key)
+{
+    json_object *v;
+    if (!json_object_object_get_ex(in, key, &v) || json_object_is_type(v, json_type_null) ||
+        json_object_is_type(v, json_type_array) || json_object_is_type(v, json_type_object))
+        return NULL;
+    return json_object_get_string(v);
+}
+
+static bool blank(const char *s)
+{
+    return !s || !s[strspn(s, " \t\r\n")];
+}
+
+/* facet.limit: any integer, negative = unlimited. */
+static bool int_param(struct req *r, json_object *in, const char *key, long long def,
+                      long long *out)
+{
+    json_object *v;
+    *out = def;
+    if (!json_object_object_get_ex(in, key, &v) || json_object_is_type(v, json_type_null))
+        return true;
+    if (json_object_is_type(v, json_type_int)) {
+        *out = json_object_get_int64(v);
+        return true;
+    }
+    const char *s = json_object_get_string(v);
+    char *end;
+    long long n = strtoll(s, &end, 10);
+    if (!*s || *end) {
+        resp_ckan_invalid(r, key, "Invalid integer");
+        return false;
+    }
+    *out = n;
+    return true;
+}
+
+/* Append s to a list of at most max strings (false when full); duplicates are kept once. */
+static bool add_str(struct req *r, const char ***list, int *n, int max, const char *s)
+{
+    for (int i = 0; i < *n; i++)
+        if (strcmp((*list)[i], s) == 0)
+            return true;
+    if (*n >= max)
+        return false;
+    if (*n == 0)
+        *list = arena_alloc(r->a, sizeof(char *) * (size_t)max);
+    (*list)[(*n)++] = s;
+    return true;
+}
+
+/* fq (a string, or several) and fq_list (a list, or one string). */
+static bool filter_params(struct req *r, json_object *in, struct search *s)
+{
+    static const char *const keys[] = {"fq", "fq_list"};
+    bool ok = true;
+    for (size_t k = 0; k < ARRAY_LEN(keys); k++) {
+        json_object *v;
+        if (!json_object_object_get_ex(in, keys[k], &v) || json_object_is_type(v, json_type_null))
+            continue;
+        size_t n = json_object_is_type(v, json_type_array) ? json_object_array_length(v) : 1;
+        for (size_t i = 0; i < n && ok; i++) {
+            const char *f = json_object_get_string(
+                json_object_is_type(v, json_type_array) ? json_object_array_get_idx(v, i) : v);
+            if (!blank(f))
+                ok = add_str(r, &s->fq, &s->nfq, SEARCH_FQ_MAX, f);
+        }
+    }
+    if (!ok)
+        query_error(r, arena_printf(r->a, "too many filter queries (at most %d)", SEARCH_FQ_MAX));
+    return ok;
+}
+
+/* facet.field: a JSON list (as text on GET) or a list; a bare JSON string counts as one. */
+static bool facet_fields(struct req *r, json_object *in, struct search *s)
+{
+    json_object *v, *parsed = NULL;
+    if (!json_object_object_get_ex(in, "facet.field", &v) || json_object_is_type(v, json_type_null))
+        return true;
+    if (json_object_is_type(v, json_type_string)) {
+        parsed = json_tokener_parse(json_object_get_string(v));
+        if (!parsed || !(json_object_is_type(parsed, json_type_array) ||
+                         json_object_is_type(parsed, json_type_string))) {
+            json_object_put(parsed);
+            resp_ckan_invalid(r, "facet.field", "Could not parse as valid JSON");
+            return false;
+        }
+        arena_defer(r->a, put_json, parsed);
+        v = parsed;
+    }
+    if (json_object_is_type(v, json_type_string)) {
+        add_str(r, &s->facet_fields, &s->nfacets, SEARCH_FACET_FIELDS_MAX,
+                json_object_get_string(v));
+        return true;
+    }
+    if (!json_object_is_type(v, json_type_array)) {
+        resp_ckan_invalid(r, "facet.field", "Could not parse as valid JSON");
+        return false;
+    }
+    for (size_t i = 0; i < json_object_array_length(v); i++) {
+        json_object *f = json_object_array_get_idx(v, i);
+        if (f && !json_object_is_type(f, json_type_null))
+            add_str(r, &s->facet_fields, &s->nfacets, SEARCH_FACET_FIELDS_MAX,
+                    json_object_get_string(f));
+    }
+    return true;
+}
+
+/* fl: field names, as a list or separated by commas or spaces. */
+static void fl_param(struct req *r, json_object *in, struct search *s)
+{
+    json_object *v;
+    if (!json_object_object_get_ex(in, "fl", &v) || json_object_is_type(v, json_type_null))
+        return;
+    size_t n = json_object_is_type(v, json_type_array) ? json_object_array_length(v) : 1;
+    for (size_t i = 0; i < n; i++) {
+        const char *text = json_object_get_string(
+            json_object_is_type(v, json_type_array) ? json_object_array_get_idx(v, i) : v);
+        for (const char *p = text ? text : ""; *p;) {
+            size_t len = strcspn(p, ", ");
+            if (len)
+                add_str(r, &s->fl, &s->nfl, 64, arena_strndup(r->a, p, len));
+            p += len + (p[len] != '\0');
+        }
+    }
+}
+
+static bool read_params(struct req *r, json_object *in, struct search *s)
+{
+    memset(s, 0, sizeof(*s));
+    if (!ckan_param_uint(r, in, "rows", SEARCH_ROWS_DEFAULT, &s->rows) ||
+        !ckan_param_uint(r, in, "start", 0, &s->start) ||
+        !int_param(r, in, "facet.limit", SEARCH_FACET_LIMIT, &s->facet_limit) ||
+        !ckan_param_uint(r, in, "facet.mincount", 1, &s->facet_mincount) ||
+        !ckan_param_bool(r, in, "facet", true, &s->facet) ||
+        !ckan_param_bool(r, in, "include_private", false, &s->include_private) ||
+        !ckan_param_bool(r, in, "include_drafts", false, &s->include_drafts) ||
+        !ckan_param_bool(r, in, "include_deleted", false, &s->include_deleted) ||
+        !facet_fields(r, in, s) || !known_params(r, in))
+        return false;
+    if (s->rows > SEARCH_ROWS_MAX)
+        s->rows = SEARCH_ROWS_MAX;
+    s->q = str_param(in, "q");
+    /* CKAN: absent, empty, "" or '' all mean everything. */
+    if (blank(s->q) || strcmp(s->q, "\"\"") == 0 || strcmp(s->q, "''") == 0)
+        s->q = "*:*";
+    if (!filter_params(r, in, s))
+        return false;
+    s->sort = str_param(in, "sort");
+    if (blank(s->sort) || strcmp(s->sort, "rank") == 0)
+        s->sort = SEARCH_DEFAULT_SORT;
+    s->mm = str_param(in, "mm");
+    s->df = str_param(in, "df");
+    fl_param(r, in, s);
+    return true;
+}
+
+/* ---- the statement -------------------------------------------------------------------------- */
+
+struct stmt {
+    struct req *r;
+    struct search *s;
+    struct solrq *sq;
+    struct evbuffer *where; /* conditions, each preceded by " AND " */
+    char *order;            /* ORDER BY list over m's k<i> and score */
+    char *keys;             /* ", <expr> AS k<i>" for m */
+    char *facets;           /* ", <expr> AS f<i>" for m */
+    enum solrq_kind *facet_kind;
+    bool *facet_ok;
+    bool rank;
+};
+
+static void add_where(struct stmt *st, const char *cond)
+{
+    evbuffer_add_printf(st->where, " AND %s", cond);
+}
+
+/* q and the filters; false once a 400/409 was answered. */
+static bool build_where(struct stmt *st)
+{
+    struct search *s = st->s;
+    struct req *r = st->r;
+    bool state_given = false, local = strstr(s->q, "{!") != NULL;
+    for (int i = 0; i < s->nfq; i++) {
+        state_given |= strstr(s->fq[i], "+state") != NULL;
+        local |= strstr(s->fq[i], "{!") != NULL;
+    }
+    if (local) {
+        search_error(r, 409, "Search Error", "Search error: 'Local parameters are not supported.'");
+        return false;
+    }
+    const char *sql;
+    if (strcmp(s->q, "*:*") == 0)
+        sql = "true";
+    else if (!strchr(s->q, ':'))
+        sql = solrq_dismax(st->sq, s->q, s->mm);
+    else
+        sql = solrq_lucene(st->sq, s->q, s->df && *s->df ? s->df : "text", true, true);
+    if (!sql) {
+        query_error(r, solrq_error(st->sq));
+        return false;
+    }
+    if (strcmp(sql, "true") != 0)
+        add_where(st, sql);
+    for (int i = 0; i < s->nfq; i++) {
+        sql = solrq_lucene(st->sq, s->fq[i], "text", true, false);
+        if (!sql) {
+            query_error(r, solrq_error(st->sq));
+            return false;
+        }
+        if (strcmp(sql, "true") != 0)
+            add_where(st, sql);
+    }
+    /* CKAN's system filters: +capacity:public unless include_private; +state:active (or with
+     * drafts/deleted) unless the fq names +state; then the caller's permission labels, which
+     * for an anonymous caller are "public": active and not private. */
+    if (!s->include_private)
+        add_where(st, "NOT s.private");
+    if (!state_given)
+        add_where(st, s->include_drafts && s->include_deleted
+                          ? "s.state IN ('active', 'draft', 'deleted')"
+                          : s->include_drafts ? "s.state IN ('active', 'draft')"
+                          : s->include_deleted ? "s.state IN ('active', 'deleted')"
+                                               : "s.state = 'active'");
+    add_where(st, "(s.state = 'active' AND NOT s.private)");
+    return true;
+}
+
+static bool bad_sort(struct req *r)
+{
+    query_error(r, "Invalid \"sort\" parameter");
+    return false;
+}
+
+/* sort: "field dir[, field dir ...]"; errors → 400 'Invalid "sort" parameter'. */
+static bool build_sort(struct stmt *st)
+{
+    struct req *r = st->r;
+    const char *rank = solrq_rank(st->sq);
+    st->rank = rank != NULL;
+    st->keys = arena_printf(r->a, ", %s AS score",
+                            rank ? arena_printf(r->a, "coalesce(ts_rank(%s, s.rank_tsv, %s), 0)",
+                                                SEARCH_RANK_WEIGHTS, rank)
+                                 : "0::real");
+    st->order = "";
+    char *spec = arena_strdup(r->a, st->s->sort), *save = NULL;
+    int nkeys = 0;
+    for (char *item = strtok_r(spec, ",", &save); item; item = strtok_r(NULL, ",", &save)) {
+        char *words = NULL;
+        char *f = strtok_r(item, " \t", &words), *dir = f ? strtok_r(NULL, " \t", &words) : NULL;
+        struct solrq_expr e;
+        if (!f || !dir || strtok_r(NULL, " \t", &words) || nkeys >= SEARCH_SORT_KEYS_MAX ||
+            (strcasecmp(dir, "asc") != 0 && strcasecmp(dir, "desc") != 0))
+            return bad_sort(r);
+        bool desc = strcasecmp(dir, "desc") == 0;
+        const char *key;
+        if (strcmp(f, "score") == 0) {
+            key = "m.score";
+        } else if (strcmp(f, "id") == 0) {
+            key = "m.id"; /* the uuid orders as its text does */
+        } else if (solrq_field(st->sq, f, &e) && e.kind != SOLRQ_STRS && e.kind != SOLRQ_TEXT) {
+            bool text = e.kind == SOLRQ_STR || e.kind == SOLRQ_UUID;
+            st->keys = arena_printf(r->a, "%s, %s AS k%d", st->keys, e.sql, nkeys);
+            key = arena_printf(r->a, "m.k%d%s", nkeys, text ? " COLLATE \"C\"" : "");
+        } else {
+            return bad_sort(r);
+        }
+        st->order = arena_printf(r->a, "%s%s %s NULLS LAST, ", st->order, key,
+                                 desc ? "DESC" : "ASC");
+        nkeys++;
+    }
+    if (!nkeys)
+        return bad_sort(r);
+    st->order = arena_printf(r->a, "%sm.id", st->order); /* stable pages */
+    return true;
+}
+
+/* A value as Solr shows it in facets and fl. */
+static const char *as_text(struct req *r, const struct solrq_expr *e)
+{
+    if (e->kind == SOLRQ_DATE)
+        return arena_printf(r->a, "to_char(%s AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"')",
+                            e->sql);
+    if (e->kind == SOLRQ_INT || e->kind == SOLRQ_BOOL)
+        return arena_printf(r->a, "(%s)::text", e->sql);
+    return e->sql;
+}
+
+static void build_facets(struct stmt *st)
+{
+    struct search *s = st->s;
+    struct req *r = st->r;
+    st->facets = "";
+    st->facet_kind = arena_alloc(r->a, sizeof(enum solrq_kind) * (size_t)(s->nfacets + 1));
+    st->facet_ok = arena_alloc(r->a, sizeof(bool) * (size_t)(s->nfacets + 1));
+    for (int i = 0; s->facet && i < s->nfacets; i++) {
+        struct solrq_expr e;
+        st->facet_ok[i] = solrq_field(st->sq, s->facet_fields[i], &e);
+        if (!st->facet_ok[i])
+            continue;
+        st->facet_kind[i] = e.kind;
+        st->facets = arena_printf(r->a, "%s, %s AS f%d", st->facets,
+                                  e.kind == SOLRQ_STRS ? e.sql : as_text(r, &e), i);
+    }
+}
+
+static const char *facet_ctes(struct stmt *st)
+{
+    struct req *r = st->r;
+    struct search *s = st->s;
+    const char *out = "";
+    for (int i = 0; s->facet && i < s->nfacets; i++) {
+        if (!st->facet_ok[i])
+            continue;
+        const char *from = arena_printf(r->a, st->facet_kind[i] == SOLRQ_STRS
+                                                  ? "(SELECT unnest(m.f%d) AS v FROM m) u"
+                                                  : "(SELECT m.f%d AS v FROM m) u", i);
+        const char *limit = s->facet_limit < 0
+                                ? "" : arena_printf(r->a, " LIMIT %lld", s->facet_limit);
+        out = arena_printf(r->a,
+            "%s, f%d AS (SELECT u.v, count(*) AS c FROM %s WHERE u.v IS NOT NULL AND u.v <> '' "
+            "GROUP BY u.v HAVING count(*) >= %lld ORDER BY count(*) DESC, u.v COLLATE \"C\"%s)",
+            out, i, from, s->facet_mincount, limit);
+    }
+    return out;
+}
+
+/* The page's result dicts: package_show dicts, or the fl fields. */
+static const char *results_sql(struct stmt *st)
+{
+    struct req *r = st->r;
+    struct search *s = st->s;
+    const char *doc;
+    if (!s->nfl) {
+        doc = arena_printf(r->a, "ckan_package_doc(m.id, $%d::text)",
+                           solrq_param(st->sq, srv_config()->site_url));
+    } else {
+        const char *obj = "";
+        for (int i = 0; i < s->nfl; i++) {
+            struct solrq_expr e;
+            if (!solrq_field(st->sq, s->fl[i], &e))
+                continue;
+            obj = arena_printf(r->a, "%s%s$%d::text, %s", obj, *obj ? ", " : "",
+                               solrq_param(st->sq, s->fl[i]),
+                               strcmp(s->fl[i], "id") == 0 ? "s.package_id" : as_text(r, &e));
+        }
+        doc = arena_printf(r->a, "(SELECT json_build_object(%s)::text FROM ckan_search_doc s "
+                                 "WHERE s.package_id = m.id)", obj);
+    }
+    return arena_printf(r->a,
+        "(SELECT '[' || coalesce(string_agg(%s, ', ' ORDER BY %s), '') || ']' FROM "
+        "(SELECT * FROM m ORDER BY %s LIMIT %lld OFFSET %lld) m)",
+        doc, st->order, st->order, s->rows, s->start);
+}
+
+/* A facet item's display_name: the group or organization title, the licence title, else the
+ * value (CKAN's package_search; a blank title counts as none). */
+static const char *display_sql(const char *field)
+{
+    if (strcmp(field, "groups") == 0 || strcmp(field, "organization") == 0 ||
+        strcmp(field, "license_id") == 0)
+        return "coalesce(nullif(btrim(x.title), ''), f.v)";
+    return "f.v";
+}
+
+static const char *display_join(const char *field)
+{
+    if (strcmp(field, "groups") == 0 || strcmp(field, "organization") == 0)
+        return " LEFT JOIN grp x ON x.name = f.v";
+    if (strcmp(field, "license_id") == 0)
+        return " LEFT JOIN ckan_license x ON x.id = f.v";
+    return "";
+}
+
+/* "<name>": value pairs of the facets, joined (SQL text expression), or ''. */
+static const char *facets_json(struct stmt *st, bool items)
+{
+    struct req *r = st->r;
+    struct search *s = st->s;
+    const char *out = "''";
+    for (int i = 0; s->facet && i < s->nfacets; i++) {
+        int name = solrq_param(st->sq, s->facet_fields[i]);
+        const char *value;
+        if (!st->facet_ok[i])
+            value = items ? "'[]'" : "'{}'";
+        else if (!items)
+            value = arena_printf(r->a,
+                "(SELECT coalesce(json_object_agg(t.v, t.c ORDER BY t.c DESC, t.v COLLATE \"C\")"
+                ", '{}')::text FROM f%d t)", i);
+        else
+            value = arena_printf(r->a,
+                "(SELECT coalesce(json_agg(json_build_object('name', t.v, 'display_name', t.d, "
+                "'count', t.c) ORDER BY t.d COLLATE \"C\" DESC), '[]')::text FROM "
+                "(SELECT f.v, f.c, %s AS d FROM f%d f%s) t)",
+                display_sql(s->facet_fields[i]), i, display_join(s->facet_fields[i]));
+        if (items)
+            value = arena_printf(r->a, "'{\"title\": ' || to_json($%d::text)::text || "
+                                       "', \"items\": ' || %s || '}'", name, value);
+        out = arena_printf(r->a, "%s || %sto_json($%d::text)::text || ': ' || %s", out,
+                           i ? "', ' || " : "", name, value);
+    }
+    return out;
+}
+
+/* One statement: the matches (m, with score, sort keys and facet values), the facet counts
+ * (f<i>), and the whole result object as JSON text in CKAN's key order; then, when the answer
+ * may be cached, the cache generation it runs under (a constant handed back to search_done). */
+static char *build_sql(struct stmt *st, const char *where, uint64_t gen)
+{
+    struct req *r = st->r;
+    const char *results = results_sql(st);
+    int sort = solrq_param(st->sq, st->s->sort);
+    return arena_printf(r->a,
+        "WITH m AS MATERIALIZED (SELECT s.package_id AS id%s%s FROM ckan_search_doc s "
+        "WHERE true%s)%s "
+        "SELECT '{\"count\": ' || (SELECT count(*) FROM m) || ', \"facets\": {' || %s || "
+        "'}, \"results\": ' || %s || ', \"sort\": ' || to_json($%d::text)::text || "
+        "', \"search_facets\": {' || %s || '}}'%s",
+        st->keys, st->facets, where, facet_ctes(st), facets_json(st, false), results, sort,
+        facets_json(st, true),
+        gen ? arena_printf(r->a, ", '%llu'", (unsigned long long)gen) : "");
+}
+
+/* ---- the answer ----------------------------------------------------------------------------- */
+
+static void search_done(struct req *r, PGresult *res)
+{
+    const char *key = cache_key(r);
+    if (PQnfields(res) == 2 && key)
+        cache_store(key, strtoull(PQgetvalue(res, 0, 1), NULL, 10), PQgetvalue(res, 0, 0),
+                    (size_t)PQgetlength(res, 0, 0));
+    resp_ok_json(r, PQgetvalue(res, 0, 0), (size_t)PQgetlength(res, 0, 0));
+}
+
+/* package_search. */
+static int ckan_package_search(struct req *r)
+{
+    const char *key = cache_key(r);
+    if (key && cache_answer(r, key))
+        return REQ_DONE;
+    uint64_t gen = cache_generation();
+    json_object *in = ckan_request_data(r);
+    struct search *s = arena_alloc(r->a, sizeof(*s));
+    if (!in || !read_params(r, in, s))
+        return REQ_DONE;
+    struct stmt st = {.r = r, .s = s, .sq = solrq_new(&solrq_ckan_map, 1)};
+    arena_defer(r->a, free_solrq, st.sq);
+    st.where = evbuffer_new();
+    bool ok = build_where(&st) && build_sort(&st);
+    if (!ok) {
+        evbuffer_free(st.where);
+        return REQ_DONE;
+    }
+    build_facets(&st);
+    size_t n = evbuffer_get_length(st.where);
+    char *where = arena_alloc(r->a, n + 1);
+    evbuffer_remove(st.where, where, n);
+    where[n] = '\0';
+    evbuffer_free(st.where);
+    /* Only pages without q are worth keeping, and none that depends on the clock. */
+    if (!key || strcmp(s->q, "*:*") != 0 || strstr(where, "now()"))
+        gen = 0;
+    char *sql = build_sql(&st, where, gen);
+    return req_db_sql(r, sql, solrq_nparams(st.sq), solrq_params(st.sq), search_done);
+}
+
+const struct ckan_action_def ckan_search_actions[] = {
+    {"package_search", ckan_package_search, 0},
+    {NULL, NULL, 0},
+};

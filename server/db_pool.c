@@ -26,7 +26,9 @@ struct dbp_job {
     TAILQ_ENTRY(dbp_job) link;
     struct dbp *pool;
     struct dbconn *conn; /* set while running */
-    const struct db_stmt *st;
+    const struct db_stmt *st;   /* NULL for SQL text (dbp_exec_sql) */
+    const char *sql;
+    int nparams;
     const char *const *params;
     dbp_done_fn done;
     void *arg;
@@ -247,7 +249,11 @@ static bool conn_send(struct dbconn *c)
 {
     const struct db_stmt *st = c->job->st;
     int ok;
-    if (!c->prepared[st->slot]) {
+    if (!st) {
+        c->step = STEP_EXEC;
+        ok = PQsendQueryParams(c->pg, c->job->sql, c->job->nparams, NULL, c->job->params, NULL,
+                               NULL, 0);
+    } else if (!c->prepared[st->slot]) {
         c->step = STEP_PREPARE;
         ok = PQsendPrepare(c->pg, st->name, st->sql, st->nparams, NULL);
     } else {
@@ -318,7 +324,8 @@ static void conn_step_done(struct dbconn *c)
             msg = res ? PQresultErrorMessage(res) : PQerrorMessage(c->pg);
         enum db_error_kind kind = classify(state ? state : "", c->pg);
         if (kind == DBE_QUERY)
-            log_error("query %s failed: %.*s", job->st->name, (int)strcspn(msg, "\n"), msg);
+            log_error("query %s failed: %.*s", job->st ? job->st->name : "(sql)",
+                      (int)strcspn(msg, "\n"), msg);
         job_fail(job, kind, state, msg,
                  res ? PQresultErrorField(res, PG_DIAG_MESSAGE_DETAIL) : NULL);
     }
@@ -574,4 +581,29 @@ void dbp_free(struct dbp *p)
     free(p->conns);
     free(p->conninfo);
     free(p);
+}
+
+/* ---- SQL text ------------------------------------------------------------------------------- */
+
+struct dbp_job *dbp_exec_sql(struct dbp *p, const char *sql, int nparams,
+                             const char *const *params, dbp_done_fn done, void *arg)
+{
+    if (p->nwaiting >= p->opt.queue_max)
+        return NULL;
+    struct dbp_job *job = xcalloc(1, sizeof(*job));
+    job->pool = p;
+    job->sql = sql;
+    job->nparams = nparams;
+    job->params = params;
+    job->done = done;
+    job->arg = arg;
+    struct dbconn *c = TAILQ_EMPTY(&p->waiting) ? pool_idle_conn(p) : NULL;
+    if (c) {
+        pool_start_job(c, job);
+        return job;
+    }
+    TAILQ_INSERT_TAIL(&p->waiting, job, link);
+    p->nwaiting++;
+    event_active(p->ev_kick, 0, 0);
+    return job;
 }

@@ -68,4 +68,9 @@ void dbp_cancel(struct dbp_job *job);
 /* Connections currently open (idle or busy), for tests and logs. */
 int dbp_open_count(const struct dbp *p);
 
+/* Run SQL text built at run time (unnamed statement: PQsendQueryParams, one round trip) with
+ * nparams text parameters; otherwise as dbp_exec. sql must stay valid like params. */
+struct dbp_job *dbp_exec_sql(struct dbp *p, const char *sql, int nparams,
+                             const char *const *params, dbp_done_fn done, void *arg);
+
 #endif

@@ -185,3 +185,14 @@ void req_stream_abort(struct req *r, bool ev_freed)
         evhttp_request_free(r->ev);
     req_release(r);
 }
+
+int req_db_sql(struct req *r, const char *sql, int nparams, const char *const *params,
+               void (*done)(struct req *r, PGresult *res))
+{
+    r->db_done = done;
+    r->job = dbp_exec_sql(r->thr->db, sql, nparams, params, req_db_done, r);
+    if (r->job)
+        return REQ_ASYNC;
+    resp_error(r, ERR_UNAVAILABLE, NULL, "系統錯誤: the server is overloaded, try again later");
+    return REQ_DONE;
+}

@@ -81,4 +81,8 @@ void req_stream_end(struct req *r);
  * r->ev already (the connection closed while the request was still attached to it). */
 void req_stream_abort(struct req *r, bool ev_freed);
 
+/* req_db for SQL text built at run time (sql and params must live until done: use r->a). */
+int req_db_sql(struct req *r, const char *sql, int nparams, const char *const *params,
+               void (*done)(struct req *r, PGresult *res));
+
 #endif
