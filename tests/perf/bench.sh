@@ -16,7 +16,8 @@
 # Everything (wrk, server, PostgreSQL, nginx) shares the machine's cores.
 #
 # Knobs (environment): BENCH_DURATION (s per timed run, 10), BENCH_WARMUP (5), BENCH_REPS
-# (repetitions at c=16, 3), BENCH_REPS_OTHER (at the other concurrencies, 1), BENCH_CONCS
+# (repetitions at c=16, 3; BENCH_REPS_W1B for W1b, 1), BENCH_REPS_OTHER (at the other
+# concurrencies, 1), BENCH_CONCS
 # ("1 16 64"), BENCH_RECORDS (10000), BENCH_IDS (ids of the random-id mix, 100; pgbench takes
 # at most 128 scripts), BENCH_W8_CONNS (1000), BENCH_OUT (docs/BENCHMARKS.md), BENCH_KEEP=1
 # (keep the temporary directory), BENCH_DATASTORE (1) and the knobs in bench_ds.sh (BENCH_ROWS,
@@ -30,6 +31,7 @@ DUR=${BENCH_DURATION:-10}
 WARM=${BENCH_WARMUP:-5}
 REPS=${BENCH_REPS:-3}
 REPS_OTHER=${BENCH_REPS_OTHER:-1}
+REPS_W1B=${BENCH_REPS_W1B:-1} # W1b (status_show, not a BENCH.md workload) at c=16: 1 to save time
 CONCS=${BENCH_CONCS:-"1 16 64"}
 NREC=${BENCH_RECORDS:-10000}
 NIDS=${BENCH_IDS:-100}
@@ -243,6 +245,7 @@ meta duration "$DUR"
 meta warmup "$WARM"
 meta reps "$REPS"
 meta reps_other "$REPS_OTHER"
+meta reps_w1b "$REPS_W1B"
 meta concs "$CONCS"
 meta threads "$THREADS"
 meta nids "$NIDS"
@@ -459,7 +462,7 @@ workload() { # NAME PATHS pgbench-args...
     local conc reps r pc
     for conc in $CONCS; do
         reps=$REPS_OTHER
-        [ "$conc" = 16 ] && reps=$REPS
+        [ "$conc" = 16 ] && reps=${WL_REPS16:-$REPS}
         log "$wl c=$conc: warm-up ${WARM}s each"
         run_wrk "$wl" ours "$conc" 0 "$paths" "$OURS" "$WARM" 0
         pc=$(server_conns)
@@ -486,7 +489,7 @@ else
     note "W1a not timed: the byte checks failed (see Checks)"
 fi
 if [ "$bad_w1b" = 0 ]; then
-    workload W1b "$T/paths-w1b.txt" "${PGB_W1B[@]}"
+    WL_REPS16=$REPS_W1B workload W1b "$T/paths-w1b.txt" "${PGB_W1B[@]}"
 else
     note "W1b not timed: the byte checks failed (see Checks)"
 fi

@@ -47,7 +47,15 @@ median() { printf '%s\n' "$@" | sort -g | awk '{v[NR] = $1} END {if (NR) print (
 raw_name() { SEQ=$((SEQ + 1)); printf '%s/%03d-%s.txt' "$RAW" "$SEQ" "$1"; }
 have() { command -v "$1" >/dev/null 2>&1; }
 q1() { psqlq -c "$1" 2>/dev/null || echo "?"; }
-pgdir_du() { du -sm "$PGDIR/data" 2>/dev/null | cut -f1; }
+# the server's VmRSS, RssAnon and RssFile (kB) every 0.1 s, until killed
+rss_sampler() {
+    while kill -0 "$1" 2>/dev/null; do
+        awk '/^(VmRSS|RssAnon|RssFile):/ {printf "%s ", $2} END {print ""}' "/proc/$1/status" 2>/dev/null
+        sleep 0.1
+    done
+}
+# max of each column of a sampler's output: "VmRSS RssAnon RssFile" in kB
+rss_peaks() { awk 'NF == 3 {for (i = 1; i <= 3; i++) if ($i > m[i]) m[i] = $i} END {print m[1] + 0, m[2] + 0, m[3] + 0}' "$1"; }
 
 # ---- data -------------------------------------------------------------------------------------
 log "DataStore: generating the $ROWS-row CSV"
@@ -292,7 +300,9 @@ ds_run() {
 # ---- W3, W4 ------------------------------------------------------------------------------------
 if [ "${DS_BAD[w3]}" = 0 ]; then
     for c in $DS_CONCS; do
-        ds_run W3 "$DSQ/w3.txt" "$c" 1 "$DUR" 1 "$DSQ/pgb/w3.args" "$DSQ/pgb/h3.args"
+        d=$DUR
+        [ "$c" = 1 ] && d=$DS_SHORT # c=1 shows the latency; 5 s are enough
+        ds_run W3 "$DSQ/w3.txt" "$c" 1 "$d" 1 "$DSQ/pgb/w3.args" "$DSQ/pgb/h3.args"
     done
 else
     note "W3 not timed: the checks failed (see Checks)"
@@ -367,6 +377,8 @@ if [ "${DS_BAD[w5]:-0}" = 0 ]; then
     meta w5_level "1 (the server's default --dump-zip-level)"
     meta w5_copy_sql "$W5_COPY"
     : >"$T/w5.tsv" # kind rep seconds bytes
+    rss_sampler "$SRV_PID" >"$T/w5-rss.txt" &
+    sampler=$!
     raw=$(raw_name W5-runs)
     have zip || note "W5: zip is missing (Debian package zip): no C comparator"
     for r in $(seq "$W5_REPS"); do
@@ -406,6 +418,9 @@ if [ "${DS_BAD[w5]:-0}" = 0 ]; then
         [ "$same" = 1 ] || check "W5 c=4: the four answers and the c=1 answer are not all the same bytes"
         mem_line "W5 after ours c=4 rep $r"
     done
+    kill "$sampler" 2>/dev/null || true
+    wait "$sampler" 2>/dev/null || true
+    meta w5_rss_peaks "$(rss_peaks "$T/w5-rss.txt")"
     rm -f "$T"/w5-c4-?.zip "$T"/w5-c4-?.txt
     grep 'dump: built' "$T/server-w5.log" | sed 's/^.*dump: built [^ ]* //' >>"$raw" || true
     meta w5_builds "$(grep -c 'dump: built' "$T/server-w5.log" || true)"
@@ -448,9 +463,14 @@ if [ "${DS_BAD[w5]:-0}" = 0 ]; then
         mem_line "W5b before"
         run_wrk W5b ours 4 0 "$DSQ/w5.txt" "$OURS" "$DS_WARM" 0
         run_wrk W5b N 4 0 "$DSQ/w5.txt" "$NGINX" "$DS_WARM" 0
-        run_wrk W5b ours 4 1 "$DSQ/w5.txt" "$OURS" "$DUR"
+        rss_sampler "$SRV_PID" >"$T/w5b-rss.txt" &
+        sampler=$!
+        run_wrk W5b ours 4 1 "$DSQ/w5.txt" "$OURS" "$DS_SHORT"
+        kill "$sampler" 2>/dev/null || true
+        wait "$sampler" 2>/dev/null || true
+        meta w5b_rss_peaks "$(rss_peaks "$T/w5b-rss.txt")"
         mem_line "W5b after ours"
-        run_wrk W5b N 4 1 "$DSQ/w5.txt" "$NGINX" "$DUR"
+        run_wrk W5b N 4 1 "$DSQ/w5.txt" "$NGINX" "$DS_SHORT"
     fi
     meta w5_server_errors "$(grep -ci 'error' "$T/server-w5.log" || true)"
     grep -i 'error\|warn' "$T/server-w5.log" | sort | uniq -c | sort -rn | head -n 20 >>"$RAW/000-ds-server-log-errors.txt" || true

@@ -259,10 +259,11 @@ def main():
                  f0(nrec / imp) if imp and nrec else "–", meta.get("import_summary", "?"),
                  meta.get("db_init_s", "?")))
     o.append("| load | `wrk -t2 -c{{1,16,64}} -d{d}s --latency --timeout {to}` (`-t1` at c=1: wrk needs a connection "
-             "per thread), after a {w} s warm-up of each system at each concurrency; **{r} repetitions at c=16, "
-             "{ro} at c=1 and c=64** (the protocol asks 20 s × 3 everywhere; shortened so that the whole run "
-             "takes about 10 minutes); the median is reported; within a repetition ours, P and N run back to back |".format(
-                 d=dur, to=meta.get("wrk_timeout", "?"), w=warm, r=reps, ro=reps_other))
+             "per thread), after a {w} s warm-up of each system at each concurrency; **{r} repetitions at c=16 "
+             "({rb} for W1b), {ro} at c=1 and c=64** (the protocol asks 20 s × 3 everywhere; shortened so that the "
+             "whole run, DataStore workloads included, takes about 15 minutes); the median is reported; within a "
+             "repetition ours, P and N run back to back |".format(
+                 d=dur, to=meta.get("wrk_timeout", "?"), w=warm, r=reps, ro=reps_other, rb=meta.get("reps_w1b", reps)))
     o.append("| request mix | W1a: a path picked at random per request (`tests/perf/paths.lua`) among {} identifiers "
              "spread over the catalogue, the same for ours, N (one captured body per id) and P (one pgbench script "
              "per id; pgbench takes at most 128 scripts) |".format(meta.get("nids", "?")))
@@ -276,10 +277,12 @@ def main():
                                         meta.get("ds_gen_s", "?"), meta.get("ds_rid", "?"),
                                         meta.get("w6_table_size", "?"), meta.get("w6_index_size", "?"),
                                         meta.get("ds_filter_rows", "?")))
-        o.append("| DataStore load | W3 at c={{{}}}, W4 at c=16: `wrk -d{}s`, one repetition each, after a {} s warm-up of "
-                 "ours, P and N; W3b/W3c {} s runs; W5 {} repetitions (c=4: 2); load average when the DataStore part "
-                 "started: {} |".format(",".join(meta.get("ds_concs", "").split()), dur, meta.get("ds_warmup", "?"),
-                                         meta.get("ds_short", "?"), meta.get("w5_reps", "?"), meta.get("loadavg_ds", "?")))
+        o.append("| DataStore load | W3 at c={{{}}} and W4 at c=16: `wrk -d{}s` ({} s at c=1), one repetition each, after a "
+                 "{} s warm-up of ours, P and N; W3b, W3c, W5b: {} s runs; W5: {} repetitions (c=4: 2); load average when "
+                 "the DataStore part started: {} |".format(",".join(meta.get("ds_concs", "").split()), dur,
+                                                         meta.get("ds_short", "?"), meta.get("ds_warmup", "?"),
+                                                         meta.get("ds_short", "?"), meta.get("w5_reps", "?"),
+                                                         meta.get("loadavg_ds", "?")))
     o.append("")
 
     # ---- checks
