@@ -143,7 +143,7 @@ BEGIN
         has_id := has_id OR m[1] = '_id';
     END LOOP;
     IF NOT has_id AND NOT is_distinct THEN
-        keys := keys || '"_id" ASC'::text;
+        keys := keys || format('%I ASC', '_id'); -- the same text an explicit sort=_id gives
     END IF;
     RETURN CASE WHEN cardinality(keys) = 0 THEN '' ELSE ' ORDER BY ' || array_to_string(keys, ', ') END;
 END
@@ -163,7 +163,7 @@ DECLARE
 BEGIN
     SELECT string_agg(format('%I', x->>'id'), ', ' ORDER BY n) INTO cols
     FROM jsonb_array_elements(ds_out_fields(t, fields)) WITH ORDINALITY e(x, n);
-    keyset := where_sql = '' AND order_sql = ' ORDER BY "_id" ASC' AND t.max_id = t.row_count
+    keyset := where_sql = '' AND order_sql = format(' ORDER BY %I ASC', '_id') AND t.max_id = t.row_count
               AND coalesce(off, 0) > 0;
     RETURN format('SELECT %s%s FROM datastore.%I%s%s%s%s', CASE WHEN is_distinct THEN 'DISTINCT ' ELSE '' END,
         cols, t.table_name,
