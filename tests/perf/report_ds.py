@@ -1,6 +1,7 @@
 """report_ds.py — the DataStore sections of docs/BENCHMARKS.md (W6, W3, W3b, W3c, W4, W5, W5b),
 from the work directory of tests/perf/bench.sh + bench_ds.sh. Used by report.py. Stdlib only."""
 import os
+import re
 import statistics
 
 from report import Cell, cell, f0, f2, fms, mib, num, read_lines, workload_table
@@ -218,9 +219,9 @@ def w3_sections(o, meta, runs, work, goals):
     # W3b
     w3o, w3p, w3n = cell(runs, "W3", "ours", 16), cell(runs, "W3", "P", 16), cell(runs, "W3", "N", 16)
     L3 = L_of(w3p, w3n)
-    variants = [("W3b-f", "filtered (as W3) + `offset=900000` (past the ~2.7k matches)", "`WHERE district = … ORDER BY _id LIMIT 100 OFFSET 900000`"),
-                ("W3b-u", "unfiltered, `sort=_id&limit=100&offset=900000`", "see below"),
-                ("W3b-k", "unfiltered, `limit=100&offset=900000` (no sort parameter)", "see below")]
+    variants = [("W3b-f", "filtered (as W3) + `offset=900000` (past the ~2.7k matches)", ""),
+                ("W3b-u", "unfiltered, `sort=_id&limit=100&offset=900000`", ""),
+                ("W3b-k", "unfiltered, `limit=100&offset=900000` (no sort parameter)", "")]
     rows = []
     for wl, label, sql in variants:
         ov, pv = cell(runs, wl, "ours", 16), cell(runs, wl, "P", 16)
@@ -241,11 +242,16 @@ def w3_sections(o, meta, runs, work, goals):
         o.append("|---|---|---|---|---|---|")
         o.extend(rows)
         o.append("")
-        o.append("The SELECT each variant runs (`ds_select_sql`, sql/006): unfiltered with `sort=_id` → `… ORDER BY _id ASC "
-                 "LIMIT 100 OFFSET 900000` (ds_order writes the requested key as `_id ASC`, %I leaves `_id` unquoted, and the "
-                 "keyset test compares with `ORDER BY \"_id\" ASC`, so the keyset path is missed); without a sort parameter → "
-                 "`… WHERE \"_id\" > 900000 ORDER BY \"_id\" ASC LIMIT 100` (keyset).")
-        o.append("")
+        sqls = [(wl, meta.get(wl.lower().replace("-", "_") + "_sql")) for wl, _, _ in variants]
+        if any(q for _, q in sqls):
+            o.append("The SELECT each variant runs (`ds_select_sql`, sql/006; the column list shortened):")
+            o.append("")
+            for wl, q in sqls:
+                if q:
+                    short = re.sub(r"^SELECT .*? FROM ", "SELECT … FROM ", q)
+                    kind = "OFFSET" if "OFFSET" in q else "keyset"
+                    o.append("- {} ({}): `{}`".format(wl, kind, short))
+            o.append("")
 
     # W3c
     oc1, pc1, oc4 = cell(runs, "W3c", "ours", 1), cell(runs, "W3c", "P", 1), cell(runs, "W3c", "ours", 4)
@@ -408,7 +414,7 @@ def headline(meta, runs, work, head):
     w3p, w3n = cell(runs, "W3", "P", 16), cell(runs, "W3", "N", 16)
     L3 = L_of(w3p, w3n)
     parts = []
-    for wl, label in (("W3b-f", "filtered"), ("W3b-u", "sort=_id (OFFSET)"), ("W3b-k", "no sort (keyset)")):
+    for wl, label in (("W3b-f", "filtered"), ("W3b-u", "unfiltered sort=_id"), ("W3b-k", "unfiltered, no sort")):
         v = cell(runs, wl, "ours", 16)
         if v:
             parts.append("{} {} req/s ({}× L of W3)".format(label, f0(v.rps), f2(ratio(v.rps, L3))))
