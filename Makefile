@@ -21,7 +21,7 @@ DEB_BUILD := build-essential pkg-config libevent-dev libjson-c-dev libpq-dev lib
              libcsv-dev libxml2-dev libssl-dev
 DEB_RUN   := postgresql-15 postgresql-client-15
 DEB_TEST  := python3 python3-pytest python3-requests python3-jsonschema python3-psycopg2
-DEB_BENCH := wrk nginx-light postgresql-contrib
+DEB_BENCH := wrk nginx-light postgresql-contrib zip unzip time
 
 COMMON_SRC := server/util.c server/log.c server/arena.c server/config.c server/valid.c
 SERVER_SRC := $(COMMON_SRC) server/route.c server/req.c server/resp.c server/db_pool.c \

@@ -238,6 +238,7 @@ static bool serve_file(struct req *r, const char *rid, const struct dver *d, con
         return true;
     }
     struct evbuffer *body = evbuffer_new();
+    evbuffer_set_flags(body, EVBUFFER_FLAG_DRAINS_TO_FD); /* lets libevent use sendfile */
     if (evbuffer_add_file(body, fd, 0, st.st_size) != 0) {
         close(fd);
         evbuffer_free(body);

@@ -8,6 +8,8 @@
 #include <event2/listener.h>
 #include <event2/thread.h>
 #include <pthread.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
@@ -168,8 +170,14 @@ static struct evconnlistener *srv_listen(struct event_base *base, const char *ad
                      LEV_OPT_CLOSE_ON_EXEC;
     struct evconnlistener *l =
         evconnlistener_new_bind(base, NULL, NULL, flags, 1024, (struct sockaddr *)&ss, len);
-    if (!l)
+    if (!l) {
         *err = xasprintf("cannot listen on %s: %s", addr, strerror(errno));
+        return NULL;
+    }
+    /* Accepted sockets inherit it: replies written in several pieces must not wait for the
+     * client's delayed ACK (measured: ~40 ms per datastore page over 16 KiB). */
+    int one = 1;
+    setsockopt(evconnlistener_get_fd(l), IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
     return l;
 }
 
