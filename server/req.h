@@ -19,6 +19,13 @@ struct evhttp_connection;
 
 enum { REQ_DONE = 0, REQ_ASYNC = 1 };
 
+/* The authenticated caller (ckan_auth.c), or none: anonymous. */
+struct req_user {
+    const char *id, *name;
+    bool sysadmin;
+    const char *org_ids;  /* PostgreSQL array text of the organizations the user may read */
+};
+
 struct req_param {
     const char *key, *value; /* decoded, valid UTF-8 */
 };
@@ -37,6 +44,7 @@ struct req {
     struct req_param *query;    /* query-string parameters in order */
     int nquery;
     const char *action;         /* CKAN action name, for the help link */
+    const struct req_user *user; /* NULL: anonymous */
     struct dbp_job *job;
     void (*db_done)(struct req *r, PGresult *res);
     int status;
