@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "arena.h"
+#include "ckan_auth.h"
 #include "config.h"
 #include "db_pool.h"
 #include "req.h"
@@ -51,6 +52,7 @@ void ckan_action_init(void)
         ckan_core_actions, ckan_datastore_actions, ckan_package_actions, ckan_group_actions,
         ckan_search_actions};
     dbp_register(&st_status_show);
+    ckan_auth_init();
     ckan_datastore_init();
     ckan_package_init();
     ckan_group_init();
@@ -91,5 +93,5 @@ int ckan_action(struct req *r)
         return ckan_bare_400(r, "Bad request - JSON Error: Invalid request. Please use POST "
                                 "method for your request");
     r->action = a->name;
-    return a->handler(r);
+    return ckan_auth_then(r, a->handler);
 }

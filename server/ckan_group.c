@@ -3,8 +3,8 @@
  * them. Parameters are checked here the way CKAN's validators check them; each action then
  * hands one normalized JSON object to its function in sql/009_ckan_group.sql, which answers
  * (err, result): the payload, or a 404/403/409 to render in CKAN's error envelope.
- * Every caller is anonymous for now: only active, public datasets are visible, and user dicts
- * never carry an email address, API key or password hash. */
+ * Datasets appear as the caller may read them (anonymous: active and public only); user dicts
+ * carry an email address only for the user themself and sysadmins, never a password hash. */
 #include "ckan_action.h"
 
 #include <event2/buffer.h>
@@ -15,6 +15,7 @@
 #include <strings.h>
 
 #include "arena.h"
+#include "ckan_auth.h"
 #include "ckan_params.h"
 #include "config.h"
 #include "db_pool.h"
@@ -31,20 +32,23 @@
 
 #define STMT(id, fn) static struct db_stmt st_##id = {"ckan_g_" #id, \
     "SELECT err, result FROM " #fn "($1::jsonb, $2)", 2, 0}
-STMT(group_list, ckan_group_list);
-STMT(group_show, ckan_group_show);
-STMT(group_package_show, ckan_group_package_show);
-STMT(org_list_for_user, ckan_organization_list_for_user);
-STMT(member_list, ckan_member_list);
+/* Actions whose answer depends on who asks take the caller as a third parameter. */
+#define STMT_V(id, fn) static struct db_stmt st_##id = {"ckan_g_" #id, \
+    "SELECT err, result FROM " #fn "($1::jsonb, $2, $3::ckan_viewer)", 3, 0}
+STMT_V(group_list, ckan_group_list);
+STMT_V(group_show, ckan_group_show);
+STMT_V(group_package_show, ckan_group_package_show);
+STMT_V(org_list_for_user, ckan_organization_list_for_user);
+STMT_V(member_list, ckan_member_list);
 STMT(license_list, ckan_license_list);
 STMT(tag_list, ckan_tag_list);
 STMT(tag_search, ckan_tag_search);
 STMT(tag_show, ckan_tag_show);
 STMT(vocabulary_list, ckan_vocabulary_list);
 STMT(vocabulary_show, ckan_vocabulary_show);
-STMT(user_list, ckan_user_list);
-STMT(user_show, ckan_user_show);
-STMT(activity_list, ckan_activity_list);
+STMT_V(user_list, ckan_user_list);
+STMT_V(user_show, ckan_user_show);
+STMT_V(activity_list, ckan_activity_list);
 
 /* Register the statements of the actions below (once, before the threads start). */
 void ckan_group_init(void)
@@ -111,9 +115,10 @@ static void query_done(struct req *r, PGresult *res)
 static int query(struct req *r, const struct db_stmt *st, json_object *p)
 {
     arena_defer(r->a, put_json, p);
-    const char **params = arena_alloc(r->a, 2 * sizeof(char *));
+    const char **params = arena_alloc(r->a, 3 * sizeof(char *));
     params[0] = arena_strdup(r->a, json_object_to_json_string_ext(p, JSON_C_TO_STRING_PLAIN));
     params[1] = srv_config()->site_url;
+    params[2] = ckan_auth_viewer(r); /* read only by the STMT_V statements */
     return req_db(r, st, params, query_done);
 }
 
@@ -561,7 +566,8 @@ static int ckan_vocabulary_show(struct req *r)
 
 /* ---- users ------------------------------------------------------------------------------------ */
 
-/* user_list: order_by names a user column (else display_name); email is for sysadmins only. */
+/* user_list: order_by names a user column (else display_name); filtering by email is for
+ * sysadmins only. */
 static int ckan_user_list(struct req *r)
 {
     static const char *const orders[] = {"name", "fullname", "display_name", "created", "about",
@@ -572,7 +578,7 @@ static int ckan_user_list(struct req *r)
         return REQ_DONE;
     const char *email = str_param(in, "email"), *order = str_param(in, "order_by");
     const char *q = str_param(in, "q");
-    if (email && *email)
+    if (email && *email && !(r->user && r->user->sysadmin))
         return fail(r, 403, "Access denied");
     if (order && strcmp(order, "edits") == 0)
         return invalid_str(r, "message", "order_by=edits is no longer supported");
@@ -582,6 +588,7 @@ static int ckan_user_list(struct req *r)
             ob = orders[i];
     json_object *p = json_object_new_object();
     add_str(p, "q", q);
+    add_str(p, "email", email && *email ? email : NULL);
     add_str(p, "order_by", ob);
     add_bool(p, "all_fields", all_fields);
     return query(r, &st_user_list, p);

@@ -2,9 +2,8 @@
  * package_list, current_package_list_with_resources, package_autocomplete, format_autocomplete,
  * resource_show, resource_search, package_relationships_list. Parameters are checked here with
  * CKAN's validators and messages; sql/008_ckan_package.sql builds the results as JSON text.
- * There is no authentication yet, so every caller is anonymous: only active, public datasets
- * are visible, and one that exists but is not answers 403 as CKAN does (404 when it does not
- * exist). */
+ * Datasets the caller may not read (ckan_can_read: anonymous callers see active, public ones)
+ * answer 403 as CKAN does (404 when they do not exist). */
 #include "ckan_action.h"
 
 #include <event2/buffer.h>
@@ -13,6 +12,7 @@
 #include <string.h>
 
 #include "arena.h"
+#include "ckan_auth.h"
 #include "ckan_params.h"
 #include "config.h"
 #include "db_pool.h"
@@ -27,21 +27,21 @@
 #define CKAN_FORMAT_LIMIT 5
 
 static struct db_stmt st_show = {"ckan_package_show",
-    "SELECT code, body FROM ckan_package_show($1, $2)", 2, 0};
+    "SELECT code, body FROM ckan_package_show($1, $2, $3::ckan_viewer)", 3, 0};
 static struct db_stmt st_list = {"ckan_package_list",
     "SELECT ckan_package_list($1::bigint, $2::bigint)", 2, 0};
 static struct db_stmt st_current = {"ckan_current_package_list",
-    "SELECT ckan_current_package_list($1::bigint, $2::bigint, $3)", 3, 0};
+    "SELECT ckan_current_package_list($1::bigint, $2::bigint, $3, $4::boolean)", 4, 0};
 static struct db_stmt st_autocomplete = {"ckan_package_autocomplete",
     "SELECT ckan_package_autocomplete($1, $2::bigint)", 2, 0};
 static struct db_stmt st_formats = {"ckan_format_autocomplete",
     "SELECT ckan_format_autocomplete($1, $2::bigint)", 2, 0};
 static struct db_stmt st_res_show = {"ckan_resource_show",
-    "SELECT code, body FROM ckan_resource_show($1, $2)", 2, 0};
+    "SELECT code, body FROM ckan_resource_show($1, $2, $3::ckan_viewer)", 3, 0};
 static struct db_stmt st_res_search = {"ckan_resource_search",
     "SELECT ckan_resource_search($1::jsonb, $2)", 2, 0};
 static struct db_stmt st_rels = {"ckan_package_relationships",
-    "SELECT code, body FROM ckan_package_relationships($1, $2, $3)", 3, 0};
+    "SELECT code, body FROM ckan_package_relationships($1, $2, $3, $4::ckan_viewer)", 4, 0};
 
 void ckan_package_init(void)
 {
@@ -151,9 +151,10 @@ static int package_show(struct req *r)
     if (!ckan_param_bool(r, in, "use_default_schema", false, &ignored) ||
         !ckan_param_bool(r, in, "include_plugin_data", false, &ignored))
         return REQ_DONE;
-    const char **params = params_new(r, 2);
+    const char **params = params_new(r, 3);
     params[0] = id;
     params[1] = srv_config()->site_url;
+    params[2] = ckan_auth_viewer(r);
     return req_db(r, &st_show, params, coded_done);
 }
 
@@ -209,10 +210,11 @@ static int current_package_list(struct req *r)
     long long rows = limit < 0 ? CKAN_SEARCH_ROWS_DEFAULT : limit;
     if (rows > CKAN_SEARCH_ROWS_MAX)
         rows = CKAN_SEARCH_ROWS_MAX;
-    const char **params = params_new(r, 3);
+    const char **params = params_new(r, 4);
     params[0] = num_text(r, rows);
     params[1] = num_text(r, offset);
     params[2] = srv_config()->site_url;
+    params[3] = r->user && r->user->sysadmin ? "true" : "false";
     return req_db(r, &st_current, params, result_done);
 }
 
@@ -253,9 +255,10 @@ static int resource_show(struct req *r)
     const char *id = param_text(r, in, "id");
     if (!id)
         return invalid(r, "id", "Missing value");
-    const char **params = params_new(r, 2);
+    const char **params = params_new(r, 3);
     params[0] = id;
     params[1] = srv_config()->site_url;
+    params[2] = ckan_auth_viewer(r);
     return req_db(r, &st_res_show, params, coded_done);
 }
 
@@ -359,10 +362,11 @@ static int package_relationships_list(struct req *r)
     const char *id = param_text(r, in, "id");
     if (!id)
         return invalid(r, "id", "Missing value");
-    const char **params = params_new(r, 3);
+    const char **params = params_new(r, 4);
     params[0] = id;
     params[1] = param_text(r, in, "id2");
     params[2] = param_text(r, in, "rel");
+    params[3] = ckan_auth_viewer(r);
     return req_db(r, &st_rels, params, coded_done);
 }
 

@@ -2,8 +2,8 @@
  * checked with CKAN's validators and messages; q and the filter queries go through our Solr
  * query parser (solrq.c) into one parameterised statement over sql/010_ckan_search.sql's
  * ckan_search_doc, which also pages, sorts and counts facets; the package dicts come from
- * sql/008's ckan_package_doc. There is no authentication yet: every caller is anonymous and
- * sees active, public datasets only (include_private / include_drafts widen nothing then). */
+ * sql/008's ckan_package_doc. Callers see what ckan_can_read lets them (anonymous: active,
+ * public datasets only, whatever include_private / include_drafts say). */
 #include "ckan_action.h"
 
 #include <event2/buffer.h>
@@ -204,10 +204,11 @@ static void cache_store(const char *key, uint64_t gen, const char *text, size_t 
     pthread_mutex_unlock(&cache.mu);
 }
 
-/* The cache key of a GET: its query string; NULL for other requests. */
+/* The cache key of an anonymous GET: its query string; NULL for other requests (what an
+ * authenticated caller sees depends on who they are). */
 static const char *cache_key(struct req *r)
 {
-    if (r->method != M_GET)
+    if (r->method != M_GET || r->user)
         return NULL;
     const char *qs = strchr(r->uri, '?');
     return qs ? qs + 1 : "";
@@ -536,8 +537,9 @@ static bool build_where(struct stmt *st)
             add_where(st, sql);
     }
     /* CKAN's system filters: +capacity:public unless include_private; +state:active (or with
-     * drafts/deleted) unless the fq names +state; then the caller's permission labels, which
-     * for an anonymous caller are "public": active and not private. */
+     * drafts/deleted) unless the fq names +state; then the caller's permission labels (public,
+     * their organizations', their own unowned datasets), dropped only for a sysadmin asking
+     * for private datasets. */
     if (!s->include_private)
         add_where(st, "NOT s.private");
     if (!state_given)
@@ -546,7 +548,12 @@ static bool build_where(struct stmt *st)
                           : s->include_drafts ? "s.state IN ('active', 'draft')"
                           : s->include_deleted ? "s.state IN ('active', 'deleted')"
                                                : "s.state = 'active'");
-    add_where(st, "(s.state = 'active' AND NOT s.private)");
+    if (!r->user)
+        add_where(st, "(s.state = 'active' AND NOT s.private)");
+    else if (!(r->user->sysadmin && s->include_private))
+        add_where(st, arena_printf(r->a, "ckan_can_read(s.state, s.private, s.owner_org, "
+                                         "s.creator_user_id, $%d::ckan_viewer)",
+                                   solrq_param(st->sq, r->user->viewer)));
     return true;
 }
 

@@ -70,6 +70,13 @@ const char *req_path_param(const struct req *r, int i)
 static void req_app_error(struct req *r, const struct db_error *err)
 {
     bool not_found = strcmp(err->sqlstate, DB_STATE_NOT_FOUND) == 0;
+    if (strcmp(err->sqlstate, DB_STATE_FORBIDDEN) == 0) {
+        if (r->api == API_CKAN)
+            resp_error(r, ERR_FORBIDDEN, NULL, "Access denied: %s", err->message);
+        else
+            resp_error(r, ERR_NOT_FOUND, NULL, "找不到資料: %s", err->detail);
+        return;
+    }
     if (r->api == API_CKAN) {
         if (not_found)
             resp_error(r, ERR_NOT_FOUND, NULL, "Not found: %s", err->message);

@@ -23,7 +23,7 @@ enum { REQ_DONE = 0, REQ_ASYNC = 1 };
 struct req_user {
     const char *id, *name;
     bool sysadmin;
-    const char *org_ids;  /* PostgreSQL array text of the organizations the user may read */
+    const char *viewer;   /* the caller as an SQL ckan_viewer value (text) */
 };
 
 struct req_param {
@@ -45,6 +45,7 @@ struct req {
     int nquery;
     const char *action;         /* CKAN action name, for the help link */
     const struct req_user *user; /* NULL: anonymous */
+    int (*auth_next)(struct req *r); /* the action to run once the caller is known */
     struct dbp_job *job;
     void (*db_done)(struct req *r, PGresult *res);
     int status;

@@ -29,6 +29,8 @@ static const struct err_info err_table[] = {
     [ERR_METHOD] = {405, 405, "ER0200", "不支援的HTTP方法", "Bad Request"},
     [ERR_UNAVAILABLE] = {503, 503, "ER0500", "系統錯誤", "Internal Server Error"},
     [ERR_INTERNAL] = {500, 500, "ER0500", "系統錯誤", "Internal Server Error"},
+    /* The Taiwan API has no authorization: what a caller may not read does not exist there. */
+    [ERR_FORBIDDEN] = {404, 403, "ER0100", "找不到Resource資料", "Authorization Error"},
 };
 
 /* Descriptions of the Taiwan sub-codes we use (code → short Chinese text). */

@@ -15,6 +15,7 @@ enum err_kind {
     ERR_METHOD,        /* 405 */
     ERR_UNAVAILABLE,   /* TW ER0500 503;  CKAN "Internal Server Error" 503 */
     ERR_INTERNAL,      /* TW ER0500 500;  CKAN "Internal Server Error" 500 */
+    ERR_FORBIDDEN,     /* TW ER0100 404;  CKAN "Authorization Error" 403 */
 };
 
 /* Success with a JSON payload that is already serialized (e.g. built by PostgreSQL). */
