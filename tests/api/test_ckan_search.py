@@ -22,6 +22,9 @@ def rec(ident, title, org, publisher, cat, formats, keywords, description="", **
                           "resourceDescription": "%s %s" % (title, f),
                           "downloadURL": "https://example.gov.tw/%s/%d.%s" % (ident, i, f.lower())}
                          for i, f in enumerate(formats)],
+        # fixed: without them the extras show the import time, whose digits plain-word
+        # queries such as "50%" would match at minute or second 50
+        "issued": "2023-01-02 03:04:05", "modified": "2023-01-02 03:04:05",
     }
     r.update(extra)
     return r
