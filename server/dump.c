@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "arena.h"
+#include "ckan_auth.h"
 #include "config.h"
 #include "db_pool.h"
 #include "dump_fmt.h"
@@ -669,13 +670,19 @@ static bool ckan_params(struct req *r, struct ckan_params *p)
            ckan_list(r, "fields", true, &p->q.fields) && ckan_list(r, "sort", false, &p->q.sort);
 }
 
-int dump_ckan(struct req *r)
+static int dump_ckan_run(struct req *r)
 {
     struct ckan_params p;
-    r->action = "datastore_search";
     if (!ckan_params(r, &p))
         return REQ_DONE;
+    p.q.viewer = ckan_auth_viewer(r);
     struct dstream_spec spec = {&p.q, p.fmt->kind, p.bom, p.fmt->ctype,
                                 arena_printf(r->a, "%s.%s", p.q.rid, p.fmt->name)};
     return dstream_start(r, &spec);
+}
+
+int dump_ckan(struct req *r)
+{
+    r->action = "datastore_search";
+    return ckan_auth_then(r, dump_ckan_run);
 }

@@ -334,3 +334,15 @@ def test_taiwan_api_never_shows_private_data(site):
         err = r.json()["error"]
         assert err["type"].startswith("ER0100:")
         assert err["message"] == f'找不到資料: Resource "{RID}" was not found.'
+
+
+def test_ckan_dump_of_private_dataset(site):
+    r = site.srv.get(f"/datastore/dump/{RID}")
+    denied(r, f"Access denied: User  not authorized to read resource {RID}")
+    r = site.srv.get(f"/datastore/dump/{RID}?limit=2",
+                     headers={"Authorization": site.tokens["bob"]})
+    assert r.status_code == 200
+    lines = r.content.decode("utf-8-sig").splitlines()
+    assert lines[0].startswith("_id,") and len(lines) == 3
+    r = site.srv.get(f"/datastore/dump/{RID}", headers={"Authorization": site.tokens["eve"]})
+    denied(r, f"Access denied: User eve not authorized to read resource {RID}")
