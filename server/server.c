@@ -104,6 +104,10 @@ static void srv_dispatch(struct req *r)
         resp_error(r, ERR_NOT_FOUND, "ER010004", "Not found: no such API path %s", r->path);
         return;
     case ROUTE_METHOD:
+        if (r->method == M_OPTIONS) { /* a preflight: the Allow and CORS headers say it all */
+            req_finish(r, 204, NULL, evbuffer_new());
+            return;
+        }
         resp_error(r, ERR_METHOD, NULL, "Method %s is not allowed here", r->method_name);
         return;
     case ROUTE_BAD_ENCODING:
