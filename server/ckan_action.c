@@ -1,8 +1,6 @@
 /* ckan_action — CKAN Action API dispatch and the actions served so far. */
 #include "ckan_action.h"
 
-#include <event2/buffer.h>
-#include <json-c/json.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -73,12 +71,7 @@ static int cmp_action(const void *key, const void *elem)
 /* CKAN answers some bad requests with 400 and a bare JSON string, not the envelope. */
 static int ckan_bare_400(struct req *r, const char *msg)
 {
-    json_object *s = json_object_new_string(msg);
-    struct evbuffer *body = evbuffer_new();
-    evbuffer_add_printf(body, "%s",
-                        json_object_to_json_string_ext(s, JSON_C_TO_STRING_NOSLASHESCAPE));
-    json_object_put(s);
-    req_finish(r, 400, "application/json; charset=utf-8", body);
+    resp_ckan_bare(r, 400, msg);
     return REQ_DONE;
 }
 

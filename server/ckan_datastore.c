@@ -163,7 +163,7 @@ static int ds_search(struct req *r, json_object *in)
 {
     static const char *const known[] = {"resource_id", "id", "filters", "q", "full_text",
         "plain", "language", "distinct", "fields", "sort", "limit", "offset", "records_format",
-        "include_total", "total_estimation_threshold", "callback", NULL};
+        "include_total", "total_estimation_threshold", NULL};
     json_object *p = json_object_new_object(), *filters, *fields, *sort;
     arena_defer(r->a, put_json, p);
     const char *rid;

@@ -7,7 +7,6 @@
  * carry an email address only for the user themself and sysadmins, never a password hash. */
 #include "ckan_action.h"
 
-#include <event2/buffer.h>
 #include <json-c/json.h>
 #include <math.h>
 #include <stdlib.h>
@@ -68,37 +67,18 @@ static void put_json(void *o)
     json_object_put(o);
 }
 
-/* A CKAN error envelope: {"help", "error": {fields..., "__type"}, "success": false}. Takes err. */
-static int fail_obj(struct req *r, int status, const char *type, json_object *err)
-{
-    json_object *root = json_object_new_object();
-    json_object_object_add(root, "help", json_object_new_string(arena_printf(
-        r->a, "%s/api/3/action/help_show?name=%s", srv_config()->site_url, r->action)));
-    json_object_object_add(err, "__type", json_object_new_string(type));
-    json_object_object_add(root, "error", err);
-    json_object_object_add(root, "success", json_object_new_boolean(0));
-    struct evbuffer *body = evbuffer_new();
-    evbuffer_add_printf(body, "%s", json_object_to_json_string_ext(
-        root, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE));
-    json_object_put(root);
-    req_finish(r, status, "application/json; charset=utf-8", body);
-    return REQ_DONE;
-}
-
 /* 404 Not Found Error / 403 Authorization Error with a message. */
 static int fail(struct req *r, int status, const char *message)
 {
-    json_object *err = json_object_new_object();
-    json_object_object_add(err, "message", json_object_new_string(message));
-    return fail_obj(r, status, status == 403 ? "Authorization Error" : "Not Found Error", err);
+    resp_error(r, status == 403 ? ERR_FORBIDDEN : ERR_NOT_FOUND, NULL, "%s", message);
+    return REQ_DONE;
 }
 
 /* 409 Validation Error {key: message} with a bare string, as CKAN raises {"message": "..."}. */
 static int invalid_str(struct req *r, const char *key, const char *message)
 {
-    json_object *err = json_object_new_object();
-    json_object_object_add(err, key, json_object_new_string(message));
-    return fail_obj(r, 409, "Validation Error", err);
+    resp_ckan_invalid_str(r, key, message);
+    return REQ_DONE;
 }
 
 /* The (err, result) row of an sql/009 action: the payload, or a 403/404 with its message. */

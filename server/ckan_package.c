@@ -6,7 +6,6 @@
  * answer 403 as CKAN does (404 when they do not exist). */
 #include "ckan_action.h"
 
-#include <event2/buffer.h>
 #include <json-c/json.h>
 #include <stdlib.h>
 #include <string.h>
@@ -60,38 +59,6 @@ static void put_json(void *o)
     json_object_put(o);
 }
 
-/* An error envelope resp.h has no builder for: {help, error: {key: val, __type}, success}. */
-static int reply_error(struct req *r, int status, const char *type, const char *key,
-                       json_object *val)
-{
-    json_object *root = json_object_new_object(), *err = json_object_new_object();
-    json_object_object_add(root, "help", json_object_new_string(arena_printf(
-        r->a, "%s/api/3/action/help_show?name=%s", srv_config()->site_url, r->action)));
-    json_object_object_add(err, key, val);
-    json_object_object_add(err, "__type", json_object_new_string(type));
-    json_object_object_add(root, "error", err);
-    json_object_object_add(root, "success", json_object_new_boolean(0));
-    struct evbuffer *body = evbuffer_new();
-    const char *text = json_object_to_json_string_ext(
-        root, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE);
-    evbuffer_add(body, text, strlen(text));
-    json_object_put(root);
-    req_finish(r, status, "application/json; charset=utf-8", body);
-    return REQ_DONE;
-}
-
-/* 403 Authorization Error, CKAN's answer to an anonymous read of a non-public dataset. */
-static void forbidden(struct req *r, const char *message)
-{
-    reply_error(r, 403, "Authorization Error", "message", json_object_new_string(message));
-}
-
-/* 409 Validation Error whose field holds a bare string (CKAN raises some that way). */
-static int invalid_str(struct req *r, const char *field, const char *message)
-{
-    return reply_error(r, 409, "Validation Error", field, json_object_new_string(message));
-}
-
 static int invalid(struct req *r, const char *field, const char *message)
 {
     resp_ckan_invalid(r, field, message);
@@ -125,7 +92,7 @@ static void coded_done(struct req *r, PGresult *res)
     if (strcmp(code, "200") == 0)
         resp_ok_json(r, body, (size_t)PQgetlength(res, 0, 1));
     else if (strcmp(code, "403") == 0)
-        forbidden(r, body);
+        resp_error(r, ERR_FORBIDDEN, NULL, "%s", body);
     else
         resp_error(r, ERR_NOT_FOUND, NULL, "%s", body);
 }
@@ -298,7 +265,7 @@ static json_object *search_terms(struct req *r, json_object *in)
     json_object *q, *terms = json_object_new_object();
     arena_defer(r->a, put_json, terms);
     if (!json_object_object_get_ex(in, "query", &q) || json_object_is_type(q, json_type_null)) {
-        invalid_str(r, "query", "Missing value");
+        resp_ckan_invalid_str(r, "query", "Missing value");
         return NULL;
     }
     bool ok = true;
@@ -309,7 +276,7 @@ static json_object *search_terms(struct req *r, json_object *in)
         ok = search_pair(terms, q);
     }
     if (!ok) {
-        invalid_str(r, "query", "Must be <field>:<value> pair(s)");
+        resp_ckan_invalid_str(r, "query", "Must be <field>:<value> pair(s)");
         return NULL;
     }
     json_object *list = json_object_new_array();
@@ -317,7 +284,7 @@ static json_object *search_terms(struct req *r, json_object *in)
     {
         if (!search_field_known(field, strlen(field))) {
             json_object_put(list);
-            invalid_str(r, "query", arena_printf(
+            resp_ckan_invalid_str(r, "query", arena_printf(
                 r->a, "Field \"%s\" not recognised in resource_search.", field));
             return NULL;
         }

@@ -259,18 +259,7 @@ static char *py_repr(struct req *r, const char *s)
 /* {help, error: {message, __type}, success: false} with the given status. */
 static int search_error(struct req *r, int status, const char *type, const char *message)
 {
-    json_object *root = json_object_new_object(), *err = json_object_new_object();
-    json_object_object_add(root, "help", json_object_new_string(arena_printf(
-        r->a, "%s/api/3/action/help_show?name=%s", srv_config()->site_url, r->action)));
-    json_object_object_add(err, "message", json_object_new_string(message));
-    json_object_object_add(err, "__type", json_object_new_string(type));
-    json_object_object_add(root, "error", err);
-    json_object_object_add(root, "success", json_object_new_boolean(0));
-    struct evbuffer *body = evbuffer_new();
-    evbuffer_add_printf(body, "%s", json_object_to_json_string_ext(
-        root, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE));
-    json_object_put(root);
-    req_finish(r, status, "application/json; charset=utf-8", body);
+    resp_ckan_error(r, status, type, "message", message);
     return REQ_DONE;
 }
 
@@ -301,8 +290,7 @@ struct search {
 static const char *const search_keys[] = {
     "q", "fq", "fq_list", "sort", "rows", "start", "facet", "facet.field", "facet.limit",
     "facet.mincount", "fl", "qf", "wt", "bf", "boost", "tie", "defType", "mm", "df", "extras",
-    "include_private", "include_drafts", "include_deleted", "use_default_schema", "callback",
-    NULL};
+    "include_private", "include_drafts", "include_deleted", "use_default_schema", NULL};
 
 /* Any other key (but ext_*) → 400 "Invalid search parameters: ['foo']". */
 static bool known_params(struct req *r, json_object *in)

@@ -54,6 +54,9 @@ static const struct cfg_entry cfg_table[] = {
      S, "rest/group lists only categories used by a dataset (default: all 18)"},
     {"access-log", "OPENDATAD_ACCESS_LOG", CFG_BOOL, OFF(access_log), "true", 0, 0, S,
      "write one line per request to stderr"},
+    {"cors-origins", "OPENDATAD_CORS_ORIGINS", CFG_STR, OFF(cors_origins), "*", 0, 0, S,
+     "origins browsers may call the API from (CORS): * for any, a space-separated list such as "
+     "\"https://a.example https://b.example\", or empty for none"},
     {"verbosity", "OPENDATAD_VERBOSITY", CFG_INT, OFF(verbosity), "2", 0, 3, CFG_ALL,
      "log level: 0 errors, 1 warnings, 2 info, 3 debug"},
     {"dump-dir", "OPENDATAD_DUMP_DIR", CFG_STR, OFF(dump_dir), "", 0, 0, S,
