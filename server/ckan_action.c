@@ -48,7 +48,7 @@ void ckan_action_init(void)
 {
     static const struct ckan_action_def *const tables[] = {
         ckan_core_actions, ckan_datastore_actions, ckan_package_actions, ckan_group_actions,
-        ckan_search_actions};
+        ckan_search_actions, ckan_util_actions};
     dbp_register(&st_status_show);
     ckan_auth_init();
     ckan_datastore_init();
@@ -75,11 +75,15 @@ static int ckan_bare_400(struct req *r, const char *msg)
     return REQ_DONE;
 }
 
+const struct ckan_action_def *ckan_action_find(const char *name)
+{
+    return bsearch(name, actions, nactions, sizeof(actions[0]), cmp_action);
+}
+
 int ckan_action(struct req *r)
 {
     const char *name = req_path_param(r, 0);
-    const struct ckan_action_def *a = bsearch(name, actions, nactions, sizeof(actions[0]),
-                                              cmp_action);
+    const struct ckan_action_def *a = ckan_action_find(name);
     if (!a)
         return ckan_bare_400(r, arena_printf(r->a, "Bad request - Action name not known: %s", name));
     if ((a->flags & CKAN_F_WRITE) && r->method != M_POST)

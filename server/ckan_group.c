@@ -703,18 +703,6 @@ static const struct { const char *name, *text; } help[] = {
 #undef HELP
 };
 
-/* True when some module serves the action. */
-static bool action_served(const char *name)
-{
-    const struct ckan_action_def *const tables[] = {ckan_core_actions, ckan_datastore_actions,
-        ckan_package_actions, ckan_group_actions, ckan_search_actions};
-    for (size_t t = 0; t < ARRAY_LEN(tables); t++)
-        for (const struct ckan_action_def *d = tables[t]; d->name; d++)
-            if (strcmp(d->name, name) == 0)
-                return true;
-    return false;
-}
-
 /* help_show: the description of an action we serve; others are not found. */
 static int ckan_help_show(struct req *r)
 {
@@ -722,7 +710,7 @@ static int ckan_help_show(struct req *r)
     const char *name;
     if (!in || !required(r, in, "name", &name))
         return REQ_DONE;
-    if (!action_served(name))
+    if (!ckan_action_find(name))
         return fail(r, 404, "Not found: Action function not found");
     const char *text = NULL;
     for (size_t i = 0; i < ARRAY_LEN(help) && !text; i++)

@@ -8,6 +8,9 @@
 #include <strings.h>
 
 #include "arena.h"
+#include "ckan_action.h"
+#include "ckan_auth.h"
+#include "ckan_params.h"
 #include "db_pool.h"
 #include "req.h"
 #include "resp.h"
@@ -110,7 +113,7 @@ static int run_tag(struct req *r, const char *q, long long limit)
     return req_db(r, &st_tag, params, util_done);
 }
 
-/* ignore_self leaves the caller out of the users (meaningful once callers authenticate). */
+/* ignore_self leaves the caller out of the users. */
 static int run_user(struct req *r, const char *q, long long limit)
 {
     static const char *const yes[] = {"true", "yes", "on", "1", "t", "y"};
@@ -167,7 +170,7 @@ static bool util_limit(struct req *r, long long def, long long *out)
     return true;
 }
 
-int ckan_util(struct req *r)
+static int util_run(struct req *r)
 {
     const char *kind = req_path_param(r, 0), *op = req_path_param(r, 1);
     const struct util_def *u = NULL;
@@ -189,3 +192,64 @@ int ckan_util(struct req *r)
     }
     return u->run(r, q, limit);
 }
+
+int ckan_util(struct req *r)
+{
+    return ckan_auth_then(r, util_run); /* ignore_self needs to know who calls */
+}
+
+/* ---- the *_autocomplete actions behind the user, group and organization lists ---------------- */
+
+static void action_done(struct req *r, PGresult *res)
+{
+    resp_ok_json(r, PQgetvalue(res, 0, 0), (size_t)PQgetlength(res, 0, 0));
+}
+
+/* q (required; "" matches every name), limit (default 20), then st with (q, limit, extra). */
+static int autocomplete_action(struct req *r, json_object *in, const struct db_stmt *st,
+                               const char *extra)
+{
+    json_object *v;
+    long long limit;
+    if (!json_object_object_get_ex(in, "q", &v) || json_object_is_type(v, json_type_null)) {
+        resp_ckan_invalid(r, "q", "Missing value");
+        return REQ_DONE;
+    }
+    if (!ckan_param_uint(r, in, "limit", 20, &limit))
+        return REQ_DONE;
+    const char **p = arena_alloc(r->a, 3 * sizeof(char *));
+    p[0] = arena_strdup(r->a, json_object_get_string(v));
+    p[1] = arena_printf(r->a, "%lld", limit > UTIL_LIMIT_MAX ? UTIL_LIMIT_MAX : limit);
+    p[2] = extra;
+    return req_db(r, st, p, action_done);
+}
+
+/* user_autocomplete(q, limit, ignore_self): ignore_self leaves the caller out. */
+static int user_autocomplete(struct req *r)
+{
+    json_object *in = ckan_request_data(r);
+    bool ignore_self;
+    if (!in || !ckan_param_bool(r, in, "ignore_self", false, &ignore_self))
+        return REQ_DONE;
+    return autocomplete_action(r, in, &st_user,
+                               ignore_self && r->user ? r->user->name : NULL);
+}
+
+static int group_autocomplete(struct req *r)
+{
+    json_object *in = ckan_request_data(r);
+    return in ? autocomplete_action(r, in, &st_group, "false") : REQ_DONE;
+}
+
+static int organization_autocomplete(struct req *r)
+{
+    json_object *in = ckan_request_data(r);
+    return in ? autocomplete_action(r, in, &st_group, "true") : REQ_DONE;
+}
+
+const struct ckan_action_def ckan_util_actions[] = {
+    {"group_autocomplete", group_autocomplete, 0},
+    {"organization_autocomplete", organization_autocomplete, 0},
+    {"user_autocomplete", user_autocomplete, 0},
+    {NULL, NULL, 0},
+};

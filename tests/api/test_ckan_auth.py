@@ -346,3 +346,31 @@ def test_ckan_dump_of_private_dataset(site):
     assert lines[0].startswith("_id,") and len(lines) == 3
     r = site.srv.get(f"/datastore/dump/{RID}", headers={"Authorization": site.tokens["eve"]})
     denied(r, f"Access denied: User eve not authorized to read resource {RID}")
+
+
+# ---- user/group/organization_autocomplete actions (the lists of /api/util/*/autocomplete) ----
+
+
+def test_user_autocomplete_action(site):
+    res = site.result("user_autocomplete", q="A")
+    assert [u["name"] for u in res] == ["alice", "carol"]  # "Carol Admin"; dave is deleted
+    assert set(res[0]) == {"id", "name", "fullname"}
+    assert [u["name"] for u in site.result("user_autocomplete", "alice", q="a",
+                                           ignore_self="true")] == ["carol"]
+    assert len(site.result("user_autocomplete", q="", limit=2)) == 2
+    r = site.call("user_autocomplete")
+    assert r.status_code == 409 and r.json()["error"]["q"] == ["Missing value"]
+    r = site.call("user_autocomplete", q="a", limit="x")
+    assert r.status_code == 409 and "limit" in r.json()["error"]
+
+
+def test_group_and_organization_autocomplete_actions(site):
+    orgs = site.result("organization_autocomplete", q="382")
+    assert [o["name"] for o in orgs] == ["382000000a"] and set(orgs[0]) == {"id", "name", "title"}
+    assert site.result("group_autocomplete", q="382") == []
+    groups = site.result("group_autocomplete", q="e0", limit=1)
+    assert [g["name"] for g in groups] == ["e00"]
+    util = site.srv.get("/api/util/group/autocomplete", params={"q": "e0", "limit": 1}).json()
+    assert util == groups  # the same list as the util endpoint
+    old = site.result("group_autocomplete", q="old")
+    assert old == []  # deleted groups are left out
