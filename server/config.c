@@ -54,6 +54,9 @@ static const struct cfg_entry cfg_table[] = {
      S, "rest/group lists only categories used by a dataset (default: all 18)"},
     {"access-log", "OPENDATAD_ACCESS_LOG", CFG_BOOL, OFF(access_log), "true", 0, 0, S,
      "write one line per request to stderr"},
+    {"search-cache-mb", "OPENDATAD_SEARCH_CACHE_MB", CFG_INT, OFF(search_cache_mb), "32", 0,
+     65536, S, "memory for package_search answers without q kept between writes (MiB; 0 = "
+     "no cache)"},
     {"verbosity", "OPENDATAD_VERBOSITY", CFG_INT, OFF(verbosity), "2", 0, 3, CFG_ALL,
      "log level: 0 errors, 1 warnings, 2 info, 3 debug"},
     {"dump-dir", "OPENDATAD_DUMP_DIR", CFG_STR, OFF(dump_dir), "", 0, 0, S,
