@@ -2,6 +2,8 @@
 #include "db_pool.h"
 
 #include <event2/event.h>
+#include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/queue.h>
@@ -15,12 +17,14 @@
 /* A query running this long is "slow": only then may waiting requests open another connection.
  * Growing on mere queueing would add backends exactly when the CPUs are busiest. */
 #define DB_SLOW_US (10 * 1000LL)
+/* SQL texts built at run time kept prepared per connection (least recently used replaced). */
+#define DB_DYN_STMTS 32
 
 static struct db_stmt *registry[DB_MAX_STMTS];
 static int registry_len;
 
 enum conn_state { C_CONNECTING, C_IDLE, C_BUSY };
-enum job_step { STEP_PREPARE, STEP_EXEC };
+enum job_step { STEP_PREPARE, STEP_EXEC, STEP_DEALLOCATE };
 
 struct dbp_job {
     TAILQ_ENTRY(dbp_job) link;
@@ -28,6 +32,7 @@ struct dbp_job {
     struct dbconn *conn; /* set while running */
     const struct db_stmt *st;   /* NULL for SQL text (dbp_exec_sql) */
     const char *sql;
+    bool prepare;               /* keep sql prepared on the connection (dbp_exec_sql_prepared) */
     int nparams;
     const char *const *params;
     dbp_done_fn done;
@@ -47,6 +52,14 @@ struct dbconn {
     int64_t idle_since;
     int64_t busy_since;
     bool prepared[DB_MAX_STMTS];
+    struct dyn_stmt {
+        uint64_t hash, used;
+        char *sql; /* NULL: free slot */
+        char name[24];
+    } dyn[DB_DYN_STMTS];
+    uint64_t dyn_tick;
+    unsigned dyn_seq;
+    int dyn_cur; /* the slot the running step works on */
 };
 
 struct dbp {
@@ -239,17 +252,61 @@ static void conn_close(struct dbconn *c)
     event_free(c->ev_timeout);
     if (c->result)
         PQclear(c->result);
+    for (int i = 0; i < DB_DYN_STMTS; i++)
+        free(c->dyn[i].sql);
     PQfinish(c->pg);
     free(c);
 }
 
 /* ---- running statements --------------------------------------------------------------------- */
 
+static uint64_t sql_hash(const char *s)
+{
+    uint64_t h = 1469598103934665603ULL;
+    for (; *s; s++)
+        h = (h ^ (unsigned char)*s) * 1099511628211ULL;
+    return h;
+}
+
+/* The next step of a dbp_exec_sql_prepared job: run its statement if the connection has it,
+ * else free the least recently used slot (DEALLOCATE) and prepare it there. */
+static int conn_send_dyn(struct dbconn *c)
+{
+    struct dbp_job *job = c->job;
+    uint64_t h = sql_hash(job->sql);
+    int lru = 0;
+    for (int i = 0; i < DB_DYN_STMTS; i++) {
+        struct dyn_stmt *d = &c->dyn[i];
+        if (d->sql && d->hash == h && strcmp(d->sql, job->sql) == 0) {
+            d->used = ++c->dyn_tick;
+            c->step = STEP_EXEC;
+            return PQsendQueryPrepared(c->pg, d->name, job->nparams, job->params, NULL, NULL, 0);
+        }
+        struct dyn_stmt *best = &c->dyn[lru];
+        if (best->sql && (!d->sql || d->used < best->used))
+            lru = i; /* a free slot, else the least recently used */
+    }
+    struct dyn_stmt *d = &c->dyn[lru];
+    c->dyn_cur = lru;
+    if (d->sql) {
+        char sql[40];
+        snprintf(sql, sizeof(sql), "DEALLOCATE %s", d->name);
+        c->step = STEP_DEALLOCATE;
+        return PQsendQuery(c->pg, sql);
+    }
+    snprintf(d->name, sizeof(d->name), "dyn%u", ++c->dyn_seq);
+    d->hash = h;
+    c->step = STEP_PREPARE;
+    return PQsendPrepare(c->pg, d->name, job->sql, job->nparams, NULL);
+}
+
 static bool conn_send(struct dbconn *c)
 {
     const struct db_stmt *st = c->job->st;
     int ok;
-    if (!st) {
+    if (!st && c->job->prepare) {
+        ok = conn_send_dyn(c);
+    } else if (!st) {
         c->step = STEP_EXEC;
         ok = PQsendQueryParams(c->pg, c->job->sql, c->job->nparams, NULL, c->job->params, NULL,
                                NULL, 0);
@@ -305,8 +362,19 @@ static void conn_step_done(struct dbconn *c)
     struct dbp_job *job = c->job;
     ExecStatusType st = res ? PQresultStatus(res) : PGRES_FATAL_ERROR;
     bool ok = st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK;
-    if (ok && c->step == STEP_PREPARE) {
-        c->prepared[job->st->slot] = true;
+    if (c->step == STEP_DEALLOCATE) {
+        struct dyn_stmt *d = &c->dyn[c->dyn_cur];
+        free(d->sql);
+        d->sql = NULL;
+    }
+    if (ok && c->step != STEP_EXEC) {
+        if (c->step == STEP_PREPARE && job->st) {
+            c->prepared[job->st->slot] = true;
+        } else if (c->step == STEP_PREPARE) {
+            struct dyn_stmt *d = &c->dyn[c->dyn_cur];
+            d->sql = xstrdup(job->sql);
+            d->used = ++c->dyn_tick;
+        }
         PQclear(res);
         if (!conn_send(c))
             conn_broken(c);
@@ -585,14 +653,15 @@ void dbp_free(struct dbp *p)
 
 /* ---- SQL text ------------------------------------------------------------------------------- */
 
-struct dbp_job *dbp_exec_sql(struct dbp *p, const char *sql, int nparams,
-                             const char *const *params, dbp_done_fn done, void *arg)
+static struct dbp_job *exec_sql(struct dbp *p, const char *sql, bool prepare, int nparams,
+                                const char *const *params, dbp_done_fn done, void *arg)
 {
     if (p->nwaiting >= p->opt.queue_max)
         return NULL;
     struct dbp_job *job = xcalloc(1, sizeof(*job));
     job->pool = p;
     job->sql = sql;
+    job->prepare = prepare;
     job->nparams = nparams;
     job->params = params;
     job->done = done;
@@ -606,4 +675,16 @@ struct dbp_job *dbp_exec_sql(struct dbp *p, const char *sql, int nparams,
     p->nwaiting++;
     event_active(p->ev_kick, 0, 0);
     return job;
+}
+
+struct dbp_job *dbp_exec_sql(struct dbp *p, const char *sql, int nparams,
+                             const char *const *params, dbp_done_fn done, void *arg)
+{
+    return exec_sql(p, sql, false, nparams, params, done, arg);
+}
+
+struct dbp_job *dbp_exec_sql_prepared(struct dbp *p, const char *sql, int nparams,
+                                      const char *const *params, dbp_done_fn done, void *arg)
+{
+    return exec_sql(p, sql, true, nparams, params, done, arg);
 }

@@ -73,5 +73,10 @@ int dbp_open_count(const struct dbp *p);
  * nparams text parameters; otherwise as dbp_exec. sql must stay valid like params. */
 struct dbp_job *dbp_exec_sql(struct dbp *p, const char *sql, int nparams,
                              const char *const *params, dbp_done_fn done, void *arg);
+/* The same, but the text is kept prepared on the connection (at most 32 texts a connection, the
+ * least recently used replaced): a text run again skips parsing and, once PostgreSQL settles on
+ * a generic plan, planning. For texts whose values all travel as parameters. */
+struct dbp_job *dbp_exec_sql_prepared(struct dbp *p, const char *sql, int nparams,
+                                      const char *const *params, dbp_done_fn done, void *arg);
 
 #endif

@@ -96,10 +96,14 @@ static void req_db_done(void *arg, PGresult *res, const struct db_error *err)
 {
     struct req *r = arg;
     r->job = NULL;
-    if (!err) {
+    if (err)
+        req_db_fail(r, err);
+    else
         r->db_done(r, res);
-        return;
-    }
+}
+
+void req_db_fail(struct req *r, const struct db_error *err)
+{
     if (err->kind == DBE_APP)
         req_app_error(r, err);
     else if (err->kind == DBE_QUERY)
@@ -117,8 +121,13 @@ int req_db(struct req *r, const struct db_stmt *st, const char *const *params,
     r->job = dbp_exec(r->thr->db, st, params, req_db_done, r);
     if (r->job)
         return REQ_ASYNC;
-    resp_error(r, ERR_UNAVAILABLE, NULL, "系統錯誤: the server is overloaded, try again later");
+    req_db_busy(r);
     return REQ_DONE;
+}
+
+void req_db_busy(struct req *r)
+{
+    resp_error(r, ERR_UNAVAILABLE, NULL, "系統錯誤: the server is overloaded, try again later");
 }
 
 static void access_log(const struct req *r)
@@ -299,13 +308,27 @@ void req_stream_abort(struct req *r, bool ev_freed)
     req_release(r);
 }
 
+/* req_db_sql and req_db_sql_prepared. */
+static int req_db_text(struct req *r, bool prepare, const char *sql, int nparams,
+                       const char *const *params, void (*done)(struct req *r, PGresult *res))
+{
+    r->db_done = done;
+    r->job = (prepare ? dbp_exec_sql_prepared : dbp_exec_sql)(r->thr->db, sql, nparams, params,
+                                                               req_db_done, r);
+    if (r->job)
+        return REQ_ASYNC;
+    req_db_busy(r);
+    return REQ_DONE;
+}
+
 int req_db_sql(struct req *r, const char *sql, int nparams, const char *const *params,
                void (*done)(struct req *r, PGresult *res))
 {
-    r->db_done = done;
-    r->job = dbp_exec_sql(r->thr->db, sql, nparams, params, req_db_done, r);
-    if (r->job)
-        return REQ_ASYNC;
-    resp_error(r, ERR_UNAVAILABLE, NULL, "系統錯誤: the server is overloaded, try again later");
-    return REQ_DONE;
+    return req_db_text(r, false, sql, nparams, params, done);
+}
+
+int req_db_sql_prepared(struct req *r, const char *sql, int nparams, const char *const *params,
+                        void (*done)(struct req *r, PGresult *res))
+{
+    return req_db_text(r, true, sql, nparams, params, done);
 }

@@ -103,5 +103,17 @@ void req_stream_abort(struct req *r, bool ev_freed);
 /* req_db for SQL text built at run time (sql and params must live until done: use r->a). */
 int req_db_sql(struct req *r, const char *sql, int nparams, const char *const *params,
                void (*done)(struct req *r, PGresult *res));
+/* The same, with the text kept prepared on the connection (dbp_exec_sql_prepared): for texts
+ * that repeat, whose values all travel as parameters. */
+int req_db_sql_prepared(struct req *r, const char *sql, int nparams, const char *const *params,
+                        void (*done)(struct req *r, PGresult *res));
+
+/* Answer a failed database call in r's envelope, as req_db does (for callers that run their
+ * own jobs): 503 when unavailable or timed out, 500 for a failed statement, 404/409 (CKAN) or
+ * ER0100/ER0210/ER0220 (Taiwan) for input an SQL function refused. */
+struct db_error;
+void req_db_fail(struct req *r, const struct db_error *err);
+/* 503: the database wait queue is full. */
+void req_db_busy(struct req *r);
 
 #endif
