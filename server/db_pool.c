@@ -10,6 +10,9 @@
 #include "util.h"
 
 #define DB_MAX_STMTS 128
+/* SQL texts kept prepared per connection by dbp_exec_cached; the least recently used one is
+ * deallocated to make room. */
+#define DB_CACHED_MAX 32
 #define DB_IDLE_CLOSE_US (30 * 1000000LL)
 #define DB_UPKEEP_MS 1000
 /* A query running this long is "slow": only then may waiting requests open another connection.
@@ -20,14 +23,16 @@ static struct db_stmt *registry[DB_MAX_STMTS];
 static int registry_len;
 
 enum conn_state { C_CONNECTING, C_IDLE, C_BUSY };
-enum job_step { STEP_PREPARE, STEP_EXEC };
+enum job_step { STEP_DEALLOCATE, STEP_PREPARE, STEP_EXEC };
 
 struct dbp_job {
     TAILQ_ENTRY(dbp_job) link;
     struct dbp *pool;
     struct dbconn *conn; /* set while running */
-    const struct db_stmt *st;   /* NULL for SQL text (dbp_exec_sql) */
+    const struct db_stmt *st;   /* NULL for SQL text (dbp_exec_sql, dbp_exec_cached) */
     const char *sql;
+    uint64_t hash;              /* of sql, when it is kept prepared (dbp_exec_cached) */
+    bool cached;
     int nparams;
     const char *const *params;
     dbp_done_fn done;
@@ -35,6 +40,14 @@ struct dbp_job {
     bool cancelled;
 };
 TAILQ_HEAD(job_list, dbp_job);
+
+/* A statement dbp_exec_cached prepared on one connection, named "dq<id>". */
+struct cached_stmt {
+    char *sql; /* NULL: free slot */
+    uint64_t hash;
+    unsigned id;
+    uint64_t used; /* the connection's use counter at its last use */
+};
 
 struct dbconn {
     struct dbp *pool;
@@ -47,6 +60,10 @@ struct dbconn {
     int64_t idle_since;
     int64_t busy_since;
     bool prepared[DB_MAX_STMTS];
+    struct cached_stmt cached[DB_CACHED_MAX];
+    int cached_slot;      /* the slot the running cached job prepares, uses or frees */
+    unsigned cached_ids;  /* ids handed out */
+    uint64_t cached_uses; /* use counter (least recently used goes first) */
 };
 
 struct dbp {
@@ -237,6 +254,8 @@ static void conn_close(struct dbconn *c)
     if (c->ev_read)
         event_free(c->ev_read), event_free(c->ev_write);
     event_free(c->ev_timeout);
+    for (int i = 0; i < DB_CACHED_MAX; i++)
+        free(c->cached[i].sql);
     if (c->result)
         PQclear(c->result);
     PQfinish(c->pg);
@@ -245,11 +264,62 @@ static void conn_close(struct dbconn *c)
 
 /* ---- running statements --------------------------------------------------------------------- */
 
+/* The slot holding job's SQL text prepared on c, or -1. */
+static int cached_find(const struct dbconn *c, const struct dbp_job *job)
+{
+    for (int i = 0; i < DB_CACHED_MAX; i++)
+        if (c->cached[i].sql && c->cached[i].hash == job->hash &&
+            strcmp(c->cached[i].sql, job->sql) == 0)
+            return i;
+    return -1;
+}
+
+/* A free slot, else the least recently used one (to be deallocated first). */
+static int cached_victim(const struct dbconn *c)
+{
+    int v = 0;
+    for (int i = 0; i < DB_CACHED_MAX; i++) {
+        if (!c->cached[i].sql)
+            return i;
+        if (c->cached[i].used < c->cached[v].used)
+            v = i;
+    }
+    return v;
+}
+
+/* The next step of a cached job: execute the statement c holds for its text; else prepare it
+ * in a free slot, after deallocating the least recently used statement when none is free. */
+static int cached_send(struct dbconn *c)
+{
+    struct dbp_job *job = c->job;
+    char name[32];
+    int i = cached_find(c, job);
+    if (i >= 0) {
+        c->cached[i].used = ++c->cached_uses;
+        snprintf(name, sizeof(name), "dq%u", c->cached[i].id);
+        c->step = STEP_EXEC;
+        return PQsendQueryPrepared(c->pg, name, job->nparams, job->params, NULL, NULL, 0);
+    }
+    c->cached_slot = i = cached_victim(c);
+    if (c->cached[i].sql) {
+        char sql[48];
+        snprintf(sql, sizeof(sql), "DEALLOCATE dq%u", c->cached[i].id);
+        c->step = STEP_DEALLOCATE;
+        return PQsendQuery(c->pg, sql);
+    }
+    c->cached[i].id = ++c->cached_ids;
+    snprintf(name, sizeof(name), "dq%u", c->cached[i].id);
+    c->step = STEP_PREPARE;
+    return PQsendPrepare(c->pg, name, job->sql, job->nparams, NULL);
+}
+
 static bool conn_send(struct dbconn *c)
 {
     const struct db_stmt *st = c->job->st;
     int ok;
-    if (!st) {
+    if (c->job->cached) {
+        ok = cached_send(c);
+    } else if (!st) {
         c->step = STEP_EXEC;
         ok = PQsendQueryParams(c->pg, c->job->sql, c->job->nparams, NULL, c->job->params, NULL,
                                NULL, 0);
@@ -305,8 +375,19 @@ static void conn_step_done(struct dbconn *c)
     struct dbp_job *job = c->job;
     ExecStatusType st = res ? PQresultStatus(res) : PGRES_FATAL_ERROR;
     bool ok = st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK;
-    if (ok && c->step == STEP_PREPARE) {
-        c->prepared[job->st->slot] = true;
+    if (c->step == STEP_DEALLOCATE) { /* the slot is free either way */
+        free(c->cached[c->cached_slot].sql);
+        c->cached[c->cached_slot].sql = NULL;
+    }
+    if (ok && c->step != STEP_EXEC) {
+        if (c->step == STEP_PREPARE && job->cached) {
+            struct cached_stmt *cs = &c->cached[c->cached_slot];
+            cs->sql = xstrdup(job->sql);
+            cs->hash = job->hash;
+            cs->used = ++c->cached_uses;
+        } else if (c->step == STEP_PREPARE) {
+            c->prepared[job->st->slot] = true;
+        }
         PQclear(res);
         if (!conn_send(c))
             conn_broken(c);
@@ -323,7 +404,7 @@ static void conn_step_done(struct dbconn *c)
         if (!msg)
             msg = res ? PQresultErrorMessage(res) : PQerrorMessage(c->pg);
         enum db_error_kind kind = classify(state ? state : "", c->pg);
-        if (kind == DBE_QUERY)
+        if (kind == DBE_QUERY && !job->cached)
             log_error("query %s failed: %.*s", job->st ? job->st->name : "(sql)",
                       (int)strcspn(msg, "\n"), msg);
         job_fail(job, kind, state, msg,
@@ -461,17 +542,9 @@ static struct dbconn *pool_idle_conn(struct dbp *p)
     return NULL;
 }
 
-struct dbp_job *dbp_exec(struct dbp *p, const struct db_stmt *st, const char *const *params,
-                         dbp_done_fn done, void *arg)
+/* Queue job, or start it at once on an idle connection when nobody waits. */
+static struct dbp_job *pool_submit(struct dbp *p, struct dbp_job *job)
 {
-    if (p->nwaiting >= p->opt.queue_max)
-        return NULL;
-    struct dbp_job *job = xcalloc(1, sizeof(*job));
-    job->pool = p;
-    job->st = st;
-    job->params = params;
-    job->done = done;
-    job->arg = arg;
     struct dbconn *c = TAILQ_EMPTY(&p->waiting) ? pool_idle_conn(p) : NULL;
     if (c) {
         pool_start_job(c, job); /* the common case: no extra loop pass */
@@ -481,6 +554,30 @@ struct dbp_job *dbp_exec(struct dbp *p, const struct db_stmt *st, const char *co
     p->nwaiting++;
     event_active(p->ev_kick, 0, 0); /* dispatch on the next pass: callbacks never run in here */
     return job;
+}
+
+static struct dbp_job *job_new(struct dbp *p, const char *const *params, dbp_done_fn done,
+                               void *arg)
+{
+    if (p->nwaiting >= p->opt.queue_max)
+        return NULL;
+    struct dbp_job *job = xcalloc(1, sizeof(*job));
+    job->pool = p;
+    job->params = params;
+    job->done = done;
+    job->arg = arg;
+    return job;
+}
+
+struct dbp_job *dbp_exec(struct dbp *p, const struct db_stmt *st, const char *const *params,
+                         dbp_done_fn done, void *arg)
+{
+    struct dbp_job *job = job_new(p, params, done, arg);
+    if (!job)
+        return NULL;
+    job->st = st;
+    job->nparams = st->nparams;
+    return pool_submit(p, job);
 }
 
 void dbp_cancel(struct dbp_job *job)
@@ -585,25 +682,30 @@ void dbp_free(struct dbp *p)
 
 /* ---- SQL text ------------------------------------------------------------------------------- */
 
+/* SQL text as a job (not yet submitted); kept prepared when cached. */
+static struct dbp_job *sql_job(struct dbp *p, const char *sql, int nparams,
+                               const char *const *params, dbp_done_fn done, void *arg,
+                               bool cached)
+{
+    struct dbp_job *job = job_new(p, params, done, arg);
+    if (!job)
+        return NULL;
+    job->sql = sql;
+    job->nparams = nparams;
+    job->cached = cached;
+    if (cached)
+        job->hash = util_hash64(sql, strlen(sql));
+    return pool_submit(p, job);
+}
+
 struct dbp_job *dbp_exec_sql(struct dbp *p, const char *sql, int nparams,
                              const char *const *params, dbp_done_fn done, void *arg)
 {
-    if (p->nwaiting >= p->opt.queue_max)
-        return NULL;
-    struct dbp_job *job = xcalloc(1, sizeof(*job));
-    job->pool = p;
-    job->sql = sql;
-    job->nparams = nparams;
-    job->params = params;
-    job->done = done;
-    job->arg = arg;
-    struct dbconn *c = TAILQ_EMPTY(&p->waiting) ? pool_idle_conn(p) : NULL;
-    if (c) {
-        pool_start_job(c, job);
-        return job;
-    }
-    TAILQ_INSERT_TAIL(&p->waiting, job, link);
-    p->nwaiting++;
-    event_active(p->ev_kick, 0, 0);
-    return job;
+    return sql_job(p, sql, nparams, params, done, arg, false);
+}
+
+struct dbp_job *dbp_exec_cached(struct dbp *p, const char *sql, int nparams,
+                                const char *const *params, dbp_done_fn done, void *arg)
+{
+    return sql_job(p, sql, nparams, params, done, arg, true);
 }

@@ -74,4 +74,13 @@ int dbp_open_count(const struct dbp *p);
 struct dbp_job *dbp_exec_sql(struct dbp *p, const char *sql, int nparams,
                              const char *const *params, dbp_done_fn done, void *arg);
 
+/* Run SQL text built at run time as a named prepared statement kept on each connection (the
+ * DB_CACHED_MAX = 32 texts it ran last; the least recently used one is deallocated for a new
+ * one): the first run of a text on a connection prepares it, later runs bind and execute only,
+ * so PostgreSQL plans it once (or reuses a generic plan). For texts that repeat, their values
+ * in $n parameters. A failure is not logged: the caller knows whether it is expected.
+ * Otherwise as dbp_exec_sql. */
+struct dbp_job *dbp_exec_cached(struct dbp *p, const char *sql, int nparams,
+                                const char *const *params, dbp_done_fn done, void *arg);
+
 #endif

@@ -100,6 +100,8 @@ static void req_db_done(void *arg, PGresult *res, const struct db_error *err)
         r->db_done(r, res);
         return;
     }
+    if (r->db_failed && r->db_failed(r, err))
+        return;
     if (err->kind == DBE_APP)
         req_app_error(r, err);
     else if (err->kind == DBE_QUERY)
@@ -110,15 +112,22 @@ static void req_db_done(void *arg, PGresult *res, const struct db_error *err)
         resp_error(r, ERR_UNAVAILABLE, NULL, "系統錯誤: the database is unavailable");
 }
 
-int req_db(struct req *r, const struct db_stmt *st, const char *const *params,
-           void (*done)(struct req *r, PGresult *res))
+/* After a job was submitted (or refused: the wait queue is full). */
+static int req_db_sent(struct req *r)
 {
-    r->db_done = done;
-    r->job = dbp_exec(r->thr->db, st, params, req_db_done, r);
     if (r->job)
         return REQ_ASYNC;
     resp_error(r, ERR_UNAVAILABLE, NULL, "系統錯誤: the server is overloaded, try again later");
     return REQ_DONE;
+}
+
+int req_db(struct req *r, const struct db_stmt *st, const char *const *params,
+           void (*done)(struct req *r, PGresult *res))
+{
+    r->db_done = done;
+    r->db_failed = NULL;
+    r->job = dbp_exec(r->thr->db, st, params, req_db_done, r);
+    return req_db_sent(r);
 }
 
 static void access_log(const struct req *r)
@@ -303,9 +312,17 @@ int req_db_sql(struct req *r, const char *sql, int nparams, const char *const *p
                void (*done)(struct req *r, PGresult *res))
 {
     r->db_done = done;
+    r->db_failed = NULL;
     r->job = dbp_exec_sql(r->thr->db, sql, nparams, params, req_db_done, r);
-    if (r->job)
-        return REQ_ASYNC;
-    resp_error(r, ERR_UNAVAILABLE, NULL, "系統錯誤: the server is overloaded, try again later");
-    return REQ_DONE;
+    return req_db_sent(r);
+}
+
+int req_db_cached(struct req *r, const char *sql, int nparams, const char *const *params,
+                  void (*done)(struct req *r, PGresult *res),
+                  bool (*failed)(struct req *r, const struct db_error *err))
+{
+    r->db_done = done;
+    r->db_failed = failed;
+    r->job = dbp_exec_cached(r->thr->db, sql, nparams, params, req_db_done, r);
+    return req_db_sent(r);
 }
