@@ -13,6 +13,10 @@
 /* SQL texts kept prepared per connection by dbp_exec_cached; the least recently used one is
  * deallocated to make room. */
 #define DB_CACHED_MAX 32
+/* libpq keeps a connection's input buffer as large as the largest message it received (for a
+ * one-value result: the whole result), for the connection's life. A connection that received
+ * more than this is closed and replaced, so big datastore pages do not pin memory. */
+#define DB_RECYCLE_BYTES (2 * 1024 * 1024)
 #define DB_IDLE_CLOSE_US (30 * 1000000LL)
 #define DB_UPKEEP_MS 1000
 /* A query running this long is "slow": only then may waiting requests open another connection.
@@ -368,6 +372,18 @@ static void conn_broken(struct dbconn *c)
     pool_dispatch(p);
 }
 
+/* The bytes of a result's values (about what its messages carried), counted up to just past
+ * DB_RECYCLE_BYTES. */
+static size_t result_bytes(const PGresult *res)
+{
+    size_t n = 0;
+    int rows = PQntuples(res), cols = PQnfields(res);
+    for (int i = 0; i < rows && n <= DB_RECYCLE_BYTES; i++)
+        for (int j = 0; j < cols; j++)
+            n += (size_t)PQgetlength(res, i, j);
+    return n;
+}
+
 static void conn_step_done(struct dbconn *c)
 {
     PGresult *res = c->result;
@@ -396,6 +412,7 @@ static void conn_step_done(struct dbconn *c)
     c->job = NULL;
     c->state = C_IDLE;
     c->idle_since = util_now_us();
+    bool big = ok && result_bytes(res) > DB_RECYCLE_BYTES;
     if (ok) {
         job_finish(job, res, NULL);
     } else {
@@ -412,10 +429,16 @@ static void conn_step_done(struct dbconn *c)
     }
     if (res)
         PQclear(res);
-    if (PQstatus(c->pg) == CONNECTION_BAD)
+    if (PQstatus(c->pg) == CONNECTION_BAD) {
         conn_broken(c);
-    else
+    } else if (big) {
+        struct dbp *p = c->pool;
+        conn_close(c);
+        pool_open_conn(p);
+        pool_dispatch(p);
+    } else {
         pool_dispatch(c->pool);
+    }
 }
 
 /* Read whatever results are complete; keep the first, then finish at the NULL result. */

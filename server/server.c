@@ -2,6 +2,7 @@
 #include "server.h"
 
 #include <errno.h>
+#include <malloc.h>
 #include <event2/buffer.h>
 #include <event2/event.h>
 #include <event2/http.h>
@@ -305,6 +306,10 @@ int srv_run(const struct config *cfg)
         return 1;
     }
     evthread_use_pthreads();
+    /* Blocks of 1 MiB and more (a big datastore page: its PGresult, its reply) come from mmap
+     * and go back to the system when freed. glibc's default threshold rises to the size of
+     * the largest block freed, after which such blocks stay in the heap. */
+    mallopt(M_MMAP_THRESHOLD, 1024 * 1024);
     signal(SIGPIPE, SIG_IGN);
     srv_raise_fd_limit();
     sigset_t set;
