@@ -1,6 +1,6 @@
 /* ckan_datastore — datastore_search and datastore_info (ckan-research §6.5, §6.7). Parameter
- * syntax is checked here the way CKAN's validators do; field names and the result are handled
- * by sql/007_ckan_datastore.sql. */
+ * syntax is checked here the way CKAN's validators do; the search runs as a prepared statement
+ * (ds_read.c) or through sql/007_ckan_datastore.sql, which checks field names. */
 #include "ckan_datastore.h"
 #include "ckan_action.h"
 
@@ -14,9 +14,11 @@
 #include "ckan_params.h"
 #include "config.h"
 #include "db_pool.h"
+#include "ds_read.h"
 #include "req.h"
 #include "resp.h"
 #include "server.h"
+#include "sqlbuild.h"
 
 #define CKAN_ROWS_DEFAULT 100
 
@@ -158,6 +160,53 @@ static bool search_flags(struct req *r, json_object *in, json_object *p)
     return true;
 }
 
+/* The strings of a JSON array of strings, in r's arena (NULL for no array). */
+static const char *const *string_list(struct req *r, json_object *a, int *n)
+{
+    *n = a ? (int)json_object_array_length(a) : 0;
+    if (!a)
+        return NULL;
+    const char **v = arena_alloc(r->a, sizeof(char *) * (size_t)(*n + 1));
+    for (int i = 0; i < *n; i++)
+        v[i] = json_object_get_string(json_object_array_get_idx(a, i));
+    return v;
+}
+
+static long long p_int(json_object *p, const char *key)
+{
+    json_object *v;
+    return json_object_object_get_ex(p, key, &v) ? json_object_get_int64(v) : 0;
+}
+
+static bool p_bool(json_object *p, const char *key)
+{
+    json_object *v;
+    return json_object_object_get_ex(p, key, &v) && json_object_get_boolean(v);
+}
+
+/* The prepared read's description of the normalized request p (text: p_text). */
+static struct sqlb_read *search_read(struct req *r, json_object *p, const char *p_text)
+{
+    static const char *const formats[] = {"objects", "lists", "csv", "tsv"};
+    struct sqlb_read *q = arena_alloc(r->a, sizeof(*q));
+    json_object *v;
+    *q = (struct sqlb_read){.style = SQLB_CKAN, .ckan_p = p_text, .viewer = ckan_auth_viewer(r)};
+    q->rid = json_object_get_string(json_object_object_get(p, "resource_id"));
+    if (json_object_object_get_ex(p, "records_format", &v))
+        for (size_t i = 0; i < sizeof(formats) / sizeof(formats[0]); i++)
+            if (strcmp(json_object_get_string(v), formats[i]) == 0)
+                q->format = (enum sqlb_format)i;
+    q->filters = json_object_object_get(p, "filters");
+    q->q = json_object_object_get(p, "q");
+    q->fields = string_list(r, json_object_object_get(p, "fields"), &q->nfields);
+    q->sort = string_list(r, json_object_object_get(p, "sort"), &q->nsort);
+    q->limit = p_int(p, "limit");
+    q->offset = p_int(p, "offset");
+    q->distinct = p_bool(p, "distinct");
+    q->include_total = p_bool(p, "include_total");
+    return q;
+}
+
 /* datastore_search: build the normalized request the SQL expects. */
 static int ds_search(struct req *r, json_object *in)
 {
@@ -183,7 +232,7 @@ static int ds_search(struct req *r, json_object *in)
     const char **params = arena_alloc(r->a, 2 * sizeof(char *));
     params[0] = arena_strdup(r->a, json_object_to_json_string_ext(p, JSON_C_TO_STRING_PLAIN));
     params[1] = ckan_auth_viewer(r);
-    return req_db(r, &st_search, params, result_done);
+    return dsr_read(r, search_read(r, p, params[0]), &st_search, params);
 }
 
 int ckan_datastore_search(struct req *r)

@@ -27,6 +27,7 @@ struct config {
     int tw_list_max;       /* largest limit accepted by the Taiwan list endpoints */
     int datastore_rows_max; /* largest page of datastore rows (CKAN rows_max) */
     int tw_datastore_limit; /* rows of Taiwan endpoint 7 when no limit is given */
+    bool datastore_prepared; /* datastore reads by prepared statements (ds_read.c) */
     bool tw_groups_used;   /* rest/group lists only categories in use */
     bool access_log;
     char *cors_origins;    /* "*", space-separated origins, or "" (no CORS headers) */

@@ -12,6 +12,10 @@
 #include "util.h"
 
 #define DB_MAX_STMTS 128
+/* libpq keeps a connection's input buffer as large as the largest message it received (for a
+ * one-value result: the whole result), for the connection's life. A connection that received
+ * more than this is closed and replaced, so big datastore pages do not pin memory. */
+#define DB_RECYCLE_BYTES (2 * 1024 * 1024)
 #define DB_IDLE_CLOSE_US (30 * 1000000LL)
 #define DB_UPKEEP_MS 1000
 /* A query running this long is "slow": only then may waiting requests open another connection.
@@ -33,6 +37,7 @@ struct dbp_job {
     const struct db_stmt *st;   /* NULL for SQL text (dbp_exec_sql) */
     const char *sql;
     bool prepare;               /* keep sql prepared on the connection (dbp_exec_sql_prepared) */
+    bool quiet;                 /* a statement error is expected: not logged (dbp_job_quiet) */
     int nparams;
     const char *const *params;
     dbp_done_fn done;
@@ -355,6 +360,18 @@ static void conn_broken(struct dbconn *c)
     pool_dispatch(p);
 }
 
+/* The bytes of a result's values (about what its messages carried), counted up to just past
+ * DB_RECYCLE_BYTES. */
+static size_t result_bytes(const PGresult *res)
+{
+    size_t n = 0;
+    int rows = PQntuples(res), cols = PQnfields(res);
+    for (int i = 0; i < rows && n <= DB_RECYCLE_BYTES; i++)
+        for (int j = 0; j < cols; j++)
+            n += (size_t)PQgetlength(res, i, j);
+    return n;
+}
+
 static void conn_step_done(struct dbconn *c)
 {
     PGresult *res = c->result;
@@ -383,6 +400,7 @@ static void conn_step_done(struct dbconn *c)
     c->job = NULL;
     c->state = C_IDLE;
     c->idle_since = util_now_us();
+    bool big = ok && result_bytes(res) > DB_RECYCLE_BYTES;
     if (ok) {
         job_finish(job, res, NULL);
     } else {
@@ -391,7 +409,7 @@ static void conn_step_done(struct dbconn *c)
         if (!msg)
             msg = res ? PQresultErrorMessage(res) : PQerrorMessage(c->pg);
         enum db_error_kind kind = classify(state ? state : "", c->pg);
-        if (kind == DBE_QUERY)
+        if (kind == DBE_QUERY && !job->quiet)
             log_error("query %s failed: %.*s", job->st ? job->st->name : "(sql)",
                       (int)strcspn(msg, "\n"), msg);
         job_fail(job, kind, state, msg,
@@ -399,10 +417,16 @@ static void conn_step_done(struct dbconn *c)
     }
     if (res)
         PQclear(res);
-    if (PQstatus(c->pg) == CONNECTION_BAD)
+    if (PQstatus(c->pg) == CONNECTION_BAD) {
         conn_broken(c);
-    else
+    } else if (big) {
+        struct dbp *p = c->pool;
+        conn_close(c);
+        pool_open_conn(p);
+        pool_dispatch(p);
+    } else {
         pool_dispatch(c->pool);
+    }
 }
 
 /* Read whatever results are complete; keep the first, then finish at the NULL result. */
@@ -549,6 +573,11 @@ struct dbp_job *dbp_exec(struct dbp *p, const struct db_stmt *st, const char *co
     p->nwaiting++;
     event_active(p->ev_kick, 0, 0); /* dispatch on the next pass: callbacks never run in here */
     return job;
+}
+
+void dbp_job_quiet(struct dbp_job *job)
+{
+    job->quiet = true;
 }
 
 void dbp_cancel(struct dbp_job *job)

@@ -63,6 +63,8 @@ void dbp_free(struct dbp *p);
  * full (the callback will not run). */
 struct dbp_job *dbp_exec(struct dbp *p, const struct db_stmt *st, const char *const *params,
                          dbp_done_fn done, void *arg);
+/* A statement error of job is expected (its requester handles it): do not log it. */
+void dbp_job_quiet(struct dbp_job *job);
 /* Forget a job whose requester went away; its result, if any, is dropped. */
 void dbp_cancel(struct dbp_job *job);
 

@@ -96,10 +96,10 @@ static void req_db_done(void *arg, PGresult *res, const struct db_error *err)
 {
     struct req *r = arg;
     r->job = NULL;
-    if (err)
-        req_db_fail(r, err);
-    else
+    if (!err)
         r->db_done(r, res);
+    else if (!r->db_failed || !r->db_failed(r, err))
+        req_db_fail(r, err);
 }
 
 void req_db_fail(struct req *r, const struct db_error *err)
@@ -118,6 +118,7 @@ int req_db(struct req *r, const struct db_stmt *st, const char *const *params,
            void (*done)(struct req *r, PGresult *res))
 {
     r->db_done = done;
+    r->db_failed = NULL;
     r->job = dbp_exec(r->thr->db, st, params, req_db_done, r);
     if (r->job)
         return REQ_ASYNC;
@@ -308,11 +309,13 @@ void req_stream_abort(struct req *r, bool ev_freed)
     req_release(r);
 }
 
-/* req_db_sql and req_db_sql_prepared. */
+/* req_db_sql, req_db_sql_prepared and req_db_cached. */
 static int req_db_text(struct req *r, bool prepare, const char *sql, int nparams,
-                       const char *const *params, void (*done)(struct req *r, PGresult *res))
+                       const char *const *params, void (*done)(struct req *r, PGresult *res),
+                       bool (*failed)(struct req *r, const struct db_error *err))
 {
     r->db_done = done;
+    r->db_failed = failed;
     r->job = (prepare ? dbp_exec_sql_prepared : dbp_exec_sql)(r->thr->db, sql, nparams, params,
                                                                req_db_done, r);
     if (r->job)
@@ -324,11 +327,21 @@ static int req_db_text(struct req *r, bool prepare, const char *sql, int nparams
 int req_db_sql(struct req *r, const char *sql, int nparams, const char *const *params,
                void (*done)(struct req *r, PGresult *res))
 {
-    return req_db_text(r, false, sql, nparams, params, done);
+    return req_db_text(r, false, sql, nparams, params, done, NULL);
 }
 
 int req_db_sql_prepared(struct req *r, const char *sql, int nparams, const char *const *params,
                         void (*done)(struct req *r, PGresult *res))
 {
-    return req_db_text(r, true, sql, nparams, params, done);
+    return req_db_text(r, true, sql, nparams, params, done, NULL);
+}
+
+int req_db_cached(struct req *r, const char *sql, int nparams, const char *const *params,
+                  void (*done)(struct req *r, PGresult *res),
+                  bool (*failed)(struct req *r, const struct db_error *err))
+{
+    int rc = req_db_text(r, true, sql, nparams, params, done, failed);
+    if (rc == REQ_ASYNC && failed)
+        dbp_job_quiet(r->job);
+    return rc;
 }

@@ -15,6 +15,7 @@ struct evbuffer;
 struct srv_thread;
 struct db_stmt;
 struct dbp_job;
+struct db_error;
 struct evhttp_connection;
 
 enum { REQ_DONE = 0, REQ_ASYNC = 1 };
@@ -48,6 +49,9 @@ struct req {
     int (*auth_next)(struct req *r); /* the action to run once the caller is known */
     struct dbp_job *job;
     void (*db_done)(struct req *r, PGresult *res);
+    /* optional: sees a failed statement first; true when it took care of the request */
+    bool (*db_failed)(struct req *r, const struct db_error *err);
+    void *data;                 /* the handler's own state across database calls */
     int status;
     size_t bytes_out;
     int64_t t0_us;
@@ -115,5 +119,11 @@ struct db_error;
 void req_db_fail(struct req *r, const struct db_error *err);
 /* 503: the database wait queue is full. */
 void req_db_busy(struct req *r);
+
+/* req_db_sql_prepared, where failed (optional) sees a database failure first and returns true when it answered or went
+ * on otherwise; the usual 503/500 answer follows when it returns false. */
+int req_db_cached(struct req *r, const char *sql, int nparams, const char *const *params,
+                  void (*done)(struct req *r, PGresult *res),
+                  bool (*failed)(struct req *r, const struct db_error *err));
 
 #endif

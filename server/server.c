@@ -2,6 +2,7 @@
 #include "server.h"
 
 #include <errno.h>
+#include <malloc.h>
 #include <event2/buffer.h>
 #include <event2/event.h>
 #include <event2/http.h>
@@ -21,6 +22,7 @@
 #include "ckan_util.h"
 #include "config.h"
 #include "db_pool.h"
+#include "ds_read.h"
 #include "dump.h"
 #include "log.h"
 #include "req.h"
@@ -240,6 +242,7 @@ static bool srv_thread_init(struct srv_thread *thr, int index, char **err)
     struct dbp_options o = {g_cfg->db_pool_min, g_cfg->db_pool_max, g_cfg->db_queue_max,
                             g_cfg->connect_timeout, g_cfg->statement_timeout};
     thr->db = dbp_new(thr->base, g_cfg->db, &o);
+    thr->ds = dsr_cache_new();
     thr->ev_stop = event_new(thr->base, -1, 0, srv_on_stop, thr);
     thr->ev_grace = evtimer_new(thr->base, srv_on_grace, thr);
     return true;
@@ -255,6 +258,7 @@ static void *srv_thread_main(void *arg)
 static void srv_thread_free(struct srv_thread *thr)
 {
     dbp_free(thr->db);
+    dsr_cache_free(thr->ds);
     evhttp_free(thr->http);
     event_free(thr->ev_stop);
     event_free(thr->ev_grace);
@@ -302,6 +306,10 @@ int srv_run(const struct config *cfg)
         return 1;
     }
     evthread_use_pthreads();
+    /* Blocks of 1 MiB and more (a big datastore page: its PGresult, its reply) come from mmap
+     * and go back to the system when freed. glibc's default threshold rises to the size of
+     * the largest block freed, after which such blocks stay in the heap. */
+    mallopt(M_MMAP_THRESHOLD, 1024 * 1024);
     signal(SIGPIPE, SIG_IGN);
     srv_raise_fd_limit();
     sigset_t set;
@@ -311,6 +319,7 @@ int srv_run(const struct config *cfg)
     pthread_sigmask(SIG_BLOCK, &set, NULL);
     tw_rest_init();
     tw_datastore_init();
+    dsr_init();
     ckan_action_init();
     ckan_util_init();
     if (!dump_init(cfg, &err)) {

@@ -10,6 +10,7 @@ struct config;
 struct router;
 struct event_base;
 struct dbp;
+struct dsr_cache;
 struct evhttp_request;
 struct scache_thread;
 
@@ -19,6 +20,7 @@ struct srv_thread {
     struct evhttp *http;
     struct evhttp_bound_socket *bound;
     struct dbp *db;
+    struct dsr_cache *ds;  /* copies of datastore bookkeeping (ds_read.c) */
     int inflight;          /* requests accepted and not yet finished */
     int draining;          /* replies written while stopping and not yet sent */
     bool stopping;

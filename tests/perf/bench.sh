@@ -80,6 +80,7 @@ cleanup() {
     if [ "${BENCH_KEEP:-0}" = 1 ]; then log "kept $T"; else rm -rf "$T"; fi
 }
 trap cleanup EXIT
+. "$ROOT/tests/perf/nginx_conf.sh"
 
 free_port() {
     python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
@@ -404,30 +405,7 @@ fi
 
 # ---- nginx ----------------------------------------------------------------------------------
 NPORT=$(free_port)
-cat >"$NG/nginx.conf" <<EOF
-worker_processes 2;
-pid $NG/nginx.pid;
-error_log $NG/logs/error.log;
-events { worker_connections 4096; }
-http {
-  access_log off;
-  sendfile on; tcp_nopush on; keepalive_requests 1000000; keepalive_timeout 75s;
-  open_file_cache max=1000; etag off; server_tokens off;
-  client_body_temp_path $NG/tmp/body; proxy_temp_path $NG/tmp/proxy;
-  fastcgi_temp_path $NG/tmp/fastcgi; uwsgi_temp_path $NG/tmp/uwsgi; scgi_temp_path $NG/tmp/scgi;
-  types { }
-  default_type "$ctype_ours";
-  server {
-    listen 127.0.0.1:$NPORT reuseport; root $WWW;
-    location / { }
-    # DataStore answers differ by query string: each is stored as q/<path>/<raw query string>
-    location = /api/3/action/datastore_search { try_files /q\$uri/\$args =404; }
-    location ^~ /api/v1/rest/datastore/ { try_files /q\$uri/\$args =404; }
-    # the cached dump zip (the query string ?format=csv is ignored)
-    location ^~ /api/v1/dump/ { default_type application/zip; }
-  }
-}
-EOF
+nginx_conf "$NG" "$WWW" "$NPORT" "$ctype_ours"
 chmod -R a+rX "$NG"
 nginx -p "$NG" -c "$NG/nginx.conf" 2>"$NG/logs/start.log" ||
     { cat "$NG/logs/start.log" >&2; echo "bench: nginx did not start" >&2; exit 1; }

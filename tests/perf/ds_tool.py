@@ -102,12 +102,17 @@ def parse_params(s):
     return out
 
 
+# statements that are not a request's answer: the copy of a table's bookkeeping the server
+# reads once per thread (server/ds_read.c)
+NOT_ANSWERS = {"ds_read_meta"}
+
+
 def executes(log_lines):
-    """[(statement name, SQL, {n: value})] in log order."""
+    """[(statement name, SQL, {n: value})] in log order, without NOT_ANSWERS."""
     out = []
     for k, line in enumerate(log_lines):
         m = EXEC_RE.search(line)
-        if not m:
+        if not m or m.group(1) in NOT_ANSWERS:
             continue
         params = {}
         if k + 1 < len(log_lines):

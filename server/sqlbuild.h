@@ -1,0 +1,92 @@
+/* sqlbuild — SQL text built at run time: a string builder that quotes identifiers and literals
+ * by PostgreSQL's rules and collects $n parameters, and the datastore read built on it (the
+ * SELECT that tw_datastore / ckan_datastore_search would run, as one statement whose text
+ * depends only on the table's layout, the request's shape and its limit, never on its values).
+ * Pure: no libpq, no event loop; unit-tested in tests/unit/test_sqlbuild.c. */
+#ifndef SQLBUILD_H
+#define SQLBUILD_H
+#include <json-c/json.h>
+#include <stdbool.h>
+#include <stddef.h>
+
+/* SQL text and its parameters. Parameter values are borrowed (they must outlive the builder's
+ * use) unless added with sqlb_param_own. */
+struct sqlb {
+    char *sql;
+    size_t len, cap;
+    const char **params;
+    int nparams, pcap;
+    char **owned;
+    int nowned, ocap;
+};
+
+void sqlb_init(struct sqlb *b);
+/* Free the text, the parameter array and the owned values. */
+void sqlb_free(struct sqlb *b);
+void sqlb_add(struct sqlb *b, const char *s);
+void sqlb_addf(struct sqlb *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* An identifier, always double-quoted, '"' doubled (PQescapeIdentifier's output). */
+void sqlb_ident(struct sqlb *b, const char *name);
+/* A string literal: '...' with ' doubled; E'...' with \ doubled too when s holds a backslash
+ * (PQescapeLiteral's output, right whatever standard_conforming_strings is). */
+void sqlb_literal(struct sqlb *b, const char *s);
+/* Append "$n" followed by cast (e.g. "::text") for a new parameter; returns n. value NULL is
+ * SQL NULL. */
+int sqlb_param(struct sqlb *b, const char *value, const char *cast);
+/* The same for a malloc'd value the builder frees. */
+int sqlb_param_own(struct sqlb *b, char *value, const char *cast);
+
+/* A text[] literal of n values ({"a","b\"c",NULL}; NULL elements are SQL NULLs), malloc'd. */
+char *sqlb_text_array(const char *const *v, int n);
+/* The ILIKE pattern that finds s as a substring: '%' s '%' with \ % _ escaped by \. */
+char *sqlb_like_pattern(const char *s);
+
+/* ---- datastore reads ---------------------------------------------------------------------- */
+
+/* A data field as the bookkeeping lists it, with its entry in each API's field list rendered
+ * by PostgreSQL (so that the bytes are PostgreSQL's). */
+struct sqlb_field {
+    const char *id, *type;
+    const char *tw_json;   /* json_build_object('type', type, 'id', id) */
+    const char *ckan_json; /* {"id", "type"} plus "info" when present, as jsonb text */
+};
+
+/* A datastore table at one generation of its bookkeeping row (docs/DATASTORE.md). */
+struct sqlb_table {
+    const char *table;       /* name in schema datastore */
+    const char *search_expr; /* NULL: nothing searchable */
+    long long row_count, max_id;
+    int nfields;
+    const struct sqlb_field *fields; /* table order, without _id */
+};
+
+enum sqlb_style { SQLB_TW, SQLB_CKAN };
+enum sqlb_format { SQLB_OBJECTS, SQLB_LISTS, SQLB_CSV, SQLB_TSV };
+
+/* One read, its syntax already checked by the API's handler. */
+struct sqlb_read {
+    enum sqlb_style style;
+    enum sqlb_format format;      /* SQLB_OBJECTS for the Taiwan API */
+    const char *rid, *viewer;     /* viewer: a ckan_viewer value as text, NULL = anonymous */
+    long long generation;         /* of the bookkeeping the table description comes from */
+    json_object *filters;         /* an object, or NULL */
+    json_object *q;               /* a string searched in search_expr, or an object field →
+                                     words (CKAN), or NULL */
+    const char *const *fields;    /* names to show, in order; NULL = all */
+    int nfields;
+    const char *const *sort;      /* "name", "name asc", "name desc"; NULL/0 = none */
+    int nsort;
+    long long limit, offset;
+    bool distinct, include_total; /* include_total: CKAN only (Taiwan always counts) */
+    const char *ckan_p;           /* CKAN: the normalized request ckan_ds_head reads */
+};
+
+/* Build the statement answering q on t: one row holding the whole result text (the same
+ * bytes as tw_datastore / ckan_datastore_search), or no row when the resource is not readable
+ * by q->viewer or its bookkeeping is no longer at q->generation. Returns false, leaving b
+ * unusable, for requests it does not take: anything the SQL function would refuse (unknown
+ * field, malformed value) and the few shapes whose values it cannot pass as parameters with the
+ * same meaning (e.g. numbers with a fraction); the SQL function answers those. */
+bool sqlb_datastore_read(struct sqlb *b, const struct sqlb_table *t, const struct sqlb_read *q);
+
+#endif
