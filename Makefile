@@ -7,6 +7,8 @@ CFLAGS  ?= -O2 -g
 CFLAGS  += -std=c17 -D_GNU_SOURCE -Wall -Wextra -Wshadow -Wstrict-prototypes -Wno-unused-parameter \
            -MMD -MP -Iserver $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 LDLIBS  += $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lpthread
+# The server hashes API tokens with OpenSSL's SHA-256.
+SERVER_LIBS := $(shell pkg-config --libs libcrypto 2>/dev/null)
 # The DataStore importers (and their unit tests): libxml2, OpenSSL's SHA-256, libcsv (no .pc).
 IMPORT_PKGS := libxml-2.0 libcrypto
 CFLAGS  += $(shell pkg-config --cflags $(IMPORT_PKGS) 2>/dev/null)
@@ -25,7 +27,9 @@ DEB_BENCH := wrk nginx-light postgresql-contrib zip unzip time
 
 COMMON_SRC := server/util.c server/log.c server/arena.c server/config.c server/valid.c
 SERVER_SRC := $(COMMON_SRC) server/route.c server/req.c server/resp.c server/db_pool.c \
-              server/server.c server/tw_rest.c server/tw_datastore.c server/ckan_action.c server/ckan_params.c server/ckan_datastore.c server/ckan_package.c server/ckan_group.c server/ckan_search.c server/search_cache.c server/solrq.c server/migrate.c \
+              server/server.c server/tw_rest.c server/tw_datastore.c server/ckan_action.c server/ckan_auth.c server/ckan_params.c \
+              server/ckan_datastore.c server/ckan_package.c server/ckan_group.c server/ckan_search.c \
+              server/ckan_util.c server/search_cache.c server/solrq.c server/migrate.c \
               server/user_cli.c server/main.c server/dump.c server/dump_fmt.c server/dump_src.c \
               server/dump_stream.c server/dump_worker.c server/zipw.c
 IMPORT_SRC := $(COMMON_SRC) server/jschema.c server/jschema_load.c importers/catalog_in.c \
@@ -41,7 +45,7 @@ all: bin/opendatad bin/opendata-import
 
 bin/opendatad: $(SERVER_OBJ)
 	@mkdir -p bin
-	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS) $(SERVER_LIBS)
 
 bin/opendata-import: $(IMPORT_OBJ)
 	@mkdir -p bin

@@ -1,12 +1,11 @@
 /* ckan_action — CKAN Action API dispatch and the actions served so far. */
 #include "ckan_action.h"
 
-#include <event2/buffer.h>
-#include <json-c/json.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "arena.h"
+#include "ckan_auth.h"
 #include "config.h"
 #include "db_pool.h"
 #include "req.h"
@@ -49,8 +48,9 @@ void ckan_action_init(void)
 {
     static const struct ckan_action_def *const tables[] = {
         ckan_core_actions, ckan_datastore_actions, ckan_package_actions, ckan_group_actions,
-        ckan_search_actions};
+        ckan_search_actions, ckan_util_actions};
     dbp_register(&st_status_show);
+    ckan_auth_init();
     ckan_datastore_init();
     ckan_package_init();
     ckan_group_init();
@@ -71,25 +71,24 @@ static int cmp_action(const void *key, const void *elem)
 /* CKAN answers some bad requests with 400 and a bare JSON string, not the envelope. */
 static int ckan_bare_400(struct req *r, const char *msg)
 {
-    json_object *s = json_object_new_string(msg);
-    struct evbuffer *body = evbuffer_new();
-    evbuffer_add_printf(body, "%s",
-                        json_object_to_json_string_ext(s, JSON_C_TO_STRING_NOSLASHESCAPE));
-    json_object_put(s);
-    req_finish(r, 400, "application/json; charset=utf-8", body);
+    resp_ckan_bare(r, 400, msg);
     return REQ_DONE;
+}
+
+const struct ckan_action_def *ckan_action_find(const char *name)
+{
+    return bsearch(name, actions, nactions, sizeof(actions[0]), cmp_action);
 }
 
 int ckan_action(struct req *r)
 {
     const char *name = req_path_param(r, 0);
-    const struct ckan_action_def *a = bsearch(name, actions, nactions, sizeof(actions[0]),
-                                              cmp_action);
+    const struct ckan_action_def *a = ckan_action_find(name);
     if (!a)
         return ckan_bare_400(r, arena_printf(r->a, "Bad request - Action name not known: %s", name));
     if ((a->flags & CKAN_F_WRITE) && r->method != M_POST)
         return ckan_bare_400(r, "Bad request - JSON Error: Invalid request. Please use POST "
                                 "method for your request");
     r->action = a->name;
-    return a->handler(r);
+    return ckan_auth_then(r, a->handler);
 }

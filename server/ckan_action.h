@@ -24,6 +24,7 @@ extern const struct ckan_action_def ckan_datastore_actions[];
 extern const struct ckan_action_def ckan_package_actions[];
 extern const struct ckan_action_def ckan_group_actions[];
 extern const struct ckan_action_def ckan_search_actions[];
+extern const struct ckan_action_def ckan_util_actions[];
 void ckan_datastore_init(void);
 void ckan_package_init(void);
 void ckan_group_init(void);
@@ -33,6 +34,8 @@ void ckan_search_init(void);
 #define CKAN_COMPAT_VERSION "2.11.5"
 
 void ckan_action_init(void);
+/* The action of that name, or NULL when no module serves it. */
+const struct ckan_action_def *ckan_action_find(const char *name);
 int ckan_action(struct req *r);
 
 #endif

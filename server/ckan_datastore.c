@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "arena.h"
+#include "ckan_auth.h"
 #include "ckan_params.h"
 #include "config.h"
 #include "db_pool.h"
@@ -20,8 +21,8 @@
 #define CKAN_ROWS_DEFAULT 100
 
 static struct db_stmt st_search = {"ckan_datastore_search",
-                                   "SELECT ckan_datastore_search($1::jsonb)", 1, 0};
-static struct db_stmt st_info = {"ckan_datastore_info", "SELECT ckan_datastore_info($1)", 1, 0};
+                                   "SELECT ckan_datastore_search($1::jsonb, $2::ckan_viewer)", 2, 0};
+static struct db_stmt st_info = {"ckan_datastore_info", "SELECT ckan_datastore_info($1, $2::ckan_viewer)", 2, 0};
 
 void ckan_datastore_init(void)
 {
@@ -162,7 +163,7 @@ static int ds_search(struct req *r, json_object *in)
 {
     static const char *const known[] = {"resource_id", "id", "filters", "q", "full_text",
         "plain", "language", "distinct", "fields", "sort", "limit", "offset", "records_format",
-        "include_total", "total_estimation_threshold", "callback", NULL};
+        "include_total", "total_estimation_threshold", NULL};
     json_object *p = json_object_new_object(), *filters, *fields, *sort;
     arena_defer(r->a, put_json, p);
     const char *rid;
@@ -179,8 +180,9 @@ static int ds_search(struct req *r, json_object *in)
     if (sort)
         json_object_object_add(p, "sort", json_object_get(sort));
     search_echo(in, p);
-    const char **params = arena_alloc(r->a, sizeof(char *));
+    const char **params = arena_alloc(r->a, 2 * sizeof(char *));
     params[0] = arena_strdup(r->a, json_object_to_json_string_ext(p, JSON_C_TO_STRING_PLAIN));
+    params[1] = ckan_auth_viewer(r);
     return req_db(r, &st_search, params, result_done);
 }
 
@@ -196,8 +198,9 @@ int ckan_datastore_info(struct req *r)
     const char *rid = in ? resource_id(r, in) : NULL;
     if (!rid)
         return REQ_DONE;
-    const char **params = arena_alloc(r->a, sizeof(char *));
+    const char **params = arena_alloc(r->a, 2 * sizeof(char *));
     params[0] = arena_strdup(r->a, rid);
+    params[1] = ckan_auth_viewer(r);
     return req_db(r, &st_info, params, result_done);
 }
 

@@ -3,11 +3,10 @@
  * them. Parameters are checked here the way CKAN's validators check them; each action then
  * hands one normalized JSON object to its function in sql/009_ckan_group.sql, which answers
  * (err, result): the payload, or a 404/403/409 to render in CKAN's error envelope.
- * Every caller is anonymous for now: only active, public datasets are visible, and user dicts
- * never carry an email address, API key or password hash. */
+ * Datasets appear as the caller may read them (anonymous: active and public only); user dicts
+ * carry an email address only for the user themself and sysadmins, never a password hash. */
 #include "ckan_action.h"
 
-#include <event2/buffer.h>
 #include <json-c/json.h>
 #include <math.h>
 #include <stdlib.h>
@@ -15,6 +14,7 @@
 #include <strings.h>
 
 #include "arena.h"
+#include "ckan_auth.h"
 #include "ckan_params.h"
 #include "config.h"
 #include "db_pool.h"
@@ -31,20 +31,23 @@
 
 #define STMT(id, fn) static struct db_stmt st_##id = {"ckan_g_" #id, \
     "SELECT err, result FROM " #fn "($1::jsonb, $2)", 2, 0}
-STMT(group_list, ckan_group_list);
-STMT(group_show, ckan_group_show);
-STMT(group_package_show, ckan_group_package_show);
-STMT(org_list_for_user, ckan_organization_list_for_user);
-STMT(member_list, ckan_member_list);
+/* Actions whose answer depends on who asks take the caller as a third parameter. */
+#define STMT_V(id, fn) static struct db_stmt st_##id = {"ckan_g_" #id, \
+    "SELECT err, result FROM " #fn "($1::jsonb, $2, $3::ckan_viewer)", 3, 0}
+STMT_V(group_list, ckan_group_list);
+STMT_V(group_show, ckan_group_show);
+STMT_V(group_package_show, ckan_group_package_show);
+STMT_V(org_list_for_user, ckan_organization_list_for_user);
+STMT_V(member_list, ckan_member_list);
 STMT(license_list, ckan_license_list);
 STMT(tag_list, ckan_tag_list);
 STMT(tag_search, ckan_tag_search);
 STMT(tag_show, ckan_tag_show);
 STMT(vocabulary_list, ckan_vocabulary_list);
 STMT(vocabulary_show, ckan_vocabulary_show);
-STMT(user_list, ckan_user_list);
-STMT(user_show, ckan_user_show);
-STMT(activity_list, ckan_activity_list);
+STMT_V(user_list, ckan_user_list);
+STMT_V(user_show, ckan_user_show);
+STMT_V(activity_list, ckan_activity_list);
 
 /* Register the statements of the actions below (once, before the threads start). */
 void ckan_group_init(void)
@@ -64,37 +67,18 @@ static void put_json(void *o)
     json_object_put(o);
 }
 
-/* A CKAN error envelope: {"help", "error": {fields..., "__type"}, "success": false}. Takes err. */
-static int fail_obj(struct req *r, int status, const char *type, json_object *err)
-{
-    json_object *root = json_object_new_object();
-    json_object_object_add(root, "help", json_object_new_string(arena_printf(
-        r->a, "%s/api/3/action/help_show?name=%s", srv_config()->site_url, r->action)));
-    json_object_object_add(err, "__type", json_object_new_string(type));
-    json_object_object_add(root, "error", err);
-    json_object_object_add(root, "success", json_object_new_boolean(0));
-    struct evbuffer *body = evbuffer_new();
-    evbuffer_add_printf(body, "%s", json_object_to_json_string_ext(
-        root, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE));
-    json_object_put(root);
-    req_finish(r, status, "application/json; charset=utf-8", body);
-    return REQ_DONE;
-}
-
 /* 404 Not Found Error / 403 Authorization Error with a message. */
 static int fail(struct req *r, int status, const char *message)
 {
-    json_object *err = json_object_new_object();
-    json_object_object_add(err, "message", json_object_new_string(message));
-    return fail_obj(r, status, status == 403 ? "Authorization Error" : "Not Found Error", err);
+    resp_error(r, status == 403 ? ERR_FORBIDDEN : ERR_NOT_FOUND, NULL, "%s", message);
+    return REQ_DONE;
 }
 
 /* 409 Validation Error {key: message} with a bare string, as CKAN raises {"message": "..."}. */
 static int invalid_str(struct req *r, const char *key, const char *message)
 {
-    json_object *err = json_object_new_object();
-    json_object_object_add(err, key, json_object_new_string(message));
-    return fail_obj(r, 409, "Validation Error", err);
+    resp_ckan_invalid_str(r, key, message);
+    return REQ_DONE;
 }
 
 /* The (err, result) row of an sql/009 action: the payload, or a 403/404 with its message. */
@@ -111,9 +95,10 @@ static void query_done(struct req *r, PGresult *res)
 static int query(struct req *r, const struct db_stmt *st, json_object *p)
 {
     arena_defer(r->a, put_json, p);
-    const char **params = arena_alloc(r->a, 2 * sizeof(char *));
+    const char **params = arena_alloc(r->a, 3 * sizeof(char *));
     params[0] = arena_strdup(r->a, json_object_to_json_string_ext(p, JSON_C_TO_STRING_PLAIN));
     params[1] = srv_config()->site_url;
+    params[2] = ckan_auth_viewer(r); /* read only by the STMT_V statements */
     return req_db(r, st, params, query_done);
 }
 
@@ -561,7 +546,8 @@ static int ckan_vocabulary_show(struct req *r)
 
 /* ---- users ------------------------------------------------------------------------------------ */
 
-/* user_list: order_by names a user column (else display_name); email is for sysadmins only. */
+/* user_list: order_by names a user column (else display_name); filtering by email is for
+ * sysadmins only. */
 static int ckan_user_list(struct req *r)
 {
     static const char *const orders[] = {"name", "fullname", "display_name", "created", "about",
@@ -572,7 +558,7 @@ static int ckan_user_list(struct req *r)
         return REQ_DONE;
     const char *email = str_param(in, "email"), *order = str_param(in, "order_by");
     const char *q = str_param(in, "q");
-    if (email && *email)
+    if (email && *email && !(r->user && r->user->sysadmin))
         return fail(r, 403, "Access denied");
     if (order && strcmp(order, "edits") == 0)
         return invalid_str(r, "message", "order_by=edits is no longer supported");
@@ -582,6 +568,7 @@ static int ckan_user_list(struct req *r)
             ob = orders[i];
     json_object *p = json_object_new_object();
     add_str(p, "q", q);
+    add_str(p, "email", email && *email ? email : NULL);
     add_str(p, "order_by", ob);
     add_bool(p, "all_fields", all_fields);
     return query(r, &st_user_list, p);
@@ -716,18 +703,6 @@ static const struct { const char *name, *text; } help[] = {
 #undef HELP
 };
 
-/* True when some module serves the action. */
-static bool action_served(const char *name)
-{
-    const struct ckan_action_def *const tables[] = {ckan_core_actions, ckan_datastore_actions,
-        ckan_package_actions, ckan_group_actions, ckan_search_actions};
-    for (size_t t = 0; t < ARRAY_LEN(tables); t++)
-        for (const struct ckan_action_def *d = tables[t]; d->name; d++)
-            if (strcmp(d->name, name) == 0)
-                return true;
-    return false;
-}
-
 /* help_show: the description of an action we serve; others are not found. */
 static int ckan_help_show(struct req *r)
 {
@@ -735,7 +710,7 @@ static int ckan_help_show(struct req *r)
     const char *name;
     if (!in || !required(r, in, "name", &name))
         return REQ_DONE;
-    if (!action_served(name))
+    if (!ckan_action_find(name))
         return fail(r, 404, "Not found: Action function not found");
     const char *text = NULL;
     for (size_t i = 0; i < ARRAY_LEN(help) && !text; i++)

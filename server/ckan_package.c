@@ -2,17 +2,16 @@
  * package_list, current_package_list_with_resources, package_autocomplete, format_autocomplete,
  * resource_show, resource_search, package_relationships_list. Parameters are checked here with
  * CKAN's validators and messages; sql/008_ckan_package.sql builds the results as JSON text.
- * There is no authentication yet, so every caller is anonymous: only active, public datasets
- * are visible, and one that exists but is not answers 403 as CKAN does (404 when it does not
- * exist). */
+ * Datasets the caller may not read (ckan_can_read: anonymous callers see active, public ones)
+ * answer 403 as CKAN does (404 when they do not exist). */
 #include "ckan_action.h"
 
-#include <event2/buffer.h>
 #include <json-c/json.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "arena.h"
+#include "ckan_auth.h"
 #include "ckan_params.h"
 #include "config.h"
 #include "db_pool.h"
@@ -27,21 +26,21 @@
 #define CKAN_FORMAT_LIMIT 5
 
 static struct db_stmt st_show = {"ckan_package_show",
-    "SELECT code, body FROM ckan_package_show($1, $2)", 2, 0};
+    "SELECT code, body FROM ckan_package_show($1, $2, $3::ckan_viewer)", 3, 0};
 static struct db_stmt st_list = {"ckan_package_list",
     "SELECT ckan_package_list($1::bigint, $2::bigint)", 2, 0};
 static struct db_stmt st_current = {"ckan_current_package_list",
-    "SELECT ckan_current_package_list($1::bigint, $2::bigint, $3)", 3, 0};
+    "SELECT ckan_current_package_list($1::bigint, $2::bigint, $3, $4::boolean)", 4, 0};
 static struct db_stmt st_autocomplete = {"ckan_package_autocomplete",
     "SELECT ckan_package_autocomplete($1, $2::bigint)", 2, 0};
 static struct db_stmt st_formats = {"ckan_format_autocomplete",
     "SELECT ckan_format_autocomplete($1, $2::bigint)", 2, 0};
 static struct db_stmt st_res_show = {"ckan_resource_show",
-    "SELECT code, body FROM ckan_resource_show($1, $2)", 2, 0};
+    "SELECT code, body FROM ckan_resource_show($1, $2, $3::ckan_viewer)", 3, 0};
 static struct db_stmt st_res_search = {"ckan_resource_search",
     "SELECT ckan_resource_search($1::jsonb, $2)", 2, 0};
 static struct db_stmt st_rels = {"ckan_package_relationships",
-    "SELECT code, body FROM ckan_package_relationships($1, $2, $3)", 3, 0};
+    "SELECT code, body FROM ckan_package_relationships($1, $2, $3, $4::ckan_viewer)", 4, 0};
 
 void ckan_package_init(void)
 {
@@ -58,38 +57,6 @@ void ckan_package_init(void)
 static void put_json(void *o)
 {
     json_object_put(o);
-}
-
-/* An error envelope resp.h has no builder for: {help, error: {key: val, __type}, success}. */
-static int reply_error(struct req *r, int status, const char *type, const char *key,
-                       json_object *val)
-{
-    json_object *root = json_object_new_object(), *err = json_object_new_object();
-    json_object_object_add(root, "help", json_object_new_string(arena_printf(
-        r->a, "%s/api/3/action/help_show?name=%s", srv_config()->site_url, r->action)));
-    json_object_object_add(err, key, val);
-    json_object_object_add(err, "__type", json_object_new_string(type));
-    json_object_object_add(root, "error", err);
-    json_object_object_add(root, "success", json_object_new_boolean(0));
-    struct evbuffer *body = evbuffer_new();
-    const char *text = json_object_to_json_string_ext(
-        root, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE);
-    evbuffer_add(body, text, strlen(text));
-    json_object_put(root);
-    req_finish(r, status, "application/json; charset=utf-8", body);
-    return REQ_DONE;
-}
-
-/* 403 Authorization Error, CKAN's answer to an anonymous read of a non-public dataset. */
-static void forbidden(struct req *r, const char *message)
-{
-    reply_error(r, 403, "Authorization Error", "message", json_object_new_string(message));
-}
-
-/* 409 Validation Error whose field holds a bare string (CKAN raises some that way). */
-static int invalid_str(struct req *r, const char *field, const char *message)
-{
-    return reply_error(r, 409, "Validation Error", field, json_object_new_string(message));
 }
 
 static int invalid(struct req *r, const char *field, const char *message)
@@ -125,7 +92,7 @@ static void coded_done(struct req *r, PGresult *res)
     if (strcmp(code, "200") == 0)
         resp_ok_json(r, body, (size_t)PQgetlength(res, 0, 1));
     else if (strcmp(code, "403") == 0)
-        forbidden(r, body);
+        resp_error(r, ERR_FORBIDDEN, NULL, "%s", body);
     else
         resp_error(r, ERR_NOT_FOUND, NULL, "%s", body);
 }
@@ -151,9 +118,10 @@ static int package_show(struct req *r)
     if (!ckan_param_bool(r, in, "use_default_schema", false, &ignored) ||
         !ckan_param_bool(r, in, "include_plugin_data", false, &ignored))
         return REQ_DONE;
-    const char **params = params_new(r, 2);
+    const char **params = params_new(r, 3);
     params[0] = id;
     params[1] = srv_config()->site_url;
+    params[2] = ckan_auth_viewer(r);
     return req_db(r, &st_show, params, coded_done);
 }
 
@@ -209,10 +177,11 @@ static int current_package_list(struct req *r)
     long long rows = limit < 0 ? CKAN_SEARCH_ROWS_DEFAULT : limit;
     if (rows > CKAN_SEARCH_ROWS_MAX)
         rows = CKAN_SEARCH_ROWS_MAX;
-    const char **params = params_new(r, 3);
+    const char **params = params_new(r, 4);
     params[0] = num_text(r, rows);
     params[1] = num_text(r, offset);
     params[2] = srv_config()->site_url;
+    params[3] = r->user && r->user->sysadmin ? "true" : "false";
     return req_db(r, &st_current, params, result_done);
 }
 
@@ -253,9 +222,10 @@ static int resource_show(struct req *r)
     const char *id = param_text(r, in, "id");
     if (!id)
         return invalid(r, "id", "Missing value");
-    const char **params = params_new(r, 2);
+    const char **params = params_new(r, 3);
     params[0] = id;
     params[1] = srv_config()->site_url;
+    params[2] = ckan_auth_viewer(r);
     return req_db(r, &st_res_show, params, coded_done);
 }
 
@@ -295,7 +265,7 @@ static json_object *search_terms(struct req *r, json_object *in)
     json_object *q, *terms = json_object_new_object();
     arena_defer(r->a, put_json, terms);
     if (!json_object_object_get_ex(in, "query", &q) || json_object_is_type(q, json_type_null)) {
-        invalid_str(r, "query", "Missing value");
+        resp_ckan_invalid_str(r, "query", "Missing value");
         return NULL;
     }
     bool ok = true;
@@ -306,7 +276,7 @@ static json_object *search_terms(struct req *r, json_object *in)
         ok = search_pair(terms, q);
     }
     if (!ok) {
-        invalid_str(r, "query", "Must be <field>:<value> pair(s)");
+        resp_ckan_invalid_str(r, "query", "Must be <field>:<value> pair(s)");
         return NULL;
     }
     json_object *list = json_object_new_array();
@@ -314,7 +284,7 @@ static json_object *search_terms(struct req *r, json_object *in)
     {
         if (!search_field_known(field, strlen(field))) {
             json_object_put(list);
-            invalid_str(r, "query", arena_printf(
+            resp_ckan_invalid_str(r, "query", arena_printf(
                 r->a, "Field \"%s\" not recognised in resource_search.", field));
             return NULL;
         }
@@ -359,10 +329,11 @@ static int package_relationships_list(struct req *r)
     const char *id = param_text(r, in, "id");
     if (!id)
         return invalid(r, "id", "Missing value");
-    const char **params = params_new(r, 3);
+    const char **params = params_new(r, 4);
     params[0] = id;
     params[1] = param_text(r, in, "id2");
     params[2] = param_text(r, in, "rel");
+    params[3] = ckan_auth_viewer(r);
     return req_db(r, &st_rels, params, coded_done);
 }
 

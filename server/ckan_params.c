@@ -42,16 +42,6 @@ static json_object *from_query(struct req *r)
     return obj;
 }
 
-static int bad_request(struct req *r, const char *msg)
-{
-    json_object *s = json_object_new_string(msg);
-    struct evbuffer *b = evbuffer_new();
-    evbuffer_add_printf(b, "%s", json_object_to_json_string_ext(s, JSON_C_TO_STRING_NOSLASHESCAPE));
-    json_object_put(s);
-    req_finish(r, 400, "application/json; charset=utf-8", b);
-    return 0;
-}
-
 /* A form body: fields, or CKAN's single field whose name is the JSON (value "" or "1"). */
 static json_object *from_form(struct req *r, const char *body, bool *bad)
 {
@@ -86,22 +76,37 @@ static json_object *from_body(struct req *r)
         return o;
     if (o) {
         json_object_put(o);
-        bad_request(r, "Bad request - JSON Error: Request data JSON decoded to a value that is "
-                       "not a dictionary, but it needs to be a dictionary.");
+        resp_ckan_bare(r, 400, "Bad request - JSON Error: Request data JSON decoded to a value "
+                               "that is not a dictionary, but it needs to be a dictionary.");
         return NULL;
     }
     bool bad = false;
     o = strlen(body) == len ? from_form(r, body, &bad) : NULL;
     if (!o)
-        bad_request(r, "Bad request - JSON Error: Error decoding JSON data.");
+        resp_ckan_bare(r, 400, "Bad request - JSON Error: Error decoding JSON data.");
     return o;
+}
+
+/* Keys that shape the reply, not the action's input: every action accepts them. A call naming
+ * a JSONP callback runs as anonymous, as CKAN runs it (a page on another site must not read
+ * what the visitor's credentials would show). */
+static void strip_reply_keys(struct req *r, json_object *o)
+{
+    if (json_object_object_get_ex(o, "callback", NULL)) {
+        json_object_object_del(o, "callback");
+        r->user = NULL;
+    }
+    if (r->method != M_POST)
+        json_object_object_del(o, "pretty");
 }
 
 json_object *ckan_request_data(struct req *r)
 {
     json_object *o = r->method == M_POST ? from_body(r) : from_query(r);
-    if (o)
-        arena_defer(r->a, put_json, o);
+    if (!o)
+        return NULL;
+    arena_defer(r->a, put_json, o);
+    strip_reply_keys(r, o);
     return o;
 }
 

@@ -4,9 +4,9 @@
  * ckan_search_doc, which also pages, sorts and counts facets; the package dicts come from
  * sql/008's ckan_package_doc. Statements are kept prepared per connection (every value is a
  * parameter, so a text repeats). Answers without q whose filters are the simple ones facet
- * links make are kept in search_cache.c for anonymous callers. There is no authentication yet:
- * every caller is anonymous and sees active, public datasets only (include_private /
- * include_drafts widen nothing then). */
+ * links make are kept in search_cache.c for anonymous callers. Callers see what ckan_can_read
+ * lets them (anonymous: active, public datasets only, whatever include_private /
+ * include_drafts say). */
 #include "ckan_action.h"
 
 #include <event2/buffer.h>
@@ -92,18 +92,7 @@ static char *py_repr(struct req *r, const char *s)
 /* {help, error: {message, __type}, success: false} with the given status. */
 static int search_error(struct req *r, int status, const char *type, const char *message)
 {
-    json_object *root = json_object_new_object(), *err = json_object_new_object();
-    json_object_object_add(root, "help", json_object_new_string(arena_printf(
-        r->a, "%s/api/3/action/help_show?name=%s", srv_config()->site_url, r->action)));
-    json_object_object_add(err, "message", json_object_new_string(message));
-    json_object_object_add(err, "__type", json_object_new_string(type));
-    json_object_object_add(root, "error", err);
-    json_object_object_add(root, "success", json_object_new_boolean(0));
-    struct evbuffer *body = evbuffer_new();
-    evbuffer_add_printf(body, "%s", json_object_to_json_string_ext(
-        root, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE));
-    json_object_put(root);
-    req_finish(r, status, "application/json; charset=utf-8", body);
+    resp_ckan_error(r, status, type, "message", message);
     return REQ_DONE;
 }
 
@@ -134,8 +123,7 @@ struct search {
 static const char *const search_keys[] = {
     "q", "fq", "fq_list", "sort", "rows", "start", "facet", "facet.field", "facet.limit",
     "facet.mincount", "fl", "qf", "wt", "bf", "boost", "tie", "defType", "mm", "df", "extras",
-    "include_private", "include_drafts", "include_deleted", "use_default_schema", "callback",
-    NULL};
+    "include_private", "include_drafts", "include_deleted", "use_default_schema", NULL};
 
 /* Any other key (but ext_*) → 400 "Invalid search parameters: ['foo']". */
 static bool known_params(struct req *r, json_object *in)
@@ -372,8 +360,9 @@ static bool build_where(struct stmt *st)
             add_where(st, sql);
     }
     /* CKAN's system filters: +capacity:public unless include_private; +state:active (or with
-     * drafts/deleted) unless the fq names +state; then the caller's permission labels, which
-     * for an anonymous caller are "public": active and not private. */
+     * drafts/deleted) unless the fq names +state; then the caller's permission labels (public,
+     * their organizations', their own unowned datasets), dropped only for a sysadmin asking
+     * for private datasets. */
     if (!s->include_private)
         add_where(st, "NOT s.private");
     if (!state_given)
@@ -382,7 +371,12 @@ static bool build_where(struct stmt *st)
                           : s->include_drafts ? "s.state IN ('active', 'draft')"
                           : s->include_deleted ? "s.state IN ('active', 'deleted')"
                                                : "s.state = 'active'");
-    add_where(st, "(s.state = 'active' AND NOT s.private)");
+    if (!r->user)
+        add_where(st, "(s.state = 'active' AND NOT s.private)");
+    else if (!(r->user->sysadmin && s->include_private))
+        add_where(st, arena_printf(r->a, "ckan_can_read(s.state, s.private, s.owner_org, "
+                                         "s.creator_user_id, $%d::ckan_viewer)",
+                                   solrq_param(st->sq, r->user->viewer)));
     return true;
 }
 
@@ -572,7 +566,7 @@ static const char *facets_json(struct stmt *st, bool items)
 
 /* One statement: the matches (m, with score, sort keys and facet values), the facet counts
  * (f<i>), and the whole result object as JSON text in CKAN's key order; with_gen adds the
- * generation of ckan_search_gen its snapshot holds (sql/011, for search_cache.c). m is
+ * generation of ckan_search_gen its snapshot holds (sql/012, for search_cache.c). m is
  * materialized when it is read for ranks or facets; otherwise the count and the page are
  * planned on their own (without q: an index-only count and the first rows of an index). */
 static char *build_sql(struct stmt *st, bool with_gen)

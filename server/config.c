@@ -54,6 +54,9 @@ static const struct cfg_entry cfg_table[] = {
      S, "rest/group lists only categories used by a dataset (default: all 18)"},
     {"access-log", "OPENDATAD_ACCESS_LOG", CFG_BOOL, OFF(access_log), "true", 0, 0, S,
      "write one line per request to stderr"},
+    {"cors-origins", "OPENDATAD_CORS_ORIGINS", CFG_STR, OFF(cors_origins), "*", 0, 0, S,
+     "origins browsers may call the API from (CORS): * for any, a space-separated list such as "
+     "\"https://a.example https://b.example\", or empty for none"},
     {"search-cache-mb", "OPENDATAD_SEARCH_CACHE_MB", CFG_INT, OFF(search_cache_mb), "32", 0,
      65536, S, "memory for package_search answers without q kept between writes (MiB; 0 = "
      "no cache)"},

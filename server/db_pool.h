@@ -42,6 +42,7 @@ struct db_error {
 #define DB_STATE_NOT_FOUND "OD100"
 #define DB_STATE_BAD_VALUE "OD210"
 #define DB_STATE_NO_FIELD "OD220"
+#define DB_STATE_FORBIDDEN "OD403"
 
 /* Called exactly once per job unless it was cancelled. res (NULL on error) and err belong to
  * the pool and are valid during the call only. */

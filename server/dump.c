@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "arena.h"
+#include "ckan_auth.h"
 #include "config.h"
 #include "db_pool.h"
 #include "dump_fmt.h"
@@ -179,31 +180,13 @@ static const char *etag_of(struct req *r, const struct dver *d)
     return arena_printf(r->a, "\"%llx-%llx-%s\"", d->v, d->mod_us, d->fmt->name);
 }
 
-static bool etag_listed(const char *list, const char *etag)
-{
-    size_t el = strlen(etag);
-    for (const char *p = list; *p;) {
-        p += strspn(p, " \t,");
-        size_t n = strcspn(p, ","), m = n;
-        while (m && (p[m - 1] == ' ' || p[m - 1] == '\t'))
-            m--;
-        const char *t = p;
-        if (m >= 2 && t[0] == 'W' && t[1] == '/')
-            t += 2, m -= 2;
-        if ((m == 1 && *t == '*') || (m == el && memcmp(t, etag, el) == 0))
-            return true;
-        p += n;
-    }
-    return false;
-}
-
 /* If-None-Match (preferred) or If-Modified-Since says the client's copy is current. */
 static bool not_modified(struct req *r, const struct dver *d)
 {
     struct evkeyvalq *h = evhttp_request_get_input_headers(r->ev);
     const char *inm = evhttp_find_header(h, "If-None-Match");
     if (inm)
-        return etag_listed(inm, etag_of(r, d));
+        return util_etag_listed(inm, etag_of(r, d));
     const char *ims = evhttp_find_header(h, "If-Modified-Since");
     struct tm tm;
     memset(&tm, 0, sizeof(tm));
@@ -669,13 +652,19 @@ static bool ckan_params(struct req *r, struct ckan_params *p)
            ckan_list(r, "fields", true, &p->q.fields) && ckan_list(r, "sort", false, &p->q.sort);
 }
 
-int dump_ckan(struct req *r)
+static int dump_ckan_run(struct req *r)
 {
     struct ckan_params p;
-    r->action = "datastore_search";
     if (!ckan_params(r, &p))
         return REQ_DONE;
+    p.q.viewer = ckan_auth_viewer(r);
     struct dstream_spec spec = {&p.q, p.fmt->kind, p.bom, p.fmt->ctype,
                                 arena_printf(r->a, "%s.%s", p.q.rid, p.fmt->name)};
     return dstream_start(r, &spec);
+}
+
+int dump_ckan(struct req *r)
+{
+    r->action = "datastore_search";
+    return ckan_auth_then(r, dump_ckan_run);
 }

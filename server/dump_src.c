@@ -25,10 +25,10 @@ struct dsrc {
 
 /* The query of a dump and its fields, checked by the SQL functions (OD100/OD210/OD220). */
 static const char *const open_sql =
-    "SELECT ds_select_sql($1, $2::jsonb, $3::jsonb, f.a, s.a, $6::bigint, $7::bigint), "
+    "SELECT ds_select_sql(t, $2::jsonb, $3::jsonb, f.a, s.a, $6::bigint, $7::bigint, false), "
     "ds_out_fields(t, f.a)::text, t.data_version, "
     "(extract(epoch FROM t.modified) * 1000000)::int8, t.row_count "
-    "FROM ds_table($1) t, "
+    "FROM ds_table($1, $8::ckan_viewer) t, "
     "LATERAL (SELECT CASE WHEN $4::jsonb IS NOT NULL "
     "THEN ARRAY(SELECT jsonb_array_elements_text($4::jsonb)) END) f(a), "
     "LATERAL (SELECT CASE WHEN $5::jsonb IS NOT NULL "
@@ -46,6 +46,8 @@ enum err_kind dsrc_err_kind(const struct dsrc_err *err)
     const char *st = err->sqlstate;
     if (strcmp(st, DB_STATE_NOT_FOUND) == 0)
         return ERR_NOT_FOUND;
+    if (strcmp(st, DB_STATE_FORBIDDEN) == 0)
+        return ERR_FORBIDDEN;
     if (strcmp(st, DB_STATE_NO_FIELD) == 0)
         return ERR_FIELD;
     if (strcmp(st, DB_STATE_BAD_VALUE) == 0)
@@ -155,8 +157,9 @@ static PGconn *begin(struct dsrc_err *err)
 
 static PGresult *open_query(PGconn *c, const struct dsrc_query *q, struct dsrc_err *err)
 {
-    const char *p[7] = {q->rid, q->filters, q->q, q->fields, q->sort, q->limit, q->offset};
-    PGresult *res = PQexecParams(c, open_sql, 7, NULL, p, NULL, NULL, 0);
+    const char *p[8] = {q->rid,  q->filters, q->q,      q->fields,
+                        q->sort, q->limit,   q->offset, q->viewer};
+    PGresult *res = PQexecParams(c, open_sql, 8, NULL, p, NULL, NULL, 0);
     if (PQresultStatus(res) == PGRES_TUPLES_OK && PQntuples(res) == 1)
         return res;
     res_err(c, res, err);

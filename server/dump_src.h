@@ -24,6 +24,7 @@ struct dsrc_query {
     const char *sort;    /* JSON array of "field [asc|desc]" */
     const char *limit, *offset;
     bool distinct;
+    const char *viewer;  /* the caller as a ckan_viewer (text); NULL: anonymous */
 };
 
 /* The resource's bookkeeping as the snapshot sees it. */

@@ -76,6 +76,7 @@ static void stream_free(struct stream *s)
     free((char *)s->q.sort);
     free((char *)s->q.limit);
     free((char *)s->q.offset);
+    free((char *)s->q.viewer);
     free(s->msg);
     free(s->filename);
     pthread_mutex_destroy(&s->mu);
@@ -90,6 +91,7 @@ static char *open_message(int api, const struct dsrc_err *de)
     bool tw = api == API_TW;
     switch (dsrc_err_kind(de)) {
     case ERR_NOT_FOUND: return xasprintf(tw ? "找不到資料: %s" : "Not found: %s", de->message);
+    case ERR_FORBIDDEN: return xasprintf("Access denied: %s", de->message);
     case ERR_UNAVAILABLE:
         return xasprintf(tw ? "系統錯誤: %s" : "The database is unavailable: %s", de->message);
     case ERR_INTERNAL: return xasprintf(tw ? "系統錯誤: %s" : "Invalid query: %s", de->message);
@@ -304,7 +306,7 @@ static struct stream *stream_new(struct req *r, const struct dstream_spec *sp)
     const struct dsrc_query *q = sp->q;
     s->q = (struct dsrc_query){dup_opt(q->rid),    dup_opt(q->filters), dup_opt(q->q),
                                dup_opt(q->fields), dup_opt(q->sort),    dup_opt(q->limit),
-                               dup_opt(q->offset), q->distinct};
+                               dup_opt(q->offset), q->distinct,     dup_opt(q->viewer)};
     s->running = true;
     return s;
 }

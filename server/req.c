@@ -70,6 +70,13 @@ const char *req_path_param(const struct req *r, int i)
 static void req_app_error(struct req *r, const struct db_error *err)
 {
     bool not_found = strcmp(err->sqlstate, DB_STATE_NOT_FOUND) == 0;
+    if (strcmp(err->sqlstate, DB_STATE_FORBIDDEN) == 0) {
+        if (r->api == API_CKAN)
+            resp_error(r, ERR_FORBIDDEN, NULL, "Access denied: %s", err->message);
+        else
+            resp_error(r, ERR_NOT_FOUND, NULL, "找不到資料: %s", err->detail);
+        return;
+    }
     if (r->api == API_CKAN) {
         if (not_found)
             resp_error(r, ERR_NOT_FOUND, NULL, "Not found: %s", err->message);
@@ -139,21 +146,127 @@ static void access_log(const struct req *r)
     free(line);
 }
 
+bool req_authenticated(const struct req *r)
+{
+    struct evkeyvalq *h = evhttp_request_get_input_headers(r->ev);
+    return r->user || evhttp_find_header(h, "Authorization") ||
+           evhttp_find_header(h, "X-CKAN-API-Key");
+}
+
+/* ---- headers every reply carries ------------------------------------------------------------- */
+
+/* The Access-Control-Allow-Origin value for origin (NULL: none) under the configured list:
+ * "*" when the list holds "*", the origin itself when the list names it. */
+static const char *cors_origin(const char *list, const char *origin)
+{
+    size_t ol = strlen(origin);
+    for (const char *p = list; *p;) {
+        p += strspn(p, " \t");
+        size_t n = strcspn(p, " \t");
+        if (n == 1 && *p == '*')
+            return "*";
+        if (n > 0 && n == ol && memcmp(p, origin, n) == 0)
+            return origin;
+        p += n;
+    }
+    return NULL;
+}
+
+/* CORS on replies to requests with an Origin, and on preflights (OPTIONS). */
+static void cors_headers(struct req *r, struct evkeyvalq *out)
+{
+    const char *list = srv_config()->cors_origins;
+    const char *origin = evhttp_find_header(evhttp_request_get_input_headers(r->ev), "Origin");
+    if (*list && !cors_origin(list, ""))
+        evhttp_add_header(out, "Vary", "Origin"); /* a list: the answer depends on the Origin */
+    if (!origin && r->method != M_OPTIONS)
+        return;
+    const char *allow = cors_origin(list, origin ? origin : "");
+    if (!allow)
+        return;
+    evhttp_add_header(out, "Access-Control-Allow-Origin", allow);
+    evhttp_add_header(out, "Access-Control-Allow-Methods", "POST, PUT, GET, DELETE, OPTIONS");
+    evhttp_add_header(out, "Access-Control-Allow-Headers",
+                      "Authorization, X-CKAN-API-Key, Content-Type");
+}
+
+/* CKAN replies: anonymous GETs may be kept by caches (revalidated each time); answers to a
+ * caller with credentials never; errors and other methods are not reused. */
+static void cache_headers(struct req *r, struct evkeyvalq *out, int status)
+{
+    if (r->api != API_CKAN || r->method == M_OPTIONS || evhttp_find_header(out, "Cache-Control"))
+        return;
+    const char *v = "no-cache";
+    if (req_authenticated(r))
+        v = "private, no-store";
+    else if (status < 400 && (r->method == M_GET || r->method == M_HEAD))
+        v = "public, max-age=0, must-revalidate";
+    evhttp_add_header(out, "Cache-Control", v);
+}
+
+/* The Allow header for a route's methods (HEAD goes with GET; OPTIONS is always answered). */
+static const char *allow_text(struct req *r, unsigned methods)
+{
+    return arena_printf(r->a, "%s%s%s%sOPTIONS", methods & M_GET ? "GET, HEAD, " : "",
+                        methods & M_POST ? "POST, " : "", methods & M_PUT ? "PUT, " : "",
+                        methods & M_DELETE ? "DELETE, " : "");
+}
+
+static void reply_headers(struct req *r, int status, const char *content_type)
+{
+    struct evkeyvalq *h = evhttp_request_get_output_headers(r->ev);
+    if (content_type)
+        evhttp_add_header(h, "Content-Type", content_type);
+    if (status == 405 || r->method == M_OPTIONS)
+        evhttp_add_header(h, "Allow", allow_text(r, r->route.allowed));
+    if (status == 503)
+        evhttp_add_header(h, "Retry-After", "1");
+    cors_headers(r, h);
+    cache_headers(r, h, status);
+}
+
 void req_finish(struct req *r, int status, const char *content_type, struct evbuffer *body)
 {
     r->status = status;
     r->bytes_out = evbuffer_get_length(body);
-    struct evkeyvalq *h = evhttp_request_get_output_headers(r->ev);
-    if (content_type)
-        evhttp_add_header(h, "Content-Type", content_type);
-    if (status == 405)
-        evhttp_add_header(h, "Allow", r->route.allowed & M_POST ? "GET, HEAD, POST" : "GET, HEAD");
-    if (status == 503)
-        evhttp_add_header(h, "Retry-After", "1");
+    reply_headers(r, status, content_type);
     srv_before_reply(r->thr, r->ev);
     evhttp_send_reply(r->ev, status, NULL, body);
     evbuffer_free(body);
     req_release(r);
+}
+
+static void free_ref(const void *data, size_t len, void *extra)
+{
+    (void)len, (void)extra;
+    free((void *)data);
+}
+
+/* A strong ETag for an anonymous CKAN GET 200 (NULL otherwise). */
+static const char *body_etag(struct req *r, int status, const char *text, size_t len)
+{
+    if (r->api != API_CKAN || status != 200 || (r->method != M_GET && r->method != M_HEAD) ||
+        req_authenticated(r))
+        return NULL;
+    return arena_printf(r->a, "\"%016llx\"", (unsigned long long)util_hash64(text, len));
+}
+
+void req_finish_text(struct req *r, int status, const char *content_type, char *text, size_t len)
+{
+    const char *etag = body_etag(r, status, text, len);
+    if (etag) {
+        evhttp_add_header(evhttp_request_get_output_headers(r->ev), "ETag", etag);
+        const char *inm = evhttp_find_header(evhttp_request_get_input_headers(r->ev),
+                                             "If-None-Match");
+        if (inm && util_etag_listed(inm, etag)) {
+            free(text);
+            req_finish(r, 304, NULL, evbuffer_new());
+            return;
+        }
+    }
+    struct evbuffer *body = evbuffer_new();
+    evbuffer_add_reference(body, text, len, free_ref, NULL);
+    req_finish(r, status, content_type, body);
 }
 
 /* ---- the end of a request, and streamed replies ---------------------------------------------- */
@@ -170,7 +283,7 @@ void req_release(struct req *r)
 void req_stream_start(struct req *r, int status, const char *content_type)
 {
     r->status = status;
-    evhttp_add_header(evhttp_request_get_output_headers(r->ev), "Content-Type", content_type);
+    reply_headers(r, status, content_type);
     evhttp_send_reply_start(r->ev, status, NULL);
 }
 

@@ -23,7 +23,7 @@ enum { REQ_DONE = 0, REQ_ASYNC = 1 };
 struct req_user {
     const char *id, *name;
     bool sysadmin;
-    const char *org_ids;  /* PostgreSQL array text of the organizations the user may read */
+    const char *viewer;   /* the caller as an SQL ckan_viewer value (text) */
 };
 
 struct req_param {
@@ -45,6 +45,7 @@ struct req {
     int nquery;
     const char *action;         /* CKAN action name, for the help link */
     const struct req_user *user; /* NULL: anonymous */
+    int (*auth_next)(struct req *r); /* the action to run once the caller is known */
     struct dbp_job *job;
     void (*db_done)(struct req *r, PGresult *res);
     int status;
@@ -67,9 +68,19 @@ int req_db(struct req *r, const struct db_stmt *st, const char *const *params,
            void (*done)(struct req *r, PGresult *res));
 
 /* Send the reply held in body (taken over) with status and content type, write the access log
- * line, and free the request. Used by resp_*; exactly once per request. content_type NULL
- * sends none (a 304). */
+ * line, and free the request; exactly once per request. content_type NULL sends none (a 304,
+ * an OPTIONS answer). The headers every reply carries are added here: CORS for requests with
+ * an Origin (and OPTIONS), Allow on a 405 or OPTIONS, Cache-Control on CKAN replies. */
 void req_finish(struct req *r, int status, const char *content_type, struct evbuffer *body);
+
+/* req_finish for a JSON body held whole (text malloc'd, taken over; used by resp_*). An
+ * anonymous CKAN GET 200 also gets a strong ETag (a hash of the bytes), and an If-None-Match
+ * naming it turns the reply into a 304 without body. */
+void req_finish_text(struct req *r, int status, const char *content_type, char *text, size_t len);
+
+/* True when the caller is or claims to be someone: r->user, or a credential header
+ * (Authorization, X-CKAN-API-Key) even one that did not authenticate. Such replies are private. */
+bool req_authenticated(const struct req *r);
 
 /* The last step of every request (req_finish ends with it): the access-log line, the arena,
  * the in-flight count. Call it directly only for a request whose reply is already handled. */

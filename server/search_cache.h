@@ -1,5 +1,5 @@
 /* search_cache — answers of package_search without q kept in the server process, shared by its
- * threads, and never stale: each is stored with the generation of sql/011's ckan_search_gen
+ * threads, and never stale: each is stored with the generation of sql/012's ckan_search_gen
  * its statement saw, which every committed change of what a search shows increments, in the
  * writing transaction itself, whichever process wrote. A request is answered from the cache
  * only after a read of the generation that started after the request arrived returned the

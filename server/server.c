@@ -19,6 +19,7 @@
 
 #include "arena.h"
 #include "ckan_action.h"
+#include "ckan_util.h"
 #include "config.h"
 #include "db_pool.h"
 #include "dump.h"
@@ -47,6 +48,13 @@ static const struct route_def routes[] = {
     {M_GET, "/datastore/dump/{rid}", dump_ckan, API_CKAN},
     {M_GET | M_POST, "/api/3/action/{name}", ckan_action, API_CKAN},
     {M_GET | M_POST, "/api/action/{name}", ckan_action, API_CKAN},
+    {M_GET, "/api", ckan_util_version, API_CKAN},
+    {M_GET, "/api/1", ckan_util_version, API_CKAN},
+    {M_GET, "/api/2", ckan_util_version, API_CKAN},
+    {M_GET, "/api/3", ckan_util_version, API_CKAN},
+    {M_GET, "/api/util/{kind}/{op}", ckan_util, API_CKAN},
+    {M_GET, "/api/1/util/{kind}/{op}", ckan_util, API_CKAN},
+    {M_GET, "/api/2/util/{kind}/{op}", ckan_util, API_CKAN},
 };
 
 const struct config *srv_config(void)
@@ -106,6 +114,10 @@ static void srv_dispatch(struct req *r)
         resp_error(r, ERR_NOT_FOUND, "ER010004", "Not found: no such API path %s", r->path);
         return;
     case ROUTE_METHOD:
+        if (r->method == M_OPTIONS) { /* a preflight: the Allow and CORS headers say it all */
+            req_finish(r, 204, NULL, evbuffer_new());
+            return;
+        }
         resp_error(r, ERR_METHOD, NULL, "Method %s is not allowed here", r->method_name);
         return;
     case ROUTE_BAD_ENCODING:
@@ -313,6 +325,7 @@ int srv_run(const struct config *cfg)
     tw_rest_init();
     tw_datastore_init();
     ckan_action_init();
+    ckan_util_init();
     if (!dump_init(cfg, &err)) {
         log_error("%s", err);
         free(err);

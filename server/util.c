@@ -1,8 +1,8 @@
-/* util — allocation that aborts on OOM, small string helpers, monotonic time. */
+/* util — allocation that aborts on OOM, small string helpers, monotonic time, a fast hash. */
 #include "util.h"
 
+#include <endian.h>
 #include <errno.h>
-
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -163,4 +163,93 @@ char *util_read_file(const char *path, size_t *len, char **err)
     buf[n] = '\0';
     *len = n;
     return buf;
+}
+
+/* ---- XXH64, written from the published algorithm (github.com/Cyan4973/xxHash, doc/) ---------- */
+
+#define XXH_P1 0x9E3779B185EBCA87ULL
+#define XXH_P2 0xC2B2AE3D27D4EB4FULL
+#define XXH_P3 0x165667B19E3779F9ULL
+#define XXH_P4 0x85EBCA77C2B2AE63ULL
+#define XXH_P5 0x27D4EB2F165667C5ULL
+
+static uint64_t rotl64(uint64_t x, int r)
+{
+    return (x << r) | (x >> (64 - r));
+}
+
+static uint64_t read64(const unsigned char *p)
+{
+    uint64_t v;
+    memcpy(&v, p, 8);
+    return le64toh(v);
+}
+
+static uint64_t read32(const unsigned char *p)
+{
+    uint32_t v;
+    memcpy(&v, p, 4);
+    return le32toh(v);
+}
+
+static uint64_t xxh_round(uint64_t acc, uint64_t input)
+{
+    return rotl64(acc + input * XXH_P2, 31) * XXH_P1;
+}
+
+static uint64_t xxh_merge(uint64_t h, uint64_t acc)
+{
+    return (h ^ xxh_round(0, acc)) * XXH_P1 + XXH_P4;
+}
+
+/* The four lanes over whole 32-byte stripes; *p is left after the last stripe. */
+static uint64_t xxh_stripes(const unsigned char **p, const unsigned char *end)
+{
+    uint64_t v1 = XXH_P1 + XXH_P2, v2 = XXH_P2, v3 = 0, v4 = -XXH_P1;
+    const unsigned char *s = *p;
+    for (; end - s >= 32; s += 32) {
+        v1 = xxh_round(v1, read64(s));
+        v2 = xxh_round(v2, read64(s + 8));
+        v3 = xxh_round(v3, read64(s + 16));
+        v4 = xxh_round(v4, read64(s + 24));
+    }
+    *p = s;
+    uint64_t h = rotl64(v1, 1) + rotl64(v2, 7) + rotl64(v3, 12) + rotl64(v4, 18);
+    return xxh_merge(xxh_merge(xxh_merge(xxh_merge(h, v1), v2), v3), v4);
+}
+
+uint64_t util_hash64(const void *data, size_t n)
+{
+    const unsigned char *p = data, *end = p + n;
+    uint64_t h = n >= 32 ? xxh_stripes(&p, end) : XXH_P5;
+    h += n;
+    for (; end - p >= 8; p += 8)
+        h = rotl64(h ^ xxh_round(0, read64(p)), 27) * XXH_P1 + XXH_P4;
+    if (end - p >= 4) {
+        h = rotl64(h ^ read32(p) * XXH_P1, 23) * XXH_P2 + XXH_P3;
+        p += 4;
+    }
+    for (; p < end; p++)
+        h = rotl64(h ^ *p * XXH_P5, 11) * XXH_P1;
+    h = (h ^ (h >> 33)) * XXH_P2;
+    h = (h ^ (h >> 29)) * XXH_P3;
+    return h ^ (h >> 32);
+}
+
+bool util_etag_listed(const char *list, const char *etag)
+{
+    size_t el = strlen(etag);
+    for (const char *p = list; *p;) {
+        p += strspn(p, " \t,");
+        size_t n = strcspn(p, ","), m = n;
+        while (m && (p[m - 1] == ' ' || p[m - 1] == '\t'))
+            m--;
+        const char *t = p;
+        if (m >= 2 && t[0] == 'W' && t[1] == '/')
+            t += 2, m -= 2;
+        if ((m == 1 && *t == '*') || (m == el && memcmp(t, etag, el) == 0))
+            return true;
+        p += n;
+    }
+    return false;
 }

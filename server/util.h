@@ -1,4 +1,4 @@
-/* util — allocation that aborts on OOM, small string helpers, monotonic time. */
+/* util — allocation that aborts on OOM, small string helpers, monotonic time, a fast hash. */
 #ifndef UTIL_H
 #define UTIL_H
 #include <stdbool.h>
@@ -29,5 +29,13 @@ char *util_read_file(const char *path, size_t *len, char **err);
 
 /* A directory shipped with the program: $env when set, else ../sub next to the binary. */
 char *util_share_dir(const char *env, const char *sub);
+
+/* XXH64 (seed 0) of n bytes: a fast 64-bit hash, e.g. for ETags of reply bodies. Computed
+ * from little-endian reads, so the value is the same on every machine. */
+uint64_t util_hash64(const void *p, size_t n);
+
+/* True when an If-None-Match value (a comma-separated list of entity tags, "*", weak tags
+ * compared weakly) names etag (given with its quotes). */
+bool util_etag_listed(const char *list, const char *etag);
 
 #endif

@@ -3,17 +3,26 @@
 -- list and quoted with %I; values are quoted with %L. Application errors are raised with our
 -- own SQLSTATEs, which the server maps to API errors:
 --   OD100 resource not found   OD210 malformed value   OD220 unknown field
+--   OD403 the caller may not read the resource's dataset
 
--- The datastore bookkeeping row of a resource, or OD100.
-CREATE FUNCTION ds_table(rid text) RETURNS datastore_table
+-- The datastore bookkeeping row of a resource v may read (NULL: anonymous), or OD100/OD403.
+CREATE FUNCTION ds_table(rid text, v ckan_viewer DEFAULT NULL) RETURNS datastore_table
 LANGUAGE plpgsql STABLE AS $$
 DECLARE
     t datastore_table;
+    readable boolean;
 BEGIN
     SELECT d.* INTO t FROM datastore_table d JOIN resource r ON r.id = d.resource_id
     WHERE d.resource_id = rid AND r.state = 'active';
     IF NOT FOUND THEN
         RAISE EXCEPTION 'Resource "%" was not found.', rid USING ERRCODE = 'OD100';
+    END IF;
+    SELECT ckan_can_read(p.state, p.private, p.owner_org, p.creator_user_id, v) INTO readable
+    FROM resource r JOIN package p ON p.id = r.package_id WHERE r.id = rid;
+    IF NOT readable THEN
+        -- DETAIL: the answer of an API without authorization (the Taiwan one): not found
+        RAISE EXCEPTION 'User % not authorized to read resource %', ckan_viewer_name(v), rid
+            USING ERRCODE = 'OD403', DETAIL = format('Resource "%s" was not found.', rid);
     END IF;
     RETURN t;
 END

@@ -54,11 +54,11 @@ $$;
 
 -- p: {resource_id, filters, q, fields[], sort[], limit, offset, distinct, records_format,
 --     include_total, total_estimation_threshold, links: {start, next, prev}, echo: {...}}
-CREATE FUNCTION ckan_datastore_search(p jsonb) RETURNS text
+CREATE FUNCTION ckan_datastore_search(p jsonb, v ckan_viewer) RETURNS text
 LANGUAGE plpgsql STABLE AS $$
 DECLARE
     rid text := p->>'resource_id';
-    t datastore_table := ds_table(rid);
+    t datastore_table := ds_table(rid, v);
     flt jsonb := p->'filters';
     q jsonb := p->'q';
     flds text[] := CASE WHEN p ? 'fields' THEN ARRAY(SELECT jsonb_array_elements_text(p->'fields')) END;
@@ -91,10 +91,10 @@ $$;
 
 -- datastore_info: meta (id, count, table_type, size, db_size, idx_size, aliases) and fields
 -- with their native schema.
-CREATE FUNCTION ckan_datastore_info(rid text) RETURNS text
+CREATE FUNCTION ckan_datastore_info(rid text, v ckan_viewer) RETURNS text
 LANGUAGE plpgsql STABLE AS $$
 DECLARE
-    t datastore_table := ds_table(rid);
+    t datastore_table := ds_table(rid, v);
     rel regclass := format('datastore.%I', t.table_name)::regclass;
 BEGIN
     RETURN jsonb_build_object(

@@ -453,29 +453,33 @@ BEGIN
 END
 $$;
 
-CREATE FUNCTION ckan_package_visible(pid uuid) RETURNS boolean
+CREATE FUNCTION ckan_package_visible(pid uuid, v ckan_viewer DEFAULT NULL) RETURNS boolean
 LANGUAGE plpgsql STABLE AS $$
 BEGIN
-    RETURN EXISTS (SELECT 1 FROM package WHERE id = pid AND state = 'active' AND NOT private);
+    RETURN EXISTS (SELECT 1 FROM package
+                   WHERE id = pid AND ckan_can_read(state, private, owner_org, creator_user_id, v));
 END
 $$;
 
 -- package_show: visibility and the cached doc in one lookup.
-CREATE FUNCTION ckan_package_show(id_in text, site_url text, OUT code int, OUT body text)
+CREATE FUNCTION ckan_package_show(id_in text, site_url text, v ckan_viewer, OUT code int,
+                                  OUT body text)
 LANGUAGE plpgsql STABLE AS $$
 DECLARE
     pid uuid := ckan_find_package(id_in);
     visible boolean;
     dep boolean;
 BEGIN
-    SELECT p.state = 'active' AND NOT p.private, d.doc, d.site_dependent INTO visible, body, dep
+    SELECT ckan_can_read(p.state, p.private, p.owner_org, p.creator_user_id, v), d.doc,
+           d.site_dependent INTO visible, body, dep
     FROM package p LEFT JOIN ckan_doc d ON d.package_id = p.id WHERE p.id = pid;
     IF pid IS NULL THEN
         code := 404;
         body := 'Not found';
     ELSIF NOT visible THEN
         code := 403;
-        body := format('Access denied: User  not authorized to read package %s', pid);
+        body := format('Access denied: User %s not authorized to read package %s',
+                       ckan_viewer_name(v), pid);
     ELSE
         code := 200;
         IF body IS NULL THEN
@@ -500,15 +504,17 @@ BEGIN
 END
 $$;
 
--- current_package_list_with_resources: full dicts, most recently modified first.
-CREATE FUNCTION ckan_current_package_list(lim bigint, off bigint, site_url text) RETURNS text
+-- current_package_list_with_resources: full dicts, most recently modified first; sysadmins
+-- also get private datasets.
+CREATE FUNCTION ckan_current_package_list(lim bigint, off bigint, site_url text,
+                                          with_private boolean) RETURNS text
 LANGUAGE plpgsql STABLE AS $$
 BEGIN
     RETURN (
         SELECT '[' || coalesce(string_agg(ckan_package_doc(s.id, site_url), ', ' ORDER BY s.n), '')
                || ']'
         FROM (SELECT id, row_number() OVER (ORDER BY metadata_modified DESC, id) AS n
-              FROM package WHERE state = 'active' AND NOT private
+              FROM package WHERE state = 'active' AND (NOT private OR with_private)
               ORDER BY metadata_modified DESC, id LIMIT lim OFFSET off) s);
 END
 $$;
@@ -583,7 +589,8 @@ END
 $$;
 
 -- resource_show.
-CREATE FUNCTION ckan_resource_show(id_in text, site_url text, OUT code int, OUT body text)
+CREATE FUNCTION ckan_resource_show(id_in text, site_url text, v ckan_viewer, OUT code int,
+                                   OUT body text)
 LANGUAGE plpgsql STABLE AS $$
 DECLARE
     r resource;
@@ -592,9 +599,10 @@ BEGIN
     IF NOT FOUND THEN
         code := 404;
         body := 'Not found';
-    ELSIF NOT ckan_package_visible(r.package_id) THEN
+    ELSIF NOT ckan_package_visible(r.package_id, v) THEN
         code := 403;
-        body := format('Access denied: User  not authorized to read resource %s', r.id);
+        body := format('Access denied: User %s not authorized to read resource %s',
+                       ckan_viewer_name(v), r.id);
     ELSIF r.state <> 'active' THEN
         code := 404;
         body := 'Not found: Resource was not found.';
@@ -696,7 +704,7 @@ $$;
 -- from id's side, with dataset names. Relationships to datasets the caller cannot see are left
 -- out.
 CREATE FUNCTION ckan_package_relationships(id_in text, id2_in text, rel_in text,
-                                           OUT code int, OUT body text)
+                                           v ckan_viewer, OUT code int, OUT body text)
 LANGUAGE plpgsql STABLE AS $$
 DECLARE
     p1 uuid := ckan_find_package(id_in);
@@ -717,9 +725,11 @@ BEGIN
             RETURN;
         END IF;
     END IF;
-    IF NOT ckan_package_visible(p1) OR (p2 IS NOT NULL AND NOT ckan_package_visible(p2)) THEN
+    IF NOT ckan_package_visible(p1, v)
+       OR (p2 IS NOT NULL AND NOT ckan_package_visible(p2, v)) THEN
         code := 403;
-        body := 'Access denied: User  not authorized to read these packages';
+        body := format('Access denied: User %s not authorized to read these packages',
+                       ckan_viewer_name(v));
         RETURN;
     END IF;
     SELECT coalesce(json_agg(json_build_object('subject', me.name, 'type', x.t,
@@ -735,7 +745,8 @@ BEGIN
           WHERE r.state = 'active'
             AND (r.subject_package_id = p1 AND (p2 IS NULL OR r.object_package_id = p2)
                  OR r.object_package_id = p1 AND (p2 IS NULL OR r.subject_package_id = p2))) x
-    JOIN package o ON o.id = x.other AND o.state = 'active' AND NOT o.private
+    JOIN package o ON o.id = x.other
+                  AND ckan_can_read(o.state, o.private, o.owner_org, o.creator_user_id, v)
     CROSS JOIN (SELECT name FROM package WHERE id = p1) me
     WHERE rel IS NULL OR x.t = rel;
     IF rel IS NOT NULL AND n = 0 THEN

@@ -6,7 +6,8 @@
 -- configured site URL. err NULL means result is the JSON payload; 'not_found' (404) and
 -- 'forbidden' (403) carry the error message in result.
 --
--- Every caller is anonymous for now, so only active, public datasets are visible. Package dicts
+-- Actions that show datasets or users take the caller v (NULL: anonymous) and show the datasets
+-- ckan_can_read lets them see (anonymous: active and public ones). Package dicts
 -- come from ckan_package_doc(pid, site) (sql/008). Names and titles sort in code-point order
 -- (COLLATE "C") as in sql/003.
 
@@ -137,30 +138,34 @@ BEGIN
 END
 $$;
 
--- Visible datasets of a group (members) or an organization (owner_org), with their last change.
-CREATE FUNCTION ckan_g_group_packages(g grp) RETURNS TABLE (id uuid, modified timestamptz)
+-- Active datasets of a group (members) or an organization (owner_org) that v may read, with
+-- their last change.
+CREATE FUNCTION ckan_g_group_packages(g grp, v ckan_viewer)
+RETURNS TABLE (id uuid, modified timestamptz)
 LANGUAGE plpgsql STABLE AS $$
 BEGIN
     IF g.is_organization THEN
         RETURN QUERY SELECT p.id, p.metadata_modified FROM package p
-            WHERE p.owner_org = g.id AND p.state = 'active' AND NOT p.private;
+            WHERE p.owner_org = g.id AND p.state = 'active'
+              AND ckan_can_read(p.state, p.private, p.owner_org, p.creator_user_id, v);
     ELSE
         RETURN QUERY SELECT p.id, p.metadata_modified FROM member m
             JOIN package p ON p.id = m.table_id
             WHERE m.group_id = g.id AND m.table_name = 'package' AND m.state = 'active'
-              AND p.state = 'active' AND NOT p.private;
+              AND p.state = 'active'
+              AND ckan_can_read(p.state, p.private, p.owner_org, p.creator_user_id, v);
     END IF;
 END
 $$;
 
 -- Package dicts of a group's first n datasets, newest change first (package_search's default
 -- order when every score is equal).
-CREATE FUNCTION ckan_g_group_docs(g grp, n bigint, site text) RETURNS text
+CREATE FUNCTION ckan_g_group_docs(g grp, n bigint, site text, v ckan_viewer) RETURNS text
 LANGUAGE plpgsql STABLE AS $$
 BEGIN
     RETURN (SELECT coalesce(json_agg(ckan_package_doc(x.id, site)::json
                                      ORDER BY x.modified DESC, x.id), '[]')::text
-            FROM (SELECT * FROM ckan_g_group_packages(g) y
+            FROM (SELECT * FROM ckan_g_group_packages(g, v) y
                   ORDER BY y.modified DESC, y.id LIMIT n) x);
 END
 $$;
@@ -179,24 +184,30 @@ $$;
 
 -- ---- dicts -------------------------------------------------------------------------------------
 
--- The user dict (§3.4) as an anonymous caller sees it: never email, apikey or password hash.
--- capacity is added for group members.
-CREATE FUNCTION ckan_g_user_dict(u users, capacity text, site text) RETURNS text
+-- The user dict (§3.4) as v sees it: email and apikey (always null: tokens replaced API keys)
+-- only for the user themself and sysadmins, who also count private and draft datasets; never
+-- the password hash. capacity is added for group members.
+CREATE FUNCTION ckan_g_user_dict(u users, capacity text, site text, v ckan_viewer) RETURNS text
 LANGUAGE plpgsql STABLE AS $$
 DECLARE
     n bigint;
+    own boolean := coalesce((v).sysadmin OR (v).user_id = u.id, false);
 BEGIN
     SELECT count(*) INTO n FROM package p
-    WHERE p.creator_user_id = u.id AND p.state = 'active' AND NOT p.private;
+    WHERE p.creator_user_id = u.id
+      AND (own AND p.state IN ('active', 'draft') OR p.state = 'active' AND NOT p.private);
     RETURN ckan_g_obj(ARRAY[
         ckan_g_kv('about', to_json(u.about)),
         ckan_g_kv('activity_streams_email_notifications', 'false')]
+        || CASE WHEN own THEN ARRAY[ckan_g_kv('apikey', 'null')] ELSE '{}'::text[] END
         || CASE WHEN capacity IS NULL THEN '{}'::text[]
                 ELSE ARRAY[ckan_g_kv('capacity', to_json(capacity))] END
         || ARRAY[
         ckan_g_kv('created', to_json(ckan_g_iso(u.created))),
         ckan_g_kv('display_name', to_json(CASE WHEN btrim(coalesce(u.fullname, '')) <> ''
-                                               THEN u.fullname ELSE u.name END)),
+                                               THEN u.fullname ELSE u.name END))]
+        || CASE WHEN own THEN ARRAY[ckan_g_kv('email', to_json(u.email))] ELSE '{}'::text[] END
+        || ARRAY[
         ckan_g_kv('email_hash', to_json(md5(lower(btrim(coalesce(u.email, '')))))),
         ckan_g_kv('fullname', to_json(u.fullname)),
         ckan_g_kv('id', to_json(u.id)),
@@ -230,7 +241,8 @@ $$;
 --   packages: "datasets" (the first 10 dicts and the count) | "dataset_count" | absent
 --   extras, groups, users, member_count: booleans; show: through the show schema (num_followers)
 -- capacity (organization_list_for_user) is added when not NULL.
-CREATE FUNCTION ckan_g_group_dict(g grp, o jsonb, capacity text, site text) RETURNS text
+CREATE FUNCTION ckan_g_group_dict(g grp, o jsonb, capacity text, site text, v ckan_viewer)
+RETURNS text
 LANGUAGE plpgsql STABLE AS $$
 DECLARE
     parts text[];
@@ -240,7 +252,7 @@ DECLARE
     n_users bigint;
 BEGIN
     IF o ? 'packages' THEN
-        SELECT count(*) INTO n_packages FROM ckan_g_group_packages(g);
+        SELECT count(*) INTO n_packages FROM ckan_g_group_packages(g, v);
     END IF;
     parts := ARRAY[ckan_g_kv('approval_status', to_json(g.approval_status))];
     IF capacity IS NOT NULL THEN
@@ -278,14 +290,14 @@ BEGIN
         parts := parts || ckan_g_kv('package_count', to_json(n_packages));
     END IF;
     IF o->>'packages' = 'datasets' THEN
-        parts := parts || ckan_g_kv('packages', ckan_g_group_docs(g, 10, site)::json);
+        parts := parts || ckan_g_kv('packages', ckan_g_group_docs(g, 10, site, v)::json);
     END IF;
     parts := parts || ARRAY[
         ckan_g_kv('state', to_json(g.state)),
         ckan_g_kv('title', to_json(g.title)),
         ckan_g_kv('type', to_json(g.type))];
     IF (o->>'users')::boolean THEN
-        SELECT coalesce(json_agg(ckan_g_user_dict(u, m.capacity, site)::json
+        SELECT coalesce(json_agg(ckan_g_user_dict(u, m.capacity, site, v)::json
                                  ORDER BY u.name COLLATE "C"), '[]')::text
         INTO users_json FROM member m JOIN users u ON u.id = m.table_id
         WHERE m.group_id = g.id AND m.table_name = 'user' AND m.state = 'active';
@@ -317,7 +329,8 @@ $$;
 
 -- group_list / organization_list. p: {is_org, type, names[]?, q?, sort: name|title|package_count,
 -- dir: asc|desc, limit, offset, all_fields, opts (ckan_g_group_dict's o)}.
-CREATE FUNCTION ckan_group_list(p jsonb, site text, OUT err text, OUT result text)
+CREATE FUNCTION ckan_group_list(p jsonb, site text, v ckan_viewer, OUT err text,
+                                OUT result text)
 LANGUAGE plpgsql STABLE AS $$
 DECLARE
     names text[] := ckan_g_texts(p->'names');
@@ -329,12 +342,14 @@ BEGIN
     WITH counts AS (  -- visible datasets per group or organization, when sorting by them
         SELECT m.group_id AS gid, count(*) AS n FROM member m JOIN package pk ON pk.id = m.table_id
         WHERE by_count AND NOT (p->>'is_org')::boolean AND m.table_name = 'package'
-          AND m.state = 'active' AND pk.state = 'active' AND NOT pk.private
+          AND m.state = 'active' AND pk.state = 'active'
+          AND ckan_can_read(pk.state, pk.private, pk.owner_org, pk.creator_user_id, v)
         GROUP BY m.group_id
         UNION ALL
         SELECT pk.owner_org, count(*) FROM package pk
         WHERE by_count AND (p->>'is_org')::boolean AND pk.owner_org IS NOT NULL
-          AND pk.state = 'active' AND NOT pk.private
+          AND pk.state = 'active'
+          AND ckan_can_read(pk.state, pk.private, pk.owner_org, pk.creator_user_id, v)
         GROUP BY pk.owner_org),
     c AS (
         SELECT g AS r, g.name, g.title, coalesce(cn.n, 0) AS n
@@ -358,7 +373,7 @@ BEGIN
         WHERE NOT by_count OR c.n > 0
         ORDER BY pos LIMIT (p->>'limit')::bigint OFFSET (p->>'offset')::bigint)
     SELECT CASE WHEN (p->>'all_fields')::boolean
-        THEN coalesce(json_agg(ckan_g_group_dict(pg.r, p->'opts', NULL, site)::json
+        THEN coalesce(json_agg(ckan_g_group_dict(pg.r, p->'opts', NULL, site, v)::json
                                ORDER BY pg.pos), '[]')::text
         ELSE coalesce(json_agg(pg.name ORDER BY pg.pos), '[]')::text END
     INTO result FROM page pg;
@@ -366,7 +381,8 @@ END
 $$;
 
 -- group_show / organization_show. p: {id, kind, opts}.
-CREATE FUNCTION ckan_group_show(p jsonb, site text, OUT err text, OUT result text)
+CREATE FUNCTION ckan_group_show(p jsonb, site text, v ckan_viewer, OUT err text,
+                                OUT result text)
 LANGUAGE plpgsql STABLE AS $$
 DECLARE
     rg record;
@@ -377,13 +393,14 @@ BEGIN
         result := rg.msg;
         RETURN;
     END IF;
-    result := ckan_g_group_dict(rg.g, p->'opts', NULL, site);
+    result := ckan_g_group_dict(rg.g, p->'opts', NULL, site, v);
 END
 $$;
 
 -- group_package_show. p: {id, limit}. The datasets package_search finds with fq=groups:{name}:
 -- an organization's name is not in any dataset's groups, so organizations give [] (as CKAN).
-CREATE FUNCTION ckan_group_package_show(p jsonb, site text, OUT err text, OUT result text)
+CREATE FUNCTION ckan_group_package_show(p jsonb, site text, v ckan_viewer, OUT err text,
+                                        OUT result text)
 LANGUAGE plpgsql STABLE AS $$
 DECLARE
     rg record;
@@ -398,25 +415,25 @@ BEGIN
         result := '[]';
         RETURN;
     END IF;
-    result := ckan_g_group_docs(rg.g, (p->>'limit')::bigint, site);
+    result := ckan_g_group_docs(rg.g, (p->>'limit')::bigint, site, v);
 END
 $$;
 
 -- organization_list_for_user. p: {id?, permission, dataset_count, member_count}. Without id the
--- caller (anonymous) is meant, who belongs nowhere: [].
-CREATE FUNCTION ckan_organization_list_for_user(p jsonb, site text, OUT err text,
-                                                OUT result text)
+-- caller is meant (anonymous: belongs nowhere, []).
+CREATE FUNCTION ckan_organization_list_for_user(p jsonb, site text, v ckan_viewer,
+                                                OUT err text, OUT result text)
 LANGUAGE plpgsql STABLE AS $$
 DECLARE
     u users;
     roles text[];
     o jsonb;
 BEGIN
-    IF p->>'id' IS NULL THEN
+    IF p->>'id' IS NULL AND (v).user_id IS NULL THEN
         result := '[]';
         RETURN;
     END IF;
-    u := ckan_g_user(p->>'id');
+    u := ckan_g_user(coalesce(p->>'id', (v).user_id::text));
     IF u.id IS NULL THEN
         err := 'not_found';
         result := 'Not found';
@@ -433,7 +450,7 @@ BEGIN
                              'manage_group']),
             ('member', ARRAY['read', 'manage_group'])) v(r, perms)
         WHERE p->>'permission' = ANY(perms) OR 'admin' = ANY(perms));
-    SELECT coalesce(json_agg(ckan_g_group_dict(x.g, o, x.capacity, site)::json
+    SELECT coalesce(json_agg(ckan_g_group_dict(x.g, o, x.capacity, site, v)::json
                              ORDER BY coalesce(nullif((x.g).title, ''), (x.g).name) COLLATE "C"),
                     '[]')::text
     INTO result FROM (
@@ -451,7 +468,8 @@ $$;
 -- CKAN's role labels. An organization's datasets are members with capacity "organization" (CKAN
 -- keeps such a member row beside owner_org; here owner_org alone says it). Only visible datasets
 -- are listed.
-CREATE FUNCTION ckan_member_list(p jsonb, site text, OUT err text, OUT result text)
+CREATE FUNCTION ckan_member_list(p jsonb, site text, v ckan_viewer, OUT err text,
+                                 OUT result text)
 LANGUAGE plpgsql STABLE AS $$
 DECLARE
     rg record;
@@ -472,12 +490,14 @@ BEGIN
         WHERE m.group_id = (rg.g).id AND m.state = 'active'
           AND CASE m.table_name
               WHEN 'package' THEN EXISTS (SELECT 1 FROM package pk WHERE pk.id = m.table_id
-                                          AND pk.state = 'active' AND NOT pk.private)
+                                          AND pk.state = 'active' AND ckan_can_read(pk.state,
+                                              pk.private, pk.owner_org, pk.creator_user_id, v))
               ELSE EXISTS (SELECT 1 FROM users u WHERE u.id = m.table_id) END
         UNION ALL
         SELECT pk.id, 'package', 'organization', pk.metadata_created FROM package pk
         WHERE (rg.g).is_organization AND pk.owner_org = (rg.g).id AND pk.state = 'active'
-          AND NOT pk.private AND NOT EXISTS (SELECT 1 FROM member m WHERE m.group_id = (rg.g).id
+          AND ckan_can_read(pk.state, pk.private, pk.owner_org, pk.creator_user_id, v)
+          AND NOT EXISTS (SELECT 1 FROM member m WHERE m.group_id = (rg.g).id
               AND m.table_name = 'package' AND m.table_id = pk.id)) x
     WHERE (p->>'object_type' IS NULL OR x.table_name = p->>'object_type')
       AND (p->>'capacity' IS NULL OR x.capacity = p->>'capacity');
@@ -673,7 +693,8 @@ $$;
 -- ---- users -------------------------------------------------------------------------------------
 
 -- user_list. p: {q?, order_by, all_fields}. Deleted users are left out.
-CREATE FUNCTION ckan_user_list(p jsonb, site text, OUT err text, OUT result text)
+CREATE FUNCTION ckan_user_list(p jsonb, site text, v ckan_viewer, OUT err text,
+                               OUT result text)
 LANGUAGE plpgsql STABLE AS $$
 DECLARE
     q text := nullif(p->>'q', '');
@@ -696,9 +717,10 @@ BEGIN
             u.name COLLATE "C") AS pos
         FROM users u
         WHERE u.state <> 'deleted'
-          AND (q IS NULL OR u.name ILIKE ckan_g_like(q) OR u.fullname ILIKE ckan_g_like(q)))
+          AND (q IS NULL OR u.name ILIKE ckan_g_like(q) OR u.fullname ILIKE ckan_g_like(q))
+          AND (p->>'email' IS NULL OR lower(u.email) = lower(p->>'email')))
     SELECT CASE WHEN (p->>'all_fields')::boolean
-        THEN coalesce(json_agg(ckan_g_user_dict(u.u, NULL, site)::json ORDER BY u.pos), '[]')
+        THEN coalesce(json_agg(ckan_g_user_dict(u.u, NULL, site, v)::json ORDER BY u.pos), '[]')
         ELSE coalesce(json_agg(u.name ORDER BY u.pos), '[]') END::text
     INTO result FROM u;
 END
@@ -706,25 +728,28 @@ $$;
 
 -- user_show. p: {id?, include_datasets, include_num_followers}. datasets: the first 50 visible
 -- datasets the user created.
-CREATE FUNCTION ckan_user_show(p jsonb, site text, OUT err text, OUT result text)
+CREATE FUNCTION ckan_user_show(p jsonb, site text, v ckan_viewer, OUT err text,
+                               OUT result text)
 LANGUAGE plpgsql STABLE AS $$
 DECLARE
     u users;
     d text;
 BEGIN
-    IF p->>'id' IS NOT NULL THEN
-        u := ckan_g_user(p->>'id');
+    IF coalesce(p->>'id', (v).user_id::text) IS NOT NULL THEN
+        u := ckan_g_user(coalesce(p->>'id', (v).user_id::text));
     END IF;
     IF u.id IS NULL THEN
         err := 'not_found';
         result := 'Not found';
         RETURN;
     END IF;
-    d := ckan_g_user_dict(u, NULL, site);
+    d := ckan_g_user_dict(u, NULL, site, v);
     IF (p->>'include_datasets')::boolean THEN
         d := left(d, -1) || ', "datasets": ' || ckan_g_package_docs(ARRAY(
                 SELECT pk.id FROM package pk WHERE pk.creator_user_id = u.id
-                  AND pk.state = 'active' AND NOT pk.private), 50, site) || '}';
+                  AND pk.state = 'active'
+                  AND ckan_can_read(pk.state, pk.private, pk.owner_org, pk.creator_user_id, v)),
+                50, site) || '}';
     END IF;
     IF (p->>'include_num_followers')::boolean THEN
         d := left(d, -1) || ', "num_followers": 0}';
@@ -764,7 +789,8 @@ $$;
 
 -- The page of activities about objs (or from/about a user), newest first; with only `after`
 -- the page is the oldest ones after it, still listed newest first (CKAN's rule).
-CREATE FUNCTION ckan_g_activity_page(p jsonb, objs uuid[], by_user uuid, site text) RETURNS text
+CREATE FUNCTION ckan_g_activity_page(p jsonb, objs uuid[], by_user uuid, site text,
+                                     v ckan_viewer) RETURNS text
 LANGUAGE plpgsql STABLE AS $$
 DECLARE
     after_ts timestamptz := to_timestamp((p->>'after')::float8);
@@ -783,7 +809,8 @@ BEGIN
               AND (excl IS NULL OR a.activity_type <> ALL(excl))
               AND a.timestamp > after_ts
               AND (a.activity_type NOT LIKE '%package' OR EXISTS (SELECT 1 FROM package vp
-                   WHERE vp.id = a.object_id AND vp.state = 'active' AND NOT vp.private))
+                   WHERE vp.id = a.object_id
+                     AND ckan_can_read(vp.state, vp.private, vp.owner_org, vp.creator_user_id, v)))
             ORDER BY a.timestamp, a.id
             LIMIT (p->>'limit')::bigint OFFSET (p->>'offset')::bigint);
     ELSE
@@ -794,7 +821,8 @@ BEGIN
               AND (after_ts IS NULL OR a.timestamp > after_ts)
               AND (before_ts IS NULL OR a.timestamp < before_ts)
               AND (a.activity_type NOT LIKE '%package' OR EXISTS (SELECT 1 FROM package vp
-                   WHERE vp.id = a.object_id AND vp.state = 'active' AND NOT vp.private))
+                   WHERE vp.id = a.object_id
+                     AND ckan_can_read(vp.state, vp.private, vp.owner_org, vp.creator_user_id, v)))
             ORDER BY a.timestamp DESC, a.id DESC
             LIMIT (p->>'limit')::bigint OFFSET (p->>'offset')::bigint);
     END IF;
@@ -806,7 +834,8 @@ $$;
 
 -- package/group/organization/user_activity_list and recently_changed_packages_activity_list.
 -- p: {kind, id?, limit, offset, after?, before?, types[]?, exclude[]?}.
-CREATE FUNCTION ckan_activity_list(p jsonb, site text, OUT err text, OUT result text)
+CREATE FUNCTION ckan_activity_list(p jsonb, site text, v ckan_viewer, OUT err text,
+                                   OUT result text)
 LANGUAGE plpgsql STABLE AS $$
 DECLARE
     kind text := p->>'kind';
@@ -820,11 +849,12 @@ BEGIN
         IF pk.id IS NULL THEN
             err := 'not_found';
             result := 'Not found';
-        ELSIF pk.state <> 'active' OR pk.private THEN
+        ELSIF NOT ckan_can_read(pk.state, pk.private, pk.owner_org, pk.creator_user_id, v) THEN
             err := 'forbidden';
-            result := format('Access denied: User  not authorized to read package %s', pk.id);
+            result := format('Access denied: User %s not authorized to read package %s',
+                             ckan_viewer_name(v), pk.id);
         ELSE
-            result := ckan_g_activity_page(p, ARRAY[pk.id], NULL, site);
+            result := ckan_g_activity_page(p, ARRAY[pk.id], NULL, site, v);
         END IF;
     ELSIF kind IN ('group', 'organization') THEN
         SELECT * INTO rg FROM ckan_g_readable_group(p->>'id', kind);
@@ -833,8 +863,8 @@ BEGIN
             result := rg.msg;
             RETURN;
         END IF;
-        objs := ARRAY[(rg.g).id] || ARRAY(SELECT x.id FROM ckan_g_group_packages(rg.g) x);
-        result := ckan_g_activity_page(p, objs, NULL, site);
+        objs := ARRAY[(rg.g).id] || ARRAY(SELECT x.id FROM ckan_g_group_packages(rg.g, v) x);
+        result := ckan_g_activity_page(p, objs, NULL, site, v);
     ELSIF kind = 'user' THEN
         u := ckan_g_user(p->>'id');
         IF u.id IS NULL THEN
@@ -842,14 +872,16 @@ BEGIN
             result := 'Not found';
             RETURN;
         END IF;
-        result := ckan_g_activity_page(p, ARRAY[u.id], u.id, site);
+        result := ckan_g_activity_page(p, ARRAY[u.id], u.id, site, v);
     ELSE
         result := (
             SELECT coalesce(json_agg(ckan_g_activity_dict(x, site)
                                      ORDER BY x.timestamp DESC, x.id DESC), '[]')::text
             FROM (SELECT a.* FROM activity a
                   WHERE a.activity_type LIKE '%package' AND EXISTS (SELECT 1 FROM package vp
-                      WHERE vp.id = a.object_id AND vp.state = 'active' AND NOT vp.private)
+                      WHERE vp.id = a.object_id
+                        AND ckan_can_read(vp.state, vp.private, vp.owner_org, vp.creator_user_id,
+                                          v))
                   ORDER BY a.timestamp DESC, a.id DESC
                   LIMIT (p->>'limit')::bigint OFFSET (p->>'offset')::bigint) x);
     END IF;

@@ -13,6 +13,7 @@ import tempfile
 import time
 import uuid
 
+import psycopg2
 import pytest
 import requests
 
@@ -91,6 +92,13 @@ def run_import(url, *args, check=False):
     if check and p.returncode != 0:
         raise AssertionError(f"import failed ({p.returncode}): {p.stderr}")
     return p
+
+
+def db_value(url, query, *args):
+    """The first column of the first row of a query on the database at url."""
+    with psycopg2.connect(url) as conn, conn.cursor() as cur:
+        cur.execute(query, args)
+        return cur.fetchone()[0]
 
 
 class Server:

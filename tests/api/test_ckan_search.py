@@ -21,6 +21,9 @@ def rec(ident, title, org, publisher, cat, formats, keywords, description="", **
                           "resourceDescription": "%s %s" % (title, f),
                           "downloadURL": "https://example.gov.tw/%s/%d.%s" % (ident, i, f.lower())}
                          for i, f in enumerate(formats)],
+        # fixed: without them the extras show the import time, whose digits plain-word
+        # queries such as "50%" would match at minute or second 50
+        "issued": "2023-01-02 03:04:05", "modified": "2023-01-02 03:04:05",
     }
     r.update(extra)
     return r
@@ -468,7 +471,7 @@ def test_writes_are_seen(cluster, own):
     assert res["count"] == 11 and res["facets"]["tags"]["filler"] == 5
 
 
-# ---- the cache of answers without q (server/search_cache.c, sql/011) --------------------------
+# ---- the cache of answers without q (server/search_cache.c, sql/012) --------------------------
 
 FACETS = '["organization", "tags", "res_format"]'
 # answers the cache keeps: the default page, with facets, a facet link's filter, other pages

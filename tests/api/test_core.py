@@ -18,7 +18,7 @@ from conftest import BIN, Cluster, Server, new_database, validate, DEMO_CATALOG
 def test_status_show_is_ckan_envelope(server):
     r = server.get("/api/3/action/status_show")
     assert r.status_code == 200
-    assert r.headers["Content-Type"] == "application/json; charset=utf-8"
+    assert r.headers["Content-Type"] == "application/json;charset=utf-8"  # CKAN's, no space
     body = r.json()
     assert list(body) == ["help", "success", "result"]
     assert body["success"] is True

@@ -26,6 +26,7 @@ static void test_defaults(void)
     T_STREQ(c.sru, "/api/v1", "default sru");
     T_CHECK(c.threads == 0 && c.tw_list_max == 1000 && c.access_log, "default numbers");
     T_STREQ(c.db, "", "no default database");
+    T_STREQ(c.cors_origins, "*", "CORS open to any origin by default");
     cfg_clear(&c);
 }
 
@@ -34,7 +35,8 @@ static void test_precedence(void)
     char path[] = "/tmp/opendatad-cfg-XXXXXX";
     int fd = mkstemp(path);
     FILE *f = fdopen(fd, "w");
-    fprintf(f, "# comment\nlisten = 127.0.0.1:6000\nthreads=3\nsru = /api\n\n");
+    fprintf(f, "# comment\nlisten = 127.0.0.1:6000\nthreads=3\nsru = /api\n\n"
+               "cors-origins = https://a.example https://b.example\n");
     fclose(f);
     setenv("OPENDATAD_THREADS", "5", 1);
     setenv("DATABASE_URL", "postgresql:///envdb", 1);
@@ -47,6 +49,7 @@ static void test_precedence(void)
     T_CHECK(c.threads == 7, "flag beats env beats file: %d", c.threads);
     T_STREQ(c.db, "postgresql:///envdb", "env sets db");
     T_CHECK(!c.access_log, "bool flag with value");
+    T_STREQ(c.cors_origins, "https://a.example https://b.example", "file sets a CORS list");
     cfg_clear(&c);
     char *argv2[] = {"serve", "--config", path, NULL};
     T_CHECK(parse(&c, CFG_SERVE, 3, argv2, &err) == CFG_OK, "parse");

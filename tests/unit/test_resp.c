@@ -1,4 +1,5 @@
-/* Unit tests for the envelope builders of server/resp.c (Taiwan and CKAN). */
+/* Unit tests for the pure builders of server/resp.c: envelopes (Taiwan and CKAN), JSONP names
+ * and wrapping, pretty re-indenting, the Accept header rule. */
 #include "../../server/arena.c"
 #include "../../server/resp.c"
 #include "../../server/util.c"
@@ -7,9 +8,15 @@
 /* resp.c's links to the running server, unused by the pure builders. */
 static struct config stub_cfg;
 const struct config *srv_config(void) { return &stub_cfg; }
-void req_finish(struct req *r, int status, const char *ct, struct evbuffer *b)
+void req_finish_text(struct req *r, int status, const char *ct, char *text, size_t len)
 {
-    (void)r, (void)status, (void)ct, (void)b;
+    (void)r, (void)status, (void)ct, (void)len;
+    free(text);
+}
+const char *req_query_get(const struct req *r, const char *key, int *count)
+{
+    (void)r, (void)key, (void)count;
+    return NULL;
 }
 
 static void test_errors(void)
@@ -39,6 +46,17 @@ static void test_errors(void)
         {API_CKAN, ERR_NOT_FOUND, NULL, "Not found", 404,
          "{\"help\":\"http://h/api/3/action/help_show?name=x\",\"error\":{\"message\":\"Not found\","
          "\"__type\":\"Not Found Error\"},\"success\":false}"},
+        {API_TW, ERR_FORBIDDEN, NULL, "找不到資料", 404, /* no authorization there: not found */
+         "{\"success\":false,\"error\":{\"message\":\"找不到資料\",\"type\":\"ER0100:找不到Resource資料\"}}"},
+        {API_TW, ERR_BAD_REQUEST, NULL, "bad", 400,
+         "{\"success\":false,\"error\":{\"message\":\"bad\",\"type\":\"ER0210:輸入的參數內容格式錯誤\"}}"},
+        {API_CKAN, ERR_FORBIDDEN, NULL, "Access denied: User  not authorized to read package x", 403,
+         "{\"help\":\"http://h/api/3/action/help_show?name=x\",\"error\":{\"message\":"
+         "\"Access denied: User  not authorized to read package x\",\"__type\":\"Authorization Error\"},"
+         "\"success\":false}"},
+        {API_CKAN, ERR_BAD_REQUEST, NULL, "Bad request - x", 400,
+         "{\"help\":\"http://h/api/3/action/help_show?name=x\",\"error\":{\"message\":\"Bad request - x\","
+         "\"__type\":\"Bad Request\"},\"success\":false}"},
         {API_CKAN, ERR_UNAVAILABLE, NULL, "down", 503,
          "{\"help\":\"http://h/api/3/action/help_show?name=x\",\"error\":{\"message\":\"down\","
          "\"__type\":\"Internal Server Error\"},\"success\":false}"},
@@ -65,9 +83,92 @@ static void test_ok(void)
     free(ck);
 }
 
+static void test_ckan_errors(void)
+{
+    char *got = resp_build_ckan_error("http://h/x", "Validation Error", "query", "Missing value");
+    T_STREQ(got, "{\"help\":\"http://h/x\",\"error\":{\"query\":\"Missing value\","
+                 "\"__type\":\"Validation Error\"},\"success\":false}", "bare-string 409");
+    free(got);
+    got = resp_build_ckan_error("http://h/x", "Search Query Error", "message", "a/b");
+    T_STREQ(got, "{\"help\":\"http://h/x\",\"error\":{\"message\":\"a/b\","
+                 "\"__type\":\"Search Query Error\"},\"success\":false}", "any __type");
+    free(got);
+    got = resp_build_invalid("http://h/x", "id", "Missing value");
+    T_STREQ(got, "{\"help\":\"http://h/x\",\"error\":{\"__type\":\"Validation Error\","
+                 "\"id\":[\"Missing value\"]},\"success\":false}", "list 409");
+    free(got);
+}
+
+static void test_jsonp(void)
+{
+    static const struct { const char *name; bool ok; } names[] = {
+        {"cb", true}, {"jQuery123_456", true}, {"a.b_c$1", true}, {"$", true}, {"_x.$y.z9", true},
+        {"", false}, {"1a", false}, {"a.1b", false}, {"a..b", false}, {".a", false}, {"a.", false},
+        {"a b", false}, {"a(b)", false}, {"<script>", false}, {"a-b", false}, {"a;alert(1)", false},
+        {"a[0]", false}, {"臺北", false}, {"a\"b", false},
+    };
+    for (size_t i = 0; i < ARRAY_LEN(names); i++)
+        T_CHECK(resp_jsonp_name_valid(names[i].name) == names[i].ok, "jsonp name \"%s\"",
+                names[i].name);
+    char *longest = xmalloc(258);
+    memset(longest, 'a', 257);
+    longest[257] = '\0';
+    T_CHECK(!resp_jsonp_name_valid(longest), "257 characters refused");
+    longest[256] = '\0';
+    T_CHECK(resp_jsonp_name_valid(longest), "256 characters accepted");
+    free(longest);
+    size_t len;
+    char *w = resp_build_jsonp("a.b", "{\"x\":1}", 7, &len);
+    T_STREQ(w, "a.b({\"x\":1});", "jsonp body");
+    T_CHECK(len == strlen(w), "jsonp length");
+    free(w);
+}
+
+static void test_pretty(void)
+{
+    const char *in = "{\"help\":\"http://h/a/b\",\"success\":true,\"result\":"
+                     "{\"t\":\"臺北\",\"n\":1.50,\"l\":[1,null]}}";
+    size_t len;
+    char *p = resp_build_pretty(in, strlen(in), &len);
+    T_STREQ(p, "{\n  \"help\": \"http://h/a/b\",\n  \"success\": true,\n  \"result\": {\n"
+               "    \"t\": \"臺北\",\n    \"n\": 1.50,\n    \"l\": [\n      1,\n      null\n"
+               "    ]\n  }\n}", "pretty body");
+    T_CHECK(p && len == strlen(p), "pretty length");
+    free(p);
+    T_CHECK(resp_build_pretty("{\"a\":", 5, &len) == NULL, "broken JSON is not re-indented");
+    T_CHECK(resp_build_pretty("{} x", 4, &len) == NULL, "trailing bytes are not dropped");
+    p = resp_build_pretty("\"Bad request\"", 13, &len);
+    T_STREQ(p, "\"Bad request\"", "a bare string stays as it is");
+    free(p);
+}
+
+static void test_accept(void)
+{
+    static const struct { const char *accept; bool html; } cases[] = {
+        {"text/html,application/xhtml+xml,application/xml;q=0.9,image/avif,image/webp,*/*;q=0.8",
+         true},
+        {"text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8", true},
+        {"*/*", false},
+        {"application/json", false},
+        {"application/json, text/javascript, */*; q=0.01", false},
+        {"text/html;q=0.5, application/json", false},
+        {"application/json;q=0.5, TEXT/HTML", true},
+        {"text/html, application/json", false},
+        {"text/html;q=0", false},
+        {"", false},
+    };
+    for (size_t i = 0; i < ARRAY_LEN(cases); i++)
+        T_CHECK(resp_accept_prefers_html(cases[i].accept) == cases[i].html, "Accept \"%s\"",
+                cases[i].accept);
+}
+
 int main(void)
 {
     test_errors();
     test_ok();
+    test_ckan_errors();
+    test_jsonp();
+    test_pretty();
+    test_accept();
     T_DONE();
 }

@@ -1,4 +1,4 @@
--- 011_ckan_search_cache: what lets every server process cache package_search pages without q
+-- 012_ckan_search_cache: what lets every server process cache package_search pages without q
 -- (server/search_cache.c) and never serve one that a committed write made stale, and an index
 -- for those pages.
 --
