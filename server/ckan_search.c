@@ -10,7 +10,6 @@
 #include "ckan_action.h"
 
 #include <event2/buffer.h>
-#include <event2/http.h>
 #include <json-c/json.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -617,9 +616,7 @@ static int cmp_strp(const void *a, const void *b)
  * they were. (The filters kept never involve the clock.) */
 static const char *cache_key(struct req *r, const struct search *s)
 {
-    struct evkeyvalq *h = evhttp_request_get_input_headers(r->ev);
-    if (!scache_enabled() || r->user || evhttp_find_header(h, "Authorization") ||
-        evhttp_find_header(h, "X-CKAN-API-Key") || strcmp(s->q, "*:*") != 0 || s->nfl ||
+    if (!scache_enabled() || req_authenticated(r) || strcmp(s->q, "*:*") != 0 || s->nfl ||
         s->nfq > CACHE_FQ_MAX || s->rows > CACHE_ROWS_MAX || s->start > CACHE_START_MAX)
         return NULL;
     const char *fq[CACHE_FQ_MAX];

@@ -17,7 +17,6 @@
 #include "server.h"
 #include "util.h"
 
-#define JSON_TYPE "application/json; charset=utf-8"
 /* Reads of the generation a thread has on their way at most. With 2, a request would wait for
  * one read rather than up to two; measured on W2b (c=16, c=64), one did as well or better: the
  * extra reads cost the database and the server more than the shorter wait gained. */
@@ -33,6 +32,7 @@ struct body {
     atomic_int refs;
     size_t len;
     char *data;
+    uint64_t hash; /* util_hash64 of data: the ETag */
 };
 
 struct entry {
@@ -62,6 +62,7 @@ static struct body *body_new(char *data, size_t len)
     atomic_init(&b->refs, 1);
     b->data = data;
     b->len = len;
+    b->hash = util_hash64(data, len);
     return b;
 }
 
@@ -211,12 +212,11 @@ bool scache_enabled(void)
     return srv_config()->search_cache_mb > 0;
 }
 
+/* Send b as r's answer (indented or wrapped for JSONP when r asks: resp_ok_shared). */
 static void reply(struct req *r, struct body *b)
 {
     atomic_fetch_add(&b->refs, 1);
-    struct evbuffer *out = evbuffer_new();
-    evbuffer_add_reference(out, b->data, b->len, body_sent, b);
-    req_finish(r, 200, JSON_TYPE, out);
+    resp_ok_shared(r, b->data, b->len, b->hash, body_sent, b);
 }
 
 static void flight_done(void *arg, PGresult *res, const struct db_error *err);

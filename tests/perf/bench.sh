@@ -331,7 +331,8 @@ pgb_per_value() {
 PGB_W1A=(-D "tz=$TZ_NAME")
 pgb_per_value PGB_W1A w1a "$T/ids-mix.txt" "SELECT tw_dataset_show(:v, :tz)"
 PGB_W1=(-D "site=$SITE_URL")
-pgb_per_value PGB_W1 w1 "$T/names-mix.txt" "SELECT code, body FROM ckan_package_show(:v, :site)"
+# (the server sends the caller, NULL for an anonymous one, as $3: pgbench variables cannot be NULL)
+pgb_per_value PGB_W1 w1 "$T/names-mix.txt" "SELECT code, body FROM ckan_package_show(:v, :site, NULL::ckan_viewer)"
 echo "SELECT ckan_status_show(:site, :ver);" >"$T/pgb/w1b.sql"
 PGB_W1B=(-D "site=$SITE_URL" -D "ver=$CKAN_VERSION" -f "$T/pgb/w1b.sql")
 
@@ -352,8 +353,8 @@ tail -n +"$((lines0 + 1))" "$PGDIR/postgres.log" | grep -E 'parse|bind|execute|p
         >"$RAW/000-server-sql.txt" || true
 grep -q 'tw_dataset_show(\$1, \$2)' "$RAW/000-server-sql.txt" ||
     note "the PostgreSQL log does not show SELECT tw_dataset_show(\$1, \$2) as a prepared statement (see the raw output): P may not run the server's SQL"
-grep -q 'SELECT code, body FROM ckan_package_show(\$1, \$2)' "$RAW/000-server-sql.txt" ||
-    note "the PostgreSQL log does not show SELECT code, body FROM ckan_package_show(\$1, \$2) as a prepared statement: P may not run the server's SQL"
+grep -q 'SELECT code, body FROM ckan_package_show(\$1, \$2, \$3::ckan_viewer)' "$RAW/000-server-sql.txt" ||
+    note "the PostgreSQL log does not show SELECT code, body FROM ckan_package_show(\$1, \$2, \$3::ckan_viewer) as a prepared statement: P may not run the server's SQL"
 grep -q 'ckan_status_show(\$1, \$2)' "$RAW/000-server-sql.txt" ||
     note "the PostgreSQL log does not show SELECT ckan_status_show(\$1, \$2) as a prepared statement: P may not run the server's SQL"
 
@@ -365,6 +366,13 @@ mkdir -p "$NG/tmp" "$NG/logs" "$WWW$SRU/rest/dataset" "$WWW/api/3/action" "$WWW/
 check() { echo "$*" >>"$T/check.txt"; }
 # the file a captured body of a path with a query string is kept in (and nginx serves)
 body_file() { python3 tests/perf/ds_tool.py body "$WWW" "$1"; }
+# the Content-Type our answers to a path carry: CKAN's exact string, or the Taiwan API's
+ctype_of() {
+    case "$1" in
+    /api/3/* | /api/action/* | /datastore/*) echo "$ctype_ckan" ;;
+    *) echo "$ctype_ours" ;;
+    esac
+}
 # capture WL PATHS NAMER: every path once into the file the function NAMER names for it; each
 # answer other than 200 with our Content-Type is a check line; prints how many there were
 capture() {
@@ -374,7 +382,7 @@ capture() {
         mkdir -p "$(dirname "$f")"
         r=$(curl -s -o "$f" -w '%{http_code}|%{content_type}' "http://127.0.0.1:$SPORT$p")
         [ "${r%%|*}" = 200 ] || { n=$((n + 1)); check "$wl: $p answered ${r%%|*}: $(head -c 300 "$f")"; }
-        [ "${r#*|}" = "$ctype_ours" ] || { n=$((n + 1)); check "$wl: Content-Type ${r#*|}"; }
+        [ "${r#*|}" = "$(ctype_of "$p")" ] || { n=$((n + 1)); check "$wl: Content-Type ${r#*|}"; }
     done <"$paths"
     echo "$n"
 }
@@ -390,8 +398,10 @@ done <"$T/paths-w1a.txt"
 r=$(curl -s -o "$WWW/api/3/action/status_show" -w '%{http_code}|%{content_type}' \
     "http://127.0.0.1:$SPORT/api/3/action/status_show")
 [ "${r%%|*}" = 200 ] || { bad_w1b=1; check "W1b: status_show answered ${r%%|*}"; }
+ctype_ckan=${r#*|}
 meta content_type "$ctype_ours"
-check "ours: $((nmix - bad_w1a))/$nmix rest/dataset answers 200, status_show ${r%%|*}; Content-Type: $ctype_ours"
+meta content_type_ckan "$ctype_ckan"
+check "ours: $((nmix - bad_w1a))/$nmix rest/dataset answers 200, status_show ${r%%|*}; Content-Type: $ctype_ours (Taiwan API), $ctype_ckan (CKAN)"
 
 # the same id twice gives the same bytes (no per-request variation, so nginx can stand in)
 curl -s "http://127.0.0.1:$SPORT$SRU/rest/dataset/$first_id" | cmp -s - "$WWW$SRU/rest/dataset/$first_id" ||
@@ -447,10 +457,10 @@ PY
 w1_first=$(body_file "$(head -n 1 "$T/paths-w1.txt")")
 curl -s "http://127.0.0.1:$SPORT$(head -n 1 "$T/paths-w1.txt")" | cmp -s - "$w1_first" ||
     { bad_w1=$((bad_w1 + 1)); check "W1: two answers for $first_name differ"; }
-psql_body=$(psqlq -c "SELECT body FROM ckan_package_show('$first_name', '$SITE_URL')")
+psql_body=$(psqlq -c "SELECT body FROM ckan_package_show('$first_name', '$SITE_URL', NULL)")
 if printf '{"help":"%s/api/3/action/help_show?name=package_show","success":true,"result":%s}' "$SITE_URL" "$psql_body" |
     cmp -s - "$w1_first"; then
-    check "P: {\"help\":…,\"success\":true,\"result\":<body of ckan_package_show('$first_name', '$SITE_URL')>} == the server's body"
+    check "P: {\"help\":…,\"success\":true,\"result\":<body of ckan_package_show('$first_name', '$SITE_URL', NULL)>} == the server's body"
 else
     check "P: the SQL result for $first_name wrapped in the envelope differs from the server's body"
     bad_w1=$((bad_w1 + 1))
@@ -491,10 +501,11 @@ http {
     listen 127.0.0.1:$NPORT reuseport; root $WWW;
     location / { }
     # DataStore answers differ by query string: each is stored as q/<path>/<raw query string>
-    location = /api/3/action/datastore_search { try_files /q\$uri/\$args =404; }
-    location = /api/3/action/package_show { try_files /q\$uri/\$args =404; }
+    location = /api/3/action/datastore_search { default_type "$ctype_ckan"; try_files /q\$uri/\$args =404; }
+    location = /api/3/action/package_show { default_type "$ctype_ckan"; try_files /q\$uri/\$args =404; }
     # package_search without a query string too: q/<path>/_<raw query string>
-    location = /api/3/action/package_search { try_files /q\$uri/_\$args =404; }
+    location = /api/3/action/package_search { default_type "$ctype_ckan"; try_files /q\$uri/_\$args =404; }
+    location ^~ /api/3/ { default_type "$ctype_ckan"; }
     location ^~ /api/v1/rest/datastore/ { try_files /q\$uri/\$args =404; }
     # the cached dump zip (the query string ?format=csv is ignored)
     location ^~ /api/v1/dump/ { default_type application/zip; }
@@ -519,8 +530,9 @@ nchecked=$((nmix * 2 + 1)) # the W1 and W1a mixes and status_show
 hdr_o=$(curl -s -o /dev/null -w '%{size_header}' "http://127.0.0.1:$SPORT$SRU/rest/dataset/$first_id")
 hdr_n=$(curl -s -o /dev/null -w '%{size_header}' "http://127.0.0.1:$NPORT$SRU/rest/dataset/$first_id")
 ct_n=$(curl -s -o /dev/null -w '%{content_type}' "http://127.0.0.1:$NPORT$SRU/rest/dataset/$first_id")
-check "N: $((nchecked - nbad))/$nchecked nginx bodies byte-identical to ours; Content-Type: $ct_n; header bytes ours $hdr_o, nginx $hdr_n"
-[ "$nbad" = 0 ] && [ "$ct_n" = "$ctype_ours" ] ||
+ct_nc=$(curl -s -o /dev/null -w '%{content_type}' "http://127.0.0.1:$NPORT$(head -n 1 "$T/paths-w1.txt")")
+check "N: $((nchecked - nbad))/$nchecked nginx bodies byte-identical to ours; Content-Type: $ct_n (Taiwan API), $ct_nc (CKAN); header bytes ours $hdr_o, nginx $hdr_n"
+[ "$nbad" = 0 ] && [ "$ct_n" = "$ctype_ours" ] && [ "$ct_nc" = "$ctype_ckan" ] ||
     { bad_w1=$((bad_w1 + 1)); bad_w1a=$((bad_w1a + 1)); check "N: nginx does not serve the same bytes / type"; }
 {
     echo "--- ours"; curl -s -D - -o /dev/null "http://127.0.0.1:$SPORT$SRU/rest/dataset/$first_id"
