@@ -4,6 +4,7 @@
 #
 #   W1   GET /api/3/action/package_show?id={name}, name random among BENCH_IDS of the catalogue
 #   W1a  GET {sru}/rest/dataset/{identifier}, the same datasets by their Taiwan identifier
+#        (c=16 only unless BENCH_W1A_CONCS says otherwise)
 #   W1b  GET /api/3/action/status_show (c=16 only)
 #   W8   W1a over 1,000 concurrent keep-alive connections (errors, server RSS)
 #   W2, W2b  package_search with q words and facets, and without q (the cached default page), on
@@ -576,7 +577,7 @@ else
     note "W1 not timed: the byte checks failed (see Checks)"
 fi
 if [ "$bad_w1a" = 0 ]; then
-    workload W1a "$T/paths-w1a.txt" "${PGB_W1A[@]}"
+    WL_CONCS=${BENCH_W1A_CONCS:-16} workload W1a "$T/paths-w1a.txt" "${PGB_W1A[@]}"
     log "W1a variants: all $NREC ids (beside a reference run of the mix); P at the pool minimum"
     run_wrk W1a-ref ours 16 1 "$T/paths-w1a.txt" "$OURS" "$DUR"
     run_wrk W1a-all ours 16 1 "$T/paths-w1a-all.txt" "$OURS" "$DUR"

@@ -265,9 +265,10 @@ def main():
                  meta.get("db_init_s", "?")))
     o.append("| load | `wrk -t2 -c{{1,16,64}} -d{d}s --latency --timeout {to}` (`-t1` at c=1: wrk needs a connection "
              "per thread), after a {w} s warm-up of each system at each concurrency; **{r} repetitions at c=16 "
-             "({rb} for W1b, which runs at c=16 only), {ro} at c=1 and c=64** (the protocol asks 20 s × 3 everywhere; "
-             "shortened so that the whole run, search and DataStore workloads included, takes about 20 minutes); "
-             "the median is reported; within a repetition ours, P and N run back to back |".format(
+             "({rb} for W1b), {ro} at c=1 and c=64**; W1 at c=1, 16 and 64, W1a, W1b and W2 at c=16 only, W2b at "
+             "16 and 64 (the protocol asks c=1, 16, 64 and 20 s × 3 everywhere; shortened so that the whole run, "
+             "search and DataStore workloads included, takes about 20 minutes); the median is reported; within a "
+             "repetition ours, P and N run back to back |".format(
                  d=dur, to=meta.get("wrk_timeout", "?"), w=warm, r=reps, ro=reps_other, rb=meta.get("reps_w1b", reps)))
     o.append("| request mix | W1, W1a: a path picked at random per request (`tests/perf/paths.lua`) among {} datasets "
              "spread over the catalogue (W1 by CKAN name, W1a by Taiwan identifier), the same for ours, N (one "
