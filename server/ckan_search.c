@@ -10,7 +10,6 @@
 #include "ckan_action.h"
 
 #include <event2/buffer.h>
-#include <event2/http.h>
 #include <json-c/json.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -610,18 +609,15 @@ static int cmp_strp(const void *a, const void *b)
     return strcmp(*(const char *const *)a, *(const char *const *)b);
 }
 
-/* The cache key of a search whose answer is kept (its parameters that shape the answer, with
+/* The cache key of a search whose answer is kept (the parameters that shape the answer, with
  * the filters in a canonical order), or NULL: callers who may see more than the public (a user,
- * or credentials whatever they are worth), a q, fl, other filters, pages past the first ones. */
-static const char *cache_key(struct stmt *st)
+ * or credentials whatever they are worth), a q, fl, other filters, pages past the first ones.
+ * Whether the parameters are valid is a function of the key too: an answer is kept only when
+ * they were. (The filters kept never involve the clock.) */
+static const char *cache_key(struct req *r, const struct search *s)
 {
-    struct req *r = st->r;
-    const struct search *s = st->s;
-    struct evkeyvalq *h = evhttp_request_get_input_headers(r->ev);
-    if (!scache_enabled() || r->user || evhttp_find_header(h, "Authorization") ||
-        evhttp_find_header(h, "X-CKAN-API-Key") || strcmp(s->q, "*:*") != 0 || s->nfl ||
-        s->nfq > CACHE_FQ_MAX || s->rows > CACHE_ROWS_MAX || s->start > CACHE_START_MAX ||
-        strstr(st->where_sql, "now()"))
+    if (!scache_enabled() || req_authenticated(r) || strcmp(s->q, "*:*") != 0 || s->nfl ||
+        s->nfq > CACHE_FQ_MAX || s->rows > CACHE_ROWS_MAX || s->start > CACHE_START_MAX)
         return NULL;
     const char *fq[CACHE_FQ_MAX];
     for (int i = 0; i < s->nfq; i++) {
@@ -630,13 +626,23 @@ static const char *cache_key(struct stmt *st)
         fq[i] = s->fq[i];
     }
     qsort(fq, (size_t)s->nfq, sizeof(fq[0]), cmp_strp);
-    char *key = arena_printf(r->a, "%s\x1f%lld\x1f%lld\x1f%d%d%d%d\x1f%lld\x1f%lld\x1f", s->sort,
-                             s->rows, s->start, s->facet, s->include_private, s->include_drafts,
-                             s->include_deleted, s->facet_limit, s->facet_mincount);
-    for (int i = 0; i < s->nfacets; i++)
-        key = arena_printf(r->a, "%s%s\x1e", key, s->facet_fields[i]);
-    for (int i = 0; i < s->nfq; i++)
-        key = arena_printf(r->a, "%s\x1f%s", key, fq[i]);
+    struct evbuffer *b = evbuffer_new();
+    evbuffer_add_printf(b, "%s\x1f%lld\x1f%lld\x1f%d%d%d%d\x1f%lld\x1f%lld\x1f", s->sort, s->rows,
+                        s->start, s->facet, s->include_private, s->include_drafts,
+                        s->include_deleted, s->facet_limit, s->facet_mincount);
+    for (int i = 0; i < s->nfacets; i++) {
+        evbuffer_add(b, s->facet_fields[i], strlen(s->facet_fields[i]));
+        evbuffer_add(b, "\x1e", 1);
+    }
+    for (int i = 0; i < s->nfq; i++) {
+        evbuffer_add(b, "\x1f", 1);
+        evbuffer_add(b, fq[i], strlen(fq[i]));
+    }
+    size_t n = evbuffer_get_length(b);
+    char *key = arena_alloc(r->a, n + 1);
+    evbuffer_remove(b, key, n);
+    key[n] = '\0';
+    evbuffer_free(b);
     return key;
 }
 
@@ -647,18 +653,22 @@ static void search_done(struct req *r, PGresult *res)
     resp_ok_json(r, PQgetvalue(res, 0, 0), (size_t)PQgetlength(res, 0, 0));
 }
 
-/* search_cache's builder: the statement with its generation. */
+/* The parts of the statement; false once an error was answered. */
+static bool build_parts(struct stmt *st);
+
+/* search_cache's builder: the statement with its generation; NULL once an error was answered. */
 static const char *cached_sql(struct req *r, void *arg, int *nparams, const char *const **params)
 {
     (void)r;
     struct stmt *st = arg;
+    if (!build_parts(st))
+        return NULL;
     const char *sql = build_sql(st, true);
     *nparams = solrq_nparams(st->sq);
     *params = solrq_params(st->sq);
     return sql;
 }
 
-/* The parts of the statement; false once an error was answered. */
 static bool build_parts(struct stmt *st)
 {
     st->sq = solrq_new(&solrq_ckan_map, 1);
@@ -686,11 +696,11 @@ static int ckan_package_search(struct req *r)
         return REQ_DONE;
     struct stmt *st = arena_alloc(r->a, sizeof(*st));
     *st = (struct stmt){.r = r, .s = s};
+    const char *key = cache_key(r, s);
+    if (key) /* the statement is built only when the cache has no answer */
+        return scache_answer(r, key, cached_sql, st);
     if (!build_parts(st))
         return REQ_DONE;
-    const char *key = cache_key(st);
-    if (key)
-        return scache_answer(r, key, cached_sql, st);
     const char *sql = build_sql(st, false); /* adds parameters: before counting them */
     return req_db_sql_prepared(r, sql, solrq_nparams(st->sq), solrq_params(st->sq), search_done);
 }

@@ -243,30 +243,41 @@ static void free_ref(const void *data, size_t len, void *extra)
     free((void *)data);
 }
 
-/* A strong ETag for an anonymous CKAN GET 200 (NULL otherwise). */
-static const char *body_etag(struct req *r, int status, const char *text, size_t len)
+/* Whether the reply gets a strong ETag: an anonymous CKAN GET 200. */
+static bool etag_wanted(const struct req *r, int status)
 {
-    if (r->api != API_CKAN || status != 200 || (r->method != M_GET && r->method != M_HEAD) ||
-        req_authenticated(r))
-        return NULL;
-    return arena_printf(r->a, "\"%016llx\"", (unsigned long long)util_hash64(text, len));
+    return r->api == API_CKAN && status == 200 && (r->method == M_GET || r->method == M_HEAD) &&
+           !req_authenticated(r);
+}
+
+/* Add the ETag of a body whose hash is given; answer 304 when If-None-Match names it. */
+static bool etag_not_modified(struct req *r, uint64_t hash)
+{
+    const char *etag = arena_printf(r->a, "\"%016llx\"", (unsigned long long)hash);
+    evhttp_add_header(evhttp_request_get_output_headers(r->ev), "ETag", etag);
+    const char *inm = evhttp_find_header(evhttp_request_get_input_headers(r->ev), "If-None-Match");
+    if (!inm || !util_etag_listed(inm, etag))
+        return false;
+    req_finish(r, 304, NULL, evbuffer_new());
+    return true;
 }
 
 void req_finish_text(struct req *r, int status, const char *content_type, char *text, size_t len)
 {
-    const char *etag = body_etag(r, status, text, len);
-    if (etag) {
-        evhttp_add_header(evhttp_request_get_output_headers(r->ev), "ETag", etag);
-        const char *inm = evhttp_find_header(evhttp_request_get_input_headers(r->ev),
-                                             "If-None-Match");
-        if (inm && util_etag_listed(inm, etag)) {
-            free(text);
-            req_finish(r, 304, NULL, evbuffer_new());
-            return;
-        }
+    req_finish_ref(r, status, content_type, text, len, free_ref, NULL,
+                   etag_wanted(r, status) ? util_hash64(text, len) : 0);
+}
+
+void req_finish_ref(struct req *r, int status, const char *content_type, const char *data,
+                    size_t len, void (*cleanup)(const void *, size_t, void *), void *arg,
+                    uint64_t hash)
+{
+    if (etag_wanted(r, status) && etag_not_modified(r, hash)) {
+        cleanup(data, len, arg);
+        return;
     }
     struct evbuffer *body = evbuffer_new();
-    evbuffer_add_reference(body, text, len, free_ref, NULL);
+    evbuffer_add_reference(body, data, len, cleanup, arg);
     req_finish(r, status, content_type, body);
 }
 

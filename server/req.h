@@ -81,6 +81,12 @@ void req_finish(struct req *r, int status, const char *content_type, struct evbu
  * anonymous CKAN GET 200 also gets a strong ETag (a hash of the bytes), and an If-None-Match
  * naming it turns the reply into a 304 without body. */
 void req_finish_text(struct req *r, int status, const char *content_type, char *text, size_t len);
+/* The same for bytes that are not copied: cleanup(data, len, arg) runs once they are sent (or
+ * at once for a 304). hash: util_hash64 of the bytes, for the ETag (known to the caller, which
+ * may send the same bytes many times). */
+void req_finish_ref(struct req *r, int status, const char *content_type, const char *data,
+                    size_t len, void (*cleanup)(const void *, size_t, void *), void *arg,
+                    uint64_t hash);
 
 /* True when the caller is or claims to be someone: r->user, or a credential header
  * (Authorization, X-CKAN-API-Key) even one that did not authenticate. Such replies are private. */

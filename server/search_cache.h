@@ -19,7 +19,9 @@ struct req;
 
 /* Builds the statement that computes r's answer: column 0 the CKAN result as JSON text,
  * column 1 `(SELECT gen FROM ckan_search_gen)` as text (the same snapshot); sets *nparams and
- * *params. The text, the array and the values live in r's arena. */
+ * *params. The text, the array and the values live in r's arena. Or answers r with an error
+ * (its parameters are not valid) and returns NULL. Requests with the same key must get the
+ * same outcome. */
 typedef const char *(*scache_build_fn)(struct req *r, void *arg, int *nparams,
                                        const char *const **params);
 

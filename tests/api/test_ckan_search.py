@@ -515,6 +515,25 @@ def test_cached_answers_equal_uncached_ones(pair):
     assert r.status_code == 200 and r.content == raw(b, {"facet.field": FACETS})
 
 
+def test_cached_answers_have_the_envelope_features(pair):
+    """Headers, ETag/304, JSONP and pretty are as for an answer computed for the request."""
+    a, b = pair
+    params = {"facet.field": FACETS}
+    raw(a, params)  # kept now
+    ra, rb = a.get(PATH, params=params), b.get(PATH, params=params)
+    for h in ("Content-Type", "ETag", "Cache-Control"):
+        assert ra.headers.get(h) == rb.headers.get(h), h
+    assert ra.headers["ETag"]
+    r = a.get(PATH, params=params, headers={"If-None-Match": ra.headers["ETag"]})
+    assert r.status_code == 304 and r.content == b""
+    for extra in ({"callback": "cb"}, {"pretty": "true"}):
+        ra, rb = a.get(PATH, params={**params, **extra}), b.get(PATH, params={**params, **extra})
+        assert ra.status_code == rb.status_code == 200
+        assert ra.content == rb.content and ra.headers["Content-Type"] == rb.headers["Content-Type"]
+    assert ra.content.startswith(b"{\n")  # pretty: indented
+    assert a.get(PATH, params={**params, "callback": "cb"}).content.startswith(b"cb(")
+
+
 def test_a_commit_is_seen_by_the_next_request(cluster, pair):
     a, b = pair
     same_as_uncached(a, b)
