@@ -282,7 +282,7 @@ static void flight_done(void *arg, PGresult *res, const struct db_error *err)
     free(f);
     for (; w; w = next) {
         next = w->next;
-        if (w->need <= gen)
+        if (w->need <= gen || !gen) /* (no generation: a builder without the column) */
             reply(w->r, b);
         else
             fly(t, w); /* it read a generation newer than this statement's snapshot */

@@ -138,7 +138,7 @@ run_wrk() {
     name=$(printf '%03d-%s-%s-c%s-r%s' "$SEQ" "$wl" "$sys" "$conc" "$rep")
     raw=$RAW/$name.txt
     b=$(cpu_snapshot)
-    echo "\$ wrk -t$t -c$conc -d${dur}s --latency --timeout $WRK_TIMEOUT -s paths.lua $url -- $(basename "$paths")  # $(wc -l <"$paths") paths" >"$raw"
+    echo "\$ wrk -t$t -c$conc -d${dur}s --latency --timeout $WRK_TIMEOUT -s paths.lua $url -- $(basename "$paths")  # $(wc -l <"$paths") paths; load average $(cut -d' ' -f1-3 /proc/loadavg)" >"$raw"
     wrk -t"$t" -c"$conc" -d"${dur}s" --latency --timeout "$WRK_TIMEOUT" -s "$ROOT/tests/perf/paths.lua" \
         "$url" -- "$paths" >>"$raw" 2>&1 || echo "(wrk exit status $?)" >>"$raw"
     a=$(cpu_snapshot)
@@ -176,19 +176,20 @@ run_wrk() {
 run_pgb() {
     local wl=$1 wconc=$2 conc=$3 rep=$4 dur=$5 rec=$6
     shift 6
-    local j=2 name raw b a
+    local j=2 name raw b a load0
     [ "$conc" -lt 2 ] && j=1
     SEQ=$((SEQ + 1))
     name=$(printf '%03d-%s-%s-c%s-pgbench-c%s-r%s' "$SEQ" "$wl" "${PGB_SYS:-P}" "$wconc" "$conc" "$rep")
     raw=$RAW/$name.txt
     b=$(cpu_snapshot)
+    load0=$(cut -d' ' -f1-3 /proc/loadavg)
     pgbench -n -M prepared -h "$PGDIR" -p "$PGPORT" -U postgres -c "$conc" -j "$j" -T "$dur" \
         "$@" opendata >"$raw.full" 2>&1 || echo "(pgbench exit status $?)" >>"$raw.full"
     a=$(cpu_snapshot)
     [ "$rec" = 1 ] || { rm -f "$raw.full"; return 0; }
     # keep the summary; with one script per id the per-script sections are long and alike
     {
-        echo "\$ pgbench -n -M prepared -h <socket dir> -c $conc -j $j -T $dur $(printf '%s\n' "$@" | grep -c -e '^-f$') script(s)"
+        echo "\$ pgbench -n -M prepared -h <socket dir> -c $conc -j $j -T $dur $(printf '%s\n' "$@" | grep -c -e '^-f$') script(s)  # load average before: $load0"
         awk '/^SQL script [0-9]+:/ && ++n > 1 {skip = 1} !skip' "$raw.full"
         grep -q '^SQL script 2:' "$raw.full" && echo "(per-script sections 2.. omitted)"
     } >"$raw"

@@ -113,6 +113,18 @@ def maxlat(work, v):
     return fms(best)
 
 
+def load_range(work, cells):
+    """'a–b': the 1-minute load averages noted before the timed runs of cells (raw outputs)."""
+    vals = []
+    for c in cells:
+        for r in (c.runs if c else []):
+            head = read_lines(os.path.join(work, "raw", r["raw"] + ".txt"))[:1]
+            m = re.search(r"load average(?: before:)? ([0-9.]+)", head[0]) if head else None
+            if m:
+                vals.append(float(m.group(1)))
+    return "%.1f–%.1f" % (min(vals), max(vals)) if vals else None
+
+
 def workload_table(out, runs, wl, concs, meta):
     out.append("| c | ours req/s | P tps (pgbench -c) | N req/s | L | ours/P | ours/N | **ours/L** "
                "| ours p50 / p99 ms | N p50 / p99 ms | P latency avg ms | ours non-2xx / socket errors |")
@@ -144,6 +156,9 @@ def workload_table(out, runs, wl, concs, meta):
                 c, ", ".join(f0(v) for v in o.all_rps),
                 ", ".join(f0(v) for v in (p.all_rps if p else [])),
                 ", ".join(f0(v) for v in (n.all_rps if n else []))))
+    loads = load_range(meta.get("_work", ""), [v for row in rows.values() for v in row[:3]])
+    if loads:
+        lines.append("- load average (1 min) before the timed runs: %s" % loads)
     if lines:
         out.extend(lines)
         out.append("")
@@ -166,6 +181,7 @@ def workload_table(out, runs, wl, concs, meta):
 def main():
     work, outpath = sys.argv[1], sys.argv[2]
     meta, runs = load(work)
+    meta["_work"] = work
     concs = meta.get("concs", "1 16 64").split()
     dur, warm = meta.get("duration", "?"), meta.get("warmup", "?")
     reps, reps_other = meta.get("reps", "?"), meta.get("reps_other", "?")

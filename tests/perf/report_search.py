@@ -1,7 +1,7 @@
 """report_search.py — the package_search sections of docs/BENCHMARKS.md (W2, W2b and its
 variants), from the work directory of tests/perf/bench.sh + bench_search.sh. Used by report.py.
 Stdlib only."""
-from report import cell, f0, f2, fms, num, workload_table
+from report import cell, f0, f2, fms, load_range, num, workload_table
 
 FACETS = '["organization","tags","res_format"]'
 
@@ -31,7 +31,7 @@ def cpu(v, col):
     return f0(v.cpu_us(col)) if v else "–"
 
 
-def w2b_table(o, runs, rows):
+def w2b_table(o, runs, rows, work):
     """rows: (label, workload, conc). ours vs N, and P where the workload has one."""
     o.append("| variant | c | ours req/s | N req/s | **ours/N** | P tps (pgbench -c) | ours/P | ours p50 / p99 ms "
              "| N p50 / p99 ms | CPU µs per request: server / PostgreSQL / nginx | ours non-2xx / socket errors |")
@@ -55,6 +55,9 @@ def w2b_table(o, runs, rows):
             lines.append("- {} c={}: repetitions, req/s — ours {}; N {}".format(
                 wl, c, ", ".join(f0(v) for v in ours.all_rps),
                 ", ".join(f0(v) for v in (n.all_rps if n else []))))
+    loads = load_range(work, [cell(runs, wl, s, c) for _, wl, c in rows for s in ("ours", "P", "N")])
+    if loads:
+        lines.append("- load average (1 min) before the timed runs: %s" % loads)
     if lines:
         o.extend(lines)
         o.append("")
@@ -74,7 +77,7 @@ def sections(o, meta, runs, goals):
              "with `--search-cache-mb 0` for W2b-u. Load average when this part started: {}.".format(
                  meta.get("search_records", "?"), f0(grown), meta.get("search_records", "?"),
                  meta.get("search_import_s", "?"), f0(grown / imp) if imp and grown else "–",
-                 meta.get("search_import_summary", "?"), meta.get("search_n_package", "?"),
+                 meta.get("search_import_summary", "?").replace(";", "; "), meta.get("search_n_package", "?"),
                  meta.get("search_n_resource", "?"), meta.get("search_n_tag", "?"),
                  meta.get("search_db_size", "?"), meta.get("search_doc_size", "?"),
                  meta.get("loadavg_search", "?")))
@@ -108,17 +111,17 @@ def sections(o, meta, runs, goals):
         o.append("")
         o.append("Answers without q are kept in the server process (`server/search_cache.c`) with the generation "
                  "of `ckan_search_gen` their statement saw; every committed change of the documents bumps it in "
-                 "the writing transaction (sql/012). Each request waits for one read of the generation sent after "
+                 "the writing transaction (sql/012, sql/013). Each request waits for one read of the generation sent after "
                  "it arrived (`SELECT gen FROM ckan_search_gen`, one for all the requests of a thread that arrived "
                  "meanwhile) and is answered from the cache when it matches. N serves the same bytes ({} bytes; "
                  "{} bytes with the facets). W2b-u: a server with `--search-cache-mb 0` computes the page for "
-                 "every request (an index-only count and the first rows of an index, sql/012), P running its "
+                 "every request (an index-only count and the first rows of an index, sql/013), P running its "
                  "statement.".format(meta.get("w2b_bytes", "?"), meta.get("w2bf_bytes", "?")))
         o.append("")
         rows = [("W2b default page", "W2b", c) for c in meta.get("w2b_concs", "16").split()]
         rows += [("W2b-f with `facet.field=%s`" % FACETS, "W2b-f", "16"),
                  ("W2b-u computed for every request (no cache)", "W2b-u", "16")]
-        w2b_table(o, runs, rows)
+        w2b_table(o, runs, rows, meta.get("_work", ""))
         ours, n = cell(runs, "W2b", "ours", 16), cell(runs, "W2b", "N", 16)
         if ours and n:
             goals.append(("W2b", "ours ≥ 0.5 × N at c=16 (BENCH.md)", "%.2f × N" % (ours.rps / n.rps),
