@@ -2,20 +2,19 @@
  * checked with CKAN's validators and messages; q and the filter queries go through our Solr
  * query parser (solrq.c) into one parameterised statement over sql/010_ckan_search.sql's
  * ckan_search_doc, which also pages, sorts and counts facets; the package dicts come from
- * sql/008's ckan_package_doc. Callers see what ckan_can_read lets them (anonymous: active,
- * public datasets only, whatever include_private / include_drafts say). */
+ * sql/008's ckan_package_doc. Statements are kept prepared per connection (every value is a
+ * parameter, so a text repeats). Answers without q whose filters are the simple ones facet
+ * links make are kept in search_cache.c for anonymous callers. Callers see what ckan_can_read
+ * lets them (anonymous: active, public datasets only, whatever include_private /
+ * include_drafts say). */
 #include "ckan_action.h"
 
 #include <event2/buffer.h>
 #include <json-c/json.h>
-#include <poll.h>
-#include <pthread.h>
-#include <stdatomic.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <unistd.h>
 
 #include "arena.h"
 #include "ckan_params.h"
@@ -23,6 +22,7 @@
 #include "log.h"
 #include "req.h"
 #include "resp.h"
+#include "search_cache.h"
 #include "server.h"
 #include "solrq.h"
 #include "util.h"
@@ -36,182 +36,14 @@
 #define SEARCH_DEFAULT_SORT "score desc, metadata_modified desc"
 /* ts_rank weights {D, C, B, A}: CKAN's dismax boosts name^4 title^4 tags^2 groups^2 text. */
 #define SEARCH_RANK_WEIGHTS "'{0.25, 0.25, 0.5, 1}'"
-
-#define CACHE_ENTRIES 64
-#define CACHE_ENTRY_MAX (256 << 10) /* bytes of one cached result */
-#define CACHE_PING_MS 30000       /* the listener checks its connection this often */
-
-/* ---- the cache of pages without q ------------------------------------------------------------
- * Requests without q (the default page, facet counts over the whole catalogue, filter pages)
- * cost a scan of every visible document; they are kept here, shared by the server threads,
- * keyed by the GET query string. A thread LISTENs on "ckan_search", which sql/010 NOTIFYs at
- * the commit of any change to a search document or a package dict; each notification bumps
- * the generation. An entry carries the generation read before its query ran, so a page
- * computed from a snapshot older than a write never outlives that write's notification. While
- * the listener is not connected nothing is cached. */
-
-struct cache_entry {
-    char *key;
-    uint64_t hash, gen, used;
-    char *text;
-    size_t len;
-};
-
-static struct {
-    pthread_mutex_t mu;
-    struct cache_entry e[CACHE_ENTRIES];
-    uint64_t tick;
-} cache = {.mu = PTHREAD_MUTEX_INITIALIZER};
-static _Atomic uint64_t cache_gen = 1;
-static atomic_bool cache_live;
-
-static uint64_t fnv1a(const char *s)
-{
-    uint64_t h = 1469598103934665603ULL;
-    for (; *s; s++)
-        h = (h ^ (unsigned char)*s) * 1099511628211ULL;
-    return h;
-}
-
-/* Wait for notifications on a connected, listening pg; returns when the connection fails. */
-static void cache_follow(PGconn *pg)
-{
-    struct pollfd pfd = {.fd = PQsocket(pg), .events = POLLIN};
-    for (;;) {
-        int n = poll(&pfd, 1, CACHE_PING_MS);
-        if (n < 0)
-            continue;
-        if (n == 0) {
-            PGresult *res = PQexec(pg, "SELECT 1");
-            bool ok = PQresultStatus(res) == PGRES_TUPLES_OK;
-            PQclear(res);
-            if (!ok)
-                return;
-        } else if (!PQconsumeInput(pg)) {
-            return;
-        }
-        bool any = false;
-        PGnotify *note;
-        while ((note = PQnotifies(pg))) {
-            PQfreemem(note);
-            any = true;
-        }
-        if (any)
-            atomic_fetch_add(&cache_gen, 1);
-        if (PQstatus(pg) != CONNECTION_OK)
-            return;
-    }
-}
-
-/* The listener thread (blocking libpq on its own thread, as the dump workers do). */
-static void *cache_listen(void *arg)
-{
-    const char *conninfo = arg;
-    int backoff = 1;
-    for (;;) {
-        const char *keys[] = {"dbname", "application_name", NULL};
-        const char *vals[] = {conninfo, "opendatad-search-cache", NULL};
-        PGconn *pg = PQconnectdbParams(keys, vals, 1);
-        PGresult *res = PQstatus(pg) == CONNECTION_OK ? PQexec(pg, "LISTEN ckan_search") : NULL;
-        bool ok = res && PQresultStatus(res) == PGRES_COMMAND_OK;
-        PQclear(res);
-        if (ok) {
-            if (backoff > 1)
-                log_info("search cache: listening again");
-            backoff = 1;
-            atomic_fetch_add(&cache_gen, 1);
-            atomic_store(&cache_live, true);
-            cache_follow(pg);
-            atomic_store(&cache_live, false);
-            atomic_fetch_add(&cache_gen, 1);
-            log_warn("search cache: lost the database connection; caching paused");
-        }
-        PQfinish(pg);
-        sleep((unsigned)backoff);
-        backoff = backoff < 16 ? backoff * 2 : 30;
-    }
-    return NULL;
-}
+/* The pages the cache keeps: at most this many filters, rows and start. */
+#define CACHE_FQ_MAX 4
+#define CACHE_ROWS_MAX 100
+#define CACHE_START_MAX 1000
 
 void ckan_search_init(void)
 {
-    const struct config *cfg = srv_config();
-    pthread_t t;
-    if (cfg && cfg->db && pthread_create(&t, NULL, cache_listen, cfg->db) == 0)
-        pthread_detach(t);
-}
-
-/* The generation a new query runs under, or 0 when nothing may be cached now. */
-static uint64_t cache_generation(void)
-{
-    return atomic_load(&cache_live) ? atomic_load(&cache_gen) : 0;
-}
-
-/* Answer from the cache; false on a miss. */
-static bool cache_answer(struct req *r, const char *key)
-{
-    uint64_t gen = cache_generation(), h = fnv1a(key);
-    char *copy = NULL;
-    size_t len = 0;
-    if (!gen)
-        return false;
-    pthread_mutex_lock(&cache.mu);
-    for (int i = 0; i < CACHE_ENTRIES; i++) {
-        struct cache_entry *e = &cache.e[i];
-        if (e->key && e->hash == h && e->gen == gen && strcmp(e->key, key) == 0) {
-            e->used = ++cache.tick;
-            len = e->len;
-            copy = arena_alloc(r->a, len + 1);
-            memcpy(copy, e->text, len);
-            break;
-        }
-    }
-    pthread_mutex_unlock(&cache.mu);
-    if (copy)
-        resp_ok_json(r, copy, len);
-    return copy != NULL;
-}
-
-static void cache_store(const char *key, uint64_t gen, const char *text, size_t len)
-{
-    if (len > CACHE_ENTRY_MAX || gen != cache_generation())
-        return;
-    uint64_t h = fnv1a(key);
-    pthread_mutex_lock(&cache.mu);
-    /* The same key, else a free slot, else a stale one, else the least recently used. */
-    struct cache_entry *same = NULL, *free_slot = NULL, *stale = NULL, *lru = &cache.e[0];
-    for (int i = 0; i < CACHE_ENTRIES && !same; i++) {
-        struct cache_entry *e = &cache.e[i];
-        if (!e->key)
-            free_slot = free_slot ? free_slot : e;
-        else if (e->hash == h && strcmp(e->key, key) == 0)
-            same = e;
-        else if (e->gen != gen)
-            stale = stale ? stale : e;
-        else if (e->used < lru->used)
-            lru = e;
-    }
-    struct cache_entry *slot = same ? same : free_slot ? free_slot : stale ? stale : lru;
-    free(slot->key);
-    free(slot->text);
-    slot->key = xstrdup(key);
-    slot->hash = h;
-    slot->gen = gen;
-    slot->used = ++cache.tick;
-    slot->text = xmalloc(len);
-    memcpy(slot->text, text, len);
-    slot->len = len;
-    pthread_mutex_unlock(&cache.mu);
-}
-
-/* The cache key of an anonymous GET: its query string; NULL for other requests (what an
- * authenticated caller sees depends on who they are). */
-static const char *cache_key(struct req *r)
-{
-    if (r->method != M_GET || r->user)
-        return NULL;
-    const char *qs = strchr(r->uri, '?');
-    return qs ? qs + 1 : "";
+    scache_init();
 }
 
 /* ---- errors CKAN answers outside resp.h's kinds --------------------------------------------- */
@@ -478,8 +310,10 @@ struct stmt {
     char *order;            /* ORDER BY list over m's k<i> and score */
     char *keys;             /* ", <expr> AS k<i>" for m */
     char *facets;           /* ", <expr> AS f<i>" for m */
+    char *where_sql;        /* the conditions as text */
     enum solrq_kind *facet_kind;
     bool *facet_ok;
+    bool any_facet;         /* some facet field is known */
     bool rank;
 };
 
@@ -618,9 +452,16 @@ static void build_facets(struct stmt *st)
         if (!st->facet_ok[i])
             continue;
         st->facet_kind[i] = e.kind;
+        st->any_facet = true;
         st->facets = arena_printf(r->a, "%s, %s AS f%d", st->facets,
                                   e.kind == SOLRQ_STRS ? e.sql : as_text(r, &e), i);
     }
+}
+
+/* A number as a parameter: statements differ less, so prepared ones are reused. */
+static int num_param(struct stmt *st, long long n)
+{
+    return solrq_param(st->sq, arena_printf(st->r->a, "%lld", n));
 }
 
 static const char *facet_ctes(struct stmt *st)
@@ -634,12 +475,13 @@ static const char *facet_ctes(struct stmt *st)
         const char *from = arena_printf(r->a, st->facet_kind[i] == SOLRQ_STRS
                                                   ? "(SELECT unnest(m.f%d) AS v FROM m) u"
                                                   : "(SELECT m.f%d AS v FROM m) u", i);
-        const char *limit = s->facet_limit < 0
-                                ? "" : arena_printf(r->a, " LIMIT %lld", s->facet_limit);
+        const char *limit = s->facet_limit < 0 ? "" : arena_printf(r->a, " LIMIT $%d::bigint",
+                                                                    num_param(st, s->facet_limit));
         out = arena_printf(r->a,
             "%s, f%d AS (SELECT u.v, count(*) AS c FROM %s WHERE u.v IS NOT NULL AND u.v <> '' "
-            "GROUP BY u.v HAVING count(*) >= %lld ORDER BY count(*) DESC, u.v COLLATE \"C\"%s)",
-            out, i, from, s->facet_mincount, limit);
+            "GROUP BY u.v HAVING count(*) >= $%d::bigint ORDER BY count(*) DESC, "
+            "u.v COLLATE \"C\"%s)",
+            out, i, from, num_param(st, s->facet_mincount), limit);
     }
     return out;
 }
@@ -668,8 +510,8 @@ static const char *results_sql(struct stmt *st)
     }
     return arena_printf(r->a,
         "(SELECT '[' || coalesce(string_agg(%s, ', ' ORDER BY %s), '') || ']' FROM "
-        "(SELECT * FROM m ORDER BY %s LIMIT %lld OFFSET %lld) m)",
-        doc, st->order, st->order, s->rows, s->start);
+        "(SELECT * FROM m ORDER BY %s LIMIT $%d::bigint OFFSET $%d::bigint) m)",
+        doc, st->order, st->order, num_param(st, s->rows), num_param(st, s->start));
 }
 
 /* A facet item's display_name: the group or organization title, the licence title, else the
@@ -722,65 +564,145 @@ static const char *facets_json(struct stmt *st, bool items)
 }
 
 /* One statement: the matches (m, with score, sort keys and facet values), the facet counts
- * (f<i>), and the whole result object as JSON text in CKAN's key order; then, when the answer
- * may be cached, the cache generation it runs under (a constant handed back to search_done). */
-static char *build_sql(struct stmt *st, const char *where, uint64_t gen)
+ * (f<i>), and the whole result object as JSON text in CKAN's key order; with_gen adds the
+ * generation of ckan_search_gen its snapshot holds (sql/012, for search_cache.c). m is
+ * materialized when it is read for ranks or facets; otherwise the count and the page are
+ * planned on their own (without q: an index-only count and the first rows of an index). */
+static char *build_sql(struct stmt *st, bool with_gen)
 {
     struct req *r = st->r;
     const char *results = results_sql(st);
     int sort = solrq_param(st->sq, st->s->sort);
     return arena_printf(r->a,
-        "WITH m AS MATERIALIZED (SELECT s.package_id AS id%s%s FROM ckan_search_doc s "
+        "WITH m AS %sMATERIALIZED (SELECT s.package_id AS id%s%s FROM ckan_search_doc s "
         "WHERE true%s)%s "
         "SELECT '{\"count\": ' || (SELECT count(*) FROM m) || ', \"facets\": {' || %s || "
         "'}, \"results\": ' || %s || ', \"sort\": ' || to_json($%d::text)::text || "
         "', \"search_facets\": {' || %s || '}}'%s",
-        st->keys, st->facets, where, facet_ctes(st), facets_json(st, false), results, sort,
-        facets_json(st, true),
-        gen ? arena_printf(r->a, ", '%llu'", (unsigned long long)gen) : "");
+        st->rank || st->any_facet ? "" : "NOT ", st->keys, st->facets, st->where_sql,
+        facet_ctes(st), facets_json(st, false), results, sort, facets_json(st, true),
+        with_gen ? ", (SELECT gen FROM ckan_search_gen)::text" : "");
+}
+
+/* ---- which answers are cached ----------------------------------------------------------------- */
+
+/* A filter of the form facet links make: field:value or +field:"value" on a facet field. */
+static bool simple_fq(const char *fq)
+{
+    static const char *const fields[] = {"organization", "groups", "tags", "res_format",
+                                         "license_id"};
+    const char *p = fq + (*fq == '+'), *colon = strchr(p, ':');
+    bool known = false;
+    for (size_t i = 0; colon && i < ARRAY_LEN(fields) && !known; i++)
+        known = strlen(fields[i]) == (size_t)(colon - p) && strncmp(p, fields[i], colon - p) == 0;
+    if (!known || !colon[1])
+        return false;
+    const char *v = colon + 1;
+    size_t n = strlen(v);
+    if (v[0] == '"')
+        return n >= 2 && v[n - 1] == '"' && !memchr(v + 1, '"', n - 2) && !memchr(v + 1, '\\', n - 2);
+    return v[strcspn(v, " \t\r\n\"\\():[]{}^~*?!&|/+-")] == '\0';
+}
+
+static int cmp_strp(const void *a, const void *b)
+{
+    return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+/* The cache key of a search whose answer is kept (the parameters that shape the answer, with
+ * the filters in a canonical order), or NULL: callers who may see more than the public (a user,
+ * or credentials whatever they are worth), a q, fl, other filters, pages past the first ones.
+ * Whether the parameters are valid is a function of the key too: an answer is kept only when
+ * they were. (The filters kept never involve the clock.) */
+static const char *cache_key(struct req *r, const struct search *s)
+{
+    if (!scache_enabled() || req_authenticated(r) || strcmp(s->q, "*:*") != 0 || s->nfl ||
+        s->nfq > CACHE_FQ_MAX || s->rows > CACHE_ROWS_MAX || s->start > CACHE_START_MAX)
+        return NULL;
+    const char *fq[CACHE_FQ_MAX];
+    for (int i = 0; i < s->nfq; i++) {
+        if (!simple_fq(s->fq[i]))
+            return NULL;
+        fq[i] = s->fq[i];
+    }
+    qsort(fq, (size_t)s->nfq, sizeof(fq[0]), cmp_strp);
+    struct evbuffer *b = evbuffer_new();
+    evbuffer_add_printf(b, "%s\x1f%lld\x1f%lld\x1f%d%d%d%d\x1f%lld\x1f%lld\x1f", s->sort, s->rows,
+                        s->start, s->facet, s->include_private, s->include_drafts,
+                        s->include_deleted, s->facet_limit, s->facet_mincount);
+    for (int i = 0; i < s->nfacets; i++) {
+        evbuffer_add(b, s->facet_fields[i], strlen(s->facet_fields[i]));
+        evbuffer_add(b, "\x1e", 1);
+    }
+    for (int i = 0; i < s->nfq; i++) {
+        evbuffer_add(b, "\x1f", 1);
+        evbuffer_add(b, fq[i], strlen(fq[i]));
+    }
+    size_t n = evbuffer_get_length(b);
+    char *key = arena_alloc(r->a, n + 1);
+    evbuffer_remove(b, key, n);
+    key[n] = '\0';
+    evbuffer_free(b);
+    return key;
 }
 
 /* ---- the answer ----------------------------------------------------------------------------- */
 
 static void search_done(struct req *r, PGresult *res)
 {
-    const char *key = cache_key(r);
-    if (PQnfields(res) == 2 && key)
-        cache_store(key, strtoull(PQgetvalue(res, 0, 1), NULL, 10), PQgetvalue(res, 0, 0),
-                    (size_t)PQgetlength(res, 0, 0));
     resp_ok_json(r, PQgetvalue(res, 0, 0), (size_t)PQgetlength(res, 0, 0));
+}
+
+/* The parts of the statement; false once an error was answered. */
+static bool build_parts(struct stmt *st);
+
+/* search_cache's builder: the statement with its generation; NULL once an error was answered. */
+static const char *cached_sql(struct req *r, void *arg, int *nparams, const char *const **params)
+{
+    (void)r;
+    struct stmt *st = arg;
+    if (!build_parts(st))
+        return NULL;
+    const char *sql = build_sql(st, true);
+    *nparams = solrq_nparams(st->sq);
+    *params = solrq_params(st->sq);
+    return sql;
+}
+
+static bool build_parts(struct stmt *st)
+{
+    st->sq = solrq_new(&solrq_ckan_map, 1);
+    arena_defer(st->r->a, free_solrq, st->sq);
+    st->where = evbuffer_new();
+    bool ok = build_where(st) && build_sort(st);
+    if (ok) {
+        build_facets(st);
+        size_t n = evbuffer_get_length(st->where);
+        st->where_sql = arena_alloc(st->r->a, n + 1);
+        evbuffer_remove(st->where, st->where_sql, n);
+        st->where_sql[n] = '\0';
+    }
+    evbuffer_free(st->where);
+    st->where = NULL;
+    return ok;
 }
 
 /* package_search. */
 static int ckan_package_search(struct req *r)
 {
-    const char *key = cache_key(r);
-    if (key && cache_answer(r, key))
-        return REQ_DONE;
-    uint64_t gen = cache_generation();
     json_object *in = ckan_request_data(r);
     struct search *s = arena_alloc(r->a, sizeof(*s));
     if (!in || !read_params(r, in, s))
         return REQ_DONE;
-    struct stmt st = {.r = r, .s = s, .sq = solrq_new(&solrq_ckan_map, 1)};
-    arena_defer(r->a, free_solrq, st.sq);
-    st.where = evbuffer_new();
-    bool ok = build_where(&st) && build_sort(&st);
-    if (!ok) {
-        evbuffer_free(st.where);
+    struct stmt *st = arena_alloc(r->a, sizeof(*st));
+    *st = (struct stmt){.r = r, .s = s};
+    const char *key = cache_key(r, s);
+    if (key) /* the statement is built only when the cache has no answer */
+        return scache_answer(r, key, cached_sql, st);
+    if (!build_parts(st))
         return REQ_DONE;
-    }
-    build_facets(&st);
-    size_t n = evbuffer_get_length(st.where);
-    char *where = arena_alloc(r->a, n + 1);
-    evbuffer_remove(st.where, where, n);
-    where[n] = '\0';
-    evbuffer_free(st.where);
-    /* Only pages without q are worth keeping, and none that depends on the clock. */
-    if (!key || strcmp(s->q, "*:*") != 0 || strstr(where, "now()"))
-        gen = 0;
-    char *sql = build_sql(&st, where, gen);
-    return req_db_sql(r, sql, solrq_nparams(st.sq), solrq_params(st.sq), search_done);
+    const char *sql = build_sql(st, false); /* adds parameters: before counting them */
+    return req_db_sql_prepared(r, sql, solrq_nparams(st->sq), solrq_params(st->sq), search_done);
 }
 
 const struct ckan_action_def ckan_search_actions[] = {

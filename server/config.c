@@ -60,6 +60,9 @@ static const struct cfg_entry cfg_table[] = {
     {"cors-origins", "OPENDATAD_CORS_ORIGINS", CFG_STR, OFF(cors_origins), "*", 0, 0, S,
      "origins browsers may call the API from (CORS): * for any, a space-separated list such as "
      "\"https://a.example https://b.example\", or empty for none"},
+    {"search-cache-mb", "OPENDATAD_SEARCH_CACHE_MB", CFG_INT, OFF(search_cache_mb), "32", 0,
+     65536, S, "memory for package_search answers without q kept between writes (MiB; 0 = "
+     "no cache)"},
     {"verbosity", "OPENDATAD_VERBOSITY", CFG_INT, OFF(verbosity), "2", 0, 3, CFG_ALL,
      "log level: 0 errors, 1 warnings, 2 info, 3 debug"},
     {"dump-dir", "OPENDATAD_DUMP_DIR", CFG_STR, OFF(dump_dir), "", 0, 0, S,

@@ -31,6 +31,7 @@ struct config {
     bool tw_groups_used;   /* rest/group lists only categories in use */
     bool access_log;
     char *cors_origins;    /* "*", space-separated origins, or "" (no CORS headers) */
+    int search_cache_mb;   /* package_search answers kept in memory (MiB); 0 = none */
     int verbosity;
     char *dump_dir;        /* cache of Taiwan dump zips; "" = <program dir>/../var/cache/dumps */
     int dump_workers;      /* threads that build dumps (blocking libpq, deflate, file writes) */

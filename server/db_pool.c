@@ -2,6 +2,8 @@
 #include "db_pool.h"
 
 #include <event2/event.h>
+#include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/queue.h>
@@ -10,9 +12,6 @@
 #include "util.h"
 
 #define DB_MAX_STMTS 128
-/* SQL texts kept prepared per connection by dbp_exec_cached; the least recently used one is
- * deallocated to make room. */
-#define DB_CACHED_MAX 32
 /* libpq keeps a connection's input buffer as large as the largest message it received (for a
  * one-value result: the whole result), for the connection's life. A connection that received
  * more than this is closed and replaced, so big datastore pages do not pin memory. */
@@ -22,21 +21,23 @@
 /* A query running this long is "slow": only then may waiting requests open another connection.
  * Growing on mere queueing would add backends exactly when the CPUs are busiest. */
 #define DB_SLOW_US (10 * 1000LL)
+/* SQL texts built at run time kept prepared per connection (least recently used replaced). */
+#define DB_DYN_STMTS 32
 
 static struct db_stmt *registry[DB_MAX_STMTS];
 static int registry_len;
 
 enum conn_state { C_CONNECTING, C_IDLE, C_BUSY };
-enum job_step { STEP_DEALLOCATE, STEP_PREPARE, STEP_EXEC };
+enum job_step { STEP_PREPARE, STEP_EXEC, STEP_DEALLOCATE };
 
 struct dbp_job {
     TAILQ_ENTRY(dbp_job) link;
     struct dbp *pool;
     struct dbconn *conn; /* set while running */
-    const struct db_stmt *st;   /* NULL for SQL text (dbp_exec_sql, dbp_exec_cached) */
+    const struct db_stmt *st;   /* NULL for SQL text (dbp_exec_sql) */
     const char *sql;
-    uint64_t hash;              /* of sql, when it is kept prepared (dbp_exec_cached) */
-    bool cached;
+    bool prepare;               /* keep sql prepared on the connection (dbp_exec_sql_prepared) */
+    bool quiet;                 /* a statement error is expected: not logged (dbp_job_quiet) */
     int nparams;
     const char *const *params;
     dbp_done_fn done;
@@ -44,14 +45,6 @@ struct dbp_job {
     bool cancelled;
 };
 TAILQ_HEAD(job_list, dbp_job);
-
-/* A statement dbp_exec_cached prepared on one connection, named "dq<id>". */
-struct cached_stmt {
-    char *sql; /* NULL: free slot */
-    uint64_t hash;
-    unsigned id;
-    uint64_t used; /* the connection's use counter at its last use */
-};
 
 struct dbconn {
     struct dbp *pool;
@@ -64,10 +57,14 @@ struct dbconn {
     int64_t idle_since;
     int64_t busy_since;
     bool prepared[DB_MAX_STMTS];
-    struct cached_stmt cached[DB_CACHED_MAX];
-    int cached_slot;      /* the slot the running cached job prepares, uses or frees */
-    unsigned cached_ids;  /* ids handed out */
-    uint64_t cached_uses; /* use counter (least recently used goes first) */
+    struct dyn_stmt {
+        uint64_t hash, used;
+        char *sql; /* NULL: free slot */
+        char name[24];
+    } dyn[DB_DYN_STMTS];
+    uint64_t dyn_tick;
+    unsigned dyn_seq;
+    int dyn_cur; /* the slot the running step works on */
 };
 
 struct dbp {
@@ -258,71 +255,62 @@ static void conn_close(struct dbconn *c)
     if (c->ev_read)
         event_free(c->ev_read), event_free(c->ev_write);
     event_free(c->ev_timeout);
-    for (int i = 0; i < DB_CACHED_MAX; i++)
-        free(c->cached[i].sql);
     if (c->result)
         PQclear(c->result);
+    for (int i = 0; i < DB_DYN_STMTS; i++)
+        free(c->dyn[i].sql);
     PQfinish(c->pg);
     free(c);
 }
 
 /* ---- running statements --------------------------------------------------------------------- */
 
-/* The slot holding job's SQL text prepared on c, or -1. */
-static int cached_find(const struct dbconn *c, const struct dbp_job *job)
+static uint64_t sql_hash(const char *s)
 {
-    for (int i = 0; i < DB_CACHED_MAX; i++)
-        if (c->cached[i].sql && c->cached[i].hash == job->hash &&
-            strcmp(c->cached[i].sql, job->sql) == 0)
-            return i;
-    return -1;
+    uint64_t h = 1469598103934665603ULL;
+    for (; *s; s++)
+        h = (h ^ (unsigned char)*s) * 1099511628211ULL;
+    return h;
 }
 
-/* A free slot, else the least recently used one (to be deallocated first). */
-static int cached_victim(const struct dbconn *c)
-{
-    int v = 0;
-    for (int i = 0; i < DB_CACHED_MAX; i++) {
-        if (!c->cached[i].sql)
-            return i;
-        if (c->cached[i].used < c->cached[v].used)
-            v = i;
-    }
-    return v;
-}
-
-/* The next step of a cached job: execute the statement c holds for its text; else prepare it
- * in a free slot, after deallocating the least recently used statement when none is free. */
-static int cached_send(struct dbconn *c)
+/* The next step of a dbp_exec_sql_prepared job: run its statement if the connection has it,
+ * else free the least recently used slot (DEALLOCATE) and prepare it there. */
+static int conn_send_dyn(struct dbconn *c)
 {
     struct dbp_job *job = c->job;
-    char name[32];
-    int i = cached_find(c, job);
-    if (i >= 0) {
-        c->cached[i].used = ++c->cached_uses;
-        snprintf(name, sizeof(name), "dq%u", c->cached[i].id);
-        c->step = STEP_EXEC;
-        return PQsendQueryPrepared(c->pg, name, job->nparams, job->params, NULL, NULL, 0);
+    uint64_t h = sql_hash(job->sql);
+    int lru = 0;
+    for (int i = 0; i < DB_DYN_STMTS; i++) {
+        struct dyn_stmt *d = &c->dyn[i];
+        if (d->sql && d->hash == h && strcmp(d->sql, job->sql) == 0) {
+            d->used = ++c->dyn_tick;
+            c->step = STEP_EXEC;
+            return PQsendQueryPrepared(c->pg, d->name, job->nparams, job->params, NULL, NULL, 0);
+        }
+        struct dyn_stmt *best = &c->dyn[lru];
+        if (best->sql && (!d->sql || d->used < best->used))
+            lru = i; /* a free slot, else the least recently used */
     }
-    c->cached_slot = i = cached_victim(c);
-    if (c->cached[i].sql) {
-        char sql[48];
-        snprintf(sql, sizeof(sql), "DEALLOCATE dq%u", c->cached[i].id);
+    struct dyn_stmt *d = &c->dyn[lru];
+    c->dyn_cur = lru;
+    if (d->sql) {
+        char sql[40];
+        snprintf(sql, sizeof(sql), "DEALLOCATE %s", d->name);
         c->step = STEP_DEALLOCATE;
         return PQsendQuery(c->pg, sql);
     }
-    c->cached[i].id = ++c->cached_ids;
-    snprintf(name, sizeof(name), "dq%u", c->cached[i].id);
+    snprintf(d->name, sizeof(d->name), "dyn%u", ++c->dyn_seq);
+    d->hash = h;
     c->step = STEP_PREPARE;
-    return PQsendPrepare(c->pg, name, job->sql, job->nparams, NULL);
+    return PQsendPrepare(c->pg, d->name, job->sql, job->nparams, NULL);
 }
 
 static bool conn_send(struct dbconn *c)
 {
     const struct db_stmt *st = c->job->st;
     int ok;
-    if (c->job->cached) {
-        ok = cached_send(c);
+    if (!st && c->job->prepare) {
+        ok = conn_send_dyn(c);
     } else if (!st) {
         c->step = STEP_EXEC;
         ok = PQsendQueryParams(c->pg, c->job->sql, c->job->nparams, NULL, c->job->params, NULL,
@@ -391,18 +379,18 @@ static void conn_step_done(struct dbconn *c)
     struct dbp_job *job = c->job;
     ExecStatusType st = res ? PQresultStatus(res) : PGRES_FATAL_ERROR;
     bool ok = st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK;
-    if (c->step == STEP_DEALLOCATE) { /* the slot is free either way */
-        free(c->cached[c->cached_slot].sql);
-        c->cached[c->cached_slot].sql = NULL;
+    if (c->step == STEP_DEALLOCATE) {
+        struct dyn_stmt *d = &c->dyn[c->dyn_cur];
+        free(d->sql);
+        d->sql = NULL;
     }
     if (ok && c->step != STEP_EXEC) {
-        if (c->step == STEP_PREPARE && job->cached) {
-            struct cached_stmt *cs = &c->cached[c->cached_slot];
-            cs->sql = xstrdup(job->sql);
-            cs->hash = job->hash;
-            cs->used = ++c->cached_uses;
-        } else if (c->step == STEP_PREPARE) {
+        if (c->step == STEP_PREPARE && job->st) {
             c->prepared[job->st->slot] = true;
+        } else if (c->step == STEP_PREPARE) {
+            struct dyn_stmt *d = &c->dyn[c->dyn_cur];
+            d->sql = xstrdup(job->sql);
+            d->used = ++c->dyn_tick;
         }
         PQclear(res);
         if (!conn_send(c))
@@ -421,7 +409,7 @@ static void conn_step_done(struct dbconn *c)
         if (!msg)
             msg = res ? PQresultErrorMessage(res) : PQerrorMessage(c->pg);
         enum db_error_kind kind = classify(state ? state : "", c->pg);
-        if (kind == DBE_QUERY && !job->cached)
+        if (kind == DBE_QUERY && !job->quiet)
             log_error("query %s failed: %.*s", job->st ? job->st->name : "(sql)",
                       (int)strcspn(msg, "\n"), msg);
         job_fail(job, kind, state, msg,
@@ -565,9 +553,17 @@ static struct dbconn *pool_idle_conn(struct dbp *p)
     return NULL;
 }
 
-/* Queue job, or start it at once on an idle connection when nobody waits. */
-static struct dbp_job *pool_submit(struct dbp *p, struct dbp_job *job)
+struct dbp_job *dbp_exec(struct dbp *p, const struct db_stmt *st, const char *const *params,
+                         dbp_done_fn done, void *arg)
 {
+    if (p->nwaiting >= p->opt.queue_max)
+        return NULL;
+    struct dbp_job *job = xcalloc(1, sizeof(*job));
+    job->pool = p;
+    job->st = st;
+    job->params = params;
+    job->done = done;
+    job->arg = arg;
     struct dbconn *c = TAILQ_EMPTY(&p->waiting) ? pool_idle_conn(p) : NULL;
     if (c) {
         pool_start_job(c, job); /* the common case: no extra loop pass */
@@ -579,28 +575,9 @@ static struct dbp_job *pool_submit(struct dbp *p, struct dbp_job *job)
     return job;
 }
 
-static struct dbp_job *job_new(struct dbp *p, const char *const *params, dbp_done_fn done,
-                               void *arg)
+void dbp_job_quiet(struct dbp_job *job)
 {
-    if (p->nwaiting >= p->opt.queue_max)
-        return NULL;
-    struct dbp_job *job = xcalloc(1, sizeof(*job));
-    job->pool = p;
-    job->params = params;
-    job->done = done;
-    job->arg = arg;
-    return job;
-}
-
-struct dbp_job *dbp_exec(struct dbp *p, const struct db_stmt *st, const char *const *params,
-                         dbp_done_fn done, void *arg)
-{
-    struct dbp_job *job = job_new(p, params, done, arg);
-    if (!job)
-        return NULL;
-    job->st = st;
-    job->nparams = st->nparams;
-    return pool_submit(p, job);
+    job->quiet = true;
 }
 
 void dbp_cancel(struct dbp_job *job)
@@ -705,30 +682,38 @@ void dbp_free(struct dbp *p)
 
 /* ---- SQL text ------------------------------------------------------------------------------- */
 
-/* SQL text as a job (not yet submitted); kept prepared when cached. */
-static struct dbp_job *sql_job(struct dbp *p, const char *sql, int nparams,
-                               const char *const *params, dbp_done_fn done, void *arg,
-                               bool cached)
+static struct dbp_job *exec_sql(struct dbp *p, const char *sql, bool prepare, int nparams,
+                                const char *const *params, dbp_done_fn done, void *arg)
 {
-    struct dbp_job *job = job_new(p, params, done, arg);
-    if (!job)
+    if (p->nwaiting >= p->opt.queue_max)
         return NULL;
+    struct dbp_job *job = xcalloc(1, sizeof(*job));
+    job->pool = p;
     job->sql = sql;
+    job->prepare = prepare;
     job->nparams = nparams;
-    job->cached = cached;
-    if (cached)
-        job->hash = util_hash64(sql, strlen(sql));
-    return pool_submit(p, job);
+    job->params = params;
+    job->done = done;
+    job->arg = arg;
+    struct dbconn *c = TAILQ_EMPTY(&p->waiting) ? pool_idle_conn(p) : NULL;
+    if (c) {
+        pool_start_job(c, job);
+        return job;
+    }
+    TAILQ_INSERT_TAIL(&p->waiting, job, link);
+    p->nwaiting++;
+    event_active(p->ev_kick, 0, 0);
+    return job;
 }
 
 struct dbp_job *dbp_exec_sql(struct dbp *p, const char *sql, int nparams,
                              const char *const *params, dbp_done_fn done, void *arg)
 {
-    return sql_job(p, sql, nparams, params, done, arg, false);
+    return exec_sql(p, sql, false, nparams, params, done, arg);
 }
 
-struct dbp_job *dbp_exec_cached(struct dbp *p, const char *sql, int nparams,
-                                const char *const *params, dbp_done_fn done, void *arg)
+struct dbp_job *dbp_exec_sql_prepared(struct dbp *p, const char *sql, int nparams,
+                                      const char *const *params, dbp_done_fn done, void *arg)
 {
-    return sql_job(p, sql, nparams, params, done, arg, true);
+    return exec_sql(p, sql, true, nparams, params, done, arg);
 }

@@ -63,6 +63,8 @@ void dbp_free(struct dbp *p);
  * full (the callback will not run). */
 struct dbp_job *dbp_exec(struct dbp *p, const struct db_stmt *st, const char *const *params,
                          dbp_done_fn done, void *arg);
+/* A statement error of job is expected (its requester handles it): do not log it. */
+void dbp_job_quiet(struct dbp_job *job);
 /* Forget a job whose requester went away; its result, if any, is dropped. */
 void dbp_cancel(struct dbp_job *job);
 
@@ -73,14 +75,10 @@ int dbp_open_count(const struct dbp *p);
  * nparams text parameters; otherwise as dbp_exec. sql must stay valid like params. */
 struct dbp_job *dbp_exec_sql(struct dbp *p, const char *sql, int nparams,
                              const char *const *params, dbp_done_fn done, void *arg);
-
-/* Run SQL text built at run time as a named prepared statement kept on each connection (the
- * DB_CACHED_MAX = 32 texts it ran last; the least recently used one is deallocated for a new
- * one): the first run of a text on a connection prepares it, later runs bind and execute only,
- * so PostgreSQL plans it once (or reuses a generic plan). For texts that repeat, their values
- * in $n parameters. A failure is not logged: the caller knows whether it is expected.
- * Otherwise as dbp_exec_sql. */
-struct dbp_job *dbp_exec_cached(struct dbp *p, const char *sql, int nparams,
-                                const char *const *params, dbp_done_fn done, void *arg);
+/* The same, but the text is kept prepared on the connection (at most 32 texts a connection, the
+ * least recently used replaced): a text run again skips parsing and, once PostgreSQL settles on
+ * a generic plan, planning. For texts whose values all travel as parameters. */
+struct dbp_job *dbp_exec_sql_prepared(struct dbp *p, const char *sql, int nparams,
+                                      const char *const *params, dbp_done_fn done, void *arg);
 
 #endif

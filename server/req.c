@@ -96,12 +96,14 @@ static void req_db_done(void *arg, PGresult *res, const struct db_error *err)
 {
     struct req *r = arg;
     r->job = NULL;
-    if (!err) {
+    if (!err)
         r->db_done(r, res);
-        return;
-    }
-    if (r->db_failed && r->db_failed(r, err))
-        return;
+    else if (!r->db_failed || !r->db_failed(r, err))
+        req_db_fail(r, err);
+}
+
+void req_db_fail(struct req *r, const struct db_error *err)
+{
     if (err->kind == DBE_APP)
         req_app_error(r, err);
     else if (err->kind == DBE_QUERY)
@@ -112,22 +114,21 @@ static void req_db_done(void *arg, PGresult *res, const struct db_error *err)
         resp_error(r, ERR_UNAVAILABLE, NULL, "系統錯誤: the database is unavailable");
 }
 
-/* After a job was submitted (or refused: the wait queue is full). */
-static int req_db_sent(struct req *r)
-{
-    if (r->job)
-        return REQ_ASYNC;
-    resp_error(r, ERR_UNAVAILABLE, NULL, "系統錯誤: the server is overloaded, try again later");
-    return REQ_DONE;
-}
-
 int req_db(struct req *r, const struct db_stmt *st, const char *const *params,
            void (*done)(struct req *r, PGresult *res))
 {
     r->db_done = done;
     r->db_failed = NULL;
     r->job = dbp_exec(r->thr->db, st, params, req_db_done, r);
-    return req_db_sent(r);
+    if (r->job)
+        return REQ_ASYNC;
+    req_db_busy(r);
+    return REQ_DONE;
+}
+
+void req_db_busy(struct req *r)
+{
+    resp_error(r, ERR_UNAVAILABLE, NULL, "系統錯誤: the server is overloaded, try again later");
 }
 
 static void access_log(const struct req *r)
@@ -242,30 +243,41 @@ static void free_ref(const void *data, size_t len, void *extra)
     free((void *)data);
 }
 
-/* A strong ETag for an anonymous CKAN GET 200 (NULL otherwise). */
-static const char *body_etag(struct req *r, int status, const char *text, size_t len)
+/* Whether the reply gets a strong ETag: an anonymous CKAN GET 200. */
+static bool etag_wanted(const struct req *r, int status)
 {
-    if (r->api != API_CKAN || status != 200 || (r->method != M_GET && r->method != M_HEAD) ||
-        req_authenticated(r))
-        return NULL;
-    return arena_printf(r->a, "\"%016llx\"", (unsigned long long)util_hash64(text, len));
+    return r->api == API_CKAN && status == 200 && (r->method == M_GET || r->method == M_HEAD) &&
+           !req_authenticated(r);
+}
+
+/* Add the ETag of a body whose hash is given; answer 304 when If-None-Match names it. */
+static bool etag_not_modified(struct req *r, uint64_t hash)
+{
+    const char *etag = arena_printf(r->a, "\"%016llx\"", (unsigned long long)hash);
+    evhttp_add_header(evhttp_request_get_output_headers(r->ev), "ETag", etag);
+    const char *inm = evhttp_find_header(evhttp_request_get_input_headers(r->ev), "If-None-Match");
+    if (!inm || !util_etag_listed(inm, etag))
+        return false;
+    req_finish(r, 304, NULL, evbuffer_new());
+    return true;
 }
 
 void req_finish_text(struct req *r, int status, const char *content_type, char *text, size_t len)
 {
-    const char *etag = body_etag(r, status, text, len);
-    if (etag) {
-        evhttp_add_header(evhttp_request_get_output_headers(r->ev), "ETag", etag);
-        const char *inm = evhttp_find_header(evhttp_request_get_input_headers(r->ev),
-                                             "If-None-Match");
-        if (inm && util_etag_listed(inm, etag)) {
-            free(text);
-            req_finish(r, 304, NULL, evbuffer_new());
-            return;
-        }
+    req_finish_ref(r, status, content_type, text, len, free_ref, NULL,
+                   etag_wanted(r, status) ? util_hash64(text, len) : 0);
+}
+
+void req_finish_ref(struct req *r, int status, const char *content_type, const char *data,
+                    size_t len, void (*cleanup)(const void *, size_t, void *), void *arg,
+                    uint64_t hash)
+{
+    if (etag_wanted(r, status) && etag_not_modified(r, hash)) {
+        cleanup(data, len, arg);
+        return;
     }
     struct evbuffer *body = evbuffer_new();
-    evbuffer_add_reference(body, text, len, free_ref, NULL);
+    evbuffer_add_reference(body, data, len, cleanup, arg);
     req_finish(r, status, content_type, body);
 }
 
@@ -308,21 +320,39 @@ void req_stream_abort(struct req *r, bool ev_freed)
     req_release(r);
 }
 
+/* req_db_sql, req_db_sql_prepared and req_db_cached. */
+static int req_db_text(struct req *r, bool prepare, const char *sql, int nparams,
+                       const char *const *params, void (*done)(struct req *r, PGresult *res),
+                       bool (*failed)(struct req *r, const struct db_error *err))
+{
+    r->db_done = done;
+    r->db_failed = failed;
+    r->job = (prepare ? dbp_exec_sql_prepared : dbp_exec_sql)(r->thr->db, sql, nparams, params,
+                                                               req_db_done, r);
+    if (r->job)
+        return REQ_ASYNC;
+    req_db_busy(r);
+    return REQ_DONE;
+}
+
 int req_db_sql(struct req *r, const char *sql, int nparams, const char *const *params,
                void (*done)(struct req *r, PGresult *res))
 {
-    r->db_done = done;
-    r->db_failed = NULL;
-    r->job = dbp_exec_sql(r->thr->db, sql, nparams, params, req_db_done, r);
-    return req_db_sent(r);
+    return req_db_text(r, false, sql, nparams, params, done, NULL);
+}
+
+int req_db_sql_prepared(struct req *r, const char *sql, int nparams, const char *const *params,
+                        void (*done)(struct req *r, PGresult *res))
+{
+    return req_db_text(r, true, sql, nparams, params, done, NULL);
 }
 
 int req_db_cached(struct req *r, const char *sql, int nparams, const char *const *params,
                   void (*done)(struct req *r, PGresult *res),
                   bool (*failed)(struct req *r, const struct db_error *err))
 {
-    r->db_done = done;
-    r->db_failed = failed;
-    r->job = dbp_exec_cached(r->thr->db, sql, nparams, params, req_db_done, r);
-    return req_db_sent(r);
+    int rc = req_db_text(r, true, sql, nparams, params, done, failed);
+    if (rc == REQ_ASYNC && failed)
+        dbp_job_quiet(r->job);
+    return rc;
 }

@@ -81,6 +81,12 @@ void req_finish(struct req *r, int status, const char *content_type, struct evbu
  * anonymous CKAN GET 200 also gets a strong ETag (a hash of the bytes), and an If-None-Match
  * naming it turns the reply into a 304 without body. */
 void req_finish_text(struct req *r, int status, const char *content_type, char *text, size_t len);
+/* The same for bytes that are not copied: cleanup(data, len, arg) runs once they are sent (or
+ * at once for a 304). hash: util_hash64 of the bytes, for the ETag (known to the caller, which
+ * may send the same bytes many times). */
+void req_finish_ref(struct req *r, int status, const char *content_type, const char *data,
+                    size_t len, void (*cleanup)(const void *, size_t, void *), void *arg,
+                    uint64_t hash);
 
 /* True when the caller is or claims to be someone: r->user, or a credential header
  * (Authorization, X-CKAN-API-Key) even one that did not authenticate. Such replies are private. */
@@ -107,9 +113,20 @@ void req_stream_abort(struct req *r, bool ev_freed);
 /* req_db for SQL text built at run time (sql and params must live until done: use r->a). */
 int req_db_sql(struct req *r, const char *sql, int nparams, const char *const *params,
                void (*done)(struct req *r, PGresult *res));
+/* The same, with the text kept prepared on the connection (dbp_exec_sql_prepared): for texts
+ * that repeat, whose values all travel as parameters. */
+int req_db_sql_prepared(struct req *r, const char *sql, int nparams, const char *const *params,
+                        void (*done)(struct req *r, PGresult *res));
 
-/* req_db_sql for a text that repeats, kept prepared on each connection (dbp_exec_cached).
- * failed (optional) sees a database failure first and returns true when it answered or went
+/* Answer a failed database call in r's envelope, as req_db does (for callers that run their
+ * own jobs): 503 when unavailable or timed out, 500 for a failed statement, 404/409 (CKAN) or
+ * ER0100/ER0210/ER0220 (Taiwan) for input an SQL function refused. */
+struct db_error;
+void req_db_fail(struct req *r, const struct db_error *err);
+/* 503: the database wait queue is full. */
+void req_db_busy(struct req *r);
+
+/* req_db_sql_prepared, where failed (optional) sees a database failure first and returns true when it answered or went
  * on otherwise; the usual 503/500 answer follows when it returns false. */
 int req_db_cached(struct req *r, const char *sql, int nparams, const char *const *params,
                   void (*done)(struct req *r, PGresult *res),

@@ -308,6 +308,18 @@ void resp_ok_bare(struct req *r, const char *payload, size_t len)
     send_text(r, 200, xstrndup(payload, len), len);
 }
 
+void resp_ok_shared(struct req *r, const char *text, size_t len, uint64_t hash,
+                    void (*cleanup)(const void *, size_t, void *), void *arg)
+{
+    if (r->api == API_CKAN && (want_pretty(r) || jsonp_name(r, 200))) {
+        send_text(r, 200, xstrndup(text, len), len); /* rendered from a copy */
+        cleanup(text, len, arg);
+        return;
+    }
+    req_finish_ref(r, 200, r->api == API_CKAN ? CKAN_JSON_TYPE : TW_JSON_TYPE, text, len,
+                   cleanup, arg, hash);
+}
+
 void resp_error(struct req *r, enum err_kind kind, const char *tw_code, const char *fmt, ...)
 {
     va_list ap;

@@ -6,6 +6,7 @@
 #define RESP_H
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 struct req;
 
@@ -25,6 +26,11 @@ enum err_kind {
 void resp_ok_json(struct req *r, const char *payload, size_t len);
 /* Success with a JSON body sent as it is, without an envelope (CKAN /api/util, /api/N). */
 void resp_ok_bare(struct req *r, const char *payload, size_t len);
+/* Success with a whole body (envelope included) shared with other replies: sent without a
+ * copy (cleanup(text, len, arg) once sent) unless it is to be indented or wrapped for JSONP.
+ * hash: util_hash64 of the bytes (the ETag). */
+void resp_ok_shared(struct req *r, const char *text, size_t len, uint64_t hash,
+                    void (*cleanup)(const void *, size_t, void *), void *arg);
 /* An error in r's envelope. tw_code overrides the Taiwan code (a sub-code such as "ER010002")
  * and may be NULL. */
 void resp_error(struct req *r, enum err_kind kind, const char *tw_code, const char *fmt, ...)

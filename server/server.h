@@ -12,6 +12,7 @@ struct event_base;
 struct dbp;
 struct dsr_cache;
 struct evhttp_request;
+struct scache_thread;
 
 struct srv_thread {
     int index;
@@ -25,6 +26,7 @@ struct srv_thread {
     bool stopping;
     uint64_t next_req_id;
     struct event *ev_stop, *ev_grace;
+    struct scache_thread *scache; /* search_cache.c's waiting requests, made on first use */
 };
 
 /* Run the server until a stop signal; returns the process exit status. */

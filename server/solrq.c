@@ -1166,7 +1166,10 @@ static char *gen_text_term(struct gen *g, const struct node *n, bool neg)
     const char *word = prefix ? pstrndup(g->q, n->text, n->len - 1) : n->text;
     if (prefix && !has_word_char(word))
         return val ? fmt(g, "coalesce(%s, '') <> ''", val) : pstrdup(g->q, "true");
-    char *tsq = fmt(g, "%s(%s, %s)", m->tsq_fn, pref(g->q, word, 't'), prefix ? "true" : "false");
+    /* A scalar subquery: computed once per execution also under a generic plan (a bare call
+     * of the function with a parameter would run for every row it is compared with). */
+    char *tsq = fmt(g, "(SELECT %s(%s, %s))", m->tsq_fn, pref(g->q, word, 't'),
+                    prefix ? "true" : "false");
     if (g->rank && !neg)
         add_rank(g->q, tsq);
     if (!val)

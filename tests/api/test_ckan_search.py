@@ -3,7 +3,6 @@ sort, rows, start, facets, visibility, errors, and the ckanext-harvest paging pa
 datasets. Most tests run on a small crafted catalogue whose answers are known exactly."""
 import json
 import os
-import time
 import urllib.parse
 
 import pytest
@@ -449,24 +448,11 @@ def psql(cluster, db, sql):
     return cluster.psql(sql, db.rsplit("/", 1)[1])
 
 
-def eventually(fn, timeout=5.0):
-    end = time.time() + timeout
-    while True:
-        try:
-            return fn()
-        except AssertionError:
-            if time.time() > end:
-                raise
-            time.sleep(0.05)
-
-
 def test_private_and_draft_datasets_are_hidden(cluster, own):
+    assert search(own)["count"] == 12  # kept by the cache of answers without q
     psql(cluster, own.db, "UPDATE package SET private = true WHERE name = 't10000000a-000001';"
                           "UPDATE package SET state = 'draft' WHERE name = 't20000000b-000001'")
-
-    def check():
-        assert search(own)["count"] == 10
-    eventually(check)
+    assert search(own)["count"] == 10  # the commit is seen at once, whatever was cached
     for extra in ({}, {"include_private": "true"}, {"include_drafts": "true"},
                   {"include_private": "true", "include_drafts": "true"},
                   {"fq": "+state:draft"}, {"q": "capacity:private"}):
@@ -475,21 +461,161 @@ def test_private_and_draft_datasets_are_hidden(cluster, own):
 
 
 def test_writes_are_seen(cluster, own):
-    search(own, **{"facet.field": '["tags"]'})  # warm any cache
+    search(own, **{"facet.field": '["tags"]'})  # warm the cache
     psql(cluster, own.db, "UPDATE package SET title = 'Groundwater wells' "
                           "WHERE name = 't30000000c-000002'")
-
-    def check():
-        assert found(own, "groundwater") == ["t30000000c-000002"]
-        assert search(own, q="name:t30000000c-000002")["results"][0]["title"] == \
-            "Groundwater wells"
-    eventually(check)
+    assert found(own, "groundwater") == ["t30000000c-000002"]
+    assert search(own, q="name:t30000000c-000002")["results"][0]["title"] == "Groundwater wells"
     psql(cluster, own.db, "DELETE FROM package WHERE name = 't30000000c-000003'")
+    res = search(own, **{"facet.field": '["tags"]'})
+    assert res["count"] == 11 and res["facets"]["tags"]["filler"] == 5
 
-    def gone():
-        res = search(own, **{"facet.field": '["tags"]'})
-        assert res["count"] == 11 and res["facets"]["tags"]["filler"] == 5
-    eventually(gone)
+
+# ---- the cache of answers without q (server/search_cache.c, sql/012) --------------------------
+
+FACETS = '["organization", "tags", "res_format"]'
+# answers the cache keeps: the default page, with facets, a facet link's filter, other pages
+CACHED = [{}, {"facet.field": FACETS}, {"facet.field": FACETS, "fq": 'tags:"filler"'},
+          {"q": "*:*", "fq": "+organization:t30000000c", "facet.field": '["tags"]', "rows": "3",
+           "start": "2", "sort": "name asc"}, {"facet": "false", "rows": "1"}]
+
+
+@pytest.fixture
+def pair(cluster, tmp_path):
+    """Two servers on one database of the crafted catalogue: one with the cache (the default)
+    and one without, whose answers are computed for every request."""
+    db = new_database(cluster, write_catalog(tmp_path / "catalog.json", CRAFTED))
+    a, b = Server(db), Server(db, "--search-cache-mb", "0")
+    a.db = db
+    yield a, b
+    a.stop()
+    b.stop()
+
+
+def raw(srv, params, **kw):
+    r = srv.get(PATH, params=params, **kw)
+    assert r.status_code == 200, r.text[:300]
+    return r.content
+
+
+def same_as_uncached(a, b):
+    """Each cached kind of answer, twice from a (the second from its cache), equals b's."""
+    for params in CACHED:
+        first, again = raw(a, params), raw(a, params)
+        assert first == again == raw(b, params), params
+
+
+def test_cached_answers_equal_uncached_ones(pair):
+    a, b = pair
+    same_as_uncached(a, b)
+    validate(json.loads(raw(a, {"facet.field": FACETS})), "ckan-package-search.schema.json")
+    # a POST body asks the same search as the query string
+    body = {"facet.field": ["organization", "tags", "res_format"]}
+    r = requests.post(a.base + PATH, json=body, timeout=10)
+    assert r.status_code == 200 and r.content == raw(b, {"facet.field": FACETS})
+
+
+def test_cached_answers_have_the_envelope_features(pair):
+    """Headers, ETag/304, JSONP and pretty are as for an answer computed for the request."""
+    a, b = pair
+    params = {"facet.field": FACETS}
+    raw(a, params)  # kept now
+    ra, rb = a.get(PATH, params=params), b.get(PATH, params=params)
+    for h in ("Content-Type", "ETag", "Cache-Control"):
+        assert ra.headers.get(h) == rb.headers.get(h), h
+    assert ra.headers["ETag"]
+    r = a.get(PATH, params=params, headers={"If-None-Match": ra.headers["ETag"]})
+    assert r.status_code == 304 and r.content == b""
+    for extra in ({"callback": "cb"}, {"pretty": "true"}):
+        ra, rb = a.get(PATH, params={**params, **extra}), b.get(PATH, params={**params, **extra})
+        assert ra.status_code == rb.status_code == 200
+        assert ra.content == rb.content and ra.headers["Content-Type"] == rb.headers["Content-Type"]
+    assert ra.content.startswith(b"{\n")  # pretty: indented
+    assert a.get(PATH, params={**params, "callback": "cb"}).content.startswith(b"cb(")
+
+
+def test_a_commit_is_seen_by_the_next_request(cluster, pair):
+    a, b = pair
+    same_as_uncached(a, b)
+    psql(cluster, a.db, "UPDATE package SET title = 'Newest of all', metadata_modified = now() "
+                        "WHERE name = 't30000000c-000004'")
+    top = search(a)["results"][0]
+    assert (top["name"], top["title"]) == ("t30000000c-000004", "Newest of all")
+    same_as_uncached(a, b)
+    # a deletion changes the count and the facets
+    psql(cluster, a.db, "DELETE FROM package WHERE name IN ('t30000000c-000005', "
+                        "'t30000000c-000006')")
+    res = search(a, **{"facet.field": FACETS})
+    assert res["count"] == 10 and res["facets"]["tags"]["filler"] == 4
+    assert res["facets"]["res_format"]["CSV"] == 7
+    same_as_uncached(a, b)
+    # an organization's new title is its facet item's display name
+    psql(cluster, a.db, "UPDATE grp SET title = 'Kaohsiung City' WHERE name = 't30000000c'")
+    items = search(a, **{"facet.field": FACETS})["search_facets"]["organization"]["items"]
+    assert {"name": "t30000000c", "display_name": "Kaohsiung City", "count": 6} in items
+    same_as_uncached(a, b)
+
+
+def test_an_import_is_seen_by_the_next_request(cluster, pair, tmp_path):
+    a, b = pair
+    before = search(a, **{"facet.field": FACETS})
+    assert before["count"] == 12 and "newtag" not in before["facets"]["tags"]
+    new = rec("T40000000D-000001", "Freshly imported", "T40000000D", "新竹市政府", "A00",
+              ["GeoJSON"], ["newtag", "filler"], "Imported while the cache held the old page")
+    run_import(a.db, "catalog", write_catalog(tmp_path / "new.json", [new]), check=True)
+    res = search(a, **{"facet.field": FACETS})
+    assert res["count"] == 13 and res["results"][0]["name"] == "t40000000d-000001"
+    assert res["facets"]["tags"]["newtag"] == 1 and res["facets"]["tags"]["filler"] == 7
+    assert res["facets"]["res_format"]["GeoJSON"] == 1
+    assert res["facets"]["organization"]["t40000000d"] == 1
+    same_as_uncached(a, b)
+
+
+def test_concurrent_requests_after_a_commit_all_see_it(cluster, pair):
+    a, b = pair
+    from concurrent.futures import ThreadPoolExecutor
+    params = {"facet.field": FACETS}
+    raw(a, params)
+    psql(cluster, a.db, "UPDATE package SET private = true WHERE name = 't10000000a-000002'")
+    with ThreadPoolExecutor(16) as pool:
+        bodies = list(pool.map(lambda _: raw(a, params), range(64)))
+    assert all(json.loads(x)["result"]["count"] == 11 for x in bodies)
+    assert set(bodies) == {raw(b, params)}
+
+
+def test_callers_with_credentials_are_not_served_from_the_cache(cluster, pair):
+    a, b = pair
+    every = {"rows": "20"}
+    raw(a, every)
+    # a change that does not move the generation (its trigger off): the cache keeps the page
+    psql(cluster, a.db, "ALTER TABLE ckan_doc DISABLE TRIGGER ckan_search_gen_dict;"
+                        "ALTER TABLE ckan_search_doc DISABLE TRIGGER ckan_search_gen_doc;"
+                        "UPDATE package SET title = 'Unannounced' WHERE name = 't10000000a-000001'")
+    try:
+        def titles(**kw):
+            return {p["title"] for p in json.loads(raw(a, every, **kw))["result"]["results"]}
+        assert "Unannounced" not in titles()  # anonymous: the kept answer
+        for header in ("Authorization", "X-CKAN-API-Key"):
+            assert "Unannounced" in titles(headers={header: "some-token"})
+    finally:
+        psql(cluster, a.db, "ALTER TABLE ckan_doc ENABLE TRIGGER ckan_search_gen_dict;"
+                            "ALTER TABLE ckan_search_doc ENABLE TRIGGER ckan_search_gen_doc")
+
+
+def test_more_keys_than_the_cache_holds(cluster, tmp_path):
+    db = new_database(cluster, write_catalog(tmp_path / "catalog.json", CRAFTED))
+    a, b = Server(db, "--search-cache-mb", "1"), Server(db, "--search-cache-mb", "0")
+    try:
+        keys = [{"rows": str(r), "start": str(s), "facet.field": FACETS}
+                for r in range(1, 13) for s in range(0, 13)]  # 156 keys > 128 entries
+        for k in keys + keys:
+            assert raw(a, k) == raw(b, k)
+        psql(cluster, db, "UPDATE package SET title = 'Changed' WHERE name = 't20000000b-000002'")
+        for k in keys[::7]:
+            assert raw(a, k) == raw(b, k)
+    finally:
+        a.stop()
+        b.stop()
 
 
 # ---- the demo catalogue --------------------------------------------------------------------

@@ -2,9 +2,14 @@
 # bench.sh — `make bench`: the performance protocol of /work/shared/BENCH.md for the workloads
 # that exist so far, side by side with their comparators, written to docs/BENCHMARKS.md.
 #
-#   W1a  GET {sru}/rest/dataset/{identifier}, identifier random among BENCH_IDS of the catalogue
-#   W1b  GET /api/3/action/status_show
+#   W1   GET /api/3/action/package_show?id={name}, name random among BENCH_IDS of the catalogue
+#   W1a  GET {sru}/rest/dataset/{identifier}, the same datasets by their Taiwan identifier
+#        (c=16 only unless BENCH_W1A_CONCS says otherwise)
+#   W1b  GET /api/3/action/status_show (c=16 only)
 #   W8   W1a over 1,000 concurrent keep-alive connections (errors, server RSS)
+#   W2, W2b  package_search with q words and facets, and without q (the cached default page), on
+#        the catalogue grown to BENCH_SEARCH_RECORDS (tests/perf/bench_search.sh, sourced after
+#        W8; BENCH_SEARCH=0 skips them)
 #   W6, W3, W3b, W3c, W4, W5, W5b  the DataStore workloads on a generated 1M-row table
 #        (tests/perf/bench_ds.sh, sourced at the end; BENCH_DATASTORE=0 skips them)
 # Comparators, run back to back with ours at the same concurrency:
@@ -20,8 +25,8 @@
 # concurrencies, 1), BENCH_CONCS
 # ("1 16 64"), BENCH_RECORDS (10000), BENCH_IDS (ids of the random-id mix, 100; pgbench takes
 # at most 128 scripts), BENCH_W8_CONNS (1000), BENCH_OUT (docs/BENCHMARKS.md), BENCH_KEEP=1
-# (keep the temporary directory), BENCH_DATASTORE (1) and the knobs in bench_ds.sh (BENCH_ROWS,
-# ...). A benchmark never fails the build: the exit status is 0
+# (keep the temporary directory), BENCH_SEARCH (1), BENCH_DATASTORE (1) and the knobs in
+# bench_search.sh (BENCH_SEARCH_RECORDS, ...) and bench_ds.sh (BENCH_ROWS, ...). A benchmark never fails the build: the exit status is 0
 # unless the setup itself failed; failed byte checks are written into the report.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -261,6 +266,7 @@ cp -r sql schemas "$T/app/"
 # ---- data -----------------------------------------------------------------------------------
 log "generating $NREC catalogue records"
 python3 tests/perf/gen_catalog.py "$T/catalog.json" -n "$NREC" --seed 1 --ids "$T/ids.txt"
+meta t_catalog_start "$(date +%s)"
 meta catalog_bytes "$(stat -c %s "$T/catalog.json")"
 meta records "$NREC"
 
@@ -305,18 +311,30 @@ stride=$((NREC / NIDS))
 awk -v s="$stride" -v n="$NIDS" '(NR - 1) % s == 0 && c < n {print; c++}' "$T/ids.txt" >"$T/ids-mix.txt"
 sed "s,^,$SRU/rest/dataset/," "$T/ids-mix.txt" >"$T/paths-w1a.txt"
 sed "s,^,$SRU/rest/dataset/," "$T/ids.txt" >"$T/paths-w1a-all.txt"
+# W1: the same datasets by their CKAN name (the identifier in lower case)
+tr 'A-Z' 'a-z' <"$T/ids-mix.txt" >"$T/names-mix.txt"
+sed "s,^,/api/3/action/package_show?id=," "$T/names-mix.txt" >"$T/paths-w1.txt"
 echo /api/3/action/status_show >"$T/paths-w1b.txt"
 nmix=$(wc -l <"$T/ids-mix.txt")
 
 # pgbench scripts: one per id (pgbench variables are numbers or -D strings), so that each
-# transaction sends the server's exact prepared statement SELECT tw_dataset_show($1, $2)
+# transaction sends the server's exact prepared statement, e.g. SELECT tw_dataset_show($1, $2).
+# pgb_per_value ARRAY NAME VALUES SQL: a script per line of VALUES, :v in SQL standing for it,
+# appended to the array ARRAY as -D/-f arguments
+pgb_per_value() {
+    local -n out=$1
+    local name=$2 values=$3 sql=$4 v k=0
+    while read -r v; do
+        k=$((k + 1))
+        echo "${sql//:v/:v$k};" >"$T/pgb/$name-$k.sql"
+        out+=(-D "v$k=$v" -f "$T/pgb/$name-$k.sql")
+    done <"$values"
+}
 PGB_W1A=(-D "tz=$TZ_NAME")
-k=0
-while read -r id; do
-    k=$((k + 1))
-    echo "SELECT tw_dataset_show(:id$k, :tz);" >"$T/pgb/w1a-$k.sql"
-    PGB_W1A+=(-D "id$k=$id" -f "$T/pgb/w1a-$k.sql")
-done <"$T/ids-mix.txt"
+pgb_per_value PGB_W1A w1a "$T/ids-mix.txt" "SELECT tw_dataset_show(:v, :tz)"
+PGB_W1=(-D "site=$SITE_URL")
+# (the server sends the caller, NULL for an anonymous one, as $3: pgbench variables cannot be NULL)
+pgb_per_value PGB_W1 w1 "$T/names-mix.txt" "SELECT code, body FROM ckan_package_show(:v, :site, NULL::ckan_viewer)"
 echo "SELECT ckan_status_show(:site, :ver);" >"$T/pgb/w1b.sql"
 PGB_W1B=(-D "site=$SITE_URL" -D "ver=$CKAN_VERSION" -f "$T/pgb/w1b.sql")
 
@@ -326,6 +344,8 @@ psqlq -c "ALTER SYSTEM SET log_min_duration_statement = 0" -c "SELECT pg_reload_
 sleep 0.5
 lines0=$(wc -l <"$PGDIR/postgres.log")
 first_id=$(head -n 1 "$T/ids-mix.txt")
+first_name=$(head -n 1 "$T/names-mix.txt")
+curl -s -o /dev/null "http://127.0.0.1:$SPORT/api/3/action/package_show?id=$first_name"
 curl -s -o /dev/null "http://127.0.0.1:$SPORT$SRU/rest/dataset/$first_id"
 curl -s -o /dev/null "http://127.0.0.1:$SPORT/api/3/action/status_show"
 sleep 0.5
@@ -335,15 +355,40 @@ tail -n +"$((lines0 + 1))" "$PGDIR/postgres.log" | grep -E 'parse|bind|execute|p
         >"$RAW/000-server-sql.txt" || true
 grep -q 'tw_dataset_show(\$1, \$2)' "$RAW/000-server-sql.txt" ||
     note "the PostgreSQL log does not show SELECT tw_dataset_show(\$1, \$2) as a prepared statement (see the raw output): P may not run the server's SQL"
+grep -q 'SELECT code, body FROM ckan_package_show(\$1, \$2, \$3::ckan_viewer)' "$RAW/000-server-sql.txt" ||
+    note "the PostgreSQL log does not show SELECT code, body FROM ckan_package_show(\$1, \$2, \$3::ckan_viewer) as a prepared statement: P may not run the server's SQL"
 grep -q 'ckan_status_show(\$1, \$2)' "$RAW/000-server-sql.txt" ||
     note "the PostgreSQL log does not show SELECT ckan_status_show(\$1, \$2) as a prepared statement: P may not run the server's SQL"
 
 log "capturing response bodies for nginx"
 NG=$T/ngx
 WWW=$NG/www
-mkdir -p "$NG/tmp" "$NG/logs" "$WWW$SRU/rest/dataset" "$WWW/api/3/action"
+mkdir -p "$NG/tmp" "$NG/logs" "$WWW$SRU/rest/dataset" "$WWW/api/3/action" "$WWW/q/api/3/action/package_show"
 : >"$T/check.txt"
 check() { echo "$*" >>"$T/check.txt"; }
+# the file a captured body of a path with a query string is kept in (and nginx serves)
+body_file() { python3 tests/perf/ds_tool.py body "$WWW" "$1"; }
+# the Content-Type our answers to a path carry: CKAN's exact string, or the Taiwan API's
+ctype_of() {
+    case "$1" in
+    /api/3/* | /api/action/* | /datastore/*) echo "$ctype_ckan" ;;
+    *) echo "$ctype_ours" ;;
+    esac
+}
+# capture WL PATHS NAMER: every path once into the file the function NAMER names for it; each
+# answer other than 200 with our Content-Type is a check line; prints how many there were
+capture() {
+    local wl=$1 paths=$2 namer=$3 p f r n=0
+    while read -r p; do
+        f=$("$namer" "$p")
+        mkdir -p "$(dirname "$f")"
+        r=$(curl -s -o "$f" -w '%{http_code}|%{content_type}' "http://127.0.0.1:$SPORT$p")
+        [ "${r%%|*}" = 200 ] || { n=$((n + 1)); check "$wl: $p answered ${r%%|*}: $(head -c 300 "$f")"; }
+        [ "${r#*|}" = "$(ctype_of "$p")" ] || { n=$((n + 1)); check "$wl: Content-Type ${r#*|}"; }
+    done <"$paths"
+    echo "$n"
+}
+bad_w1=0
 bad_w1a=0
 bad_w1b=0
 ctype_ours=
@@ -355,37 +400,73 @@ done <"$T/paths-w1a.txt"
 r=$(curl -s -o "$WWW/api/3/action/status_show" -w '%{http_code}|%{content_type}' \
     "http://127.0.0.1:$SPORT/api/3/action/status_show")
 [ "${r%%|*}" = 200 ] || { bad_w1b=1; check "W1b: status_show answered ${r%%|*}"; }
+ctype_ckan=${r#*|}
 meta content_type "$ctype_ours"
-check "ours: $((nmix - bad_w1a))/$nmix rest/dataset answers 200, status_show ${r%%|*}; Content-Type: $ctype_ours"
+meta content_type_ckan "$ctype_ckan"
+check "ours: $((nmix - bad_w1a))/$nmix rest/dataset answers 200, status_show ${r%%|*}; Content-Type: $ctype_ours (Taiwan API), $ctype_ckan (CKAN)"
 
 # the same id twice gives the same bytes (no per-request variation, so nginx can stand in)
 curl -s "http://127.0.0.1:$SPORT$SRU/rest/dataset/$first_id" | cmp -s - "$WWW$SRU/rest/dataset/$first_id" ||
     { bad_w1a=$((bad_w1a + 1)); check "W1a: two answers for $first_id differ"; }
 
-# JSON parses, the envelope is right, the identifier is the one asked for
-python3 - "$WWW" "$SRU" "$T/ids-mix.txt" >>"$T/check.txt" <<'PY' || bad_w1a=$((bad_w1a + 1))
-import json, os, sys
+# W1: each package_show answer once (the bodies nginx serves)
+bad_w1=$(capture W1 "$T/paths-w1.txt" body_file)
+
+# JSON parses, the envelope is right, the dataset is the one asked for (exit status: 1 for a bad
+# W1a body, 2 for a bad W1 one)
+st=0
+python3 - "$WWW" "$SRU" "$T/ids-mix.txt" "$T/paths-w1.txt" >>"$T/check.txt" <<'PY' || st=$?
+import json, os, sys, urllib.parse
+sys.path.insert(0, "tests/perf")
+import ds_tool
 www, sru, ids = sys.argv[1], sys.argv[2], open(sys.argv[3]).read().split()
-bad, sizes = 0, []
-for i in ids:
-    f = os.path.join(www + sru, "rest/dataset", i)
-    raw = open(f, "rb").read()
-    sizes.append(len(raw))
-    try:
-        d = json.loads(raw)
-        assert d["success"] is True and d["result"]["identifier"] == i, "wrong envelope/identifier"
-        assert 1 <= len(d["result"]["distribution"]) <= 3
-    except Exception as e:
-        bad += 1
-        if bad <= 3:
-            print("W1a: %s: body does not check: %s" % (i, e))
+w1_paths = open(sys.argv[4]).read().split()
+
+
+def check_bodies(label, items, key, files_key):
+    """items: (file, the value result[key] must have); files_key: the list that has 1-3 items"""
+    bad, sizes = 0, []
+    for f, want in items:
+        raw = open(f, "rb").read()
+        sizes.append(len(raw))
+        try:
+            d = json.loads(raw)
+            assert d["success"] is True and d["result"][key] == want, "wrong envelope/" + key
+            assert 1 <= len(d["result"][files_key]) <= 3
+        except Exception as e:
+            bad += 1
+            if bad <= 3:
+                print("%s: %s: body does not check: %s" % (label, want, e))
+    return bad, "%d/%d bodies parse and name their dataset; body bytes min %d, mean %d, max %d" % (
+        len(items) - bad, len(items), min(sizes), sum(sizes) // len(sizes), max(sizes))
+
+
+bad_a, line_a = check_bodies("W1a", [(os.path.join(www + sru, "rest/dataset", i), i) for i in ids],
+                             "identifier", "distribution")
+bad_1, line_1 = check_bodies("W1", [(ds_tool.body_file(www, p), urllib.parse.parse_qs(p.split("?", 1)[1])["id"][0])
+                                    for p in w1_paths], "name", "resources")
 s = json.load(open(os.path.join(www, "api/3/action/status_show"), "rb"))
 assert s["success"] is True and s["result"]["ckan_version"], "status_show envelope"
-print("JSON: %d/%d rest/dataset bodies parse and name their identifier; body bytes min %d, "
-      "mean %d, max %d; status_show %d bytes" % (len(ids) - bad, len(ids), min(sizes),
-      sum(sizes) // len(sizes), max(sizes), os.path.getsize(os.path.join(www, "api/3/action/status_show"))))
-sys.exit(1 if bad else 0)
+print("JSON: W1a rest/dataset %s; status_show %d bytes" % (
+    line_a, os.path.getsize(os.path.join(www, "api/3/action/status_show"))))
+print("JSON: W1 package_show %s" % line_1)
+sys.exit((1 if bad_a else 0) | (2 if bad_1 else 0))
 PY
+[ $((st & 1)) = 0 ] || bad_w1a=$((bad_w1a + 1))
+[ $((st & 2)) = 0 ] || bad_w1=$((bad_w1 + 1))
+
+# the same name twice gives the same bytes; P's result in the envelope is the server's body
+w1_first=$(body_file "$(head -n 1 "$T/paths-w1.txt")")
+curl -s "http://127.0.0.1:$SPORT$(head -n 1 "$T/paths-w1.txt")" | cmp -s - "$w1_first" ||
+    { bad_w1=$((bad_w1 + 1)); check "W1: two answers for $first_name differ"; }
+psql_body=$(psqlq -c "SELECT body FROM ckan_package_show('$first_name', '$SITE_URL', NULL)")
+if printf '{"help":"%s/api/3/action/help_show?name=package_show","success":true,"result":%s}' "$SITE_URL" "$psql_body" |
+    cmp -s - "$w1_first"; then
+    check "P: {\"help\":…,\"success\":true,\"result\":<body of ckan_package_show('$first_name', '$SITE_URL', NULL)>} == the server's body"
+else
+    check "P: the SQL result for $first_name wrapped in the envelope differs from the server's body"
+    bad_w1=$((bad_w1 + 1))
+fi
 
 # P runs the same SQL: its result, in the server's envelope, is the server's body
 psql_body=$(psqlq -c "SELECT tw_dataset_show('$first_id', '$TZ_NAME')")
@@ -405,7 +486,7 @@ fi
 
 # ---- nginx ----------------------------------------------------------------------------------
 NPORT=$(free_port)
-nginx_conf "$NG" "$WWW" "$NPORT" "$ctype_ours"
+nginx_conf "$NG" "$WWW" "$NPORT" "$ctype_ours" "$ctype_ckan"
 chmod -R a+rX "$NG"
 nginx -p "$NG" -c "$NG/nginx.conf" 2>"$NG/logs/start.log" ||
     { cat "$NG/logs/start.log" >&2; echo "bench: nginx did not start" >&2; exit 1; }
@@ -417,15 +498,22 @@ nbad=0
 while read -r p; do
     curl -s "http://127.0.0.1:$NPORT$p" | cmp -s - "$WWW$p" || nbad=$((nbad + 1))
 done < <(cat "$T/paths-w1a.txt" "$T/paths-w1b.txt")
+while read -r p; do
+    curl -s "http://127.0.0.1:$NPORT$p" | cmp -s - "$(body_file "$p")" || nbad=$((nbad + 1))
+done <"$T/paths-w1.txt"
+nchecked=$((nmix * 2 + 1)) # the W1 and W1a mixes and status_show
 hdr_o=$(curl -s -o /dev/null -w '%{size_header}' "http://127.0.0.1:$SPORT$SRU/rest/dataset/$first_id")
 hdr_n=$(curl -s -o /dev/null -w '%{size_header}' "http://127.0.0.1:$NPORT$SRU/rest/dataset/$first_id")
 ct_n=$(curl -s -o /dev/null -w '%{content_type}' "http://127.0.0.1:$NPORT$SRU/rest/dataset/$first_id")
-check "N: $(( nmix + 1 - nbad ))/$((nmix + 1)) nginx bodies byte-identical to ours; Content-Type: $ct_n; header bytes ours $hdr_o, nginx $hdr_n"
-[ "$nbad" = 0 ] && [ "$ct_n" = "$ctype_ours" ] || { bad_w1a=$((bad_w1a + 1)); check "N: nginx does not serve the same bytes / type"; }
+ct_nc=$(curl -s -o /dev/null -w '%{content_type}' "http://127.0.0.1:$NPORT$(head -n 1 "$T/paths-w1.txt")")
+check "N: $((nchecked - nbad))/$nchecked nginx bodies byte-identical to ours; Content-Type: $ct_n (Taiwan API), $ct_nc (CKAN); header bytes ours $hdr_o, nginx $hdr_n"
+[ "$nbad" = 0 ] && [ "$ct_n" = "$ctype_ours" ] && [ "$ct_nc" = "$ctype_ckan" ] ||
+    { bad_w1=$((bad_w1 + 1)); bad_w1a=$((bad_w1a + 1)); check "N: nginx does not serve the same bytes / type"; }
 {
     echo "--- ours"; curl -s -D - -o /dev/null "http://127.0.0.1:$SPORT$SRU/rest/dataset/$first_id"
     echo "--- nginx"; curl -s -D - -o /dev/null "http://127.0.0.1:$NPORT$SRU/rest/dataset/$first_id"
 } | tr -d '\r' >"$RAW/000-headers.txt"
+meta bad_w1 "$bad_w1"
 meta bad_w1a "$bad_w1a"
 meta bad_w1b "$bad_w1b"
 cat "$T/check.txt" >&2
@@ -434,11 +522,11 @@ cat "$T/check.txt" >&2
 OURS=http://127.0.0.1:$SPORT
 NGINX=http://127.0.0.1:$NPORT
 
-workload() { # NAME PATHS pgbench-args...
+workload() { # NAME PATHS pgbench-args...  (WL_CONCS: other concurrencies than $CONCS)
     local wl=$1 paths=$2
     shift 2
     local conc reps r pc
-    for conc in $CONCS; do
+    for conc in ${WL_CONCS:-$CONCS}; do
         reps=$REPS_OTHER
         [ "$conc" = 16 ] && reps=${WL_REPS16:-$REPS}
         log "$wl c=$conc: warm-up ${WARM}s each"
@@ -457,8 +545,13 @@ workload() { # NAME PATHS pgbench-args...
     done
 }
 
+if [ "$bad_w1" = 0 ]; then
+    workload W1 "$T/paths-w1.txt" "${PGB_W1[@]}"
+else
+    note "W1 not timed: the byte checks failed (see Checks)"
+fi
 if [ "$bad_w1a" = 0 ]; then
-    workload W1a "$T/paths-w1a.txt" "${PGB_W1A[@]}"
+    WL_CONCS=${BENCH_W1A_CONCS:-16} workload W1a "$T/paths-w1a.txt" "${PGB_W1A[@]}"
     log "W1a variants: all $NREC ids (beside a reference run of the mix); P at the pool minimum"
     run_wrk W1a-ref ours 16 1 "$T/paths-w1a.txt" "$OURS" "$DUR"
     run_wrk W1a-all ours 16 1 "$T/paths-w1a-all.txt" "$OURS" "$DUR"
@@ -467,7 +560,7 @@ else
     note "W1a not timed: the byte checks failed (see Checks)"
 fi
 if [ "$bad_w1b" = 0 ]; then
-    WL_REPS16=$REPS_W1B workload W1b "$T/paths-w1b.txt" "${PGB_W1B[@]}"
+    WL_CONCS=16 WL_REPS16=$REPS_W1B workload W1b "$T/paths-w1b.txt" "${PGB_W1B[@]}"
 else
     note "W1b not timed: the byte checks failed (see Checks)"
 fi
@@ -506,11 +599,13 @@ if [ "$bad_w1a" = 0 ]; then
     log "W1a with --db-pool-max 2"
     start_server false "$T/server-pool2.log" --db-pool-max 2
     run_wrk W1a-pool2 ours 16 0 "$T/paths-w1a.txt" "$OURS" "$WARM" 0
-    for r in $(seq "$REPS"); do
-        run_wrk W1a-pool2 ours 16 "$r" "$T/paths-w1a.txt" "$OURS" "$DUR"
-    done
-    run_wrk W1a-pool2 ours 64 1 "$T/paths-w1a.txt" "$OURS" "$DUR"
+    run_wrk W1a-pool2 ours 16 1 "$T/paths-w1a.txt" "$OURS" "$DUR"
     stop_server
+fi
+
+# ---- package_search: W2, W2b on the grown catalogue (tests/perf/bench_search.sh) ----------------
+if [ "${BENCH_SEARCH:-1}" = 1 ]; then
+    . tests/perf/bench_search.sh
 fi
 
 # ---- DataStore: W6, W3, W3b, W3c, W4, W5, W5b (tests/perf/bench_ds.sh) ------------------------

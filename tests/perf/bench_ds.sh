@@ -193,14 +193,7 @@ declare -A DS_BAD
 : >"$RAW/000-ds-server-sql.txt"
 for wl in w3 w4 w3b-f w3b-u w3b-k w3c; do
     lines0=$(wc -l <"$PGDIR/postgres.log")
-    nb=0
-    while read -r p; do
-        f=$(python3 tests/perf/ds_tool.py body "$WWW" "$p")
-        mkdir -p "$(dirname "$f")"
-        r=$(curl -s -o "$f" -w '%{http_code}|%{content_type}' "http://127.0.0.1:$SPORT$p")
-        [ "${r%%|*}" = 200 ] || { nb=$((nb + 1)); check "$wl: $p answered ${r%%|*}: $(head -c 300 "$f")"; }
-        [ "${r#*|}" = "$ctype_ours" ] || { nb=$((nb + 1)); check "$wl: Content-Type ${r#*|}"; }
-    done <"$DSQ/$wl.txt"
+    nb=$(capture "$wl" "$DSQ/$wl.txt" body_file)
     sleep 0.5
     tail -n +"$((lines0 + 1))" "$PGDIR/postgres.log" >"$DSQ/log-$wl.txt"
     python3 tests/perf/ds_tool.py pgb "$wl" "$DSQ/log-$wl.txt" "$(wc -l <"$DSQ/$wl.txt")" "$DSQ/pgb" >>"$T/check.txt" ||
@@ -249,7 +242,7 @@ PY
     done <"$DSQ/$wl.txt"
     ct_n=$(curl -s -o /dev/null -w '%{content_type}' "http://127.0.0.1:$NPORT$(head -n 1 "$DSQ/$wl.txt")")
     check "N $wl: $(($(wc -l <"$DSQ/$wl.txt") - nbad))/$(wc -l <"$DSQ/$wl.txt") nginx bodies byte-identical to ours; Content-Type: $ct_n"
-    [ "$nbad" = 0 ] && [ "$ct_n" = "$ctype_ours" ] || DS_BAD[$wl]=$((DS_BAD[$wl] + 1))
+    [ "$nbad" = 0 ] && [ "$ct_n" = "$(ctype_of "$(head -n 1 "$DSQ/$wl.txt")")" ] || DS_BAD[$wl]=$((DS_BAD[$wl] + 1))
 done
 # H: the hand-written equivalents (one statement, cached plan)
 python3 tests/perf/ds_tool.py hand h3 "$RID" "$DSQ/cols.tsv" "$DSQ/districts.txt" ckan "$DSQ/pgb"

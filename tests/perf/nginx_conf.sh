@@ -1,9 +1,10 @@
 # nginx_conf.sh — sourced by bench.sh and ds_ab.sh: the nginx that serves captured answers (N).
-# nginx_conf DIR WWW PORT CONTENT_TYPE writes DIR/nginx.conf: 2 workers, keep-alive, sendfile,
-# files under WWW; DataStore answers differ by query string and are stored as
-# q/<path>/<raw query string>.
+# nginx_conf DIR WWW PORT CONTENT_TYPE [CKAN_CONTENT_TYPE] writes DIR/nginx.conf: 2 workers,
+# keep-alive, sendfile, files under WWW; answers that differ by query string are stored as
+# q/<path>/<raw query string> (package_search: q/<path>/_<raw query string>, so that an empty
+# query string still names a file).
 nginx_conf() {
-    local ng=$1 www=$2 port=$3 ctype=$4
+    local ng=$1 www=$2 port=$3 ctype=$4 ckan=${5:-$4}
     mkdir -p "$ng/logs" "$ng/tmp"
     cat >"$ng/nginx.conf" <<CONF
 worker_processes 2;
@@ -21,7 +22,10 @@ http {
   server {
     listen 127.0.0.1:$port reuseport; root $www;
     location / { }
-    location = /api/3/action/datastore_search { try_files /q\$uri/\$args =404; }
+    location = /api/3/action/datastore_search { default_type "$ckan"; try_files /q\$uri/\$args =404; }
+    location = /api/3/action/package_show { default_type "$ckan"; try_files /q\$uri/\$args =404; }
+    location = /api/3/action/package_search { default_type "$ckan"; try_files /q\$uri/_\$args =404; }
+    location ^~ /api/3/ { default_type "$ckan"; }
     location ^~ /api/v1/rest/datastore/ { try_files /q\$uri/\$args =404; }
     # the cached dump zip (the query string ?format=csv is ignored)
     location ^~ /api/v1/dump/ { default_type application/zip; }

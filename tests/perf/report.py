@@ -190,7 +190,8 @@ def main():
     w1a = {c: (cell(runs, "W1a", "ours", c), cell(runs, "W1a", "P", c), cell(runs, "W1a", "N", c))
            for c in concs}
     head = []
-    for wl, name in (("W1a", "rest/dataset/{id}"), ("W1b", "status_show")):
+    for wl, name in (("W1", "package_show?id={name}"), ("W1a", "rest/dataset/{id}"),
+                     ("W1b", "status_show")):
         c16 = [cell(runs, wl, s, 16) for s in ("ours", "P", "N")]
         if c16[0] and c16[1] and c16[2]:
             L = 1 / (1 / c16[1].rps + 1 / c16[2].rps) if c16[1].rps and c16[2].rps else None
@@ -205,6 +206,8 @@ def main():
     if w8:
         head.append("- **W8** {} keep-alive connections: {} req/s, {} non-2xx, {} socket errors".format(
             meta.get("w8_conns", "?"), f0(w8.rps), w8.non2xx, w8.sockerr))
+    import report_search
+    report_search.headline(meta, runs, head)
     # the DataStore sections (report_ds.py) are built first: they add headline lines and goals
     import report_ds
     ds_out, ds_goals, ds_head = [], [], []
@@ -236,8 +239,10 @@ def main():
     o.append("| machine | {} × {}, {} RAM, {}, kernel {} |".format(
         meta.get("nproc", "?"), meta.get("cpu", "?"), meta.get("mem", "?"), meta.get("os", "?"),
         meta.get("kernel", "?")))
-    o.append("| load average at start / end | {} / {} (other work on the machine disturbs the absolute numbers) |".format(
-        meta.get("loadavg", "?"), meta.get("loadavg_end", "?")))
+    o.append("| load average (1, 5, 15 min) | at the start {}; when the search part started {}; when the DataStore "
+             "part started {}; at the end {} (other work on the machine disturbs the absolute numbers) |".format(
+                 meta.get("loadavg", "?"), meta.get("loadavg_search", "–"), meta.get("loadavg_ds", "–"),
+                 meta.get("loadavg_end", "?")))
     o.append("| tools | wrk {}, nginx {}, pgbench {} |".format(meta.get("wrk", "?"), meta.get("nginx", "?"),
                                                             meta.get("pgbench", "?")))
     settings = ", ".join("`%s`" % s for s in read_lines(os.path.join(work, "pg_settings.txt")))
@@ -260,13 +265,15 @@ def main():
                  meta.get("db_init_s", "?")))
     o.append("| load | `wrk -t2 -c{{1,16,64}} -d{d}s --latency --timeout {to}` (`-t1` at c=1: wrk needs a connection "
              "per thread), after a {w} s warm-up of each system at each concurrency; **{r} repetitions at c=16 "
-             "({rb} for W1b), {ro} at c=1 and c=64** (the protocol asks 20 s × 3 everywhere; shortened so that the "
-             "whole run, DataStore workloads included, takes about 15 minutes); the median is reported; within a "
+             "({rb} for W1b), {ro} at c=1 and c=64**; W1 at c=1, 16 and 64, W1a, W1b and W2 at c=16 only, W2b at "
+             "16 and 64 (the protocol asks c=1, 16, 64 and 20 s × 3 everywhere; shortened so that the whole run, "
+             "search and DataStore workloads included, takes about 20 minutes); the median is reported; within a "
              "repetition ours, P and N run back to back |".format(
                  d=dur, to=meta.get("wrk_timeout", "?"), w=warm, r=reps, ro=reps_other, rb=meta.get("reps_w1b", reps)))
-    o.append("| request mix | W1a: a path picked at random per request (`tests/perf/paths.lua`) among {} identifiers "
-             "spread over the catalogue, the same for ours, N (one captured body per id) and P (one pgbench script "
-             "per id; pgbench takes at most 128 scripts) |".format(meta.get("nids", "?")))
+    o.append("| request mix | W1, W1a: a path picked at random per request (`tests/perf/paths.lua`) among {} datasets "
+             "spread over the catalogue (W1 by CKAN name, W1a by Taiwan identifier), the same for ours, N (one "
+             "captured body per path) and P (one pgbench script per dataset; pgbench takes at most 128 scripts) |".format(
+                 meta.get("nids", "?")))
     o.append("| P connections | pgbench `-c` = the server's open database connections after its warm-up "
              "(`pg_stat_activity`, application_name opendatad), capped at the wrk `-c`; `-j 2` (`-j 1` at c=1) |")
     if meta.get("ds_rows"):
@@ -298,19 +305,24 @@ def main():
         o.append("```")
         o.extend(sql[:12])
         o.append("```")
-    dsql = read_lines(os.path.join(work, "raw", "000-ds-server-sql.txt"))
-    if dsql:
-        o.append("- the DataStore statements, from the PostgreSQL log (one request of each path file; "
-                 "`pgbench` runs each request's own parameters):")
-        o.append("")
-        o.append("```")
-        o.extend(l if len(l) <= 700 else l[:700] + " …" for l in dsql)
-        o.append("```")
+    for raw, what, cut in (("000-search-server-sql", "the package_search statements", 100000),
+                           ("000-ds-server-sql", "the DataStore statements", 700)):
+        lines = read_lines(os.path.join(work, "raw", raw + ".txt"))
+        if lines:
+            o.append("- {}, from the PostgreSQL log (one request of each path file; `pgbench` runs each "
+                     "request's own parameters):".format(what))
+            o.append("")
+            o.append("```")
+            o.extend(l if len(l) <= cut else l[:cut] + " …" for l in lines)
+            o.append("```")
     o.append("")
 
     # ---- W1
     goals = []
-    for wl, title in (("W1a", "W1a — Taiwan `GET /api/v1/rest/dataset/{identifier}` → `SELECT tw_dataset_show($1, $2)`"),
+    for wl, title in (("W1", "W1 — CKAN `GET /api/3/action/package_show?id={name}` → "
+                             "`SELECT code, body FROM ckan_package_show($1, $2, $3::ckan_viewer)` "
+                             "($3 NULL: anonymous; P writes it as a literal)"),
+                      ("W1a", "W1a — Taiwan `GET /api/v1/rest/dataset/{identifier}` → `SELECT tw_dataset_show($1, $2)`"),
                       ("W1b", "W1b — `GET /api/3/action/status_show` → `SELECT ckan_status_show($1, $2)`")):
         if not cell(runs, wl, "ours"):
             continue
@@ -399,6 +411,7 @@ def main():
             peak = max(num(after[1]) or 0, num(after[2]) or 0)
             goals.append(("W8", "RSS ≤ 256 MiB", "VmHWM %s MiB" % mib(after[2]), peak <= 256 * 1024))
 
+    report_search.sections(o, meta, runs, goals)
     o.extend(ds_out)
     goals.extend(ds_goals)
 
@@ -416,8 +429,8 @@ def main():
     if mem:
         o.append("## Server memory and CPU over the run")
         o.append("")
-        o.append("Three server processes: the W1/W8 one, one for W3/W3b/W3c/W4, one for W5/W5b (CPU time "
-                 "restarts with each). RssAnon = the heap (RSS less mapped files).")
+        o.append("Several server processes: the W1/W8 one, the search one (W2, W2b), one for W3/W3b/W3c/W4, "
+                 "one for W5/W5b (CPU time restarts with each). RssAnon = the heap (RSS less mapped files).")
         o.append("")
         o.append("| point | VmRSS MiB | RssAnon MiB | VmHWM MiB | server CPU s (cumulative) |")
         o.append("|---|---|---|---|---|")

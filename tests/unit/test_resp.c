@@ -13,6 +13,12 @@ void req_finish_text(struct req *r, int status, const char *ct, char *text, size
     (void)r, (void)status, (void)ct, (void)len;
     free(text);
 }
+void req_finish_ref(struct req *r, int status, const char *ct, const char *data, size_t len,
+                    void (*cleanup)(const void *, size_t, void *), void *arg, uint64_t hash)
+{
+    (void)r, (void)status, (void)ct, (void)hash;
+    cleanup(data, len, arg);
+}
 const char *req_query_get(const struct req *r, const char *key, int *count)
 {
     (void)r, (void)key, (void)count;

@@ -14,8 +14,8 @@ struct sq_case {
     const char *rank;   /* expected rank expression, or NULL for none / don't care ("-") */
 };
 
-#define TSQ(n, p) "s.fts @@ ckan_search_tsq($" #n "::text, " #p ")"
-#define RK(n, p) "ckan_search_tsq($" #n "::text, " #p ")"
+#define TSQ(n, p) "s.fts @@ (SELECT ckan_search_tsq($" #n "::text, " #p "))"
+#define RK(n, p) "(SELECT ckan_search_tsq($" #n "::text, " #p "))"
 
 static const struct sq_case cases[] = {
     /* match all, fields, exact strings */
@@ -286,12 +286,12 @@ static void test_shared_params(void)
     struct solrq *q = solrq_new(&solrq_ckan_map, 4);
     const char *a = solrq_dismax(q, "water", NULL);
     const char *b = solrq_lucene(q, "tags:water title:air", "text", true, false);
-    T_STREQ(a, "s.fts @@ ckan_search_tsq($4::text, false)", "q");
+    T_STREQ(a, TSQ(4, false), "q");
     T_STREQ(b,
-            "(s.tags @> ARRAY[$4::text] AND (s.fts @@ ckan_search_tsq($5::text, false) AND "
-            "ckan_search_tsv(s.title) @@ ckan_search_tsq($5::text, false)))",
+            "(s.tags @> ARRAY[$4::text] AND (" TSQ(5, false) " AND "
+            "ckan_search_tsv(s.title) @@ " RK(5, false) "))",
             "fq");
-    T_STREQ(solrq_rank(q), "ckan_search_tsq($4::text, false)", "rank from q only");
+    T_STREQ(solrq_rank(q), RK(4, false), "rank from q only");
     T_CHECK(solrq_nparams(q) == 2, "2 parameters, got %d", solrq_nparams(q));
     T_CHECK(solrq_param(q, "water") == 4, "solrq_param reuses $4");
     T_CHECK(solrq_param(q, "other") == 6, "solrq_param adds $6");
@@ -353,8 +353,7 @@ static void test_mm(void)
     solrq_free(q);
     q = solrq_new(&solrq_ckan_map, 1);
     T_STREQ(solrq_dismax(q, "a b c", "1"),
-            "(s.fts @@ ckan_search_tsq($1::text, false) OR s.fts @@ ckan_search_tsq($2::text, "
-            "false) OR s.fts @@ ckan_search_tsq($3::text, false))",
+            "(" TSQ(1, false) " OR " TSQ(2, false) " OR " TSQ(3, false) ")",
             "mm=1");
     solrq_free(q);
 }

@@ -1,4 +1,4 @@
--- 012_datastore_read: what the server's prepared datastore reads (server/ds_read.c) need, and the
+-- 014_datastore_read: what the server's prepared datastore reads (server/ds_read.c) need, and the
 -- pieces they share with tw_datastore and ckan_datastore_search so that both paths give the same
 -- bytes:
 --   * datastore_table.generation, a new value from a sequence on every insert or update of the
