@@ -80,8 +80,8 @@ python3 tests/perf/ds_tool.py hand h-w4 "$RID" "$OUT/cols.tsv" "$OUT/districts.t
 
 NPORT=$(free_port)
 NG=$OUT/ngx
-ctype=$(curl -s -o /dev/null -w '%{content_type}' "http://127.0.0.1:${PORT[new]}$(head -n 1 "$OUT/w3.txt")")
-nginx_conf "$NG" "$WWW" "$NPORT" "$ctype"
+ctype() { curl -s -o /dev/null -w '%{content_type}' "http://127.0.0.1:${PORT[new]}$(head -n 1 "$OUT/$1.txt")"; }
+nginx_conf "$NG" "$WWW" "$NPORT" "$(ctype w4)" "$(ctype w3)" # Taiwan, CKAN
 chmod -R a+rX "$NG"
 nginx -p "$NG" -c "$NG/nginx.conf"
 sleep 0.5
