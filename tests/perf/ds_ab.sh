@@ -12,7 +12,8 @@
 # connections the server holds after the warm-up (at most the wrk -c), H with P-new's.
 #
 #   tests/perf/ds_ab.sh PGDIR PGPORT RID OUTDIR
-# Knobs: AB_REPS (3), AB_DUR (10 s), AB_WARM (2 s), AB_CONCS ("1 16"), AB_WLS ("w3 w4").
+# Knobs: AB_REPS (3), AB_DUR (10 s), AB_WARM (2 s), AB_CONCS ("1 16"), AB_WLS ("w3 w4"),
+# AB_MIX=1 (the SQL only, interleaved: see below).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 PGDIR=$1 PGPORT=$2 RID=$3 OUT=$4
@@ -79,8 +80,8 @@ python3 tests/perf/ds_tool.py hand h-w4 "$RID" "$OUT/cols.tsv" "$OUT/districts.t
 
 NPORT=$(free_port)
 NG=$OUT/ngx
-ctype=$(curl -s -o /dev/null -w '%{content_type}' "http://127.0.0.1:${PORT[new]}$(head -n 1 "$OUT/w3.txt")")
-nginx_conf "$NG" "$WWW" "$NPORT" "$ctype"
+ctype() { curl -s -o /dev/null -w '%{content_type}' "http://127.0.0.1:${PORT[new]}$(head -n 1 "$OUT/$1.txt")"; }
+nginx_conf "$NG" "$WWW" "$NPORT" "$(ctype w4)" "$(ctype w3)" # Taiwan, CKAN
 chmod -R a+rX "$NG"
 nginx -p "$NG" -c "$NG/nginx.conf"
 sleep 0.5
@@ -90,6 +91,50 @@ for wl in $WLS; do
     curl -s "http://127.0.0.1:$NPORT$p" | cmp -s - "$(python3 tests/perf/ds_tool.py body "$WWW" "$p")" ||
         { echo "ds_ab: nginx does not serve the captured bytes" >&2; exit 1; }
 done
+
+# AB_MIX=1: instead of the timed runs, P-old, P-new and H interleaved in ONE pgbench run per
+# repetition (each transaction picks one of their scripts at random), so that all three meet
+# the same load; prints each one's mean latency and the ratios (robust on a shared machine).
+if [ "${AB_MIX:-0}" = 1 ]; then
+    for wl in $WLS; do
+        for c in $CONCS; do
+            pc=$c # (here AB_CONCS are pgbench's -c: e.g. "1 9", 9 being what the server holds at wrk -c16)
+            for r in $(seq "$REPS"); do
+                A=()
+                for n in old-$wl new-$wl h-$wl; do mapfile -d '' -t B <"$OUT/pgb/$n.args"; A+=("${B[@]}"); done
+                PGOPTIONS="-c plan_cache_mode=force_generic_plan" pgbench -n -M prepared -h "$PGDIR" \
+                    -p "$PGPORT" -U postgres -c "$pc" -j "$([ "$pc" -gt 1 ] && echo 2 || echo 1)" \
+                    -T "$DUR" "${A[@]}" opendata >"$OUT/raw/mix-$wl-c$c-r$r.txt" 2>&1
+                log "mix $wl c=$c (pgbench -c $pc) rep $r done (load $(cut -d' ' -f1 /proc/loadavg))"
+            done
+        done
+    done
+    python3 - "$OUT/raw" <<'PY'
+import glob, os, re, statistics, sys
+rows = {}
+for f in sorted(glob.glob(os.path.join(sys.argv[1], "mix-*.txt"))):
+    wl, c, r = re.match(r"mix-(\w+)-c(\d+)-r(\d+)\.txt", os.path.basename(f)).groups()
+    lat, cur, tx = {}, None, 0
+    for line in open(f):
+        m = re.match(r"SQL script \d+: .*/(old|new|h)-\w+-\d+\.sql", line)
+        if m:
+            cur = m.group(1)
+        elif cur and "transactions (" in line:
+            tx = int(line.split()[1])
+        elif cur and "latency average" in line:
+            s, n = lat.get(cur, (0.0, 0))
+            lat[cur] = (s + float(line.split()[4]) * tx, n + tx)
+    rows.setdefault((wl, int(c)), []).append({k: s / n for k, (s, n) in lat.items()})
+print("| wl | c | P-old ms | P-new ms | H ms | **P-new / H** | P-old / H | P-new / P-old |")
+print("|" + "---|" * 8)
+for (wl, c), reps in sorted(rows.items()):
+    med = lambda f: statistics.median(f(x) for x in reps)
+    print(f"| {wl} | {c} | {med(lambda x: x['old']):.2f} | {med(lambda x: x['new']):.2f} | "
+          f"{med(lambda x: x['h']):.2f} | **{med(lambda x: x['h'] / x['new']):.2f}** | "
+          f"{med(lambda x: x['h'] / x['old']):.2f} | {med(lambda x: x['old'] / x['new']):.2f} |")
+PY
+    exit 0
+fi
 
 RES=$OUT/results.tsv # wl conc rep system value(req/s or tps) p50 p99
 : >"$RES"
