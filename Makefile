@@ -17,6 +17,12 @@ ifdef SANITIZE
 CFLAGS  += -fsanitize=$(SANITIZE) -fno-omit-frame-pointer -fno-sanitize-recover=all
 LDFLAGS += -fsanitize=$(SANITIZE)
 endif
+# Where objects and programs go: `make test` builds a second, sanitized copy of everything in
+# build/san (B=build/san BINDIR=build/san/bin SANITIZE=address,undefined).
+B       ?= build
+BINDIR  ?= bin
+SAN_B   := build/san
+SAN_BIN := $(SAN_B)/bin
 
 # Debian packages: build, run, test and bench.
 DEB_BUILD := build-essential pkg-config libevent-dev libjson-c-dev libpq-dev libminizip-dev zlib1g-dev \
@@ -35,32 +41,32 @@ SERVER_SRC := $(COMMON_SRC) server/route.c server/req.c server/resp.c server/db_
 IMPORT_SRC := $(COMMON_SRC) server/jschema.c server/jschema_load.c importers/catalog_in.c \
               importers/enc.c importers/infer.c importers/csv_in.c importers/xml_in.c \
               importers/load.c importers/load_db.c importers/main.c
-UNIT_TESTS := $(patsubst tests/unit/%.c,bin/%,$(wildcard tests/unit/test_*.c))
+UNIT_TESTS := $(patsubst tests/unit/%.c,$(BINDIR)/%,$(wildcard tests/unit/test_*.c))
 
-SERVER_OBJ := $(SERVER_SRC:%.c=build/%.o)
-IMPORT_OBJ := $(IMPORT_SRC:%.c=build/%.o)
+SERVER_OBJ := $(SERVER_SRC:%.c=$(B)/%.o)
+IMPORT_OBJ := $(IMPORT_SRC:%.c=$(B)/%.o)
 
-.PHONY: all deps deps-test deps-bench run test unit-test bench clean format fuzz
-all: bin/opendatad bin/opendata-import
+.PHONY: all deps deps-test deps-bench run test unit-test sanitized bench clean format fuzz
+all: $(BINDIR)/opendatad $(BINDIR)/opendata-import
 
-bin/opendatad: $(SERVER_OBJ)
-	@mkdir -p bin
+$(BINDIR)/opendatad: $(SERVER_OBJ)
+	@mkdir -p $(BINDIR)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS) $(SERVER_LIBS)
 
-bin/opendata-import: $(IMPORT_OBJ)
-	@mkdir -p bin
+$(BINDIR)/opendata-import: $(IMPORT_OBJ)
+	@mkdir -p $(BINDIR)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS) $(IMPORT_LIBS)
 
-build/%.o: %.c
+$(B)/%.o: %.c
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -c -o $@ $<
 
 # Unit tests include the module's .c themselves (h2o style) and link the libraries only.
-bin/test_%: tests/unit/test_%.c
-	@mkdir -p bin build/tests
-	$(CC) $(CFLAGS) -MF build/tests/test_$*.d -Iimporters -o $@ $< $(LDFLAGS) $(LDLIBS) $(IMPORT_LIBS)
+$(BINDIR)/test_%: tests/unit/test_%.c
+	@mkdir -p $(BINDIR) $(B)/tests
+	$(CC) $(CFLAGS) -MF $(B)/tests/test_$*.d -Iimporters -o $@ $< $(LDFLAGS) $(LDLIBS) $(IMPORT_LIBS)
 
--include $(SERVER_OBJ:.o=.d) $(IMPORT_OBJ:.o=.d) $(wildcard build/tests/*.d)
+-include $(SERVER_OBJ:.o=.d) $(IMPORT_OBJ:.o=.d) $(wildcard $(B)/tests/*.d)
 
 # Install what is missing, once; a prepared machine never touches apt.
 define need_debs
@@ -87,8 +93,14 @@ run: deps
 unit-test: $(UNIT_TESTS)
 	@for t in $(UNIT_TESTS); do echo "== $$t"; $$t || true; done
 
+# The programs and unit tests again with AddressSanitizer (leaks included) and UBSan.
+sanitized:
+	@CFLAGS="-O1 -g" $(MAKE) --no-print-directory B=$(SAN_B) BINDIR=$(SAN_BIN) \
+	    SANITIZE=address,undefined all $(patsubst $(BINDIR)/%,$(SAN_BIN)/%,$(UNIT_TESTS))
+
 test: deps-test
 	@$(MAKE) --no-print-directory all $(UNIT_TESTS)
+	@$(MAKE) --no-print-directory sanitized
 	@scripts/test.sh $(UNIT_TESTS)
 
 bench: deps-bench

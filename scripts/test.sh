@@ -1,12 +1,17 @@
 #!/usr/bin/env bash
-# make test: the C unit tests, then the black-box suites (pytest) against throwaway clusters.
+# make test: the C unit tests, then the black-box suites (pytest) against throwaway clusters —
+# once with the normal build, once with the sanitized one (build/san: AddressSanitizer with leak
+# detection, UBSan). Any sanitizer report fails the run and is printed.
 # The last line is "N passed, N failed" over everything.
 set -uo pipefail
 cd "$(dirname "$0")/.."
+ROOT=$PWD
+SAN_BIN=$ROOT/build/san/bin
 passed=0
 failed=0
 
-for t in "$@"; do
+unit() {
+    local t=$1 out rc line
     out=$("$t" 2>&1)
     rc=$?
     line=$(printf '%s\n' "$out" | tail -n 1)
@@ -15,15 +20,19 @@ for t in "$@"; do
         passed=$((passed + BASH_REMATCH[1]))
         failed=$((failed + BASH_REMATCH[2]))
         [ "$rc" -ne 0 ] && printf '%s\n' "$out" | grep -v "passed, .* failed$" | head -40
+        [ "$rc" -ne 0 ] && [ "${BASH_REMATCH[2]}" -eq 0 ] && failed=$((failed + 1))
     else
         printf '%s\n' "$out" | tail -n 40
         failed=$((failed + 1))
     fi
-done
+}
 
-junit=$(mktemp --suffix=.xml)
-/usr/bin/python3 -m pytest -q -p no:cacheprovider --junitxml="$junit" tests/api tests/import
-counts=$(/usr/bin/python3 - "$junit" <<'PY'
+# pytest over the black-box suites; adds its counts.
+blackbox() {
+    local junit counts p f
+    junit=$(mktemp --suffix=.xml)
+    /usr/bin/python3 -m pytest -q -p no:cacheprovider --junitxml="$junit" tests/api tests/import
+    counts=$(/usr/bin/python3 - "$junit" <<'PY'
 import sys, xml.etree.ElementTree as ET
 root = ET.parse(sys.argv[1]).getroot()
 suites = [root] if root.tag == "testsuite" else list(root)
@@ -33,9 +42,35 @@ skip = sum(int(s.get("skipped", 0)) for s in suites)
 print(t - bad - skip, bad)
 PY
 ) || counts="0 1"
-rm -f "$junit"
-read -r p f <<<"$counts"
-passed=$((passed + p))
-failed=$((failed + f))
+    rm -f "$junit"
+    read -r p f <<<"$counts"
+    passed=$((passed + p))
+    failed=$((failed + f))
+}
+
+for t in "$@"; do unit "$t"; done
+blackbox
+
+# The sanitized pass: every report goes to a file of its own under $reports.
+reports=$(mktemp -d /tmp/opendata-san.XXXXXX)
+chmod 755 "$reports"
+export ASAN_OPTIONS="log_path=$reports/asan:detect_leaks=1:halt_on_error=1:strict_string_checks=1:detect_stack_use_after_return=1"
+export UBSAN_OPTIONS="log_path=$reports/ubsan:print_stacktrace=1:halt_on_error=1"
+export LSAN_OPTIONS="suppressions=$ROOT/tests/sanitizer/lsan.supp:print_suppressions=0"
+echo "== sanitized build (AddressSanitizer + LeakSanitizer + UBSan)"
+for t in "$@"; do unit "$SAN_BIN/$(basename "$t")"; done
+OPENDATA_BIN=$SAN_BIN OPENDATA_SANITIZED=1 OPENDATAD_SQL_DIR=$ROOT/sql \
+    OPENDATAD_SCHEMA_DIR=$ROOT/schemas blackbox
+nreports=$(find "$reports" -type f | wc -l)
+if [ "$nreports" -gt 0 ]; then
+    echo "== $nreports sanitizer report(s):"
+    for f in "$reports"/*; do echo "--- $f"; head -60 "$f"; done
+    failed=$((failed + nreports))
+else
+    echo "sanitizer reports: 0"
+    passed=$((passed + 1))
+fi
+rm -rf "$reports"
+
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]

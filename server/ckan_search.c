@@ -315,14 +315,34 @@ struct stmt {
     bool *facet_ok;
     bool any_facet;         /* some facet field is known */
     bool rank;
+    /* The error found while building, answered by build_parts once its buffer is freed (an
+     * answer frees r's arena, st with it). */
+    int err_status;
+    const char *err_type, *err_msg;
 };
+
+static bool stmt_fail(struct stmt *st, int status, const char *type, const char *msg)
+{
+    st->err_status = status;
+    st->err_type = type;
+    st->err_msg = msg;
+    return false;
+}
+
+/* 400 Search Query Error, recorded: "Search Query is invalid: " + repr(detail). */
+static bool stmt_query_fail(struct stmt *st, const char *detail)
+{
+    struct req *r = st->r;
+    return stmt_fail(st, 400, "Search Query Error",
+                     arena_printf(r->a, "Search Query is invalid: %s", py_repr(r, detail)));
+}
 
 static void add_where(struct stmt *st, const char *cond)
 {
     evbuffer_add_printf(st->where, " AND %s", cond);
 }
 
-/* q and the filters; false once a 400/409 was answered. */
+/* q and the filters; false with the error recorded in st. */
 static bool build_where(struct stmt *st)
 {
     struct search *s = st->s;
@@ -332,10 +352,9 @@ static bool build_where(struct stmt *st)
         state_given |= strstr(s->fq[i], "+state") != NULL;
         local |= strstr(s->fq[i], "{!") != NULL;
     }
-    if (local) {
-        search_error(r, 409, "Search Error", "Search error: 'Local parameters are not supported.'");
-        return false;
-    }
+    if (local)
+        return stmt_fail(st, 409, "Search Error",
+                         "Search error: 'Local parameters are not supported.'");
     const char *sql;
     if (strcmp(s->q, "*:*") == 0)
         sql = "true";
@@ -343,18 +362,14 @@ static bool build_where(struct stmt *st)
         sql = solrq_dismax(st->sq, s->q, s->mm);
     else
         sql = solrq_lucene(st->sq, s->q, s->df && *s->df ? s->df : "text", true, true);
-    if (!sql) {
-        query_error(r, solrq_error(st->sq));
-        return false;
-    }
+    if (!sql)
+        return stmt_query_fail(st, solrq_error(st->sq));
     if (strcmp(sql, "true") != 0)
         add_where(st, sql);
     for (int i = 0; i < s->nfq; i++) {
         sql = solrq_lucene(st->sq, s->fq[i], "text", true, false);
-        if (!sql) {
-            query_error(r, solrq_error(st->sq));
-            return false;
-        }
+        if (!sql)
+            return stmt_query_fail(st, solrq_error(st->sq));
         if (strcmp(sql, "true") != 0)
             add_where(st, sql);
     }
@@ -379,10 +394,9 @@ static bool build_where(struct stmt *st)
     return true;
 }
 
-static bool bad_sort(struct req *r)
+static bool bad_sort(struct stmt *st)
 {
-    query_error(r, "Invalid \"sort\" parameter");
-    return false;
+    return stmt_query_fail(st, "Invalid \"sort\" parameter");
 }
 
 /* sort: "field dir[, field dir ...]"; errors → 400 'Invalid "sort" parameter'. */
@@ -404,7 +418,7 @@ static bool build_sort(struct stmt *st)
         struct solrq_expr e;
         if (!f || !dir || strtok_r(NULL, " \t", &words) || nkeys >= SEARCH_SORT_KEYS_MAX ||
             (strcasecmp(dir, "asc") != 0 && strcasecmp(dir, "desc") != 0))
-            return bad_sort(r);
+            return bad_sort(st);
         bool desc = strcasecmp(dir, "desc") == 0;
         const char *key;
         if (strcmp(f, "score") == 0) {
@@ -416,14 +430,14 @@ static bool build_sort(struct stmt *st)
             st->keys = arena_printf(r->a, "%s, %s AS k%d", st->keys, e.sql, nkeys);
             key = arena_printf(r->a, "m.k%d%s", nkeys, text ? " COLLATE \"C\"" : "");
         } else {
-            return bad_sort(r);
+            return bad_sort(st);
         }
         st->order = arena_printf(r->a, "%s%s %s NULLS LAST, ", st->order, key,
                                  desc ? "DESC" : "ASC");
         nkeys++;
     }
     if (!nkeys)
-        return bad_sort(r);
+        return bad_sort(st);
     st->order = arena_printf(r->a, "%sm.id", st->order); /* stable pages */
     return true;
 }
@@ -653,7 +667,7 @@ static void search_done(struct req *r, PGresult *res)
     resp_ok_json(r, PQgetvalue(res, 0, 0), (size_t)PQgetlength(res, 0, 0));
 }
 
-/* The parts of the statement; false once an error was answered. */
+/* The parts of the statement; false once an error was answered (st is gone then). */
 static bool build_parts(struct stmt *st);
 
 /* search_cache's builder: the statement with its generation; NULL once an error was answered. */
@@ -684,6 +698,8 @@ static bool build_parts(struct stmt *st)
     }
     evbuffer_free(st->where);
     st->where = NULL;
+    if (!ok)
+        search_error(st->r, st->err_status, st->err_type, st->err_msg);
     return ok;
 }
 

@@ -354,3 +354,16 @@ int scache_answer(struct req *r, const char *key, scache_build_fn build, void *a
         read_gen(t);
     return REQ_ASYNC;
 }
+
+void scache_thread_free(struct scache_thread *t)
+{
+    if (!t)
+        return;
+    /* Flights are left only when the grace period cut requests short; their waiters live in
+     * those requests' arenas. */
+    for (struct flight *f = t->flights, *next; f; f = next) {
+        next = f->next;
+        free(f);
+    }
+    free(t);
+}

@@ -26,6 +26,8 @@ typedef const char *(*scache_build_fn)(struct req *r, void *arg, int *nparams,
                                        const char *const **params);
 
 /* Register the statement that reads the generation (before any pool starts). */
+struct scache_thread;
+
 void scache_init(void);
 
 /* Whether answers are kept (--search-cache-mb is not 0). */
@@ -34,5 +36,8 @@ bool scache_enabled(void);
 /* Answer r, whose answer depends only on key and the database, from the cache or by running
  * build's statement (then kept under key). Returns REQ_ASYNC. */
 int scache_answer(struct req *r, const char *key, scache_build_fn build, void *arg);
+/* Free a thread's waiting-request state (made on first use) once its loop has ended, when no
+ * request waits any more. NULL is fine. */
+void scache_thread_free(struct scache_thread *t);
 
 #endif

@@ -29,6 +29,7 @@
 #include "req.h"
 #include "resp.h"
 #include "route.h"
+#include "search_cache.h"
 #include "tw_rest.h"
 #include "util.h"
 
@@ -272,6 +273,7 @@ static void srv_thread_free(struct srv_thread *thr)
 {
     dbp_free(thr->db);
     dsr_cache_free(thr->ds);
+    scache_thread_free(thr->scache);
     evhttp_free(thr->http);
     event_free(thr->ev_stop);
     event_free(thr->ev_grace);

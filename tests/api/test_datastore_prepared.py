@@ -11,7 +11,7 @@ import psycopg2
 import pytest
 import requests
 
-from conftest import DEMO_CATALOG, ROOT, Server, new_database, run_import
+from conftest import measures_memory, DEMO_CATALOG, ROOT, Server, new_database, run_import
 
 RID = "355000000I-000207-001"
 PM25 = os.path.join(ROOT, "docs", "demo", "data", "epa_pm25_manual_monitoring.csv")
@@ -347,6 +347,7 @@ def rss_kb(srv):
                 if k in ("VmRSS", "RssAnon")}
 
 
+@measures_memory
 def test_big_pages_do_not_pin_memory(cluster, tmp_path):
     """A page of several MB passes through a PGresult, libpq's input buffer (which keeps the
     size of the largest message for the connection's life) and the reply: the connection is

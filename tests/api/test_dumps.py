@@ -27,7 +27,7 @@ import psycopg2
 import pytest
 import requests
 
-from conftest import DEMO_CATALOG, ROOT, Server, new_database
+from conftest import measures_memory, DEMO_CATALOG, ROOT, Server, new_database
 
 try:
     import simplejson as sj
@@ -573,6 +573,7 @@ def big(cluster):
     shutil.rmtree(dump_dir, ignore_errors=True)
 
 
+@measures_memory
 @pytest.mark.parametrize("fmt", ["json", "csv"])  # rows from a cursor; rows from COPY
 def test_slow_reader_does_not_grow_server_memory(big, fmt):
     """1.5M rows (~70-100 MB) read at ~2 MB/s: without backpressure the worker would buffer
@@ -597,6 +598,7 @@ def test_slow_reader_does_not_grow_server_memory(big, fmt):
     assert peak - base < 64 * 1024, (base, peak)
 
 
+@measures_memory
 def test_big_zip_build_memory_and_contents(big):
     srv, conn = big["srv"], big["conn"]
     base = vm_rss_kib(srv.proc.pid)
