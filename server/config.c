@@ -40,6 +40,15 @@ static const struct cfg_entry cfg_table[] = {
      1 << 30, S, "largest request body in bytes (413 beyond)"},
     {"timeout", "OPENDATAD_TIMEOUT", CFG_INT, OFF(timeout), "60", 1, 86400, S,
      "client connection read/write/idle timeout in seconds"},
+    {"header-timeout", "OPENDATAD_HEADER_TIMEOUT", CFG_INT, OFF(header_timeout), "10", 1, 3600,
+     S, "seconds a client has to send a whole request head (from its first byte, or from "
+        "connecting); the connection is closed beyond"},
+    {"body-min-rate", "OPENDATAD_BODY_MIN_RATE", CFG_INT, OFF(body_min_rate), "1024", 0,
+     1 << 30, S, "bytes per second a request body must average after its first header-timeout "
+                 "seconds; the connection is closed below (0 = no minimum)"},
+    {"max-conns-per-ip", "OPENDATAD_MAX_CONNS_PER_IP", CFG_INT, OFF(max_conns_per_ip), "0", 0,
+     1000000, S, "open connections per client address; requests on more get 503 and the "
+                 "connection is closed (0 = no cap; behind a proxy all clients share its address)"},
     {"statement-timeout", "OPENDATAD_STATEMENT_TIMEOUT", CFG_INT, OFF(statement_timeout),
      "30000", 0, 86400000, S, "database statement timeout in milliseconds (0 = none)"},
     {"connect-timeout", "OPENDATAD_CONNECT_TIMEOUT", CFG_INT, OFF(connect_timeout), "5", 1, 600,
@@ -63,6 +72,9 @@ static const struct cfg_entry cfg_table[] = {
     {"search-cache-mb", "OPENDATAD_SEARCH_CACHE_MB", CFG_INT, OFF(search_cache_mb), "32", 0,
      65536, S, "memory for package_search answers without q kept between writes (MiB; 0 = "
      "no cache)"},
+    {"log-file", "OPENDATAD_LOG_FILE", CFG_STR, OFF(log_file), "", 0, 0, S,
+     "write the log (access lines included) to this file instead of stderr; SIGHUP reopens "
+     "it (for log rotation)"},
     {"verbosity", "OPENDATAD_VERBOSITY", CFG_INT, OFF(verbosity), "2", 0, 3, CFG_ALL,
      "log level: 0 errors, 1 warnings, 2 info, 3 debug"},
     {"dump-dir", "OPENDATAD_DUMP_DIR", CFG_STR, OFF(dump_dir), "", 0, 0, S,

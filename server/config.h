@@ -22,6 +22,10 @@ struct config {
     int max_header_size;
     int max_body_size;
     int timeout;           /* seconds, idle/read/write timeout of a client connection */
+    char *log_file;        /* "" = stderr */
+    int header_timeout;    /* seconds for a whole request head */
+    int body_min_rate;     /* bytes/s a request body must average (0: none) */
+    int max_conns_per_ip;  /* open connections per client address (0: no cap) */
     int statement_timeout; /* milliseconds */
     int connect_timeout;   /* seconds, database connection set-up */
     int tw_list_max;       /* largest limit accepted by the Taiwan list endpoints */

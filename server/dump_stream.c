@@ -216,7 +216,7 @@ static void stream_send(struct stream *s, struct dbuf *chunk)
             return;
         }
         dstream_attachment(r, s->filename);
-        evhttp_connection_set_closecb(evhttp_request_get_connection(r->ev), stream_on_close, s);
+        req_on_close(r, stream_on_close, s);
         req_stream_start(r, 200, s->ctype);
     }
     struct evbuffer *eb = evbuffer_new();
@@ -230,7 +230,7 @@ static void stream_cut(struct req *r)
 {
     struct evhttp_connection *evcon = evhttp_request_get_connection(r->ev);
     if (evcon) {
-        evhttp_connection_set_closecb(evcon, NULL, NULL);
+        req_on_close(r, NULL, NULL);
         evhttp_connection_free(evcon); /* frees the request too */
     } else {
         evhttp_request_free(r->ev);
@@ -253,7 +253,7 @@ static void stream_finish(struct stream *s)
     } else if (s->failed) {
         stream_cut(r);
     } else {
-        evhttp_connection_set_closecb(evhttp_request_get_connection(r->ev), NULL, NULL);
+        req_on_close(r, NULL, NULL);
         req_stream_end(r);
     }
     stream_free(s);

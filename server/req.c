@@ -10,6 +10,7 @@
 #include <time.h>
 
 #include "arena.h"
+#include "edge.h"
 #include "config.h"
 #include "db_pool.h"
 #include "log.h"
@@ -290,6 +291,13 @@ void req_release(struct req *r)
     struct srv_thread *thr = r->thr;
     arena_free(r->a);
     srv_request_done(thr);
+}
+
+void req_on_close(struct req *r, void (*cb)(struct evhttp_connection *, void *), void *arg)
+{
+    struct evhttp_connection *evcon = evhttp_request_get_connection(r->ev);
+    if (evcon)
+        edge_set_closecb(r->thr->edge, evcon, cb, arg);
 }
 
 void req_stream_start(struct req *r, int status, const char *content_type)

@@ -104,6 +104,9 @@ void req_stream_start(struct req *r, int status, const char *content_type);
 /* Send buf's bytes (taken over: buf is left empty) as one chunk. */
 void req_stream_chunk(struct req *r, struct evbuffer *buf,
                       void (*drained)(struct evhttp_connection *, void *), void *arg);
+/* cb(evcon, arg) runs when the request's connection closes (NULL: nothing). One per connection:
+ * evhttp has a single close callback, which the connection's edge (edge.c) shares. */
+void req_on_close(struct req *r, void (*cb)(struct evhttp_connection *, void *), void *arg);
 /* Finish the reply, then release the request. */
 void req_stream_end(struct req *r);
 /* The client went away mid-stream: release the request. ev_freed tells whether libevent freed

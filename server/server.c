@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include "arena.h"
@@ -25,6 +26,7 @@
 #include "db_pool.h"
 #include "ds_read.h"
 #include "dump.h"
+#include "edge.h"
 #include "log.h"
 #include "req.h"
 #include "resp.h"
@@ -108,6 +110,11 @@ static void srv_dispatch(struct req *r)
     const char *path = u ? evhttp_uri_get_path(u) : NULL;
     r->path = path && *path ? path : "/";
     r->api = route_family(g_router, r->path);
+    if (edge_over_limit(r->thr->edge, r->ev)) { /* as nginx's limit_conn: 503, then close */
+        evhttp_add_header(evhttp_request_get_output_headers(r->ev), "Connection", "close");
+        resp_error(r, ERR_UNAVAILABLE, NULL, "系統錯誤: too many connections from %s", r->peer);
+        return;
+    }
     if (r->thr->inflight > g_cfg->max_requests) {
         resp_error(r, ERR_UNAVAILABLE, NULL, "系統錯誤: too many requests in progress");
         return;
@@ -141,11 +148,6 @@ static void srv_dispatch(struct req *r)
 static void srv_on_request(struct evhttp_request *ev, void *arg)
 {
     struct srv_thread *thr = arg;
-    /* A reply leaves in one write instead of 16 KiB pieces (libevent's default), each of them a
-     * system call and a TCP segment train of its own. */
-    struct bufferevent *bev = evhttp_connection_get_bufferevent(evhttp_request_get_connection(ev));
-    if (bev)
-        bufferevent_set_max_single_write(bev, SRV_MAX_SINGLE_WRITE);
     srv_dispatch(req_new(thr, ev));
 }
 
@@ -203,6 +205,32 @@ static struct evconnlistener *srv_listen(struct event_base *base, const char *ad
     return l;
 }
 
+/* SO_REUSEPORT (one listener per thread) would let a second server bind the same address and
+ * take half its clients: a plain bind tells first whether anyone listens there already. */
+static bool srv_address_free(const char *addr, char **err)
+{
+    struct sockaddr_storage ss;
+    int len = sizeof(ss);
+    if (evutil_parse_sockaddr_port(addr, (struct sockaddr *)&ss, &len) < 0) {
+        *err = xasprintf("invalid --listen address \"%s\": expected HOST:PORT", addr);
+        return false;
+    }
+    int fd = socket(ss.ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0), one = 1;
+    if (fd < 0) {
+        *err = xasprintf("cannot listen on %s: %s", addr, strerror(errno));
+        return false;
+    }
+    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)); /* past TIME_WAITs */
+    int rc = bind(fd, (struct sockaddr *)&ss, (socklen_t)len), e = errno;
+    close(fd);
+    if (rc == 0)
+        return true;
+    *err = xasprintf("cannot listen on %s: %s", addr,
+                     e == EADDRINUSE ? "address in use (another server is running there)"
+                                     : strerror(e));
+    return false;
+}
+
 static void srv_on_grace(evutil_socket_t fd, short what, void *arg)
 {
     (void)fd, (void)what;
@@ -247,6 +275,13 @@ static bool srv_thread_init(struct srv_thread *thr, int index, char **err)
         return false;
     }
     evhttp_set_gencb(thr->http, srv_on_request, thr);
+    /* A reply leaves in one write instead of 16 KiB pieces (libevent's default), each of them a
+     * system call and a TCP segment train of its own. */
+    struct edge_limits lim = {(size_t)g_cfg->max_header_size, (size_t)g_cfg->max_body_size,
+                              g_cfg->header_timeout, g_cfg->body_min_rate,
+                              g_cfg->max_conns_per_ip, SRV_MAX_SINGLE_WRITE};
+    thr->edge = edge_thread_new(thr->base, &lim);
+    evhttp_set_bevcb(thr->http, edge_bufferevent, thr->edge);
     evhttp_set_max_headers_size(thr->http, (ev_ssize_t)g_cfg->max_header_size);
     evhttp_set_max_body_size(thr->http, (ev_ssize_t)g_cfg->max_body_size);
     evhttp_set_timeout(thr->http, g_cfg->timeout);
@@ -275,6 +310,7 @@ static void srv_thread_free(struct srv_thread *thr)
     dsr_cache_free(thr->ds);
     scache_thread_free(thr->scache);
     evhttp_free(thr->http);
+    edge_thread_free(thr->edge);
     event_free(thr->ev_stop);
     event_free(thr->ev_grace);
     event_base_free(thr->base);
@@ -288,11 +324,24 @@ static int srv_thread_count(const struct config *cfg)
     return n > 0 ? (int)n : 1;
 }
 
-/* Block the stop signals in every thread; the main thread waits for them with sigwait. */
+/* SIGHUP: the log file again (rotation); harmless without one. */
+static void srv_on_hangup(void)
+{
+    char *err = NULL;
+    switch (log_reopen(&err)) {
+    case 1: log_info("received SIGHUP, log file reopened"); break;
+    case 0: log_info("received SIGHUP: no --log-file to reopen, nothing to do"); break;
+    default: log_error("received SIGHUP: %s", err ? err : "cannot reopen the log file"); break;
+    }
+    free(err);
+}
+
+/* Block the signals in every thread; the main thread waits for them with sigwait. */
 static int srv_wait_for_stop(struct srv_thread *thrs, int n, const sigset_t *set)
 {
     int sig = 0;
-    sigwait(set, &sig);
+    while (sigwait(set, &sig) == 0 && sig == SIGHUP)
+        srv_on_hangup();
     log_info("received %s, finishing in-flight requests", sig == SIGINT ? "SIGINT" : "SIGTERM");
     for (int i = 0; i < n; i++)
         event_active(thrs[i].ev_stop, 0, 0);
@@ -314,6 +363,11 @@ int srv_run(const struct config *cfg)
 {
     g_cfg = cfg;
     char *err = NULL;
+    if (*cfg->log_file && !log_open_file(cfg->log_file, &err)) {
+        log_error("%s", err ? err : "cannot open the log file");
+        free(err);
+        return 1;
+    }
     g_router = route_new(routes, ARRAY_LEN(routes), cfg->sru, &err);
     if (!g_router) {
         log_error("%s", err);
@@ -331,6 +385,7 @@ int srv_run(const struct config *cfg)
     sigemptyset(&set);
     sigaddset(&set, SIGINT);
     sigaddset(&set, SIGTERM);
+    sigaddset(&set, SIGHUP);
     pthread_sigmask(SIG_BLOCK, &set, NULL);
     tw_rest_init();
     tw_datastore_init();
@@ -338,6 +393,11 @@ int srv_run(const struct config *cfg)
     ckan_action_init();
     ckan_util_init();
     if (!dump_init(cfg, &err)) {
+        log_error("%s", err);
+        free(err);
+        return 1;
+    }
+    if (!srv_address_free(cfg->listen, &err)) {
         log_error("%s", err);
         free(err);
         return 1;

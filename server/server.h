@@ -27,6 +27,7 @@ struct srv_thread {
     uint64_t next_req_id;
     struct event *ev_stop, *ev_grace;
     struct scache_thread *scache; /* search_cache.c's waiting requests, made on first use */
+    struct edge_thread *edge;     /* the connections' edge before evhttp (edge.c) */
 };
 
 /* Run the server until a stop signal; returns the process exit status. */
