@@ -237,21 +237,22 @@ static size_t head_end(struct hframe *f, const unsigned char *p, size_t n)
     return 0;
 }
 
-/* A head too large for evhttp goes to it as it is: evhttp answers it (413) and closes. */
+/* A head larger than --max-header-size: 400 and close, as nginx's "Request Header Or Cookie
+ * Too Large". */
 static enum step oversized(struct hframe *f, struct evbuffer *out)
 {
-    evbuffer_add_buffer(out, f->pending);
-    f->reason = "request head too large";
-    f->state = HFRAME_CLOSED;
-    return STEP_WAIT;
+    return reject(f, out, "request head too large");
 }
 
 static enum step step_head(struct hframe *f, struct evbuffer *out)
 {
-    if (f->scanned == 0 && !skip_blank(f))
-        return STEP_WAIT;
-    if (f->blank > HFRAME_BLANK_MAX)
-        return reject(f, out, "too many empty lines before the request line");
+    if (f->scanned == 0) {
+        bool known = skip_blank(f);
+        if (f->blank > HFRAME_BLANK_MAX)
+            return reject(f, out, "too many empty lines before the request line");
+        if (!known)
+            return STEP_WAIT;
+    }
     size_t n = evbuffer_get_length(f->pending);
     if (n == 0)
         return STEP_WAIT;

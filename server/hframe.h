@@ -23,7 +23,7 @@ enum hframe_state {
     HFRAME_CHUNK_DATA, /* chunked: chunk data */
     HFRAME_CHUNK_END,  /* chunked: the line end after chunk data */
     HFRAME_TRAILER,    /* chunked: trailer lines after the last chunk */
-    HFRAME_CLOSED,     /* rejected, or an oversized head handed to evhttp: input is dropped */
+    HFRAME_CLOSED,     /* rejected: input is dropped */
 };
 
 struct hframe {

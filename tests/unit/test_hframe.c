@@ -173,8 +173,9 @@ static void test_oversized_head(void)
     size_t outlen;
     const char *reason;
     bool ok = run(big, sizeof(big), sizeof(big), &out, &outlen, &reason);
-    T_CHECK(ok && outlen == sizeof(big) && reason && strstr(reason, "large"),
-            "an oversized head goes to evhttp as it is (it answers 413)");
+    T_CHECK(!ok && outlen == 3 && memcmp(out, POISONED, 3) == 0 && reason &&
+                strstr(reason, "large"),
+            "an oversized head is refused (400)");
     free(out);
 }
 
