@@ -6,6 +6,7 @@ the same files. Failures (bad bytes, SIGKILL mid-COPY) must leave the previous d
 """
 import csv
 import io
+import json
 import os
 import re
 import signal
@@ -358,6 +359,32 @@ def test_xml_undeclared_entity_fails(db, tmp_path):
     assert p.stderr == ('opendata-import: error: %s:3: entity "agency" is not declared in the '
                         "file (a DTD outside the file is not read)\n" % path)
     assert info(db, "XML-UND-1") is None
+
+
+def test_database_warnings_are_log_lines(cluster, tmp_path):
+    """A WARNING raised on the importer's connections (a trigger here) is one log line in the
+    importer's format, not libpq's raw "WARNING:  ..." block."""
+    db = new_database(cluster, DEMO_CATALOG)
+    sql(db, """CREATE FUNCTION warn_me() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN
+            RAISE WARNING E'%% row\nadded', TG_TABLE_NAME USING HINT = 'just a test';
+            RETURN NULL; END $$;
+        CREATE TRIGGER warn_me AFTER INSERT ON resource_version
+            FOR EACH ROW EXECUTE FUNCTION warn_me();
+        CREATE TRIGGER warn_me AFTER INSERT ON activity FOR EACH ROW EXECUTE FUNCTION warn_me();""")
+    p = ok(imp(db, "csv", MOL_CSV, "A17000000J-030138-001"))
+    want = ("opendata-import: warning: PostgreSQL WARNING: resource_version row added "
+            "HINT: just a test")
+    assert want in p.stderr.splitlines(), p.stderr
+    rec = tmp_path / "rec.json"
+    with open(DEMO_CATALOG, encoding="utf-8") as f:
+        one = json.load(f)[0]
+    one["title"] += " (changed)"
+    rec.write_text(json.dumps(one, ensure_ascii=False), encoding="utf-8")
+    p = run_import(db, "catalog", str(rec))
+    assert p.returncode == 0, p.stderr
+    assert ("opendata-import: warning: PostgreSQL WARNING: activity row added HINT: just a test"
+            in p.stderr.splitlines()), p.stderr
+    assert not [ln for ln in p.stderr.splitlines() if not ln.startswith("opendata-import: ")]
 
 
 # --- paging exactness, types on restart -------------------------------------------------------
