@@ -124,10 +124,19 @@ def assert_round_trip(srv, rec):
     return pkg
 
 
-def search_hits(srv, q):
-    r = srv.get("/api/3/action/package_search", params={"q": q, "rows": 100})
+def search_hits(srv, q=None, fq=None):
+    params = {"rows": 100}
+    if q:
+        params["q"] = q
+    if fq:
+        params["fq"] = fq
+    r = srv.get("/api/3/action/package_search", params=params)
     assert r.status_code == 200, r.text[:300]
     return {p["name"]: p for p in r.json()["result"]["results"]}
+
+
+def extras_of(pkg):
+    return {e["key"]: e["value"] for e in pkg["extras"]}
 
 
 # Publishers whose datasets share one organization row while declaring different values:
@@ -167,6 +176,9 @@ def test_reimport_with_new_values_is_seen_at_once(srv, load):
     load([a, b])
     assert_round_trip(srv, a)
     assert_round_trip(srv, b)
+    name = b["identifier"].lower()
+    # An answer without q is kept by the server between writes: ask once before the change.
+    assert extras_of(search_hits(srv, fq="tags:kwD")[name])["publisherOID"] == "publisherOID D"
     b2 = record("E", "355000000I", "H00", 15)
     b2["identifier"] = b["identifier"]
     b2["distribution"][0]["resourceID"] = b["distribution"][0]["resourceID"]
@@ -175,9 +187,13 @@ def test_reimport_with_new_values_is_seen_at_once(srv, load):
     assert_round_trip(srv, b2)
     assert_round_trip(srv, a)
     hits = search_hits(srv, "zqoidnew")
-    assert list(hits) == [b["identifier"].lower()]
-    extras = {e["key"]: e["value"] for e in hits[b["identifier"].lower()]["extras"]}
+    assert list(hits) == [name]
+    extras = extras_of(hits[name])
     assert extras["publisherOID"] == "zqoidnew" and extras["publisher"] == "publisher E"
+    assert search_hits(srv, fq="tags:kwD") == {}
+    assert extras_of(search_hits(srv, fq="tags:kwE")[name])["publisherOID"] == "zqoidnew"
+    assert extras_of(search_hits(srv, fq="tags:kwC")[a["identifier"].lower()]) \
+        == extras_of(ckan_show(srv, a["identifier"]))
 
 
 def sql(db, query, *args):
