@@ -36,27 +36,33 @@ static void add_part(char **out, const char *label, const char *text)
     *out = s;
 }
 
-char *pgconn_notice_text(const PGresult *res, int *level)
+static const char *severity(const PGresult *res)
 {
     const char *sev = PQresultErrorField(res, PG_DIAG_SEVERITY_NONLOCALIZED);
     if (!sev)
         sev = PQresultErrorField(res, PG_DIAG_SEVERITY);
+    return sev ? sev : "NOTICE";
+}
+
+/* "PostgreSQL WARNING: message DETAIL: ... HINT: ..." on one line (malloc'd). */
+static char *notice_text(const PGresult *res)
+{
     const char *msg = PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY);
-    char *out = xasprintf("PostgreSQL %s:", sev ? sev : "NOTICE");
+    char *out = xasprintf("PostgreSQL %s:", severity(res));
     add_part(&out, NULL, msg ? msg : PQresultErrorMessage(res));
     add_part(&out, "DETAIL: ", PQresultErrorField(res, PG_DIAG_MESSAGE_DETAIL));
     add_part(&out, "HINT: ", PQresultErrorField(res, PG_DIAG_MESSAGE_HINT));
-    *level = notice_level(sev);
     return out;
 }
 
 static void on_notice(void *arg, const PGresult *res)
 {
     (void)arg;
-    int level;
-    char *text = pgconn_notice_text(res, &level);
-    if (level <= log_verbosity)
-        log_msg((enum log_level)level, "%s", text);
+    int level = notice_level(severity(res));
+    if (level > log_verbosity)
+        return;
+    char *text = notice_text(res);
+    log_msg((enum log_level)level, "%s", text);
     free(text);
 }
 

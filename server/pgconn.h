@@ -18,7 +18,4 @@ PGconn *pgconn_open(const char *const *keys, const char *const *vals, char **err
 /* pgconn_open of one conninfo string or URI. */
 PGconn *pgconn_open_uri(const char *conninfo, char **err);
 
-/* The notice line for a notice result (no trailing newline, malloc'd), and its log level. */
-char *pgconn_notice_text(const PGresult *res, int *level);
-
 #endif
