@@ -1,7 +1,8 @@
 /* xml_in — XML → rows with xmlTextReader: record detection, then leaf elements → columns. */
 #include "xml_in.h"
 
-#include <libxml/parserInternals.h>
+#include <libxml/entities.h>
+#include <libxml/hash.h>
 #include <libxml/xmlreader.h>
 #include <stdlib.h>
 #include <string.h>
@@ -398,10 +399,10 @@ static const char *ent_name(struct xmlin *x, const char *url)
  * missing from the rows, and the previous data is better kept than replaced by gaps. */
 static xmlParserInputPtr refuse_external(const char *url, const char *id, xmlParserCtxtPtr ctxt)
 {
-    struct xmlin *x = tl_walking;
-    if (!x || x->stop < 0 || x->doc)
-        return NULL;
     (void)ctxt;
+    struct xmlin *x = tl_walking;
+    if (!x || x->stop < 0 || x->ioerr || x->doc)
+        return NULL;
     const char *name = ent_name(x, url ? url : "");
     char *what = name ? xasprintf("entity \"%s\"", name) : xstrdup("an entity");
     x->ioerr = xasprintf("%s:%d: %s refers to an external file (%s); external entities are not "

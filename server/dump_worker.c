@@ -135,7 +135,6 @@ bool dw_aborting(void)
     return atomic_load(&g_dw.aborting);
 }
 
-/* The first line of libpq's error text (it ends in a newline). */
 PGconn *dw_conn_get(char **err)
 {
     PGconn *c = NULL;
