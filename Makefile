@@ -31,7 +31,7 @@ DEB_RUN   := postgresql-15 postgresql-client-15
 DEB_TEST  := python3 python3-pytest python3-requests python3-jsonschema python3-psycopg2
 DEB_BENCH := wrk nginx-light postgresql-contrib zip unzip time
 
-COMMON_SRC := server/util.c server/log.c server/arena.c server/config.c server/valid.c
+COMMON_SRC := server/util.c server/log.c server/arena.c server/config.c server/valid.c server/pgconn.c
 SERVER_SRC := $(COMMON_SRC) server/hframe.c server/edge.c server/route.c server/req.c server/resp.c server/db_pool.c \
               server/server.c server/tw_rest.c server/tw_datastore.c server/ckan_action.c server/ckan_auth.c server/ckan_params.c \
               server/ckan_datastore.c server/ds_read.c server/sqlbuild.c server/ckan_package.c server/ckan_group.c server/ckan_search.c \

@@ -12,6 +12,7 @@
 
 #include "load_int.h"
 #include "log.h"
+#include "pgconn.h"
 
 /* Raw files are written to large objects in pieces of this size. */
 #define LO_CHUNK (1024 * 1024)
@@ -77,10 +78,11 @@ static bool valid_resource_id(const char *id)
 
 static bool connect_db(struct loader *L, char **err)
 {
-    L->pg = PQconnectdb(L->o->db);
-    if (PQstatus(L->pg) != CONNECTION_OK) {
-        const char *m = PQerrorMessage(L->pg);
-        *err = xasprintf("cannot connect to the database: %.*s", (int)strcspn(m, "\n"), m);
+    char *cerr = NULL;
+    L->pg = pgconn_open_uri(L->o->db, &cerr);
+    if (!L->pg) {
+        *err = xasprintf("cannot connect to the database: %s", cerr);
+        free(cerr);
         return false;
     }
     /* An import may take long: no statement timeout from the role or database defaults. */

@@ -11,6 +11,7 @@
 #include "csv_in.h"
 #include "load.h"
 #include "log.h"
+#include "pgconn.h"
 #include "util.h"
 #include "xml_in.h"
 
@@ -32,11 +33,11 @@ static void usage(FILE *f)
 
 static int cmd_catalog(const struct config *cfg, const char *file)
 {
-    PGconn *pg = PQconnectdb(cfg->db);
-    if (PQstatus(pg) != CONNECTION_OK) {
-        const char *m = PQerrorMessage(pg);
-        log_error("cannot connect to the database: %.*s", (int)strcspn(m, "\n"), m);
-        PQfinish(pg);
+    char *cerr = NULL;
+    PGconn *pg = pgconn_open_uri(cfg->db, &cerr);
+    if (!pg) {
+        log_error("cannot connect to the database: %s", cerr);
+        free(cerr);
         return 1;
     }
     PQclear(PQexec(pg, "SET client_min_messages = warning"));

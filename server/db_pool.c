@@ -9,6 +9,7 @@
 #include <sys/queue.h>
 
 #include "log.h"
+#include "pgconn.h"
 #include "util.h"
 
 #define DB_MAX_STMTS 128
@@ -217,6 +218,7 @@ static PGconn *conn_start(const struct dbp *p)
     const char *keys[] = {"options", "application_name", "dbname", NULL};
     const char *vals[] = {options, "opendatad", p->conninfo, NULL};
     PGconn *pg = PQconnectStartParams(keys, vals, 1);
+    pgconn_log_notices(pg);
     free(options);
     return pg;
 }

@@ -8,6 +8,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "pgconn.h"
 #include "util.h"
 
 #define IDLE_CONNS_EXTRA 2
@@ -134,13 +135,6 @@ bool dw_aborting(void)
     return atomic_load(&g_dw.aborting);
 }
 
-/* The first line of libpq's error text (it ends in a newline). */
-static char *conn_error(PGconn *c)
-{
-    const char *m = c ? PQerrorMessage(c) : "out of memory";
-    return xstrndup(m, strcspn(m, "\n"));
-}
-
 PGconn *dw_conn_get(char **err)
 {
     PGconn *c = NULL;
@@ -154,12 +148,7 @@ PGconn *dw_conn_get(char **err)
     const char *keys[] = {"options", "application_name", "connect_timeout", "dbname", NULL};
     const char *vals[] = {g_dw.options, "opendatad-dump", g_dw.connect_timeout, g_dw.conninfo,
                           NULL};
-    c = PQconnectdbParams(keys, vals, 1);
-    if (c && PQstatus(c) == CONNECTION_OK)
-        return c;
-    *err = conn_error(c);
-    PQfinish(c);
-    return NULL;
+    return pgconn_open(keys, vals, err);
 }
 
 void dw_conn_put(PGconn *c, bool reuse)

@@ -7,6 +7,7 @@
 #include "config.h"
 #include "log.h"
 #include "migrate.h"
+#include "pgconn.h"
 #include "server.h"
 #include "util.h"
 
@@ -26,11 +27,11 @@ static PGconn *connect_blocking(const struct config *cfg)
         log_error("no database: give --db CONNINFO or set DATABASE_URL");
         return NULL;
     }
-    PGconn *pg = PQconnectdb(cfg->db);
-    if (PQstatus(pg) != CONNECTION_OK) {
-        const char *m = PQerrorMessage(pg);
-        log_error("cannot connect to the database: %.*s", (int)strcspn(m, "\n"), m);
-        PQfinish(pg);
+    char *err = NULL;
+    PGconn *pg = pgconn_open_uri(cfg->db, &err);
+    if (!pg) {
+        log_error("cannot connect to the database: %s", err);
+        free(err);
         return NULL;
     }
     PQclear(PQexec(pg, "SET client_min_messages = warning"));

@@ -33,7 +33,7 @@ static const struct err_info err_table[] = {
     [ERR_PARAM_VALUE] = {400, 409, "ER0210", "輸入的參數內容格式錯誤", "Validation Error"},
     [ERR_FIELD] = {400, 409, "ER0220", "輸入的參數內容中，欄位名稱不存在", "Validation Error"},
     [ERR_METHOD] = {405, 405, "ER0200", "不支援的HTTP方法", "Bad Request"},
-    [ERR_UNAVAILABLE] = {503, 503, "ER0500", "系統錯誤", "Internal Server Error"},
+    [ERR_UNAVAILABLE] = {503, 503, "ER0500", "系統錯誤", "Service Unavailable"},
     [ERR_INTERNAL] = {500, 500, "ER0500", "系統錯誤", "Internal Server Error"},
     /* The Taiwan API has no authorization: what a caller may not read does not exist there. */
     [ERR_FORBIDDEN] = {404, 403, "ER0100", "找不到Resource資料", "Authorization Error"},

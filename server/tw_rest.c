@@ -174,7 +174,8 @@ int tw_dataset_list(struct req *r)
         return REQ_DONE;
     const char *modified = req_query_get(r, "modified", NULL);
     struct valid_datetime dt;
-    if (modified && !valid_datetime(modified, &dt)) {
+    /* Any real date: one past every change (2999-12-31) simply selects nothing. */
+    if (modified && !valid_datetime_in(modified, VALID_YEAR_ANY_MIN, VALID_YEAR_ANY_MAX, &dt)) {
         resp_error(r, ERR_PARAM_VALUE, NULL,
                    "輸入的參數內容格式錯誤: modified must be yyyy-MM-dd, yyyy-MM-dd HH:mm:ss or "
                    "RFC 3339 with a real date, got \"%s\"", modified);

@@ -8,6 +8,7 @@
 
 #include "config.h"
 #include "log.h"
+#include "pgconn.h"
 #include "util.h"
 
 struct user_args {
@@ -97,13 +98,15 @@ int user_add(const struct config *unused, int argc, char **argv)
     } else if (!*cfg.db) {
         log_error("no database: give --db CONNINFO or set DATABASE_URL");
     } else {
-        PGconn *pg = PQconnectdb(cfg.db);
+        char *cerr = NULL;
+        PGconn *pg = pgconn_open_uri(cfg.db, &cerr);
         char *token = new_token();
-        if (PQstatus(pg) != CONNECTION_OK)
-            log_error("cannot connect to the database: %s", PQerrorMessage(pg));
+        if (!pg)
+            log_error("cannot connect to the database: %s", cerr);
         else if (token && (status = user_store(pg, &ua, token)) == 0)
             printf("user %s has a new API token:\n%s\n", ua.name, token);
         free(token);
+        free(cerr);
         PQfinish(pg);
     }
     free(err);

@@ -52,12 +52,12 @@ static int days_in_month(int y, int m)
     return m == 2 && leap ? 29 : days[m - 1];
 }
 
-static bool parse_date(const char **p, int *y, int *m, int *d)
+static bool parse_date(const char **p, int ymin, int ymax, int *y, int *m, int *d)
 {
     if (!digits(p, 4, y) || !expect(p, '-') || !digits(p, 2, m) || !expect(p, '-') ||
         !digits(p, 2, d))
         return false;
-    return *y >= 1000 && *y <= 2200 && *m >= 1 && *m <= 12 && *d >= 1 &&
+    return *y >= ymin && *y <= ymax && *m >= 1 && *m <= 12 && *d >= 1 &&
            *d <= days_in_month(*y, *m);
 }
 
@@ -92,12 +92,12 @@ static bool parse_offset(const char **p, char *sign, int *oh, int *om)
     return digits(p, 2, oh) && expect(p, ':') && digits(p, 2, om) && *oh <= 23 && *om <= 59;
 }
 
-bool valid_datetime(const char *s, struct valid_datetime *out)
+bool valid_datetime_in(const char *s, int year_min, int year_max, struct valid_datetime *out)
 {
     int y, m, d, h = 0, mi = 0, sec = 0, oh = 0, om = 0;
     char sign = 0;
     const char *p = s;
-    if (!s || !parse_date(&p, &y, &m, &d))
+    if (!s || !parse_date(&p, year_min, year_max, &y, &m, &d))
         return false;
     if (*p == ' ' || *p == 'T' || *p == 't') {
         bool rfc = *p != ' ';
@@ -115,6 +115,11 @@ bool valid_datetime(const char *s, struct valid_datetime *out)
     if (sign)
         snprintf(out->text + n, sizeof(out->text) - (size_t)n, "%c%02d:%02d", sign, oh, om);
     return true;
+}
+
+bool valid_datetime(const char *s, struct valid_datetime *out)
+{
+    return valid_datetime_in(s, VALID_YEAR_DECLARED_MIN, VALID_YEAR_DECLARED_MAX, out);
 }
 
 static bool scalar_value(json_object *v, bool lists_ok)

@@ -8,11 +8,21 @@
 bool valid_uint(const char *s, long long max, long long *out);
 
 /* A Taiwan date/time: "YYYY-MM-DD", "YYYY-MM-DD HH:MM:SS", or RFC 3339
- * "YYYY-MM-DDTHH:MM:SS[.frac](Z|+HH:MM|-HH:MM)". The date must exist; year 1000-2200. */
+ * "YYYY-MM-DDTHH:MM:SS[.frac](Z|+HH:MM|-HH:MM)". The date must exist (Gregorian leap years),
+ * with a year in year_min..year_max; 24:00:00 and leap seconds are refused. */
 struct valid_datetime {
     char text[40];      /* normalized: "YYYY-MM-DD HH:MM:SS" plus "+HH:MM" when has_offset */
     bool has_offset;    /* false: a local (portal) time */
 };
+bool valid_datetime_in(const char *s, int year_min, int year_max, struct valid_datetime *out);
+
+/* Years a date declared in a metadata record may have: a plausibility rule that catches typos
+ * such as 3872 (valid_datetime). A query's date is any year PostgreSQL can compare:
+ * VALID_YEAR_ANY_* (there is no year 0). */
+#define VALID_YEAR_DECLARED_MIN 1000
+#define VALID_YEAR_DECLARED_MAX 2200
+#define VALID_YEAR_ANY_MIN 1
+#define VALID_YEAR_ANY_MAX 9999
 bool valid_datetime(const char *s, struct valid_datetime *out);
 
 /* Parse text as a JSON object whose values are scalars, or with lists_ok also arrays of

@@ -122,7 +122,8 @@ def test_database_loss_answers_503_and_recovers():
             validate(tw.json(), "tw-error.schema.json")
             ck = srv.get("/api/3/action/status_show")
             assert ck.status_code == 503
-            assert ck.json()["error"]["__type"] == "Internal Server Error"
+            assert ck.json()["error"]["__type"] == "Service Unavailable"
+            assert "unavailable" in ck.json()["error"]["message"]
             c.start()
             deadline = time.monotonic() + 60
             codes = set()
@@ -136,6 +137,58 @@ def test_database_loss_answers_503_and_recovers():
             assert srv.proc.poll() is None
         finally:
             srv.stop()
+    finally:
+        c.remove()
+
+
+# Every line the server writes on stderr: a process log line or an access line.
+LOG_LINE = re.compile(r"^opendatad: (error|warning|info|debug): \S"
+                      r"|^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z t=\d+ id=\d+ ")
+
+
+def _raw_lines(text):
+    return [line for line in text.splitlines() if not LOG_LINE.match(line)]
+
+
+def test_database_messages_are_log_lines():
+    """What PostgreSQL says on the server's connections (a function's NOTICE and WARNING, the
+    warning of a backend killed in an immediate shutdown while a request waits on it) comes out
+    as one log line each, never as libpq's raw "WARNING:  ..." lines."""
+    c = Cluster()
+    try:
+        url = c.uri
+        subprocess.run([os.path.join(BIN, "opendatad"), "db", "init", "--db", url], check=True,
+                       capture_output=True)
+        c.psql("""ALTER FUNCTION tw_group_list(boolean, bigint, bigint) RENAME TO tw_group_list_0;
+            CREATE FUNCTION tw_group_list(u boolean, l bigint, o bigint) RETURNS text
+            LANGUAGE plpgsql AS $$ BEGIN
+                RAISE WARNING E'group list\nwatched' USING DETAIL = 'two lines', HINT = 'none';
+                RAISE NOTICE 'a notice';
+                RETURN tw_group_list_0(u, l, o); END $$;""", "opendata")
+        srv = Server(url, threads=1)
+        try:
+            assert srv.get("/api/v1/rest/group").status_code == 200
+            lock = psycopg2.connect(url)
+            lock.cursor().execute("LOCK TABLE tag IN ACCESS EXCLUSIVE MODE")
+            pool = cf.ThreadPoolExecutor(max_workers=1)
+            waiting = pool.submit(requests.get, srv.base + "/api/v1/rest/tag", timeout=60)
+            time.sleep(0.5)
+            c.kill()
+            assert waiting.result(timeout=30).status_code == 503
+            lock.close()
+            c.start()
+            deadline = time.monotonic() + 60
+            while srv.get("/api/v1/rest/tag").status_code != 200:
+                assert time.monotonic() < deadline
+                time.sleep(0.2)
+            log = srv.log_text()
+        finally:
+            srv.stop()
+        assert ("opendatad: warning: PostgreSQL WARNING: group list watched DETAIL: two lines "
+                "HINT: none") in log.splitlines()
+        assert "opendatad: info: PostgreSQL NOTICE: a notice" in log.splitlines()
+        assert "opendatad: warning: PostgreSQL WARNING: terminating connection" in log
+        assert _raw_lines(log) == []
     finally:
         c.remove()
 

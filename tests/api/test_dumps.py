@@ -529,7 +529,7 @@ def test_ckan_client_going_away_frees_the_stream(cluster):
         held.sendall(f"GET /datastore/dump/{BIG_RID} HTTP/1.1\r\nHost: x\r\n\r\n".encode())
         assert held.recv(100).startswith(b"HTTP/1.1 200 OK")
         r = ckan_dump(srv, BIG_RID, limit="3")  # the one stream allowed is taken
-        assert r.status_code == 503 and r.json()["error"]["__type"] == "Internal Server Error"
+        assert r.status_code == 503 and r.json()["error"]["__type"] == "Service Unavailable"
         held.close()
         time.sleep(0.3)
         for _ in range(3):  # each stream must be released, or the next is refused (503)

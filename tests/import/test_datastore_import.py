@@ -6,6 +6,7 @@ the same files. Failures (bad bytes, SIGKILL mid-COPY) must leave the previous d
 """
 import csv
 import io
+import json
 import os
 import re
 import signal
@@ -296,6 +297,94 @@ def test_xml_malformed_names_line(db, tmp_path):
     assert p.returncode == 1
     assert p.stderr.startswith("opendata-import: error: %s:3: XML: " % path), p.stderr
     assert info(db, "XML-BAD-1") is None
+
+
+SMALL_XML = ("<dataset><row><name>a</name><note>1</note></row>"
+             "<row><name>b</name><note>2</note></row></dataset>\n")
+
+
+@pytest.mark.parametrize("decl, ref, name", [
+    ('<!ENTITY x SYSTEM "{url}">', "&x;", "x"),
+    ('<!ENTITY % p SYSTEM "{url}"> %p;', "z", "p"),
+])
+def test_xml_external_entity_refused_keeps_data(db, tmp_path, decl, ref, name):
+    """An external entity is never read (it could name any file or URL); the import fails with
+    one line naming it, and the previous data stays (the rows would have lost its text)."""
+    rid = "XML-XXE-" + name
+    good = tmp_path / "good.xml"
+    good.write_text(SMALL_XML)
+    ok(imp(db, "xml", str(good), rid, "--dataset", DATASET))
+    before = table(db, rid)
+    secret = tmp_path / "secret.txt"
+    secret.write_text("TOPSECRET\n")
+    url = "file://%s" % secret
+    bad = tmp_path / "xxe.xml"
+    bad.write_text('<?xml version="1.0"?>\n<!DOCTYPE dataset [' + decl.format(url=url) + ']>\n'
+                   "<dataset><row><name>%s</name><note>1</note></row>\n"
+                   "<row><name>b</name><note>2</note></row></dataset>\n" % ref)
+    p = imp(db, "xml", str(bad), rid)
+    assert p.returncode == 1
+    line = 3 if name == "x" else 2
+    assert p.stderr == ('opendata-import: error: %s:%d: entity "%s" refers to an external file '
+                        '(%s); external entities are not read\n' % (bad, line, name, url))
+    assert table(db, rid) == before
+    assert "TOPSECRET" not in p.stderr + p.stdout
+
+
+def test_xml_internal_dtd_and_its_entities_imported(db, tmp_path):
+    """Agency files with a DTD import: declared entities give their text, an external DTD is
+    simply not read."""
+    path = tmp_path / "dtd.xml"
+    path.write_text('<?xml version="1.0" encoding="UTF-8"?>\n<!DOCTYPE dataset [\n'
+                    "<!ELEMENT dataset (row*)>\n<!ELEMENT row (name, note)>\n"
+                    '<!ENTITY agency "環境部">\n<!ENTITY both "&agency; &#20013; &amp;">\n]>\n'
+                    "<dataset><row><name>&agency;</name><note>&both;</note></row>"
+                    "<row><name>b</name><note>c</note></row></dataset>\n", encoding="utf-8")
+    ok(imp(db, "xml", str(path), "XML-DTD-1", "--dataset", DATASET))
+    assert table(db, "XML-DTD-1")[1] == [["環境部", "環境部 中 &"], ["b", "c"]]
+    path.write_text('<?xml version="1.0"?>\n'
+                    '<!DOCTYPE dataset SYSTEM "http://example.org/dataset.dtd">\n' + SMALL_XML)
+    ok(imp(db, "xml", str(path), "XML-DTD-1"))
+    assert table(db, "XML-DTD-1")[1] == [["a", "1"], ["b", "2"]]
+
+
+def test_xml_undeclared_entity_fails(db, tmp_path):
+    """An entity declared only in a DTD outside the file has no known text: refused."""
+    path = tmp_path / "und.xml"
+    path.write_text('<?xml version="1.0"?>\n<!DOCTYPE dataset SYSTEM "dataset.dtd">\n'
+                    "<dataset><row><name>&agency;</name><note>1</note></row>"
+                    "<row><name>b</name><note>2</note></row></dataset>\n")
+    p = imp(db, "xml", str(path), "XML-UND-1", "--dataset", DATASET)
+    assert p.returncode == 1
+    assert p.stderr == ('opendata-import: error: %s:3: entity "agency" is not declared in the '
+                        "file (a DTD outside the file is not read)\n" % path)
+    assert info(db, "XML-UND-1") is None
+
+
+def test_database_warnings_are_log_lines(cluster, tmp_path):
+    """A WARNING raised on the importer's connections (a trigger here) is one log line in the
+    importer's format, not libpq's raw "WARNING:  ..." block."""
+    db = new_database(cluster, DEMO_CATALOG)
+    sql(db, """CREATE FUNCTION warn_me() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN
+            RAISE WARNING E'%% row\nadded', TG_TABLE_NAME USING HINT = 'just a test';
+            RETURN NULL; END $$;
+        CREATE TRIGGER warn_me AFTER INSERT ON resource_version
+            FOR EACH ROW EXECUTE FUNCTION warn_me();
+        CREATE TRIGGER warn_me AFTER INSERT ON activity FOR EACH ROW EXECUTE FUNCTION warn_me();""")
+    p = ok(imp(db, "csv", MOL_CSV, "A17000000J-030138-001"))
+    want = ("opendata-import: warning: PostgreSQL WARNING: resource_version row added "
+            "HINT: just a test")
+    assert want in p.stderr.splitlines(), p.stderr
+    rec = tmp_path / "rec.json"
+    with open(DEMO_CATALOG, encoding="utf-8") as f:
+        one = json.load(f)[0]
+    one["title"] += " (changed)"
+    rec.write_text(json.dumps(one, ensure_ascii=False), encoding="utf-8")
+    p = run_import(db, "catalog", str(rec))
+    assert p.returncode == 0, p.stderr
+    assert ("opendata-import: warning: PostgreSQL WARNING: activity row added HINT: just a test"
+            in p.stderr.splitlines()), p.stderr
+    assert not [ln for ln in p.stderr.splitlines() if not ln.startswith("opendata-import: ")]
 
 
 # --- paging exactness, types on restart -------------------------------------------------------

@@ -6,6 +6,7 @@
 #include "../../importers/load.c"
 #include "../../importers/load_db.c"
 #include "../../server/log.c"
+#include "../../server/pgconn.c"
 #include "../../server/util.c"
 #include "testh.h"
 

@@ -65,7 +65,7 @@ static void test_errors(void)
          "\"__type\":\"Bad Request\"},\"success\":false}"},
         {API_CKAN, ERR_UNAVAILABLE, NULL, "down", 503,
          "{\"help\":\"http://h/api/3/action/help_show?name=x\",\"error\":{\"message\":\"down\","
-         "\"__type\":\"Internal Server Error\"},\"success\":false}"},
+         "\"__type\":\"Service Unavailable\"},\"success\":false}"},
     };
     for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
         int status = 0;

@@ -66,6 +66,29 @@ static void test_datetime(void)
     }
 }
 
+/* A query's dates (rest/dataset?modified): any year 0001-9999, the same calendar rules. */
+static void test_datetime_any_year(void)
+{
+    static const struct { const char *in; bool ok; } cases[] = {
+        {"2999-12-31 23:59:59", true}, {"9999-12-31T23:59:59-14:00", true},
+        {"0001-01-01", true},          {"0999-12-31", true},
+        {"2024-02-29", true},          {"2400-02-29", true},
+        {"3872-04-17 11:13:15", true}, {"2023-02-29", false},
+        {"2100-02-29", false},         {"2999-12-31 24:00:00", false},
+        {"2999-12-31 23:59:60", false}, {"0000-01-01", false},
+        {"10000-01-01", false},        {"2999-13-01", false},
+    };
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        struct valid_datetime dt;
+        bool ok = valid_datetime_in(cases[i].in, VALID_YEAR_ANY_MIN, VALID_YEAR_ANY_MAX, &dt);
+        T_CHECK(ok == cases[i].ok, "valid_datetime_in(\"%s\") = %d", cases[i].in, ok);
+    }
+    struct valid_datetime dt;
+    T_CHECK(valid_datetime_in("2999-12-31 23:59:59", 1, 9999, &dt) &&
+                strcmp(dt.text, "2999-12-31 23:59:59") == 0, "2999-12-31 normalized");
+    T_CHECK(!valid_datetime("2999-12-31 23:59:59", &dt), "declared dates keep 1000-2200");
+}
+
 static void test_json_scalars(void)
 {
     static const struct { const char *in; bool lists, ok; } cases[] = {
@@ -93,6 +116,7 @@ int main(void)
 {
     test_uint();
     test_datetime();
+    test_datetime_any_year();
     test_json_scalars();
     T_DONE();
 }
