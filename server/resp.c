@@ -328,9 +328,15 @@ void resp_error(struct req *r, enum err_kind kind, const char *tw_code, const ch
     if (vasprintf(&msg, fmt, ap) < 0)
         msg = NULL;
     va_end(ap);
+    /* Server-side messages are written with the Taiwan spec's "系統錯誤: " lead; CKAN's
+     * envelope says what happened without it (its __type names the kind). */
+    static const char tw_lead[] = "系統錯誤: ";
+    const char *text_in = msg ? msg : fmt;
+    if (r->api != API_TW && strncmp(text_in, tw_lead, sizeof(tw_lead) - 1) == 0)
+        text_in += sizeof(tw_lead) - 1;
     int status;
     char *text = resp_build_error(r->api, r->api == API_CKAN ? help_url(r) : NULL, kind, tw_code,
-                                  msg ? msg : fmt, &status);
+                                  text_in, &status);
     free(msg);
     send_text(r, status, text, strlen(text));
 }
