@@ -199,6 +199,46 @@ static const char *check_head(const char *p, size_t n, struct head_info *hi)
 
 /* ---- the steps ------------------------------------------------------------------------------ */
 
+/* Searches run on the buffer as it is, and a partial head or line is searched only from where
+ * the last search stopped (f->scanned): a client sending a byte at a time costs linear time,
+ * and bytes are made contiguous (pulled up) once, when what they form is whole. */
+
+/* Offset of the first LF in pending[from, to), or -1. */
+static ev_ssize_t find_lf(struct evbuffer *b, size_t from, size_t to)
+{
+    struct evbuffer_ptr start, end;
+    if (from >= to || evbuffer_ptr_set(b, &start, from, EVBUFFER_PTR_SET) < 0 ||
+        evbuffer_ptr_set(b, &end, to, EVBUFFER_PTR_SET) < 0)
+        return -1;
+    return evbuffer_search_range(b, "\n", 1, &start, &end).pos;
+}
+
+/* Up to 2 bytes of b at offset at; how many there were. */
+static size_t peek2(struct evbuffer *b, size_t at, unsigned char out[2])
+{
+    struct evbuffer_ptr p;
+    if (evbuffer_ptr_set(b, &p, at, EVBUFFER_PTR_SET) < 0)
+        return 0;
+    ev_ssize_t k = evbuffer_copyout_from(b, &p, out, 2);
+    return k > 0 ? (size_t)k : 0;
+}
+
+/* The length of the line at the start of pending (its LF excluded) when its LF is within the
+ * first limit bytes; -1 otherwise (*whole: limit bytes arrived without one). */
+static ev_ssize_t first_line(struct hframe *f, size_t limit, bool *whole)
+{
+    size_t n = evbuffer_get_length(f->pending), to = n < limit ? n : limit;
+    ev_ssize_t i = find_lf(f->pending, f->scanned, to);
+    *whole = false;
+    if (i < 0) {
+        f->scanned = to;
+        *whole = n >= limit;
+        return -1;
+    }
+    f->scanned = 0;
+    return i;
+}
+
 /* Empty lines before a request line are skipped (RFC 9112 §2.2); false when more are needed to
  * tell. */
 static bool skip_blank(struct hframe *f)
@@ -216,22 +256,25 @@ static bool skip_blank(struct hframe *f)
     }
 }
 
-/* Just past the empty line that ends the head at the start of p[0, n), or 0 when it has not
- * arrived; f->scanned keeps the search from starting over. */
-static size_t head_end(struct hframe *f, const unsigned char *p, size_t n)
+/* Just past the empty line that ends the head at the start of pending[0, n), or 0 when it has
+ * not arrived. */
+static size_t head_end(struct hframe *f, size_t n)
 {
-    size_t i = f->scanned;
-    for (const unsigned char *nl; i < n && (nl = memchr(p + i, '\n', n - i));) {
-        i = (size_t)(nl - p);
-        if (i + 1 < n && p[i + 1] == '\n')
-            return i + 2;
-        if (i + 2 < n && p[i + 1] == '\r' && p[i + 2] == '\n')
-            return i + 3;
-        if (i + 1 == n || (i + 2 == n && p[i + 1] == '\r')) {
-            f->scanned = i; /* cannot tell yet */
+    while (f->scanned < n) {
+        ev_ssize_t i = find_lf(f->pending, f->scanned, n);
+        if (i < 0)
+            break;
+        unsigned char nx[2];
+        size_t k = peek2(f->pending, (size_t)i + 1, nx);
+        if (k >= 1 && nx[0] == '\n')
+            return (size_t)i + 2;
+        if (k == 2 && nx[0] == '\r' && nx[1] == '\n')
+            return (size_t)i + 3;
+        if (k == 0 || (k == 1 && nx[0] == '\r')) {
+            f->scanned = (size_t)i; /* cannot tell yet */
             return 0;
         }
-        i++;
+        f->scanned = (size_t)i + 1;
     }
     f->scanned = n;
     return 0;
@@ -257,12 +300,12 @@ static enum step step_head(struct hframe *f, struct evbuffer *out)
     if (n == 0)
         return STEP_WAIT;
     size_t look = n < f->max_head + 3 ? n : f->max_head + 3;
-    const unsigned char *p = evbuffer_pullup(f->pending, (ev_ssize_t)look);
-    size_t end = head_end(f, p, look);
+    size_t end = head_end(f, look);
     if (!end)
         return n > f->max_head ? oversized(f, out) : STEP_WAIT;
     if (end > f->max_head)
         return oversized(f, out);
+    const unsigned char *p = evbuffer_pullup(f->pending, (ev_ssize_t)end);
     struct head_info hi = {0};
     const char *err = check_head((const char *)p, end, &hi);
     if (err)
@@ -312,13 +355,12 @@ static enum step too_large(struct hframe *f, struct evbuffer *out)
 /* chunk-size [ chunk-ext ] CRLF, chunk-ext = *( BWS ";" BWS name [ BWS "=" BWS value ] ). */
 static enum step step_chunk_size(struct hframe *f, struct evbuffer *out)
 {
-    size_t n = evbuffer_get_length(f->pending);
-    size_t look = n < HFRAME_LINE_MAX + 2 ? n : HFRAME_LINE_MAX + 2;
-    const char *p = (const char *)evbuffer_pullup(f->pending, (ev_ssize_t)look);
-    const char *nl = look ? memchr(p, '\n', look) : NULL;
-    if (!nl)
-        return n > HFRAME_LINE_MAX ? reject(f, out, "chunk-size line too long") : STEP_WAIT;
-    size_t linelen = (size_t)(nl - p), l = linelen, i = 0;
+    bool whole;
+    ev_ssize_t found = first_line(f, HFRAME_LINE_MAX + 2, &whole);
+    if (found < 0)
+        return whole ? reject(f, out, "chunk-size line too long") : STEP_WAIT;
+    size_t linelen = (size_t)found, l = linelen, i = 0;
+    const char *p = (const char *)evbuffer_pullup(f->pending, (ev_ssize_t)linelen + 1);
     if (l && p[l - 1] == '\r')
         l--;
     uint64_t size = 0;
@@ -395,14 +437,12 @@ static void release_chunked(struct hframe *f, struct evbuffer *out)
 /* trailer-section: field lines up to an empty line; they are checked and dropped. */
 static enum step step_trailer(struct hframe *f, struct evbuffer *out)
 {
-    size_t n = evbuffer_get_length(f->pending);
-    size_t look = n < f->max_head + 2 ? n : f->max_head + 2;
-    const char *p = (const char *)evbuffer_pullup(f->pending, (ev_ssize_t)look);
-    const char *nl = look ? memchr(p, '\n', look) : NULL;
-    if (!nl)
-        return f->trailer_bytes + n > f->max_head ? reject(f, out, "trailer section too large")
-                                                  : STEP_WAIT;
-    size_t linelen = (size_t)(nl - p), l = linelen;
+    bool whole;
+    ev_ssize_t found = first_line(f, f->max_head + 2 - f->trailer_bytes, &whole);
+    if (found < 0)
+        return whole ? reject(f, out, "trailer section too large") : STEP_WAIT;
+    size_t linelen = (size_t)found, l = linelen;
+    const char *p = (const char *)evbuffer_pullup(f->pending, (ev_ssize_t)linelen + 1);
     if (l && p[l - 1] == '\r')
         l--;
     if (memchr(p, '\r', l))

@@ -250,7 +250,7 @@ def test_migration_keeps_shown_values_and_reimport_restores_each(cluster, tmp_pa
     assert before[a["identifier"]]["publisherOID"] == "publisherOID G"  # the fault
 
     init(os.path.join(ROOT, "sql"))
-    monkeypatch.delenv("OPENDATAD_SQL_DIR")
+    monkeypatch.setenv("OPENDATAD_SQL_DIR", os.path.join(ROOT, "sql"))
     assert_caches_current(url)
     s = Server(url)
     try:
