@@ -1,0 +1,206 @@
+-- 04_tw_import
+
+-- A declared Taiwan time: local portal time unless it carries an offset; '' and NULL → NULL.
+CREATE OR REPLACE FUNCTION tw_parse_time(v text, tz text) RETURNS timestamptz
+LANGUAGE sql STABLE AS $$
+    SELECT CASE
+        WHEN coalesce(v, '') = '' THEN NULL
+        WHEN v ~ '([+-][0-9]{2}:[0-9]{2}|[Zz])$' THEN v::timestamptz
+        ELSE v::timestamp AT TIME ZONE tz END
+$$;
+
+CREATE OR REPLACE FUNCTION tw_standard_keys() RETURNS text[]
+LANGUAGE sql IMMUTABLE AS $$
+    SELECT ARRAY['categoryCode', 'identifier', 'title', 'description', 'fieldDescription', 'type',
+        'license', 'licenseURL', 'cost', 'costURL', 'costLaw', 'organization',
+        'organizationContactName', 'organizationContactPhone', 'organizationContactEmail',
+        'publisher', 'publisherContactName', 'publisherContactPhone', 'publisherContactEmail',
+        'publisherOID', 'publisherOrgCode', 'accrualPeriodicity', 'temporalCoverageFrom',
+        'temporalCoverageTo', 'issued', 'modified', 'spatial', 'language', 'landingPage',
+        'keyword', 'numberOfData', 'notes', 'distribution']
+$$;
+
+-- The publishing organization: CKAN name = publisherOrgCode in lower case where usable.
+CREATE OR REPLACE FUNCTION tw_import_org(rec jsonb) RETURNS uuid
+LANGUAGE plpgsql AS $$
+DECLARE
+    code text := nullif(rec->>'publisherOrgCode', '');
+    title text := coalesce(rec->>'publisher', '');
+    org_name text;
+    org_id uuid;
+BEGIN
+    org_name := CASE WHEN lower(code) ~ '^[a-z0-9_-]{2,100}$' THEN lower(code)
+                     ELSE 'org-' || left(md5(title), 16) END;
+    INSERT INTO grp (name, title, type, is_organization)
+    VALUES (org_name, title, 'organization', true)
+    ON CONFLICT (name) DO UPDATE SET title = EXCLUDED.title
+        WHERE grp.title IS DISTINCT FROM EXCLUDED.title;
+    SELECT id INTO org_id FROM grp WHERE name = org_name;
+    INSERT INTO group_extra (group_id, key, value)
+    SELECT org_id, k, rec->>k FROM unnest(ARRAY['publisherOID', 'publisherOrgCode']) k
+    WHERE coalesce(rec->>k, '') <> ''
+    ON CONFLICT (group_id, key) DO UPDATE SET value = EXCLUDED.value
+        WHERE group_extra.value IS DISTINCT FROM EXCLUDED.value;
+    RETURN org_id;
+END
+$$;
+
+CREATE OR REPLACE FUNCTION tw_import_tags(pid uuid, rec jsonb) RETURNS void
+LANGUAGE plpgsql AS $$
+BEGIN
+    DELETE FROM package_tag WHERE package_id = pid;
+    IF jsonb_typeof(rec->'keyword') <> 'array' THEN
+        RETURN;
+    END IF;
+    INSERT INTO tag (name)
+    SELECT DISTINCT k FROM jsonb_array_elements_text(rec->'keyword') k
+    ON CONFLICT (name) WHERE vocabulary_id IS NULL DO NOTHING;
+    INSERT INTO package_tag (package_id, tag_id, position)
+    SELECT pid, t.id, min(k.n) FROM jsonb_array_elements_text(rec->'keyword') WITH ORDINALITY k(name, n)
+    JOIN tag t ON t.name = k.name AND t.vocabulary_id IS NULL
+    GROUP BY t.id;
+END
+$$;
+
+CREATE OR REPLACE FUNCTION tw_import_category(pid uuid, rec jsonb) RETURNS void
+LANGUAGE plpgsql AS $$
+BEGIN
+    DELETE FROM member m USING tw_category c
+    WHERE m.table_id = pid AND m.table_name = 'package' AND m.group_id = c.group_id
+      AND c.code <> upper(rec->>'categoryCode');
+    INSERT INTO member (group_id, table_name, table_id, capacity)
+    SELECT group_id, 'package', pid, 'public' FROM tw_category WHERE code = upper(rec->>'categoryCode')
+    ON CONFLICT (group_id, table_name, table_id) DO UPDATE SET state = 'active';
+END
+$$;
+
+CREATE OR REPLACE FUNCTION tw_import_resources(pid uuid, rec jsonb, tz text) RETURNS void
+LANGUAGE plpgsql AS $$
+DECLARE
+    d jsonb;
+    n int;
+    owner uuid;
+    dup text;
+    std text[] := ARRAY['resourceID', 'resourceDescription', 'format', 'resourceModified',
+                        'downloadURL', 'accessURL', 'metadataSourceOfData', 'characterSetCode'];
+BEGIN
+    DELETE FROM resource WHERE package_id = pid AND id NOT IN (
+        SELECT x->>'resourceID' FROM jsonb_array_elements(
+            CASE WHEN jsonb_typeof(rec->'distribution') = 'array' THEN rec->'distribution' ELSE '[]' END) x);
+    IF jsonb_typeof(rec->'distribution') <> 'array' THEN
+        RETURN;
+    END IF;
+    SELECT x->>'resourceID' INTO dup FROM jsonb_array_elements(rec->'distribution') x
+    GROUP BY 1 HAVING count(*) > 1 LIMIT 1;
+    IF dup IS NOT NULL THEN
+        RAISE EXCEPTION 'resourceID % appears more than once in distribution', dup
+            USING ERRCODE = 'unique_violation';
+    END IF;
+    FOR d, n IN SELECT * FROM jsonb_array_elements(rec->'distribution') WITH ORDINALITY LOOP
+        SELECT package_id INTO owner FROM resource WHERE id = d->>'resourceID';
+        IF owner IS NOT NULL AND owner <> pid THEN
+            RAISE EXCEPTION 'resourceID % already belongs to another dataset', d->>'resourceID'
+                USING ERRCODE = 'unique_violation';
+        END IF;
+        INSERT INTO resource AS r (id, package_id, position, name, description, format,
+            download_url, access_url, last_modified, character_set_code,
+            metadata_source_of_data, extras)
+        VALUES (d->>'resourceID', pid, n, d->>'resourceDescription', d->>'resourceDescription',
+            d->>'format', d->>'downloadURL', d->>'accessURL',
+            tw_parse_time(d->>'resourceModified', tz), d->>'characterSetCode',
+            d->>'metadataSourceOfData', d - std)
+        ON CONFLICT (id) DO UPDATE SET position = EXCLUDED.position, name = EXCLUDED.name,
+            description = EXCLUDED.description, format = EXCLUDED.format,
+            download_url = EXCLUDED.download_url, access_url = EXCLUDED.access_url,
+            last_modified = EXCLUDED.last_modified,
+            character_set_code = EXCLUDED.character_set_code,
+            metadata_source_of_data = EXCLUDED.metadata_source_of_data,
+            extras = EXCLUDED.extras, state = 'active', metadata_modified = now();
+    END LOOP;
+END
+$$;
+
+-- A record imported before this migration, imported again unchanged: its publisher fields
+-- from the record (tw_recheck, above). 'updated' when one of them differed, else 'unchanged'.
+CREATE OR REPLACE FUNCTION tw_import_recheck(pid uuid, rec jsonb) RETURNS text
+LANGUAGE plpgsql AS $$
+BEGIN
+    DELETE FROM tw_recheck WHERE package_id = pid;
+    IF NOT FOUND THEN
+        RETURN 'unchanged';
+    END IF;
+    UPDATE package SET publisher = rec->>'publisher', publisher_oid = rec->>'publisherOID',
+        publisher_org_code = rec->>'publisherOrgCode', metadata_modified = now()
+    WHERE id = pid AND (publisher, publisher_oid, publisher_org_code) IS DISTINCT FROM
+        (rec->>'publisher', rec->>'publisherOID', rec->>'publisherOrgCode');
+    IF NOT FOUND THEN
+        RETURN 'unchanged';
+    END IF;
+    INSERT INTO activity (object_id, activity_type, data)
+    VALUES (pid, 'changed package', jsonb_build_object('identifier', rec->>'identifier'));
+    RETURN 'updated';
+END
+$$;
+
+-- sql/004's upsert, storing the publisher fields on the dataset.
+CREATE OR REPLACE FUNCTION tw_import_record(rec_text text, tz text) RETURNS text
+LANGUAGE plpgsql AS $$
+DECLARE
+    rec jsonb := rec_text::jsonb;
+    h text := md5(rec::text);
+    ident text := rec->>'identifier';
+    pid uuid;
+    old_hash text;
+    org_id uuid;
+    n_data bigint := CASE WHEN coalesce(rec->>'numberOfData', '') ~ '^[0-9]+$'
+                          THEN (rec->>'numberOfData')::bigint END;
+BEGIN
+    SELECT id, source_hash INTO pid, old_hash FROM package WHERE lower(identifier) = lower(ident);
+    IF pid IS NOT NULL AND old_hash = h THEN
+        RETURN tw_import_recheck(pid, rec);
+    END IF;
+    org_id := tw_import_org(rec);
+    INSERT INTO package AS p (id, name, identifier, source_hash)
+    VALUES (coalesce(pid, gen_random_uuid()),
+            regexp_replace(lower(ident), '[^a-z0-9_.-]', '-', 'g'), ident, h)
+    ON CONFLICT (id) DO NOTHING;
+    SELECT id INTO pid FROM package WHERE lower(identifier) = lower(ident);
+    UPDATE package SET
+        title = coalesce(rec->>'title', ''), notes = rec->>'description', owner_org = org_id,
+        field_description = rec->>'fieldDescription', data_type = rec->>'type',
+        license_title = rec->>'license', license_url = rec->>'licenseURL', url = rec->>'landingPage',
+        cost = rec->>'cost', cost_url = rec->>'costURL', cost_law = rec->>'costLaw',
+        organization_name = rec->>'organization',
+        organization_contact_name = rec->>'organizationContactName',
+        organization_contact_phone = rec->>'organizationContactPhone',
+        organization_contact_email = rec->>'organizationContactEmail',
+        publisher = rec->>'publisher', publisher_oid = rec->>'publisherOID',
+        publisher_org_code = rec->>'publisherOrgCode',
+        publisher_contact_name = rec->>'publisherContactName',
+        publisher_contact_phone = rec->>'publisherContactPhone',
+        publisher_contact_email = rec->>'publisherContactEmail',
+        maintainer = rec->>'publisherContactName', maintainer_email = rec->>'publisherContactEmail',
+        accrual_periodicity = rec->>'accrualPeriodicity',
+        temporal_coverage_from = rec->>'temporalCoverageFrom',
+        temporal_coverage_to = rec->>'temporalCoverageTo',
+        issued = tw_parse_time(rec->>'issued', tz), modified = tw_parse_time(rec->>'modified', tz),
+        spatial = rec->>'spatial', language = rec->>'language', landing_page = rec->>'landingPage',
+        number_of_data = n_data, remarks = rec->>'notes', source_hash = h,
+        state = 'active', metadata_modified = now()
+    WHERE id = pid;
+    DELETE FROM tw_recheck WHERE package_id = pid;
+    PERFORM tw_import_tags(pid, rec);
+    PERFORM tw_import_category(pid, rec);
+    PERFORM tw_import_resources(pid, rec, tz);
+    DELETE FROM package_extra WHERE package_id = pid;
+    INSERT INTO package_extra (package_id, key, value, position)
+    SELECT pid, e.key, rec->e.key, min(e.n)
+    FROM json_each(rec_text::json) WITH ORDINALITY e(key, value, n)
+    WHERE e.key <> ALL (tw_standard_keys())
+    GROUP BY e.key;
+    INSERT INTO activity (object_id, activity_type, data)
+    VALUES (pid, CASE WHEN old_hash IS NULL THEN 'new package' ELSE 'changed package' END,
+            jsonb_build_object('identifier', ident));
+    RETURN CASE WHEN old_hash IS NULL THEN 'created' ELSE 'updated' END;
+END
+$$;

@@ -1,0 +1,6 @@
+-- 004_tw_import: upsert of one Taiwan metadata record (already validated against
+-- schemas/tw-dataset-metadata.schema.json by opendata-import). One call = one transaction.
+-- Unchanged records (same content hash) are skipped entirely, so re-imports bump no timestamps.
+--
+-- Functions only, now in sql/functions/04_tw_import.sql; the file stays so that databases that
+-- recorded this migration and new ones agree.

@@ -1,0 +1,9 @@
+-- 006_datastore_query: queries over datastore tables, shared by the Taiwan datastore endpoint,
+-- CKAN datastore_search and the dumps. Identifiers are checked against the table's own field
+-- list and quoted with %I; values are quoted with %L. Application errors are raised with our
+-- own SQLSTATEs, which the server maps to API errors:
+--   OD100 resource not found   OD210 malformed value   OD220 unknown field
+--   OD403 the caller may not read the resource's dataset
+--
+-- Functions only, now in sql/functions/06_datastore_query.sql; the file stays so that databases that
+-- recorded this migration and new ones agree.

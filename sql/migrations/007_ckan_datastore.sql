@@ -1,0 +1,6 @@
+-- 007_ckan_datastore: CKAN datastore_search and datastore_info results (ckan-research §6.5,
+-- §6.7), built on the queries of 006. The server validates parameter syntax and passes a
+-- normalized request object; field names are checked here (OD220, DETAIL = the parameter).
+--
+-- Functions only, now in sql/functions/07_ckan_datastore.sql; the file stays so that databases that
+-- recorded this migration and new ones agree.

@@ -1,0 +1,7 @@
+-- 011_ckan_util: the lists behind CKAN's /api/util/{user,group,organization}/autocomplete
+-- (ckan-research §1.1), as JSON text. The dataset, tag and format autocompletes reuse
+-- ckan_package_autocomplete, ckan_tag_search and ckan_format_autocomplete (sql/008, 009).
+-- jsonb builds the objects so that keys come out as CKAN orders them and spaced as it spaces.
+--
+-- Functions only, now in sql/functions/11_ckan_util.sql; the file stays so that databases that
+-- recorded this migration and new ones agree.
