@@ -61,17 +61,18 @@ static bool serve_precheck(const struct config *cfg)
     if (!pg)
         return false;
     char *dir = migrate_sql_dir(), *err = NULL;
-    int pending = migrate_pending(pg, dir, &err);
+    struct migrate_status st;
+    bool ok = migrate_status(pg, dir, &st, &err);
     free(dir);
     PQfinish(pg);
-    if (pending < 0) {
+    if (!ok) {
         log_error("%s", err);
         free(err);
         return false;
     }
-    if (pending > 0) {
-        log_error("the database schema is not up to date (%d migrations pending): run "
-                  "`opendatad db init` first", pending);
+    if (st.migrations > 0 || st.functions > 0) {
+        log_error("the database schema is not up to date (%d migrations pending, %d function "
+                  "files changed): run `opendatad db init` first", st.migrations, st.functions);
         return false;
     }
     return true;

@@ -1,4 +1,6 @@
--- 01_catalog
+-- 01_catalog: who is calling and what they may read (ckan-research §2.3). The server resolves an
+-- API token to a ckan_viewer (sql/migrations/001) once per request and passes it to the actions;
+-- NULL is anonymous.
 
 -- The caller a token hash names: active user, unexpired token; none when unknown (CKAN treats
 -- a bad token as anonymous). last_access moves at most once a minute (a write per request

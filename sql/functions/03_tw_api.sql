@@ -1,4 +1,7 @@
--- 03_tw_api
+-- 03_tw_api: SQL the Taiwan common API handlers call. Each returns the JSON payload as text so
+-- the server splices it into the envelope without parsing it. Only active, public datasets are
+-- visible. Names sort in code-point order (COLLATE "C") whatever the database's collation.
+-- Endpoint 6's payloads are cached in tw_doc, kept current by the deferred triggers below.
 
 -- A timestamp as the Taiwan API shows it: portal local time, yyyy-MM-dd HH:mm:ss.
 CREATE OR REPLACE FUNCTION tw_time(ts timestamptz, tz text) RETURNS text
@@ -136,8 +139,9 @@ LANGUAGE sql STABLE AS $$
         r.extras::text)
 $$;
 
--- Endpoint 6 payload (sql/003) with the dataset's own publisher fields; a dataset that is not
--- a Taiwan record (no identifier) still shows its organization's.
+-- Endpoint 6 payload built from the tables: the standard's fields in order, then agency extras.
+-- The publisher fields are the dataset's own (sql/migrations/015); a dataset that is not a
+-- Taiwan record (no identifier) shows its organization's.
 CREATE OR REPLACE FUNCTION tw_build_doc(pid uuid, tz text) RETURNS text
 LANGUAGE plpgsql STABLE AS $$
 DECLARE

@@ -1,4 +1,6 @@
--- 04_tw_import
+-- 04_tw_import: upsert of one Taiwan metadata record (already validated against
+-- schemas/tw-dataset-metadata.schema.json by opendata-import). One call = one transaction.
+-- Unchanged records (same content hash) are skipped entirely, so re-imports bump no timestamps.
 
 -- A declared Taiwan time: local portal time unless it carries an offset; '' and NULL → NULL.
 CREATE OR REPLACE FUNCTION tw_parse_time(v text, tz text) RETURNS timestamptz
@@ -120,8 +122,8 @@ BEGIN
 END
 $$;
 
--- A record imported before this migration, imported again unchanged: its publisher fields
--- from the record (tw_recheck, above). 'updated' when one of them differed, else 'unchanged'.
+-- A record imported before sql/migrations/015, imported again unchanged: its publisher fields
+-- from the record (tw_recheck). 'updated' when one of them differed, else 'unchanged'.
 CREATE OR REPLACE FUNCTION tw_import_recheck(pid uuid, rec jsonb) RETURNS text
 LANGUAGE plpgsql AS $$
 BEGIN
@@ -142,7 +144,9 @@ BEGIN
 END
 $$;
 
--- sql/004's upsert, storing the publisher fields on the dataset.
+-- Import one record; returns 'created', 'updated' or 'unchanged'.
+-- rec_text is the record's JSON text; its key order gives the extras' order. The publisher
+-- fields are stored on the dataset.
 CREATE OR REPLACE FUNCTION tw_import_record(rec_text text, tz text) RETURNS text
 LANGUAGE plpgsql AS $$
 DECLARE

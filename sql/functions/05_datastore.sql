@@ -1,4 +1,5 @@
--- 05_datastore
+-- 05_datastore: bookkeeping of datastore tables (one table per resource in schema `datastore`).
+-- See docs/DATASTORE.md for the contract between the importers and the server.
 
 -- The table name of a resource's datastore table (in schema datastore): the resource id when it
 -- is short and plain, otherwise a stable hash of it.

@@ -1,4 +1,10 @@
--- 06_datastore_query
+-- 06_datastore_query: queries over datastore tables, shared by the Taiwan datastore endpoint,
+-- CKAN datastore_search and the dumps, and the pieces the server's prepared reads
+-- (server/ds_read.c) share with them so that both paths give the same bytes. Identifiers are
+-- checked against the table's own field list and quoted with %I; values are quoted with %L.
+-- Application errors are raised with our own SQLSTATEs, which the server maps to API errors:
+--   OD100 resource not found   OD210 malformed value   OD220 unknown field
+--   OD403 the caller may not read the resource's dataset
 
 -- The bookkeeping row of rid when it has data, its resource is active and v (NULL: anonymous)
 -- may read its dataset; no row otherwise.

@@ -1,4 +1,7 @@
--- 07_ckan_datastore
+-- 07_ckan_datastore: CKAN datastore_search and datastore_info results (ckan-research §6.5,
+-- §6.7), built on the queries of 06_datastore_query. The server validates parameter syntax and
+-- passes a normalized request object; field names are checked here (OD220, DETAIL = the
+-- parameter).
 
 -- CSV/TSV text of one value as PostgreSQL's COPY CSV writes it: quoted only when needed,
 -- NULL empty, empty string "".

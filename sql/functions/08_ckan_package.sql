@@ -1,4 +1,10 @@
--- 08_ckan_package
+-- 08_ckan_package: CKAN package and resource reads (ckan-research §3.1, §4). Every function
+-- returns JSON text the server splices into the envelope; callers see what ckan_can_read lets
+-- them, and an existing dataset they may not read answers 403 as CKAN does.
+--
+-- ckan_package_doc(pid, site_url) is the package_show dict of one package, whatever its state
+-- (callers decide visibility). Docs are cached in ckan_doc, kept current by deferred triggers
+-- like tw_doc (03_tw_api): a cached package_show is one index lookup instead of ~10 queries.
 
 -- CKAN's timestamp form: Python isoformat() of naive UTC, fraction only when non-zero.
 CREATE OR REPLACE FUNCTION ckan_time(ts timestamptz) RETURNS text
@@ -66,8 +72,10 @@ LANGUAGE sql STABLE AS $$
                 'resource_type', 'size', 'state', 'url', 'url_type']))::text)
 $$;
 
--- package_show's extras (sql/008) with the dataset's own publisher fields (o is unused now;
--- the signature stays).
+-- The extras list: Taiwan standard fields held in columns (as strings; issued/modified in
+-- portal local time as the Taiwan API shows them), then the stored extras not shadowed by
+-- them, non-string values JSON-encoded; sorted by key. The publisher fields are the dataset's
+-- own (sql/migrations/015; o is unused since, the signature stays).
 CREATE OR REPLACE FUNCTION ckan_extras_doc(p package, o grp, tz text) RETURNS text
 LANGUAGE plpgsql STABLE AS $$
 DECLARE

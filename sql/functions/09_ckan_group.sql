@@ -1,4 +1,15 @@
--- 09_ckan_group
+-- 09_ckan_group: CKAN read actions about groups, organizations, members, tags, vocabularies,
+-- users and activity (ckan-research §3.2–§3.5, §4), as CKAN 2.11 answers them.
+--
+-- Each action is one function f(p jsonb, site text, OUT err text, OUT result text): p is the
+-- request as server/ckan_group.c normalized it (parameter syntax is checked there), site the
+-- configured site URL. err NULL means result is the JSON payload; 'not_found' (404) and
+-- 'forbidden' (403) carry the error message in result.
+--
+-- Actions that show datasets or users take the caller v (NULL: anonymous) and show the datasets
+-- ckan_can_read lets them see (anonymous: active and public ones). Package dicts
+-- come from ckan_package_doc(pid, site) (08_ckan_package). Names and titles sort in code-point
+-- order (COLLATE "C") as in 03_tw_api.
 
 -- ---- helpers ---------------------------------------------------------------------------------
 -- CKAN's time form: Python isoformat() of naive UTC, microseconds only when non-zero.
@@ -653,8 +664,8 @@ END
 $$;
 
 -- ---- licences ---------------------------------------------------------------------------------
--- license_list: the register of sql/008 (ckan_license) in its order; CKAN 2.8+ turns every
--- value into a string, booleans included ("True"/"False").
+-- license_list: the register ckan_license (sql/migrations/008) in its order; CKAN 2.8+ turns
+-- every value into a string, booleans included ("True"/"False").
 CREATE OR REPLACE FUNCTION ckan_license_list(p jsonb, site text, OUT err text, OUT result text)
 LANGUAGE plpgsql STABLE AS $$
 BEGIN

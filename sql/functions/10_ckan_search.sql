@@ -1,4 +1,7 @@
--- 10_ckan_search
+-- 10_ckan_search: the search documents CKAN package_search runs on (ckan_search_doc, see
+-- sql/migrations/010 for what they hold and why), kept current by deferred triggers like tw_doc
+-- (03_tw_api), so every write path (importer, CKAN write actions) keeps them right without
+-- knowing they exist; and the text analysis that fills and queries them (CJK runs as bigrams).
 
 -- Text with every CJK run spelled as its bigrams plus its last character, each a word of its
 -- own (abcd → ab bc cd d: double each character, drop the run's first, cut into pairs). For a
@@ -129,8 +132,9 @@ BEGIN
     FROM resource x WHERE x.package_id = pid AND x.state = 'active';
 
     -- Extras exactly as package_show lists them (the Taiwan standard's fields included), as
-    -- CKAN indexes the dataset dict (ckan_package_doc is sql/008's; its cache is refreshed by
-    -- its own deferred triggers, which fire before these: ckan_doc_* < ckan_search_*).
+    -- CKAN indexes the dataset dict (ckan_package_doc is 08_ckan_package's; its cache is
+    -- refreshed by its own deferred triggers, which fire before these: ckan_doc_* <
+    -- ckan_search_*).
     SELECT coalesce(jsonb_object_agg(e->>'key', e->>'value'), '{}'), string_agg(e->>'value', ' ')
       INTO v_extras, v_extra_text
     FROM jsonb_array_elements(coalesce(ckan_package_doc(pid, '')::jsonb->'extras', '[]')) e

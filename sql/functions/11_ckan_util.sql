@@ -1,4 +1,8 @@
--- 11_ckan_util
+-- 11_ckan_util: CKAN status_show, and the lists behind CKAN's
+-- /api/util/{user,group,organization}/autocomplete (ckan-research §1.1), as JSON text. The
+-- dataset, tag and format autocompletes reuse ckan_package_autocomplete, ckan_tag_search and
+-- ckan_format_autocomplete (08_ckan_package, 09_ckan_group). jsonb builds the objects so that
+-- keys come out as CKAN orders them and spaced as it spaces.
 
 -- CKAN status_show result (also the health check: it needs a live database).
 CREATE OR REPLACE FUNCTION ckan_status_show(site_url text, version text) RETURNS text

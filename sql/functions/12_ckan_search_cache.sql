@@ -1,4 +1,7 @@
--- 12_ckan_search_cache
+-- 12_ckan_search_cache: the bump of ckan_search_gen (sql/migrations/012 and 013 say why), as
+-- the last work of a writing transaction's commit: a deferred row trigger on the documents
+-- queues its events behind the document work already queued, so the counter's row is locked
+-- from then to the end of the commit only.
 
 -- Once per transaction (a statement trigger fires per statement, even one that changed no
 -- row). The row lock is held from the first change of the documents, which the deferred
