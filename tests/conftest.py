@@ -1,7 +1,9 @@
 """Shared fixtures: a throwaway PostgreSQL cluster, fresh databases, the real server.
 
 Everything runs against real PostgreSQL (scripts/pg-local.sh) and the real bin/ programs.
-Set OPENDATA_TEST_BASE_URL to run the HTTP tests against an already running server instead.
+Set OPENDATA_TEST_BASE_URL to run the HTTP tests against an already running server instead,
+and OPENDATA_TEST_UPGRADED=1 to run them on databases made with the schema of 2026-12-05
+(tests/fixtures/schema-2026-12-05) and then upgraded by `opendatad db init`.
 """
 import json
 import os
@@ -28,6 +30,9 @@ PG_LOCAL = os.path.join(ROOT, "scripts", "pg-local.sh")
 SCHEMAS = os.path.join(ROOT, "schemas")
 FIXTURES = os.path.join(ROOT, "tests", "fixtures")
 DEMO_CATALOG = os.path.join(ROOT, "docs", "demo", "catalog.json")
+# The schema as main had it on 2026-12-05, before sql/ was split into migrations and functions.
+FROZEN_SCHEMA = os.path.join(FIXTURES, "schema-2026-12-05")
+UPGRADED = bool(os.environ.get("OPENDATA_TEST_UPGRADED"))
 
 
 def free_port():
@@ -70,13 +75,42 @@ class Cluster:
         shutil.rmtree(self.dir, ignore_errors=True)
 
 
+def init_frozen_schema(url, below=None):
+    """Apply tests/fixtures/schema-2026-12-05 (only the files sorting before `below` when given)
+    as that day's `opendatad db init` did: each file in its own transaction, recorded by name
+    in schema_migrations."""
+    conn = psycopg2.connect(url)
+    try:
+        with conn, conn.cursor() as cur:
+            cur.execute("SET client_min_messages = warning; CREATE TABLE IF NOT EXISTS "
+                        "schema_migrations (version text PRIMARY KEY, "
+                        "applied_at timestamptz NOT NULL DEFAULT now())")
+        for name in sorted(os.listdir(FROZEN_SCHEMA)):
+            if not name.endswith(".sql") or (below and name >= below):
+                continue
+            with open(os.path.join(FROZEN_SCHEMA, name), encoding="utf-8") as f:
+                sql = f.read()
+            with conn, conn.cursor() as cur:
+                cur.execute(sql)
+                cur.execute("INSERT INTO schema_migrations (version) VALUES (%s)", (name[:-4],))
+    finally:
+        conn.close()
+
+
+def db_init(url, check=True):
+    """`opendatad db init` on the database at url."""
+    return subprocess.run([os.path.join(BIN, "opendatad"), "db", "init", "--db", url],
+                          check=check, capture_output=True, text=True)
+
+
 @pytest.fixture(scope="session")
 def cluster():
     c = Cluster()
     url = c.url("opendata_template")
     c.psql("CREATE DATABASE opendata_template")
-    subprocess.run([os.path.join(BIN, "opendatad"), "db", "init", "--db", url], check=True,
-                   capture_output=True)
+    if UPGRADED:
+        init_frozen_schema(url)
+    db_init(url)
     yield c
     c.remove()
 

@@ -17,7 +17,8 @@ import urllib.parse
 import psycopg2
 import pytest
 
-from conftest import BIN, DEMO_CATALOG, ROOT, Server, new_database, run_import, validate
+from conftest import (BIN, DEMO_CATALOG, FROZEN_SCHEMA, ROOT, Server, new_database, run_import,
+                      validate)
 
 SRU = "/api/v1"
 with open(DEMO_CATALOG, encoding="utf-8") as _f:
@@ -219,11 +220,12 @@ def test_migration_keeps_shown_values_and_reimport_restores_each(cluster, tmp_pa
     """Two datasets imported under the old schema show the organization's (last imported)
     values; the migration keeps exactly that, and importing the same file again gives each
     dataset its own values back, moving only the one that was wrong."""
-    old_sql = tmp_path / "sql"
-    old_sql.mkdir()
-    for name in sorted(os.listdir(os.path.join(ROOT, "sql"))):
-        if name < "015":
-            shutil.copy(os.path.join(ROOT, "sql", name), old_sql / name)
+    old_sql = tmp_path / "sql"  # the migrations before 015 as they were, no function files
+    (old_sql / "migrations").mkdir(parents=True)
+    (old_sql / "functions").mkdir()
+    for name in sorted(os.listdir(FROZEN_SCHEMA)):
+        if name.endswith(".sql") and name < "015":
+            shutil.copy(os.path.join(FROZEN_SCHEMA, name), old_sql / "migrations" / name)
     name = "m_" + os.urandom(6).hex()
     cluster.psql(f"CREATE DATABASE {name}")
     url = cluster.url(name)
