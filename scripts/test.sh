@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # make test: the C unit tests, then the black-box suites (pytest) against throwaway clusters —
 # once with the normal build, once with the sanitized one (build/san: AddressSanitizer with leak
-# detection, UBSan). Any sanitizer report fails the run and is printed.
+# detection, UBSan). Any sanitizer report fails the run and is printed. With the normal build,
+# tests/api runs once more on databases made with the schema of 2026-12-05
+# (tests/fixtures/schema-2026-12-05) and upgraded by `opendatad db init`.
 # The last line is "N passed, N failed" over everything.
 set -uo pipefail
 cd "$(dirname "$0")/.."
@@ -27,11 +29,12 @@ unit() {
     fi
 }
 
-# pytest over the black-box suites; adds its counts.
+# pytest over the given black-box suites (default: all); adds its counts.
 blackbox() {
     local junit counts p f
     junit=$(mktemp --suffix=.xml)
-    /usr/bin/python3 -m pytest -q -p no:cacheprovider --junitxml="$junit" tests/api tests/import
+    [ $# -gt 0 ] || set -- tests/api tests/import
+    /usr/bin/python3 -m pytest -q -p no:cacheprovider --junitxml="$junit" "$@"
     counts=$(/usr/bin/python3 - "$junit" <<'PY'
 import sys, xml.etree.ElementTree as ET
 root = ET.parse(sys.argv[1]).getroot()
@@ -50,6 +53,8 @@ PY
 
 for t in "$@"; do unit "$t"; done
 blackbox
+echo "== tests/api on databases upgraded from the schema of 2026-12-05"
+OPENDATA_TEST_UPGRADED=1 blackbox tests/api
 
 # The sanitized pass: every report goes to a file of its own under $reports.
 reports=$(mktemp -d /tmp/opendata-san.XXXXXX)
