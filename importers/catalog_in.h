@@ -1,6 +1,6 @@
 /* catalog_in — `opendata-import catalog FILE`: Taiwan metadata JSON (one object, an array, or a
  * data.gov.tw v1 answer {"success": true, "result": ...}) → validated records → one upsert
- * transaction per record (sql/004_tw_import.sql). A bad record is reported on stderr with its
+ * transaction per record (sql/functions/04). A bad record is reported on stderr with its
  * identifier and field; the others are still imported. */
 #ifndef CATALOG_IN_H
 #define CATALOG_IN_H

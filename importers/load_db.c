@@ -471,9 +471,9 @@ static void search_index(struct loader *L)
 
 #define FILTER_INDEX_MAX_COLUMNS 32
 
-/* Btree indexes that serve `filters` with the default _id order (sql/006 compares text columns
- * as they are and numbers and booleans as text); date/timestamp text forms depend on DateStyle
- * and cannot be indexed. Built without blocking readers, after the data is usable. */
+/* Btree indexes that serve `filters` with the default _id order (sql/functions/06: it compares text
+ * columns as they are and numbers and booleans as text); date/timestamp text forms depend on
+ * DateStyle and cannot be indexed. Built without blocking readers, after the data is usable. */
 static void filter_indexes(struct loader *L)
 {
     for (size_t i = 0; L->o->search_index && i < L->width && i < FILTER_INDEX_MAX_COLUMNS; i++) {

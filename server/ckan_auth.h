@@ -1,6 +1,6 @@
 /* ckan_auth — who is calling a CKAN action. An API token in `Authorization` (raw or after
  * "Bearer ") or `X-CKAN-API-Key` is hashed (SHA-256; only hashes are stored) and resolved to a
- * user by sql/001's ckan_auth; an unknown, expired or revoked token, a deleted user, or a
+ * user by ckan_auth (sql/functions/01); an unknown, expired or revoked token, a deleted user, or a
  * request carrying `callback` (JSONP) leaves the caller anonymous, as in CKAN. */
 #ifndef CKAN_AUTH_H
 #define CKAN_AUTH_H

@@ -1,6 +1,6 @@
 /* ckan_datastore — datastore_search and datastore_info (ckan-research §6.5, §6.7). Parameter
  * syntax is checked here the way CKAN's validators do; the search runs as a prepared statement
- * (ds_read.c) or through sql/007_ckan_datastore.sql, which checks field names. */
+ * (ds_read.c) or through sql/functions/07_ckan_datastore.sql, which checks field names. */
 #include "ckan_datastore.h"
 #include "ckan_action.h"
 

@@ -1,7 +1,7 @@
 /* ckan_group — CKAN read actions about groups, organizations, members, tags, vocabularies, users,
  * licences and activity, plus site_read and help_show (ckan-research §4), as CKAN 2.11 answers
  * them. Parameters are checked here the way CKAN's validators check them; each action then
- * hands one normalized JSON object to its function in sql/009_ckan_group.sql, which answers
+ * hands one normalized JSON object to its function in sql/functions/09, which answers
  * (err, result): the payload, or a 404/403/409 to render in CKAN's error envelope.
  * Datasets appear as the caller may read them (anonymous: active and public only); user dicts
  * carry an email address only for the user themself and sysadmins, never a password hash. */
@@ -81,7 +81,8 @@ static int invalid_str(struct req *r, const char *key, const char *message)
     return REQ_DONE;
 }
 
-/* The (err, result) row of an sql/009 action: the payload, or a 403/404 with its message. */
+/* The (err, result) row of an action of sql/functions/09: the payload, or a 403/404 with its
+ * message. */
 static void query_done(struct req *r, PGresult *res)
 {
     const char *body = PQgetvalue(res, 0, 1);
@@ -228,8 +229,8 @@ static void add_int(json_object *p, const char *key, long long value)
 
 /* ---- groups and organizations --------------------------------------------------------------- */
 
-/* The include_* options of group_show, defaulting as group_show does (full) or as the all_fields
- * of group_list does (lean); into o as sql/009's ckan_g_group_dict reads them. include_tags and
+/* The include_* options of group_show, defaulting as group_show does (full) or as the all_fields of
+ * group_list does (lean); into o as sql/functions/09 ckan_g_group_dict reads them. include_tags and
  * include_followers are checked only: CKAN 2.11's show schema drops group tags, and with no
  * followers num_followers is 0 either way. */
 static bool group_opts(struct req *r, json_object *in, bool full, json_object *o)
@@ -445,7 +446,7 @@ static int ckan_member_roles_list(struct req *r)
 
 /* ---- tags and vocabularies ------------------------------------------------------------------- */
 
-/* The p of sql/009's ckan_g_tag_search: terms (query, else q), vocabulary, paging. */
+/* The p of ckan_g_tag_search (sql/functions/09): terms (query, else q), vocabulary, paging. */
 static bool tag_query(struct req *r, json_object *in, json_object *p)
 {
     json_object *terms;
@@ -683,7 +684,7 @@ static int ckan_recently_changed_packages_activity_list(struct req *r)
 
 /* ---- site ----------------------------------------------------------------------------------- */
 
-/* license_list: the licence register sql/008 keeps (ckan_license), every value a string. */
+/* license_list: the licence register of sql/migrations/008 (ckan_license), every value a string. */
 static int ckan_license_list(struct req *r)
 {
     return ckan_request_data(r) ? query(r, &st_license_list, json_object_new_object())

@@ -1,7 +1,7 @@
 /* ckan_package — CKAN dataset and resource reads (ckan-research §3.1, §4): package_show,
  * package_list, current_package_list_with_resources, package_autocomplete, format_autocomplete,
  * resource_show, resource_search, package_relationships_list. Parameters are checked here with
- * CKAN's validators and messages; sql/008_ckan_package.sql builds the results as JSON text.
+ * CKAN's validators and messages; sql/functions/08 builds the results as JSON text.
  * Datasets the caller may not read (ckan_can_read: anonymous callers see active, public ones)
  * answer 403 as CKAN does (404 when they do not exist). */
 #include "ckan_action.h"

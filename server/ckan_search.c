@@ -1,12 +1,11 @@
-/* ckan_search — CKAN package_search (ckan-research §4.1) on PostgreSQL. The parameters are
- * checked with CKAN's validators and messages; q and the filter queries go through our Solr
- * query parser (solrq.c) into one parameterised statement over sql/010_ckan_search.sql's
+/* ckan_search — CKAN package_search (ckan-research §4.1) on PostgreSQL. The parameters are checked
+ * with CKAN's validators and messages; q and the filter queries go through our Solr query parser
+ * (solrq.c) into one parameterised statement over sql/migrations/010_ckan_search.sql's
  * ckan_search_doc, which also pages, sorts and counts facets; the package dicts come from
- * sql/008's ckan_package_doc. Statements are kept prepared per connection (every value is a
- * parameter, so a text repeats). Answers without q whose filters are the simple ones facet
- * links make are kept in search_cache.c for anonymous callers. Callers see what ckan_can_read
- * lets them (anonymous: active, public datasets only, whatever include_private /
- * include_drafts say). */
+ * ckan_package_doc (sql/functions/08). Statements are kept prepared per connection (every value is
+ * a parameter, so a text repeats). Answers without q whose filters are the simple ones facet links
+ * make are kept in search_cache.c for anonymous callers. Callers see what ckan_can_read lets them
+ * (anonymous: active, public datasets only, whatever include_private / include_drafts say). */
 #include "ckan_action.h"
 
 #include <event2/buffer.h>
@@ -579,7 +578,7 @@ static const char *facets_json(struct stmt *st, bool items)
 
 /* One statement: the matches (m, with score, sort keys and facet values), the facet counts
  * (f<i>), and the whole result object as JSON text in CKAN's key order; with_gen adds the
- * generation of ckan_search_gen its snapshot holds (sql/012, for search_cache.c). m is
+ * generation of ckan_search_gen its snapshot holds (sql/migrations/012, for search_cache.c). m is
  * materialized when it is read for ranks or facets; otherwise the count and the page are
  * planned on their own (without q: an index-only count and the first rows of an index). */
 static char *build_sql(struct stmt *st, bool with_gen)

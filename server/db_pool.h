@@ -28,7 +28,7 @@ enum db_error_kind {
     DBE_TIMEOUT,     /* statement_timeout or cancelled */
     DBE_BUSY,        /* the wait queue is full */
     DBE_QUERY,       /* the statement failed: see sqlstate/message */
-    DBE_APP,         /* an SQL function refused the input: SQLSTATE class OD (see sql/006) */
+    DBE_APP,         /* an SQL function refused the input: SQLSTATE class OD (sql/functions/06) */
 };
 
 struct db_error {

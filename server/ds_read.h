@@ -2,8 +2,8 @@
  * per request shape. Each thread keeps a copy of the bookkeeping of the tables it read lately
  * (field list, table name, generation); sqlbuild.c turns a request into SQL text from it, with
  * every value a $n parameter, and the pool keeps that text prepared on each connection. The
- * statement itself checks that the caller may read the resource and that the bookkeeping is
- * still at the copy's generation (sql/014), so a request that starts after an import committed
+ * statement itself checks that the caller may read the resource and that the bookkeeping is still
+ * at the copy's generation (sql/migrations/014), so a request that starts after an import committed
  * never uses an old field list. Whatever the statement does not answer (an unknown field, a
  * malformed value, a caller who may not read, a copy gone stale) goes to the SQL function
  * (tw_datastore, ckan_datastore_search), which gives the same bytes and the errors. */

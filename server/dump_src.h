@@ -1,10 +1,10 @@
-/* dump_src — the rows of a dump, read on a worker thread over a blocking connection.
- * dsrc_open starts a READ ONLY REPEATABLE READ transaction (one snapshot for the whole dump),
- * asks ds_select_sql (sql/006) for the query, which checks the resource and every field name,
- * then starts either `COPY (query) TO STDOUT (FORMAT csv)` (CSV/TSV: rows arrive formatted) or
- * a NO SCROLL cursor read DSRC_FETCH rows at a time (JSON/XML: formatted by dump_fmt).
- * dsrc_fill formats rows until a buffer holds at least `target` bytes, so memory per dump is
- * one batch plus one buffer whatever the table size. */
+/* dump_src — the rows of a dump, read on a worker thread over a blocking connection. dsrc_open
+ * starts a READ ONLY REPEATABLE READ transaction (one snapshot for the whole dump), asks
+ * ds_select_sql (sql/functions/06) for the query, which checks the resource and every field name,
+ * then starts either `COPY (query) TO STDOUT (FORMAT csv)` (CSV/TSV: rows arrive formatted) or a NO
+ * SCROLL cursor read DSRC_FETCH rows at a time (JSON/XML: formatted by dump_fmt). dsrc_fill formats
+ * rows until a buffer holds at least `target` bytes, so memory per dump is one batch plus one
+ * buffer whatever the table size. */
 #ifndef DUMP_SRC_H
 #define DUMP_SRC_H
 #include <stdbool.h>

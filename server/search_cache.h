@@ -1,13 +1,13 @@
 /* search_cache — answers of package_search without q kept in the server process, shared by its
- * threads, and never stale: each is stored with the generation of sql/012's ckan_search_gen
- * its statement saw, which every committed change of what a search shows increments, in the
- * writing transaction itself, whichever process wrote. A request is answered from the cache
- * only after a read of the generation that started after the request arrived returned the
- * entry's generation (or an older one). One read serves every request of a thread that arrived
- * while the previous read was on its way; a miss runs the request's own statement, and the
- * requests of a thread that miss on the same key share one run. Memory is bounded
- * (SCACHE_ENTRIES entries, --search-cache-mb bytes, answers above SCACHE_ENTRY_MAX are not kept;
- * least recently used first out). */
+ * threads, and never stale: each is stored with the generation of ckan_search_gen
+ * (sql/migrations/012) its statement saw, which every committed change of what a search shows
+ * increments, in the writing transaction itself, whichever process wrote. A request is answered
+ * from the cache only after a read of the generation that started after the request arrived
+ * returned the entry's generation (or an older one). One read serves every request of a thread that
+ * arrived while the previous read was on its way; a miss runs the request's own statement, and the
+ * requests of a thread that miss on the same key share one run. Memory is bounded (SCACHE_ENTRIES
+ * entries, --search-cache-mb bytes, answers above SCACHE_ENTRY_MAX are not kept; least recently
+ * used first out). */
 #ifndef SEARCH_CACHE_H
 #define SEARCH_CACHE_H
 #include <stdbool.h>

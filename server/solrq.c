@@ -1562,7 +1562,7 @@ int solrq_mm(const char *spec, int n)
     return result;
 }
 
-/* ---- the CKAN package field map (sql/010_ckan_search.sql, table ckan_search_doc AS s) ------- */
+/* ---- the CKAN package field map (sql/migrations/010, table ckan_search_doc AS s) */
 
 static const struct solrq_field ckan_fields[] = {
     {"id", SOLRQ_UUID, false, "s.package_id::text", "s.package_id = %V"},

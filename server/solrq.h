@@ -14,7 +14,7 @@
  * message names the problem; never an SQL that could fail at run time.
  *
  * Fields come from a map (Solr name → kind + SQL templates); solrq_ckan_map is the map of
- * sql/010_ckan_search.sql's ckan_search_doc. Pure C: no libevent, no libpq. */
+ * sql/migrations/010_ckan_search.sql's ckan_search_doc. Pure C: no libevent, no libpq. */
 #ifndef SOLRQ_H
 #define SOLRQ_H
 #include <stdbool.h>

@@ -1,6 +1,6 @@
 /* tw_datastore — Taiwan endpoint 7, {SRU}/rest/datastore/{resourceID}: filters, q, sort,
  * fields, limit, offset. Syntax is checked here (ER0200/ER0210); the read runs as a prepared
- * statement (ds_read.c), or through the SQL function tw_datastore (sql/006, 012), which checks
+ * statement (ds_read.c), or through the SQL function tw_datastore (sql/functions/06), which checks
  * field names (OD220 → ER0220) and answers OD100 → ER0100. */
 #include <json-c/json.h>
 #include <stdlib.h>

@@ -1,6 +1,6 @@
 /* tw_rest — the Taiwan common open-data API, endpoints 1-6 ({SRU}/rest/group, tag, dataset):
  * parameter rules (ER0200 unknown names, ER0210 malformed values), "Not found" answers, and the
- * payloads PostgreSQL builds (sql/003_tw_api.sql). */
+ * payloads PostgreSQL builds (sql/functions/03_tw_api.sql). */
 #ifndef TW_REST_H
 #define TW_REST_H
 
