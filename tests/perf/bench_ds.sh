@@ -261,7 +261,7 @@ else
     check "H: the hand-written statement does NOT give the server's records/total (W4, first request)"
 fi
 for wl in w3 w4 w3b-f w3b-u w3b-k w3c w5; do meta "bad_$wl" "${DS_BAD[$wl]:-0}"; done
-# the SELECT each W3b variant runs (sql/006 ds_select_sql: OFFSET, or keyset on a dense table)
+# the SELECT each W3b variant runs (sql/functions/06 ds_select_sql: OFFSET, or keyset on a dense table)
 meta w3b_f_sql "$(q1 "SELECT ds_select_sql('$RID', '{\"district\": \"$(head -n 1 "$DSQ/districts.txt")\"}', NULL, NULL, ARRAY['_id'], 100, 900000)")"
 meta w3b_u_sql "$(q1 "SELECT ds_select_sql('$RID', NULL, NULL, NULL, ARRAY['_id'], 100, 900000)")"
 meta w3b_k_sql "$(q1 "SELECT ds_select_sql('$RID', NULL, NULL, NULL, NULL, 100, 900000)")"

@@ -244,7 +244,7 @@ def w3_sections(o, meta, runs, work, goals):
         o.append("")
         sqls = [(wl, meta.get(wl.lower().replace("-", "_") + "_sql")) for wl, _, _ in variants]
         if any(q for _, q in sqls):
-            o.append("The SELECT each variant runs (`ds_select_sql`, sql/006; the column list shortened):")
+            o.append("The SELECT each variant runs (`ds_select_sql`, sql/functions/06; the column list shortened):")
             o.append("")
             for wl, q in sqls:
                 if q:

@@ -111,11 +111,11 @@ def sections(o, meta, runs, goals):
         o.append("")
         o.append("Answers without q are kept in the server process (`server/search_cache.c`) with the generation "
                  "of `ckan_search_gen` their statement saw; every committed change of the documents bumps it in "
-                 "the writing transaction (sql/012, sql/013). Each request waits for one read of the generation sent after "
+                 "the writing transaction (sql/migrations/012, 013). Each request waits for one read of the generation sent after "
                  "it arrived (`SELECT gen FROM ckan_search_gen`, one for all the requests of a thread that arrived "
                  "meanwhile) and is answered from the cache when it matches. N serves the same bytes ({} bytes; "
                  "{} bytes with the facets). W2b-u: a server with `--search-cache-mb 0` computes the page for "
-                 "every request (an index-only count and the first rows of an index, sql/013), P running its "
+                 "every request (an index-only count and the first rows of an index, sql/migrations/013), P running its "
                  "statement.".format(meta.get("w2b_bytes", "?"), meta.get("w2bf_bytes", "?")))
         o.append("")
         rows = [("W2b default page", "W2b", c) for c in meta.get("w2b_concs", "16").split()]
