@@ -26,8 +26,8 @@ DEB_TEST  := python3 python3-pytest python3-requests python3-jsonschema python3-
 DEB_BENCH := wrk nginx-light postgresql-contrib zip unzip time
 
 COMMON_SRC := server/util.c server/log.c server/arena.c server/config.c server/valid.c
-SERVER_SRC := $(COMMON_SRC) server/route.c server/req.c server/resp.c server/db_pool.c \
-              server/server.c server/tw_rest.c server/tw_datastore.c server/ckan_action.c server/ckan_auth.c server/ckan_params.c \
+SERVER_SRC := $(COMMON_SRC) server/route.c server/req.c server/req_query.c server/resp.c server/db_pool.c \
+              server/server.c server/tw_rest.c server/tw_params.c server/tw_datastore.c server/ckan_action.c server/ckan_auth.c server/ckan_params.c \
               server/ckan_datastore.c server/ds_read.c server/sqlbuild.c server/ckan_package.c server/ckan_group.c server/ckan_search.c \
               server/ckan_util.c server/search_cache.c server/solrq.c server/migrate.c \
               server/user_cli.c server/main.c server/dump.c server/dump_fmt.c server/dump_src.c \
