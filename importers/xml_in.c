@@ -358,6 +358,28 @@ static void record_node(struct xmlin *x)
 
 /* --- passes --------------------------------------------------------------------------------- */
 
+/* Entities are never expanded (an internal one would be in attribute values, where libxml2's
+ * reader resolves them, and dropped from element text): a document declaring any, or naming
+ * one that is not declared, is refused rather than read differently from what it says. */
+static bool entities_refused(struct xmlin *x, int type)
+{
+    const char *what = NULL;
+    if (type == XML_READER_TYPE_DOCUMENT_TYPE) {
+        xmlNodePtr node = xmlTextReaderCurrentNode(x->r); /* CurrentDoc would keep the doc */
+        xmlDtdPtr dtd = node && node->doc ? node->doc->intSubset : NULL;
+        if (dtd && (xmlHashSize(dtd->entities) > 0 || xmlHashSize(dtd->pentities) > 0))
+            what = "entity declarations are not supported";
+    } else if (type == XML_READER_TYPE_ENTITY_REFERENCE) {
+        what = "entity references are not supported";
+    }
+    if (!what)
+        return false;
+    x->ioerr = xasprintf("%s:%d: XML: %s (entities are never expanded)", x->src->path,
+                         xmlTextReaderGetParserLineNumber(x->r), what);
+    x->stop = -1;
+    return true;
+}
+
 /* One pass over the document, node by node; 0 at the end, 1 stopped, -1 with *err. */
 static int walk(struct xmlin *x, void (*on_node)(struct xmlin *), char **err)
 {
@@ -376,7 +398,8 @@ static int walk(struct xmlin *x, void (*on_node)(struct xmlin *), char **err)
     xmlTextReaderSetStructuredErrorHandler(x->r, on_xml_error, x);
     int ret = 1;
     while (!x->stop && (ret = xmlTextReaderRead(x->r)) == 1)
-        on_node(x);
+        if (!entities_refused(x, xmlTextReaderNodeType(x->r)))
+            on_node(x);
     if (x->stop < 0)
         ret = -1;
     xmlFreeTextReader(x->r);
