@@ -389,6 +389,9 @@ static int walk(struct xmlin *x, void (*on_node)(struct xmlin *), char **err)
     x->stop = 0;
     x->rec_depth = -1;
     x->records = 0;
+    free(x->ioerr); /* left by a pass that stopped early */
+    free(x->xerr);
+    x->ioerr = x->xerr = NULL;
     int opts = XML_PARSE_NONET | XML_PARSE_NOCDATA | XML_PARSE_COMPACT | XML_PARSE_IGNORE_ENC;
     x->r = xmlReaderForIO(io_read, NULL, x, x->src->path, "UTF-8", opts);
     if (!x->r) {
@@ -400,7 +403,9 @@ static int walk(struct xmlin *x, void (*on_node)(struct xmlin *), char **err)
     while (!x->stop && (ret = xmlTextReaderRead(x->r)) == 1)
         if (!entities_refused(x, xmlTextReaderNodeType(x->r)))
             on_node(x);
-    if (x->stop < 0)
+    /* libxml2 ends the document quietly when a read fails after the root element closed (a
+     * bad byte or NUL in trailing text): the file is still malformed. */
+    if (x->stop < 0 || (x->stop == 0 && x->ioerr))
         ret = -1;
     xmlFreeTextReader(x->r);
     x->r = NULL;

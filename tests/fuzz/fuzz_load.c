@@ -438,6 +438,10 @@ void fuzz_load_run(struct load_source *src, const uint8_t *data, size_t size,
     if (rc != 0 && (!err || strstr(err, "changed on every pass")))
         FAIL("load_run: %s", err ? err : "failed without a message");
     check_cols(&src->cols);
+    char hex[65];
+    sha256_hex(data, size, hex);
+    if (rc == 0 && strcmp(enc_sha256(src->enc), hex) != 0)
+        FAIL("loaded, but the raw file's hash is \"%s\"", enc_sha256(src->enc));
     int64_t loaded = copy.tuples;
     free(err);
     err = NULL;
