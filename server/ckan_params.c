@@ -62,21 +62,6 @@ static json_object *from_form(struct req *r, const char *body, bool *bad)
     return obj;
 }
 
-/* json_tokener_parse, refusing bytes that are not UTF-8 (json-c passes them through by
- * default, and PostgreSQL would then refuse the text, or the reply would carry them). */
-static json_object *parse_utf8_json(const char *text)
-{
-    json_tokener *tok = json_tokener_new();
-    json_tokener_set_flags(tok, JSON_TOKENER_VALIDATE_UTF8);
-    json_object *o = json_tokener_parse_ex(tok, text, -1);
-    if (json_tokener_get_error(tok) != json_tokener_success) {
-        json_object_put(o);
-        o = NULL;
-    }
-    json_tokener_free(tok);
-    return o;
-}
-
 static json_object *from_body(struct req *r)
 {
     struct evbuffer *in = evhttp_request_get_input_buffer(r->ev);
@@ -86,7 +71,8 @@ static json_object *from_body(struct req *r)
     char *body = arena_alloc(r->a, len + 1);
     evbuffer_copyout(in, body, len);
     body[len] = '\0';
-    json_object *o = parse_utf8_json(body);
+    /* json-c passes bytes that are not UTF-8 through; PostgreSQL would refuse them as text. */
+    json_object *o = util_utf8_valid(body, len) ? json_tokener_parse(body) : NULL;
     if (o && json_object_is_type(o, json_type_object))
         return o;
     if (o) {

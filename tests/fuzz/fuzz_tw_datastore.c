@@ -159,7 +159,8 @@ static long long nonneg(json_object *v, long long max)
 /* datastore_search: what ckan_datastore.c's search_read makes of a checked request. */
 static void ckan(struct arena *a, const struct sqlb_table *t, const char *text, const char *who)
 {
-    json_object *p = json_tokener_parse(text);
+    /* ckan_request_data refuses bodies that are not UTF-8. */
+    json_object *p = util_utf8_valid(text, strlen(text)) ? json_tokener_parse(text) : NULL;
     if (!json_object_is_type(p, json_type_object)) {
         json_object_put(p);
         return;

@@ -74,6 +74,8 @@ static void test_body_not_utf8(void)
 {
     check_data(NULL, "{\"a\": \"\xff\"}", NULL);
     check_data(NULL, "{\"\xc3\x28\": 1}", NULL);
+    check_data(NULL, "{\"f\xf4\xae\xae\xb4\": 1}", NULL);  /* beyond U+10FFFF: json-c takes it */
+    check_data(NULL, "{\"a\": \"\xed\xa0\x80\"}", NULL); /* a surrogate */
     T_CHECK(strstr(last_msg, "Error decoding JSON data") != NULL, "message: %s", last_msg);
     check_data(NULL, "{\"a\": \"\xe4\xb8\x80\"}", "{\"a\":\"\xe4\xb8\x80\"}");
 }
