@@ -89,8 +89,8 @@ unit-test: $(UNIT_TESTS)
 	@for t in $(UNIT_TESTS); do echo "== $$t"; $$t || true; done
 
 test: deps-test
-	@$(MAKE) --no-print-directory all $(UNIT_TESTS)
-	@scripts/test.sh $(UNIT_TESTS)
+	@$(MAKE) --no-print-directory all $(UNIT_TESTS) $(FUZZ_SMOKE)
+	@scripts/test.sh $(UNIT_TESTS) $(FUZZ_SMOKE)
 
 bench: deps-bench
 	@$(MAKE) --no-print-directory all

@@ -143,8 +143,10 @@ static const char **strings(struct arena *a, json_object *v, int *n)
     const char **out = arena_alloc(a, sizeof(char *) * (len + 1));
     for (size_t i = 0; i < len; i++) {
         json_object *e = json_object_array_get_idx(v, i);
-        if (!json_object_is_type(e, json_type_string))
+        if (!json_object_is_type(e, json_type_string)) {
+            *n = 0;
             return NULL;
+        }
         out[(*n)++] = json_object_get_string(e);
     }
     return out;
