@@ -98,7 +98,8 @@ bench: deps-bench
 
 # libFuzzer drivers (tests/fuzz/fuzz_<target>.c), one per parser of outside input. `make fuzz`
 # runs each for FUZZ_TIME seconds, one after another; new inputs go to build/fuzz/<target>, the
-# seeds stay in tests/fuzz/corpus/<target>. FUZZ_ARGS are added, e.g. -runs=1000000 or -jobs=2.
+# seeds stay in tests/fuzz/corpus/<target>, a crashing input is saved as build/fuzz/<target>-crash-*
+# (replay: bin/fuzz_<target> FILE). FUZZ_ARGS are added, e.g. -runs=1000000.
 # `make fuzz-smoke` (also part of `make test`) runs each driver over its seeds only.
 FUZZ_CC      ?= clang
 FUZZ_TIME    ?= 300
@@ -150,8 +151,8 @@ fuzz: $(FUZZ_BINS)
 	@set -e; $(foreach t,$(FUZZ_TARGETS),mkdir -p build/fuzz/$(t); \
 	  echo "== fuzz_$(t): $(FUZZ_TIME) s"; \
 	  bin/fuzz_$(t) -max_len=$(FUZZ_LEN_$(t)) -max_total_time=$(FUZZ_TIME) \
-	    $(if $(wildcard tests/fuzz/$(t).dict),-dict=tests/fuzz/$(t).dict) $(FUZZ_ARGS) \
-	    build/fuzz/$(t) tests/fuzz/corpus/$(t);)
+	    $(if $(wildcard tests/fuzz/$(t).dict),-dict=tests/fuzz/$(t).dict) \
+	    -artifact_prefix=build/fuzz/$(t)- $(FUZZ_ARGS) build/fuzz/$(t) tests/fuzz/corpus/$(t);)
 
 fuzz-smoke: $(FUZZ_SMOKE)
 	@for s in $(FUZZ_SMOKE); do $$s | tail -n 1 | sed "s|^|$$s: |"; done
