@@ -154,8 +154,8 @@ fuzz: $(FUZZ_BINS)
 	    $(if $(wildcard tests/fuzz/$(t).dict),-dict=tests/fuzz/$(t).dict) \
 	    -artifact_prefix=build/fuzz/$(t)- $(FUZZ_ARGS) build/fuzz/$(t) tests/fuzz/corpus/$(t);)
 
-fuzz-smoke: $(FUZZ_SMOKE)
-	@for s in $(FUZZ_SMOKE); do $$s | tail -n 1 | sed "s|^|$$s: |"; done
+fuzz-smoke: $(FUZZ_BINS)
+	@tests/fuzz/smoke.sh $(FUZZ_TARGETS)
 
 format:
 	clang-format -i server/*.[ch] importers/*.[ch] tests/unit/*.[ch]
