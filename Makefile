@@ -28,12 +28,13 @@ SAN_BIN := $(SAN_B)/bin
 DEB_BUILD := build-essential pkg-config libevent-dev libjson-c-dev libpq-dev libminizip-dev zlib1g-dev \
              libcsv-dev libxml2-dev libssl-dev
 DEB_RUN   := postgresql-15 postgresql-client-15
-DEB_TEST  := python3 python3-pytest python3-requests python3-jsonschema python3-psycopg2
+DEB_TEST  := python3 python3-pytest python3-requests python3-jsonschema python3-psycopg2 \
+             clang libclang-rt-14-dev
 DEB_BENCH := wrk nginx-light postgresql-contrib zip unzip time
 
 COMMON_SRC := server/util.c server/log.c server/arena.c server/config.c server/valid.c server/pgconn.c
-SERVER_SRC := $(COMMON_SRC) server/hframe.c server/edge.c server/route.c server/req.c server/resp.c server/db_pool.c \
-              server/server.c server/tw_rest.c server/tw_datastore.c server/ckan_action.c server/ckan_auth.c server/ckan_params.c \
+SERVER_SRC := $(COMMON_SRC) server/hframe.c server/edge.c server/route.c server/req.c server/req_query.c server/resp.c server/db_pool.c \
+              server/server.c server/tw_rest.c server/tw_params.c server/tw_datastore.c server/ckan_action.c server/ckan_auth.c server/ckan_params.c \
               server/ckan_datastore.c server/ds_read.c server/sqlbuild.c server/ckan_package.c server/ckan_group.c server/ckan_search.c \
               server/ckan_util.c server/search_cache.c server/solrq.c server/migrate.c \
               server/user_cli.c server/main.c server/dump.c server/dump_fmt.c server/dump_src.c \
@@ -46,7 +47,7 @@ UNIT_TESTS := $(patsubst tests/unit/%.c,$(BINDIR)/%,$(wildcard tests/unit/test_*
 SERVER_OBJ := $(SERVER_SRC:%.c=$(B)/%.o)
 IMPORT_OBJ := $(IMPORT_SRC:%.c=$(B)/%.o)
 
-.PHONY: all deps deps-test deps-bench run test unit-test sanitized bench clean format fuzz
+.PHONY: all deps deps-test deps-bench run test unit-test sanitized bench clean format fuzz fuzz-smoke
 all: $(BINDIR)/opendatad $(BINDIR)/opendata-import
 
 $(BINDIR)/opendatad: $(SERVER_OBJ)
@@ -99,26 +100,77 @@ sanitized:
 	    SANITIZE=address,undefined all $(patsubst $(BINDIR)/%,$(SAN_BIN)/%,$(UNIT_TESTS))
 
 test: deps-test
-	@$(MAKE) --no-print-directory all $(UNIT_TESTS)
+	@$(MAKE) --no-print-directory all $(UNIT_TESTS) $(FUZZ_SMOKE)
 	@$(MAKE) --no-print-directory sanitized
-	@scripts/test.sh $(UNIT_TESTS)
+	@scripts/test.sh $(UNIT_TESTS) $(FUZZ_SMOKE)
 
 bench: deps-bench
 	@$(MAKE) --no-print-directory all
 	@tests/perf/bench.sh
 
-# libFuzzer run of the Solr query parser: new inputs go to build/fuzz/solrq, the seeds stay in
-# tests/fuzz/corpus/solrq. FUZZ_ARGS, e.g. -runs=5000000 or -max_total_time=600.
-FUZZ_CC   ?= clang
-FUZZ_ARGS ?= -max_total_time=300
-bin/fuzz_solrq: tests/fuzz/fuzz_solrq.c server/solrq.c server/solrq.h
-	@mkdir -p bin
-	$(FUZZ_CC) -std=c17 -D_GNU_SOURCE -g -O1 -fsanitize=fuzzer,address,undefined \
-	    -fno-sanitize-recover=all -Iserver -o $@ tests/fuzz/fuzz_solrq.c server/solrq.c
+# libFuzzer drivers (tests/fuzz/fuzz_<target>.c), one per parser of outside input. `make fuzz`
+# runs each for FUZZ_TIME seconds, one after another; new inputs go to build/fuzz/<target>, the
+# seeds stay in tests/fuzz/corpus/<target>, a crashing input is saved as build/fuzz/<target>-crash-*
+# (replay: bin/fuzz_<target> FILE). FUZZ_ARGS are added, e.g. -runs=1000000.
+# `make fuzz-smoke` (also part of `make test`) runs each driver over its seeds only.
+FUZZ_CC      ?= clang
+FUZZ_TIME    ?= 300
+FUZZ_ARGS    ?=
+FUZZ_TARGETS := solrq csv xml catalog ckan_params tw_datastore hframe
+FUZZ_BINS    := $(FUZZ_TARGETS:%=bin/fuzz_%)
+FUZZ_SMOKE   := $(FUZZ_TARGETS:%=build/fuzz-smoke/%)
+# ENC_CHUNK: enc.c reads tiny chunks, so that short inputs cross chunk boundaries.
+FUZZ_FLAGS   := -std=c17 -D_GNU_SOURCE -g -O1 -fsanitize=fuzzer,address,undefined \
+                -fno-sanitize-recover=all -Wall -Wextra -Wno-unused-parameter \
+                -Iserver -Iimporters -DENC_CHUNK=257 \
+                $(shell pkg-config --cflags $(PKGS) $(IMPORT_PKGS) 2>/dev/null)
+FUZZ_LOAD    := tests/fuzz/fuzz_load.c importers/enc.c importers/infer.c importers/load.c \
+                server/util.c server/log.c
+FUZZ_SRC_solrq        := server/solrq.c
+FUZZ_SRC_csv          := $(FUZZ_LOAD) importers/csv_in.c
+FUZZ_SRC_xml          := $(FUZZ_LOAD) importers/xml_in.c
+FUZZ_SRC_catalog      := importers/catalog_in.c server/jschema.c server/jschema_load.c \
+                         server/valid.c server/util.c server/log.c
+FUZZ_SRC_ckan_params  := server/ckan_params.c server/req_query.c server/route.c server/arena.c \
+                         server/util.c
+FUZZ_SRC_tw_datastore := server/tw_params.c server/req_query.c server/route.c server/arena.c \
+                         server/util.c server/valid.c server/sqlbuild.c
+FUZZ_SRC_hframe       := server/hframe.c
+FUZZ_LIBS_hframe      := $(shell pkg-config --libs libevent 2>/dev/null)
+FUZZ_LIBS_csv          := -lcsv $(shell pkg-config --libs libcrypto 2>/dev/null)
+FUZZ_LIBS_xml          := $(shell pkg-config --libs libxml-2.0 libcrypto 2>/dev/null)
+FUZZ_LIBS_catalog      := $(shell pkg-config --libs json-c libpq 2>/dev/null)
+FUZZ_LIBS_ckan_params  := $(shell pkg-config --libs libevent json-c 2>/dev/null)
+FUZZ_LIBS_tw_datastore := $(shell pkg-config --libs libevent json-c 2>/dev/null)
+# Longest input tried: a query string is short, a file slice longer.
+FUZZ_LEN_solrq := 4096
+FUZZ_LEN_csv := 8192
+FUZZ_LEN_xml := 8192
+FUZZ_LEN_catalog := 16384
+FUZZ_LEN_ckan_params := 4096
+FUZZ_LEN_tw_datastore := 2048
+FUZZ_LEN_hframe := 4096
 
-fuzz: bin/fuzz_solrq
-	@mkdir -p build/fuzz/solrq
-	bin/fuzz_solrq -max_len=4096 $(FUZZ_ARGS) build/fuzz/solrq tests/fuzz/corpus/solrq
+define fuzz_rules
+bin/fuzz_$(1): tests/fuzz/fuzz_$(1).c $(FUZZ_SRC_$(1)) $(wildcard server/*.h importers/*.h tests/fuzz/*.h)
+	@mkdir -p bin
+	$$(FUZZ_CC) $$(FUZZ_FLAGS) -o $$@ tests/fuzz/fuzz_$(1).c $(FUZZ_SRC_$(1)) $(FUZZ_LIBS_$(1))
+
+build/fuzz-smoke/$(1): bin/fuzz_$(1) tests/fuzz/smoke.sh
+	@mkdir -p build/fuzz-smoke
+	@printf '#!/bin/sh\nexec tests/fuzz/smoke.sh %s\n' $(1) >$$@ && chmod +x $$@
+endef
+$(foreach t,$(FUZZ_TARGETS),$(eval $(call fuzz_rules,$(t))))
+
+fuzz: $(FUZZ_BINS)
+	@set -e; $(foreach t,$(FUZZ_TARGETS),mkdir -p build/fuzz/$(t); \
+	  echo "== fuzz_$(t): $(FUZZ_TIME) s"; \
+	  bin/fuzz_$(t) -max_len=$(FUZZ_LEN_$(t)) -max_total_time=$(FUZZ_TIME) \
+	    $(if $(wildcard tests/fuzz/$(t).dict),-dict=tests/fuzz/$(t).dict) \
+	    -artifact_prefix=build/fuzz/$(t)- $(FUZZ_ARGS) build/fuzz/$(t) tests/fuzz/corpus/$(t);)
+
+fuzz-smoke: $(FUZZ_BINS)
+	@tests/fuzz/smoke.sh $(FUZZ_TARGETS)
 
 format:
 	clang-format -i server/*.[ch] importers/*.[ch] tests/unit/*.[ch]

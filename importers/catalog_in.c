@@ -96,6 +96,12 @@ json_object *catin_parse(const char *text, size_t len, char **err)
 {
     if (len >= 3 && memcmp(text, "\xEF\xBB\xBF", 3) == 0)
         text += 3, len -= 3;
+    /* json-c's own check lets through sequences beyond U+10FFFF, surrogates and overlongs. */
+    size_t good = util_utf8_prefix(text, len);
+    if (good < len) {
+        *err = xasprintf("not valid JSON: invalid UTF-8 near byte %zu", good);
+        return NULL;
+    }
     json_tokener *tok = json_tokener_new();
     json_tokener_set_flags(tok, JSON_TOKENER_STRICT | JSON_TOKENER_VALIDATE_UTF8);
     json_object *doc = json_tokener_parse_ex(tok, text, (int)len);

@@ -42,23 +42,32 @@ static size_t space_before(const char *s, size_t len)
     return 0;
 }
 
-/* Trimmed, control characters as spaces, cut to LOAD_NAME_MAX bytes on a character boundary. */
+/* Control characters as spaces, trimmed, cut to LOAD_NAME_MAX bytes on a character boundary,
+ * trimmed again: a name never starts or ends with white space (the Taiwan API's fields and
+ * sort refuse such names). */
 static char *clean_name(const char *s, size_t len)
 {
-    size_t k;
-    while ((k = space_at(s, len)) > 0)
-        s += k, len -= k;
-    while ((k = space_before(s, len)) > 0)
-        len -= k;
-    while (len > LOAD_NAME_MAX) {
-        len--;
-        while (len > 0 && ((unsigned char)s[len] & 0xC0) == 0x80)
-            len--;
-    }
     char *out = xstrndup(s, len);
-    for (char *p = out; *p; p++)
-        if ((unsigned char)*p < 0x20 || *p == 0x7F)
-            *p = ' ';
+    len = strlen(out);
+    for (size_t i = 0; i < len; i++)
+        if ((unsigned char)out[i] < 0x20 || out[i] == 0x7F)
+            out[i] = ' ';
+    const char *p = out;
+    size_t k;
+    while ((k = space_at(p, len)) > 0)
+        p += k, len -= k;
+    while ((k = space_before(p, len)) > 0)
+        len -= k;
+    if (len > LOAD_NAME_MAX) {
+        len = LOAD_NAME_MAX + 1;
+        do
+            len--;
+        while (len > 0 && ((unsigned char)p[len] & 0xC0) == 0x80);
+        while ((k = space_before(p, len)) > 0)
+            len -= k;
+    }
+    memmove(out, p, len);
+    out[len] = '\0';
     return out;
 }
 

@@ -42,9 +42,9 @@ struct load_cols {
     size_t n, cap;
 };
 
-/* Add a column whose header is orig[0..len): trimmed, control characters made spaces, empty
- * → "column_N" (N its 1-based position), cut to 63 bytes, "_id" and duplicates get "_2", "_3"…
- * Returns its index. */
+/* Add a column whose header is orig[0..len): control characters made spaces, trimmed, cut to
+ * 63 bytes and trimmed again, empty → "column_N" (N its 1-based position), "_id" and
+ * duplicates get "_2", "_3"… Returns its index. */
 size_t load_cols_add(struct load_cols *c, const char *orig, size_t len);
 /* The same with the name made from name[0..nlen) instead of from orig. */
 size_t load_cols_add_as(struct load_cols *c, const char *orig, size_t olen, const char *name,

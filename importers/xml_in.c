@@ -38,7 +38,6 @@ struct xmlin {
     size_t plen;
     char *ioerr, *xerr;
     long xerr_line;
-    xmlDocPtr doc;          /* the reader's document, when a refused entity made us take it */
     struct sbuf path;       /* "/dataset/row/年度" of the current element */
     struct lvl *lv;
     size_t nlv;
@@ -359,73 +358,66 @@ static void record_node(struct xmlin *x)
     }
 }
 
-/* --- entities ------------------------------------------------------------------------------ */
+/* --- passes --------------------------------------------------------------------------------- */
 
-/* The document being walked on this thread. libxml2's entity loader is process-wide and is
- * handed no pointer of ours, so this is how a refused entity reaches the walk's error. */
-static _Thread_local struct xmlin *tl_walking;
-
-struct ent_find {
-    const char *url;
-    const char *name;
+/* Entities are never expanded (an internal one would be in attribute values, where libxml2's
+ * reader resolves them, and dropped from element text): a document declaring any, or naming
+ * one that is not declared, is refused rather than read differently from what it says. */
+struct ent_pick {
+    xmlEntityPtr any, external;
 };
 
-static void ent_match(void *payload, void *data, const xmlChar *name)
+static void ent_pick(void *payload, void *data, const xmlChar *name)
 {
+    (void)name;
     xmlEntityPtr e = payload;
-    struct ent_find *f = data;
-    if (!f->name && ((e->URI && strcmp((const char *)e->URI, f->url) == 0) ||
-                     (e->SystemID && strcmp((const char *)e->SystemID, f->url) == 0)))
-        f->name = (const char *)name;
+    struct ent_pick *p = data;
+    if (!p->any)
+        p->any = e;
+    if (!p->external && (e->SystemID || e->URI))
+        p->external = e;
 }
 
-/* The name of the entity the document declares with this system URL, or NULL. (The loader's
- * context is a fresh one for the entity, so the declarations come from the reader's document,
- * which the reader then leaves to walk to free: x->doc.) */
-static const char *ent_name(struct xmlin *x, const char *url)
+/* What the refusal says: an external entity by name and file (the one that matters: it would
+ * read another file or URL), else the first declared one. */
+static char *entity_refusal(xmlDtdPtr dtd)
 {
-    struct ent_find f = {url, NULL};
-    x->doc = xmlTextReaderCurrentDoc(x->r);
-    xmlDtdPtr dtd = x->doc ? x->doc->intSubset : NULL;
-    if (dtd && dtd->entities)
-        xmlHashScan(dtd->entities, ent_match, &f);
-    if (dtd && dtd->pentities && !f.name)
-        xmlHashScan(dtd->pentities, ent_match, &f);
-    return f.name;
-}
-
-/* Every external entity (and external DTD, were one asked for) is refused: a data file must
- * not make the importer read other files or URLs. The walk then fails: the values would be
- * missing from the rows, and the previous data is better kept than replaced by gaps. */
-static xmlParserInputPtr refuse_external(const char *url, const char *id, xmlParserCtxtPtr ctxt)
-{
-    (void)ctxt;
-    struct xmlin *x = tl_walking;
-    if (!x || x->stop < 0 || x->ioerr || x->doc)
-        return NULL;
-    const char *name = ent_name(x, url ? url : "");
-    char *what = name ? xasprintf("entity \"%s\"", name) : xstrdup("an entity");
-    x->ioerr = xasprintf("%s:%d: %s refers to an external file (%s); external entities are not "
-                         "read", x->src->path, xmlTextReaderGetParserLineNumber(x->r), what,
-                         url ? url : id ? id : "?");
-    free(what);
-    x->stop = -1;
+    struct ent_pick p = {NULL, NULL};
+    if (dtd->entities)
+        xmlHashScan(dtd->entities, ent_pick, &p);
+    if (dtd->pentities)
+        xmlHashScan(dtd->pentities, ent_pick, &p);
+    if (p.external)
+        return xasprintf("entity \"%s\" refers to an external file (%s); external entities "
+                         "are not read", (const char *)p.external->name,
+                         (const char *)(p.external->SystemID ? p.external->SystemID
+                                                              : p.external->URI));
+    if (p.any)
+        return xasprintf("entity \"%s\" is declared; entities are not supported",
+                         (const char *)p.any->name);
     return NULL;
 }
 
-/* An entity reference left in the text was not declared in the file (with XML_PARSE_NOENT
- * the declared ones are replaced by their text): its value is unknown, so the walk fails. */
-static void undeclared_entity(struct xmlin *x)
+static bool entities_refused(struct xmlin *x, int type)
 {
-    long line = xmlGetLineNo(xmlTextReaderCurrentNode(x->r));
-    x->ioerr = xasprintf("%s:%ld: entity \"%s\" is not declared in the file (a DTD outside "
-                         "the file is not read)", x->src->path,
-                         line > 0 ? line : xmlTextReaderGetParserLineNumber(x->r),
-                         (const char *)xmlTextReaderConstName(x->r));
+    char *what = NULL;
+    if (type == XML_READER_TYPE_DOCUMENT_TYPE) {
+        xmlNodePtr node = xmlTextReaderCurrentNode(x->r); /* CurrentDoc would keep the doc */
+        xmlDtdPtr dtd = node && node->doc ? node->doc->intSubset : NULL;
+        if (dtd)
+            what = entity_refusal(dtd);
+    } else if (type == XML_READER_TYPE_ENTITY_REFERENCE) {
+        what = xasprintf("entity \"%s\" is not declared in the file (a DTD outside the file "
+                         "is not read)", (const char *)xmlTextReaderConstName(x->r));
+    }
+    if (!what)
+        return false;
+    x->ioerr = xasprintf("%s:%d: XML: %s (entities are never expanded)", x->src->path,
+                         xmlTextReaderGetParserLineNumber(x->r), what);
+    free(what);
     x->stop = -1;
+    return true;
 }
-
-/* --- passes --------------------------------------------------------------------------------- */
 
 /* One pass over the document, node by node; 0 at the end, 1 stopped, -1 with *err. */
 static int walk(struct xmlin *x, void (*on_node)(struct xmlin *), char **err)
@@ -436,32 +428,26 @@ static int walk(struct xmlin *x, void (*on_node)(struct xmlin *), char **err)
     x->stop = 0;
     x->rec_depth = -1;
     x->records = 0;
-    /* NOENT: declared entities become their text; external ones reach refuse_external. */
-    int opts = XML_PARSE_NONET | XML_PARSE_NOCDATA | XML_PARSE_COMPACT | XML_PARSE_IGNORE_ENC |
-               XML_PARSE_NOENT;
-    xmlSetExternalEntityLoader(refuse_external);
+    free(x->ioerr); /* left by a pass that stopped early */
+    free(x->xerr);
+    x->ioerr = x->xerr = NULL;
+    int opts = XML_PARSE_NONET | XML_PARSE_NOCDATA | XML_PARSE_COMPACT | XML_PARSE_IGNORE_ENC;
     x->r = xmlReaderForIO(io_read, NULL, x, x->src->path, "UTF-8", opts);
     if (!x->r) {
         *err = xasprintf("%s: cannot start the XML reader", x->src->path);
         return -1;
     }
     xmlTextReaderSetStructuredErrorHandler(x->r, on_xml_error, x);
-    tl_walking = x;
     int ret = 1;
-    while (!x->stop && (ret = xmlTextReaderRead(x->r)) == 1) {
-        if (xmlTextReaderNodeType(x->r) == XML_READER_TYPE_ENTITY_REFERENCE)
-            undeclared_entity(x);
-        else
+    while (!x->stop && (ret = xmlTextReaderRead(x->r)) == 1)
+        if (!entities_refused(x, xmlTextReaderNodeType(x->r)))
             on_node(x);
-    }
-    tl_walking = NULL;
-    if (x->stop < 0)
+    /* libxml2 ends the document quietly when a read fails after the root element closed (a
+     * bad byte or NUL in trailing text): the file is still malformed. */
+    if (x->stop < 0 || (x->stop == 0 && x->ioerr))
         ret = -1;
     xmlFreeTextReader(x->r);
     x->r = NULL;
-    if (x->doc)
-        xmlFreeDoc(x->doc);
-    x->doc = NULL;
     if (x->stop > 0 || (ret == 0 && !x->stop))
         return x->stop;
     if (x->ioerr)

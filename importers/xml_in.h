@@ -1,5 +1,7 @@
 /* xml_in — XML files → rows for load_, streamed with libxml2's xmlTextReader (the text comes
  * through enc, so encodings are handled as for CSV and any encoding declaration is ignored).
+ * Entities are never expanded: a document declaring any, or naming an undeclared one, is
+ * refused.
  *
  * Records: the elements at --record PATH ("/dataset/row", absolute, names as written, with
  * their prefix if any) or NAME ("row": any element of that name not inside another record);

@@ -71,7 +71,8 @@ static json_object *from_body(struct req *r)
     char *body = arena_alloc(r->a, len + 1);
     evbuffer_copyout(in, body, len);
     body[len] = '\0';
-    json_object *o = json_tokener_parse(body);
+    /* json-c passes bytes that are not UTF-8 through; PostgreSQL would refuse them as text. */
+    json_object *o = util_utf8_valid(body, len) ? json_tokener_parse(body) : NULL;
     if (o && json_object_is_type(o, json_type_object))
         return o;
     if (o) {

@@ -58,6 +58,7 @@ struct req {
     uint64_t id;
 };
 
+/* Query-string parameters (req_query.c: pure, needs only r->a). */
 /* Parse a query string into r->query; false when it is not valid percent-encoded UTF-8. */
 bool req_parse_query(struct req *r, const char *qs);
 /* The value of a query parameter, or NULL; *count (optional) = how many times it appears. */

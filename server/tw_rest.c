@@ -10,6 +10,7 @@
 #include "req.h"
 #include "resp.h"
 #include "server.h"
+#include "tw_params.h"
 #include "valid.h"
 
 
@@ -40,50 +41,24 @@ struct tw_paging {
     const char *limit, *offset;
 };
 
-static bool name_allowed(const char *key, const char *const *allowed)
-{
-    for (; *allowed; allowed++)
-        if (strcmp(key, *allowed) == 0)
-            return true;
-    return false;
-}
-
 /* ER0200 for a parameter name the endpoint does not define, ER0210 for one given twice. */
 bool tw_check_names(struct req *r, const char *const *allowed)
 {
-    for (int i = 0; i < r->nquery; i++) {
-        const char *key = r->query[i].key;
-        int count;
-        if (!name_allowed(key, allowed)) {
-            resp_error(r, ERR_PARAM_NAME, NULL, "輸入的參數名稱錯誤: unknown parameter \"%s\"", key);
-            return false;
-        }
-        req_query_get(r, key, &count);
-        if (count > 1) {
-            resp_error(r, ERR_PARAM_VALUE, NULL,
-                       "輸入的參數內容格式錯誤: parameter \"%s\" is given more than once", key);
-            return false;
-        }
-    }
-    return true;
+    enum err_kind kind;
+    const char *msg = tw_params_names(r, allowed, &kind);
+    if (msg)
+        resp_error(r, kind, NULL, "%s", msg);
+    return !msg;
 }
 
 /* One of limit/offset: digits only, at most max. */
 bool tw_uint_param(struct req *r, const char *name, long long max, const char **out)
 {
-    const char *v = req_query_get(r, name, NULL);
-    long long n;
-    *out = NULL;
-    if (!v)
-        return true;
-    if (!valid_uint(v, max, &n)) {
-        resp_error(r, ERR_PARAM_VALUE, NULL,
-                   "輸入的參數內容格式錯誤: %s must be an integer from 0 to %lld, got \"%s\"", name,
-                   max, v);
-        return false;
-    }
-    *out = arena_printf(r->a, "%lld", n);
-    return true;
+    enum err_kind kind;
+    const char *msg = tw_params_uint(r, name, max, out, &kind);
+    if (msg)
+        resp_error(r, kind, NULL, "%s", msg);
+    return !msg;
 }
 
 static bool tw_paging(struct req *r, const char *const *allowed, struct tw_paging *pg)

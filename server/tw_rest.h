@@ -1,14 +1,15 @@
 /* tw_rest — the Taiwan common open-data API, endpoints 1-6 ({SRU}/rest/group, tag, dataset):
- * parameter rules (ER0200 unknown names, ER0210 malformed values), "Not found" answers, and the
- * payloads PostgreSQL builds (sql/functions/03_tw_api.sql). */
+ * parameter checks that answer ER0200 (unknown names) and ER0210 (malformed values) by the
+ * rules of tw_params.c, "Not found" answers, and the payloads PostgreSQL builds
+ * (sql/functions/03_tw_api.sql). */
 #ifndef TW_REST_H
 #define TW_REST_H
 
 #include <stdbool.h>
 
-struct req;
+#include "tw_params.h"
 
-#define TW_OFFSET_MAX 100000000LL
+struct req;
 
 /* ER0200 for a parameter the endpoint does not define, ER0210 for one given twice; false once
  * answered. */

@@ -103,17 +103,22 @@ static size_t utf8_seq(const unsigned char *s, size_t left)
     return n;
 }
 
-bool util_utf8_valid(const char *s, size_t len)
+size_t util_utf8_prefix(const char *s, size_t len)
 {
     const unsigned char *p = (const unsigned char *)s;
-    while (len > 0) {
-        size_t n = utf8_seq(p, len);
+    size_t i = 0;
+    while (i < len) {
+        size_t n = utf8_seq(p + i, len - i);
         if (n == 0)
-            return false;
-        p += n;
-        len -= n;
+            break;
+        i += n;
     }
-    return true;
+    return i;
+}
+
+bool util_utf8_valid(const char *s, size_t len)
+{
+    return util_utf8_prefix(s, len) == len;
 }
 
 size_t util_utf8_len(const char *s, size_t len)

@@ -20,6 +20,8 @@ int64_t util_now_us(void);
 
 /* True when s is valid UTF-8 of len bytes (no overlongs, no surrogates). */
 bool util_utf8_valid(const char *s, size_t len);
+/* Bytes of s that are valid UTF-8 from the start (len when all are). */
+size_t util_utf8_prefix(const char *s, size_t len);
 
 /* Number of Unicode code points in valid UTF-8 s. */
 size_t util_utf8_len(const char *s, size_t len);

@@ -151,6 +151,15 @@ static void test_header(void)
           "一二三四五六七八九十一二三四五六七八九十一(一二三四五六七八九十一二三四五六七八九十一二三),"
           "一二三四五六七八九十一二三四五六七八九十_2(一二三四五六七八九十一二三四五六七八九十一二)",
           "2:1|2\n");
+    /* Found by fuzz_csv: control characters at the ends became spaces after the trim, and a cut
+     * could end on a space, giving names the Taiwan API's fields and sort refuse. */
+    check("\"\x01x\x7f\x7f\",y\x02 \x03,\x7f\n1,2,3\n", "x(\x01x\x7f\x7f),y(y\x02 \x03),column_3(\x7f)",
+          "2:1|2|3\n");
+    check("\"\x01\x7f\n\"\n1\n", "column_1(\x01\x7f\n)", "3:1\n");
+    check("aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa bc\n1\n",
+          "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+          "(aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa bc)",
+          "2:1\n");
     check("a,b\n", "a,b", "");
     struct result r = parse("", 0, 0);
     T_CHECK(r.rc == -1 && r.err && strstr(r.err, "empty file (no header line)"), "empty: %s",

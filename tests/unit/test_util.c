@@ -52,9 +52,27 @@ static void test_etag_listed(void)
                 "If-None-Match: %s", cases[i].list);
 }
 
+static void test_utf8(void)
+{
+    static const struct {
+        const char *s;
+        size_t prefix;
+    } cases[] = {
+        {"abc", 3}, {"\xe4\xb8\x80x", 4}, {"a\xff", 1}, {"a\xe4\xb8", 1},
+        {"\xf4\x8f\xbf\xbf", 4}, {"\xf4\x90\x80\x80", 0}, {"x\xed\xa0\x80", 1},
+        {"\xc0\xaf", 0}, {"\xe0\x80\xaf", 0}, {"", 0},
+    };
+    for (size_t i = 0; i < ARRAY_LEN(cases); i++) {
+        size_t len = strlen(cases[i].s), got = util_utf8_prefix(cases[i].s, len);
+        T_CHECK(got == cases[i].prefix, "prefix %zu: %zu, want %zu", i, got, cases[i].prefix);
+        T_CHECK(util_utf8_valid(cases[i].s, len) == (cases[i].prefix == len), "valid %zu", i);
+    }
+}
+
 int main(void)
 {
     test_hash();
+    test_utf8();
     test_etag_listed();
     T_DONE();
 }

@@ -1,0 +1,109 @@
+/* Unit tests for server/ckan_params.c (and req_query.c): GET lists, POST JSON and forms, the
+ * typed readers. A struct req with an arena and a bare evhttp request carries the input; the
+ * two replies the module sends are recorded instead. */
+#include <event2/buffer.h>
+#include <event2/http.h>
+
+#include "../../server/arena.c"
+#include "../../server/ckan_params.c"
+#include "../../server/req_query.c"
+#include "../../server/route.c"
+#include "../../server/util.c"
+#include "testh.h"
+
+static int last_status;
+static char last_msg[256];
+
+void resp_ckan_invalid(struct req *r, const char *field, const char *message)
+{
+    (void)r;
+    last_status = 409;
+    snprintf(last_msg, sizeof(last_msg), "%s: %s", field, message);
+}
+
+void resp_ckan_bare(struct req *r, int status, const char *message)
+{
+    (void)r;
+    last_status = status;
+    snprintf(last_msg, sizeof(last_msg), "%s", message);
+}
+
+/* The request data of a GET (qs) or a POST (body, len bytes) as JSON text, or NULL. */
+static char *data_of(const char *qs, const char *body, size_t len)
+{
+    struct req r = {.a = arena_new(), .method = body ? M_POST : M_GET};
+    r.ev = evhttp_request_new(NULL, NULL);
+    last_status = 0;
+    char *out = NULL;
+    if (body)
+        evbuffer_add(evhttp_request_get_input_buffer(r.ev), body, len);
+    if (body || req_parse_query(&r, qs)) {
+        json_object *o = ckan_request_data(&r);
+        if (o)
+            out = xstrdup(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN));
+    }
+    arena_free(r.a);
+    evhttp_request_free(r.ev);
+    return out;
+}
+
+static void check_data(const char *qs, const char *body, const char *want)
+{
+    char *got = data_of(qs, body, body ? strlen(body) : 0);
+    if (want)
+        T_STREQ(got, want, qs ? qs : body);
+    else
+        T_CHECK(!got && last_status == 400, "%s: got %s, status %d", qs ? qs : body,
+                got ? got : "NULL", last_status);
+    free(got);
+}
+
+static void test_request_data(void)
+{
+    check_data("a=1&b=x%20y&a=2&pretty=1", NULL, "{\"a\":[\"1\",\"2\"],\"b\":\"x y\"}");
+    check_data(NULL, "{\"a\": [1, \"x\"], \"pretty\": true}", "{\"a\":[1,\"x\"],\"pretty\":true}");
+    check_data(NULL, "a=1&b=2", "{\"a\":\"1\",\"b\":\"2\"}");
+    check_data(NULL, "%7B%22id%22%3A%22x%22%7D=", "{\"id\":\"x\"}");
+    check_data(NULL, "", "{}");
+    check_data(NULL, "[1]", NULL);
+    check_data(NULL, "{\"a\": \"\\ud800\"}", "{\"a\":\"\xef\xbf\xbd\"}");
+}
+
+/* Found by fuzz_ckan_params: a JSON body with bytes that are not UTF-8 was taken as it was. */
+static void test_body_not_utf8(void)
+{
+    check_data(NULL, "{\"a\": \"\xff\"}", NULL);
+    check_data(NULL, "{\"\xc3\x28\": 1}", NULL);
+    check_data(NULL, "{\"f\xf4\xae\xae\xb4\": 1}", NULL);  /* beyond U+10FFFF: json-c takes it */
+    check_data(NULL, "{\"a\": \"\xed\xa0\x80\"}", NULL); /* a surrogate */
+    T_CHECK(strstr(last_msg, "Error decoding JSON data") != NULL, "message: %s", last_msg);
+    check_data(NULL, "{\"a\": \"\xe4\xb8\x80\"}", "{\"a\":\"\xe4\xb8\x80\"}");
+}
+
+static void test_readers(void)
+{
+    struct req r = {.a = arena_new()};
+    json_object *in = json_tokener_parse("{\"l\": \" a , b,,c \", \"n\": \"12\", \"bad\": \"1x\","
+                                         " \"neg\": -1, \"d\": \"{\\\"k\\\": 1}\", \"t\": \"on\"}");
+    json_object *l, *d;
+    long long n;
+    bool b;
+    T_CHECK(ckan_param_list(&r, in, "l", &l) && json_object_array_length(l) == 3, "list");
+    T_STREQ(json_object_get_string(json_object_array_get_idx(l, 0)), "a", "list trims");
+    T_CHECK(ckan_param_uint(&r, in, "n", 0, &n) && n == 12, "uint");
+    last_status = 0;
+    T_CHECK(!ckan_param_uint(&r, in, "bad", 0, &n) && last_status == 409, "bad uint");
+    T_CHECK(!ckan_param_uint(&r, in, "neg", 0, &n), "negative");
+    T_CHECK(ckan_param_dict(&r, in, "d", &d) && json_object_is_type(d, json_type_object), "dict");
+    T_CHECK(ckan_param_bool(&r, in, "t", false, &b) && b, "bool");
+    json_object_put(in);
+    arena_free(r.a);
+}
+
+int main(void)
+{
+    test_request_data();
+    test_body_not_utf8();
+    test_readers();
+    T_DONE();
+}
