@@ -145,3 +145,10 @@ def test_server_refuses_a_database_whose_functions_are_not_applied(cluster, tmp_
     p = subprocess.run([os.path.join(BIN, "opendatad"), "db", "init", "--db", url],
                        capture_output=True, text=True, env=env, check=True)
     assert p.stdout == "applied functions/11_ckan_util\n"
+
+
+def test_migrations_keep_the_names_databases_recorded():
+    """A database made before the split recorded these names: each is still a migration, so
+    db init does not apply it again."""
+    frozen = os.path.join(ROOT, "tests", "fixtures", "schema-2026-12-05")
+    assert set(sql_files(frozen)) <= set(sql_files(MIGRATIONS))
