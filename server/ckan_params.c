@@ -42,19 +42,101 @@ static json_object *from_query(struct req *r)
     return obj;
 }
 
-/* A form body: fields, or CKAN's single field whose name is the JSON (value "" or "1"). */
-static json_object *from_form(struct req *r, const char *body, bool *bad)
+#define BODY_DEPTH 32 /* JSON nesting a request body may have (json-c's default) */
+#define JSON_ERROR "Bad request - JSON Error: "
+
+/* CKAN's 400 for a body that does not decode: a bare JSON string. */
+static void bad_body(struct req *r, const char *why)
+{
+    resp_ckan_bare(r, 400, arena_printf(r->a, JSON_ERROR "Error decoding JSON data. Error: %s",
+                                        why));
+}
+
+/* True when no string (key or value) in o holds a NUL: json-c keeps one from "\u0000", and
+ * C strings would silently end there. */
+static bool no_nul(json_object *o)
+{
+    if (json_object_is_type(o, json_type_string))
+        return strlen(json_object_get_string(o)) == (size_t)json_object_get_string_len(o);
+    if (json_object_is_type(o, json_type_array)) {
+        for (size_t i = 0; i < json_object_array_length(o); i++)
+            if (!no_nul(json_object_array_get_idx(o, i)))
+                return false;
+    } else if (json_object_is_type(o, json_type_object)) {
+        json_object_object_foreach(o, key, val)
+        {
+            (void)key; /* keys come from C strings: a NUL in one already ended it */
+            if (!no_nul(val))
+                return false;
+        }
+    }
+    return true;
+}
+
+/* Parse the whole body as one JSON text: valid UTF-8 without NUL, at most BODY_DEPTH deep,
+ * nothing but white space after it. *out may be NULL for a JSON null. False with *why (static
+ * text) when it is no JSON text. */
+static bool parse_json_body(const char *body, size_t len, json_object **out, const char **why)
+{
+    *out = NULL;
+    if (memchr(body, '\0', len)) {
+        *why = "NUL byte in the request body";
+        return false;
+    }
+    json_tokener *tok = json_tokener_new_ex(BODY_DEPTH);
+    json_tokener_set_flags(tok, JSON_TOKENER_STRICT | JSON_TOKENER_VALIDATE_UTF8);
+    /* len + 1 takes the terminating NUL, which ends a bare top-level number */
+    json_object *o = json_tokener_parse_ex(tok, body, (int)(len + 1));
+    enum json_tokener_error e = json_tokener_get_error(tok);
+    json_tokener_free(tok);
+    *why = e != json_tokener_success ? json_tokener_error_desc(e)
+                                     : "NUL character (\\u0000) in a string";
+    if (e != json_tokener_success || !no_nul(o)) {
+        json_object_put(o);
+        return false;
+    }
+    *out = o;
+    return true;
+}
+
+/* True (answered, o dropped) when the request data o is not a JSON object. */
+static bool not_dict(struct req *r, json_object *o)
+{
+    if (json_object_is_type(o, json_type_object))
+        return false;
+    json_object_put(o);
+    resp_ckan_bare(r, 400, JSON_ERROR "Request data JSON decoded to a value that is not a "
+                                      "dictionary, but it needs to be a dictionary.");
+    return true;
+}
+
+/* The body is a form when its Content-Type says so (as for CKAN, whose framework parses only
+ * those). */
+static bool is_form(struct req *r)
+{
+    const char *ct =
+        evhttp_find_header(evhttp_request_get_input_headers(r->ev), "Content-Type");
+    static const char form[] = "application/x-www-form-urlencoded";
+    return ct && strncasecmp(ct, form, sizeof(form) - 1) == 0;
+}
+
+/* A form body, as CKAN reads one: its fields, except that a single field whose value is "" or
+ * "1" must be a JSON object in its name (how some clients post JSON). NULL once answered. */
+static json_object *from_form(struct req *r, const char *body, size_t len)
 {
     struct req tmp = *r;
-    if (!req_parse_query(&tmp, body)) {
-        *bad = true;
+    if (memchr(body, '\0', len) || !req_parse_query(&tmp, body)) {
+        bad_body(r, "the form is not valid percent-encoded UTF-8");
         return NULL;
     }
     if (tmp.nquery == 1 && (!*tmp.query[0].value || strcmp(tmp.query[0].value, "1") == 0)) {
-        json_object *o = json_tokener_parse(tmp.query[0].key);
-        if (o && json_object_is_type(o, json_type_object))
-            return o;
-        json_object_put(o);
+        const char *key = tmp.query[0].key, *why;
+        json_object *o;
+        if (!parse_json_body(key, strlen(key), &o, &why)) {
+            bad_body(r, why);
+            return NULL;
+        }
+        return not_dict(r, o) ? NULL : o;
     }
     json_object *obj = json_object_new_object();
     for (int i = 0; i < tmp.nquery; i++)
@@ -62,6 +144,8 @@ static json_object *from_form(struct req *r, const char *body, bool *bad)
     return obj;
 }
 
+/* The POST body: a JSON object whatever the Content-Type, else a form when it says so; any
+ * other body is CKAN's 400 "JSON Error" (a bare string). NULL once answered. */
 static json_object *from_body(struct req *r)
 {
     struct evbuffer *in = evhttp_request_get_input_buffer(r->ev);
@@ -71,20 +155,14 @@ static json_object *from_body(struct req *r)
     char *body = arena_alloc(r->a, len + 1);
     evbuffer_copyout(in, body, len);
     body[len] = '\0';
-    json_object *o = json_tokener_parse(body);
-    if (o && json_object_is_type(o, json_type_object))
-        return o;
-    if (o) {
-        json_object_put(o);
-        resp_ckan_bare(r, 400, "Bad request - JSON Error: Request data JSON decoded to a value "
-                               "that is not a dictionary, but it needs to be a dictionary.");
-        return NULL;
-    }
-    bool bad = false;
-    o = strlen(body) == len ? from_form(r, body, &bad) : NULL;
-    if (!o)
-        resp_ckan_bare(r, 400, "Bad request - JSON Error: Error decoding JSON data.");
-    return o;
+    const char *why;
+    json_object *o;
+    if (parse_json_body(body, len, &o, &why))
+        return not_dict(r, o) ? NULL : o;
+    if (is_form(r))
+        return from_form(r, body, len);
+    bad_body(r, why);
+    return NULL;
 }
 
 /* Keys that shape the reply, not the action's input: every action accepts them. A call naming
