@@ -592,7 +592,12 @@ static int ckan_user_show(struct req *r)
 
 /* ---- activity ------------------------------------------------------------------------------- */
 
-/* before/after: a POSIX timestamp (CKAN's datetime_from_timestamp_validator). */
+/* The POSIX times of 0001-01-01 and 9999-12-31T23:59:59 UTC: what a Python datetime holds. */
+#define TIMESTAMP_MIN -62135596800.0
+#define TIMESTAMP_MAX 253402300799.0
+
+/* before/after: a POSIX timestamp (CKAN's datetime_from_timestamp_validator; a time beyond
+ * datetime's years 1-9999 is refused too, where CKAN fails with a 500). */
 static bool timestamp_param(struct req *r, json_object *in, const char *key, json_object *p)
 {
     const char *s = str_param(in, key);
@@ -602,7 +607,7 @@ static bool timestamp_param(struct req *r, json_object *in, const char *key, jso
     double t = strtod(s, &end);
     while (*end == ' ')
         end++;
-    if (end == s || *end || !isfinite(t)) {
+    if (end == s || *end || !isfinite(t) || t < TIMESTAMP_MIN || t > TIMESTAMP_MAX) {
         resp_ckan_invalid(r, key, "Must be a float timestamp");
         return false;
     }
