@@ -6,6 +6,7 @@
 
 #include <event2/http.h>
 #include <json-c/json.h>
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -95,8 +96,9 @@ static json_object *search_links(struct req *r, long long offset, long long limi
     char sep = strchr(base, '?') ? '&' : '?';
     json_object *links = json_object_new_object();
     json_object_object_add(links, "start", json_object_new_string(base));
+    long long next = offset > LLONG_MAX - limit ? LLONG_MAX : offset + limit;
     json_object_object_add(links, "next", json_object_new_string(
-        arena_printf(r->a, "%s%coffset=%lld", base, sep, offset + limit)));
+        arena_printf(r->a, "%s%coffset=%lld", base, sep, next)));
     if (offset - limit > 0)
         json_object_object_add(links, "prev", json_object_new_string(
             arena_printf(r->a, "%s%coffset=%lld", base, sep, offset - limit)));

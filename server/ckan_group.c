@@ -8,6 +8,7 @@
 #include "ckan_action.h"
 
 #include <json-c/json.h>
+#include <limits.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -362,8 +363,8 @@ static int ckan_organization_show(struct req *r)
 static bool package_limit(json_object *v, long long *out)
 {
     if (json_object_is_type(v, json_type_double)) {
-        double d = json_object_get_double(v);
-        *out = isfinite(d) ? (long long)d : -1;
+        double d = json_object_get_double(v); /* int() of a huge one: no limit at all */
+        *out = !isfinite(d) || d < 0 ? -1 : d >= 9.2e18 ? LLONG_MAX : (long long)d;
     } else if (json_object_is_type(v, json_type_int)) {
         *out = json_object_get_int64(v);
     } else {

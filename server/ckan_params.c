@@ -1,6 +1,7 @@
 /* ckan_params — CKAN action input and CKAN-style parameter validation. */
 #include "ckan_params.h"
 
+#include <errno.h>
 #include <event2/buffer.h>
 #include <event2/http.h>
 #include <stdlib.h>
@@ -221,16 +222,14 @@ bool ckan_param_uint(struct req *r, json_object *in, const char *key, long long 
     *out = def;
     if (!json_object_object_get_ex(in, key, &v) || json_object_is_type(v, json_type_null))
         return true;
-    if (json_object_is_type(v, json_type_int)) {
-        *out = json_object_get_int64(v);
-    } else {
-        const char *s = json_object_get_string(v);
-        char *end;
-        long long n = strtoll(s, &end, 10);
-        if (!*s || *end || end == s)
-            return invalid(r, key, "Invalid integer");
-        *out = n;
-    }
+    /* a JSON integer's text too: json-c saturates one beyond 64 bits, strtoll tells */
+    const char *s = json_object_get_string(v);
+    char *end;
+    errno = 0;
+    long long n = strtoll(s, &end, 10);
+    if (!*s || *end || errno == ERANGE)
+        return invalid(r, key, "Invalid integer");
+    *out = n;
     return *out >= 0 ? true : invalid(r, key, "Must be a natural number");
 }
 

@@ -60,6 +60,9 @@ GET_VALUES = [
     "", "-1", "0", "2147483648", "9223372036854775808", "1e308", "NaN", "-Infinity",
     Raw("%00"), Raw("%FF%FE"), "' OR 1=1-- \"; DROP TABLE x; $1 \\'\\", "title:(a OR [* TO",
     "{!func}tags:AND *:*", '{"a":', '["a",{"b":1}]', '{"a":{"b":[1]}}',
+    # past the field-name checks: a real field of the datastore table, hostile inside
+    '{"SiteName": null, "MonitorDate": "x"}', '{"SiteName": {"a": 1}}',
+    '{"MonitorDate": [1, null, "9223372036854775808"]}', "SiteName,' OR 1=1--",
 ]
 # POST JSON values: every JSON type where another is expected.
 DEEP = "[" * 10_000 + "]" * 10_000
@@ -67,6 +70,10 @@ JSON_VALUES = [
     0, -1, 2 ** 31, 2 ** 63, 1e308, 1.5, True, False, None, [], ["a", 1, None], {},
     {"a": {"b": [1]}}, "a\u0000b", "\ud800x", LONG,
 ]
+# The same inside a dict and a list that start with a real field of the datastore table, so
+# they pass the field-name checks.
+FIELD = "MonitorDate"
+NESTED_VALUES = [2 ** 63, None, {}, [], "' OR 1=1--"]
 # The shorter pass as a sysadmin (other SQL: the caller's rights).
 AUTH_GET_VALUES = ["", "-1", "' OR 1=1--", "title:(a OR"]
 AUTH_JSON_VALUES = [2 ** 63, None, ["a", 1], {"a": {}}]
@@ -198,6 +205,9 @@ def action_calls(name, post_only, token=None):
             post(json.dumps({**dict(base), p: v}).encode(), "application/json", "json")
         if token:
             continue
+        for v in NESTED_VALUES:
+            for nested in ({FIELD: v}, [FIELD, v]):
+                post(json.dumps({**dict(base), p: nested}).encode(), "application/json", "nested")
         if p in LONG_GET_PARAMS:
             get(base + [(p, LONG)], "get-long")
         get(base + [(p, "a"), (p, "b")], "get-repeated")
