@@ -12,7 +12,9 @@ import http.client
 import json
 import os
 import re
+import shutil
 import subprocess
+import tempfile
 import threading
 import urllib.parse
 from collections import Counter
@@ -94,9 +96,20 @@ PATH_VALUES = ["%00", "%FF%FE", "'%20OR%201=1--", "%22%3B%20DROP%20TABLE%20x%3B"
 # Hostile parameter names.
 NAME_VALUES = [Raw("%00"), Raw("%FF%FE"), "", "' OR 1=1--", "$1", "__proto__", "k" * 10_000,
                "a[b]", "filters[SiteName]", "q.alt", "é"]
+# Whole query strings and paths that are odd in themselves.
+RAW_QUERIES = ["&&&", "=", "==x", "id", "%", "%G0=1", "a=%2", ";", "a=1;b=2", "+", "a+b=c+d",
+               "callback=a&callback=b", "pretty=true&callback=x.y", "pretty=%FF"]
+ODD_PATHS = ["/api/3/action/", "/api/3/action//package_show", "/api/3/action/package_show/x",
+             "/" + "a/" * 40, "//", "/api/v1/rest/", "/api/v1/rest/dataset//", "/%00",
+             "/api/3/action/%FF", "/api/v1/rest/datastore/" + RID + "/x", "/datastore/dump/"]
+# Other headers the server reads.
+ODD_HEADERS = [{"If-None-Match": "' OR 1=1--"}, {"If-None-Match": "*"}, {"Origin": "x" * 5000},
+               {"Accept": "text/html;q=NaN, application/json;q=1e999"}, {"Accept": ";;;,,"},
+               {"Content-Type": "application/x-www-form-urlencoded; charset=big5"}]
 AUTH_VALUES = ["' OR 1=1--", "Bearer ", "Bearer " + "x" * 5000, "Bearer $1\\", "é"]
 
-ERROR_LINE = re.compile(r"^opendatad: error: .*$", re.M)
+# Error lines: ours, and the sanitizers' when the server is built with them.
+ERROR_LINE = re.compile(r"^(opendatad: error: |.*runtime error: |.*ERROR: \w+Sanitizer).*$", re.M)
 
 
 def server_routes():
@@ -113,10 +126,12 @@ def sweep(cluster):
     run_import(db, "csv", DATA, "--resource-id", RID, check=True)
     out = subprocess.run([os.path.join(BIN, "opendatad"), "user", "add", USER, "--sysadmin",
                           "--db", db], check=True, capture_output=True, text=True).stdout
-    srv = Server(db, "--max-header-size", "262144")
+    dump_dir = tempfile.mkdtemp(prefix="opendatad-dumps-")
+    srv = Server(db, "--max-header-size", "262144", "--dump-dir", dump_dir)
     srv.token = out.strip().splitlines()[-1]
     yield srv
     srv.stop()
+    shutil.rmtree(dump_dir, ignore_errors=True)
 
 
 # ---- valid context, so hostile values reach deep code ------------------------------------------
@@ -229,6 +244,12 @@ def action_calls(name, post_only, token=None):
             get(ctx.items(), "auth", {header: value.encode("utf-8")})
             post(json.dumps(ctx).encode(), "application/json", "auth",
                  {header: value.encode("utf-8")})
+    for qs in RAW_QUERIES:
+        if not post_only:
+            calls.append(Call("ckan", "GET", path, qs, tag="raw-query", success_env=True))
+    for headers in ODD_HEADERS:
+        get(ctx.items(), "header", headers)
+        post(json.dumps(ctx).encode(), None, "header", headers)
     for method in ("PUT", "DELETE", "PATCH"):
         calls.append(Call("ckan", method, path, tag="method"))
     return calls
@@ -248,6 +269,7 @@ def route_calls(route):
     path = route_path(pattern)
     for method in ("HEAD", "OPTIONS"):
         calls.append(Call(api, method, path, query(base), tag="method"))
+    calls += [Call(api, "GET", path, qs, tag="raw-query") for qs in RAW_QUERIES]
     if "{name}" in pattern:
         return calls  # the actions' parameters are swept by action_calls
     for p in params:
@@ -268,7 +290,7 @@ def envelope_problem(call, status, ctype, body):
     """Why an answer is not in its API's envelope, or None."""
     if status >= 500:
         return f"status {status}"
-    if call.method in ("HEAD", "OPTIONS"):
+    if call.method in ("HEAD", "OPTIONS") or status == 304:
         return None if status < 500 else f"status {status}"
     if status < 200 or status >= 500 or 300 <= status < 400 and status != 304:
         return f"unexpected status {status}"
@@ -381,6 +403,9 @@ def test_sweep_every_action_and_route(sweep):
         calls += action_calls(a["name"], a["post_only"], token=sweep.token)
     for route in table["routes"]:
         calls += route_calls(route)
+    for path in ODD_PATHS:
+        api = "tw" if path.startswith(SRU + "/rest") else "ckan"
+        calls += [Call(api, m, path, tag="path") for m in ("GET", "POST")]
     # Every action and route the server lists is swept, every parameter of every action.
     names = {a["name"] for a in table["ckan_actions"]}
     per_action = Counter(c.path.rsplit("/", 1)[1] for c in calls if "/action/" in c.path)
