@@ -109,7 +109,7 @@ ODD_HEADERS = [{"If-None-Match": "' OR 1=1--"}, {"If-None-Match": "*"}, {"Origin
 AUTH_VALUES = ["' OR 1=1--", "Bearer ", "Bearer " + "x" * 5000, "Bearer $1\\", "é"]
 
 # Error lines: ours, and the sanitizers' when the server is built with them.
-ERROR_LINE = re.compile(r"^(opendatad: error: |.*runtime error: |.*ERROR: \w+Sanitizer).*$", re.M)
+ERROR_LINE = re.compile(r"^(?:opendatad: error: |.*runtime error: |.*ERROR: \w+Sanitizer).*$", re.M)
 
 
 def server_routes():
@@ -119,19 +119,34 @@ def server_routes():
 
 
 @pytest.fixture(scope="module")
-def sweep(cluster):
-    """The demo catalogue with a real datastore table and a user, and a server whose header
-    limit lets 100 KB query strings reach the handlers."""
+def sweep_db(cluster):
+    """The demo catalogue with a real datastore table, and a sysadmin's token."""
     db = new_database(cluster, DEMO_CATALOG)
     run_import(db, "csv", DATA, "--resource-id", RID, check=True)
     out = subprocess.run([os.path.join(BIN, "opendatad"), "user", "add", USER, "--sysadmin",
                           "--db", db], check=True, capture_output=True, text=True).stdout
+    return db, out.strip().splitlines()[-1]
+
+
+def start_server(db, *extra):
+    """A server whose header limit lets 100 KB query strings reach the handlers."""
     dump_dir = tempfile.mkdtemp(prefix="opendatad-dumps-")
-    srv = Server(db, "--max-header-size", "262144", "--dump-dir", dump_dir)
-    srv.token = out.strip().splitlines()[-1]
-    yield srv
+    srv = Server(db, "--max-header-size", "262144", "--dump-dir", dump_dir, *extra)
+    srv.dump_dir = dump_dir
+    return srv
+
+
+def stop_server(srv):
     srv.stop()
-    shutil.rmtree(dump_dir, ignore_errors=True)
+    shutil.rmtree(srv.dump_dir, ignore_errors=True)
+
+
+@pytest.fixture(scope="module")
+def sweep(sweep_db):
+    srv = start_server(sweep_db[0])
+    srv.token = sweep_db[1]
+    yield srv
+    stop_server(srv)
 
 
 # ---- valid context, so hostile values reach deep code ------------------------------------------
@@ -411,11 +426,32 @@ def test_sweep_every_action_and_route(sweep):
     per_action = Counter(c.path.rsplit("/", 1)[1] for c in calls if "/action/" in c.path)
     assert names <= set(per_action)
     assert min(per_action[n] for n in names) >= len(PARAMS) * len(JSON_VALUES)
-    failures = run_all(sweep.base, calls)
-    assert sweep.get("/api/3/action/status_show").status_code == 200, "server died"
-    errors = ERROR_LINE.findall(sweep.log_text())
+    check_sweep(sweep, calls)
+
+
+def check_sweep(srv, calls):
+    failures = run_all(srv.base, calls)
+    assert srv.get("/api/3/action/status_show").status_code == 200, "server died"
+    errors = ERROR_LINE.findall(srv.log_text())
     assert not failures, report(failures)
     assert not errors, f"{len(errors)} error lines logged:\n" + "\n".join(errors[:20])
+
+
+def test_sweep_datastore_reads_by_the_sql_functions(sweep_db):
+    """The same for the datastore reads with --datastore-prepared false (another SQL path)."""
+    table = server_routes()
+    srv = start_server(sweep_db[0], "--datastore-prepared", "false")
+    try:
+        calls = []
+        for a in table["ckan_actions"]:
+            if a["name"].startswith("datastore_"):
+                calls += action_calls(a["name"], a["post_only"])
+        for route in table["routes"]:
+            if "datastore" in route["pattern"]:
+                calls += route_calls(route)
+        check_sweep(srv, calls)
+    finally:
+        stop_server(srv)
 
 
 # ---- what the sweep found, one test each -------------------------------------------------------
