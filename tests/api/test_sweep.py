@@ -554,3 +554,25 @@ def test_json_strings_postgresql_refuses_are_400(sweep, action, params):
     """Invalid UTF-8 and NUL characters reached PostgreSQL (500, error line in the log)."""
     body = json.dumps(params).encode("utf-8", "surrogateescape").replace(b"\\udcff", b"\xff")
     assert_json_error_400(post_raw(sweep, action, body))
+
+
+def test_integers_beyond_64_bits_are_invalid(sweep):
+    """They were read as 2^63-1, and offset + limit overflowed in the _links (UBSan)."""
+    for value in ("9223372036854775808", "-9223372036854775809", "99999999999999999999"):
+        r = sweep.get("/api/3/action/datastore_search", params={"resource_id": RID,
+                                                                  "offset": value})
+        assert r.status_code == 409 and r.json()["error"]["offset"] == ["Invalid integer"], r.text
+    r = post_raw(sweep, "datastore_search", b'{"resource_id": "%s", "limit": 18446744073709551616}'
+                 % RID.encode())
+    assert r.status_code == 409 and r.json()["error"]["limit"] == ["Invalid integer"], r.text
+    r = sweep.get("/api/3/action/datastore_search", params={
+        "resource_id": RID, "offset": str(2 ** 63 - 1), "limit": "5"})
+    assert r.status_code == 200, r.text
+    res = r.json()["result"]
+    assert res["records"] == [] and res["_links"]["next"].endswith(f"offset={2 ** 63 - 1}")
+
+
+def test_group_package_show_huge_float_limit_means_no_limit(sweep):
+    """A float limit beyond 64 bits was converted to an integer: undefined behaviour."""
+    r = post_raw(sweep, "group_package_show", b'{"id": "100", "limit": 1e308}')
+    assert r.status_code == 200 and isinstance(r.json()["result"], list), r.text
