@@ -209,6 +209,12 @@ static void conn_on_timeout(evutil_socket_t fd, short what, void *arg)
     conn_connect_failed(c);
 }
 
+void dbp_log_notice(void *arg, const char *message)
+{
+    (void)arg;
+    log_debug("database notice: %.*s", (int)strcspn(message, "\n"), message);
+}
+
 /* Session settings go in the `options` keyword; the user's conninfo may still override them. */
 static PGconn *conn_start(const struct dbp *p)
 {
@@ -217,6 +223,8 @@ static PGconn *conn_start(const struct dbp *p)
     const char *keys[] = {"options", "application_name", "dbname", NULL};
     const char *vals[] = {options, "opendatad", p->conninfo, NULL};
     PGconn *pg = PQconnectStartParams(keys, vals, 1);
+    if (pg)
+        PQsetNoticeProcessor(pg, dbp_log_notice, NULL);
     free(options);
     return pg;
 }

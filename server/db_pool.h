@@ -81,4 +81,8 @@ struct dbp_job *dbp_exec_sql(struct dbp *p, const char *sql, int nparams,
 struct dbp_job *dbp_exec_sql_prepared(struct dbp *p, const char *sql, int nparams,
                                       const char *const *params, dbp_done_fn done, void *arg);
 
+/* libpq notice processor: PostgreSQL's notices (say, a word of a client's q too long for a
+ * full-text index) go to the debug log; libpq's default writes them to stderr at any verbosity. */
+void dbp_log_notice(void *arg, const char *message);
+
 #endif

@@ -8,6 +8,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "db_pool.h"
 #include "util.h"
 
 #define IDLE_CONNS_EXTRA 2
@@ -155,8 +156,10 @@ PGconn *dw_conn_get(char **err)
     const char *vals[] = {g_dw.options, "opendatad-dump", g_dw.connect_timeout, g_dw.conninfo,
                           NULL};
     c = PQconnectdbParams(keys, vals, 1);
-    if (c && PQstatus(c) == CONNECTION_OK)
+    if (c && PQstatus(c) == CONNECTION_OK) {
+        PQsetNoticeProcessor(c, dbp_log_notice, NULL);
         return c;
+    }
     *err = conn_error(c);
     PQfinish(c);
     return NULL;
