@@ -13,6 +13,7 @@
 #include "resp.h"
 #include "route.h"
 #include "util.h"
+#include "valid.h"
 
 static void put_json(void *o)
 {
@@ -43,7 +44,6 @@ static json_object *from_query(struct req *r)
     return obj;
 }
 
-#define BODY_DEPTH 32 /* JSON nesting a request body may have (json-c's default) */
 #define JSON_ERROR "Bad request - JSON Error: "
 
 /* CKAN's 400 for a body that does not decode: a bare JSON string. */
@@ -51,53 +51,6 @@ static void bad_body(struct req *r, const char *why)
 {
     resp_ckan_bare(r, 400, arena_printf(r->a, JSON_ERROR "Error decoding JSON data. Error: %s",
                                         why));
-}
-
-/* True when no string (key or value) in o holds a NUL: json-c keeps one from "\u0000", and
- * C strings would silently end there. */
-static bool no_nul(json_object *o)
-{
-    if (json_object_is_type(o, json_type_string))
-        return strlen(json_object_get_string(o)) == (size_t)json_object_get_string_len(o);
-    if (json_object_is_type(o, json_type_array)) {
-        for (size_t i = 0; i < json_object_array_length(o); i++)
-            if (!no_nul(json_object_array_get_idx(o, i)))
-                return false;
-    } else if (json_object_is_type(o, json_type_object)) {
-        json_object_object_foreach(o, key, val)
-        {
-            (void)key; /* keys come from C strings: a NUL in one already ended it */
-            if (!no_nul(val))
-                return false;
-        }
-    }
-    return true;
-}
-
-/* Parse the whole body as one JSON text: valid UTF-8 without NUL, at most BODY_DEPTH deep,
- * nothing but white space after it. *out may be NULL for a JSON null. False with *why (static
- * text) when it is no JSON text. */
-static bool parse_json_body(const char *body, size_t len, json_object **out, const char **why)
-{
-    *out = NULL;
-    if (memchr(body, '\0', len)) {
-        *why = "NUL byte in the request body";
-        return false;
-    }
-    json_tokener *tok = json_tokener_new_ex(BODY_DEPTH);
-    json_tokener_set_flags(tok, JSON_TOKENER_STRICT | JSON_TOKENER_VALIDATE_UTF8);
-    /* len + 1 takes the terminating NUL, which ends a bare top-level number */
-    json_object *o = json_tokener_parse_ex(tok, body, (int)(len + 1));
-    enum json_tokener_error e = json_tokener_get_error(tok);
-    json_tokener_free(tok);
-    *why = e != json_tokener_success ? json_tokener_error_desc(e)
-                                     : "NUL character (\\u0000) in a string";
-    if (e != json_tokener_success || !no_nul(o)) {
-        json_object_put(o);
-        return false;
-    }
-    *out = o;
-    return true;
 }
 
 /* True (answered, o dropped) when the request data o is not a JSON object. */
@@ -133,7 +86,7 @@ static json_object *from_form(struct req *r, const char *body, size_t len)
     if (tmp.nquery == 1 && (!*tmp.query[0].value || strcmp(tmp.query[0].value, "1") == 0)) {
         const char *key = tmp.query[0].key, *why;
         json_object *o;
-        if (!parse_json_body(key, strlen(key), &o, &why)) {
+        if (!valid_json(key, strlen(key), VALID_JSON_DEPTH, &o, &why)) {
             bad_body(r, why);
             return NULL;
         }
@@ -158,7 +111,7 @@ static json_object *from_body(struct req *r)
     body[len] = '\0';
     const char *why;
     json_object *o;
-    if (parse_json_body(body, len, &o, &why))
+    if (valid_json(body, len, VALID_JSON_DEPTH, &o, &why))
         return not_dict(r, o) ? NULL : o;
     if (is_form(r))
         return from_form(r, body, len);
@@ -274,8 +227,10 @@ bool ckan_param_dict(struct req *r, json_object *in, const char *key, json_objec
     if (!json_object_object_get_ex(in, key, &v) || json_object_is_type(v, json_type_null))
         return true;
     if (json_object_is_type(v, json_type_string)) {
-        json_object *parsed = json_tokener_parse(json_object_get_string(v));
-        if (!parsed || !json_object_is_type(parsed, json_type_object)) {
+        const char *text = json_object_get_string(v), *why;
+        json_object *parsed;
+        if (!valid_json(text, strlen(text), VALID_JSON_DEPTH, &parsed, &why) ||
+            !json_object_is_type(parsed, json_type_object)) {
             json_object_put(parsed);
             return invalid(r, key, "Not a JSON object");
         }

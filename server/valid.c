@@ -133,10 +133,56 @@ static bool scalar_value(json_object *v, bool lists_ok)
     return true;
 }
 
+/* True when no string in o holds a NUL: json-c keeps one from "\u0000". (Keys are C strings
+ * already: a NUL in one ended it.) */
+static bool no_nul(json_object *o)
+{
+    if (json_object_is_type(o, json_type_string))
+        return strlen(json_object_get_string(o)) == (size_t)json_object_get_string_len(o);
+    if (json_object_is_type(o, json_type_array)) {
+        for (size_t i = 0; i < json_object_array_length(o); i++)
+            if (!no_nul(json_object_array_get_idx(o, i)))
+                return false;
+    } else if (json_object_is_type(o, json_type_object)) {
+        json_object_object_foreach(o, key, val)
+        {
+            (void)key;
+            if (!no_nul(val))
+                return false;
+        }
+    }
+    return true;
+}
+
+bool valid_json(const char *text, size_t len, int depth, json_object **out, const char **why)
+{
+    *out = NULL;
+    if (memchr(text, '\0', len)) {
+        *why = "NUL byte in the JSON text";
+        return false;
+    }
+    json_tokener *tok = json_tokener_new_ex(depth);
+    json_tokener_set_flags(tok, JSON_TOKENER_STRICT | JSON_TOKENER_VALIDATE_UTF8);
+    /* len + 1 takes the terminating NUL, which ends a bare top-level number */
+    json_object *o = json_tokener_parse_ex(tok, text, (int)(len + 1));
+    enum json_tokener_error e = json_tokener_get_error(tok);
+    json_tokener_free(tok);
+    *why = e != json_tokener_success ? json_tokener_error_desc(e)
+                                     : "NUL character (\\u0000) in a string";
+    if (e != json_tokener_success || !no_nul(o)) {
+        json_object_put(o);
+        return false;
+    }
+    *out = o;
+    return true;
+}
+
 json_object *valid_json_scalars(const char *text, bool lists_ok)
 {
-    json_object *o = json_tokener_parse(text);
-    bool ok = o && json_object_is_type(o, json_type_object);
+    json_object *o;
+    const char *why;
+    bool ok = valid_json(text, strlen(text), VALID_JSON_DEPTH, &o, &why) &&
+              json_object_is_type(o, json_type_object);
     if (ok) {
         json_object_object_foreach(o, key, val)
         {

@@ -65,6 +65,7 @@ GET_VALUES = [
     # past the field-name checks: a real field of the datastore table, hostile inside
     '{"SiteName": null, "MonitorDate": "x"}', '{"SiteName": {"a": 1}}',
     '{"MonitorDate": [1, null, "9223372036854775808"]}', "SiteName,' OR 1=1--",
+    '{"SiteName": "a\\u0000b"}', '{"SiteName": "美濃"} trailing',
 ]
 # POST JSON values: every JSON type where another is expected.
 DEEP = "[" * 10_000 + "]" * 10_000
@@ -597,3 +598,18 @@ def test_postgresql_notices_stay_out_of_the_log(sweep):
     r = sweep.get("/api/3/action/package_search", params={"q": "a" * 3000})
     assert r.status_code == 200, r.text
     assert "NOTICE" not in sweep.log_text()
+
+
+@pytest.mark.parametrize("text", ['{"SiteName": "a\\u0000b"}', '{"SiteName": "美濃"} x'])
+def test_json_text_parameters_are_whole_and_without_nul(sweep, text):
+    """JSON in a query parameter with "\\u0000" reached jsonb (500 database error 22P05, an error
+    line); trailing text after it was ignored."""
+    r = sweep.get("/api/3/action/datastore_search", params={"resource_id": RID, "filters": text})
+    assert r.status_code == 409 and r.json()["error"]["filters"] == ["Not a JSON object"], r.text
+    r = sweep.get("/api/3/action/datastore_search", params={"resource_id": RID, "q": text})
+    assert r.status_code == 409 and r.json()["error"]["q"] == ["Not a JSON object"], r.text
+    r = sweep.get(f"{SRU}/rest/datastore/{RID}", params={"filters": text})
+    assert r.status_code == 400 and r.json()["error"]["type"].startswith("ER0210"), r.text
+    r = sweep.get(f"/datastore/dump/{RID}", params={"filters": text})
+    assert r.status_code == 409 and "filters" in r.json()["error"], r.text
+    assert not log_problems(sweep.log_text())

@@ -80,6 +80,8 @@ static void test_json_scalars(void)
         {"[1,2]", true, false},
         {"", false, false},
         {"{\"a\":1", false, false},
+        {"{\"a\":1} x", false, false},
+        {"{\"a\":\"x\\u0000y\"}", false, false},
     };
     for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
         json_object *o = valid_json_scalars(cases[i].in, cases[i].lists);
@@ -89,10 +91,42 @@ static void test_json_scalars(void)
     }
 }
 
+/* Whole JSON texts: what request bodies and JSON parameters must be. */
+static void test_json(void)
+{
+#define C(text, ok) {text, sizeof(text) - 1, ok}
+    static const struct { const char *in; size_t len; bool ok; } cases[] = {
+        C("{}", true),
+        C(" {\"a\": [1, \"\\ud83d\\ude00\"]}\n", true),
+        C("1", true),
+        C("null", true),
+        C("\"s\"", true),
+        C("{\"a\":", false),                   /* truncated */
+        C("{} x", false),                       /* trailing garbage */
+        C("{}{}", false),
+        C("{\"a\":\"\xff\"}", false),         /* invalid UTF-8 */
+        C("{\"a\":\"b\"}\0", false),           /* a NUL byte */
+        C("{\"a\":\"\\u0000\"}", false),     /* a NUL character */
+        C("[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]",
+          false),                               /* deeper than 32 */
+        C("", false),
+    };
+#undef C
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        json_object *o = NULL;
+        const char *why = NULL;
+        bool ok = valid_json(cases[i].in, cases[i].len, VALID_JSON_DEPTH, &o, &why);
+        T_CHECK(ok == cases[i].ok, "valid_json(%s): %s", cases[i].in, ok ? "ok" : why);
+        T_CHECK(ok || (why && *why), "valid_json(%s) says why", cases[i].in);
+        json_object_put(o);
+    }
+}
+
 int main(void)
 {
     test_uint();
     test_datetime();
     test_json_scalars();
+    test_json();
     T_DONE();
 }
