@@ -67,6 +67,18 @@ GET_VALUES = [
     '{"MonitorDate": [1, null, "9223372036854775808"]}', "SiteName,' OR 1=1--",
     '{"SiteName": "a\\u0000b"}', '{"SiteName": "美濃"} trailing',
 ]
+# More Solr syntax for the query parameters (q, fq): ranges, dates, boosts, local params.
+SOLR_PARAMS = {"q", "fq"}
+SOLR_VALUES = [
+    "title:/a.*/", "name:a*b?c", "title:a~2", "metadata_modified:[NOW-1DAY TO *]",
+    "metadata_modified:[1e308 TO *]", "metadata_modified:[99999-01-01T00:00:00Z TO *]",
+    "metadata_created:[* TO 2020-13-45T99:99:99Z]", "num_resources:[1 TO 1e308]",
+    "num_resources:[-9223372036854775809 TO 2]", "num_resources:99999999999999999999",
+    "num_tags:{1 TO 3}", "metadata_modified:[NOW-9999999999DAYS TO NOW]",
+    "title:\"a b\"~99999999999", "title:a^1e308", "_val_:\"recip(rord(x),1,1000,1000)\"",
+    "(" * 2000 + "a" + ")" * 2000, "NOT " * 1000 + "a", "title:a\\", "-*:*",
+    "title:a AND OR b", "extras_x:[* TO *]", "res_format:[a TO]",
+]
 # POST JSON values: every JSON type where another is expected.
 DEEP = "[" * 10_000 + "]" * 10_000
 JSON_VALUES = [
@@ -248,6 +260,9 @@ def action_calls(name, post_only, ctx, token=None):
                 post(json.dumps({**dict(base), p: nested}).encode(), "application/json", "nested")
         if p in LONG_GET_PARAMS:
             get(base + [(p, LONG)], "get-long")
+        if p in SOLR_PARAMS:
+            for v in SOLR_VALUES:
+                get(base + [(p, v)], "solr")
         get(base + [(p, "a"), (p, "b")], "get-repeated")
         deep = json.dumps({**dict(base), p: "DEEP"}).replace('"DEEP"', DEEP)
         post(deep.encode(), "application/json", "json-deep")
