@@ -69,6 +69,10 @@ static bool parse_time(const char **p, int *h, int *mi, int *s)
     return *h <= 23 && *mi <= 59 && *s <= 59;
 }
 
+/* The largest UTC offset hour PostgreSQL takes (RFC 3339 allows up to 23; no time zone is
+ * beyond 14). */
+#define OFFSET_HOUR_MAX 15
+
 /* RFC 3339 tail after the seconds: optional fraction, then Z or +HH:MM / -HH:MM. */
 static bool parse_offset(const char **p, char *sign, int *oh, int *om)
 {
@@ -89,7 +93,8 @@ static bool parse_offset(const char **p, char *sign, int *oh, int *om)
         return false;
     *sign = c;
     (*p)++;
-    return digits(p, 2, oh) && expect(p, ':') && digits(p, 2, om) && *oh <= 23 && *om <= 59;
+    return digits(p, 2, oh) && expect(p, ':') && digits(p, 2, om) && *oh <= OFFSET_HOUR_MAX &&
+           *om <= 59;
 }
 
 bool valid_datetime(const char *s, struct valid_datetime *out)

@@ -10,7 +10,8 @@
 bool valid_uint(const char *s, long long max, long long *out);
 
 /* A Taiwan date/time: "YYYY-MM-DD", "YYYY-MM-DD HH:MM:SS", or RFC 3339
- * "YYYY-MM-DDTHH:MM:SS[.frac](Z|+HH:MM|-HH:MM)". The date must exist; year 1000-2200. */
+ * "YYYY-MM-DDTHH:MM:SS[.frac](Z|+HH:MM|-HH:MM)". The date must exist; year 1000-2200; the
+ * offset at most 15:59 either way (PostgreSQL's limit). */
 struct valid_datetime {
     char text[40];      /* normalized: "YYYY-MM-DD HH:MM:SS" plus "+HH:MM" when has_offset */
     bool has_offset;    /* false: a local (portal) time */

@@ -79,6 +79,11 @@ SOLR_VALUES = [
     "(" * 2000 + "a" + ")" * 2000, "NOT " * 1000 + "a", "title:a\\", "-*:*",
     "title:a AND OR b", "extras_x:[* TO *]", "res_format:[a TO]",
 ]
+# Dates and times at the edges, for the parameters that take them.
+DATE_PARAMS = {"modified", "before", "after"}
+DATE_VALUES = ["2200-12-31T23:59:59-23:59", "1000-01-01T00:00:00+15:59", "2016-02-29",
+               "2015-02-29", "2200-12-31 23:59:59", "2015-01-01T00:00:00.99999999999999999999Z",
+               "253402300800", "-62135596801", "1e-320"]
 # POST JSON values: every JSON type where another is expected.
 DEEP = "[" * 10_000 + "]" * 10_000
 JSON_VALUES = [
@@ -260,9 +265,8 @@ def action_calls(name, post_only, ctx, token=None):
                 post(json.dumps({**dict(base), p: nested}).encode(), "application/json", "nested")
         if p in LONG_GET_PARAMS:
             get(base + [(p, LONG)], "get-long")
-        if p in SOLR_PARAMS:
-            for v in SOLR_VALUES:
-                get(base + [(p, v)], "solr")
+        for v in (SOLR_VALUES if p in SOLR_PARAMS else DATE_VALUES if p in DATE_PARAMS else []):
+            get(base + [(p, v)], "special")
         get(base + [(p, "a"), (p, "b")], "get-repeated")
         deep = json.dumps({**dict(base), p: "DEEP"}).replace('"DEEP"', DEEP)
         post(deep.encode(), "application/json", "json-deep")
@@ -312,7 +316,7 @@ def route_calls(route):
         return calls  # the actions' parameters are swept by action_calls
     for p in params:
         pbase = [(k, v) for k, v in base if k != p]
-        for v in GET_VALUES:
+        for v in GET_VALUES + (DATE_VALUES if p in DATE_PARAMS else []):
             calls.append(Call(api, "GET", path, query(pbase + [(p, v)]), tag="route-get"))
         calls.append(Call(api, "GET", path, query(pbase + [(p, "1"), (p, "2")]),
                           tag="route-repeated"))
@@ -628,3 +632,12 @@ def test_json_text_parameters_are_whole_and_without_nul(sweep, text):
     r = sweep.get(f"/datastore/dump/{RID}", params={"filters": text})
     assert r.status_code == 409 and "filters" in r.json()["error"], r.text
     assert not log_problems(sweep.log_text())
+
+
+@pytest.mark.parametrize("value", ["2200-12-31T23:59:59-23:59", "1000-01-01T00:00:00+16:00"])
+def test_tw_modified_offset_beyond_postgresql_is_er0210(sweep, value):
+    """An RFC 3339 offset past 15:59 was a 500 (PostgreSQL's 22009) and an error line."""
+    r = sweep.get(f"{SRU}/rest/dataset", params={"modified": value})
+    assert r.status_code == 400 and r.json()["error"]["type"].startswith("ER0210"), r.text
+    r = sweep.get(f"{SRU}/rest/dataset", params={"modified": "1000-01-01T00:00:00+15:59"})
+    assert r.status_code == 200, r.text
