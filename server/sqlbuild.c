@@ -363,7 +363,7 @@ static bool q_conds(struct ds_build *d)
 }
 
 /* The fields shown: all (_id first) or the named ones in the order given. A name given twice
- * makes the SQL function's query ambiguous (an error): it answers that. */
+ * is the SQL function's to refuse (OD210). */
 static bool out_fields(struct ds_build *d)
 {
     const struct sqlb_read *q = d->q;

@@ -1,6 +1,6 @@
 -- 016_sweep_fixes: input the hostile-input sweep (tests/api/test_sweep.py) found answered with a
 -- database error (500) is refused as the request's fault instead.
---
+
 -- A DISTINCT query sorted by a field it does not show is not valid SQL (42P10: "for SELECT
 -- DISTINCT, ORDER BY expressions must appear in select list"). CKAN sends it anyway and answers
 -- its own ValidationError (409); we refuse it before building the statement (OD210, DETAIL
@@ -92,5 +92,32 @@ BEGIN
         order_sql,
         CASE WHEN lim IS NULL THEN '' ELSE format(' LIMIT %s', lim) END,
         CASE WHEN keyset OR coalesce(off, 0) = 0 THEN '' ELSE format(' OFFSET %s', off) END);
+END
+$$;
+
+-- A field named twice in `fields` made the query's column references ambiguous (42702), and
+-- more than 1664 of them overflowed the target list (54011). It is OD210 on `fields` now, as
+-- the CKAN dump already answers it. (006's ds_out_fields with the check.)
+CREATE OR REPLACE FUNCTION ds_out_fields(t datastore_table, fields text[]) RETURNS jsonb
+LANGUAGE plpgsql IMMUTABLE AS $$
+DECLARE
+    out jsonb := '[]';
+    f text;
+BEGIN
+    IF fields IS NULL THEN
+        RETURN ds_all_fields(t);
+    END IF;
+    FOREACH f IN ARRAY fields LOOP
+        IF out @> jsonb_build_array(jsonb_build_object('id', f)) THEN
+            RAISE EXCEPTION 'names a field twice: "%"', f USING ERRCODE = 'OD210',
+                DETAIL = 'fields';
+        END IF;
+        out := out || jsonb_build_object('id', f, 'type', ds_field_type(t, f, 'fields'));
+    END LOOP;
+    IF jsonb_array_length(out) = 0 THEN
+        RAISE EXCEPTION 'fields must name at least one field' USING ERRCODE = 'OD210',
+            DETAIL = 'fields';
+    END IF;
+    RETURN out;
 END
 $$;

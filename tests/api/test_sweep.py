@@ -65,7 +65,7 @@ GET_VALUES = [
     # past the field-name checks: a real field of the datastore table, hostile inside
     '{"SiteName": null, "MonitorDate": "x"}', '{"SiteName": {"a": 1}}',
     '{"MonitorDate": [1, null, "9223372036854775808"]}', "SiteName,' OR 1=1--",
-    '{"SiteName": "a\\u0000b"}', '{"SiteName": "美濃"} trailing',
+    '{"SiteName": "a\\u0000b"}', '{"SiteName": "美濃"} trailing', "SiteName,ItemUnit,SiteName",
 ]
 # More Solr syntax for the query parameters (q, fq): ranges, dates, boosts, local params.
 SOLR_PARAMS = {"q", "fq"}
@@ -261,7 +261,7 @@ def action_calls(name, post_only, ctx, token=None):
         if token:
             continue
         for v in NESTED_VALUES:
-            for nested in ({FIELD: v}, [FIELD, v]):
+            for nested in ({FIELD: v}, [FIELD, v], [FIELD, FIELD]):
                 post(json.dumps({**dict(base), p: nested}).encode(), "application/json", "nested")
         if p in LONG_GET_PARAMS:
             get(base + [(p, LONG)], "get-long")
@@ -641,3 +641,16 @@ def test_tw_modified_offset_beyond_postgresql_is_er0210(sweep, value):
     assert r.status_code == 400 and r.json()["error"]["type"].startswith("ER0210"), r.text
     r = sweep.get(f"{SRU}/rest/dataset", params={"modified": "1000-01-01T00:00:00+15:59"})
     assert r.status_code == 200, r.text
+
+
+@pytest.mark.parametrize("fields", ["SiteName,SiteName", "_id,ItemUnit,_id",
+                                    ",".join(["SiteName"] * 1700)])
+def test_a_field_named_twice_is_refused(sweep, fields):
+    """Was a 500 (42702: ambiguous column; 54011 past 1664 columns) and an error line."""
+    for fmt in ("objects", "lists", "csv"):
+        r = sweep.get("/api/3/action/datastore_search", params={
+            "resource_id": RID, "fields": fields, "records_format": fmt})
+        assert r.status_code == 409 and "twice" in r.json()["error"]["fields"][0], r.text
+    r = sweep.get(f"{SRU}/rest/datastore/{RID}", params={"fields": fields})
+    assert r.status_code == 400 and r.json()["error"]["type"].startswith("ER0210"), r.text
+    assert not log_problems(sweep.log_text())
