@@ -59,7 +59,8 @@ class Raw(str):
 
 # Query-string values (GET, and form bodies).
 GET_VALUES = [
-    "", "-1", "0", "2147483648", "9223372036854775808", "1e308", "NaN", "-Infinity",
+    "", "-1", "0", "2147483648", "9223372036854775807", "9223372036854775808", "1e308", "NaN",
+    "-Infinity",
     Raw("%00"), Raw("%FF%FE"), "' OR 1=1-- \"; DROP TABLE x; $1 \\'\\", "title:(a OR [* TO",
     "{!func}tags:AND *:*", '{"a":', '["a",{"b":1}]', '{"a":{"b":[1]}}',
     # past the field-name checks: a real field of the datastore table, hostile inside
