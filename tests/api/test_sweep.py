@@ -234,7 +234,9 @@ class Call:
 
     def describe(self):
         body = self.body if self.body is None else self.body[:120]
-        return f"{self.method} {self.path}?{self.qs[:160]} body={body!r} ctype={self.ctype}"
+        headers = {k: v[:40] for k, v in (self.headers or {}).items()}
+        return (f"[{self.tag}] {self.method} {self.path}?{self.qs[:160]} body={body!r} "
+                f"ctype={self.ctype} headers={headers}")
 
 
 def action_calls(name, post_only, ctx, token=None):
