@@ -81,6 +81,11 @@ static bool search_q(struct req *r, json_object *in, json_object *p)
         resp_ckan_invalid(r, "q", "Not a string or a JSON object");
         return false;
     }
+    if (sqlb_q_too_long(json_object_object_get(p, "q"))) {
+        resp_ckan_invalid(r, "q", arena_printf(r->a, "Longer than %d characters",
+                                               SQLB_Q_MAX_CHARS));
+        return false;
+    }
     return true;
 }
 

@@ -652,3 +652,23 @@ bool sqlb_datastore_read(struct sqlb *b, const struct sqlb_table *t, const struc
     sqlb_free(&d.conds);
     return ok;
 }
+
+static bool text_too_long(json_object *v)
+{
+    return json_object_is_type(v, json_type_string) &&
+           util_utf8_len(json_object_get_string(v), (size_t)json_object_get_string_len(v)) >
+               SQLB_Q_MAX_CHARS;
+}
+
+bool sqlb_q_too_long(json_object *q)
+{
+    if (!json_object_is_type(q, json_type_object))
+        return text_too_long(q);
+    json_object_object_foreach(q, key, val)
+    {
+        (void)key;
+        if (text_too_long(val))
+            return true;
+    }
+    return false;
+}

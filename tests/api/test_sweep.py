@@ -657,3 +657,19 @@ def test_a_field_named_twice_is_refused(sweep, fields):
     r = sweep.get(f"{SRU}/rest/datastore/{RID}", params={"fields": fields})
     assert r.status_code == 400 and r.json()["error"]["type"].startswith("ER0210"), r.text
     assert not log_problems(sweep.log_text())
+
+
+def test_datastore_q_longer_than_1000_characters_is_refused(sweep):
+    """A 100,000-character q object value ran past the statement timeout (503): matching costs
+    its length on every row."""
+    long_q = "美" * 1001
+    for q in (long_q, json.dumps({"SiteName": long_q})):
+        r = sweep.get("/api/3/action/datastore_search", params={"resource_id": RID, "q": q})
+        assert r.status_code == 409 and r.json()["error"]["q"] == ["Longer than 1000 characters"]
+        r = sweep.get(f"/datastore/dump/{RID}", params={"q": q})
+        assert r.status_code == 409 and r.json()["error"]["q"] == ["Longer than 1000 characters"]
+    r = sweep.get(f"{SRU}/rest/datastore/{RID}", params={"q": long_q})
+    assert r.status_code == 400 and r.json()["error"]["type"].startswith("ER0210"), r.text
+    r = sweep.get("/api/3/action/datastore_search",
+                  params={"resource_id": RID, "q": json.dumps({"SiteName": "美" * 1000})})
+    assert r.status_code == 200 and r.json()["result"]["total"] == 0
