@@ -37,7 +37,7 @@ SERVER_SRC := $(COMMON_SRC) server/hframe.c server/edge.c server/route.c server/
               server/server.c server/tw_rest.c server/tw_params.c server/tw_datastore.c server/ckan_action.c server/ckan_auth.c server/ckan_params.c \
               server/ckan_datastore.c server/ds_read.c server/sqlbuild.c server/ckan_package.c server/ckan_group.c server/ckan_search.c \
               server/ckan_util.c server/search_cache.c server/solrq.c server/migrate.c \
-              server/user_cli.c server/main.c server/dump.c server/dump_fmt.c server/dump_src.c \
+              server/user_cli.c server/routes_cli.c server/main.c server/dump.c server/dump_fmt.c server/dump_src.c \
               server/dump_stream.c server/dump_worker.c server/zipw.c
 IMPORT_SRC := $(COMMON_SRC) server/jschema.c server/jschema_load.c importers/catalog_in.c \
               importers/enc.c importers/infer.c importers/csv_in.c importers/xml_in.c \

@@ -44,23 +44,38 @@ static int cmp_def(const void *a, const void *b)
                   ((const struct ckan_action_def *)b)->name);
 }
 
-void ckan_action_init(void)
+/* Merge the modules' tables into one sorted array, once. */
+static void merge_tables(void)
 {
     static const struct ckan_action_def *const tables[] = {
         ckan_core_actions, ckan_datastore_actions, ckan_package_actions, ckan_group_actions,
         ckan_search_actions, ckan_util_actions};
-    dbp_register(&st_status_show);
-    ckan_auth_init();
-    ckan_datastore_init();
-    ckan_package_init();
-    ckan_group_init();
-    ckan_search_init();
+    if (actions)
+        return;
     for (size_t t = 0; t < ARRAY_LEN(tables); t++)
         for (const struct ckan_action_def *d = tables[t]; d->name; d++) {
             actions = xrealloc(actions, (nactions + 1) * sizeof(*actions));
             actions[nactions++] = *d;
         }
     qsort(actions, nactions, sizeof(*actions), cmp_def);
+}
+
+void ckan_action_init(void)
+{
+    dbp_register(&st_status_show);
+    ckan_auth_init();
+    ckan_datastore_init();
+    ckan_package_init();
+    ckan_group_init();
+    ckan_search_init();
+    merge_tables();
+}
+
+const struct ckan_action_def *ckan_action_all(size_t *n)
+{
+    merge_tables();
+    *n = nactions;
+    return actions;
 }
 
 static int cmp_action(const void *key, const void *elem)

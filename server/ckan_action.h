@@ -4,6 +4,7 @@
  * array searched with bsearch (redis command-table style). */
 #ifndef CKAN_ACTION_H
 #define CKAN_ACTION_H
+#include <stddef.h>
 
 struct req;
 
@@ -36,6 +37,8 @@ void ckan_search_init(void);
 void ckan_action_init(void);
 /* The action of that name, or NULL when no module serves it. */
 const struct ckan_action_def *ckan_action_find(const char *name);
+/* Every action the server serves, sorted by name (*n of them); needs no init. */
+const struct ckan_action_def *ckan_action_all(size_t *n);
 int ckan_action(struct req *r);
 
 #endif

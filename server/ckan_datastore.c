@@ -6,6 +6,7 @@
 
 #include <event2/http.h>
 #include <json-c/json.h>
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -80,6 +81,11 @@ static bool search_q(struct req *r, json_object *in, json_object *p)
         resp_ckan_invalid(r, "q", "Not a string or a JSON object");
         return false;
     }
+    if (sqlb_q_too_long(json_object_object_get(p, "q"))) {
+        resp_ckan_invalid(r, "q", arena_printf(r->a, "Longer than %d characters",
+                                               SQLB_Q_MAX_CHARS));
+        return false;
+    }
     return true;
 }
 
@@ -95,8 +101,9 @@ static json_object *search_links(struct req *r, long long offset, long long limi
     char sep = strchr(base, '?') ? '&' : '?';
     json_object *links = json_object_new_object();
     json_object_object_add(links, "start", json_object_new_string(base));
+    long long next = offset > LLONG_MAX - limit ? LLONG_MAX : offset + limit;
     json_object_object_add(links, "next", json_object_new_string(
-        arena_printf(r->a, "%s%coffset=%lld", base, sep, offset + limit)));
+        arena_printf(r->a, "%s%coffset=%lld", base, sep, next)));
     if (offset - limit > 0)
         json_object_object_add(links, "prev", json_object_new_string(
             arena_printf(r->a, "%s%coffset=%lld", base, sep, offset - limit)));

@@ -8,6 +8,7 @@
 #include "ckan_action.h"
 
 #include <json-c/json.h>
+#include <limits.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -363,8 +364,8 @@ static int ckan_organization_show(struct req *r)
 static bool package_limit(json_object *v, long long *out)
 {
     if (json_object_is_type(v, json_type_double)) {
-        double d = json_object_get_double(v);
-        *out = isfinite(d) ? (long long)d : -1;
+        double d = json_object_get_double(v); /* int() of a huge one: no limit at all */
+        *out = !isfinite(d) || d < 0 ? -1 : d >= 9.2e18 ? LLONG_MAX : (long long)d;
     } else if (json_object_is_type(v, json_type_int)) {
         *out = json_object_get_int64(v);
     } else {
@@ -593,7 +594,12 @@ static int ckan_user_show(struct req *r)
 
 /* ---- activity ------------------------------------------------------------------------------- */
 
-/* before/after: a POSIX timestamp (CKAN's datetime_from_timestamp_validator). */
+/* The POSIX times of 0001-01-01 and 9999-12-31T23:59:59 UTC: what a Python datetime holds. */
+#define TIMESTAMP_MIN -62135596800.0
+#define TIMESTAMP_MAX 253402300799.0
+
+/* before/after: a POSIX timestamp (CKAN's datetime_from_timestamp_validator; a time beyond
+ * datetime's years 1-9999 is refused too, where CKAN fails with a 500). */
 static bool timestamp_param(struct req *r, json_object *in, const char *key, json_object *p)
 {
     const char *s = str_param(in, key);
@@ -603,7 +609,7 @@ static bool timestamp_param(struct req *r, json_object *in, const char *key, jso
     double t = strtod(s, &end);
     while (*end == ' ')
         end++;
-    if (end == s || *end || !isfinite(t)) {
+    if (end == s || *end || !isfinite(t) || t < TIMESTAMP_MIN || t > TIMESTAMP_MAX) {
         resp_ckan_invalid(r, key, "Must be a float timestamp");
         return false;
     }

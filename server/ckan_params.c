@@ -1,6 +1,7 @@
 /* ckan_params — CKAN action input and CKAN-style parameter validation. */
 #include "ckan_params.h"
 
+#include <errno.h>
 #include <event2/buffer.h>
 #include <event2/http.h>
 #include <stdlib.h>
@@ -12,6 +13,7 @@
 #include "resp.h"
 #include "route.h"
 #include "util.h"
+#include "valid.h"
 
 static void put_json(void *o)
 {
@@ -42,19 +44,53 @@ static json_object *from_query(struct req *r)
     return obj;
 }
 
-/* A form body: fields, or CKAN's single field whose name is the JSON (value "" or "1"). */
-static json_object *from_form(struct req *r, const char *body, bool *bad)
+#define JSON_ERROR "Bad request - JSON Error: "
+
+/* CKAN's 400 for a body that does not decode: a bare JSON string. */
+static void bad_body(struct req *r, const char *why)
+{
+    resp_ckan_bare(r, 400, arena_printf(r->a, JSON_ERROR "Error decoding JSON data. Error: %s",
+                                        why));
+}
+
+/* True (answered, o dropped) when the request data o is not a JSON object. */
+static bool not_dict(struct req *r, json_object *o)
+{
+    if (json_object_is_type(o, json_type_object))
+        return false;
+    json_object_put(o);
+    resp_ckan_bare(r, 400, JSON_ERROR "Request data JSON decoded to a value that is not a "
+                                      "dictionary, but it needs to be a dictionary.");
+    return true;
+}
+
+/* The body is a form when its Content-Type says so (as for CKAN, whose framework parses only
+ * those). */
+static bool is_form(struct req *r)
+{
+    const char *ct =
+        evhttp_find_header(evhttp_request_get_input_headers(r->ev), "Content-Type");
+    static const char form[] = "application/x-www-form-urlencoded";
+    return ct && strncasecmp(ct, form, sizeof(form) - 1) == 0;
+}
+
+/* A form body, as CKAN reads one: its fields, except that a single field whose value is "" or
+ * "1" must be a JSON object in its name (how some clients post JSON). NULL once answered. */
+static json_object *from_form(struct req *r, const char *body, size_t len)
 {
     struct req tmp = *r;
-    if (!req_parse_query(&tmp, body)) {
-        *bad = true;
+    if (memchr(body, '\0', len) || !req_parse_query(&tmp, body)) {
+        bad_body(r, "the form is not valid percent-encoded UTF-8");
         return NULL;
     }
     if (tmp.nquery == 1 && (!*tmp.query[0].value || strcmp(tmp.query[0].value, "1") == 0)) {
-        json_object *o = json_tokener_parse(tmp.query[0].key);
-        if (o && json_object_is_type(o, json_type_object))
-            return o;
-        json_object_put(o);
+        const char *key = tmp.query[0].key, *why;
+        json_object *o;
+        if (!valid_json(key, strlen(key), VALID_JSON_DEPTH, &o, &why)) {
+            bad_body(r, why);
+            return NULL;
+        }
+        return not_dict(r, o) ? NULL : o;
     }
     json_object *obj = json_object_new_object();
     for (int i = 0; i < tmp.nquery; i++)
@@ -62,6 +98,8 @@ static json_object *from_form(struct req *r, const char *body, bool *bad)
     return obj;
 }
 
+/* The POST body: a JSON object whatever the Content-Type, else a form when it says so; any
+ * other body is CKAN's 400 "JSON Error" (a bare string). NULL once answered. */
 static json_object *from_body(struct req *r)
 {
     struct evbuffer *in = evhttp_request_get_input_buffer(r->ev);
@@ -71,21 +109,14 @@ static json_object *from_body(struct req *r)
     char *body = arena_alloc(r->a, len + 1);
     evbuffer_copyout(in, body, len);
     body[len] = '\0';
-    /* json-c passes bytes that are not UTF-8 through; PostgreSQL would refuse them as text. */
-    json_object *o = util_utf8_valid(body, len) ? json_tokener_parse(body) : NULL;
-    if (o && json_object_is_type(o, json_type_object))
-        return o;
-    if (o) {
-        json_object_put(o);
-        resp_ckan_bare(r, 400, "Bad request - JSON Error: Request data JSON decoded to a value "
-                               "that is not a dictionary, but it needs to be a dictionary.");
-        return NULL;
-    }
-    bool bad = false;
-    o = strlen(body) == len ? from_form(r, body, &bad) : NULL;
-    if (!o)
-        resp_ckan_bare(r, 400, "Bad request - JSON Error: Error decoding JSON data.");
-    return o;
+    const char *why;
+    json_object *o;
+    if (valid_json(body, len, VALID_JSON_DEPTH, &o, &why))
+        return not_dict(r, o) ? NULL : o;
+    if (is_form(r))
+        return from_form(r, body, len);
+    bad_body(r, why);
+    return NULL;
 }
 
 /* Keys that shape the reply, not the action's input: every action accepts them. A call naming
@@ -144,16 +175,14 @@ bool ckan_param_uint(struct req *r, json_object *in, const char *key, long long 
     *out = def;
     if (!json_object_object_get_ex(in, key, &v) || json_object_is_type(v, json_type_null))
         return true;
-    if (json_object_is_type(v, json_type_int)) {
-        *out = json_object_get_int64(v);
-    } else {
-        const char *s = json_object_get_string(v);
-        char *end;
-        long long n = strtoll(s, &end, 10);
-        if (!*s || *end || end == s)
-            return invalid(r, key, "Invalid integer");
-        *out = n;
-    }
+    /* a JSON integer's text too: json-c saturates one beyond 64 bits, strtoll tells */
+    const char *s = json_object_get_string(v);
+    char *end;
+    errno = 0;
+    long long n = strtoll(s, &end, 10);
+    if (!*s || *end || errno == ERANGE)
+        return invalid(r, key, "Invalid integer");
+    *out = n;
     return *out >= 0 ? true : invalid(r, key, "Must be a natural number");
 }
 
@@ -198,8 +227,10 @@ bool ckan_param_dict(struct req *r, json_object *in, const char *key, json_objec
     if (!json_object_object_get_ex(in, key, &v) || json_object_is_type(v, json_type_null))
         return true;
     if (json_object_is_type(v, json_type_string)) {
-        json_object *parsed = json_tokener_parse(json_object_get_string(v));
-        if (!parsed || !json_object_is_type(parsed, json_type_object)) {
+        const char *text = json_object_get_string(v), *why;
+        json_object *parsed;
+        if (!valid_json(text, strlen(text), VALID_JSON_DEPTH, &parsed, &why) ||
+            !json_object_is_type(parsed, json_type_object)) {
             json_object_put(parsed);
             return invalid(r, key, "Not a JSON object");
         }

@@ -706,8 +706,10 @@ static bool build_parts(struct stmt *st)
 static int ckan_package_search(struct req *r)
 {
     json_object *in = ckan_request_data(r);
+    if (!in) /* answered: r is gone */
+        return REQ_DONE;
     struct search *s = arena_alloc(r->a, sizeof(*s));
-    if (!in || !read_params(r, in, s))
+    if (!read_params(r, in, s))
         return REQ_DONE;
     struct stmt *st = arena_alloc(r->a, sizeof(*st));
     *st = (struct stmt){.r = r, .s = s};

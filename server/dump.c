@@ -30,6 +30,7 @@
 #include "req.h"
 #include "resp.h"
 #include "server.h"
+#include "sqlbuild.h"
 #include "tw_rest.h"
 #include "util.h"
 #include "valid.h"
@@ -590,13 +591,14 @@ static bool ckan_q(struct req *r, const char **out)
     *out = NULL;
     if (!v || !*v)
         return true;
-    if (v[0] != '{') {
-        *out = json_text(r, json_object_new_string(v));
-        return true;
-    }
-    json_object *o = valid_json_scalars(v, false);
-    if (!o) {
+    json_object *o = v[0] != '{' ? json_object_new_string(v) : valid_json_scalars(v, false);
+    if (!o)
         return ckan_bad(r, "q", "must be text or a JSON object of field names to text", v);
+    if (sqlb_q_too_long(o)) {
+        json_object_put(o);
+        resp_ckan_invalid(r, "q", arena_printf(r->a, "Longer than %d characters",
+                                               SQLB_Q_MAX_CHARS));
+        return false;
     }
     *out = json_text(r, o);
     return true;

@@ -1,4 +1,4 @@
-/* opendatad — entry point: `serve`, `db init`, `user add NAME`. */
+/* opendatad — entry point: `serve`, `db init`, `user add NAME`, `routes`. */
 #include <libpq-fe.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -8,6 +8,7 @@
 #include "log.h"
 #include "migrate.h"
 #include "pgconn.h"
+#include "routes_cli.h"
 #include "server.h"
 #include "util.h"
 
@@ -16,7 +17,8 @@ static void usage(FILE *f)
     fprintf(f,
             "usage: opendatad serve [options]\n"
             "       opendatad db init [--db CONNINFO]\n"
-            "       opendatad user add NAME [--sysadmin] [--email E] [--db CONNINFO]\n\n");
+            "       opendatad user add NAME [--sysadmin] [--email E] [--db CONNINFO]\n"
+            "       opendatad routes    (the HTTP routes and CKAN actions served, as JSON)\n\n");
     cfg_usage(f, CFG_SERVE | CFG_DB);
 }
 
@@ -89,6 +91,13 @@ int main(int argc, char **argv)
     const char *cmd = argv[1];
     if (strcmp(cmd, "user") == 0)
         return user_add(NULL, argc - 1, argv + 1);
+    if (strcmp(cmd, "routes") == 0) {
+        if (argc > 2) {
+            log_error("unexpected argument \"%s\"", argv[2]);
+            return 2;
+        }
+        return routes_print(stdout);
+    }
     bool db_init = strcmp(cmd, "db") == 0;
     if (db_init && (argc < 3 || strcmp(argv[2], "init") != 0)) {
         log_error("unknown command: expected `db init`");

@@ -12,7 +12,7 @@
 static int notice_level(const char *severity)
 {
     static const struct { const char *sev; int level; } map[] = {
-        {"NOTICE", LOG_INFO}, {"INFO", LOG_INFO}, {"LOG", LOG_DEBUG}, {"DEBUG", LOG_DEBUG},
+        {"NOTICE", LOG_DEBUG}, {"INFO", LOG_DEBUG}, {"LOG", LOG_DEBUG}, {"DEBUG", LOG_DEBUG},
     };
     for (size_t i = 0; severity && i < ARRAY_LEN(map); i++)
         if (strncasecmp(severity, map[i].sev, strlen(map[i].sev)) == 0)

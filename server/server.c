@@ -426,3 +426,10 @@ int srv_run(const struct config *cfg)
     route_free(g_router);
     return 0;
 }
+
+/* The route table the server dispatches on (for `opendatad routes`). */
+const struct route_def *srv_routes(size_t *n)
+{
+    *n = ARRAY_LEN(routes);
+    return routes;
+}

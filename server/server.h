@@ -4,6 +4,7 @@
 #ifndef SERVER_H
 #define SERVER_H
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 struct config;
@@ -38,5 +39,8 @@ const struct config *srv_config(void);
 void srv_before_reply(struct srv_thread *thr, struct evhttp_request *ev);
 /* Called by req_finish when a request of thr is done. */
 void srv_request_done(struct srv_thread *thr);
+/* The route table the server dispatches on; *n = its length. */
+struct route_def;
+const struct route_def *srv_routes(size_t *n);
 
 #endif

@@ -363,7 +363,7 @@ static bool q_conds(struct ds_build *d)
 }
 
 /* The fields shown: all (_id first) or the named ones in the order given. A name given twice
- * makes the SQL function's query ambiguous (an error): it answers that. */
+ * is the SQL function's to refuse (OD210). */
 static bool out_fields(struct ds_build *d)
 {
     const struct sqlb_read *q = d->q;
@@ -651,4 +651,24 @@ bool sqlb_datastore_read(struct sqlb *b, const struct sqlb_table *t, const struc
     free(d.keys);
     sqlb_free(&d.conds);
     return ok;
+}
+
+static bool text_too_long(json_object *v)
+{
+    return json_object_is_type(v, json_type_string) &&
+           util_utf8_len(json_object_get_string(v), (size_t)json_object_get_string_len(v)) >
+               SQLB_Q_MAX_CHARS;
+}
+
+bool sqlb_q_too_long(json_object *q)
+{
+    if (!json_object_is_type(q, json_type_object))
+        return text_too_long(q);
+    json_object_object_foreach(q, key, val)
+    {
+        (void)key;
+        if (text_too_long(val))
+            return true;
+    }
+    return false;
 }

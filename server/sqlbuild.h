@@ -89,4 +89,11 @@ struct sqlb_read {
  * same meaning (e.g. numbers with a fraction); the SQL function answers those. */
 bool sqlb_datastore_read(struct sqlb *b, const struct sqlb_table *t, const struct sqlb_read *q);
 
+/* The longest datastore q (a search text, or one value of a q object) in characters: matching
+ * it costs time in proportion to its length on every row scanned (a 100,000-character one ran
+ * past the statement timeout on 11,571 rows), and no real search is longer. */
+#define SQLB_Q_MAX_CHARS 1000
+/* True when q (a JSON string, or an object of field → value) holds a longer text. */
+bool sqlb_q_too_long(json_object *q);
+
 #endif

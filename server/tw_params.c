@@ -8,6 +8,7 @@
 
 #include "arena.h"
 #include "req.h"
+#include "sqlbuild.h"
 #include "util.h"
 #include "valid.h"
 
@@ -152,9 +153,13 @@ static const char *ds_q(struct req *r, const char **out)
 {
     const char *v = req_query_get(r, "q", NULL);
     *out = v;
-    if (v && util_utf8_len(v, strlen(v)) < TW_Q_MIN_CHARS)
+    size_t n = v ? util_utf8_len(v, strlen(v)) : 0;
+    if (v && n < TW_Q_MIN_CHARS)
         return arena_printf(r->a, "輸入的參數內容格式錯誤: %s must have at least 2 characters, "
                                   "got \"%s\"", "q", v);
+    if (n > SQLB_Q_MAX_CHARS)
+        return arena_printf(r->a, "輸入的參數內容格式錯誤: q must have at most %d characters",
+                            SQLB_Q_MAX_CHARS);
     return NULL;
 }
 

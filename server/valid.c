@@ -5,6 +5,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "util.h"
+
 bool valid_uint(const char *s, long long max, long long *out)
 {
     if (!s || !*s)
@@ -69,6 +71,10 @@ static bool parse_time(const char **p, int *h, int *mi, int *s)
     return *h <= 23 && *mi <= 59 && *s <= 59;
 }
 
+/* The largest UTC offset hour PostgreSQL takes (RFC 3339 allows up to 23; no time zone is
+ * beyond 14). */
+#define OFFSET_HOUR_MAX 15
+
 /* RFC 3339 tail after the seconds: optional fraction, then Z or +HH:MM / -HH:MM. */
 static bool parse_offset(const char **p, char *sign, int *oh, int *om)
 {
@@ -89,7 +95,8 @@ static bool parse_offset(const char **p, char *sign, int *oh, int *om)
         return false;
     *sign = c;
     (*p)++;
-    return digits(p, 2, oh) && expect(p, ':') && digits(p, 2, om) && *oh <= 23 && *om <= 59;
+    return digits(p, 2, oh) && expect(p, ':') && digits(p, 2, om) && *oh <= OFFSET_HOUR_MAX &&
+           *om <= 59;
 }
 
 bool valid_datetime_in(const char *s, int year_min, int year_max, struct valid_datetime *out)
@@ -138,10 +145,61 @@ static bool scalar_value(json_object *v, bool lists_ok)
     return true;
 }
 
+/* True when no string in o holds a NUL: json-c keeps one from "\u0000". (Keys are C strings
+ * already: a NUL in one ended it.) */
+static bool no_nul(json_object *o)
+{
+    if (json_object_is_type(o, json_type_string))
+        return strlen(json_object_get_string(o)) == (size_t)json_object_get_string_len(o);
+    if (json_object_is_type(o, json_type_array)) {
+        for (size_t i = 0; i < json_object_array_length(o); i++)
+            if (!no_nul(json_object_array_get_idx(o, i)))
+                return false;
+    } else if (json_object_is_type(o, json_type_object)) {
+        json_object_object_foreach(o, key, val)
+        {
+            (void)key;
+            if (!no_nul(val))
+                return false;
+        }
+    }
+    return true;
+}
+
+bool valid_json(const char *text, size_t len, int depth, json_object **out, const char **why)
+{
+    *out = NULL;
+    if (memchr(text, '\0', len)) {
+        *why = "NUL byte in the JSON text";
+        return false;
+    }
+    /* json-c's own check lets code points past U+10FFFF, surrogates and overlong forms by */
+    if (!util_utf8_valid(text, len)) {
+        *why = "invalid UTF-8";
+        return false;
+    }
+    json_tokener *tok = json_tokener_new_ex(depth);
+    json_tokener_set_flags(tok, JSON_TOKENER_STRICT | JSON_TOKENER_VALIDATE_UTF8);
+    /* len + 1 takes the terminating NUL, which ends a bare top-level number */
+    json_object *o = json_tokener_parse_ex(tok, text, (int)(len + 1));
+    enum json_tokener_error e = json_tokener_get_error(tok);
+    json_tokener_free(tok);
+    *why = e != json_tokener_success ? json_tokener_error_desc(e)
+                                     : "NUL character (\\u0000) in a string";
+    if (e != json_tokener_success || !no_nul(o)) {
+        json_object_put(o);
+        return false;
+    }
+    *out = o;
+    return true;
+}
+
 json_object *valid_json_scalars(const char *text, bool lists_ok)
 {
-    json_object *o = json_tokener_parse(text);
-    bool ok = o && json_object_is_type(o, json_type_object);
+    json_object *o;
+    const char *why;
+    bool ok = valid_json(text, strlen(text), VALID_JSON_DEPTH, &o, &why) &&
+              json_object_is_type(o, json_type_object);
     if (ok) {
         json_object_object_foreach(o, key, val)
         {

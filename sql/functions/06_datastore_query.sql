@@ -63,7 +63,9 @@ END
 $$;
 
 -- The fields a query returns: all (with `_id` first) when `fields` is NULL, else the named ones
--- in the order given (OD220 for an unknown one, OD210 for none).
+-- in the order given (OD220 for an unknown one, OD210 for none). A field named twice is OD210
+-- too (sql/migrations/016): it made the query's column references ambiguous (42702), and more
+-- than 1664 of them overflowed the target list (54011); the CKAN dump answers it the same way.
 CREATE OR REPLACE FUNCTION ds_out_fields(t datastore_table, fields text[]) RETURNS jsonb
 LANGUAGE plpgsql IMMUTABLE AS $$
 DECLARE
@@ -74,6 +76,10 @@ BEGIN
         RETURN ds_all_fields(t);
     END IF;
     FOREACH f IN ARRAY fields LOOP
+        IF out @> jsonb_build_array(jsonb_build_object('id', f)) THEN
+            RAISE EXCEPTION 'names a field twice: "%"', f USING ERRCODE = 'OD210',
+                DETAIL = 'fields';
+        END IF;
         out := out || jsonb_build_object('id', f, 'type', ds_field_type(t, f, 'fields'));
     END LOOP;
     IF jsonb_array_length(out) = 0 THEN
@@ -139,6 +145,23 @@ LANGUAGE sql IMMUTABLE AS $$
     SELECT replace(replace(replace(s, '\', '\\'), '%', '\%'), '_', '\_')
 $$;
 
+-- One sort key ("field", "field desc", "\"quoted\" asc") as (field, direction), or OD210.
+CREATE OR REPLACE FUNCTION ds_sort_key(s text, OUT field text, OUT dir text)
+LANGUAGE plpgsql IMMUTABLE AS $$
+DECLARE
+    m text[] := regexp_match(s, '^\s*(.*?)\s*(?:\s(asc|desc))?\s*$', 'i');
+BEGIN
+    IF m IS NULL OR m[1] = '' THEN
+        RAISE EXCEPTION 'cannot sort by "%"', s USING ERRCODE = 'OD210', DETAIL = 'sort';
+    END IF;
+    field := m[1];
+    IF field ~ '^".*"$' THEN
+        field := replace(substr(field, 2, length(field) - 2), '""', '"');
+    END IF;
+    dir := upper(coalesce(m[2], 'asc'));
+END
+$$;
+
 -- ORDER BY from ["field", "field desc", ...]; _id is the last key for stable paging, unless
 -- the query is DISTINCT (then only the given keys).
 CREATE OR REPLACE FUNCTION ds_order(t datastore_table, sort text[], is_distinct boolean)
@@ -147,20 +170,14 @@ LANGUAGE plpgsql IMMUTABLE AS $$
 DECLARE
     keys text[] := '{}';
     s text;
-    m text[];
+    k record;
     has_id boolean := false;
 BEGIN
     FOREACH s IN ARRAY coalesce(sort, '{}') LOOP
-        m := regexp_match(s, '^\s*(.*?)\s*(?:\s(asc|desc))?\s*$', 'i');
-        IF m IS NULL OR m[1] = '' THEN
-            RAISE EXCEPTION 'cannot sort by "%"', s USING ERRCODE = 'OD210', DETAIL = 'sort';
-        END IF;
-        IF m[1] ~ '^".*"$' THEN
-            m[1] := replace(substr(m[1], 2, length(m[1]) - 2), '""', '"');
-        END IF;
-        PERFORM ds_field_type(t, m[1], 'sort');
-        keys := keys || format('%I %s', m[1], upper(coalesce(m[2], 'asc')));
-        has_id := has_id OR m[1] = '_id';
+        k := ds_sort_key(s);
+        PERFORM ds_field_type(t, k.field, 'sort');
+        keys := keys || format('%I %s', k.field, k.dir);
+        has_id := has_id OR k.field = '_id';
     END LOOP;
     IF NOT has_id AND NOT is_distinct THEN
         keys := keys || format('%I ASC', '_id'); -- the same text an explicit sort=_id gives
@@ -169,18 +186,47 @@ BEGIN
 END
 $$;
 
+-- OD210 when a DISTINCT query would sort by a field it does not show: PostgreSQL cannot run it
+-- (42P10, "for SELECT DISTINCT, ORDER BY expressions must appear in select list"); CKAN answers
+-- its own ValidationError (409), so it is a 409 Validation Error on `sort`.
+CREATE OR REPLACE FUNCTION ds_check_distinct_sort(t datastore_table, fields text[], sort text[])
+RETURNS void
+LANGUAGE plpgsql IMMUTABLE AS $$
+DECLARE
+    shown jsonb := ds_out_fields(t, fields);
+    s text;
+    k record;
+BEGIN
+    FOREACH s IN ARRAY coalesce(sort, '{}') LOOP
+        k := ds_sort_key(s);
+        IF NOT shown @> jsonb_build_array(jsonb_build_object('id', k.field)) THEN
+            RAISE EXCEPTION 'cannot sort by "%" with distinct: it is not one of the fields shown', k.field
+                USING ERRCODE = 'OD210', DETAIL = 'sort';
+        END IF;
+    END LOOP;
+END
+$$;
+
 -- The SELECT of a datastore query, as SQL text: columns `_id` and the requested fields (all
 -- when fields is NULL) in their stored types, filtered, sorted and paged. Deep pages of an
--- unfiltered, _id-ordered, dense table use the key instead of OFFSET.
+-- unfiltered, _id-ordered, dense table use the key instead of OFFSET. A DISTINCT query sorted
+-- by a field it does not show is refused (ds_check_distinct_sort) once the keys are known to
+-- exist.
 CREATE OR REPLACE FUNCTION ds_select_sql(t datastore_table, filters jsonb, q jsonb, fields text[],
-                                         sort text[], lim bigint, off bigint, is_distinct boolean) RETURNS text
+                                         sort text[], lim bigint, off bigint, is_distinct boolean)
+RETURNS text
 LANGUAGE plpgsql IMMUTABLE AS $$
 DECLARE
     cols text;
-    where_sql text := ds_where(t, filters, q);
-    order_sql text := ds_order(t, sort, is_distinct);
+    where_sql text;
+    order_sql text;
     keyset boolean;
 BEGIN
+    where_sql := ds_where(t, filters, q);
+    order_sql := ds_order(t, sort, is_distinct);
+    IF is_distinct THEN
+        PERFORM ds_check_distinct_sort(t, fields, sort);
+    END IF;
     SELECT string_agg(format('%I', x->>'id'), ', ' ORDER BY n) INTO cols
     FROM jsonb_array_elements(ds_out_fields(t, fields)) WITH ORDINALITY e(x, n);
     keyset := where_sql = '' AND order_sql = format(' ORDER BY %I ASC', '_id') AND t.max_id = t.row_count

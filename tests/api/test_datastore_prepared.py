@@ -117,7 +117,7 @@ TW_CASES = [
     ("sort=" + requests.utils.quote("_id desc") + "&offset=5&limit=3", True),
     ("sort=" + requests.utils.quote("_id ASC") + "&offset=5&limit=3", True),
     ("fields=Concentration,_id&limit=4", True),
-    ("fields=SiteName,SiteName&limit=2", False),    # an ambiguous column: an SQL error
+    ("fields=SiteName,SiteName&limit=2", False),    # a field twice: ER0210 from the function
     ("sort=Nope", False),
     ("fields=SiteName,Nope", False),
     ("filters=" + q({"Nope": "x"}), False),

@@ -373,8 +373,35 @@ static void test_sort_keys(void)
     }
 }
 
+/* q terms are counted in characters, in a string or in each value of an object. */
+static void test_q_length(void)
+{
+    char *ok = xmalloc(3 * SQLB_Q_MAX_CHARS + 4), *over = xmalloc(3 * SQLB_Q_MAX_CHARS + 4);
+    ok[0] = over[0] = '\0';
+    for (int i = 0; i < SQLB_Q_MAX_CHARS; i++)
+        strcat(ok, "美");
+    strcpy(over, ok);
+    strcat(over, "a");
+    json_object *s_ok = json_object_new_string(ok), *s_over = json_object_new_string(over);
+    json_object *o = json_object_new_object();
+    json_object_object_add(o, "a", json_object_new_string("x"));
+    json_object_object_add(o, "b", json_object_new_int(5));
+    T_CHECK(!sqlb_q_too_long(s_ok), "%d characters", SQLB_Q_MAX_CHARS);
+    T_CHECK(sqlb_q_too_long(s_over), "%d characters", SQLB_Q_MAX_CHARS + 1);
+    T_CHECK(!sqlb_q_too_long(o), "short object values");
+    json_object_object_add(o, "c", json_object_get(s_over));
+    T_CHECK(sqlb_q_too_long(o), "one long object value");
+    T_CHECK(!sqlb_q_too_long(NULL), "no q");
+    json_object_put(s_ok);
+    json_object_put(s_over);
+    json_object_put(o);
+    free(ok);
+    free(over);
+}
+
 int main(void)
 {
+    test_q_length();
     test_quoting();
     test_arrays_and_patterns();
     test_params();

@@ -38,6 +38,7 @@ static void test_datetime(void)
         {"2015-01-01T23:59:59 08:00", "2015-01-01 23:59:59+08:00", true},
         {"2015-01-01T23:59:59Z", "2015-01-01 23:59:59+00:00", true},
         {"2015-01-01T23:59:59.123-05:30", "2015-01-01 23:59:59-05:30", true},
+        {"2015-01-01T00:00:00-15:59", "2015-01-01 00:00:00-15:59", true},
         {"2024-02-29", "2024-02-29 00:00:00", false},
         {"2000-02-29 00:00:00", "2000-02-29 00:00:00", false},
         {"1000-01-01", "1000-01-01 00:00:00", false},
@@ -59,6 +60,7 @@ static void test_datetime(void)
         "2015-01-01T23:59:59", "2015-01-01T25:00:00+08:00", "2015-01-01T23:59:59+8:00",
         "2015-01-01 ", " 2015-01-01", "2015-1-1", "3872-04-17 11:13:15", "0999-12-31", "",
         "2015-01-01T23:59:59.+08:00", "2015-01-01x", "2015-01-01 23:59:59+08:00",
+        "2015-01-01T00:00:00+16:00", "2015-01-01T00:00:00-23:59", /* beyond PostgreSQL's 15:59 */
     };
     for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
         struct valid_datetime dt;
@@ -103,11 +105,44 @@ static void test_json_scalars(void)
         {"[1,2]", true, false},
         {"", false, false},
         {"{\"a\":1", false, false},
+        {"{\"a\":1} x", false, false},
+        {"{\"a\":\"x\\u0000y\"}", false, false},
     };
     for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
         json_object *o = valid_json_scalars(cases[i].in, cases[i].lists);
         T_CHECK((o != NULL) == cases[i].ok, "valid_json_scalars(%s, %d)", cases[i].in,
                 cases[i].lists);
+        json_object_put(o);
+    }
+}
+
+/* Whole JSON texts: what request bodies and JSON parameters must be. */
+static void test_json(void)
+{
+#define C(text, ok) {text, sizeof(text) - 1, ok}
+    static const struct { const char *in; size_t len; bool ok; } cases[] = {
+        C("{}", true),
+        C(" {\"a\": [1, \"\\ud83d\\ude00\"]}\n", true),
+        C("1", true),
+        C("null", true),
+        C("\"s\"", true),
+        C("{\"a\":", false),                   /* truncated */
+        C("{} x", false),                       /* trailing garbage */
+        C("{}{}", false),
+        C("{\"a\":\"\xff\"}", false),         /* invalid UTF-8 */
+        C("{\"a\":\"b\"}\0", false),           /* a NUL byte */
+        C("{\"a\":\"\\u0000\"}", false),     /* a NUL character */
+        C("[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]",
+          false),                               /* deeper than 32 */
+        C("", false),
+    };
+#undef C
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        json_object *o = NULL;
+        const char *why = NULL;
+        bool ok = valid_json(cases[i].in, cases[i].len, VALID_JSON_DEPTH, &o, &why);
+        T_CHECK(ok == cases[i].ok, "valid_json(%s): %s", cases[i].in, ok ? "ok" : why);
+        T_CHECK(ok || (why && *why), "valid_json(%s) says why", cases[i].in);
         json_object_put(o);
     }
 }
@@ -118,5 +153,6 @@ int main(void)
     test_datetime();
     test_datetime_any_year();
     test_json_scalars();
+    test_json();
     T_DONE();
 }

@@ -1,0 +1,8 @@
+-- 016_sweep_fixes: input the hostile-input sweep (tests/api/test_sweep.py) found answered with a
+-- database error (500) is refused as the request's fault instead: a DISTINCT datastore query
+-- sorted by a field it does not show, and a field named twice in `fields` (OD210, a 409 /
+-- ER0210).
+--
+-- Functions only, now in sql/functions/06_datastore_query.sql (ds_sort_key,
+-- ds_check_distinct_sort, ds_order, ds_out_fields, ds_select_sql); the file stays so that
+-- databases that recorded this migration and new ones agree.
