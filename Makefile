@@ -132,7 +132,7 @@ FUZZ_SRC_xml          := $(FUZZ_LOAD) importers/xml_in.c
 FUZZ_SRC_catalog      := importers/catalog_in.c server/jschema.c server/jschema_load.c \
                          server/valid.c server/util.c server/log.c
 FUZZ_SRC_ckan_params  := server/ckan_params.c server/req_query.c server/route.c server/arena.c \
-                         server/util.c
+                         server/util.c server/valid.c
 FUZZ_SRC_tw_datastore := server/tw_params.c server/req_query.c server/route.c server/arena.c \
                          server/util.c server/valid.c server/sqlbuild.c
 FUZZ_SRC_hframe       := server/hframe.c

@@ -9,6 +9,7 @@
 #include "../../server/req_query.c"
 #include "../../server/route.c"
 #include "../../server/util.c"
+#include "../../server/valid.c"
 #include "testh.h"
 
 static int last_status;
@@ -28,13 +29,17 @@ void resp_ckan_bare(struct req *r, int status, const char *message)
     snprintf(last_msg, sizeof(last_msg), "%s", message);
 }
 
-/* The request data of a GET (qs) or a POST (body, len bytes) as JSON text, or NULL. */
-static char *data_of(const char *qs, const char *body, size_t len)
+/* The request data of a GET (qs) or a POST (body, len bytes; a form when form) as JSON text, or
+ * NULL. */
+static char *data_of(const char *qs, const char *body, size_t len, bool form)
 {
     struct req r = {.a = arena_new(), .method = body ? M_POST : M_GET};
     r.ev = evhttp_request_new(NULL, NULL);
     last_status = 0;
     char *out = NULL;
+    if (form)
+        evhttp_add_header(evhttp_request_get_input_headers(r.ev), "Content-Type",
+                          "application/x-www-form-urlencoded");
     if (body)
         evbuffer_add(evhttp_request_get_input_buffer(r.ev), body, len);
     if (body || req_parse_query(&r, qs)) {
@@ -47,9 +52,9 @@ static char *data_of(const char *qs, const char *body, size_t len)
     return out;
 }
 
-static void check_data(const char *qs, const char *body, const char *want)
+static void check_data_as(const char *qs, const char *body, bool form, const char *want)
 {
-    char *got = data_of(qs, body, body ? strlen(body) : 0);
+    char *got = data_of(qs, body, body ? strlen(body) : 0, form);
     if (want)
         T_STREQ(got, want, qs ? qs : body);
     else
@@ -58,12 +63,18 @@ static void check_data(const char *qs, const char *body, const char *want)
     free(got);
 }
 
+static void check_data(const char *qs, const char *body, const char *want)
+{
+    check_data_as(qs, body, false, want);
+}
+
 static void test_request_data(void)
 {
     check_data("a=1&b=x%20y&a=2&pretty=1", NULL, "{\"a\":[\"1\",\"2\"],\"b\":\"x y\"}");
     check_data(NULL, "{\"a\": [1, \"x\"], \"pretty\": true}", "{\"a\":[1,\"x\"],\"pretty\":true}");
-    check_data(NULL, "a=1&b=2", "{\"a\":\"1\",\"b\":\"2\"}");
-    check_data(NULL, "%7B%22id%22%3A%22x%22%7D=", "{\"id\":\"x\"}");
+    check_data_as(NULL, "a=1&b=2", true, "{\"a\":\"1\",\"b\":\"2\"}");
+    check_data_as(NULL, "%7B%22id%22%3A%22x%22%7D=", true, "{\"id\":\"x\"}");
+    check_data(NULL, "a=1&b=2", NULL); /* a form only with its Content-Type, as CKAN */
     check_data(NULL, "", "{}");
     check_data(NULL, "[1]", NULL);
     check_data(NULL, "{\"a\": \"\\ud800\"}", "{\"a\":\"\xef\xbf\xbd\"}");

@@ -1,4 +1,5 @@
 /* Unit tests for server/valid.c: Taiwan limit/offset integers and date/time forms. */
+#include "../../server/util.c"
 #include "../../server/valid.c"
 #include "testh.h"
 
