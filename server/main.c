@@ -74,7 +74,8 @@ static bool serve_precheck(const struct config *cfg)
     }
     if (st.migrations > 0 || st.functions > 0) {
         log_error("the database schema is not up to date (%d migrations pending, %d function "
-                  "files changed): run `opendatad db init` first", st.migrations, st.functions);
+                  "files changed): run `opendatad db init` first",
+                  st.migrations, st.functions);
         return false;
     }
     return true;

@@ -101,8 +101,7 @@ static bool has_row(PGconn *pg, const char *query, int n, const char *const *par
     return yes;
 }
 
-static bool exec_params(PGconn *pg, const char *query, int n, const char *const *params,
-                        char **err)
+static bool exec_params(PGconn *pg, const char *query, int n, const char *const *params, char **err)
 {
     PGresult *res = PQexecParams(pg, query, n, NULL, params, NULL, NULL, 0);
     bool ok = PQresultStatus(res) == PGRES_COMMAND_OK;
@@ -143,9 +142,9 @@ static bool apply_migrations(PGconn *pg, const struct sqlset *mig, int *applied,
             continue;
         char *sql = read_sql(mig, i, err);
         const char *params[1] = {mig->names[i]};
-        bool ok = sql && exec_ok(pg, sql, err) &&
-                  exec_params(pg, "INSERT INTO schema_migrations (version) VALUES ($1)", 1,
-                              params, err);
+        bool ok =
+            sql && exec_ok(pg, sql, err) &&
+            exec_params(pg, "INSERT INTO schema_migrations (version) VALUES ($1)", 1, params, err);
         free(sql);
         if (!ok) {
             err_about(err, "migration", mig->names[i]);
@@ -195,8 +194,7 @@ static const char BOOKKEEPING[] =
 /* Migrations may use nothing the function files define (a new database has none of it yet);
  * the function files come after them, so they see the tables as the migrations left them. One
  * transaction: a failure anywhere leaves the database as it was. */
-static bool apply_all(PGconn *pg, const struct sqlset *mig, const struct sqlset *fns,
-                      char **err)
+static bool apply_all(PGconn *pg, const struct sqlset *mig, const struct sqlset *fns, char **err)
 {
     int *applied = xmalloc(sizeof(int) * (size_t)(mig->n + 1));
     int *changed = xmalloc(sizeof(int) * (size_t)(fns->n + 1));
@@ -239,10 +237,14 @@ bool migrate_status(PGconn *pg, const char *dir, struct migrate_status *st, char
     struct sqlset mig, fns;
     st->migrations = st->functions = 0;
     bool ok = list_layout(dir, &mig, &fns, err);
-    bool have_mig = has_row(pg, "SELECT to_regclass('schema_migrations') WHERE "
-                                "to_regclass('schema_migrations') IS NOT NULL", 0, NULL);
-    bool have_fns = has_row(pg, "SELECT to_regclass('schema_functions') WHERE "
-                                "to_regclass('schema_functions') IS NOT NULL", 0, NULL);
+    bool have_mig = has_row(pg,
+                            "SELECT to_regclass('schema_migrations') WHERE "
+                            "to_regclass('schema_migrations') IS NOT NULL",
+                            0, NULL);
+    bool have_fns = has_row(pg,
+                            "SELECT to_regclass('schema_functions') WHERE "
+                            "to_regclass('schema_functions') IS NOT NULL",
+                            0, NULL);
     for (int i = 0; ok && i < mig.n; i++)
         st->migrations += !have_mig || !is_applied(pg, mig.names[i]);
     for (int i = 0; ok && i < fns.n; i++) {
