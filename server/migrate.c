@@ -101,6 +101,12 @@ static bool has_row(PGconn *pg, const char *query, int n, const char *const *par
     return yes;
 }
 
+static bool table_exists(PGconn *pg, const char *name)
+{
+    const char *params[1] = {name};
+    return has_row(pg, "SELECT 1 WHERE to_regclass($1) IS NOT NULL", 1, params);
+}
+
 static bool exec_params(PGconn *pg, const char *query, int n, const char *const *params, char **err)
 {
     PGresult *res = PQexecParams(pg, query, n, NULL, params, NULL, NULL, 0);
@@ -237,14 +243,8 @@ bool migrate_status(PGconn *pg, const char *dir, struct migrate_status *st, char
     struct sqlset mig, fns;
     st->migrations = st->functions = 0;
     bool ok = list_layout(dir, &mig, &fns, err);
-    bool have_mig = has_row(pg,
-                            "SELECT to_regclass('schema_migrations') WHERE "
-                            "to_regclass('schema_migrations') IS NOT NULL",
-                            0, NULL);
-    bool have_fns = has_row(pg,
-                            "SELECT to_regclass('schema_functions') WHERE "
-                            "to_regclass('schema_functions') IS NOT NULL",
-                            0, NULL);
+    bool have_mig = table_exists(pg, "schema_migrations");
+    bool have_fns = table_exists(pg, "schema_functions");
     for (int i = 0; ok && i < mig.n; i++)
         st->migrations += !have_mig || !is_applied(pg, mig.names[i]);
     for (int i = 0; ok && i < fns.n; i++) {
