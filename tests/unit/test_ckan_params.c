@@ -4,11 +4,12 @@
 #include <event2/buffer.h>
 #include <event2/http.h>
 
-#include "../../server/arena.c"
-#include "../../server/ckan_params.c"
-#include "../../server/req_query.c"
-#include "../../server/route.c"
-#include "../../server/util.c"
+#include "../../server/core/arena.c"
+#include "../../server/ckan/ckan_params.c"
+#include "../../server/core/req_query.c"
+#include "../../server/core/route.c"
+#include "../../server/core/util.c"
+#include "../../server/core/valid.c"
 #include "testh.h"
 
 static int last_status;
@@ -37,6 +38,9 @@ static char *data_of(const char *qs, const char *body, size_t len)
     char *out = NULL;
     if (body)
         evbuffer_add(evhttp_request_get_input_buffer(r.ev), body, len);
+    if (body && len && body[0] != '{' && body[0] != '[') /* a form is one when it says so */
+        evhttp_add_header(evhttp_request_get_input_headers(r.ev), "Content-Type",
+                          "application/x-www-form-urlencoded");
     if (body || req_parse_query(&r, qs)) {
         json_object *o = ckan_request_data(&r);
         if (o)

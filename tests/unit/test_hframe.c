@@ -3,7 +3,7 @@
 #include <event2/buffer.h>
 #include <stdlib.h>
 
-#include "../../server/hframe.c"
+#include "../../server/core/hframe.c"
 #include "testh.h"
 
 #define POISONED "\x01\r\n"

@@ -5,9 +5,9 @@
  * Files (the metadata schema, the two Taiwan metadata fixtures) are found relative to this
  * source file's path, so run the binary from the directory it was compiled from. */
 #define _POSIX_C_SOURCE 200809L /* mkstemp, for the jschema_load_file cases */
-#include "../../server/util.c"
-#include "../../server/jschema.c"
-#include "../../server/jschema_load.c"
+#include "../../server/core/util.c"
+#include "../../server/core/jschema.c"
+#include "../../server/core/jschema_load.c"
 
 #include <stdlib.h>
 #include <unistd.h>

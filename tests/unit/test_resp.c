@@ -1,8 +1,8 @@
 /* Unit tests for the pure builders of server/resp.c: envelopes (Taiwan and CKAN), JSONP names
  * and wrapping, pretty re-indenting, the Accept header rule. */
-#include "../../server/arena.c"
-#include "../../server/resp.c"
-#include "../../server/util.c"
+#include "../../server/core/arena.c"
+#include "../../server/core/resp.c"
+#include "../../server/core/util.c"
 #include "testh.h"
 
 /* resp.c's links to the running server, unused by the pure builders. */

@@ -1,7 +1,7 @@
 /* Unit tests for server/route.c: segment matching, parameters, 404 vs 405, the {sru} root. */
-#include "../../server/arena.c"
-#include "../../server/route.c"
-#include "../../server/util.c"
+#include "../../server/core/arena.c"
+#include "../../server/core/route.c"
+#include "../../server/core/util.c"
 #include "testh.h"
 
 static int h_a(struct req *r) { (void)r; return 1; }

@@ -1,5 +1,6 @@
 /* Unit tests for server/valid.c: Taiwan limit/offset integers and date/time forms. */
-#include "../../server/valid.c"
+#include "../../server/core/util.c"
+#include "../../server/core/valid.c"
 #include "testh.h"
 
 static void test_uint(void)
