@@ -6,6 +6,8 @@
 
 #include "arena.h"
 #include "ckan_auth.h"
+#include "ckan_family.h"
+#include "ckan_resp.h"
 #include "config.h"
 #include "db_pool.h"
 #include "req.h"
@@ -25,7 +27,7 @@ static void status_show_done(struct req *r, PGresult *res)
 static int ckan_status_show(struct req *r)
 {
     const char **params = arena_alloc(r->a, 2 * sizeof(char *));
-    params[0] = srv_config()->site_url;
+    params[0] = ckan_config()->site_url;
     params[1] = CKAN_COMPAT_VERSION;
     return req_db(r, &st_status_show, params, status_show_done);
 }
@@ -86,7 +88,7 @@ static int cmp_action(const void *key, const void *elem)
 /* CKAN answers some bad requests with 400 and a bare JSON string, not the envelope. */
 static int ckan_bare_400(struct req *r, const char *msg)
 {
-    resp_ckan_bare(r, 400, msg);
+    ckan_resp_bare(r, 400, msg);
     return REQ_DONE;
 }
 

@@ -1,8 +1,8 @@
 /* ckan_datastore — datastore_search and datastore_info (ckan-research §6.5, §6.7). Parameter
  * syntax is checked here the way CKAN's validators do; the search runs as a prepared statement
  * (ds_read.c) or through sql/007_ckan_datastore.sql, which checks field names. */
-#include "ckan_datastore.h"
 #include "ckan_action.h"
+#include "ckan_datastore.h"
 
 #include <event2/http.h>
 #include <json-c/json.h>
@@ -12,7 +12,9 @@
 
 #include "arena.h"
 #include "ckan_auth.h"
+#include "ckan_family.h"
 #include "ckan_params.h"
+#include "ckan_resp.h"
 #include "config.h"
 #include "db_pool.h"
 #include "ds_read.h"
@@ -60,7 +62,7 @@ static const char *resource_id(struct req *r, json_object *in)
          json_object_object_get_ex(in, "id", &v)) &&
         json_object_is_type(v, json_type_string) && *json_object_get_string(v))
         return json_object_get_string(v);
-    resp_ckan_invalid(r, "resource_id", "Missing value");
+    ckan_resp_invalid(r, "resource_id", "Missing value");
     return NULL;
 }
 
@@ -78,11 +80,11 @@ static bool search_q(struct req *r, json_object *in, json_object *p)
     } else if (s || json_object_is_type(v, json_type_object)) {
         json_object_object_add(p, "q", json_object_get(v));
     } else {
-        resp_ckan_invalid(r, "q", "Not a string or a JSON object");
+        ckan_resp_invalid(r, "q", "Not a string or a JSON object");
         return false;
     }
     if (sqlb_q_too_long(json_object_object_get(p, "q"))) {
-        resp_ckan_invalid(r, "q", arena_printf(r->a, "Longer than %d characters",
+        ckan_resp_invalid(r, "q", arena_printf(r->a, "Longer than %d characters",
                                                SQLB_Q_MAX_CHARS));
         return false;
     }
@@ -122,7 +124,7 @@ static bool records_format(struct req *r, json_object *in, json_object *p)
             json_object_object_add(p, "records_format", json_object_new_string(s));
             return true;
         }
-    resp_ckan_invalid(r, "records_format", "Value must be one of: objects, lists, csv, tsv");
+    ckan_resp_invalid(r, "records_format", "Value must be one of: objects, lists, csv, tsv");
     return false;
 }
 
@@ -145,8 +147,8 @@ static bool search_paging(struct req *r, json_object *in, json_object *p)
         !ckan_param_uint(r, in, "offset", 0, &offset) ||
         !ckan_param_uint(r, in, "total_estimation_threshold", -1, &threshold))
         return false;
-    if (limit > srv_config()->datastore_rows_max)
-        limit = srv_config()->datastore_rows_max;
+    if (limit > ckan_config()->datastore_rows_max)
+        limit = ckan_config()->datastore_rows_max;
     json_object_object_add(p, "limit", json_object_new_int64(limit));
     json_object_object_add(p, "offset", json_object_new_int64(offset));
     if (threshold >= 0)

@@ -16,7 +16,9 @@
 
 #include "arena.h"
 #include "ckan_auth.h"
+#include "ckan_family.h"
 #include "ckan_params.h"
+#include "ckan_resp.h"
 #include "config.h"
 #include "db_pool.h"
 #include "req.h"
@@ -78,7 +80,7 @@ static int fail(struct req *r, int status, const char *message)
 /* 409 Validation Error {key: message} with a bare string, as CKAN raises {"message": "..."}. */
 static int invalid_str(struct req *r, const char *key, const char *message)
 {
-    resp_ckan_invalid_str(r, key, message);
+    ckan_resp_invalid_str(r, key, message);
     return REQ_DONE;
 }
 
@@ -98,7 +100,7 @@ static int query(struct req *r, const struct db_stmt *st, json_object *p)
     arena_defer(r->a, put_json, p);
     const char **params = arena_alloc(r->a, 3 * sizeof(char *));
     params[0] = arena_strdup(r->a, json_object_to_json_string_ext(p, JSON_C_TO_STRING_PLAIN));
-    params[1] = srv_config()->site_url;
+    params[1] = ckan_config()->site_url;
     params[2] = ckan_auth_viewer(r); /* read only by the STMT_V statements */
     return req_db(r, st, params, query_done);
 }
@@ -137,7 +139,7 @@ static bool required(struct req *r, json_object *in, const char *key, const char
     *out = str_param(in, key);
     if (*out)
         return true;
-    resp_ckan_invalid(r, key, "Missing value");
+    ckan_resp_invalid(r, key, "Missing value");
     return false;
 }
 
@@ -207,7 +209,7 @@ static bool terms_param(struct req *r, json_object *in, const char *key, json_ob
         return true;
     }
 bad:
-    resp_ckan_invalid(r, key, "Not a string or a list of strings");
+    ckan_resp_invalid(r, key, "Not a string or a list of strings");
     return false;
 }
 
@@ -609,7 +611,7 @@ static bool timestamp_param(struct req *r, json_object *in, const char *key, jso
     while (*end == ' ')
         end++;
     if (end == s || *end || !isfinite(t) || t < TIMESTAMP_MIN || t > TIMESTAMP_MAX) {
-        resp_ckan_invalid(r, key, "Must be a float timestamp");
+        ckan_resp_invalid(r, key, "Must be a float timestamp");
         return false;
     }
     json_object_object_add(p, key, json_object_new_double(t));
@@ -640,7 +642,7 @@ static int activity_list(struct req *r, const char *kind)
         !ckan_param_list(r, in, "exclude_activity_types", &excl))
         goto done;
     if (is_pkg && types && excl) {
-        resp_ckan_invalid(r, "activity_types",
+        ckan_resp_invalid(r, "activity_types",
                           "Cannot be used together with `exclude_activity_types");
         goto done;
     }

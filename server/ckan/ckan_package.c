@@ -12,7 +12,9 @@
 
 #include "arena.h"
 #include "ckan_auth.h"
+#include "ckan_family.h"
 #include "ckan_params.h"
+#include "ckan_resp.h"
 #include "config.h"
 #include "db_pool.h"
 #include "req.h"
@@ -61,7 +63,7 @@ static void put_json(void *o)
 
 static int invalid(struct req *r, const char *field, const char *message)
 {
-    resp_ckan_invalid(r, field, message);
+    ckan_resp_invalid(r, field, message);
     return REQ_DONE;
 }
 
@@ -120,7 +122,7 @@ static int package_show(struct req *r)
         return REQ_DONE;
     const char **params = params_new(r, 3);
     params[0] = id;
-    params[1] = srv_config()->site_url;
+    params[1] = ckan_config()->site_url;
     params[2] = ckan_auth_viewer(r);
     return req_db(r, &st_show, params, coded_done);
 }
@@ -180,7 +182,7 @@ static int current_package_list(struct req *r)
     const char **params = params_new(r, 4);
     params[0] = num_text(r, rows);
     params[1] = num_text(r, offset);
-    params[2] = srv_config()->site_url;
+    params[2] = ckan_config()->site_url;
     params[3] = r->user && r->user->sysadmin ? "true" : "false";
     return req_db(r, &st_current, params, result_done);
 }
@@ -224,7 +226,7 @@ static int resource_show(struct req *r)
         return invalid(r, "id", "Missing value");
     const char **params = params_new(r, 3);
     params[0] = id;
-    params[1] = srv_config()->site_url;
+    params[1] = ckan_config()->site_url;
     params[2] = ckan_auth_viewer(r);
     return req_db(r, &st_res_show, params, coded_done);
 }
@@ -265,7 +267,7 @@ static json_object *search_terms(struct req *r, json_object *in)
     json_object *q, *terms = json_object_new_object();
     arena_defer(r->a, put_json, terms);
     if (!json_object_object_get_ex(in, "query", &q) || json_object_is_type(q, json_type_null)) {
-        resp_ckan_invalid_str(r, "query", "Missing value");
+        ckan_resp_invalid_str(r, "query", "Missing value");
         return NULL;
     }
     bool ok = true;
@@ -276,7 +278,7 @@ static json_object *search_terms(struct req *r, json_object *in)
         ok = search_pair(terms, q);
     }
     if (!ok) {
-        resp_ckan_invalid_str(r, "query", "Must be <field>:<value> pair(s)");
+        ckan_resp_invalid_str(r, "query", "Must be <field>:<value> pair(s)");
         return NULL;
     }
     json_object *list = json_object_new_array();
@@ -284,7 +286,7 @@ static json_object *search_terms(struct req *r, json_object *in)
     {
         if (!search_field_known(field, strlen(field))) {
             json_object_put(list);
-            resp_ckan_invalid_str(r, "query", arena_printf(
+            ckan_resp_invalid_str(r, "query", arena_printf(
                 r->a, "Field \"%s\" not recognised in resource_search.", field));
             return NULL;
         }
@@ -316,7 +318,7 @@ static int resource_search(struct req *r)
         json_object_object_add(p, "limit", json_object_new_int64(limit));
     const char **params = params_new(r, 2);
     params[0] = arena_strdup(r->a, json_object_to_json_string_ext(p, JSON_C_TO_STRING_PLAIN));
-    params[1] = srv_config()->site_url;
+    params[1] = ckan_config()->site_url;
     return req_db(r, &st_res_search, params, result_done);
 }
 

@@ -9,6 +9,7 @@
 #include <strings.h>
 
 #include "arena.h"
+#include "ckan_resp.h"
 #include "req.h"
 #include "resp.h"
 #include "route.h"
@@ -49,7 +50,7 @@ static json_object *from_query(struct req *r)
 /* CKAN's 400 for a body that does not decode: a bare JSON string. */
 static void bad_body(struct req *r, const char *why)
 {
-    resp_ckan_bare(r, 400, arena_printf(r->a, JSON_ERROR "Error decoding JSON data. Error: %s",
+    ckan_resp_bare(r, 400, arena_printf(r->a, JSON_ERROR "Error decoding JSON data. Error: %s",
                                         why));
 }
 
@@ -59,7 +60,7 @@ static bool not_dict(struct req *r, json_object *o)
     if (json_object_is_type(o, json_type_object))
         return false;
     json_object_put(o);
-    resp_ckan_bare(r, 400, JSON_ERROR "Request data JSON decoded to a value that is not a "
+    ckan_resp_bare(r, 400, JSON_ERROR "Request data JSON decoded to a value that is not a "
                                       "dictionary, but it needs to be a dictionary.");
     return true;
 }
@@ -144,7 +145,7 @@ json_object *ckan_request_data(struct req *r)
 
 static bool invalid(struct req *r, const char *key, const char *msg)
 {
-    resp_ckan_invalid(r, key, msg);
+    ckan_resp_invalid(r, key, msg);
     return false;
 }
 

@@ -17,7 +17,9 @@
 #include <strings.h>
 
 #include "arena.h"
+#include "ckan_family.h"
 #include "ckan_params.h"
+#include "ckan_resp.h"
 #include "config.h"
 #include "log.h"
 #include "req.h"
@@ -91,7 +93,7 @@ static char *py_repr(struct req *r, const char *s)
 /* {help, error: {message, __type}, success: false} with the given status. */
 static int search_error(struct req *r, int status, const char *type, const char *message)
 {
-    resp_ckan_error(r, status, type, "message", message);
+    ckan_resp_error(r, status, type, "message", message);
     return REQ_DONE;
 }
 
@@ -173,7 +175,7 @@ static bool int_param(struct req *r, json_object *in, const char *key, long long
     char *end;
     long long n = strtoll(s, &end, 10);
     if (!*s || *end) {
-        resp_ckan_invalid(r, key, "Invalid integer");
+        ckan_resp_invalid(r, key, "Invalid integer");
         return false;
     }
     *out = n;
@@ -227,7 +229,7 @@ static bool facet_fields(struct req *r, json_object *in, struct search *s)
         if (!parsed || !(json_object_is_type(parsed, json_type_array) ||
                          json_object_is_type(parsed, json_type_string))) {
             json_object_put(parsed);
-            resp_ckan_invalid(r, "facet.field", "Could not parse as valid JSON");
+            ckan_resp_invalid(r, "facet.field", "Could not parse as valid JSON");
             return false;
         }
         arena_defer(r->a, put_json, parsed);
@@ -239,7 +241,7 @@ static bool facet_fields(struct req *r, json_object *in, struct search *s)
         return true;
     }
     if (!json_object_is_type(v, json_type_array)) {
-        resp_ckan_invalid(r, "facet.field", "Could not parse as valid JSON");
+        ckan_resp_invalid(r, "facet.field", "Could not parse as valid JSON");
         return false;
     }
     for (size_t i = 0; i < json_object_array_length(v); i++) {
@@ -508,7 +510,7 @@ static const char *results_sql(struct stmt *st)
     const char *doc;
     if (!s->nfl) {
         doc = arena_printf(r->a, "ckan_package_doc(m.id, $%d::text)",
-                           solrq_param(st->sq, srv_config()->site_url));
+                           solrq_param(st->sq, ckan_config()->site_url));
     } else {
         const char *obj = "";
         for (int i = 0; i < s->nfl; i++) {

@@ -11,6 +11,7 @@
 #include "ckan_action.h"
 #include "ckan_auth.h"
 #include "ckan_params.h"
+#include "ckan_resp.h"
 #include "db_pool.h"
 #include "req.h"
 #include "resp.h"
@@ -162,7 +163,7 @@ static bool util_limit(struct req *r, long long def, long long *out)
     if (!s || !*s)
         return true;
     if (!valid_uint(s, UTIL_LIMIT_INPUT_MAX, out)) {
-        resp_ckan_invalid(r, "limit", "Invalid integer");
+        ckan_resp_invalid(r, "limit", "Invalid integer");
         return false;
     }
     if (*out > UTIL_LIMIT_MAX)
@@ -212,7 +213,7 @@ static int autocomplete_action(struct req *r, json_object *in, const struct db_s
     json_object *v;
     long long limit;
     if (!json_object_object_get_ex(in, "q", &v) || json_object_is_type(v, json_type_null)) {
-        resp_ckan_invalid(r, "q", "Missing value");
+        ckan_resp_invalid(r, "q", "Missing value");
         return REQ_DONE;
     }
     if (!ckan_param_uint(r, in, "limit", 20, &limit))

@@ -10,6 +10,8 @@
 #include <string.h>
 
 #include "arena.h"
+#include "ckan_family.h"
+#include "ckan_resp.h"
 #include "config.h"
 #include "db_pool.h"
 #include "req.h"
@@ -133,7 +135,7 @@ static struct entry *store_lru(const struct entry *keep)
 static void store_put(const char *key, uint64_t hash, uint64_t gen, struct body *b)
 {
     size_t size = b->len + strlen(key) + 1;
-    if (b->len > SCACHE_ENTRY_MAX || size > (size_t)srv_config()->search_cache_mb << 20)
+    if (b->len > SCACHE_ENTRY_MAX || size > (size_t)ckan_config()->search_cache_mb << 20)
         return;
     pthread_mutex_lock(&store.mu);
     struct entry *slot = NULL, *free_slot = NULL;
@@ -154,7 +156,7 @@ static void store_put(const char *key, uint64_t hash, uint64_t gen, struct body 
         slot = free_slot ? free_slot : store_lru(NULL);
     if (slot->key)
         entry_clear(slot);
-    size_t budget = (size_t)srv_config()->search_cache_mb << 20;
+    size_t budget = (size_t)ckan_config()->search_cache_mb << 20;
     for (struct entry *old; store.bytes + size > budget && (old = store_lru(slot));)
         entry_clear(old);
     slot->key = xstrdup(key);
@@ -209,7 +211,7 @@ void scache_init(void)
 
 bool scache_enabled(void)
 {
-    return srv_config()->search_cache_mb > 0;
+    return ckan_config()->search_cache_mb > 0;
 }
 
 /* Send b as r's answer (indented or wrapped for JSONP when r asks: resp_ok_shared). */
@@ -272,10 +274,8 @@ static void flight_done(void *arg, PGresult *res, const struct db_error *err)
     struct req *r = w->r;
     uint64_t gen = PQnfields(res) == 2 ? strtoull(PQgetvalue(res, 0, 1), NULL, 10) : 0;
     size_t len;
-    char *text = resp_build_ok(API_CKAN,
-                               arena_printf(r->a, "%s/api/3/action/help_show?name=%s",
-                                            srv_config()->site_url, r->action),
-                               PQgetvalue(res, 0, 0), (size_t)PQgetlength(res, 0, 0), &len);
+    char *text = ckan_resp_build_ok(ckan_resp_help_url(r), PQgetvalue(res, 0, 0),
+                                    (size_t)PQgetlength(res, 0, 0), &len);
     struct body *b = body_new(text, len);
     if (gen)
         store_put(f->key, f->hash, gen, b);

@@ -4,13 +4,21 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "ckan_family.h"
 #include "config.h"
+#include "ds_family.h"
 #include "log.h"
 #include "migrate.h"
 #include "pgconn.h"
 #include "routes_cli.h"
 #include "server.h"
+#include "tw_family.h"
 #include "util.h"
+
+/* The API families served, in the order their routes are matched; CKAN answers the paths
+ * nobody claims. */
+static const struct srv_family *const families[] = {&tw_family, &ds_family, &ckan_family};
+#define FALLBACK_FAMILY (&ckan_family)
 
 static void usage(FILE *f)
 {
@@ -95,7 +103,7 @@ int main(int argc, char **argv)
             log_error("unexpected argument \"%s\"", argv[2]);
             return 2;
         }
-        return routes_print(stdout);
+        return routes_print(stdout, families, ARRAY_LEN(families));
     }
     bool db_init = strcmp(cmd, "db") == 0;
     if (db_init && (argc < 3 || strcmp(argv[2], "init") != 0)) {
@@ -125,7 +133,7 @@ int main(int argc, char **argv)
         if (db_init)
             status = cmd_db_init(&cfg);
         else
-            status = serve_precheck(&cfg) ? srv_run(&cfg) : 1;
+            status = serve_precheck(&cfg) ? srv_run(&cfg, families, ARRAY_LEN(families), FALLBACK_FAMILY) : 1;
     }
     free(err);
     free(pos);

@@ -6,8 +6,8 @@
 #include <json-c/json.h>
 
 #include "ckan_action.h"
+#include "family.h"
 #include "route.h"
-#include "server.h"
 
 static json_object *method_list(unsigned methods)
 {
@@ -20,19 +20,19 @@ static json_object *method_list(unsigned methods)
     return list;
 }
 
-static json_object *route_list(void)
+/* Every family's routes, in the order the server matches them. */
+static json_object *route_list(const struct srv_family *const *fams, size_t nfams)
 {
-    size_t n;
-    const struct route_def *defs = srv_routes(&n);
     json_object *list = json_object_new_array();
-    for (size_t i = 0; i < n; i++) {
-        json_object *o = json_object_new_object();
-        json_object_object_add(o, "methods", method_list(defs[i].methods));
-        json_object_object_add(o, "pattern", json_object_new_string(defs[i].pattern));
-        json_object_object_add(o, "api",
-                               json_object_new_string(defs[i].api == API_TW ? "tw" : "ckan"));
-        json_object_array_add(list, o);
-    }
+    for (size_t f = 0; f < nfams; f++)
+        for (size_t i = 0; i < fams[f]->nroutes; i++) {
+            const struct route_def *d = &fams[f]->routes[i];
+            json_object *o = json_object_new_object();
+            json_object_object_add(o, "methods", method_list(d->methods));
+            json_object_object_add(o, "pattern", json_object_new_string(d->pattern));
+            json_object_object_add(o, "api", json_object_new_string(fams[f]->name));
+            json_object_array_add(list, o);
+        }
     return list;
 }
 
@@ -51,10 +51,10 @@ static json_object *action_list(void)
     return list;
 }
 
-int routes_print(FILE *f)
+int routes_print(FILE *f, const struct srv_family *const *fams, size_t nfams)
 {
     json_object *root = json_object_new_object();
-    json_object_object_add(root, "routes", route_list());
+    json_object_object_add(root, "routes", route_list(fams, nfams));
     json_object_object_add(root, "ckan_actions", action_list());
     fprintf(f, "%s\n", json_object_to_json_string_ext(root, JSON_C_TO_STRING_PRETTY |
                                                                   JSON_C_TO_STRING_SPACED |

@@ -3,9 +3,12 @@
  * action names (post_only: GET answers 400) as one JSON object. */
 #ifndef ROUTES_CLI_H
 #define ROUTES_CLI_H
+#include <stddef.h>
 #include <stdio.h>
 
-/* Print the JSON to f; the exit status (1 when writing failed). */
-int routes_print(FILE *f);
+struct srv_family;
+
+/* Print the JSON of the families given to f; the exit status (1 when writing failed). */
+int routes_print(FILE *f, const struct srv_family *const *fams, size_t nfams);
 
 #endif

@@ -10,39 +10,14 @@
 #include <time.h>
 
 #include "arena.h"
-#include "edge.h"
 #include "config.h"
 #include "db_pool.h"
+#include "edge.h"
+#include "family.h"
 #include "log.h"
 #include "resp.h"
 #include "server.h"
 #include "util.h"
-
-/* Input refused by an SQL function: the SQLSTATE picks the API error, the message explains. */
-static void req_app_error(struct req *r, const struct db_error *err)
-{
-    bool not_found = strcmp(err->sqlstate, DB_STATE_NOT_FOUND) == 0;
-    if (strcmp(err->sqlstate, DB_STATE_FORBIDDEN) == 0) {
-        if (r->api == API_CKAN)
-            resp_error(r, ERR_FORBIDDEN, NULL, "Access denied: %s", err->message);
-        else
-            resp_error(r, ERR_NOT_FOUND, NULL, "找不到資料: %s", err->detail);
-        return;
-    }
-    if (r->api == API_CKAN) {
-        if (not_found)
-            resp_error(r, ERR_NOT_FOUND, NULL, "Not found: %s", err->message);
-        else
-            resp_ckan_invalid(r, *err->detail ? err->detail : "message", err->message);
-        return;
-    }
-    if (strcmp(err->sqlstate, DB_STATE_NOT_FOUND) == 0)
-        resp_error(r, ERR_NOT_FOUND, NULL, "找不到資料: %s", err->message);
-    else if (strcmp(err->sqlstate, DB_STATE_NO_FIELD) == 0)
-        resp_error(r, ERR_FIELD, NULL, "輸入的參數內容中，欄位名稱不存在: %s", err->message);
-    else
-        resp_error(r, ERR_PARAM_VALUE, NULL, "輸入的參數內容格式錯誤: %s", err->message);
-}
 
 static void req_db_done(void *arg, PGresult *res, const struct db_error *err)
 {
@@ -57,13 +32,13 @@ static void req_db_done(void *arg, PGresult *res, const struct db_error *err)
 void req_db_fail(struct req *r, const struct db_error *err)
 {
     if (err->kind == DBE_APP)
-        req_app_error(r, err);
+        r->fam->env->app_error(r, err); /* input an SQL function refused: the family's words */
     else if (err->kind == DBE_QUERY)
-        resp_error(r, ERR_INTERNAL, NULL, "系統錯誤: database error %s", err->sqlstate);
+        resp_error(r, ERR_INTERNAL, NULL, "database error %s", err->sqlstate);
     else if (err->kind == DBE_TIMEOUT)
-        resp_error(r, ERR_UNAVAILABLE, NULL, "系統錯誤: the database query timed out");
+        resp_error(r, ERR_UNAVAILABLE, NULL, "the database query timed out");
     else
-        resp_error(r, ERR_UNAVAILABLE, NULL, "系統錯誤: the database is unavailable");
+        resp_error(r, ERR_UNAVAILABLE, NULL, "the database is unavailable");
 }
 
 int req_db(struct req *r, const struct db_stmt *st, const char *const *params,
@@ -80,7 +55,7 @@ int req_db(struct req *r, const struct db_stmt *st, const char *const *params,
 
 void req_db_busy(struct req *r)
 {
-    resp_error(r, ERR_UNAVAILABLE, NULL, "系統錯誤: the server is overloaded, try again later");
+    resp_error(r, ERR_UNAVAILABLE, NULL, "the server is overloaded, try again later");
 }
 
 static void access_log(const struct req *r)
@@ -143,11 +118,12 @@ static void cors_headers(struct req *r, struct evkeyvalq *out)
                       "Authorization, X-CKAN-API-Key, Content-Type");
 }
 
-/* CKAN replies: anonymous GETs may be kept by caches (revalidated each time); answers to a
- * caller with credentials never; errors and other methods are not reused. */
+/* Replies of families that ask for it (CKAN): anonymous GETs may be kept by caches
+ * (revalidated each time); answers to a caller with credentials never; errors and other
+ * methods are not reused. */
 static void cache_headers(struct req *r, struct evkeyvalq *out, int status)
 {
-    if (r->api != API_CKAN || r->method == M_OPTIONS || evhttp_find_header(out, "Cache-Control"))
+    if (!r->fam->env->http_cache || r->method == M_OPTIONS || evhttp_find_header(out, "Cache-Control"))
         return;
     const char *v = "no-cache";
     if (req_authenticated(r))
@@ -195,10 +171,10 @@ static void free_ref(const void *data, size_t len, void *extra)
     free((void *)data);
 }
 
-/* Whether the reply gets a strong ETag: an anonymous CKAN GET 200. */
+/* Whether the reply gets a strong ETag: an anonymous GET 200 of a family that caches (CKAN). */
 static bool etag_wanted(const struct req *r, int status)
 {
-    return r->api == API_CKAN && status == 200 && (r->method == M_GET || r->method == M_HEAD) &&
+    return r->fam->env->http_cache && status == 200 && (r->method == M_GET || r->method == M_HEAD) &&
            !req_authenticated(r);
 }
 

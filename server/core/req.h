@@ -17,6 +17,7 @@ struct db_stmt;
 struct dbp_job;
 struct db_error;
 struct evhttp_connection;
+struct srv_family;
 
 enum { REQ_DONE = 0, REQ_ASYNC = 1 };
 
@@ -35,7 +36,7 @@ struct req {
     struct evhttp_request *ev;
     struct srv_thread *thr;
     struct arena *a;
-    enum api_family api;
+    const struct srv_family *fam; /* whose route (or path): picks the envelope */
     unsigned method;            /* M_* */
     const char *method_name;
     const char *uri;            /* as received, for the log */

@@ -160,12 +160,16 @@ enum route_status route_match(const struct router *rt, unsigned method, const ch
     return m->allowed ? ROUTE_METHOD : ROUTE_NOT_FOUND;
 }
 
-enum api_family route_family(const struct router *rt, const char *path)
+bool route_under(const struct router *rt, const char *prefix, const char *path)
 {
-    size_t len = strlen(rt->sru);
-    if (strncmp(path, rt->sru, len) != 0)
-        return API_CKAN;
-    const char *rest = path + len;
-    bool tw = strncmp(rest, "/rest", 5) == 0 || strncmp(rest, "/dump", 5) == 0;
-    return tw && (rest[5] == '/' || rest[5] == '\0') ? API_TW : API_CKAN;
+    static const char sru[] = "{sru}";
+    if (strncmp(prefix, sru, sizeof(sru) - 1) == 0) {
+        size_t len = strlen(rt->sru);
+        if (strncmp(path, rt->sru, len) != 0)
+            return false;
+        prefix += sizeof(sru) - 1;
+        path += len;
+    }
+    size_t n = strlen(prefix);
+    return strncmp(path, prefix, n) == 0 && (path[n] == '/' || path[n] == '\0');
 }

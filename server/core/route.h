@@ -12,9 +12,7 @@
 
 struct req;
 struct arena;
-
-/* Which envelope errors are written in. */
-enum api_family { API_CKAN, API_TW };
+struct srv_family;
 
 /* Methods, as evhttp_cmd_type bits. */
 enum { M_GET = 1 << 0, M_POST = 1 << 1, M_HEAD = 1 << 2, M_PUT = 1 << 3, M_DELETE = 1 << 4,
@@ -26,7 +24,7 @@ struct route_def {
     unsigned methods;
     const char *pattern;
     route_handler handler;
-    enum api_family api;
+    const struct srv_family *fam; /* whose route: set by the server when it builds its table */
 };
 
 struct router;
@@ -49,7 +47,7 @@ enum route_status route_match(const struct router *rt, unsigned method, const ch
 /* Percent-decode n bytes of s ('+' as space when plus) into the arena; NULL when the result
  * holds a NUL byte or is not valid UTF-8. */
 char *route_decode(struct arena *a, const char *s, size_t n, bool plus);
-/* The envelope family for a path no route matched: Taiwan under {sru}/rest and {sru}/dump. */
-enum api_family route_family(const struct router *rt, const char *path);
+/* True when path is prefix (its "{sru}" replaced) or lies under it ("prefix/..."). */
+bool route_under(const struct router *rt, const char *prefix, const char *path);
 
 #endif

@@ -20,19 +20,16 @@
 #include <unistd.h>
 
 #include "arena.h"
-#include "ckan_action.h"
-#include "ckan_util.h"
 #include "config.h"
 #include "db_pool.h"
 #include "ds_read.h"
-#include "dump.h"
 #include "edge.h"
+#include "family.h"
 #include "log.h"
 #include "req.h"
 #include "resp.h"
 #include "route.h"
 #include "search_cache.h"
-#include "tw_rest.h"
 #include "util.h"
 
 #define GRACE_SECONDS 10
@@ -40,27 +37,10 @@
 
 static const struct config *g_cfg;
 static struct router *g_router;
-
-static const struct route_def routes[] = {
-    {M_GET, "{sru}/rest/group", tw_group_list, API_TW},
-    {M_GET, "{sru}/rest/group/{code}", tw_group_show, API_TW},
-    {M_GET, "{sru}/rest/tag", tw_tag_list, API_TW},
-    {M_GET, "{sru}/rest/tag/{tag}", tw_tag_show, API_TW},
-    {M_GET, "{sru}/rest/dataset", tw_dataset_list, API_TW},
-    {M_GET, "{sru}/rest/dataset/{id}", tw_dataset_show, API_TW},
-    {M_GET, "{sru}/rest/datastore/{rid}", tw_datastore, API_TW},
-    {M_GET, "{sru}/dump/datastore/{rid}", dump_tw, API_TW},
-    {M_GET, "/datastore/dump/{rid}", dump_ckan, API_CKAN},
-    {M_GET | M_POST, "/api/3/action/{name}", ckan_action, API_CKAN},
-    {M_GET | M_POST, "/api/action/{name}", ckan_action, API_CKAN},
-    {M_GET, "/api", ckan_util_version, API_CKAN},
-    {M_GET, "/api/1", ckan_util_version, API_CKAN},
-    {M_GET, "/api/2", ckan_util_version, API_CKAN},
-    {M_GET, "/api/3", ckan_util_version, API_CKAN},
-    {M_GET, "/api/util/{kind}/{op}", ckan_util, API_CKAN},
-    {M_GET, "/api/1/util/{kind}/{op}", ckan_util, API_CKAN},
-    {M_GET, "/api/2/util/{kind}/{op}", ckan_util, API_CKAN},
-};
+static const struct srv_family *const *g_fams; /* as main.c registered them */
+static size_t g_nfams;
+static const struct srv_family *g_fallback;    /* answers paths no family claims */
+static struct route_def *g_routes;             /* every family's, in order */
 
 const struct config *srv_config(void)
 {
@@ -103,25 +83,36 @@ static struct req *req_new(struct srv_thread *thr, struct evhttp_request *ev)
     return r;
 }
 
+/* The family whose envelope answers a path no route matched: the first that claims it under
+ * one of its prefixes, else the fallback. */
+static const struct srv_family *srv_family_of(const char *path)
+{
+    for (size_t i = 0; i < g_nfams; i++)
+        for (const char *const *p = g_fams[i]->prefixes; p && *p; p++)
+            if (route_under(g_router, *p, path))
+                return g_fams[i];
+    return g_fallback;
+}
+
 /* Route and run a request; every path ends in exactly one reply. */
 static void srv_dispatch(struct req *r)
 {
     const struct evhttp_uri *u = evhttp_request_get_evhttp_uri(r->ev);
     const char *path = u ? evhttp_uri_get_path(u) : NULL;
     r->path = path && *path ? path : "/";
-    r->api = route_family(g_router, r->path);
+    r->fam = srv_family_of(r->path);
     if (edge_over_limit(r->thr->edge, r->ev)) { /* as nginx's limit_conn: 503, then close */
         evhttp_add_header(evhttp_request_get_output_headers(r->ev), "Connection", "close");
-        resp_error(r, ERR_UNAVAILABLE, NULL, "系統錯誤: too many connections from %s", r->peer);
+        resp_error(r, ERR_UNAVAILABLE, NULL, "too many connections from %s", r->peer);
         return;
     }
     if (r->thr->inflight > g_cfg->max_requests) {
-        resp_error(r, ERR_UNAVAILABLE, NULL, "系統錯誤: too many requests in progress");
+        resp_error(r, ERR_UNAVAILABLE, NULL, "too many requests in progress");
         return;
     }
     switch (route_match(g_router, r->method, r->path, r->a, &r->route)) {
     case ROUTE_NOT_FOUND:
-        resp_error(r, ERR_NOT_FOUND, "ER010004", "Not found: no such API path %s", r->path);
+        resp_error(r, ERR_NO_ROUTE, NULL, "Not found: no such API path %s", r->path);
         return;
     case ROUTE_METHOD:
         if (r->method == M_OPTIONS) { /* a preflight: the Allow and CORS headers say it all */
@@ -136,7 +127,7 @@ static void srv_dispatch(struct req *r)
     case ROUTE_OK:
         break;
     }
-    r->api = r->route.def->api;
+    r->fam = r->route.def->fam;
     if (!req_parse_query(r, u ? evhttp_uri_get_query(u) : NULL)) {
         resp_error(r, ERR_PARAM_VALUE, NULL,
                    "The query string is not valid percent-encoded UTF-8");
@@ -359,16 +350,47 @@ static void srv_raise_fd_limit(void)
     }
 }
 
-int srv_run(const struct config *cfg)
+/* One route table from every family's, each route knowing its family. */
+static struct route_def *srv_collect_routes(size_t *n)
+{
+    *n = 0;
+    for (size_t i = 0; i < g_nfams; i++)
+        *n += g_fams[i]->nroutes;
+    struct route_def *all = xcalloc(*n ? *n : 1, sizeof(*all));
+    size_t k = 0;
+    for (size_t i = 0; i < g_nfams; i++)
+        for (size_t j = 0; j < g_fams[i]->nroutes; j++) {
+            all[k] = g_fams[i]->routes[j];
+            all[k++].fam = g_fams[i];
+        }
+    return all;
+}
+
+/* Each family's start-up, in the order registered. */
+static bool srv_init_families(char **err)
+{
+    for (size_t i = 0; i < g_nfams; i++)
+        if (g_fams[i]->init && !g_fams[i]->init(g_cfg, err))
+            return false;
+    return true;
+}
+
+int srv_run(const struct config *cfg, const struct srv_family *const *fams, size_t nfams,
+            const struct srv_family *fallback)
 {
     g_cfg = cfg;
+    g_fams = fams;
+    g_nfams = nfams;
+    g_fallback = fallback;
     char *err = NULL;
     if (*cfg->log_file && !log_open_file(cfg->log_file, &err)) {
         log_error("%s", err ? err : "cannot open the log file");
         free(err);
         return 1;
     }
-    g_router = route_new(routes, ARRAY_LEN(routes), cfg->sru, &err);
+    size_t nroutes;
+    g_routes = srv_collect_routes(&nroutes);
+    g_router = route_new(g_routes, nroutes, cfg->sru, &err);
     if (!g_router) {
         log_error("%s", err);
         free(err);
@@ -387,12 +409,7 @@ int srv_run(const struct config *cfg)
     sigaddset(&set, SIGTERM);
     sigaddset(&set, SIGHUP);
     pthread_sigmask(SIG_BLOCK, &set, NULL);
-    tw_rest_init();
-    tw_datastore_init();
-    dsr_init();
-    ckan_action_init();
-    ckan_util_init();
-    if (!dump_init(cfg, &err)) {
+    if (!srv_init_families(&err)) {
         log_error("%s", err);
         free(err);
         return 1;
@@ -415,7 +432,9 @@ int srv_run(const struct config *cfg)
         pthread_create(&tids[i], NULL, srv_thread_main, &thrs[i]);
     log_info("serving on http://%s/ with %d threads (Taiwan API at %s)", cfg->listen, n, cfg->sru);
     srv_wait_for_stop(thrs, n, &set);
-    dump_shutdown();
+    for (size_t i = 0; i < g_nfams; i++)
+        if (g_fams[i]->stop)
+            g_fams[i]->stop();
     for (int i = 0; i < n; i++) {
         pthread_join(tids[i], NULL);
         srv_thread_free(&thrs[i]);
@@ -424,12 +443,6 @@ int srv_run(const struct config *cfg)
     free(tids);
     free(thrs);
     route_free(g_router);
+    free(g_routes);
     return 0;
-}
-
-/* The route table the server dispatches on (for `opendatad routes`). */
-const struct route_def *srv_routes(size_t *n)
-{
-    *n = ARRAY_LEN(routes);
-    return routes;
 }

@@ -31,16 +31,17 @@ struct srv_thread {
     struct edge_thread *edge;     /* the connections' edge before evhttp (edge.c) */
 };
 
-/* Run the server until a stop signal; returns the process exit status. */
-int srv_run(const struct config *cfg);
+/* Run the server with the API families given (see family.h; their routes are matched in
+ * this order; fallback answers paths none claims) until a stop signal; returns the process
+ * exit status. fams must live until it returns. */
+struct srv_family;
+int srv_run(const struct config *cfg, const struct srv_family *const *fams, size_t nfams,
+            const struct srv_family *fallback);
 /* The running configuration (read-only after start). */
 const struct config *srv_config(void);
 /* Called by req_finish just before a reply is handed to evhttp. */
 void srv_before_reply(struct srv_thread *thr, struct evhttp_request *ev);
 /* Called by req_finish when a request of thr is done. */
 void srv_request_done(struct srv_thread *thr);
-/* The route table the server dispatches on; *n = its length. */
-struct route_def;
-const struct route_def *srv_routes(size_t *n);
 
 #endif

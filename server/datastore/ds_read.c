@@ -5,7 +5,6 @@
 #include <string.h>
 
 #include "arena.h"
-#include "config.h"
 #include "db_pool.h"
 #include "log.h"
 #include "req.h"
@@ -51,8 +50,11 @@ struct dsr_state {
     const char *const *fallback_params;
 };
 
-void dsr_init(void)
+static bool g_prepared;
+
+void dsr_init(bool prepared)
 {
+    g_prepared = prepared;
     dbp_register(&st_meta);
 }
 
@@ -252,7 +254,7 @@ int dsr_read(struct req *r, const struct sqlb_read *q, const struct db_stmt *fal
     s->fallback = fallback;
     s->fallback_params = fallback_params;
     r->data = s;
-    if (!srv_config()->datastore_prepared)
+    if (!g_prepared)
         return run_fallback(r, false);
     const struct dsr_table *t = cache_get(r->thr->ds, q->rid);
     if (t)

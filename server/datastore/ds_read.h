@@ -9,14 +9,15 @@
  * (tw_datastore, ckan_datastore_search), which gives the same bytes and the errors. */
 #ifndef DS_READ_H
 #define DS_READ_H
+#include <stdbool.h>
 
 struct req;
 struct db_stmt;
 struct sqlb_read;
 struct dsr_cache;
 
-/* Register the statements (before any pool starts). */
-void dsr_init(void);
+/* Register the statements (before any pool starts); prepared: --datastore-prepared. */
+void dsr_init(bool prepared);
 
 /* A thread's copies of table bookkeeping (at most DSR_TABLES_MAX, least recently used out). */
 struct dsr_cache *dsr_cache_new(void);

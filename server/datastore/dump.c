@@ -20,6 +20,7 @@
 
 #include "arena.h"
 #include "ckan_auth.h"
+#include "ckan_resp.h"
 #include "config.h"
 #include "db_pool.h"
 #include "dump_fmt.h"
@@ -532,7 +533,7 @@ struct ckan_params {
 
 static bool ckan_bad(struct req *r, const char *name, const char *what, const char *v)
 {
-    resp_ckan_invalid(r, name, arena_printf(r->a, "%s, got \"%s\"", what, v));
+    ckan_resp_invalid(r, name, arena_printf(r->a, "%s, got \"%s\"", what, v));
     return false;
 }
 
@@ -596,7 +597,7 @@ static bool ckan_q(struct req *r, const char **out)
         return ckan_bad(r, "q", "must be text or a JSON object of field names to text", v);
     if (sqlb_q_too_long(o)) {
         json_object_put(o);
-        resp_ckan_invalid(r, "q", arena_printf(r->a, "Longer than %d characters",
+        ckan_resp_invalid(r, "q", arena_printf(r->a, "Longer than %d characters",
                                                SQLB_Q_MAX_CHARS));
         return false;
     }

@@ -30,7 +30,6 @@ struct stream {
     pthread_mutex_t mu;
     struct event *ev;    /* on the request's loop: "look at the state" */
     struct req *r;       /* NULL once the request was answered (HEAD) */
-    int api;             /* r->api, for error texts */
     enum dfmt_kind kind;
     bool bom;
     const char *ctype;
@@ -85,25 +84,19 @@ static void stream_free(struct stream *s)
     dw_job_end();
 }
 
-/* The error text of a dump that could not start, in the words of the request's API. */
-static char *open_message(int api, const struct dsrc_err *de)
+/* The error text of a dump that could not start (streams are CKAN's /datastore/dump). */
+static char *open_message(const struct dsrc_err *de)
 {
-    bool tw = api == API_TW;
     switch (dsrc_err_kind(de)) {
-    case ERR_NOT_FOUND: return xasprintf(tw ? "找不到資料: %s" : "Not found: %s", de->message);
+    case ERR_NOT_FOUND: return xasprintf("Not found: %s", de->message);
     case ERR_FORBIDDEN: return xasprintf("Access denied: %s", de->message);
-    case ERR_UNAVAILABLE:
-        return xasprintf(tw ? "系統錯誤: %s" : "The database is unavailable: %s", de->message);
-    case ERR_INTERNAL: return xasprintf(tw ? "系統錯誤: %s" : "Invalid query: %s", de->message);
-    default:
-        return xasprintf(tw ? "輸入的參數內容格式錯誤: %s" : "%s", de->message);
+    case ERR_UNAVAILABLE: return xasprintf("The database is unavailable: %s", de->message);
+    case ERR_INTERNAL: return xasprintf("Invalid query: %s", de->message);
+    default: return xasprintf("%s", de->message);
     }
 }
 
-static const char *stopping_message(int api)
-{
-    return api == API_TW ? "系統錯誤: the server is stopping" : "The server is stopping";
-}
+static const char STOPPING_MESSAGE[] = "The server is stopping";
 
 /* Worker → loop: the chunk made (or none) and the state; s may be freed once this returns. */
 static void stream_post(struct stream *s, struct dbuf *chunk, bool final, bool failed,
@@ -165,7 +158,7 @@ static void stream_run(struct dw_task *t)
         s->src = NULL;
     }
     stream_post(s, chunk, final, failed, open_failed ? &de : NULL,
-                open_failed ? open_message(s->api, &de) : NULL);
+                open_failed ? open_message(&de) : NULL);
     dsrc_err_clear(&de);
 }
 
@@ -249,7 +242,7 @@ static void stream_finish(struct stream *s)
     } else if (s->aborted) {
         req_stream_abort(r, s->ev_freed);
     } else if (!s->started) {
-        resp_error(r, ERR_UNAVAILABLE, NULL, "%s", stopping_message(s->api));
+        resp_error(r, ERR_UNAVAILABLE, NULL, "%s", STOPPING_MESSAGE);
     } else if (s->failed) {
         stream_cut(r);
     } else {
@@ -298,7 +291,6 @@ static struct stream *stream_new(struct req *r, const struct dstream_spec *sp)
     pthread_mutex_init(&s->mu, NULL);
     s->ev = event_new(r->thr->base, -1, 0, stream_on_event, s);
     s->r = r;
-    s->api = r->api;
     s->kind = sp->kind;
     s->bom = sp->bom;
     s->ctype = sp->content_type;
@@ -318,16 +310,13 @@ void dstream_init(int max_streams)
 
 int dstream_start(struct req *r, const struct dstream_spec *spec)
 {
-    bool tw = r->api == API_TW;
     if (dw_stopping()) {
-        resp_error(r, ERR_UNAVAILABLE, NULL, "%s", stopping_message(r->api));
+        resp_error(r, ERR_UNAVAILABLE, NULL, "%s", STOPPING_MESSAGE);
         return REQ_DONE;
     }
     if (atomic_fetch_add(&g_streams, 1) >= g_max_streams) {
         atomic_fetch_sub(&g_streams, 1);
-        resp_error(r, ERR_UNAVAILABLE, NULL, "%s",
-                   tw ? "系統錯誤: too many dumps in progress, try again later"
-                      : "Too many dumps in progress, try again later");
+        resp_error(r, ERR_UNAVAILABLE, NULL, "Too many dumps in progress, try again later");
         return REQ_DONE;
     }
     dw_job_begin();

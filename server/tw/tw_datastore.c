@@ -10,6 +10,7 @@
 #include "resp.h"
 #include "server.h"
 #include "sqlbuild.h"
+#include "tw_family.h"
 #include "tw_params.h"
 #include "tw_rest.h"
 
@@ -25,7 +26,7 @@ void tw_datastore_init(void)
 
 int tw_datastore(struct req *r)
 {
-    const struct config *cfg = srv_config();
+    const struct config *cfg = tw_config();
     struct tw_ds_request *d = arena_alloc(r->a, sizeof(*d));
     enum err_kind kind;
     const char *msg = tw_params_datastore(r, req_path_param(r, 0), cfg->datastore_rows_max,

@@ -10,6 +10,7 @@
 #include "req.h"
 #include "resp.h"
 #include "server.h"
+#include "tw_family.h"
 #include "tw_params.h"
 #include "valid.h"
 
@@ -64,7 +65,7 @@ bool tw_uint_param(struct req *r, const char *name, long long max, const char **
 static bool tw_paging(struct req *r, const char *const *allowed, struct tw_paging *pg)
 {
     return tw_check_names(r, allowed) &&
-           tw_uint_param(r, "limit", srv_config()->tw_list_max, &pg->limit) &&
+           tw_uint_param(r, "limit", tw_config()->tw_list_max, &pg->limit) &&
            tw_uint_param(r, "offset", TW_OFFSET_MAX, &pg->offset);
 }
 
@@ -92,7 +93,7 @@ int tw_group_list(struct req *r)
     if (!tw_paging(r, paging_names, &pg))
         return REQ_DONE;
     const char **params = arena_alloc(r->a, 3 * sizeof(char *));
-    params[0] = srv_config()->tw_groups_used ? "true" : "false";
+    params[0] = tw_config()->tw_groups_used ? "true" : "false";
     params[1] = pg.limit;
     params[2] = pg.offset;
     return req_db(r, &st_group_list, params, tw_list_done);
@@ -109,7 +110,7 @@ int tw_group_show(struct req *r)
         return REQ_DONE;
     const char **params = arena_alloc(r->a, 2 * sizeof(char *));
     params[0] = req_path_param(r, 0);
-    params[1] = srv_config()->timezone;
+    params[1] = tw_config()->timezone;
     return req_db(r, &st_group_show, params, tw_group_show_done);
 }
 
@@ -160,7 +161,7 @@ int tw_dataset_list(struct req *r)
     params[0] = modified ? arena_strdup(r->a, dt.text) : NULL;
     params[1] = pg.limit;
     params[2] = pg.offset;
-    params[3] = srv_config()->timezone;
+    params[3] = tw_config()->timezone;
     return req_db(r, &st_dataset_list, params, tw_list_done);
 }
 
@@ -175,6 +176,6 @@ int tw_dataset_show(struct req *r)
         return REQ_DONE;
     const char **params = arena_alloc(r->a, 2 * sizeof(char *));
     params[0] = req_path_param(r, 0);
-    params[1] = srv_config()->timezone;
+    params[1] = tw_config()->timezone;
     return req_db(r, &st_dataset_show, params, tw_dataset_show_done);
 }

@@ -34,7 +34,7 @@ static void check_text(const char *what, const char *s)
 }
 
 /* resp.c's replies, recorded instead of sent. */
-void resp_ckan_invalid(struct req *r, const char *field, const char *message)
+void ckan_resp_invalid(struct req *r, const char *field, const char *message)
 {
     check_text("409 field", field);
     check_text("409 message", message);
@@ -42,7 +42,7 @@ void resp_ckan_invalid(struct req *r, const char *field, const char *message)
     answers++;
 }
 
-void resp_ckan_bare(struct req *r, int status, const char *message)
+void ckan_resp_bare(struct req *r, int status, const char *message)
 {
     check_text("bare message", message);
     r->status = status;

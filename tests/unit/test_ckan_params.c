@@ -15,14 +15,14 @@
 static int last_status;
 static char last_msg[256];
 
-void resp_ckan_invalid(struct req *r, const char *field, const char *message)
+void ckan_resp_invalid(struct req *r, const char *field, const char *message)
 {
     (void)r;
     last_status = 409;
     snprintf(last_msg, sizeof(last_msg), "%s: %s", field, message);
 }
 
-void resp_ckan_bare(struct req *r, int status, const char *message)
+void ckan_resp_bare(struct req *r, int status, const char *message)
 {
     (void)r;
     last_status = status;
