@@ -340,12 +340,7 @@ static void read_gen(struct scache_thread *t)
 
 int scache_answer(struct req *r, const char *key, scache_build_fn build, void *arg)
 {
-    struct scache_thread *t = r->thr->scache;
-    if (!t) {
-        t = r->thr->scache = xcalloc(1, sizeof(*t));
-        t->thr = r->thr;
-        t->next_tail = &t->next;
-    }
+    struct scache_thread *t = srv_thread_state(r->thr, &ckan_family);
     struct waiter *w = arena_alloc(r->a, sizeof(*w));
     *w = (struct waiter){.r = r, .key = key, .hash = fnv1a(key), .build = build, .arg = arg};
     *t->next_tail = w;
@@ -353,6 +348,14 @@ int scache_answer(struct req *r, const char *key, scache_build_fn build, void *a
     if (t->reading < SCACHE_READS)
         read_gen(t);
     return REQ_ASYNC;
+}
+
+struct scache_thread *scache_thread_new(struct srv_thread *thr)
+{
+    struct scache_thread *t = xcalloc(1, sizeof(*t));
+    t->thr = thr;
+    t->next_tail = &t->next;
+    return t;
 }
 
 void scache_thread_free(struct scache_thread *t)

@@ -36,8 +36,11 @@ bool scache_enabled(void);
 /* Answer r, whose answer depends only on key and the database, from the cache or by running
  * build's statement (then kept under key). Returns REQ_ASYNC. */
 int scache_answer(struct req *r, const char *key, scache_build_fn build, void *arg);
-/* Free a thread's waiting-request state (made on first use) once its loop has ended, when no
- * request waits any more. NULL is fine. */
+/* A thread's waiting-request state (ckan_family's thread hook makes it for each loop thread). */
+struct srv_thread;
+struct scache_thread *scache_thread_new(struct srv_thread *thr);
+/* Free a thread's waiting-request state once its loop has ended, when no request waits any
+ * more. NULL is fine. */
 void scache_thread_free(struct scache_thread *t);
 
 #endif

@@ -22,14 +22,12 @@
 #include "arena.h"
 #include "config.h"
 #include "db_pool.h"
-#include "ds_read.h"
 #include "edge.h"
 #include "family.h"
 #include "log.h"
 #include "req.h"
 #include "resp.h"
 #include "route.h"
-#include "search_cache.h"
 #include "util.h"
 
 #define GRACE_SECONDS 10
@@ -282,10 +280,21 @@ static bool srv_thread_init(struct srv_thread *thr, int index, char **err)
     struct dbp_options o = {g_cfg->db_pool_min, g_cfg->db_pool_max, g_cfg->db_queue_max,
                             g_cfg->connect_timeout, g_cfg->statement_timeout};
     thr->db = dbp_new(thr->base, g_cfg->db, &o);
-    thr->ds = dsr_cache_new();
+    thr->fam_state = xcalloc(g_nfams ? g_nfams : 1, sizeof(void *));
+    for (size_t i = 0; i < g_nfams; i++)
+        if (g_fams[i]->thread_new)
+            thr->fam_state[i] = g_fams[i]->thread_new(thr);
     thr->ev_stop = event_new(thr->base, -1, 0, srv_on_stop, thr);
     thr->ev_grace = evtimer_new(thr->base, srv_on_grace, thr);
     return true;
+}
+
+void *srv_thread_state(const struct srv_thread *thr, const struct srv_family *fam)
+{
+    for (size_t i = 0; i < g_nfams; i++)
+        if (g_fams[i] == fam)
+            return thr->fam_state[i];
+    return NULL;
 }
 
 static void *srv_thread_main(void *arg)
@@ -297,9 +306,11 @@ static void *srv_thread_main(void *arg)
 
 static void srv_thread_free(struct srv_thread *thr)
 {
-    dbp_free(thr->db);
-    dsr_cache_free(thr->ds);
-    scache_thread_free(thr->scache);
+    dbp_free(thr->db); /* first: it may still end jobs whose requests a family's state holds */
+    for (size_t i = g_nfams; i-- > 0;)
+        if (g_fams[i]->thread_free)
+            g_fams[i]->thread_free(thr->fam_state[i]);
+    free(thr->fam_state);
     evhttp_free(thr->http);
     edge_thread_free(thr->edge);
     event_free(thr->ev_stop);

@@ -11,9 +11,8 @@ struct config;
 struct router;
 struct event_base;
 struct dbp;
-struct dsr_cache;
 struct evhttp_request;
-struct scache_thread;
+struct srv_family;
 
 struct srv_thread {
     int index;
@@ -21,24 +20,24 @@ struct srv_thread {
     struct evhttp *http;
     struct evhttp_bound_socket *bound;
     struct dbp *db;
-    struct dsr_cache *ds;  /* copies of datastore bookkeeping (ds_read.c) */
     int inflight;          /* requests accepted and not yet finished */
     int draining;          /* replies written while stopping and not yet sent */
     bool stopping;
     uint64_t next_req_id;
     struct event *ev_stop, *ev_grace;
-    struct scache_thread *scache; /* search_cache.c's waiting requests, made on first use */
     struct edge_thread *edge;     /* the connections' edge before evhttp (edge.c) */
+    void **fam_state;             /* each family's thread_new result, in registration order */
 };
 
 /* Run the server with the API families given (see family.h; their routes are matched in
  * this order; fallback answers paths none claims) until a stop signal; returns the process
  * exit status. fams must live until it returns. */
-struct srv_family;
 int srv_run(const struct config *cfg, const struct srv_family *const *fams, size_t nfams,
             const struct srv_family *fallback);
 /* The running configuration (read-only after start). */
 const struct config *srv_config(void);
+/* The state fam's thread_new hook made for thr (NULL when it has none). */
+void *srv_thread_state(const struct srv_thread *thr, const struct srv_family *fam);
 /* Called by req_finish just before a reply is handed to evhttp. */
 void srv_before_reply(struct srv_thread *thr, struct evhttp_request *ev);
 /* Called by req_finish when a request of thr is done. */

@@ -12,8 +12,22 @@ static bool ds_init(const struct config *cfg, char **err)
     return dump_init(cfg, err);
 }
 
+/* A thread's copies of datastore bookkeeping (ds_read.c). */
+static void *ds_thread_new(struct srv_thread *thr)
+{
+    (void)thr;
+    return dsr_cache_new();
+}
+
+static void ds_thread_free(void *state)
+{
+    dsr_cache_free(state);
+}
+
 const struct srv_family ds_family = {
     .name = "datastore",
     .init = ds_init,
+    .thread_new = ds_thread_new,
+    .thread_free = ds_thread_free,
     .stop = dump_shutdown,
 };

@@ -6,6 +6,7 @@
 
 #include "arena.h"
 #include "db_pool.h"
+#include "ds_family.h"
 #include "log.h"
 #include "req.h"
 #include "resp.h"
@@ -87,6 +88,12 @@ void dsr_cache_free(struct dsr_cache *c)
     for (int i = 0; i < DSR_TABLES_MAX; i++)
         table_free(c->tables[i]);
     free(c);
+}
+
+/* r's thread's copies (made by ds_family's thread hook). */
+static struct dsr_cache *thread_cache(const struct req *r)
+{
+    return srv_thread_state(r->thr, &ds_family);
 }
 
 static int cache_slot(const struct dsr_cache *c, const char *rid)
@@ -177,7 +184,7 @@ static void reply(struct req *r, PGresult *res)
 static void fallback_after_prepared(struct req *r, PGresult *res)
 {
     struct dsr_state *s = r->data;
-    cache_drop(r->thr->ds, s->q.rid);
+    cache_drop(thread_cache(r), s->q.rid);
     reply(r, res);
 }
 
@@ -207,7 +214,7 @@ static bool prepared_failed(struct req *r, const struct db_error *err)
         return false;
     log_info("datastore: the prepared read of %s failed (%s: %s); the SQL function answers",
              s->q.rid, err->sqlstate, err->message);
-    cache_drop(r->thr->ds, s->q.rid);
+    cache_drop(thread_cache(r), s->q.rid);
     (void)run_fallback(r, false);
     return true;
 }
@@ -242,7 +249,7 @@ static void meta_done(struct req *r, PGresult *res)
         return;
     }
     struct dsr_table *t = table_from(s->q.rid, res);
-    cache_put(r->thr->ds, t);
+    cache_put(thread_cache(r), t);
     (void)run_prepared(r, t);
 }
 
@@ -256,7 +263,7 @@ int dsr_read(struct req *r, const struct sqlb_read *q, const struct db_stmt *fal
     r->data = s;
     if (!g_prepared)
         return run_fallback(r, false);
-    const struct dsr_table *t = cache_get(r->thr->ds, q->rid);
+    const struct dsr_table *t = cache_get(thread_cache(r), q->rid);
     if (t)
         return run_prepared(r, t);
     const char **params = arena_alloc(r->a, sizeof(char *));
