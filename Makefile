@@ -49,6 +49,9 @@ IMPORT_SRC := $(COMMON_SRC) server/core/jschema.c server/core/jschema_load.c imp
               importers/enc.c importers/infer.c importers/csv_in.c importers/xml_in.c \
               importers/load.c importers/load_db.c importers/main.c
 UNIT_TESTS := $(patsubst tests/unit/%.c,$(BINDIR)/%,$(wildcard tests/unit/test_*.c))
+# Checks of the source tree's layout, run with the unit tests (same last line): the core
+# includes no family header.
+LAYOUT_CHECKS := tests/layout/core_includes.sh
 
 SERVER_OBJ := $(SERVER_SRC:%.c=$(B)/%.o)
 IMPORT_OBJ := $(IMPORT_SRC:%.c=$(B)/%.o)
@@ -98,7 +101,7 @@ run: deps
 	@scripts/run.sh
 
 unit-test: $(UNIT_TESTS)
-	@for t in $(UNIT_TESTS); do echo "== $$t"; $$t || true; done
+	@for t in $(UNIT_TESTS) $(LAYOUT_CHECKS); do echo "== $$t"; $$t || true; done
 
 # The programs and unit tests again with AddressSanitizer (leaks included) and UBSan.
 sanitized:
@@ -108,7 +111,7 @@ sanitized:
 test: deps-test
 	@$(MAKE) --no-print-directory all $(UNIT_TESTS) $(FUZZ_SMOKE)
 	@$(MAKE) --no-print-directory sanitized
-	@scripts/test.sh $(UNIT_TESTS) $(FUZZ_SMOKE)
+	@scripts/test.sh $(UNIT_TESTS) $(FUZZ_SMOKE) $(LAYOUT_CHECKS)
 
 bench: deps-bench
 	@$(MAKE) --no-print-directory all
