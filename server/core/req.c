@@ -1,6 +1,7 @@
 /* req — request context: query parameters, database calls, the one finish path. */
 #include "req.h"
 
+#include <assert.h>
 #include <event2/buffer.h>
 #include <event2/http.h>
 #include <event2/keyvalq_struct.h>
@@ -154,8 +155,18 @@ static void reply_headers(struct req *r, int status, const char *content_type)
     cache_headers(r, h, status);
 }
 
+/* Every request gets exactly one reply: none leaves its client waiting (and its arena
+ * allocated), a second writes to a request evhttp may have freed. Asserted wherever asserts
+ * are on (every build but -DNDEBUG: the test runs, the sanitized one included). */
+static void req_count_reply(struct req *r)
+{
+    assert(r->replies == 0 && "a second reply to one request");
+    r->replies++;
+}
+
 void req_finish(struct req *r, int status, const char *content_type, struct evbuffer *body)
 {
+    req_count_reply(r);
     r->status = status;
     r->bytes_out = evbuffer_get_length(body);
     reply_headers(r, status, content_type);
@@ -213,6 +224,8 @@ void req_finish_ref(struct req *r, int status, const char *content_type, const c
 
 void req_release(struct req *r)
 {
+    assert(r->replies == 1 && "a request released without a reply");
+    r->thr->released++;
     if (srv_config()->access_log)
         access_log(r);
     struct srv_thread *thr = r->thr;
@@ -229,6 +242,7 @@ void req_on_close(struct req *r, void (*cb)(struct evhttp_connection *, void *),
 
 void req_stream_start(struct req *r, int status, const char *content_type)
 {
+    req_count_reply(r);
     r->status = status;
     reply_headers(r, status, content_type);
     evhttp_send_reply_start(r->ev, status, NULL);

@@ -54,6 +54,7 @@ struct req {
     bool (*db_failed)(struct req *r, const struct db_error *err);
     void *data;                 /* the handler's own state across database calls */
     int status;
+    int replies;                /* replies begun: exactly one per request (asserted) */
     size_t bytes_out;
     int64_t t0_us;
     uint64_t id;

@@ -1,6 +1,7 @@
 /* server — threads, listeners, request dispatch, limits and graceful stop. */
 #include "server.h"
 
+#include <assert.h>
 #include <errno.h>
 #include <malloc.h>
 #include <event2/buffer.h>
@@ -92,6 +93,17 @@ static const struct srv_family *srv_family_of(const char *path)
     return g_fallback;
 }
 
+/* Run r's handler. REQ_DONE promises that r was answered, and so released, before the handler
+ * returned (req_release asserts the reply was exactly one); REQ_ASYNC that a callback will. */
+static void srv_run_handler(struct req *r)
+{
+    struct srv_thread *thr = r->thr;
+    uint64_t released = thr->released;
+    int rc = r->route.def->handler(r);
+    assert((rc == REQ_ASYNC || thr->released > released) && "REQ_DONE without a reply");
+    (void)rc, (void)released;
+}
+
 /* Route and run a request; every path ends in exactly one reply. */
 static void srv_dispatch(struct req *r)
 {
@@ -131,7 +143,7 @@ static void srv_dispatch(struct req *r)
                    "The query string is not valid percent-encoded UTF-8");
         return;
     }
-    r->route.def->handler(r);
+    srv_run_handler(r);
 }
 
 static void srv_on_request(struct evhttp_request *ev, void *arg)

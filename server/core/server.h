@@ -24,6 +24,7 @@ struct srv_thread {
     int draining;          /* replies written while stopping and not yet sent */
     bool stopping;
     uint64_t next_req_id;
+    uint64_t released;     /* requests released so far (req_release): the one-reply check */
     struct event *ev_stop, *ev_grace;
     struct edge_thread *edge;     /* the connections' edge before evhttp (edge.c) */
     void **fam_state;             /* each family's thread_new result, in registration order */
