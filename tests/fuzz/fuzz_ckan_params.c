@@ -1,4 +1,4 @@
-/* libFuzzer driver for the CKAN action input (server/ckan_params.c over req_query.c): a GET
+/* libFuzzer driver for the CKAN action input (server/ckan/ckan_params.c over req_query.c): a GET
  * query string or a POST body (JSON object, form, or CKAN's one-field form holding JSON) →
  * the request data object → the typed readers, in the order datastore_search calls them. The
  * request is a struct req with an arena and an evhttp request that only carries the body (no

@@ -1,4 +1,4 @@
-/* Unit tests for server/ckan_auth.c: which header value is the token, and its stored hash. */
+/* Unit tests for server/ckan/ckan_auth.c: which header value is the token, and its stored hash. */
 #include "../../server/ckan/ckan_auth.c"
 #include "testh.h"
 

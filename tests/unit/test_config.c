@@ -1,4 +1,4 @@
-/* Unit tests for server/config.c: defaults, file < env < flags, validation, --help. */
+/* Unit tests for server/core/config.c: defaults, file < env < flags, validation, --help. */
 #include "../../server/core/config.c"
 #include "../../server/core/util.c"
 #include "testh.h"

@@ -1,4 +1,4 @@
-/* test_jschema.c — unit tests for server/jschema.c (JSON Schema draft-07 subset over json-c).
+/* test_jschema.c — unit tests for server/core/jschema.c (JSON Schema draft-07 subset over json-c).
  * Build from the repository root:
  *   gcc -std=c17 -Wall -Wextra -O1 -g -fsanitize=address,undefined tests/unit/test_jschema.c \
  *       $(pkg-config --cflags --libs json-c) -o /tmp/test_jschema && /tmp/test_jschema

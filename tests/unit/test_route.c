@@ -1,4 +1,4 @@
-/* Unit tests for server/route.c: segment matching, parameters, 404 vs 405, the {sru} root. */
+/* Unit tests for server/core/route.c: segment matching, parameters, 404 vs 405, the {sru} root. */
 #include "../../server/core/arena.c"
 #include "../../server/core/route.c"
 #include "../../server/core/util.c"

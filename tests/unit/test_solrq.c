@@ -1,4 +1,4 @@
-/* Unit tests for server/solrq.c: query → SQL shape and parameters, over the CKAN field map. */
+/* Unit tests for server/ckan/solrq.c: query → SQL shape and parameters, over the CKAN field map. */
 #include "../../server/ckan/solrq.c"
 #include "testh.h"
 

@@ -1,4 +1,4 @@
-/* Unit tests for server/tw_params.c: the Taiwan API's parameter rules and endpoint 7's
+/* Unit tests for server/tw/tw_params.c: the Taiwan API's parameter rules and endpoint 7's
  * filters, q, fields, sort, limit and offset, on a struct req that has only an arena. */
 #include "../../server/core/arena.c"
 #include "../../server/core/req_query.c"

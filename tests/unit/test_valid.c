@@ -1,4 +1,4 @@
-/* Unit tests for server/valid.c: Taiwan limit/offset integers and date/time forms. */
+/* Unit tests for server/core/valid.c: Taiwan limit/offset integers and date/time forms. */
 #include "../../server/core/util.c"
 #include "../../server/core/valid.c"
 #include "testh.h"
