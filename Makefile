@@ -4,8 +4,11 @@
 CC      ?= cc
 PKGS    := libevent libevent_pthreads json-c libpq minizip zlib
 CFLAGS  ?= -O2 -g
+# The server's folders: the core, the API families and the programs (docs/ARCHITECTURE.md).
+SERVER_DIRS := core tw ckan datastore cmd
+SERVER_INC  := $(SERVER_DIRS:%=-Iserver/%)
 CFLAGS  += -std=c17 -D_GNU_SOURCE -Wall -Wextra -Wshadow -Wstrict-prototypes -Wno-unused-parameter \
-           -MMD -MP -Iserver $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+           -MMD -MP $(SERVER_INC) $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 LDLIBS  += $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lpthread
 # The server hashes API tokens with OpenSSL's SHA-256.
 SERVER_LIBS := $(shell pkg-config --libs libcrypto 2>/dev/null)
@@ -32,17 +35,23 @@ DEB_TEST  := python3 python3-pytest python3-requests python3-jsonschema python3-
              clang libclang-rt-14-dev
 DEB_BENCH := wrk nginx-light postgresql-contrib zip unzip time
 
-COMMON_SRC := server/util.c server/log.c server/arena.c server/config.c server/valid.c server/pgconn.c
-SERVER_SRC := $(COMMON_SRC) server/hframe.c server/edge.c server/route.c server/req.c server/req_query.c server/resp.c server/db_pool.c \
-              server/server.c server/tw_rest.c server/tw_params.c server/tw_datastore.c server/ckan_action.c server/ckan_auth.c server/ckan_params.c \
-              server/ckan_datastore.c server/ds_read.c server/sqlbuild.c server/ckan_package.c server/ckan_group.c server/ckan_search.c \
-              server/ckan_util.c server/search_cache.c server/solrq.c server/migrate.c \
-              server/user_cli.c server/routes_cli.c server/main.c server/dump.c server/dump_fmt.c server/dump_src.c \
-              server/dump_stream.c server/dump_worker.c server/zipw.c
-IMPORT_SRC := $(COMMON_SRC) server/jschema.c server/jschema_load.c importers/catalog_in.c \
+COMMON_SRC := $(addprefix server/core/,util.c log.c arena.c config.c valid.c pgconn.c)
+CORE_SRC   := $(addprefix server/core/,hframe.c edge.c route.c req.c req_query.c resp.c db_pool.c \
+              server.c migrate.c)
+TW_SRC     := $(addprefix server/tw/,tw_family.c tw_resp.c tw_rest.c tw_params.c tw_datastore.c)
+CKAN_SRC   := $(addprefix server/ckan/,ckan_family.c ckan_resp.c ckan_action.c ckan_auth.c ckan_params.c ckan_datastore.c \
+              ckan_package.c ckan_group.c ckan_search.c ckan_util.c search_cache.c solrq.c)
+DS_SRC     := $(addprefix server/datastore/,ds_family.c ds_read.c sqlbuild.c dump.c dump_fmt.c dump_src.c \
+              dump_stream.c dump_worker.c zipw.c)
+CMD_SRC    := $(addprefix server/cmd/,main.c user_cli.c routes_cli.c)
+SERVER_SRC := $(COMMON_SRC) $(CORE_SRC) $(TW_SRC) $(CKAN_SRC) $(DS_SRC) $(CMD_SRC)
+IMPORT_SRC := $(COMMON_SRC) server/core/jschema.c server/core/jschema_load.c importers/catalog_in.c \
               importers/enc.c importers/infer.c importers/csv_in.c importers/xml_in.c \
               importers/load.c importers/load_db.c importers/main.c
 UNIT_TESTS := $(patsubst tests/unit/%.c,$(BINDIR)/%,$(wildcard tests/unit/test_*.c))
+# Checks of the source tree's layout, run with the unit tests (same last line): the core
+# includes no family header.
+LAYOUT_CHECKS := tests/layout/core_includes.sh
 
 SERVER_OBJ := $(SERVER_SRC:%.c=$(B)/%.o)
 IMPORT_OBJ := $(IMPORT_SRC:%.c=$(B)/%.o)
@@ -92,7 +101,7 @@ run: deps
 	@scripts/run.sh
 
 unit-test: $(UNIT_TESTS)
-	@for t in $(UNIT_TESTS); do echo "== $$t"; $$t || true; done
+	@for t in $(UNIT_TESTS) $(LAYOUT_CHECKS); do echo "== $$t"; $$t || true; done
 
 # The programs and unit tests again with AddressSanitizer (leaks included) and UBSan.
 sanitized:
@@ -102,7 +111,7 @@ sanitized:
 test: deps-test
 	@$(MAKE) --no-print-directory all $(UNIT_TESTS) $(FUZZ_SMOKE)
 	@$(MAKE) --no-print-directory sanitized
-	@scripts/test.sh $(UNIT_TESTS) $(FUZZ_SMOKE)
+	@scripts/test.sh $(UNIT_TESTS) $(FUZZ_SMOKE) $(LAYOUT_CHECKS)
 
 bench: deps-bench
 	@$(MAKE) --no-print-directory all
@@ -122,20 +131,20 @@ FUZZ_SMOKE   := $(FUZZ_TARGETS:%=build/fuzz-smoke/%)
 # ENC_CHUNK: enc.c reads tiny chunks, so that short inputs cross chunk boundaries.
 FUZZ_FLAGS   := -std=c17 -D_GNU_SOURCE -g -O1 -fsanitize=fuzzer,address,undefined \
                 -fno-sanitize-recover=all -Wall -Wextra -Wno-unused-parameter \
-                -Iserver -Iimporters -DENC_CHUNK=257 \
+                $(SERVER_INC) -Iimporters -DENC_CHUNK=257 \
                 $(shell pkg-config --cflags $(PKGS) $(IMPORT_PKGS) 2>/dev/null)
 FUZZ_LOAD    := tests/fuzz/fuzz_load.c importers/enc.c importers/infer.c importers/load.c \
-                server/util.c server/log.c
-FUZZ_SRC_solrq        := server/solrq.c
+                server/core/util.c server/core/log.c
+FUZZ_SRC_solrq        := server/ckan/solrq.c
 FUZZ_SRC_csv          := $(FUZZ_LOAD) importers/csv_in.c
 FUZZ_SRC_xml          := $(FUZZ_LOAD) importers/xml_in.c
-FUZZ_SRC_catalog      := importers/catalog_in.c server/jschema.c server/jschema_load.c \
-                         server/valid.c server/util.c server/log.c
-FUZZ_SRC_ckan_params  := server/ckan_params.c server/req_query.c server/route.c server/arena.c \
-                         server/util.c server/valid.c
-FUZZ_SRC_tw_datastore := server/tw_params.c server/req_query.c server/route.c server/arena.c \
-                         server/util.c server/valid.c server/sqlbuild.c
-FUZZ_SRC_hframe       := server/hframe.c
+FUZZ_SRC_catalog      := importers/catalog_in.c server/core/jschema.c server/core/jschema_load.c \
+                         server/core/valid.c server/core/util.c server/core/log.c
+FUZZ_SRC_ckan_params  := server/ckan/ckan_params.c server/core/req_query.c server/core/route.c server/core/arena.c \
+                         server/core/util.c server/core/valid.c
+FUZZ_SRC_tw_datastore := server/tw/tw_params.c server/core/req_query.c server/core/route.c server/core/arena.c \
+                         server/core/util.c server/core/valid.c server/datastore/sqlbuild.c
+FUZZ_SRC_hframe       := server/core/hframe.c
 FUZZ_LIBS_hframe      := $(shell pkg-config --libs libevent 2>/dev/null)
 FUZZ_LIBS_csv          := -lcsv $(shell pkg-config --libs libcrypto 2>/dev/null)
 FUZZ_LIBS_xml          := $(shell pkg-config --libs libxml-2.0 libcrypto 2>/dev/null)
@@ -152,7 +161,7 @@ FUZZ_LEN_tw_datastore := 2048
 FUZZ_LEN_hframe := 4096
 
 define fuzz_rules
-bin/fuzz_$(1): tests/fuzz/fuzz_$(1).c $(FUZZ_SRC_$(1)) $(wildcard server/*.h importers/*.h tests/fuzz/*.h)
+bin/fuzz_$(1): tests/fuzz/fuzz_$(1).c $(FUZZ_SRC_$(1)) $(wildcard server/*/*.h importers/*.h tests/fuzz/*.h)
 	@mkdir -p bin
 	$$(FUZZ_CC) $$(FUZZ_FLAGS) -o $$@ tests/fuzz/fuzz_$(1).c $(FUZZ_SRC_$(1)) $(FUZZ_LIBS_$(1))
 

@@ -1,5 +1,5 @@
 /* libFuzzer driver for the catalogue import's reading and validation (importers/catalog_in.c,
- * server/jschema*.c, schemas/tw-dataset-metadata.schema.json): the input is a catalogue file
+ * server/core/jschema*.c, schemas/tw-dataset-metadata.schema.json): the input is a catalogue file
  * (an object, an array, or a data.gov.tw v1 answer). Every record is validated as
  * `opendata-import catalog` validates it; a valid record's text for tw_import_record (the
  * mapping itself is SQL) must parse back to the same object and validate again. Error

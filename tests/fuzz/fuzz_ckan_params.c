@@ -1,4 +1,4 @@
-/* libFuzzer driver for the CKAN action input (server/ckan_params.c over req_query.c): a GET
+/* libFuzzer driver for the CKAN action input (server/ckan/ckan_params.c over req_query.c): a GET
  * query string or a POST body (JSON object, form, or CKAN's one-field form holding JSON) →
  * the request data object → the typed readers, in the order datastore_search calls them. The
  * request is a struct req with an arena and an evhttp request that only carries the body (no
@@ -34,7 +34,7 @@ static void check_text(const char *what, const char *s)
 }
 
 /* resp.c's replies, recorded instead of sent. */
-void resp_ckan_invalid(struct req *r, const char *field, const char *message)
+void ckan_resp_invalid(struct req *r, const char *field, const char *message)
 {
     check_text("409 field", field);
     check_text("409 message", message);
@@ -42,7 +42,7 @@ void resp_ckan_invalid(struct req *r, const char *field, const char *message)
     answers++;
 }
 
-void resp_ckan_bare(struct req *r, int status, const char *message)
+void ckan_resp_bare(struct req *r, int status, const char *message)
 {
     check_text("bare message", message);
     r->status = status;

@@ -1,4 +1,4 @@
-/* libFuzzer target for server/hframe.c (request framing of client bytes).
+/* libFuzzer target for server/core/hframe.c (request framing of client bytes).
  * The first byte picks where the input is cut into pieces (framing must not depend on how
  * reads split the stream); what passes must pass again unchanged through a fresh reader
  * (the output is canonical framing), and the same with the input whole. */

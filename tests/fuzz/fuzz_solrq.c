@@ -1,4 +1,4 @@
-/* libFuzzer driver for server/solrq.c (`make fuzz`). The first byte picks the entry point
+/* libFuzzer driver for server/ckan/solrq.c (`make fuzz`). The first byte picks the entry point
  * (standard syntax for q or fq, dismax, a field name for sort/facets); the rest is the text.
  * Beyond the sanitizers it checks the parser's promises: the SQL holds no user text (every
  * value is a parameter, so the SQL is plain ASCII), every $n it names exists, and every

@@ -1,6 +1,6 @@
 /* libFuzzer driver for the datastore read's parameters and SQL: Taiwan endpoint 7's query
  * string through tw_params.c (filters, q, fields, sort, limit, offset, names), or a CKAN
- * datastore_search request given as JSON, into sqlb_datastore_read (server/sqlbuild.c) over a
+ * datastore_search request given as JSON, into sqlb_datastore_read (server/datastore/sqlbuild.c) over a
  * made-up table. Checks on the statement: quotes balance, everything outside quotes is ASCII
  * SQL without ';' or comments (every value is a parameter, every name a quoted identifier),
  * each $n exists and each parameter is used, parameters are valid UTF-8.

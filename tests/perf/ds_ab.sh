@@ -2,7 +2,7 @@
 # ds_ab.sh — W3 and W4 (BENCH.md) for the two datastore read paths, side by side, on a database
 # that already holds the generated 1M-row table (tests/perf/bench_ds.sh makes one; or
 # gen_rows.py -n 1000000 --seed 1 + opendata-import csv + VACUUM ANALYZE):
-#   new  the server as built (prepared statement per request shape, server/ds_read.c)
+#   new  the server as built (prepared statement per request shape, server/datastore/ds_read.c)
 #   old  the same binary with --datastore-prepared false (the SQL functions)
 #   P    pgbench -M prepared running each path's own statements (from the PostgreSQL log)
 #   H    the hand-written statement (tests/perf/ds_tool.py hand)

@@ -103,7 +103,7 @@ def parse_params(s):
 
 
 # statements that are not a request's answer: the copy of a table's bookkeeping the server
-# reads once per thread (server/ds_read.c)
+# reads once per thread (server/datastore/ds_read.c)
 NOT_ANSWERS = {"ds_read_meta"}
 
 

@@ -109,7 +109,7 @@ def sections(o, meta, runs, goals):
     if cell(runs, "W2b", "ours"):
         o.append("## W2b — `package_search` without q: the default page, from the cache")
         o.append("")
-        o.append("Answers without q are kept in the server process (`server/search_cache.c`) with the generation "
+        o.append("Answers without q are kept in the server process (`server/ckan/search_cache.c`) with the generation "
                  "of `ckan_search_gen` their statement saw; every committed change of the documents bumps it in "
                  "the writing transaction (sql/migrations/012, 013). Each request waits for one read of the generation sent after "
                  "it arrived (`SELECT gen FROM ckan_search_gen`, one for all the requests of a thread that arrived "

@@ -1,11 +1,11 @@
 /* Unit tests for importers/catalog_in.c's reading: strict JSON, the document shapes, and
  * validation messages against schemas/tw-dataset-metadata.schema.json. */
-#include "../../server/jschema.c"
-#include "../../server/jschema_load.c"
+#include "../../server/core/jschema.c"
+#include "../../server/core/jschema_load.c"
 #include "../../importers/catalog_in.c"
-#include "../../server/log.c"
-#include "../../server/util.c"
-#include "../../server/valid.c"
+#include "../../server/core/log.c"
+#include "../../server/core/util.c"
+#include "../../server/core/valid.c"
 #include "testh.h"
 
 static void check_parse_error(const char *text, size_t len, const char *want)

@@ -1,5 +1,5 @@
-/* Unit tests for server/ckan_auth.c: which header value is the token, and its stored hash. */
-#include "../../server/ckan_auth.c"
+/* Unit tests for server/ckan/ckan_auth.c: which header value is the token, and its stored hash. */
+#include "../../server/ckan/ckan_auth.c"
 #include "testh.h"
 
 /* The request plumbing ckan_auth.c calls is not exercised here. */

@@ -1,28 +1,28 @@
-/* Unit tests for server/ckan_params.c (and req_query.c): GET lists, POST JSON and forms, the
+/* Unit tests for server/ckan/ckan_params.c (and req_query.c): GET lists, POST JSON and forms, the
  * typed readers. A struct req with an arena and a bare evhttp request carries the input; the
  * two replies the module sends are recorded instead. */
 #include <event2/buffer.h>
 #include <event2/http.h>
 
-#include "../../server/arena.c"
-#include "../../server/ckan_params.c"
-#include "../../server/req_query.c"
-#include "../../server/route.c"
-#include "../../server/util.c"
-#include "../../server/valid.c"
+#include "../../server/core/arena.c"
+#include "../../server/ckan/ckan_params.c"
+#include "../../server/core/req_query.c"
+#include "../../server/core/route.c"
+#include "../../server/core/util.c"
+#include "../../server/core/valid.c"
 #include "testh.h"
 
 static int last_status;
 static char last_msg[256];
 
-void resp_ckan_invalid(struct req *r, const char *field, const char *message)
+void ckan_resp_invalid(struct req *r, const char *field, const char *message)
 {
     (void)r;
     last_status = 409;
     snprintf(last_msg, sizeof(last_msg), "%s: %s", field, message);
 }
 
-void resp_ckan_bare(struct req *r, int status, const char *message)
+void ckan_resp_bare(struct req *r, int status, const char *message)
 {
     (void)r;
     last_status = status;

@@ -1,6 +1,6 @@
-/* Unit tests for server/config.c: defaults, file < env < flags, validation, --help. */
-#include "../../server/config.c"
-#include "../../server/util.c"
+/* Unit tests for server/core/config.c: defaults, file < env < flags, validation, --help. */
+#include "../../server/core/config.c"
+#include "../../server/core/util.c"
 #include "testh.h"
 
 #include <stdlib.h>

@@ -5,9 +5,9 @@
 #include "../../importers/infer.c"
 #include "../../importers/load.c"
 #include "../../importers/load_db.c"
-#include "../../server/log.c"
-#include "../../server/pgconn.c"
-#include "../../server/util.c"
+#include "../../server/core/log.c"
+#include "../../server/core/pgconn.c"
+#include "../../server/core/util.c"
 #include "testh.h"
 
 struct sink {

@@ -1,8 +1,8 @@
-/* Unit tests for server/dump_fmt.c: numbers as Python prints them (CKAN's round trip through
+/* Unit tests for server/datastore/dump_fmt.c: numbers as Python prints them (CKAN's round trip through
  * floats), JSON/XML/CSV escaping, and the head/row/tail of every dump format. Expected numbers
  * were printed by Python 3 (repr(float(text))). */
-#include "../../server/dump_fmt.c"
-#include "../../server/util.c"
+#include "../../server/datastore/dump_fmt.c"
+#include "../../server/core/util.c"
 #include "testh.h"
 
 static const struct {

@@ -1,7 +1,7 @@
 /* Unit tests for importers/enc.c: encoding names, detection, streaming decode of files (BOM,
  * UTF-8, Big5/CP950, characters cut by the chunk boundary), errors with their line, SHA-256. */
 #include "../../importers/enc.c"
-#include "../../server/util.c"
+#include "../../server/core/util.c"
 #include "testh.h"
 
 static char *write_tmp(const char *data, size_t len)

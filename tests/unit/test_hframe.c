@@ -1,9 +1,9 @@
-/* Unit tests for server/hframe.c: what passes to evhttp, what is rejected, fed whole and one
+/* Unit tests for server/core/hframe.c: what passes to evhttp, what is rejected, fed whole and one
  * byte at a time. */
 #include <event2/buffer.h>
 #include <stdlib.h>
 
-#include "../../server/hframe.c"
+#include "../../server/core/hframe.c"
 #include "testh.h"
 
 #define POISONED "\x01\r\n"

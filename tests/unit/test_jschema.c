@@ -1,13 +1,13 @@
-/* test_jschema.c — unit tests for server/jschema.c (JSON Schema draft-07 subset over json-c).
+/* test_jschema.c — unit tests for server/core/jschema.c (JSON Schema draft-07 subset over json-c).
  * Build from the repository root:
  *   gcc -std=c17 -Wall -Wextra -O1 -g -fsanitize=address,undefined tests/unit/test_jschema.c \
  *       $(pkg-config --cflags --libs json-c) -o /tmp/test_jschema && /tmp/test_jschema
  * Files (the metadata schema, the two Taiwan metadata fixtures) are found relative to this
  * source file's path, so run the binary from the directory it was compiled from. */
 #define _POSIX_C_SOURCE 200809L /* mkstemp, for the jschema_load_file cases */
-#include "../../server/util.c"
-#include "../../server/jschema.c"
-#include "../../server/jschema_load.c"
+#include "../../server/core/util.c"
+#include "../../server/core/jschema.c"
+#include "../../server/core/jschema_load.c"
 
 #include <stdlib.h>
 #include <unistd.h>

@@ -1,13 +1,16 @@
-/* Unit tests for the pure builders of server/resp.c: envelopes (Taiwan and CKAN), JSONP names
- * and wrapping, pretty re-indenting, the Accept header rule. */
-#include "../../server/arena.c"
-#include "../../server/resp.c"
-#include "../../server/util.c"
+/* Unit tests for the pure builders of server/core/resp.c (JSONP names and wrapping, pretty
+ * re-indenting, the Accept header rule) and of the families' envelopes (tw/tw_resp.c,
+ * ckan/ckan_resp.c). */
+#include "../../server/core/arena.c"
+#include "../../server/core/resp.c"
+#include "../../server/core/util.c"
+#include "../../server/ckan/ckan_resp.c"
+#include "../../server/tw/tw_resp.c"
 #include "testh.h"
 
-/* resp.c's links to the running server, unused by the pure builders. */
+/* Links to the running server, unused by the pure builders. */
 static struct config stub_cfg;
-const struct config *srv_config(void) { return &stub_cfg; }
+const struct config *ckan_config(void) { return &stub_cfg; }
 void req_finish_text(struct req *r, int status, const char *ct, char *text, size_t len)
 {
     (void)r, (void)status, (void)ct, (void)len;
@@ -28,49 +31,57 @@ const char *req_query_get(const struct req *r, const char *key, int *count)
 static void test_errors(void)
 {
     static const struct {
-        int api;
+        bool tw;
         enum err_kind kind;
         const char *sub, *msg;
         int status;
         const char *want;
     } cases[] = {
-        {API_TW, ERR_NOT_FOUND, "ER010002", "Not found", 404,
+        {true, ERR_NOT_FOUND, "ER010002", "Not found", 404,
          "{\"success\":false,\"error\":{\"message\":\"Not found\",\"type\":\"ER010002:找不到資料集\"}}"},
-        {API_TW, ERR_NOT_FOUND, NULL, "找不到資料: Resource \"x\"", 404,
+        {true, ERR_NOT_FOUND, NULL, "找不到資料: Resource \"x\"", 404,
          "{\"success\":false,\"error\":{\"message\":\"找不到資料: Resource \\\"x\\\"\","
          "\"type\":\"ER0100:找不到Resource資料\"}}"},
-        {API_TW, ERR_PARAM_NAME, NULL, "limt", 400,
+        {true, ERR_PARAM_NAME, NULL, "limt", 400,
          "{\"success\":false,\"error\":{\"message\":\"limt\",\"type\":\"ER0200:輸入的參數名稱錯誤\"}}"},
-        {API_TW, ERR_PARAM_VALUE, NULL, "a/b", 400,
+        {true, ERR_PARAM_VALUE, NULL, "a/b", 400,
          "{\"success\":false,\"error\":{\"message\":\"a/b\",\"type\":\"ER0210:輸入的參數內容格式錯誤\"}}"},
-        {API_TW, ERR_FIELD, NULL, "x", 400,
+        {true, ERR_FIELD, NULL, "x", 400,
          "{\"success\":false,\"error\":{\"message\":\"x\",\"type\":\"ER0220:輸入的參數內容中，欄位名稱不存在\"}}"},
-        {API_TW, ERR_UNAVAILABLE, NULL, "down", 503,
+        {true, ERR_UNAVAILABLE, NULL, "down", 503,
          "{\"success\":false,\"error\":{\"message\":\"down\",\"type\":\"ER0500:系統錯誤\"}}"},
-        {API_TW, ERR_INTERNAL, "ER999999", "bug", 500,
+        {true, ERR_INTERNAL, "ER999999", "bug", 500,
          "{\"success\":false,\"error\":{\"message\":\"bug\",\"type\":\"ER0500:系統錯誤\"}}"},
-        {API_CKAN, ERR_NOT_FOUND, NULL, "Not found", 404,
+        {false, ERR_NOT_FOUND, NULL, "Not found", 404,
          "{\"help\":\"http://h/api/3/action/help_show?name=x\",\"error\":{\"message\":\"Not found\","
          "\"__type\":\"Not Found Error\"},\"success\":false}"},
-        {API_TW, ERR_FORBIDDEN, NULL, "找不到資料", 404, /* no authorization there: not found */
+        {true, ERR_FORBIDDEN, NULL, "找不到資料", 404, /* no authorization there: not found */
          "{\"success\":false,\"error\":{\"message\":\"找不到資料\",\"type\":\"ER0100:找不到Resource資料\"}}"},
-        {API_TW, ERR_BAD_REQUEST, NULL, "bad", 400,
+        {true, ERR_BAD_REQUEST, NULL, "bad", 400,
          "{\"success\":false,\"error\":{\"message\":\"bad\",\"type\":\"ER0210:輸入的參數內容格式錯誤\"}}"},
-        {API_CKAN, ERR_FORBIDDEN, NULL, "Access denied: User  not authorized to read package x", 403,
+        {false, ERR_FORBIDDEN, NULL, "Access denied: User  not authorized to read package x", 403,
          "{\"help\":\"http://h/api/3/action/help_show?name=x\",\"error\":{\"message\":"
          "\"Access denied: User  not authorized to read package x\",\"__type\":\"Authorization Error\"},"
          "\"success\":false}"},
-        {API_CKAN, ERR_BAD_REQUEST, NULL, "Bad request - x", 400,
+        {false, ERR_BAD_REQUEST, NULL, "Bad request - x", 400,
          "{\"help\":\"http://h/api/3/action/help_show?name=x\",\"error\":{\"message\":\"Bad request - x\","
          "\"__type\":\"Bad Request\"},\"success\":false}"},
-        {API_CKAN, ERR_UNAVAILABLE, NULL, "down", 503,
+        {false, ERR_UNAVAILABLE, NULL, "down", 503,
          "{\"help\":\"http://h/api/3/action/help_show?name=x\",\"error\":{\"message\":\"down\","
          "\"__type\":\"Service Unavailable\"},\"success\":false}"},
+        {true, ERR_NO_ROUTE, NULL, "Not found: no such API path /api/v1/rest/x", 404,
+         "{\"success\":false,\"error\":{\"message\":\"Not found: no such API path /api/v1/rest/x\","
+         "\"type\":\"ER010004:找不到API路徑\"}}"},
+        {false, ERR_NO_ROUTE, NULL, "Not found", 404,
+         "{\"help\":\"http://h/api/3/action/help_show?name=x\",\"error\":{\"message\":\"Not found\","
+         "\"__type\":\"Not Found Error\"},\"success\":false}"},
     };
     for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
         int status = 0;
-        char *got = resp_build_error(cases[i].api, "http://h/api/3/action/help_show?name=x",
-                                     cases[i].kind, cases[i].sub, cases[i].msg, &status);
+        char *got = cases[i].tw
+                        ? tw_resp_build_error(cases[i].kind, cases[i].sub, cases[i].msg, &status)
+                        : ckan_resp_build_error("http://h/api/3/action/help_show?name=x",
+                                                cases[i].kind, cases[i].msg, &status);
         T_STREQ(got, cases[i].want, cases[i].msg);
         T_CHECK(status == cases[i].status, "case %zu status %d", i, status);
         free(got);
@@ -80,26 +91,26 @@ static void test_errors(void)
 static void test_ok(void)
 {
     size_t len;
-    char *tw = resp_build_ok(API_TW, NULL, "[\"臺北\"]", strlen("[\"臺北\"]"), &len);
+    char *tw = tw_resp_build_ok("[\"臺北\"]", strlen("[\"臺北\"]"), &len);
     T_STREQ(tw, "{\"success\":true,\"result\":[\"臺北\"]}", "TW ok");
     T_CHECK(len == strlen(tw), "TW length");
     free(tw);
-    char *ck = resp_build_ok(API_CKAN, "http://h/x?name=a/b", "null", 4, &len);
+    char *ck = ckan_resp_build_ok("http://h/x?name=a/b", "null", 4, &len);
     T_STREQ(ck, "{\"help\":\"http://h/x?name=a/b\",\"success\":true,\"result\":null}", "CKAN ok");
     free(ck);
 }
 
 static void test_ckan_errors(void)
 {
-    char *got = resp_build_ckan_error("http://h/x", "Validation Error", "query", "Missing value");
+    char *got = ckan_resp_build_typed("http://h/x", "Validation Error", "query", "Missing value");
     T_STREQ(got, "{\"help\":\"http://h/x\",\"error\":{\"query\":\"Missing value\","
                  "\"__type\":\"Validation Error\"},\"success\":false}", "bare-string 409");
     free(got);
-    got = resp_build_ckan_error("http://h/x", "Search Query Error", "message", "a/b");
+    got = ckan_resp_build_typed("http://h/x", "Search Query Error", "message", "a/b");
     T_STREQ(got, "{\"help\":\"http://h/x\",\"error\":{\"message\":\"a/b\","
                  "\"__type\":\"Search Query Error\"},\"success\":false}", "any __type");
     free(got);
-    got = resp_build_invalid("http://h/x", "id", "Missing value");
+    got = ckan_resp_build_invalid("http://h/x", "id", "Missing value");
     T_STREQ(got, "{\"help\":\"http://h/x\",\"error\":{\"__type\":\"Validation Error\","
                  "\"id\":[\"Missing value\"]},\"success\":false}", "list 409");
     free(got);

@@ -1,7 +1,7 @@
-/* Unit tests for server/route.c: segment matching, parameters, 404 vs 405, the {sru} root. */
-#include "../../server/arena.c"
-#include "../../server/route.c"
-#include "../../server/util.c"
+/* Unit tests for server/core/route.c: segment matching, parameters, 404 vs 405, the {sru} root. */
+#include "../../server/core/arena.c"
+#include "../../server/core/route.c"
+#include "../../server/core/util.c"
 #include "testh.h"
 
 static int h_a(struct req *r) { (void)r; return 1; }
@@ -9,9 +9,9 @@ static int h_b(struct req *r) { (void)r; return 2; }
 static int h_c(struct req *r) { (void)r; return 3; }
 
 static const struct route_def defs[] = {
-    {M_GET, "{sru}/rest/dataset", h_a, API_TW},
-    {M_GET, "{sru}/rest/dataset/{id}", h_b, API_TW},
-    {M_GET | M_POST, "/api/3/action/{name}", h_c, API_CKAN},
+    {M_GET, "{sru}/rest/dataset", h_a, NULL},
+    {M_GET, "{sru}/rest/dataset/{id}", h_b, NULL},
+    {M_GET | M_POST, "/api/3/action/{name}", h_c, NULL},
 };
 
 struct case_ {
@@ -75,12 +75,14 @@ static void test_family_and_bad_sru(void)
 {
     char *err = NULL;
     struct router *rt = route_new(defs, 3, "/api/v1", &err);
-    T_CHECK(route_family(rt, "/api/v1/rest/nothing") == API_TW, "TW family under sru/rest");
-    T_CHECK(route_family(rt, "/api/v1/dump/datastore/x") == API_TW, "TW family under sru/dump");
-    T_CHECK(route_family(rt, "/api/3/action/x") == API_CKAN, "CKAN family elsewhere");
-    T_CHECK(route_family(rt, "/api/v10/rest") == API_CKAN, "prefix must end at a segment");
-    T_CHECK(route_family(rt, "/api/v1/restx") == API_CKAN, "rest must be a whole segment");
-    T_CHECK(route_family(rt, "/api/v1/rest") == API_TW, "sru/rest itself is TW");
+    T_CHECK(route_under(rt, "{sru}/rest", "/api/v1/rest/nothing"), "under sru/rest");
+    T_CHECK(route_under(rt, "{sru}/dump", "/api/v1/dump/datastore/x"), "under sru/dump");
+    T_CHECK(!route_under(rt, "{sru}/rest", "/api/3/action/x"), "not under sru elsewhere");
+    T_CHECK(!route_under(rt, "{sru}/rest", "/api/v10/rest"), "sru must end at a segment");
+    T_CHECK(!route_under(rt, "{sru}/rest", "/api/v1/restx"), "rest must be a whole segment");
+    T_CHECK(route_under(rt, "{sru}/rest", "/api/v1/rest"), "sru/rest itself is under it");
+    T_CHECK(route_under(rt, "/datastore", "/datastore/dump/x"), "a prefix without sru");
+    T_CHECK(!route_under(rt, "/datastore", "/datastorex"), "a prefix without sru, whole");
     route_free(rt);
     static const char *const bad[] = {"api", "/api//v1", "/api/{x}", "/api?x"};
     for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {

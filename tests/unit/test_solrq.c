@@ -1,5 +1,5 @@
-/* Unit tests for server/solrq.c: query → SQL shape and parameters, over the CKAN field map. */
-#include "../../server/solrq.c"
+/* Unit tests for server/ckan/solrq.c: query → SQL shape and parameters, over the CKAN field map. */
+#include "../../server/ckan/solrq.c"
 #include "testh.h"
 
 #define ARRAY_LEN_T(a) (sizeof(a) / sizeof((a)[0]))

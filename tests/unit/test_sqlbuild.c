@@ -1,10 +1,10 @@
-/* Unit tests for server/sqlbuild.c: identifier and literal quoting (PostgreSQL's rules, as
+/* Unit tests for server/datastore/sqlbuild.c: identifier and literal quoting (PostgreSQL's rules, as
  * PQescapeIdentifier / PQescapeLiteral write them), text[] literals, ILIKE patterns, and the
  * datastore read: the SQL text and parameters of each request shape, and the requests it leaves
  * to the SQL functions. That the statements give the SQL functions' bytes is checked against
  * PostgreSQL by tests/api/test_datastore_prepared.py. */
-#include "../../server/sqlbuild.c"
-#include "../../server/util.c"
+#include "../../server/datastore/sqlbuild.c"
+#include "../../server/core/util.c"
 #include "testh.h"
 
 static char *quoted(void (*fn)(struct sqlb *, const char *), const char *s)

@@ -1,11 +1,11 @@
-/* Unit tests for server/tw_params.c: the Taiwan API's parameter rules and endpoint 7's
+/* Unit tests for server/tw/tw_params.c: the Taiwan API's parameter rules and endpoint 7's
  * filters, q, fields, sort, limit and offset, on a struct req that has only an arena. */
-#include "../../server/arena.c"
-#include "../../server/req_query.c"
-#include "../../server/route.c"
-#include "../../server/tw_params.c"
-#include "../../server/util.c"
-#include "../../server/valid.c"
+#include "../../server/core/arena.c"
+#include "../../server/core/req_query.c"
+#include "../../server/core/route.c"
+#include "../../server/tw/tw_params.c"
+#include "../../server/core/util.c"
+#include "../../server/core/valid.c"
 #include "testh.h"
 
 /* Endpoint 7 on query string qs: NULL when accepted (*d filled), else the error message. */

@@ -1,6 +1,6 @@
-/* Unit tests for server/util.c: the XXH64 hash (vectors from the reference libxxhash) and
+/* Unit tests for server/core/util.c: the XXH64 hash (vectors from the reference libxxhash) and
  * If-None-Match list matching. */
-#include "../../server/util.c"
+#include "../../server/core/util.c"
 #include "testh.h"
 
 #include <stdlib.h>

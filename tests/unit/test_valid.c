@@ -1,6 +1,6 @@
-/* Unit tests for server/valid.c: Taiwan limit/offset integers and date/time forms. */
-#include "../../server/util.c"
-#include "../../server/valid.c"
+/* Unit tests for server/core/valid.c: Taiwan limit/offset integers and date/time forms. */
+#include "../../server/core/util.c"
+#include "../../server/core/valid.c"
 #include "testh.h"
 
 static void test_uint(void)

@@ -7,9 +7,9 @@
 #include "../../importers/load.c"
 #include "../../importers/load_db.c"
 #include "../../importers/xml_in.c"
-#include "../../server/log.c"
-#include "../../server/pgconn.c"
-#include "../../server/util.c"
+#include "../../server/core/log.c"
+#include "../../server/core/pgconn.c"
+#include "../../server/core/util.c"
 #include "testh.h"
 
 struct sink {

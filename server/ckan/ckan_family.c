@@ -1,0 +1,62 @@
+/* ckan_family — the CKAN API's routes and start-up. */
+#include "ckan_family.h"
+
+#include "ckan_action.h"
+#include "ckan_resp.h"
+#include "ckan_util.h"
+#include "dump.h"
+#include "family.h"
+#include "route.h"
+#include "search_cache.h"
+#include "util.h"
+
+static const struct config *g_cfg;
+
+static const struct route_def routes[] = {
+    {M_GET, "/datastore/dump/{rid}", dump_ckan, NULL},
+    {M_GET | M_POST, "/api/3/action/{name}", ckan_action, NULL},
+    {M_GET | M_POST, "/api/action/{name}", ckan_action, NULL},
+    {M_GET, "/api", ckan_util_version, NULL},
+    {M_GET, "/api/1", ckan_util_version, NULL},
+    {M_GET, "/api/2", ckan_util_version, NULL},
+    {M_GET, "/api/3", ckan_util_version, NULL},
+    {M_GET, "/api/util/{kind}/{op}", ckan_util, NULL},
+    {M_GET, "/api/1/util/{kind}/{op}", ckan_util, NULL},
+    {M_GET, "/api/2/util/{kind}/{op}", ckan_util, NULL},
+};
+
+const struct config *ckan_config(void)
+{
+    return g_cfg;
+}
+
+static bool ckan_init(const struct config *cfg, char **err)
+{
+    (void)err;
+    g_cfg = cfg;
+    ckan_action_init();
+    ckan_util_init();
+    return true;
+}
+
+/* A thread's requests waiting on package_search's cache (search_cache.c). */
+static void *ckan_thread_new(struct srv_thread *thr)
+{
+    return scache_thread_new(thr);
+}
+
+static void ckan_thread_free(void *state)
+{
+    scache_thread_free(state);
+}
+
+/* No prefixes: the server's fallback family, whose 404 answers any path nobody claims. */
+const struct srv_family ckan_family = {
+    .name = "ckan",
+    .routes = routes,
+    .nroutes = ARRAY_LEN(routes),
+    .env = &ckan_resp_env,
+    .init = ckan_init,
+    .thread_new = ckan_thread_new,
+    .thread_free = ckan_thread_free,
+};

@@ -1,0 +1,160 @@
+/* ckan_resp — CKAN's envelope, error types and error texts. */
+#include "ckan_resp.h"
+
+#include <json-c/json.h>
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "arena.h"
+#include "ckan_family.h"
+#include "config.h"
+#include "db_pool.h"
+#include "req.h"
+#include "util.h"
+
+#define CKAN_JSON_TYPE "application/json;charset=utf-8" /* CKAN's exact string */
+
+struct ckan_err {
+    int status;
+    const char *type;
+};
+
+static const struct ckan_err ckan_errs[ERR_KINDS] = {
+    [ERR_NOT_FOUND] = {404, "Not Found Error"},
+    [ERR_PARAM_NAME] = {409, "Validation Error"},
+    [ERR_PARAM_VALUE] = {409, "Validation Error"},
+    [ERR_FIELD] = {409, "Validation Error"},
+    [ERR_METHOD] = {405, "Bad Request"},
+    [ERR_UNAVAILABLE] = {503, "Service Unavailable"},
+    [ERR_INTERNAL] = {500, "Internal Server Error"},
+    [ERR_FORBIDDEN] = {403, "Authorization Error"},
+    [ERR_BAD_REQUEST] = {400, "Bad Request"},
+    [ERR_NO_ROUTE] = {404, "Not Found Error"},
+};
+
+static char *ckan_json_text(json_object *o)
+{
+    char *s = xstrdup(json_object_to_json_string_ext(
+        o, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE));
+    json_object_put(o);
+    return s;
+}
+
+char *ckan_resp_build_typed(const char *help_url, const char *type, const char *field,
+                            const char *message)
+{
+    json_object *root = json_object_new_object();
+    json_object *err = json_object_new_object();
+    json_object_object_add(root, "help", json_object_new_string(help_url));
+    json_object_object_add(err, field, json_object_new_string(message));
+    json_object_object_add(err, "__type", json_object_new_string(type));
+    json_object_object_add(root, "error", err);
+    json_object_object_add(root, "success", json_object_new_boolean(0));
+    return ckan_json_text(root);
+}
+
+char *ckan_resp_build_error(const char *help_url, enum err_kind kind, const char *message,
+                            int *status)
+{
+    *status = ckan_errs[kind].status;
+    return ckan_resp_build_typed(help_url, ckan_errs[kind].type, "message", message);
+}
+
+char *ckan_resp_build_invalid(const char *help_url, const char *field, const char *message)
+{
+    json_object *root = json_object_new_object();
+    json_object *err = json_object_new_object();
+    json_object *list = json_object_new_array();
+    json_object_array_add(list, json_object_new_string(message));
+    json_object_object_add(root, "help", json_object_new_string(help_url));
+    json_object_object_add(err, "__type", json_object_new_string("Validation Error"));
+    json_object_object_add(err, field, list);
+    json_object_object_add(root, "error", err);
+    json_object_object_add(root, "success", json_object_new_boolean(0));
+    return ckan_json_text(root);
+}
+
+char *ckan_resp_build_ok(const char *help_url, const char *payload, size_t len, size_t *out_len)
+{
+    json_object *h = json_object_new_string(help_url);
+    const char *hs = json_object_to_json_string_ext(h, JSON_C_TO_STRING_NOSLASHESCAPE);
+    char *head = xasprintf("{\"help\":%s,\"success\":true,\"result\":", hs);
+    json_object_put(h);
+    size_t hl = strlen(head);
+    char *out = xmalloc(hl + len + 2);
+    memcpy(out, head, hl);
+    memcpy(out + hl, payload, len);
+    out[hl + len] = '}';
+    out[hl + len + 1] = '\0';
+    *out_len = hl + len + 1;
+    free(head);
+    return out;
+}
+
+const char *ckan_resp_help_url(struct req *r)
+{
+    return arena_printf(r->a, "%s/api/3/action/help_show?name=%s", ckan_config()->site_url,
+                        r->action ? r->action : "");
+}
+
+void ckan_resp_invalid(struct req *r, const char *field, const char *message)
+{
+    char *text = ckan_resp_build_invalid(ckan_resp_help_url(r), field, message);
+    resp_send(r, 409, text, strlen(text));
+}
+
+void ckan_resp_invalid_str(struct req *r, const char *field, const char *message)
+{
+    ckan_resp_error(r, 409, "Validation Error", field, message);
+}
+
+void ckan_resp_error(struct req *r, int status, const char *type, const char *field,
+                     const char *message)
+{
+    char *text = ckan_resp_build_typed(ckan_resp_help_url(r), type, field, message);
+    resp_send(r, status, text, strlen(text));
+}
+
+void ckan_resp_bare(struct req *r, int status, const char *message)
+{
+    char *text = ckan_json_text(json_object_new_string(message));
+    resp_send(r, status, text, strlen(text));
+}
+
+static char *ckan_env_ok(struct req *r, const char *payload, size_t len, size_t *out_len)
+{
+    return ckan_resp_build_ok(ckan_resp_help_url(r), payload, len, out_len);
+}
+
+/* Server-side messages may carry the Taiwan spec's lead; CKAN's envelope says what happened
+ * without it (its __type names the kind). */
+static char *ckan_env_error(struct req *r, enum err_kind kind, const char *code, const char *message,
+                       int *status)
+{
+    (void)code;
+    size_t lead = strlen(RESP_LEAD_5XX);
+    if (strncmp(message, RESP_LEAD_5XX, lead) == 0)
+        message += lead;
+    return ckan_resp_build_error(ckan_resp_help_url(r), kind, message, status);
+}
+
+/* Input refused by an SQL function: the SQLSTATE picks the error, the message explains. */
+static void ckan_env_app_error(struct req *r, const struct db_error *err)
+{
+    if (strcmp(err->sqlstate, DB_STATE_FORBIDDEN) == 0)
+        resp_error(r, ERR_FORBIDDEN, NULL, "Access denied: %s", err->message);
+    else if (strcmp(err->sqlstate, DB_STATE_NOT_FOUND) == 0)
+        resp_error(r, ERR_NOT_FOUND, NULL, "Not found: %s", err->message);
+    else
+        ckan_resp_invalid(r, *err->detail ? err->detail : "message", err->message);
+}
+
+const struct resp_env ckan_resp_env = {
+    .json_type = CKAN_JSON_TYPE,
+    .render = true,
+    .http_cache = true,
+    .ok = ckan_env_ok,
+    .error = ckan_env_error,
+    .app_error = ckan_env_app_error,
+};

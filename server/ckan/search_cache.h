@@ -1,0 +1,46 @@
+/* search_cache — answers of package_search without q kept in the server process, shared by its
+ * threads, and never stale: each is stored with the generation of ckan_search_gen
+ * (sql/migrations/012) its statement saw, which every committed change of what a search shows
+ * increments, in the writing transaction itself, whichever process wrote. A request is answered
+ * from the cache only after a read of the generation that started after the request arrived
+ * returned the entry's generation (or an older one). One read serves every request of a thread that
+ * arrived while the previous read was on its way; a miss runs the request's own statement, and the
+ * requests of a thread that miss on the same key share one run. Memory is bounded (SCACHE_ENTRIES
+ * entries, --search-cache-mb bytes, answers above SCACHE_ENTRY_MAX are not kept; least recently
+ * used first out). */
+#ifndef SEARCH_CACHE_H
+#define SEARCH_CACHE_H
+#include <stdbool.h>
+
+struct req;
+
+#define SCACHE_ENTRIES 128
+#define SCACHE_ENTRY_MAX (1u << 20)
+
+/* Builds the statement that computes r's answer: column 0 the CKAN result as JSON text,
+ * column 1 `(SELECT gen FROM ckan_search_gen)` as text (the same snapshot); sets *nparams and
+ * *params. The text, the array and the values live in r's arena. Or answers r with an error
+ * (its parameters are not valid) and returns NULL. Requests with the same key must get the
+ * same outcome. */
+typedef const char *(*scache_build_fn)(struct req *r, void *arg, int *nparams,
+                                       const char *const **params);
+
+/* Register the statement that reads the generation (before any pool starts). */
+struct scache_thread;
+
+void scache_init(void);
+
+/* Whether answers are kept (--search-cache-mb is not 0). */
+bool scache_enabled(void);
+
+/* Answer r, whose answer depends only on key and the database, from the cache or by running
+ * build's statement (then kept under key). Returns REQ_ASYNC. */
+int scache_answer(struct req *r, const char *key, scache_build_fn build, void *arg);
+/* A thread's waiting-request state (ckan_family's thread hook makes it for each loop thread). */
+struct srv_thread;
+struct scache_thread *scache_thread_new(struct srv_thread *thr);
+/* Free a thread's waiting-request state once its loop has ended, when no request waits any
+ * more. NULL is fine. */
+void scache_thread_free(struct scache_thread *t);
+
+#endif

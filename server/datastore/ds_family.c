@@ -1,0 +1,33 @@
+/* ds_family — the DataStore's start-up and stop. */
+#include "ds_family.h"
+
+#include "config.h"
+#include "ds_read.h"
+#include "dump.h"
+#include "family.h"
+
+static bool ds_init(const struct config *cfg, char **err)
+{
+    dsr_init(cfg->datastore_prepared);
+    return dump_init(cfg, err);
+}
+
+/* A thread's copies of datastore bookkeeping (ds_read.c). */
+static void *ds_thread_new(struct srv_thread *thr)
+{
+    (void)thr;
+    return dsr_cache_new();
+}
+
+static void ds_thread_free(void *state)
+{
+    dsr_cache_free(state);
+}
+
+const struct srv_family ds_family = {
+    .name = "datastore",
+    .init = ds_init,
+    .thread_new = ds_thread_new,
+    .thread_free = ds_thread_free,
+    .stop = dump_shutdown,
+};

@@ -1,0 +1,48 @@
+/* tw_family — the Taiwan API's routes and start-up. */
+#include "tw_family.h"
+
+#include "dump.h"
+#include "family.h"
+#include "route.h"
+#include "tw_resp.h"
+#include "tw_rest.h"
+#include "util.h"
+
+static const struct config *g_cfg;
+
+static const struct route_def routes[] = {
+    {M_GET, "{sru}/rest/group", tw_group_list, NULL},
+    {M_GET, "{sru}/rest/group/{code}", tw_group_show, NULL},
+    {M_GET, "{sru}/rest/tag", tw_tag_list, NULL},
+    {M_GET, "{sru}/rest/tag/{tag}", tw_tag_show, NULL},
+    {M_GET, "{sru}/rest/dataset", tw_dataset_list, NULL},
+    {M_GET, "{sru}/rest/dataset/{id}", tw_dataset_show, NULL},
+    {M_GET, "{sru}/rest/datastore/{rid}", tw_datastore, NULL},
+    {M_GET, "{sru}/dump/datastore/{rid}", dump_tw, NULL},
+};
+
+/* Unknown paths here are the Taiwan API's (ER010004), whatever follows. */
+static const char *const prefixes[] = {"{sru}/rest", "{sru}/dump", NULL};
+
+const struct config *tw_config(void)
+{
+    return g_cfg;
+}
+
+static bool tw_init(const struct config *cfg, char **err)
+{
+    (void)err;
+    g_cfg = cfg;
+    tw_rest_init();
+    tw_datastore_init();
+    return true;
+}
+
+const struct srv_family tw_family = {
+    .name = "tw",
+    .routes = routes,
+    .nroutes = ARRAY_LEN(routes),
+    .prefixes = prefixes,
+    .env = &tw_resp_env,
+    .init = tw_init,
+};
