@@ -2,7 +2,6 @@
  * syntax is checked here the way CKAN's validators do; the search runs as a prepared statement
  * (ds_read.c) or through sql/007_ckan_datastore.sql, which checks field names. */
 #include "ckan_action.h"
-#include "ckan_datastore.h"
 
 #include <event2/http.h>
 #include <json-c/json.h>
@@ -261,9 +260,3 @@ int ckan_datastore_info(struct req *r)
     params[1] = ckan_auth_viewer(r);
     return req_db(r, &st_info, params, result_done);
 }
-
-const struct ckan_action_def ckan_datastore_actions[] = {
-    {"datastore_info", ckan_datastore_info, 0},
-    {"datastore_search", ckan_datastore_search, 0},
-    {NULL, NULL, 0},
-};

@@ -326,12 +326,12 @@ static int group_list(struct req *r, bool is_org)
     return query(r, &st_group_list, p);
 }
 
-static int ckan_group_list(struct req *r)
+int ckan_group_list(struct req *r)
 {
     return group_list(r, false);
 }
 
-static int ckan_organization_list(struct req *r)
+int ckan_organization_list(struct req *r)
 {
     return group_list(r, true);
 }
@@ -351,12 +351,12 @@ static int group_show(struct req *r, const char *kind)
     return query(r, &st_group_show, p);
 }
 
-static int ckan_group_show(struct req *r)
+int ckan_group_show(struct req *r)
 {
     return group_show(r, "group");
 }
 
-static int ckan_organization_show(struct req *r)
+int ckan_organization_show(struct req *r)
 {
     return group_show(r, "organization");
 }
@@ -384,7 +384,7 @@ static bool package_limit(json_object *v, long long *out)
 }
 
 /* group_package_show: the group's datasets, limit (when truthy) or package_search's 10 rows. */
-static int ckan_group_package_show(struct req *r)
+int ckan_group_package_show(struct req *r)
 {
     json_object *in = ckan_request_data(r), *v;
     const char *id;
@@ -401,7 +401,7 @@ static int ckan_group_package_show(struct req *r)
 }
 
 /* organization_list_for_user: without id, the caller's own organizations (anonymous: none). */
-static int ckan_organization_list_for_user(struct req *r)
+int ckan_organization_list_for_user(struct req *r)
 {
     json_object *in = ckan_request_data(r);
     bool count, members;
@@ -417,7 +417,7 @@ static int ckan_organization_list_for_user(struct req *r)
     return query(r, &st_org_list_for_user, p);
 }
 
-static int ckan_member_list(struct req *r)
+int ckan_member_list(struct req *r)
 {
     json_object *in = ckan_request_data(r);
     const char *id;
@@ -432,7 +432,7 @@ static int ckan_member_list(struct req *r)
 }
 
 /* member_roles_list: CKAN's three roles; groups have no editors. */
-static int ckan_member_roles_list(struct req *r)
+int ckan_member_roles_list(struct req *r)
 {
     json_object *in = ckan_request_data(r);
     if (!in)
@@ -469,7 +469,7 @@ static bool tag_query(struct req *r, json_object *in, json_object *p)
 
 /* tag_list: names (or dicts) of free tags in use, or of one vocabulary; with query or q, the
  * tags matching it. */
-static int ckan_tag_list(struct req *r)
+int ckan_tag_list(struct req *r)
 {
     json_object *in = ckan_request_data(r), *p = json_object_new_object();
     bool all_fields;
@@ -504,17 +504,17 @@ static int tag_search(struct req *r, bool names_only)
     return query(r, &st_tag_search, p);
 }
 
-static int ckan_tag_search(struct req *r)
+int ckan_tag_search(struct req *r)
 {
     return tag_search(r, false);
 }
 
-static int ckan_tag_autocomplete(struct req *r)
+int ckan_tag_autocomplete(struct req *r)
 {
     return tag_search(r, true);
 }
 
-static int ckan_tag_show(struct req *r)
+int ckan_tag_show(struct req *r)
 {
     json_object *in = ckan_request_data(r);
     const char *id;
@@ -528,13 +528,13 @@ static int ckan_tag_show(struct req *r)
     return query(r, &st_tag_show, p);
 }
 
-static int ckan_vocabulary_list(struct req *r)
+int ckan_vocabulary_list(struct req *r)
 {
     return ckan_request_data(r) ? query(r, &st_vocabulary_list, json_object_new_object())
                                 : REQ_DONE;
 }
 
-static int ckan_vocabulary_show(struct req *r)
+int ckan_vocabulary_show(struct req *r)
 {
     json_object *in = ckan_request_data(r);
     if (!in)
@@ -551,7 +551,7 @@ static int ckan_vocabulary_show(struct req *r)
 
 /* user_list: order_by names a user column (else display_name); filtering by email is for
  * sysadmins only. */
-static int ckan_user_list(struct req *r)
+int ckan_user_list(struct req *r)
 {
     static const char *const orders[] = {"name", "fullname", "display_name", "created", "about",
         "sysadmin", "number_created_packages", "id", "state", "image_url", "last_active"};
@@ -578,7 +578,7 @@ static int ckan_user_list(struct req *r)
 }
 
 /* user_show: id or name; without one, the caller (anonymous: not found). */
-static int ckan_user_show(struct req *r)
+int ckan_user_show(struct req *r)
 {
     json_object *in = ckan_request_data(r);
     bool datasets, followers;
@@ -658,27 +658,27 @@ done:
     return REQ_DONE;
 }
 
-static int ckan_package_activity_list(struct req *r)
+int ckan_package_activity_list(struct req *r)
 {
     return activity_list(r, "package");
 }
 
-static int ckan_group_activity_list(struct req *r)
+int ckan_group_activity_list(struct req *r)
 {
     return activity_list(r, "group");
 }
 
-static int ckan_organization_activity_list(struct req *r)
+int ckan_organization_activity_list(struct req *r)
 {
     return activity_list(r, "organization");
 }
 
-static int ckan_user_activity_list(struct req *r)
+int ckan_user_activity_list(struct req *r)
 {
     return activity_list(r, "user");
 }
 
-static int ckan_recently_changed_packages_activity_list(struct req *r)
+int ckan_recently_changed_packages_activity_list(struct req *r)
 {
     json_object *in = ckan_request_data(r), *p = json_object_new_object();
     if (!in || !activity_params(r, in, p)) {
@@ -692,71 +692,31 @@ static int ckan_recently_changed_packages_activity_list(struct req *r)
 /* ---- site ----------------------------------------------------------------------------------- */
 
 /* license_list: the licence register sql/008 keeps (ckan_license), every value a string. */
-static int ckan_license_list(struct req *r)
+int ckan_license_list(struct req *r)
 {
     return ckan_request_data(r) ? query(r, &st_license_list, json_object_new_object())
                                 : REQ_DONE;
 }
 
 /* site_read: CKAN ≤ 2.10 answered true to everyone (2.11 dropped it; clients still call it). */
-static int ckan_site_read(struct req *r)
+int ckan_site_read(struct req *r)
 {
     return ckan_request_data(r) ? ok_literal(r, "true") : REQ_DONE;
 }
 
-/* One line on what each action does, for help_show (our words, not CKAN's docstrings). */
-static const struct { const char *name, *text; } help[] = {
-#define HELP(n, t) {n, t},
-#include "ckan_help.def"
-#undef HELP
-};
-
 /* help_show: the description of an action we serve; others are not found. */
-static int ckan_help_show(struct req *r)
+int ckan_help_show(struct req *r)
 {
     json_object *in = ckan_request_data(r);
     const char *name;
     if (!in || !required(r, in, "name", &name))
         return REQ_DONE;
-    if (!ckan_action_find(name))
+    const struct ckan_action_def *a = ckan_action_find(name);
+    if (!a)
         return fail(r, 404, "Not found: Action function not found");
-    const char *text = NULL;
-    for (size_t i = 0; i < ARRAY_LEN(help) && !text; i++)
-        if (strcmp(help[i].name, name) == 0)
-            text = help[i].text;
-    json_object *s = json_object_new_string(text ? text : arena_printf(r->a,
-        "%s: served as in CKAN %s; see the CKAN API documentation.", name,
-        CKAN_COMPAT_VERSION));
+    json_object *s = json_object_new_string(a->help);
     const char *out = arena_strdup(r->a, json_object_to_json_string_ext(
         s, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE));
     json_object_put(s);
     return ok_literal(r, out);
 }
-
-const struct ckan_action_def ckan_group_actions[] = {
-    {"group_activity_list", ckan_group_activity_list, 0},
-    {"group_list", ckan_group_list, 0},
-    {"group_package_show", ckan_group_package_show, 0},
-    {"group_show", ckan_group_show, 0},
-    {"help_show", ckan_help_show, 0},
-    {"license_list", ckan_license_list, 0},
-    {"member_list", ckan_member_list, 0},
-    {"member_roles_list", ckan_member_roles_list, 0},
-    {"organization_activity_list", ckan_organization_activity_list, 0},
-    {"organization_list", ckan_organization_list, 0},
-    {"organization_list_for_user", ckan_organization_list_for_user, 0},
-    {"organization_show", ckan_organization_show, 0},
-    {"package_activity_list", ckan_package_activity_list, 0},
-    {"recently_changed_packages_activity_list", ckan_recently_changed_packages_activity_list, 0},
-    {"site_read", ckan_site_read, 0},
-    {"tag_autocomplete", ckan_tag_autocomplete, 0},
-    {"tag_list", ckan_tag_list, 0},
-    {"tag_search", ckan_tag_search, 0},
-    {"tag_show", ckan_tag_show, 0},
-    {"user_activity_list", ckan_user_activity_list, 0},
-    {"user_list", ckan_user_list, 0},
-    {"user_show", ckan_user_show, 0},
-    {"vocabulary_list", ckan_vocabulary_list, 0},
-    {"vocabulary_show", ckan_vocabulary_show, 0},
-    {NULL, NULL, 0},
-};

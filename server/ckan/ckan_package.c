@@ -105,7 +105,7 @@ static const char **params_new(struct req *r, int n)
 }
 
 /* package_show(id | name_or_id, use_default_schema, include_plugin_data). */
-static int package_show(struct req *r)
+int ckan_package_show(struct req *r)
 {
     json_object *in = ckan_request_data(r);
     bool ignored;
@@ -128,7 +128,7 @@ static int package_show(struct req *r)
 }
 
 /* package_list(limit, offset): names of visible datasets; limit absent or 0 = all. */
-static int package_list(struct req *r)
+int ckan_package_list(struct req *r)
 {
     json_object *in = ckan_request_data(r);
     long long limit, offset;
@@ -165,7 +165,7 @@ static bool param_page(struct req *r, json_object *in, long long *page)
 
 /* current_package_list_with_resources(limit, offset, page): package_search's first page (10
  * by default, at most 1000) of visible datasets, most recently modified first. */
-static int current_package_list(struct req *r)
+int ckan_current_package_list_with_resources(struct req *r)
 {
     json_object *in = ckan_request_data(r);
     long long limit, offset, page;
@@ -205,18 +205,18 @@ static int autocomplete(struct req *r, const struct db_stmt *st, long long def_l
     return req_db(r, st, params, result_done);
 }
 
-static int package_autocomplete(struct req *r)
+int ckan_package_autocomplete(struct req *r)
 {
     return autocomplete(r, &st_autocomplete, CKAN_AUTOCOMPLETE_LIMIT);
 }
 
-static int format_autocomplete(struct req *r)
+int ckan_format_autocomplete(struct req *r)
 {
     return autocomplete(r, &st_formats, CKAN_FORMAT_LIMIT);
 }
 
 /* resource_show(id). */
-static int resource_show(struct req *r)
+int ckan_resource_show(struct req *r)
 {
     json_object *in = ckan_request_data(r);
     if (!in)
@@ -299,7 +299,7 @@ static json_object *search_terms(struct req *r, json_object *in)
 }
 
 /* resource_search(query, order_by, offset, limit): {count, results}. */
-static int resource_search(struct req *r)
+int ckan_resource_search(struct req *r)
 {
     json_object *in = ckan_request_data(r), *terms;
     long long limit, offset;
@@ -323,7 +323,7 @@ static int resource_search(struct req *r)
 }
 
 /* package_relationships_list(id, id2, rel). */
-static int package_relationships_list(struct req *r)
+int ckan_package_relationships_list(struct req *r)
 {
     json_object *in = ckan_request_data(r);
     if (!in)
@@ -338,15 +338,3 @@ static int package_relationships_list(struct req *r)
     params[3] = ckan_auth_viewer(r);
     return req_db(r, &st_rels, params, coded_done);
 }
-
-const struct ckan_action_def ckan_package_actions[] = {
-    {"current_package_list_with_resources", current_package_list, 0},
-    {"format_autocomplete", format_autocomplete, 0},
-    {"package_autocomplete", package_autocomplete, 0},
-    {"package_list", package_list, 0},
-    {"package_relationships_list", package_relationships_list, 0},
-    {"package_show", package_show, 0},
-    {"resource_search", resource_search, 0},
-    {"resource_show", resource_show, 0},
-    {NULL, NULL, 0},
-};

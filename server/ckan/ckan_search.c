@@ -706,7 +706,7 @@ static bool build_parts(struct stmt *st)
 }
 
 /* package_search. */
-static int ckan_package_search(struct req *r)
+int ckan_package_search(struct req *r)
 {
     json_object *in = ckan_request_data(r);
     if (!in) /* answered: r is gone */
@@ -724,8 +724,3 @@ static int ckan_package_search(struct req *r)
     const char *sql = build_sql(st, false); /* adds parameters: before counting them */
     return req_db_sql_prepared(r, sql, solrq_nparams(st->sq), solrq_params(st->sq), search_done);
 }
-
-const struct ckan_action_def ckan_search_actions[] = {
-    {"package_search", ckan_package_search, 0},
-    {NULL, NULL, 0},
-};

@@ -226,7 +226,7 @@ static int autocomplete_action(struct req *r, json_object *in, const struct db_s
 }
 
 /* user_autocomplete(q, limit, ignore_self): ignore_self leaves the caller out. */
-static int user_autocomplete(struct req *r)
+int ckan_user_autocomplete(struct req *r)
 {
     json_object *in = ckan_request_data(r);
     bool ignore_self;
@@ -236,21 +236,14 @@ static int user_autocomplete(struct req *r)
                                ignore_self && r->user ? r->user->name : NULL);
 }
 
-static int group_autocomplete(struct req *r)
+int ckan_group_autocomplete(struct req *r)
 {
     json_object *in = ckan_request_data(r);
     return in ? autocomplete_action(r, in, &st_group, "false") : REQ_DONE;
 }
 
-static int organization_autocomplete(struct req *r)
+int ckan_organization_autocomplete(struct req *r)
 {
     json_object *in = ckan_request_data(r);
     return in ? autocomplete_action(r, in, &st_group, "true") : REQ_DONE;
 }
-
-const struct ckan_action_def ckan_util_actions[] = {
-    {"group_autocomplete", group_autocomplete, 0},
-    {"organization_autocomplete", organization_autocomplete, 0},
-    {"user_autocomplete", user_autocomplete, 0},
-    {NULL, NULL, 0},
-};
