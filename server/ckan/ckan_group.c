@@ -17,6 +17,7 @@
 #include "arena.h"
 #include "ckan_auth.h"
 #include "ckan_family.h"
+#include "ckan_limits.h"
 #include "ckan_params.h"
 #include "ckan_resp.h"
 #include "config.h"
@@ -25,12 +26,6 @@
 #include "resp.h"
 #include "server.h"
 #include "util.h"
-
-#define GROUP_LIST_MAX 1000          /* ckan.group_and_organization_list_max */
-#define GROUP_LIST_ALL_FIELDS_MAX 25 /* ckan.group_and_organization_list_all_fields_max */
-#define SEARCH_ROWS_MAX 1000         /* ckan.search.rows_max */
-#define ACTIVITY_LIMIT 31            /* ckan.activity_list_limit */
-#define ACTIVITY_LIMIT_MAX 100       /* ckan.activity_list_limit_max */
 
 #define STMT(id, fn) static struct db_stmt st_##id = {"ckan_g_" #id, \
     "SELECT err, result FROM " #fn "($1::jsonb, $2)", 2, 0}
@@ -113,81 +108,6 @@ static int ok_literal(struct req *r, const char *json)
 
 /* ---- parameters ------------------------------------------------------------------------------ */
 
-/* A scalar parameter as text (numbers and booleans too); NULL when absent, null or a list. */
-static const char *str_param(json_object *in, const char *key)
-{
-    json_object *v;
-    if (!json_object_object_get_ex(in, key, &v) || json_object_is_type(v, json_type_null) ||
-        json_object_is_type(v, json_type_array) || json_object_is_type(v, json_type_object))
-        return NULL;
-    return json_object_get_string(v);
-}
-
-/* Python's truthiness of a JSON value (json-c calls every list false). */
-static bool truthy(json_object *v)
-{
-    if (json_object_is_type(v, json_type_array))
-        return json_object_array_length(v) > 0;
-    if (json_object_is_type(v, json_type_object))
-        return json_object_object_length(v) > 0;
-    return json_object_get_boolean(v);
-}
-
-/* get_or_bust: an absent key answers 409 {key: ["Missing value"]}; "" is a value. */
-static bool required(struct req *r, json_object *in, const char *key, const char **out)
-{
-    *out = str_param(in, key);
-    if (*out)
-        return true;
-    ckan_resp_invalid(r, key, "Missing value");
-    return false;
-}
-
-/* Python's asbool: the words below (any case, spaces trimmed) or a JSON boolean/number;
- * anything else answers CKAN's {"message": "Parameter is not an bool"}. */
-static bool asbool(struct req *r, json_object *in, const char *key, bool def, bool *out)
-{
-    static const char *const yes[] = {"true", "yes", "on", "y", "t", "1"};
-    static const char *const no[] = {"false", "no", "off", "n", "f", "0"};
-    json_object *v;
-    *out = def;
-    if (!json_object_object_get_ex(in, key, &v) || json_object_is_type(v, json_type_null))
-        return true;
-    if (!json_object_is_type(v, json_type_string)) {
-        *out = json_object_get_boolean(v);
-        return true;
-    }
-    const char *s = json_object_get_string(v);
-    while (*s == ' ')
-        s++;
-    size_t n = strlen(s);
-    while (n > 0 && s[n - 1] == ' ')
-        n--;
-    for (size_t i = 0; i < ARRAY_LEN(yes); i++) {
-        if (strlen(yes[i]) == n && strncasecmp(s, yes[i], n) == 0) {
-            *out = true;
-            return true;
-        }
-        if (strlen(no[i]) == n && strncasecmp(s, no[i], n) == 0) {
-            *out = false;
-            return true;
-        }
-    }
-    invalid_str(r, "message", "Parameter is not an bool");
-    return false;
-}
-
-/* A natural number (CKAN's natural_number_validator); "" counts as absent. */
-static bool natural(struct req *r, json_object *in, const char *key, long long def, long long *out)
-{
-    const char *s = str_param(in, key);
-    if (s && !*s) {
-        *out = def;
-        return true;
-    }
-    return ckan_param_uint(r, in, key, def, out);
-}
-
 /* A string or a list of strings (terms of tag_search); NULL when absent. */
 static bool terms_param(struct req *r, json_object *in, const char *key, json_object **out)
 {
@@ -238,14 +158,14 @@ static void add_int(json_object *p, const char *key, long long value)
 static bool group_opts(struct req *r, json_object *in, bool full, json_object *o)
 {
     bool datasets, count, extras, users, groups, tags, followers, members;
-    if (!asbool(r, in, "include_datasets", false, &datasets) ||
-        !asbool(r, in, "include_dataset_count", true, &count) ||
-        !asbool(r, in, "include_tags", full, &tags) ||
-        !asbool(r, in, "include_users", full, &users) ||
-        !asbool(r, in, "include_groups", full, &groups) ||
-        !asbool(r, in, "include_extras", full, &extras) ||
-        !asbool(r, in, "include_followers", full, &followers) ||
-        !asbool(r, in, "include_member_count", false, &members))
+    if (!ckan_asbool(r, in, "include_datasets", false, &datasets) ||
+        !ckan_asbool(r, in, "include_dataset_count", true, &count) ||
+        !ckan_asbool(r, in, "include_tags", full, &tags) ||
+        !ckan_asbool(r, in, "include_users", full, &users) ||
+        !ckan_asbool(r, in, "include_groups", full, &groups) ||
+        !ckan_asbool(r, in, "include_extras", full, &extras) ||
+        !ckan_asbool(r, in, "include_followers", full, &followers) ||
+        !ckan_asbool(r, in, "include_member_count", false, &members))
         return false;
     if (datasets || count)
         add_str(o, "packages", datasets ? "datasets" : "dataset_count");
@@ -261,9 +181,9 @@ static bool group_opts(struct req *r, json_object *in, bool full, json_object *o
  * name, title, package_count (alias packages); a bare package_count/packages means desc. */
 static bool group_sort(struct req *r, json_object *in, json_object *p)
 {
-    const char *sort = str_param(in, "sort");
+    const char *sort = ckan_unicode_safe(in, "sort");
     if (!sort || !*sort)
-        sort = str_param(in, "order_by");
+        sort = ckan_unicode_safe(in, "order_by");
     if (!sort || !*sort)
         sort = "title";
     char *s = arena_strdup(r->a, sort), *save = NULL, *word;
@@ -303,18 +223,19 @@ static int group_list(struct req *r, bool is_org)
     /* CKAN applies limit only `if limit:`: a JSON 0 means no limit (a query-string "0" is
      * truthy and gives no rows) */
     if (in && json_object_object_get_ex(in, "limit", &v) &&
-        !json_object_is_type(v, json_type_string) && !truthy(v))
+        !json_object_is_type(v, json_type_string) && !ckan_truthy(v))
         json_object_object_del(in, "limit");
     bool all_fields;
-    const char *q = in ? str_param(in, "q") : NULL, *type = in ? str_param(in, "type") : NULL;
-    if (!in || !ckan_param_list(r, in, is_org ? "organizations" : "groups", &names) ||
-        !natural(r, in, "limit", -1, &limit) || !natural(r, in, "offset", 0, &offset) ||
-        !group_sort(r, in, p) || !asbool(r, in, "all_fields", false, &all_fields) ||
-        !group_opts(r, in, false, o)) {
+    const char *q = in ? ckan_unicode_safe(in, "q") : NULL,
+               *type = in ? ckan_unicode_safe(in, "type") : NULL;
+    if (!in || !ckan_list_of_strings(r, in, is_org ? "organizations" : "groups", &names) ||
+        !ckan_ignore_missing_natural(r, in, "limit", -1, &limit) ||
+        !ckan_ignore_missing_natural(r, in, "offset", 0, &offset) || !group_sort(r, in, p) ||
+        !ckan_asbool(r, in, "all_fields", false, &all_fields) || !group_opts(r, in, false, o)) {
         json_object_put(p);
         return REQ_DONE;
     }
-    long long cap = all_fields ? GROUP_LIST_ALL_FIELDS_MAX : GROUP_LIST_MAX;
+    long long cap = all_fields ? CKAN_GROUP_LIST_ALL_FIELDS_MAX : CKAN_GROUP_LIST_MAX;
     add_bool(p, "is_org", is_org);
     add_str(p, "type", type && *type ? type : is_org ? "organization" : "group");
     add_int(p, "limit", limit < 0 || limit > cap ? cap : limit);
@@ -342,7 +263,7 @@ static int group_show(struct req *r, const char *kind)
                 *o = json_object_new_object();
     json_object_object_add(p, "opts", o);
     const char *id;
-    if (!in || !required(r, in, "id", &id) || !group_opts(r, in, true, o)) {
+    if (!in || !ckan_get_or_bust(r, in, "id", &id) || !group_opts(r, in, true, o)) {
         json_object_put(p);
         return REQ_DONE;
     }
@@ -388,15 +309,15 @@ int ckan_group_package_show(struct req *r)
 {
     json_object *in = ckan_request_data(r), *v;
     const char *id;
-    if (!in || !required(r, in, "id", &id))
+    if (!in || !ckan_get_or_bust(r, in, "id", &id))
         return REQ_DONE;
     long long limit = 10;
-    if (json_object_object_get_ex(in, "limit", &v) && truthy(v) &&
+    if (json_object_object_get_ex(in, "limit", &v) && ckan_truthy(v) &&
         !json_object_is_type(v, json_type_boolean) && !package_limit(v, &limit))
         return invalid_str(r, "message", "Limit must be a positive integer");
     json_object *p = json_object_new_object();
     add_str(p, "id", id);
-    add_int(p, "limit", limit > SEARCH_ROWS_MAX ? SEARCH_ROWS_MAX : limit);
+    add_int(p, "limit", ckan_limit_to_configured_maximum(limit, CKAN_SEARCH_ROWS_MAX));
     return query(r, &st_group_package_show, p);
 }
 
@@ -405,10 +326,10 @@ int ckan_organization_list_for_user(struct req *r)
 {
     json_object *in = ckan_request_data(r);
     bool count, members;
-    if (!in || !asbool(r, in, "include_dataset_count", false, &count) ||
-        !asbool(r, in, "include_member_count", false, &members))
+    if (!in || !ckan_asbool(r, in, "include_dataset_count", false, &count) ||
+        !ckan_asbool(r, in, "include_member_count", false, &members))
         return REQ_DONE;
-    const char *id = str_param(in, "id"), *perm = str_param(in, "permission");
+    const char *id = ckan_unicode_safe(in, "id"), *perm = ckan_unicode_safe(in, "permission");
     json_object *p = json_object_new_object();
     add_str(p, "id", id && *id ? id : NULL);
     add_str(p, "permission", perm ? perm : "manage_group");
@@ -421,9 +342,10 @@ int ckan_member_list(struct req *r)
 {
     json_object *in = ckan_request_data(r);
     const char *id;
-    if (!in || !required(r, in, "id", &id))
+    if (!in || !ckan_get_or_bust(r, in, "id", &id))
         return REQ_DONE;
-    const char *type = str_param(in, "object_type"), *capacity = str_param(in, "capacity");
+    const char *type = ckan_unicode_safe(in, "object_type"),
+               *capacity = ckan_unicode_safe(in, "capacity");
     json_object *p = json_object_new_object();
     add_str(p, "id", id);
     add_str(p, "object_type", type && *type ? type : NULL);
@@ -437,7 +359,7 @@ int ckan_member_roles_list(struct req *r)
     json_object *in = ckan_request_data(r);
     if (!in)
         return REQ_DONE;
-    const char *type = str_param(in, "group_type");
+    const char *type = ckan_unicode_safe(in, "group_type");
     if (type && strcmp(type, "group") == 0)
         return ok_literal(r, "[{\"text\": \"Admin\", \"value\": \"admin\"}, "
                              "{\"text\": \"Member\", \"value\": \"member\"}]");
@@ -454,13 +376,14 @@ static bool tag_query(struct req *r, json_object *in, json_object *p)
     json_object *terms;
     long long limit, offset;
     json_object *v;
-    bool use_query = json_object_object_get_ex(in, "query", &v) && truthy(v);
+    bool use_query = json_object_object_get_ex(in, "query", &v) && ckan_truthy(v);
     if (!terms_param(r, in, use_query ? "query" : "q", &terms) ||
-        !natural(r, in, "limit", -1, &limit) || !natural(r, in, "offset", 0, &offset))
+        !ckan_ignore_missing_natural(r, in, "limit", -1, &limit) ||
+        !ckan_ignore_missing_natural(r, in, "offset", 0, &offset))
         return false;
     json_object_object_add(p, "terms", terms ? json_object_get(terms) : json_object_new_array());
     add_bool(p, "vocab_given", json_object_object_get_ex(in, "vocabulary_id", NULL));
-    add_str(p, "vocab", str_param(in, "vocabulary_id"));
+    add_str(p, "vocab", ckan_unicode_safe(in, "vocabulary_id"));
     if (limit >= 0)
         add_int(p, "limit", limit);
     add_int(p, "offset", offset);
@@ -473,9 +396,9 @@ int ckan_tag_list(struct req *r)
 {
     json_object *in = ckan_request_data(r), *p = json_object_new_object();
     bool all_fields;
-    const char *q = in ? str_param(in, "query") : NULL;
+    const char *q = in ? ckan_unicode_safe(in, "query") : NULL;
     if (!q || !*q)
-        q = in ? str_param(in, "q") : NULL;
+        q = in ? ckan_unicode_safe(in, "q") : NULL;
     while (q && *q == ' ')
         q++;
     json_object *v;
@@ -483,12 +406,12 @@ int ckan_tag_list(struct req *r)
                          (json_object_object_get_ex(in, "query", &v) &&
                           json_object_is_type(v, json_type_array) &&
                           json_object_array_length(v) > 0));
-    if (!in || !asbool(r, in, "all_fields", false, &all_fields) ||
+    if (!in || !ckan_asbool(r, in, "all_fields", false, &all_fields) ||
         (search && !tag_query(r, in, p))) {
         json_object_put(p);
         return REQ_DONE;
     }
-    add_str(p, "vocab", str_param(in, "vocabulary_id"));
+    add_str(p, "vocab", ckan_unicode_safe(in, "vocabulary_id"));
     add_bool(p, "all_fields", all_fields);
     return query(r, &st_tag_list, p);
 }
@@ -519,11 +442,12 @@ int ckan_tag_show(struct req *r)
     json_object *in = ckan_request_data(r);
     const char *id;
     bool datasets;
-    if (!in || !required(r, in, "id", &id) || !asbool(r, in, "include_datasets", false, &datasets))
+    if (!in || !ckan_get_or_bust(r, in, "id", &id) ||
+        !ckan_asbool(r, in, "include_datasets", false, &datasets))
         return REQ_DONE;
     json_object *p = json_object_new_object();
     add_str(p, "id", id);
-    add_str(p, "vocab", str_param(in, "vocabulary_id"));
+    add_str(p, "vocab", ckan_unicode_safe(in, "vocabulary_id"));
     add_bool(p, "include_datasets", datasets);
     return query(r, &st_tag_show, p);
 }
@@ -539,7 +463,7 @@ int ckan_vocabulary_show(struct req *r)
     json_object *in = ckan_request_data(r);
     if (!in)
         return REQ_DONE;
-    const char *id = str_param(in, "id");
+    const char *id = ckan_unicode_safe(in, "id");
     if (!id || !*id)
         return invalid_str(r, "id", "id not in data");
     json_object *p = json_object_new_object();
@@ -557,10 +481,10 @@ int ckan_user_list(struct req *r)
         "sysadmin", "number_created_packages", "id", "state", "image_url", "last_active"};
     json_object *in = ckan_request_data(r);
     bool all_fields;
-    if (!in || !asbool(r, in, "all_fields", true, &all_fields))
+    if (!in || !ckan_asbool(r, in, "all_fields", true, &all_fields))
         return REQ_DONE;
-    const char *email = str_param(in, "email"), *order = str_param(in, "order_by");
-    const char *q = str_param(in, "q");
+    const char *email = ckan_unicode_safe(in, "email"), *order = ckan_unicode_safe(in, "order_by");
+    const char *q = ckan_unicode_safe(in, "q");
     if (email && *email && !(r->user && r->user->sysadmin))
         return fail(r, 403, "Access denied");
     if (order && strcmp(order, "edits") == 0)
@@ -582,10 +506,10 @@ int ckan_user_show(struct req *r)
 {
     json_object *in = ckan_request_data(r);
     bool datasets, followers;
-    if (!in || !asbool(r, in, "include_datasets", false, &datasets) ||
-        !asbool(r, in, "include_num_followers", false, &followers))
+    if (!in || !ckan_asbool(r, in, "include_datasets", false, &datasets) ||
+        !ckan_asbool(r, in, "include_num_followers", false, &followers))
         return REQ_DONE;
-    const char *id = str_param(in, "id");
+    const char *id = ckan_unicode_safe(in, "id");
     json_object *p = json_object_new_object();
     add_str(p, "id", id && *id ? id : NULL);
     add_bool(p, "include_datasets", datasets);
@@ -603,7 +527,7 @@ int ckan_user_show(struct req *r)
  * datetime's years 1-9999 is refused too, where CKAN fails with a 500). */
 static bool timestamp_param(struct req *r, json_object *in, const char *key, json_object *p)
 {
-    const char *s = str_param(in, key);
+    const char *s = ckan_unicode_safe(in, key);
     if (!s)
         return true;
     char *end;
@@ -622,11 +546,11 @@ static bool timestamp_param(struct req *r, json_object *in, const char *key, jso
 static bool activity_params(struct req *r, json_object *in, json_object *p)
 {
     long long limit, offset;
-    if (!natural(r, in, "limit", ACTIVITY_LIMIT, &limit) ||
-        !natural(r, in, "offset", 0, &offset) || !timestamp_param(r, in, "before", p) ||
-        !timestamp_param(r, in, "after", p))
+    if (!ckan_ignore_missing_natural(r, in, "limit", CKAN_ACTIVITY_LIMIT, &limit) ||
+        !ckan_ignore_missing_natural(r, in, "offset", 0, &offset) ||
+        !timestamp_param(r, in, "before", p) || !timestamp_param(r, in, "after", p))
         return false;
-    add_int(p, "limit", limit > ACTIVITY_LIMIT_MAX ? ACTIVITY_LIMIT_MAX : limit);
+    add_int(p, "limit", ckan_limit_to_configured_maximum(limit, CKAN_ACTIVITY_LIMIT_MAX));
     add_int(p, "offset", offset);
     return true;
 }
@@ -637,9 +561,9 @@ static int activity_list(struct req *r, const char *kind)
                 *excl = NULL;
     const char *id = NULL;
     bool is_pkg = strcmp(kind, "package") == 0, by_type = is_pkg || strcmp(kind, "user") != 0;
-    if (!in || !required(r, in, "id", &id) || !activity_params(r, in, p) ||
-        !ckan_param_list(r, in, "activity_types", &types) ||
-        !ckan_param_list(r, in, "exclude_activity_types", &excl))
+    if (!in || !ckan_get_or_bust(r, in, "id", &id) || !activity_params(r, in, p) ||
+        !ckan_list_of_strings(r, in, "activity_types", &types) ||
+        !ckan_list_of_strings(r, in, "exclude_activity_types", &excl))
         goto done;
     if (is_pkg && types && excl) {
         ckan_resp_invalid(r, "activity_types",
@@ -709,7 +633,7 @@ int ckan_help_show(struct req *r)
 {
     json_object *in = ckan_request_data(r);
     const char *name;
-    if (!in || !required(r, in, "name", &name))
+    if (!in || !ckan_get_or_bust(r, in, "name", &name))
         return REQ_DONE;
     const struct ckan_action_def *a = ckan_action_find(name);
     if (!a)
