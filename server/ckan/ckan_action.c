@@ -1,4 +1,4 @@
-/* ckan_action — CKAN Action API dispatch over the one action table, and status_show. */
+/* ckan_action — CKAN Action API dispatch over the one action table. */
 #include "ckan_action.h"
 
 #include <assert.h>
@@ -7,31 +7,11 @@
 
 #include "arena.h"
 #include "ckan_auth.h"
-#include "ckan_family.h"
 #include "ckan_resp.h"
-#include "config.h"
-#include "db_pool.h"
 #include "req.h"
 #include "resp.h"
 #include "server.h"
 #include "util.h"
-
-static struct db_stmt st_status_show = {"ckan_status_show", "SELECT ckan_status_show($1, $2)", 2,
-                                        0};
-
-static void status_show_done(struct req *r, PGresult *res)
-{
-    resp_ok_json(r, PQgetvalue(res, 0, 0), (size_t)PQgetlength(res, 0, 0));
-}
-
-/* status_show: site facts; it reads the database, so it doubles as the health check. */
-int ckan_status_show(struct req *r)
-{
-    const char **params = arena_alloc(r->a, 2 * sizeof(char *));
-    params[0] = ckan_config()->site_url;
-    params[1] = CKAN_COMPAT_VERSION;
-    return req_db(r, &st_status_show, params, status_show_done);
-}
 
 /* The table, sorted by name for bsearch (ckan_actions.def keeps that order; checked at init). */
 static const struct ckan_action_def actions[] = {
@@ -44,11 +24,14 @@ void ckan_action_init(void)
 {
     for (size_t i = 1; i < ARRAY_LEN(actions); i++)
         assert(strcmp(actions[i - 1].name, actions[i].name) < 0);
-    dbp_register(&st_status_show);
     ckan_auth_init();
     ckan_datastore_init();
     ckan_package_init();
     ckan_group_init();
+    ckan_tag_init();
+    ckan_user_init();
+    ckan_activity_init();
+    ckan_site_init();
     ckan_search_init();
 }
 

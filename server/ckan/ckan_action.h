@@ -33,6 +33,10 @@ struct ckan_action_def {
 void ckan_datastore_init(void);
 void ckan_package_init(void);
 void ckan_group_init(void);
+void ckan_tag_init(void);
+void ckan_user_init(void);
+void ckan_activity_init(void);
+void ckan_site_init(void);
 void ckan_search_init(void);
 
 /* The CKAN release whose behaviour we follow; clients branch on it. */
