@@ -1,43 +1,51 @@
 /* ckan_action — the CKAN Action API dispatcher for /api/3/action/{name} and /api/action/{name}.
- * Each module owns a table of its actions (ending with a {NULL} entry) and an init function
- * that registers its prepared statements; ckan_action_init merges the tables into one sorted
- * array searched with bsearch (redis command-table style). */
+ * Every action is one entry of ckan_actions.def (name, handler, who may call it, whether GET
+ * is allowed, help text); dispatch, help_show and `opendatad routes` all read that table. */
 #ifndef CKAN_ACTION_H
 #define CKAN_ACTION_H
+#include <stdbool.h>
 #include <stddef.h>
 
 struct req;
 
-/* Action flags. */
-enum {
-    CKAN_F_WRITE = 1 << 0, /* not side-effect free: GET answers 400 (CKAN's rule) */
+/* Who may call an action; the dispatcher checks it once the caller is known. */
+enum ckan_auth_need {
+    CKAN_AUTH_ANON,     /* anyone, and the answer does not depend on who asks */
+    CKAN_AUTH_USER,     /* a logged-in user */
+    CKAN_AUTH_SYSADMIN, /* a sysadmin */
+    CKAN_AUTH_ACTION,   /* anyone; the action itself decides what the caller may see */
 };
 
 struct ckan_action_def {
     const char *name;
     int (*handler)(struct req *r);
-    unsigned flags;
+    enum ckan_auth_need auth;
+    bool get;         /* GET allowed (side-effect free); else GET answers 400, as in CKAN */
+    const char *help; /* help_show's answer */
 };
 
-/* The modules' tables and their init functions (called once before threads start). */
-extern const struct ckan_action_def ckan_core_actions[];
-extern const struct ckan_action_def ckan_datastore_actions[];
-extern const struct ckan_action_def ckan_package_actions[];
-extern const struct ckan_action_def ckan_group_actions[];
-extern const struct ckan_action_def ckan_search_actions[];
-extern const struct ckan_action_def ckan_util_actions[];
+/* The handlers, one per entry of the table. */
+#define ACTION(name, handler, auth, get, help) int handler(struct req *r);
+#include "ckan_actions.def"
+#undef ACTION
+
+/* The modules' statements; registered once before threads start. */
 void ckan_datastore_init(void);
 void ckan_package_init(void);
 void ckan_group_init(void);
+void ckan_tag_init(void);
+void ckan_user_init(void);
+void ckan_activity_init(void);
+void ckan_site_init(void);
 void ckan_search_init(void);
 
 /* The CKAN release whose behaviour we follow; clients branch on it. */
 #define CKAN_COMPAT_VERSION "2.11.5"
 
 void ckan_action_init(void);
-/* The action of that name, or NULL when no module serves it. */
+/* The action of that name, or NULL when the server does not serve it. */
 const struct ckan_action_def *ckan_action_find(const char *name);
-/* Every action the server serves, sorted by name (*n of them); needs no init. */
+/* Every action the server serves, sorted by name (*n of them). */
 const struct ckan_action_def *ckan_action_all(size_t *n);
 int ckan_action(struct req *r);
 

@@ -2,7 +2,6 @@
  * syntax is checked here the way CKAN's validators do; the search runs as a prepared statement
  * (ds_read.c) or through sql/007_ckan_datastore.sql, which checks field names. */
 #include "ckan_action.h"
-#include "ckan_datastore.h"
 
 #include <event2/http.h>
 #include <json-c/json.h>
@@ -13,6 +12,7 @@
 #include "arena.h"
 #include "ckan_auth.h"
 #include "ckan_family.h"
+#include "ckan_limits.h"
 #include "ckan_params.h"
 #include "ckan_resp.h"
 #include "config.h"
@@ -22,8 +22,6 @@
 #include "resp.h"
 #include "server.h"
 #include "sqlbuild.h"
-
-#define CKAN_ROWS_DEFAULT 100
 
 static struct db_stmt st_search = {"ckan_datastore_search",
                                    "SELECT ckan_datastore_search($1::jsonb, $2::ckan_viewer)", 2, 0};
@@ -74,7 +72,7 @@ static bool search_q(struct req *r, json_object *in, json_object *p)
         return true;
     const char *s = json_object_is_type(v, json_type_string) ? json_object_get_string(v) : NULL;
     if (s && s[0] == '{') {
-        if (!ckan_param_dict(r, in, "q", &dict))
+        if (!ckan_json_object_validator(r, in, "q", &dict))
             return false;
         json_object_object_add(p, "q", json_object_get(dict));
     } else if (s || json_object_is_type(v, json_type_object)) {
@@ -143,12 +141,11 @@ static void search_echo(json_object *in, json_object *p)
 static bool search_paging(struct req *r, json_object *in, json_object *p)
 {
     long long limit, offset, threshold;
-    if (!ckan_param_uint(r, in, "limit", CKAN_ROWS_DEFAULT, &limit) ||
-        !ckan_param_uint(r, in, "offset", 0, &offset) ||
-        !ckan_param_uint(r, in, "total_estimation_threshold", -1, &threshold))
+    if (!ckan_natural_number_validator(r, in, "limit", CKAN_DATASTORE_ROWS_DEFAULT, &limit) ||
+        !ckan_natural_number_validator(r, in, "offset", 0, &offset) ||
+        !ckan_natural_number_validator(r, in, "total_estimation_threshold", -1, &threshold))
         return false;
-    if (limit > ckan_config()->datastore_rows_max)
-        limit = ckan_config()->datastore_rows_max;
+    limit = ckan_limit_to_configured_maximum(limit, ckan_config()->datastore_rows_max);
     json_object_object_add(p, "limit", json_object_new_int64(limit));
     json_object_object_add(p, "offset", json_object_new_int64(offset));
     if (threshold >= 0)
@@ -160,9 +157,9 @@ static bool search_paging(struct req *r, json_object *in, json_object *p)
 static bool search_flags(struct req *r, json_object *in, json_object *p)
 {
     bool distinct, include_total, plain;
-    if (!ckan_param_bool(r, in, "distinct", false, &distinct) ||
-        !ckan_param_bool(r, in, "include_total", true, &include_total) ||
-        !ckan_param_bool(r, in, "plain", true, &plain))
+    if (!ckan_boolean_validator(r, in, "distinct", false, &distinct) ||
+        !ckan_boolean_validator(r, in, "include_total", true, &include_total) ||
+        !ckan_boolean_validator(r, in, "plain", true, &plain))
         return false;
     json_object_object_add(p, "distinct", json_object_new_boolean(distinct));
     json_object_object_add(p, "include_total", json_object_new_boolean(include_total));
@@ -226,9 +223,10 @@ static int ds_search(struct req *r, json_object *in)
     arena_defer(r->a, put_json, p);
     const char *rid;
     if (!ckan_params_known(r, in, known) || !(rid = resource_id(r, in)) ||
-        !ckan_param_dict(r, in, "filters", &filters) || !search_q(r, in, p) ||
-        !ckan_param_list(r, in, "fields", &fields) || !ckan_param_list(r, in, "sort", &sort) ||
-        !search_paging(r, in, p) || !search_flags(r, in, p) || !records_format(r, in, p))
+        !ckan_json_object_validator(r, in, "filters", &filters) || !search_q(r, in, p) ||
+        !ckan_list_of_strings(r, in, "fields", &fields) ||
+        !ckan_list_of_strings(r, in, "sort", &sort) || !search_paging(r, in, p) ||
+        !search_flags(r, in, p) || !records_format(r, in, p))
         return REQ_DONE;
     json_object_object_add(p, "resource_id", json_object_new_string(rid));
     if (filters)
@@ -261,9 +259,3 @@ int ckan_datastore_info(struct req *r)
     params[1] = ckan_auth_viewer(r);
     return req_db(r, &st_info, params, result_done);
 }
-
-const struct ckan_action_def ckan_datastore_actions[] = {
-    {"datastore_info", ckan_datastore_info, 0},
-    {"datastore_search", ckan_datastore_search, 0},
-    {NULL, NULL, 0},
-};

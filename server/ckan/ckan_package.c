@@ -13,6 +13,7 @@
 #include "arena.h"
 #include "ckan_auth.h"
 #include "ckan_family.h"
+#include "ckan_limits.h"
 #include "ckan_params.h"
 #include "ckan_resp.h"
 #include "config.h"
@@ -21,11 +22,6 @@
 #include "resp.h"
 #include "server.h"
 #include "util.h"
-
-#define CKAN_SEARCH_ROWS_DEFAULT 10  /* package_search's default rows */
-#define CKAN_SEARCH_ROWS_MAX 1000    /* ckan.search.rows_max */
-#define CKAN_AUTOCOMPLETE_LIMIT 10
-#define CKAN_FORMAT_LIMIT 5
 
 static struct db_stmt st_show = {"ckan_package_show",
     "SELECT code, body FROM ckan_package_show($1, $2, $3::ckan_viewer)", 3, 0};
@@ -105,7 +101,7 @@ static const char **params_new(struct req *r, int n)
 }
 
 /* package_show(id | name_or_id, use_default_schema, include_plugin_data). */
-static int package_show(struct req *r)
+int ckan_package_show(struct req *r)
 {
     json_object *in = ckan_request_data(r);
     bool ignored;
@@ -117,8 +113,8 @@ static int package_show(struct req *r)
     if (!id)
         return invalid(r, "name_or_id", "Missing value");
     /* Both only matter with another schema or for sysadmins; checked, then ignored. */
-    if (!ckan_param_bool(r, in, "use_default_schema", false, &ignored) ||
-        !ckan_param_bool(r, in, "include_plugin_data", false, &ignored))
+    if (!ckan_boolean_validator(r, in, "use_default_schema", false, &ignored) ||
+        !ckan_boolean_validator(r, in, "include_plugin_data", false, &ignored))
         return REQ_DONE;
     const char **params = params_new(r, 3);
     params[0] = id;
@@ -128,12 +124,12 @@ static int package_show(struct req *r)
 }
 
 /* package_list(limit, offset): names of visible datasets; limit absent or 0 = all. */
-static int package_list(struct req *r)
+int ckan_package_list(struct req *r)
 {
     json_object *in = ckan_request_data(r);
     long long limit, offset;
-    if (!in || !ckan_param_uint(r, in, "limit", -1, &limit) ||
-        !ckan_param_uint(r, in, "offset", -1, &offset))
+    if (!in || !ckan_natural_number_validator(r, in, "limit", -1, &limit) ||
+        !ckan_natural_number_validator(r, in, "offset", -1, &offset))
         return REQ_DONE;
     const char **params = params_new(r, 2);
     params[0] = num_text(r, limit);
@@ -141,44 +137,22 @@ static int package_list(struct req *r)
     return req_db(r, &st_list, params, result_done);
 }
 
-/* `page` as CKAN's is_positive_integer reads it; *page = 0 when absent. */
-static bool param_page(struct req *r, json_object *in, long long *page)
-{
-    json_object *v;
-    *page = 0;
-    if (!json_object_object_get_ex(in, "page", &v) || json_object_is_type(v, json_type_null))
-        return true;
-    const char *s = json_object_get_string(v);
-    char *end;
-    long long n = strtoll(s, &end, 10);
-    if (!json_object_is_type(v, json_type_int) && (!*s || *end)) {
-        invalid(r, "page", "Invalid integer");
-        return false;
-    }
-    if (n < 1) {
-        invalid(r, "page", "Must be a positive integer");
-        return false;
-    }
-    *page = n;
-    return true;
-}
-
 /* current_package_list_with_resources(limit, offset, page): package_search's first page (10
  * by default, at most 1000) of visible datasets, most recently modified first. */
-static int current_package_list(struct req *r)
+int ckan_current_package_list_with_resources(struct req *r)
 {
     json_object *in = ckan_request_data(r);
     long long limit, offset, page;
-    if (!in || !ckan_param_uint(r, in, "limit", -1, &limit) ||
-        !ckan_param_uint(r, in, "offset", -1, &offset) || !param_page(r, in, &page))
+    if (!in || !ckan_natural_number_validator(r, in, "limit", -1, &limit) ||
+        !ckan_natural_number_validator(r, in, "offset", -1, &offset) ||
+        !ckan_is_positive_integer(r, in, "page", &page))
         return REQ_DONE;
     if (offset < 0 && page > 0 && limit > 0)
         offset = (page - 1) * limit; /* deprecated `page`, used only without `offset` */
     if (offset < 0)
         offset = 0;
     long long rows = limit < 0 ? CKAN_SEARCH_ROWS_DEFAULT : limit;
-    if (rows > CKAN_SEARCH_ROWS_MAX)
-        rows = CKAN_SEARCH_ROWS_MAX;
+    rows = ckan_limit_to_configured_maximum(rows, CKAN_SEARCH_ROWS_MAX);
     const char **params = params_new(r, 4);
     params[0] = num_text(r, rows);
     params[1] = num_text(r, offset);
@@ -197,7 +171,7 @@ static int autocomplete(struct req *r, const struct db_stmt *st, long long def_l
     const char *q = param_text(r, in, "q");
     if (!q)
         return invalid(r, "q", "Missing value");
-    if (!ckan_param_uint(r, in, "limit", def_limit, &limit))
+    if (!ckan_natural_number_validator(r, in, "limit", def_limit, &limit))
         return REQ_DONE;
     const char **params = params_new(r, 2);
     params[0] = q;
@@ -205,18 +179,18 @@ static int autocomplete(struct req *r, const struct db_stmt *st, long long def_l
     return req_db(r, st, params, result_done);
 }
 
-static int package_autocomplete(struct req *r)
+int ckan_package_autocomplete(struct req *r)
 {
     return autocomplete(r, &st_autocomplete, CKAN_AUTOCOMPLETE_LIMIT);
 }
 
-static int format_autocomplete(struct req *r)
+int ckan_format_autocomplete(struct req *r)
 {
     return autocomplete(r, &st_formats, CKAN_FORMAT_LIMIT);
 }
 
 /* resource_show(id). */
-static int resource_show(struct req *r)
+int ckan_resource_show(struct req *r)
 {
     json_object *in = ckan_request_data(r);
     if (!in)
@@ -299,12 +273,13 @@ static json_object *search_terms(struct req *r, json_object *in)
 }
 
 /* resource_search(query, order_by, offset, limit): {count, results}. */
-static int resource_search(struct req *r)
+int ckan_resource_search(struct req *r)
 {
     json_object *in = ckan_request_data(r), *terms;
     long long limit, offset;
-    if (!in || !ckan_param_uint(r, in, "offset", -1, &offset) ||
-        !ckan_param_uint(r, in, "limit", -1, &limit) || !(terms = search_terms(r, in)))
+    if (!in || !ckan_natural_number_validator(r, in, "offset", -1, &offset) ||
+        !ckan_natural_number_validator(r, in, "limit", -1, &limit) ||
+        !(terms = search_terms(r, in)))
         return REQ_DONE;
     json_object *p = json_object_new_object();
     arena_defer(r->a, put_json, p);
@@ -323,7 +298,7 @@ static int resource_search(struct req *r)
 }
 
 /* package_relationships_list(id, id2, rel). */
-static int package_relationships_list(struct req *r)
+int ckan_package_relationships_list(struct req *r)
 {
     json_object *in = ckan_request_data(r);
     if (!in)
@@ -338,15 +313,3 @@ static int package_relationships_list(struct req *r)
     params[3] = ckan_auth_viewer(r);
     return req_db(r, &st_rels, params, coded_done);
 }
-
-const struct ckan_action_def ckan_package_actions[] = {
-    {"current_package_list_with_resources", current_package_list, 0},
-    {"format_autocomplete", format_autocomplete, 0},
-    {"package_autocomplete", package_autocomplete, 0},
-    {"package_list", package_list, 0},
-    {"package_relationships_list", package_relationships_list, 0},
-    {"package_show", package_show, 0},
-    {"resource_search", resource_search, 0},
-    {"resource_show", resource_show, 0},
-    {NULL, NULL, 0},
-};

@@ -149,7 +149,7 @@ static bool invalid(struct req *r, const char *key, const char *msg)
     return false;
 }
 
-bool ckan_param_bool(struct req *r, json_object *in, const char *key, bool def, bool *out)
+bool ckan_boolean_validator(struct req *r, json_object *in, const char *key, bool def, bool *out)
 {
     static const char *const yes[] = {"true", "yes", "t", "y", "1", "on"};
     json_object *v;
@@ -169,8 +169,8 @@ bool ckan_param_bool(struct req *r, json_object *in, const char *key, bool def, 
     return true;
 }
 
-bool ckan_param_uint(struct req *r, json_object *in, const char *key, long long def,
-                     long long *out)
+bool ckan_natural_number_validator(struct req *r, json_object *in, const char *key, long long def,
+                                   long long *out)
 {
     json_object *v;
     *out = def;
@@ -187,7 +187,7 @@ bool ckan_param_uint(struct req *r, json_object *in, const char *key, long long 
     return *out >= 0 ? true : invalid(r, key, "Must be a natural number");
 }
 
-bool ckan_param_list(struct req *r, json_object *in, const char *key, json_object **out)
+bool ckan_list_of_strings(struct req *r, json_object *in, const char *key, json_object **out)
 {
     json_object *v;
     *out = NULL;
@@ -221,7 +221,7 @@ bool ckan_param_list(struct req *r, json_object *in, const char *key, json_objec
     return true;
 }
 
-bool ckan_param_dict(struct req *r, json_object *in, const char *key, json_object **out)
+bool ckan_json_object_validator(struct req *r, json_object *in, const char *key, json_object **out)
 {
     json_object *v;
     *out = NULL;
@@ -258,4 +258,118 @@ bool ckan_params_known(struct req *r, json_object *in, const char *const *allowe
         }
     }
     return true;
+}
+
+/* ---- the validators moved from the actions ------------------------------------------------ */
+
+const char *ckan_unicode_safe(json_object *in, const char *key)
+{
+    json_object *v;
+    if (!json_object_object_get_ex(in, key, &v) || json_object_is_type(v, json_type_null) ||
+        json_object_is_type(v, json_type_array) || json_object_is_type(v, json_type_object))
+        return NULL;
+    return json_object_get_string(v);
+}
+
+bool ckan_truthy(json_object *v)
+{
+    if (json_object_is_type(v, json_type_array))
+        return json_object_array_length(v) > 0;
+    if (json_object_is_type(v, json_type_object))
+        return json_object_object_length(v) > 0;
+    return json_object_get_boolean(v);
+}
+
+bool ckan_get_or_bust(struct req *r, json_object *in, const char *key, const char **out)
+{
+    *out = ckan_unicode_safe(in, key);
+    return *out ? true : invalid(r, key, "Missing value");
+}
+
+/* True when s, without its surrounding spaces, is one of words (any case); *n is its length. */
+static bool word_in(const char *s, size_t n, const char *const *words, size_t nwords)
+{
+    for (size_t i = 0; i < nwords; i++)
+        if (strlen(words[i]) == n && strncasecmp(s, words[i], n) == 0)
+            return true;
+    return false;
+}
+
+bool ckan_asbool(struct req *r, json_object *in, const char *key, bool def, bool *out)
+{
+    static const char *const yes[] = {"true", "yes", "on", "y", "t", "1"};
+    static const char *const no[] = {"false", "no", "off", "n", "f", "0"};
+    json_object *v;
+    *out = def;
+    if (!json_object_object_get_ex(in, key, &v) || json_object_is_type(v, json_type_null))
+        return true;
+    if (!json_object_is_type(v, json_type_string)) {
+        *out = json_object_get_boolean(v);
+        return true;
+    }
+    const char *s = json_object_get_string(v);
+    while (*s == ' ')
+        s++;
+    size_t n = strlen(s);
+    while (n > 0 && s[n - 1] == ' ')
+        n--;
+    if (word_in(s, n, yes, ARRAY_LEN(yes)) || word_in(s, n, no, ARRAY_LEN(no))) {
+        *out = word_in(s, n, yes, ARRAY_LEN(yes));
+        return true;
+    }
+    ckan_resp_invalid_str(r, "message", "Parameter is not an bool");
+    return false;
+}
+
+bool ckan_ignore_missing_natural(struct req *r, json_object *in, const char *key, long long def,
+                                 long long *out)
+{
+    const char *s = ckan_unicode_safe(in, key);
+    if (s && !*s) {
+        *out = def;
+        return true;
+    }
+    return ckan_natural_number_validator(r, in, key, def, out);
+}
+
+bool ckan_int_validator(struct req *r, json_object *in, const char *key, long long def,
+                        long long *out)
+{
+    json_object *v;
+    *out = def;
+    if (!json_object_object_get_ex(in, key, &v) || json_object_is_type(v, json_type_null))
+        return true;
+    if (json_object_is_type(v, json_type_int)) {
+        *out = json_object_get_int64(v);
+        return true;
+    }
+    const char *s = json_object_get_string(v);
+    char *end;
+    long long n = strtoll(s, &end, 10);
+    if (!*s || *end)
+        return invalid(r, key, "Invalid integer");
+    *out = n;
+    return true;
+}
+
+bool ckan_is_positive_integer(struct req *r, json_object *in, const char *key, long long *out)
+{
+    json_object *v;
+    *out = 0;
+    if (!json_object_object_get_ex(in, key, &v) || json_object_is_type(v, json_type_null))
+        return true;
+    const char *s = json_object_get_string(v);
+    char *end;
+    long long n = strtoll(s, &end, 10);
+    if (!json_object_is_type(v, json_type_int) && (!*s || *end))
+        return invalid(r, key, "Invalid integer");
+    if (n < 1)
+        return invalid(r, key, "Must be a positive integer");
+    *out = n;
+    return true;
+}
+
+long long ckan_limit_to_configured_maximum(long long value, long long max)
+{
+    return value > max ? max : value;
 }

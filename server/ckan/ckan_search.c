@@ -18,6 +18,7 @@
 
 #include "arena.h"
 #include "ckan_family.h"
+#include "ckan_limits.h"
 #include "ckan_params.h"
 #include "ckan_resp.h"
 #include "config.h"
@@ -29,8 +30,6 @@
 #include "solrq.h"
 #include "util.h"
 
-#define SEARCH_ROWS_DEFAULT 10
-#define SEARCH_ROWS_MAX 1000     /* ckan.search.rows_max */
 #define SEARCH_FACET_LIMIT 50    /* search.facets.limit */
 #define SEARCH_FACET_FIELDS_MAX 32
 #define SEARCH_FQ_MAX 256         /* fq + fq_list items */
@@ -144,42 +143,9 @@ static bool known_params(struct req *r, json_object *in)
     return bad == NULL;
 }
 
-/* A string parameter (numbers are taken as their text, as CKAN's unicode_safe does). */
-static const char *str_param(json_object *in, const char *key)
-{
-    json_object *v;
-    if (!json_object_object_get_ex(in, key, &v) || json_object_is_type(v, json_type_null) ||
-        json_object_is_type(v, json_type_array) || json_object_is_type(v, json_type_object))
-        return NULL;
-    return json_object_get_string(v);
-}
-
 static bool blank(const char *s)
 {
     return !s || !s[strspn(s, " \t\r\n")];
-}
-
-/* facet.limit: any integer, negative = unlimited. */
-static bool int_param(struct req *r, json_object *in, const char *key, long long def,
-                      long long *out)
-{
-    json_object *v;
-    *out = def;
-    if (!json_object_object_get_ex(in, key, &v) || json_object_is_type(v, json_type_null))
-        return true;
-    if (json_object_is_type(v, json_type_int)) {
-        *out = json_object_get_int64(v);
-        return true;
-    }
-    const char *s = json_object_get_string(v);
-    char *end;
-    long long n = strtoll(s, &end, 10);
-    if (!*s || *end) {
-        ckan_resp_invalid(r, key, "Invalid integer");
-        return false;
-    }
-    *out = n;
-    return true;
 }
 
 /* Append s to a list of at most max strings (false when full); duplicates are kept once. */
@@ -275,29 +241,28 @@ static void fl_param(struct req *r, json_object *in, struct search *s)
 static bool read_params(struct req *r, json_object *in, struct search *s)
 {
     memset(s, 0, sizeof(*s));
-    if (!ckan_param_uint(r, in, "rows", SEARCH_ROWS_DEFAULT, &s->rows) ||
-        !ckan_param_uint(r, in, "start", 0, &s->start) ||
-        !int_param(r, in, "facet.limit", SEARCH_FACET_LIMIT, &s->facet_limit) ||
-        !ckan_param_uint(r, in, "facet.mincount", 1, &s->facet_mincount) ||
-        !ckan_param_bool(r, in, "facet", true, &s->facet) ||
-        !ckan_param_bool(r, in, "include_private", false, &s->include_private) ||
-        !ckan_param_bool(r, in, "include_drafts", false, &s->include_drafts) ||
-        !ckan_param_bool(r, in, "include_deleted", false, &s->include_deleted) ||
+    if (!ckan_natural_number_validator(r, in, "rows", CKAN_SEARCH_ROWS_DEFAULT, &s->rows) ||
+        !ckan_natural_number_validator(r, in, "start", 0, &s->start) ||
+        !ckan_int_validator(r, in, "facet.limit", SEARCH_FACET_LIMIT, &s->facet_limit) ||
+        !ckan_natural_number_validator(r, in, "facet.mincount", 1, &s->facet_mincount) ||
+        !ckan_boolean_validator(r, in, "facet", true, &s->facet) ||
+        !ckan_boolean_validator(r, in, "include_private", false, &s->include_private) ||
+        !ckan_boolean_validator(r, in, "include_drafts", false, &s->include_drafts) ||
+        !ckan_boolean_validator(r, in, "include_deleted", false, &s->include_deleted) ||
         !facet_fields(r, in, s) || !known_params(r, in))
         return false;
-    if (s->rows > SEARCH_ROWS_MAX)
-        s->rows = SEARCH_ROWS_MAX;
-    s->q = str_param(in, "q");
+    s->rows = ckan_limit_to_configured_maximum(s->rows, CKAN_SEARCH_ROWS_MAX);
+    s->q = ckan_unicode_safe(in, "q");
     /* CKAN: absent, empty, "" or '' all mean everything. */
     if (blank(s->q) || strcmp(s->q, "\"\"") == 0 || strcmp(s->q, "''") == 0)
         s->q = "*:*";
     if (!filter_params(r, in, s))
         return false;
-    s->sort = str_param(in, "sort");
+    s->sort = ckan_unicode_safe(in, "sort");
     if (blank(s->sort) || strcmp(s->sort, "rank") == 0)
         s->sort = SEARCH_DEFAULT_SORT;
-    s->mm = str_param(in, "mm");
-    s->df = str_param(in, "df");
+    s->mm = ckan_unicode_safe(in, "mm");
+    s->df = ckan_unicode_safe(in, "df");
     fl_param(r, in, s);
     return true;
 }
@@ -706,7 +671,7 @@ static bool build_parts(struct stmt *st)
 }
 
 /* package_search. */
-static int ckan_package_search(struct req *r)
+int ckan_package_search(struct req *r)
 {
     json_object *in = ckan_request_data(r);
     if (!in) /* answered: r is gone */
@@ -724,8 +689,3 @@ static int ckan_package_search(struct req *r)
     const char *sql = build_sql(st, false); /* adds parameters: before counting them */
     return req_db_sql_prepared(r, sql, solrq_nparams(st->sq), solrq_params(st->sq), search_done);
 }
-
-const struct ckan_action_def ckan_search_actions[] = {
-    {"package_search", ckan_package_search, 0},
-    {NULL, NULL, 0},
-};

@@ -10,6 +10,7 @@
 #include "arena.h"
 #include "ckan_action.h"
 #include "ckan_auth.h"
+#include "ckan_limits.h"
 #include "ckan_params.h"
 #include "ckan_resp.h"
 #include "db_pool.h"
@@ -19,7 +20,6 @@
 #include "util.h"
 #include "valid.h"
 
-#define UTIL_LIMIT_MAX 1000        /* larger limits are cut to this */
 #define UTIL_LIMIT_INPUT_MAX 1000000000LL
 #define RESULT_SET_EMPTY "{\"ResultSet\": {\"Result\": []}}"
 
@@ -155,7 +155,7 @@ static const struct util_def utils[] = {
     {"organization", "autocomplete", "organization_autocomplete", "q", 20, "[]", run_org},
 };
 
-/* limit: digits (larger values are cut to UTIL_LIMIT_MAX); absent or empty: the default. */
+/* limit: digits (larger values are cut to CKAN_UTIL_LIMIT_MAX); absent or empty: the default. */
 static bool util_limit(struct req *r, long long def, long long *out)
 {
     const char *s = req_query_get(r, "limit", NULL);
@@ -166,8 +166,7 @@ static bool util_limit(struct req *r, long long def, long long *out)
         ckan_resp_invalid(r, "limit", "Invalid integer");
         return false;
     }
-    if (*out > UTIL_LIMIT_MAX)
-        *out = UTIL_LIMIT_MAX;
+    *out = ckan_limit_to_configured_maximum(*out, CKAN_UTIL_LIMIT_MAX);
     return true;
 }
 
@@ -216,41 +215,34 @@ static int autocomplete_action(struct req *r, json_object *in, const struct db_s
         ckan_resp_invalid(r, "q", "Missing value");
         return REQ_DONE;
     }
-    if (!ckan_param_uint(r, in, "limit", 20, &limit))
+    if (!ckan_natural_number_validator(r, in, "limit", 20, &limit))
         return REQ_DONE;
     const char **p = arena_alloc(r->a, 3 * sizeof(char *));
     p[0] = arena_strdup(r->a, json_object_get_string(v));
-    p[1] = arena_printf(r->a, "%lld", limit > UTIL_LIMIT_MAX ? UTIL_LIMIT_MAX : limit);
+    p[1] = arena_printf(r->a, "%lld", ckan_limit_to_configured_maximum(limit, CKAN_UTIL_LIMIT_MAX));
     p[2] = extra;
     return req_db(r, st, p, action_done);
 }
 
 /* user_autocomplete(q, limit, ignore_self): ignore_self leaves the caller out. */
-static int user_autocomplete(struct req *r)
+int ckan_user_autocomplete(struct req *r)
 {
     json_object *in = ckan_request_data(r);
     bool ignore_self;
-    if (!in || !ckan_param_bool(r, in, "ignore_self", false, &ignore_self))
+    if (!in || !ckan_boolean_validator(r, in, "ignore_self", false, &ignore_self))
         return REQ_DONE;
     return autocomplete_action(r, in, &st_user,
                                ignore_self && r->user ? r->user->name : NULL);
 }
 
-static int group_autocomplete(struct req *r)
+int ckan_group_autocomplete(struct req *r)
 {
     json_object *in = ckan_request_data(r);
     return in ? autocomplete_action(r, in, &st_group, "false") : REQ_DONE;
 }
 
-static int organization_autocomplete(struct req *r)
+int ckan_organization_autocomplete(struct req *r)
 {
     json_object *in = ckan_request_data(r);
     return in ? autocomplete_action(r, in, &st_group, "true") : REQ_DONE;
 }
-
-const struct ckan_action_def ckan_util_actions[] = {
-    {"group_autocomplete", group_autocomplete, 0},
-    {"organization_autocomplete", organization_autocomplete, 0},
-    {"user_autocomplete", user_autocomplete, 0},
-    {NULL, NULL, 0},
-};

@@ -45,7 +45,7 @@ static json_object *action_list(void)
         json_object *o = json_object_new_object();
         json_object_object_add(o, "name", json_object_new_string(defs[i].name));
         json_object_object_add(o, "post_only",
-                               json_object_new_boolean((defs[i].flags & CKAN_F_WRITE) != 0));
+                               json_object_new_boolean(!defs[i].get));
         json_object_array_add(list, o);
     }
     return list;

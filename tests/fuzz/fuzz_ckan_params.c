@@ -42,6 +42,11 @@ void ckan_resp_invalid(struct req *r, const char *field, const char *message)
     answers++;
 }
 
+void ckan_resp_invalid_str(struct req *r, const char *field, const char *message)
+{
+    ckan_resp_invalid(r, field, message);
+}
+
 void ckan_resp_bare(struct req *r, int status, const char *message)
 {
     check_text("bare message", message);
@@ -101,30 +106,30 @@ static void readers(struct req *r, json_object *in, bool names)
     int a = answers;
     if (names && !step(ckan_params_known(r, in, known), a))
         return;
-    if (!step(ckan_param_dict(r, in, "filters", &filters), a))
+    if (!step(ckan_json_object_validator(r, in, "filters", &filters), a))
         return;
     if (filters && !json_object_is_type(filters, json_type_object))
         FAIL("dict reader gave a non-object");
     if (json_object_object_get_ex(in, "q", &v) && json_object_is_type(v, json_type_string) &&
         json_object_get_string(v)[0] == '{') {
-        if (!step(ckan_param_dict(r, in, "q", &q), a))
+        if (!step(ckan_json_object_validator(r, in, "q", &q), a))
             return;
         if (!q || !json_object_is_type(q, json_type_object))
             FAIL("dict reader gave no object for q");
     }
-    if (!step(ckan_param_list(r, in, "fields", &fields), a))
+    if (!step(ckan_list_of_strings(r, in, "fields", &fields), a))
         return;
     check_list(fields);
-    if (!step(ckan_param_list(r, in, "sort", &sort), a))
+    if (!step(ckan_list_of_strings(r, in, "sort", &sort), a))
         return;
     check_list(sort);
-    if (!step(ckan_param_uint(r, in, "limit", 100, &limit), a) ||
-        !step(ckan_param_uint(r, in, "offset", 0, &offset), a))
+    if (!step(ckan_natural_number_validator(r, in, "limit", 100, &limit), a) ||
+        !step(ckan_natural_number_validator(r, in, "offset", 0, &offset), a))
         return;
     if (limit < 0 || offset < 0)
         FAIL("uint reader gave a negative number");
-    if (!step(ckan_param_bool(r, in, "distinct", false, &distinct), a) ||
-        !step(ckan_param_bool(r, in, "include_total", true, &total), a))
+    if (!step(ckan_boolean_validator(r, in, "distinct", false, &distinct), a) ||
+        !step(ckan_boolean_validator(r, in, "include_total", true, &total), a))
         return;
 }
 

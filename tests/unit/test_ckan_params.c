@@ -22,6 +22,13 @@ void ckan_resp_invalid(struct req *r, const char *field, const char *message)
     snprintf(last_msg, sizeof(last_msg), "%s: %s", field, message);
 }
 
+void ckan_resp_invalid_str(struct req *r, const char *field, const char *message)
+{
+    (void)r;
+    last_status = 409;
+    snprintf(last_msg, sizeof(last_msg), "%s: %s", field, message);
+}
+
 void ckan_resp_bare(struct req *r, int status, const char *message)
 {
     (void)r;
@@ -99,14 +106,41 @@ static void test_readers(void)
     json_object *l, *d;
     long long n;
     bool b;
-    T_CHECK(ckan_param_list(&r, in, "l", &l) && json_object_array_length(l) == 3, "list");
+    T_CHECK(ckan_list_of_strings(&r, in, "l", &l) && json_object_array_length(l) == 3, "list");
     T_STREQ(json_object_get_string(json_object_array_get_idx(l, 0)), "a", "list trims");
-    T_CHECK(ckan_param_uint(&r, in, "n", 0, &n) && n == 12, "uint");
+    T_CHECK(ckan_natural_number_validator(&r, in, "n", 0, &n) && n == 12, "uint");
     last_status = 0;
-    T_CHECK(!ckan_param_uint(&r, in, "bad", 0, &n) && last_status == 409, "bad uint");
-    T_CHECK(!ckan_param_uint(&r, in, "neg", 0, &n), "negative");
-    T_CHECK(ckan_param_dict(&r, in, "d", &d) && json_object_is_type(d, json_type_object), "dict");
-    T_CHECK(ckan_param_bool(&r, in, "t", false, &b) && b, "bool");
+    T_CHECK(!ckan_natural_number_validator(&r, in, "bad", 0, &n) && last_status == 409, "bad uint");
+    T_CHECK(!ckan_natural_number_validator(&r, in, "neg", 0, &n), "negative");
+    T_CHECK(ckan_json_object_validator(&r, in, "d", &d) && json_object_is_type(d, json_type_object),
+            "dict");
+    T_CHECK(ckan_boolean_validator(&r, in, "t", false, &b) && b, "bool");
+    json_object_put(in);
+    arena_free(r.a);
+}
+
+/* The validators the actions share, as CKAN's read the same values. */
+static void test_validators(void)
+{
+    struct req r = {.a = arena_new()};
+    json_object *in = json_tokener_parse("{\"e\": \"\", \"m\": -3, \"s\": \" No \","
+                                         " \"x\": \"maybe\", \"p\": \"0\", \"l\": []}");
+    long long n;
+    bool b;
+    const char *s;
+    T_CHECK(ckan_ignore_missing_natural(&r, in, "e", 7, &n) && n == 7, "'' is missing");
+    T_CHECK(!ckan_natural_number_validator(&r, in, "e", 7, &n), "'' is no natural number");
+    T_CHECK(ckan_int_validator(&r, in, "m", 0, &n) && n == -3, "int may be negative");
+    T_CHECK(ckan_asbool(&r, in, "s", true, &b) && !b, "asbool trims and ignores case");
+    last_status = 0;
+    T_CHECK(!ckan_asbool(&r, in, "x", false, &b) && last_status == 409, "asbool refuses");
+    T_CHECK(ckan_boolean_validator(&r, in, "x", true, &b) && !b, "boolean_validator: false");
+    T_CHECK(!ckan_is_positive_integer(&r, in, "p", &n), "0 is not positive");
+    T_CHECK(ckan_is_positive_integer(&r, in, "absent", &n) && n == 0, "absent page");
+    T_CHECK(ckan_get_or_bust(&r, in, "e", &s) && *s == '\0', "'' is a value");
+    T_CHECK(!ckan_get_or_bust(&r, in, "l", &s), "a list is missing");
+    T_CHECK(!ckan_truthy(json_object_object_get(in, "l")), "[] is false");
+    T_CHECK(ckan_limit_to_configured_maximum(5000, 1000) == 1000, "cut to max");
     json_object_put(in);
     arena_free(r.a);
 }
@@ -116,5 +150,6 @@ int main(void)
     test_request_data();
     test_body_not_utf8();
     test_readers();
+    test_validators();
     T_DONE();
 }

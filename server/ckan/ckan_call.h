@@ -1,0 +1,36 @@
+/* ckan_call — how the group, tag, user, activity and site actions call their SQL function
+ * (sql/009_ckan_group.sql): one normalized JSON object p in, an (err, result) row out, which
+ * is the payload or a 404/403 message in CKAN's error envelope. Plus the one-line answers
+ * those actions give themselves. */
+#ifndef CKAN_CALL_H
+#define CKAN_CALL_H
+#include <json-c/json.h>
+#include <stdbool.h>
+
+struct req;
+struct db_stmt;
+
+/* A statement calling fn(p, site_url); the _V form passes the caller (ckan_viewer) too, for
+ * the actions whose answer depends on who asks. */
+#define CKAN_CALL_STMT(id, fn)                                                                     \
+    static struct db_stmt st_##id = {"ckan_g_" #id,                                                \
+                                     "SELECT err, result FROM " #fn "($1::jsonb, $2)", 2, 0}
+#define CKAN_CALL_STMT_V(id, fn)                                                                   \
+    static struct db_stmt st_##id = {                                                              \
+        "ckan_g_" #id, "SELECT err, result FROM " #fn "($1::jsonb, $2, $3::ckan_viewer)", 3, 0}
+
+/* Run st with the normalized request p (taken), the site URL and the caller. */
+int ckan_call(struct req *r, const struct db_stmt *st, json_object *p);
+/* Answer 200 with a JSON text as the result. */
+int ckan_call_literal(struct req *r, const char *json);
+/* Answer 404 Not Found Error, or 403 Authorization Error when status is 403. */
+int ckan_call_fail(struct req *r, int status, const char *message);
+/* Answer 409 Validation Error {key: message} with a bare string (CKAN's {"message": ...}). */
+int ckan_call_invalid(struct req *r, const char *key, const char *message);
+
+/* Members of p; a NULL string is left out. */
+void ckan_call_add_str(json_object *p, const char *key, const char *value);
+void ckan_call_add_bool(json_object *p, const char *key, bool value);
+void ckan_call_add_int(json_object *p, const char *key, long long value);
+
+#endif

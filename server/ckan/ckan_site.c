@@ -1,0 +1,71 @@
+/* ckan_site — CKAN's site reads: license_list, site_read, help_show and status_show. */
+#include "ckan_action.h"
+
+#include <json-c/json.h>
+#include <string.h>
+
+#include "arena.h"
+#include "ckan_call.h"
+#include "ckan_family.h"
+#include "ckan_params.h"
+#include "config.h"
+#include "db_pool.h"
+#include "req.h"
+#include "resp.h"
+#include "util.h"
+
+CKAN_CALL_STMT(license_list, ckan_license_list);
+static struct db_stmt st_status_show = {"ckan_status_show", "SELECT ckan_status_show($1, $2)", 2,
+                                        0};
+
+/* Register the statements of the actions below (once, before the threads start). */
+void ckan_site_init(void)
+{
+    dbp_register(&st_license_list);
+    dbp_register(&st_status_show);
+}
+
+/* license_list: the licence register sql/008 keeps (ckan_license), every value a string. */
+int ckan_license_list(struct req *r)
+{
+    return ckan_request_data(r) ? ckan_call(r, &st_license_list, json_object_new_object())
+                                : REQ_DONE;
+}
+
+/* site_read: CKAN ≤ 2.10 answered true to everyone (2.11 dropped it; clients still call it). */
+int ckan_site_read(struct req *r)
+{
+    return ckan_request_data(r) ? ckan_call_literal(r, "true") : REQ_DONE;
+}
+
+/* help_show: the description of an action we serve; others are not found. */
+int ckan_help_show(struct req *r)
+{
+    json_object *in = ckan_request_data(r);
+    const char *name;
+    if (!in || !ckan_get_or_bust(r, in, "name", &name))
+        return REQ_DONE;
+    const struct ckan_action_def *a = ckan_action_find(name);
+    if (!a)
+        return ckan_call_fail(r, 404, "Not found: Action function not found");
+    json_object *s = json_object_new_string(a->help);
+    const char *out =
+        arena_strdup(r->a, json_object_to_json_string_ext(s, JSON_C_TO_STRING_PLAIN |
+                                                                 JSON_C_TO_STRING_NOSLASHESCAPE));
+    json_object_put(s);
+    return ckan_call_literal(r, out);
+}
+
+static void status_show_done(struct req *r, PGresult *res)
+{
+    resp_ok_json(r, PQgetvalue(res, 0, 0), (size_t)PQgetlength(res, 0, 0));
+}
+
+/* status_show: site facts; it reads the database, so it doubles as the health check. */
+int ckan_status_show(struct req *r)
+{
+    const char **params = arena_alloc(r->a, 2 * sizeof(char *));
+    params[0] = ckan_config()->site_url;
+    params[1] = CKAN_COMPAT_VERSION;
+    return req_db(r, &st_status_show, params, status_show_done);
+}
