@@ -36,13 +36,13 @@ DEB_TEST  := python3 python3-pytest python3-requests python3-jsonschema python3-
 DEB_BENCH := wrk nginx-light postgresql-contrib zip unzip time
 
 COMMON_SRC := $(addprefix server/core/,util.c log.c arena.c config.c valid.c pgconn.c)
-CORE_SRC   := $(addprefix server/core/,hframe.c edge.c route.c req.c req_query.c resp.c db_pool.c \
+CORE_SRC   := $(addprefix server/core/,hframe.c edge.c route.c req.c req_query.c resp.c db_pool.c db_policy.c \
               server.c migrate.c)
 TW_SRC     := $(addprefix server/tw/,tw_family.c tw_resp.c tw_rest.c tw_params.c tw_datastore.c)
 CKAN_SRC   := $(addprefix server/ckan/,ckan_family.c ckan_resp.c ckan_action.c ckan_auth.c ckan_params.c ckan_datastore.c \
               ckan_package.c ckan_group.c ckan_tag.c ckan_user.c ckan_activity.c ckan_site.c \
               ckan_call.c ckan_search.c ckan_util.c search_cache.c solrq.c)
-DS_SRC     := $(addprefix server/datastore/,ds_family.c ds_read.c sqlbuild.c dump.c dump_fmt.c dump_src.c \
+DS_SRC     := $(addprefix server/datastore/,ds_family.c ds_read.c ds_cache.c sqlbuild.c dump.c dump_fmt.c dump_src.c \
               dump_stream.c dump_worker.c zipw.c)
 CMD_SRC    := $(addprefix server/cmd/,main.c user_cli.c routes_cli.c)
 SERVER_SRC := $(COMMON_SRC) $(CORE_SRC) $(TW_SRC) $(CKAN_SRC) $(DS_SRC) $(CMD_SRC)

@@ -4,6 +4,7 @@
  * identifier and field; the others are still imported. */
 #ifndef CATALOG_IN_H
 #define CATALOG_IN_H
+#include "util.h"
 #include <json-c/json.h>
 #include <libpq-fe.h>
 #include <stdbool.h>
@@ -13,17 +14,17 @@ struct catin_stats {
 };
 
 /* Parse a whole catalogue file strictly; NULL with *err (malloc'd). */
-json_object *catin_parse(const char *text, size_t len, char **err);
+json_object *catin_parse(const char *text, size_t len, char **err) MUSTCHECK;
 
 /* The records of a parsed catalogue document (borrowed from doc), or NULL with *err. */
-json_object *catin_records(json_object *doc, char **err);
+json_object *catin_records(json_object *doc, char **err) MUSTCHECK;
 
 /* Validate one record; false with *err (malloc'd, "field X: message"). */
-bool catin_validate(json_object *schema, json_object *rec, char **err);
+bool catin_validate(json_object *schema, json_object *rec, char **err) MUSTCHECK;
 
 /* Import every record of the file; per-record failures are counted and printed. False (with
  * *err) only when the file or schema cannot be used at all. */
 bool catin_import_file(PGconn *pg, const char *path, const char *schema_path, const char *tz,
-                       struct catin_stats *st, char **err);
+                       struct catin_stats *st, char **err) MUSTCHECK;
 
 #endif

@@ -13,10 +13,11 @@
 
 #include "enc.h"
 #include "load.h"
+#include "util.h"
 
 /* The --delimiter value: "auto" (*out = 0), "tab", or one character other than a quote or a
  * line break. */
-bool csvin_parse_delim(const char *s, char *out, char **err);
+bool csvin_parse_delim(const char *s, char *out, char **err) MUSTCHECK;
 
 /* The delimiter of a text sample (',', ';' or '\t'): the one splitting the header into the
  * most fields that the following records repeat most often; ',' when nothing tells. */

@@ -21,7 +21,7 @@ enum enc_kind { ENC_AUTO, ENC_UTF8, ENC_CP950 };
 struct enc;
 
 /* The --encoding value: auto, utf-8 (utf8), big5 or cp950, any case. */
-bool enc_parse_name(const char *name, enum enc_kind *kind, char **err);
+bool enc_parse_name(const char *name, enum enc_kind *kind, char **err) MUSTCHECK;
 
 /* What a raw sample looks like: ENC_UTF8 when it reads as UTF-8 (a stray bad byte among many
  * valid multi-byte sequences still counts as UTF-8, so that the error names that byte),

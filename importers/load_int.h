@@ -7,6 +7,7 @@
 
 #include "infer.h"
 #include "load.h"
+#include "util.h"
 
 struct loader {
     struct load_source *src;
@@ -36,17 +37,17 @@ struct loader {
 };
 
 /* load.c: one pass of COPY rows; 0 done, 1 a restart is needed, -1 error (*err). */
-int load_copy_pass(struct loader *L, char **err);
+int load_copy_pass(struct loader *L, char **err) MUSTCHECK;
 
 /* load_db.c: connect, check the resource (and the dataset to create it in), name the tables. */
-bool load_db_prepare(struct loader *L, char **err);
+bool load_db_prepare(struct loader *L, char **err) MUSTCHECK;
 /* One transaction: staging table, COPY pass, key, ANALYZE, swap, bookkeeping, COMMIT. 0 done,
  * 1 rolled back for a restart, -1 rolled back on error (*err). */
-int load_db_attempt(struct loader *L, char **err);
+int load_db_attempt(struct loader *L, char **err) MUSTCHECK;
 /* Send the buffered COPY data; false sets L->err. */
-bool load_db_send(struct loader *L);
+bool load_db_send(struct loader *L) MUSTCHECK;
 /* After the swap: the search index, then the raw-file version. 0, or -1 with *err. */
-int load_db_after(struct loader *L, char **err);
+int load_db_after(struct loader *L, char **err) MUSTCHECK;
 void load_db_finish(struct loader *L);
 
 #endif

@@ -2,6 +2,7 @@
  * config file (`key = value` lines) and --help. Precedence: default < file < env < flag. */
 #ifndef CONFIG_H
 #define CONFIG_H
+#include "util.h"
 #include <stdbool.h>
 #include <stdio.h>
 
@@ -73,10 +74,11 @@ enum cfg_result { CFG_OK = 0, CFG_HELP = 1, CFG_ERROR = -1 };
  * are returned in pos (malloc'd array of argv pointers, *npos of them). On CFG_ERROR *err is a
  * malloc'd message. */
 enum cfg_result cfg_parse(struct config *c, unsigned scope, int argc, char **argv, char ***pos,
-                          int *npos, char **err);
+                          int *npos, char **err) MUSTCHECK;
 void cfg_usage(FILE *f, unsigned scope);
 void cfg_clear(struct config *c);
 /* Set one setting by name from text; returns false with *err when name or value is bad. */
-bool cfg_set(struct config *c, const char *name, const char *value, unsigned scope, char **err);
+bool cfg_set(struct config *c, const char *name, const char *value, unsigned scope,
+             char **err) MUSTCHECK;
 
 #endif

@@ -8,6 +8,7 @@
 #include <string.h>
 #include <sys/queue.h>
 
+#include "db_policy.h"
 #include "log.h"
 #include "pgconn.h"
 #include "util.h"
@@ -19,11 +20,6 @@
 #define DB_RECYCLE_BYTES (2 * 1024 * 1024)
 #define DB_IDLE_CLOSE_US (30 * 1000000LL)
 #define DB_UPKEEP_MS 1000
-/* A query running this long is "slow": only then may waiting requests open another connection.
- * Growing on mere queueing would add backends exactly when the CPUs are busiest. */
-#define DB_SLOW_US (10 * 1000LL)
-/* SQL texts built at run time kept prepared per connection (least recently used replaced). */
-#define DB_DYN_STMTS 32
 
 static struct db_stmt *registry[DB_MAX_STMTS];
 static int registry_len;
@@ -58,14 +54,8 @@ struct dbconn {
     int64_t idle_since;
     int64_t busy_since;
     bool prepared[DB_MAX_STMTS];
-    struct dyn_stmt {
-        uint64_t hash, used;
-        char *sql; /* NULL: free slot */
-        char name[24];
-    } dyn[DB_DYN_STMTS];
-    uint64_t dyn_tick;
-    unsigned dyn_seq;
-    int dyn_cur; /* the slot the running step works on */
+    struct dbpol_dyn dyn; /* SQL texts kept prepared (dbp_exec_sql_prepared) */
+    int dyn_cur;          /* the slot the running step works on */
 };
 
 struct dbp {
@@ -157,8 +147,7 @@ static void conn_connect_failed(struct dbconn *c)
     if (p->failures == 0)
         log_warn("database connection failed: %.*s", (int)strcspn(msg, "\n"), msg);
     p->failures++;
-    int backoff_ms = p->failures > 6 ? 2000 : 30 << p->failures;
-    p->next_retry_us = util_now_us() + backoff_ms * 1000LL;
+    p->next_retry_us = util_now_us() + dbpol_backoff_ms(p->failures) * 1000LL;
     conn_close(c);
     event_active(p->ev_kick, 0, 0);
 }
@@ -259,50 +248,34 @@ static void conn_close(struct dbconn *c)
     event_free(c->ev_timeout);
     if (c->result)
         PQclear(c->result);
-    for (int i = 0; i < DB_DYN_STMTS; i++)
-        free(c->dyn[i].sql);
+    dbpol_dyn_clear(&c->dyn);
     PQfinish(c->pg);
     free(c);
 }
 
 /* ---- running statements --------------------------------------------------------------------- */
 
-static uint64_t sql_hash(const char *s)
-{
-    uint64_t h = 1469598103934665603ULL;
-    for (; *s; s++)
-        h = (h ^ (unsigned char)*s) * 1099511628211ULL;
-    return h;
-}
-
 /* The next step of a dbp_exec_sql_prepared job: run its statement if the connection has it,
  * else free the least recently used slot (DEALLOCATE) and prepare it there. */
 static int conn_send_dyn(struct dbconn *c)
 {
     struct dbp_job *job = c->job;
-    uint64_t h = sql_hash(job->sql);
-    int lru = 0;
-    for (int i = 0; i < DB_DYN_STMTS; i++) {
-        struct dyn_stmt *d = &c->dyn[i];
-        if (d->sql && d->hash == h && strcmp(d->sql, job->sql) == 0) {
-            d->used = ++c->dyn_tick;
-            c->step = STEP_EXEC;
-            return PQsendQueryPrepared(c->pg, d->name, job->nparams, job->params, NULL, NULL, 0);
-        }
-        struct dyn_stmt *best = &c->dyn[lru];
-        if (best->sql && (!d->sql || d->used < best->used))
-            lru = i; /* a free slot, else the least recently used */
+    uint64_t h = dbpol_sql_hash(job->sql);
+    bool hit;
+    int i = dbpol_dyn_find(&c->dyn, job->sql, h, &hit);
+    struct dbpol_dyn_slot *d = &c->dyn.slot[i];
+    if (hit) {
+        c->step = STEP_EXEC;
+        return PQsendQueryPrepared(c->pg, d->name, job->nparams, job->params, NULL, NULL, 0);
     }
-    struct dyn_stmt *d = &c->dyn[lru];
-    c->dyn_cur = lru;
+    c->dyn_cur = i;
     if (d->sql) {
         char sql[40];
         snprintf(sql, sizeof(sql), "DEALLOCATE %s", d->name);
         c->step = STEP_DEALLOCATE;
         return PQsendQuery(c->pg, sql);
     }
-    snprintf(d->name, sizeof(d->name), "dyn%u", ++c->dyn_seq);
-    d->hash = h;
+    dbpol_dyn_name(&c->dyn, i, h);
     c->step = STEP_PREPARE;
     return PQsendPrepare(c->pg, d->name, job->sql, job->nparams, NULL);
 }
@@ -381,18 +354,13 @@ static void conn_step_done(struct dbconn *c)
     struct dbp_job *job = c->job;
     ExecStatusType st = res ? PQresultStatus(res) : PGRES_FATAL_ERROR;
     bool ok = st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK;
-    if (c->step == STEP_DEALLOCATE) {
-        struct dyn_stmt *d = &c->dyn[c->dyn_cur];
-        free(d->sql);
-        d->sql = NULL;
-    }
+    if (c->step == STEP_DEALLOCATE)
+        dbpol_dyn_forget(&c->dyn, c->dyn_cur);
     if (ok && c->step != STEP_EXEC) {
         if (c->step == STEP_PREPARE && job->st) {
             c->prepared[job->st->slot] = true;
         } else if (c->step == STEP_PREPARE) {
-            struct dyn_stmt *d = &c->dyn[c->dyn_cur];
-            d->sql = xstrdup(job->sql);
-            d->used = ++c->dyn_tick;
+            dbpol_dyn_keep(&c->dyn, c->dyn_cur, job->sql);
         }
         PQclear(res);
         if (!conn_send(c))
@@ -508,20 +476,20 @@ static void pool_start_job(struct dbconn *c, struct dbp_job *job)
  * open one is held by a slow query; otherwise re-check once the busy ones would count as slow. */
 static bool pool_should_grow(struct dbp *p, int connecting)
 {
-    if (TAILQ_EMPTY(&p->waiting) || connecting >= p->nwaiting)
+    if (TAILQ_EMPTY(&p->waiting))
         return false;
-    if (p->failures > 0 && util_now_us() < p->next_retry_us)
-        return false; /* after a failed attempt, wait out the backoff: waiters fail fast */
     int64_t now = util_now_us(), youngest = -1;
     for (int i = 0; i < p->opt.pool_max; i++) {
         struct dbconn *c = p->conns[i];
         if (c && c->state == C_BUSY && (youngest < 0 || now - c->busy_since < youngest))
             youngest = now - c->busy_since;
     }
-    if (youngest < 0 || youngest >= DB_SLOW_US)
+    struct dbpol_pool v = {p->nwaiting, connecting, p->failures, p->next_retry_us, youngest};
+    int64_t recheck_us;
+    if (dbpol_should_grow(&v, now, &recheck_us))
         return true;
-    if (!evtimer_pending(p->ev_slow, NULL)) {
-        struct timeval tv = {0, (suseconds_t)(DB_SLOW_US - youngest)};
+    if (recheck_us > 0 && !evtimer_pending(p->ev_slow, NULL)) {
+        struct timeval tv = {0, (suseconds_t)recheck_us};
         evtimer_add(p->ev_slow, &tv);
     }
     return false;

@@ -6,6 +6,7 @@
  * with DBE_UNAVAILABLE and is replaced in the background; nothing needs a restart. */
 #ifndef DB_POOL_H
 #define DB_POOL_H
+#include "util.h"
 #include <libpq-fe.h>
 #include <stdbool.h>
 
@@ -62,7 +63,7 @@ void dbp_free(struct dbp *p);
  * strings must stay valid until the callback or dbp_cancel. Returns NULL when the wait queue is
  * full (the callback will not run). */
 struct dbp_job *dbp_exec(struct dbp *p, const struct db_stmt *st, const char *const *params,
-                         dbp_done_fn done, void *arg);
+                         dbp_done_fn done, void *arg) MUSTCHECK;
 /* A statement error of job is expected (its requester handles it): do not log it. */
 void dbp_job_quiet(struct dbp_job *job);
 /* Forget a job whose requester went away; its result, if any, is dropped. */
@@ -73,12 +74,13 @@ int dbp_open_count(const struct dbp *p);
 
 /* Run SQL text built at run time (unnamed statement: PQsendQueryParams, one round trip) with
  * nparams text parameters; otherwise as dbp_exec. sql must stay valid like params. */
-struct dbp_job *dbp_exec_sql(struct dbp *p, const char *sql, int nparams,
-                             const char *const *params, dbp_done_fn done, void *arg);
+struct dbp_job *dbp_exec_sql(struct dbp *p, const char *sql, int nparams, const char *const *params,
+                             dbp_done_fn done, void *arg) MUSTCHECK;
 /* The same, but the text is kept prepared on the connection (at most 32 texts a connection, the
  * least recently used replaced): a text run again skips parsing and, once PostgreSQL settles on
  * a generic plan, planning. For texts whose values all travel as parameters. */
 struct dbp_job *dbp_exec_sql_prepared(struct dbp *p, const char *sql, int nparams,
-                                      const char *const *params, dbp_done_fn done, void *arg);
+                                      const char *const *params, dbp_done_fn done,
+                                      void *arg) MUSTCHECK;
 
 #endif

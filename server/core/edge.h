@@ -11,6 +11,7 @@
  * edge_thread per event-loop thread; the per-address counts are shared (locked). */
 #ifndef EDGE_H
 #define EDGE_H
+#include "util.h"
 #include <stdbool.h>
 #include <stddef.h>
 
@@ -37,7 +38,7 @@ void edge_thread_free(struct edge_thread *t);
 struct bufferevent *edge_bufferevent(struct event_base *base, void *edge_thread);
 
 /* The request came on a connection beyond its address's cap. */
-bool edge_over_limit(struct edge_thread *t, struct evhttp_request *req);
+bool edge_over_limit(struct edge_thread *t, struct evhttp_request *req) MUSTCHECK;
 
 /* evhttp_connection_set_closecb for connections made here (the edge needs that callback to
  * learn of the close; it calls cb first). */

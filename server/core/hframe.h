@@ -10,6 +10,7 @@
  * Pure: no sockets, no event loop (unit tests and fuzzing feed it directly). */
 #ifndef HFRAME_H
 #define HFRAME_H
+#include "util.h"
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -47,7 +48,7 @@ void hframe_clear(struct hframe *f);
 
 /* Take all of in (left empty) and append to out what evhttp may read. Returns false when this
  * input was rejected (f->reason says why; out ends with a line evhttp refuses). */
-bool hframe_feed(struct hframe *f, struct evbuffer *in, struct evbuffer *out);
+bool hframe_feed(struct hframe *f, struct evbuffer *in, struct evbuffer *out) MUSTCHECK;
 
 /* Part of a request head was received and not its end. */
 bool hframe_in_head(const struct hframe *f);

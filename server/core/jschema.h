@@ -38,6 +38,7 @@
 
 #include <stdbool.h>
 
+#include "util.h"
 #include <json-c/json.h>
 
 /* One named format checker; an array of these ends with an entry whose name is NULL. */
@@ -57,12 +58,12 @@ struct jschema_error {
 /* Validates instance against schema; on failure fills *err (if not NULL) with the first error.
  * *err is overwritten, not freed: clear a previous error first. */
 bool jschema_validate(json_object *schema, json_object *instance,
-                      const struct jschema_format *formats, struct jschema_error *err);
+                      const struct jschema_format *formats, struct jschema_error *err) MUSTCHECK;
 
 /* Frees the strings of an error and resets it to all-NULL; safe on a cleared error. */
 void jschema_error_clear(struct jschema_error *err);
 
 /* Loads and checks a schema file; returns NULL and sets *msg (malloc'd) on failure. */
-json_object *jschema_load_file(const char *path, char **msg);
+json_object *jschema_load_file(const char *path, char **msg) MUSTCHECK;
 
 #endif

@@ -62,7 +62,7 @@ bool jschema_int_fail(struct verr *e, const struct jpath *p, enum js_rank rank, 
                       ...);
 
 /* Returns the compiled pattern (cached in *cache), or NULL with a malloc'd reason in *why. */
-const regex_t *jschema_int_re_get(struct recache **cache, const char *src, char **why);
+const regex_t *jschema_int_re_get(struct recache **cache, const char *src, char **why) MUSTCHECK;
 
 /* Frees the patterns compiled during one call. */
 void jschema_int_re_cache_free(struct ctx *c);
@@ -71,12 +71,12 @@ void jschema_int_re_cache_free(struct ctx *c);
 bool jschema_int_is_num(json_object *v);
 
 /* Reads a non-negative whole number (a count such as minLength). */
-bool jschema_int_count_of(json_object *v, size_t *out);
+bool jschema_int_count_of(json_object *v, size_t *out) MUSTCHECK;
 
 /* The phrase for a type name ("an integer"), or NULL for an unknown name. */
 const char *jschema_int_type_phrase(const char *name);
 
 /* Resolves "#", "#/definitions/NAME" or "#/$defs/NAME" (NAME with ~0/~1 escapes). */
-bool jschema_int_ref_lookup(json_object *root, const char *ref, json_object **out);
+bool jschema_int_ref_lookup(json_object *root, const char *ref, json_object **out) MUSTCHECK;
 
 #endif

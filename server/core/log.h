@@ -2,6 +2,7 @@
  * req_finish through log_access. Debug messages are filtered before formatting. */
 #ifndef LOG_H
 #define LOG_H
+#include "util.h"
 #include <stdbool.h>
 
 enum log_level { LOG_ERROR = 0, LOG_WARN = 1, LOG_INFO = 2, LOG_DEBUG = 3 };
@@ -11,10 +12,10 @@ extern const char *log_progname;
 
 void log_msg(enum log_level level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* Log to a file instead of stderr (stderr itself is pointed at it); false with *err (malloc'd). */
-bool log_open_file(const char *path, char **err);
+bool log_open_file(const char *path, char **err) MUSTCHECK;
 /* Open the log file again, after an operator moved it away (SIGHUP): 1 reopened, 0 no log file
  * (stderr as given), -1 failed (*err malloc'd; the old file is kept). */
-int log_reopen(char **err);
+int log_reopen(char **err) MUSTCHECK;
 /* One access-log line; already formatted by the caller, written in one call. */
 void log_line(const char *line);
 

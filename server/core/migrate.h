@@ -4,6 +4,7 @@
  * Blocking libpq is fine here: this runs from the command line, never on an event loop. */
 #ifndef MIGRATE_H
 #define MIGRATE_H
+#include "util.h"
 #include <libpq-fe.h>
 #include <stdbool.h>
 
@@ -18,8 +19,9 @@ struct migrate_status {
 char *migrate_sql_dir(void);
 /* Apply the pending migrations and every function file; prints one line per applied
  * migration and per changed function file on stdout. *err is malloc'd. */
-bool migrate_apply(PGconn *pg, const char *dir, char **err);
+bool migrate_apply(PGconn *pg, const char *dir, char **err) MUSTCHECK;
 /* What is pending in the database against dir; false with *err when dir is unreadable. */
-bool migrate_status(PGconn *pg, const char *dir, struct migrate_status *st, char **err);
+bool migrate_status(PGconn *pg, const char *dir, struct migrate_status *st,
+                    char **err) MUSTCHECK;
 
 #endif

@@ -3,6 +3,7 @@
  * "WARNING:  ..." lines on stderr. Every connection the programs open goes through here. */
 #ifndef PGCONN_H
 #define PGCONN_H
+#include "util.h"
 #include <libpq-fe.h>
 
 /* Route pg's notices to the log (WARNING and worse: warning; NOTICE, INFO: info; LOG and
@@ -13,9 +14,9 @@ void pgconn_log_notices(PGconn *pg);
 /* A blocking connection, as PQconnectdbParams(keys, vals, 1) but with the notices routed from
  * the start; NULL with *err (the first line of libpq's message, malloc'd). connect_timeout is
  * honoured for the whole attempt. */
-PGconn *pgconn_open(const char *const *keys, const char *const *vals, char **err);
+PGconn *pgconn_open(const char *const *keys, const char *const *vals, char **err) MUSTCHECK;
 
 /* pgconn_open of one conninfo string or URI. */
-PGconn *pgconn_open_uri(const char *conninfo, char **err);
+PGconn *pgconn_open_uri(const char *conninfo, char **err) MUSTCHECK;
 
 #endif

@@ -9,6 +9,7 @@
 #include <stdint.h>
 
 #include "route.h"
+#include "util.h"
 
 struct evhttp_request;
 struct evbuffer;
@@ -62,7 +63,7 @@ struct req {
 
 /* Query-string parameters (req_query.c: pure, needs only r->a). */
 /* Parse a query string into r->query; false when it is not valid percent-encoded UTF-8. */
-bool req_parse_query(struct req *r, const char *qs);
+bool req_parse_query(struct req *r, const char *qs) MUSTCHECK;
 /* The value of a query parameter, or NULL; *count (optional) = how many times it appears. */
 const char *req_query_get(const struct req *r, const char *key, int *count);
 /* Path parameter i (percent-decoded). */
@@ -72,7 +73,7 @@ const char *req_path_param(const struct req *r, int i);
  * failures are answered (503/500 in r's envelope) without calling done. Returns REQ_ASYNC, or
  * REQ_DONE when it already answered (wait queue full). */
 int req_db(struct req *r, const struct db_stmt *st, const char *const *params,
-           void (*done)(struct req *r, PGresult *res));
+           void (*done)(struct req *r, PGresult *res)) MUSTCHECK;
 
 /* Send the reply held in body (taken over) with status and content type, write the access log
  * line, and free the request; exactly once per request. content_type NULL sends none (a 304,
@@ -118,11 +119,11 @@ void req_stream_abort(struct req *r, bool ev_freed);
 
 /* req_db for SQL text built at run time (sql and params must live until done: use r->a). */
 int req_db_sql(struct req *r, const char *sql, int nparams, const char *const *params,
-               void (*done)(struct req *r, PGresult *res));
+               void (*done)(struct req *r, PGresult *res)) MUSTCHECK;
 /* The same, with the text kept prepared on the connection (dbp_exec_sql_prepared): for texts
  * that repeat, whose values all travel as parameters. */
 int req_db_sql_prepared(struct req *r, const char *sql, int nparams, const char *const *params,
-                        void (*done)(struct req *r, PGresult *res));
+                        void (*done)(struct req *r, PGresult *res)) MUSTCHECK;
 
 /* Answer a failed database call in r's envelope, as req_db does (for callers that run their
  * own jobs): 503 when unavailable or timed out, 500 for a failed statement, 404/409 (CKAN) or
@@ -136,6 +137,6 @@ void req_db_busy(struct req *r);
  * on otherwise; the usual 503/500 answer follows when it returns false. */
 int req_db_cached(struct req *r, const char *sql, int nparams, const char *const *params,
                   void (*done)(struct req *r, PGresult *res),
-                  bool (*failed)(struct req *r, const struct db_error *err));
+                  bool (*failed)(struct req *r, const struct db_error *err)) MUSTCHECK;
 
 #endif

@@ -4,6 +4,7 @@
  * function raised) belongs to the request's family: its struct resp_env (family.h). */
 #ifndef RESP_H
 #define RESP_H
+#include "util.h"
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -70,9 +71,9 @@ void resp_send(struct req *r, int status, char *text, size_t len);
  * '_' and '$' (not starting with a digit), at most 256 bytes. */
 bool resp_jsonp_name_valid(const char *name);
 /* name(json); (malloc'd). */
-char *resp_build_jsonp(const char *name, const char *json, size_t len, size_t *out_len);
+char *resp_build_jsonp(const char *name, const char *json, size_t len, size_t *out_len) MUSTCHECK;
 /* The same JSON indented for reading (malloc'd); NULL when json does not parse. */
-char *resp_build_pretty(const char *json, size_t len, size_t *out_len);
+char *resp_build_pretty(const char *json, size_t len, size_t *out_len) MUSTCHECK;
 /* True when an Accept header ranks text/html above JSON, as browsers' do. */
 bool resp_accept_prefers_html(const char *accept);
 

@@ -9,6 +9,7 @@
 
 #define ROUTE_MAX_PARAMS 4
 #define ROUTE_MAX_SEGS 16
+#include "util.h"
 
 struct req;
 struct arena;
@@ -39,14 +40,15 @@ struct route_match {
 };
 
 /* Build a router; NULL with *err (malloc'd) on a malformed table or sru. */
-struct router *route_new(const struct route_def *defs, size_t n, const char *sru, char **err);
+struct router *route_new(const struct route_def *defs, size_t n, const char *sru,
+                         char **err) MUSTCHECK;
 void route_free(struct router *rt);
 /* Match a raw (still percent-encoded) path. HEAD matches GET routes. */
 enum route_status route_match(const struct router *rt, unsigned method, const char *path,
-                              struct arena *a, struct route_match *m);
+                              struct arena *a, struct route_match *m) MUSTCHECK;
 /* Percent-decode n bytes of s ('+' as space when plus) into the arena; NULL when the result
  * holds a NUL byte or is not valid UTF-8. */
-char *route_decode(struct arena *a, const char *s, size_t n, bool plus);
+char *route_decode(struct arena *a, const char *s, size_t n, bool plus) MUSTCHECK;
 /* True when path is prefix (its "{sru}" replaced) or lies under it ("prefix/..."). */
 bool route_under(const struct router *rt, const char *prefix, const char *path);
 

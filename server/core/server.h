@@ -3,6 +3,7 @@
  * SIGINT stop accepting, let in-flight requests finish (bounded by a grace period) and exit 0. */
 #ifndef SERVER_H
 #define SERVER_H
+#include "util.h"
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -34,7 +35,7 @@ struct srv_thread {
  * this order; fallback answers paths none claims) until a stop signal; returns the process
  * exit status. fams must live until it returns. */
 int srv_run(const struct config *cfg, const struct srv_family *const *fams, size_t nfams,
-            const struct srv_family *fallback);
+            const struct srv_family *fallback) MUSTCHECK;
 /* The running configuration (read-only after start). */
 const struct config *srv_config(void);
 /* The state fam's thread_new hook made for thr (NULL when it has none). */

@@ -5,6 +5,11 @@
 #include <stddef.h>
 #include <stdint.h>
 
+/* On functions whose failure must be handled (a status, or an owned pointer that is NULL on
+ * failure): the compiler warns when a caller drops the result (pgbouncer's _MUSTCHECK). Where
+ * ignoring it is right, the call site says why in a comment; gcc still warns through a (void)
+ * cast, so such a call must use the value (e.g. `if (!f()) { ... why ... }`). Not for results
+ * that are a convenience. */
 #define MUSTCHECK __attribute__((warn_unused_result))
 #define ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
 
@@ -27,7 +32,7 @@ size_t util_utf8_prefix(const char *s, size_t len);
 size_t util_utf8_len(const char *s, size_t len);
 
 /* The whole file (NUL-terminated, *len bytes before the NUL); NULL with *err (malloc'd). */
-char *util_read_file(const char *path, size_t *len, char **err);
+char *util_read_file(const char *path, size_t *len, char **err) MUSTCHECK;
 
 /* A directory shipped with the program: $env when set, else ../sub next to the binary. */
 char *util_share_dir(const char *env, const char *sub);

@@ -6,6 +6,7 @@
 
 #include "arena.h"
 #include "db_pool.h"
+#include "ds_cache.h"
 #include "ds_family.h"
 #include "log.h"
 #include "req.h"
@@ -13,8 +14,6 @@
 #include "server.h"
 #include "sqlbuild.h"
 #include "util.h"
-
-#define DSR_TABLES_MAX 64
 
 /* A table's bookkeeping at one generation, with each field's entry in the APIs' field lists
  * as PostgreSQL renders it (the same expressions as tw_datastore and ckan_ds_fields). One row
@@ -29,20 +28,6 @@ static struct db_stmt st_meta = {"ds_read_meta",
     "WHERE d.resource_id = $1 ORDER BY e.n", 1, 0};
 
 enum { M_GEN, M_TABLE, M_SEARCH, M_ROWS, M_MAXID, M_N, M_ID, M_TYPE, M_TW, M_CKAN };
-
-struct dsr_table {
-    char *rid;
-    long long generation;
-    bool usable; /* false: a field without id or type, or two with one id (the SQL decides) */
-    struct sqlb_table t;
-    struct sqlb_field *fields;
-    uint64_t used;
-};
-
-struct dsr_cache {
-    struct dsr_table *tables[DSR_TABLES_MAX];
-    uint64_t uses;
-};
 
 /* What a request needs across its statements. */
 struct dsr_state {
@@ -59,85 +44,10 @@ void dsr_init(bool prepared)
     dbp_register(&st_meta);
 }
 
-struct dsr_cache *dsr_cache_new(void)
-{
-    return xcalloc(1, sizeof(struct dsr_cache));
-}
-
-static void table_free(struct dsr_table *t)
-{
-    if (!t)
-        return;
-    for (int i = 0; i < t->t.nfields; i++) {
-        free((char *)t->fields[i].id);
-        free((char *)t->fields[i].type);
-        free((char *)t->fields[i].tw_json);
-        free((char *)t->fields[i].ckan_json);
-    }
-    free(t->fields);
-    free((char *)t->t.table);
-    free((char *)t->t.search_expr);
-    free(t->rid);
-    free(t);
-}
-
-void dsr_cache_free(struct dsr_cache *c)
-{
-    if (!c)
-        return;
-    for (int i = 0; i < DSR_TABLES_MAX; i++)
-        table_free(c->tables[i]);
-    free(c);
-}
-
 /* r's thread's copies (made by ds_family's thread hook). */
 static struct dsr_cache *thread_cache(const struct req *r)
 {
     return srv_thread_state(r->thr, &ds_family);
-}
-
-static int cache_slot(const struct dsr_cache *c, const char *rid)
-{
-    for (int i = 0; i < DSR_TABLES_MAX; i++)
-        if (c->tables[i] && strcmp(c->tables[i]->rid, rid) == 0)
-            return i;
-    return -1;
-}
-
-static struct dsr_table *cache_get(struct dsr_cache *c, const char *rid)
-{
-    int i = cache_slot(c, rid);
-    if (i < 0)
-        return NULL;
-    c->tables[i]->used = ++c->uses;
-    return c->tables[i];
-}
-
-/* Keep t (replacing the copy of the same resource, else the least recently used one). */
-static void cache_put(struct dsr_cache *c, struct dsr_table *t)
-{
-    int i = cache_slot(c, t->rid);
-    for (int j = 0; j < DSR_TABLES_MAX && i < 0; j++)
-        if (!c->tables[j])
-            i = j;
-    if (i < 0) {
-        i = 0;
-        for (int j = 1; j < DSR_TABLES_MAX; j++)
-            if (c->tables[j]->used < c->tables[i]->used)
-                i = j;
-    }
-    table_free(c->tables[i]);
-    t->used = ++c->uses;
-    c->tables[i] = t;
-}
-
-static void cache_drop(struct dsr_cache *c, const char *rid)
-{
-    int i = cache_slot(c, rid);
-    if (i >= 0) {
-        table_free(c->tables[i]);
-        c->tables[i] = NULL;
-    }
 }
 
 static char *value_dup(const PGresult *res, int row, int col)
@@ -184,7 +94,7 @@ static void reply(struct req *r, PGresult *res)
 static void fallback_after_prepared(struct req *r, PGresult *res)
 {
     struct dsr_state *s = r->data;
-    cache_drop(thread_cache(r), s->q.rid);
+    dsr_cache_drop(thread_cache(r), s->q.rid);
     reply(r, res);
 }
 
@@ -214,7 +124,7 @@ static bool prepared_failed(struct req *r, const struct db_error *err)
         return false;
     log_info("datastore: the prepared read of %s failed (%s: %s); the SQL function answers",
              s->q.rid, err->sqlstate, err->message);
-    cache_drop(thread_cache(r), s->q.rid);
+    dsr_cache_drop(thread_cache(r), s->q.rid);
     (void)run_fallback(r, false);
     return true;
 }
@@ -249,7 +159,7 @@ static void meta_done(struct req *r, PGresult *res)
         return;
     }
     struct dsr_table *t = table_from(s->q.rid, res);
-    cache_put(thread_cache(r), t);
+    dsr_cache_put(thread_cache(r), t);
     (void)run_prepared(r, t);
 }
 
@@ -263,7 +173,7 @@ int dsr_read(struct req *r, const struct sqlb_read *q, const struct db_stmt *fal
     r->data = s;
     if (!g_prepared)
         return run_fallback(r, false);
-    const struct dsr_table *t = cache_get(thread_cache(r), q->rid);
+    const struct dsr_table *t = dsr_cache_get(thread_cache(r), q->rid);
     if (t)
         return run_prepared(r, t);
     const char **params = arena_alloc(r->a, sizeof(char *));

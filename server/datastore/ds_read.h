@@ -9,6 +9,7 @@
  * (tw_datastore, ckan_datastore_search), which gives the same bytes and the errors. */
 #ifndef DS_READ_H
 #define DS_READ_H
+#include "util.h"
 #include <stdbool.h>
 
 struct req;
@@ -28,6 +29,6 @@ void dsr_cache_free(struct dsr_cache *c);
  * envelope; fallback with fallback_params is that SQL function. Returns REQ_ASYNC or
  * REQ_DONE. */
 int dsr_read(struct req *r, const struct sqlb_read *q, const struct db_stmt *fallback,
-             const char *const *fallback_params);
+             const char *const *fallback_params) MUSTCHECK;
 
 #endif

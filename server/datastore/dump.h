@@ -14,13 +14,14 @@
  * worker stops at the next chunk and the transaction is rolled back. */
 #ifndef DUMP_H
 #define DUMP_H
+#include "util.h"
 #include <stdbool.h>
 
 struct config;
 struct req;
 
 /* Cache directory, statements, worker threads; false with *err (malloc'd). */
-bool dump_init(const struct config *cfg, char **err);
+bool dump_init(const struct config *cfg, char **err) MUSTCHECK;
 /* Let dumps in progress finish (bounded), then stop the workers. */
 void dump_shutdown(void);
 

@@ -9,6 +9,7 @@
  * Python's repr() of the nearest double (dfmt_py_float). */
 #ifndef DUMP_FMT_H
 #define DUMP_FMT_H
+#include "util.h"
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -56,7 +57,7 @@ struct dfmt {
 
 /* Set up a writer for the fields of a query, given as the JSON text of ds_out_fields
  * ([{"id": ..., "type": ...}, ...]); false when that text does not parse. */
-bool dfmt_init(struct dfmt *d, enum dfmt_kind kind, bool bom, const char *fields_json);
+bool dfmt_init(struct dfmt *d, enum dfmt_kind kind, bool bom, const char *fields_json) MUSTCHECK;
 /* Release what dfmt_init allocated. */
 void dfmt_free(struct dfmt *d);
 /* True for the formats whose rows are CSV (COPY can produce them). */

@@ -12,6 +12,7 @@
 
 #include "dump_fmt.h"
 #include "resp.h"
+#include "util.h"
 
 struct dsrc;
 
@@ -41,12 +42,12 @@ struct dsrc_err {
 
 /* Open the rows of q for the writer kind; fmt is set up from the query's fields. NULL with
  * *err on failure (nothing left open). */
-struct dsrc *dsrc_open(const struct dsrc_query *q, enum dfmt_kind kind, bool bom,
-                       struct dfmt *fmt, struct dsrc_meta *meta, struct dsrc_err *err);
+struct dsrc *dsrc_open(const struct dsrc_query *q, enum dfmt_kind kind, bool bom, struct dfmt *fmt,
+                       struct dsrc_meta *meta, struct dsrc_err *err) MUSTCHECK;
 /* Append formatted rows to b until it holds target bytes: 1 = more rows follow, 0 = all rows
  * written, -1 = failed (*err set). */
 int dsrc_fill(struct dsrc *s, struct dfmt *fmt, struct dbuf *b, size_t target,
-              struct dsrc_err *err);
+              struct dsrc_err *err) MUSTCHECK;
 /* End the transaction and give the connection back (dropped when a COPY was cut short). */
 void dsrc_close(struct dsrc *s);
 /* Free the message of err. */

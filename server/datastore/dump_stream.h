@@ -14,6 +14,7 @@
 
 #include "dump_fmt.h"
 #include "dump_src.h"
+#include "util.h"
 
 struct req;
 
@@ -28,7 +29,7 @@ struct dstream_spec {
 /* Streams allowed at once (each holds a database connection); more are answered 503. */
 void dstream_init(int max_streams);
 /* Stream the rows to r; returns REQ_ASYNC, or REQ_DONE when it answered at once (503). */
-int dstream_start(struct req *r, const struct dstream_spec *spec);
+int dstream_start(struct req *r, const struct dstream_spec *spec) MUSTCHECK;
 /* Add Content-Disposition: attachment; filename="name" (quotes and controls replaced). */
 void dstream_attachment(struct req *r, const char *name);
 

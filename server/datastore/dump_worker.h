@@ -6,6 +6,7 @@
  * The pool also keeps a few idle blocking database connections for tasks to borrow. */
 #ifndef DUMP_WORKER_H
 #define DUMP_WORKER_H
+#include "util.h"
 #include <libpq-fe.h>
 #include <stdbool.h>
 
@@ -23,7 +24,7 @@ struct dw_options {
 };
 
 /* Start the threads; false with *err (malloc'd) when one cannot be created. */
-bool dw_start(const struct dw_options *o, char **err);
+bool dw_start(const struct dw_options *o, char **err) MUSTCHECK;
 /* Queue t; a worker runs it soon. After dw_stop the task is dropped. */
 void dw_submit(struct dw_task *t);
 /* Graceful stop: wait up to wait_ms for jobs to end, then ask them to abort (dw_aborting) and
@@ -40,7 +41,7 @@ bool dw_stopping(void);
 bool dw_aborting(void);
 
 /* A blocking connection (session: UTC, ISO dates, jit off); NULL with *err (malloc'd). */
-PGconn *dw_conn_get(char **err);
+PGconn *dw_conn_get(char **err) MUSTCHECK;
 /* Give a connection back: kept idle for reuse when `reuse` and it is healthy, else closed. */
 void dw_conn_put(PGconn *c, bool reuse);
 

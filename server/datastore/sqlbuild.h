@@ -5,6 +5,7 @@
  * Pure: no libpq, no event loop; unit-tested in tests/unit/test_sqlbuild.c. */
 #ifndef SQLBUILD_H
 #define SQLBUILD_H
+#include "util.h"
 #include <json-c/json.h>
 #include <stdbool.h>
 #include <stddef.h>
@@ -87,7 +88,8 @@ struct sqlb_read {
  * unusable, for requests it does not take: anything the SQL function would refuse (unknown
  * field, malformed value) and the few shapes whose values it cannot pass as parameters with the
  * same meaning (e.g. numbers with a fraction); the SQL function answers those. */
-bool sqlb_datastore_read(struct sqlb *b, const struct sqlb_table *t, const struct sqlb_read *q);
+bool sqlb_datastore_read(struct sqlb *b, const struct sqlb_table *t,
+                         const struct sqlb_read *q) MUSTCHECK;
 
 /* The longest datastore q (a search text, or one value of a q object) in characters: matching
  * it costs time in proportion to its length on every row scanned (a 100,000-character one ran

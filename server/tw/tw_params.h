@@ -8,16 +8,18 @@
 #define TW_PARAMS_H
 #include "resp.h"
 #include "sqlbuild.h"
+#include "util.h"
 
 struct req;
 
 #define TW_OFFSET_MAX 100000000LL
 
 /* ER0200 for a parameter not in allowed (NULL-terminated), ER0210 for one given twice. */
-const char *tw_params_names(struct req *r, const char *const *allowed, enum err_kind *kind);
+const char *tw_params_names(struct req *r, const char *const *allowed,
+                            enum err_kind *kind) MUSTCHECK;
 /* Parameter `name` as digits only, at most max; *out = its decimal text or NULL when absent. */
 const char *tw_params_uint(struct req *r, const char *name, long long max, const char **out,
-                           enum err_kind *kind);
+                           enum err_kind *kind) MUSTCHECK;
 
 /* Endpoint 7's request: the SQL function tw_datastore's $1-$7 (resource id, filters JSON, q,
  * fields JSON array, sort, limit, offset; NULL when not given, limit always set) and the same
@@ -30,6 +32,6 @@ struct tw_ds_request {
 /* Read endpoint 7's parameters for resource rid: limit at most rows_max, def_limit when absent. */
 const char *tw_params_datastore(struct req *r, const char *rid, long long rows_max,
                                 long long def_limit, struct tw_ds_request *out,
-                                enum err_kind *kind);
+                                enum err_kind *kind) MUSTCHECK;
 
 #endif

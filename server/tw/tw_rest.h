@@ -8,15 +8,16 @@
 #include <stdbool.h>
 
 #include "tw_params.h"
+#include "util.h"
 
 struct req;
 
 /* ER0200 for a parameter the endpoint does not define, ER0210 for one given twice; false once
  * answered. */
-bool tw_check_names(struct req *r, const char *const *allowed);
+bool tw_check_names(struct req *r, const char *const *allowed) MUSTCHECK;
 /* Parameter `name` as digits only, at most max; *out = its decimal text or NULL when absent;
  * false once answered (ER0210). */
-bool tw_uint_param(struct req *r, const char *name, long long max, const char **out);
+bool tw_uint_param(struct req *r, const char *name, long long max, const char **out) MUSTCHECK;
 
 void tw_rest_init(void);
 int tw_group_list(struct req *r);

@@ -143,21 +143,20 @@ static void test_states(void)
     struct evbuffer *b = evbuffer_new(), *o = evbuffer_new();
     T_CHECK(!hframe_in_head(&f) && !hframe_in_body(&f), "idle at first");
     evbuffer_add_printf(b, "GET / HT");
-    hframe_feed(&f, b, o);
-    T_CHECK(hframe_in_head(&f) && evbuffer_get_length(o) == 0, "a partial head is held");
+    T_CHECK(hframe_feed(&f, b, o) && hframe_in_head(&f) && evbuffer_get_length(o) == 0,
+            "a partial head is held");
     evbuffer_add_printf(b, "TP/1.1\r\nContent-Length: 4\r\n\r\nab");
-    hframe_feed(&f, b, o);
-    T_CHECK(!hframe_in_head(&f) && hframe_in_body(&f) && f.body_seen == 2, "in the body");
+    T_CHECK(hframe_feed(&f, b, o) && !hframe_in_head(&f) && hframe_in_body(&f) && f.body_seen == 2,
+            "in the body");
     evbuffer_add_printf(b, "cd");
-    hframe_feed(&f, b, o);
-    T_CHECK(!hframe_in_head(&f) && !hframe_in_body(&f), "idle after the body");
+    T_CHECK(hframe_feed(&f, b, o) && !hframe_in_head(&f) && !hframe_in_body(&f),
+            "idle after the body");
     evbuffer_add_printf(b, "\r\n");
-    hframe_feed(&f, b, o);
-    T_CHECK(hframe_in_head(&f), "an empty line starts the head deadline");
+    T_CHECK(hframe_feed(&f, b, o) && hframe_in_head(&f), "an empty line starts the head deadline");
     evbuffer_add_printf(b, "POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\nExpect: 100-continue\r\n\r\n");
     size_t before = evbuffer_get_length(o);
-    hframe_feed(&f, b, o);
-    T_CHECK(f.expect_continue && hframe_in_body(&f) && evbuffer_get_length(o) == before,
+    T_CHECK(hframe_feed(&f, b, o) && f.expect_continue && hframe_in_body(&f) &&
+                evbuffer_get_length(o) == before,
             "a chunked head is held, 100-continue noted");
     evbuffer_free(b);
     evbuffer_free(o);

@@ -97,8 +97,8 @@ static void test_entities(void)
     static const char *const docs[] = {
         "<!DOCTYPE d [<!ENTITY e \"expanded\">]><d><r k=\"a&e;b\"><a>1</a></r><r><a>2</a></r></d>",
         "<!DOCTYPE d [<!ENTITY e \"expanded\">]><d><r><a>x&e;y</a></r><r><a>2</a></r></d>",
-        "<!DOCTYPE d [<!ENTITY a \"xxxxxxxxxx\"><!ENTITY b \"&a;&a;&a;&a;&a;&a;&a;&a;&a;&a;\">"
-        "<!ENTITY c \"&b;&b;&b;&b;&b;&b;&b;&b;&b;&b;\">]><d><r x=\"&c;\"><a>1</a></r></d>",
+        ("<!DOCTYPE d [<!ENTITY a \"xxxxxxxxxx\"><!ENTITY b \"&a;&a;&a;&a;&a;&a;&a;&a;&a;&a;\">"
+         "<!ENTITY c \"&b;&b;&b;&b;&b;&b;&b;&b;&b;&b;\">]><d><r x=\"&c;\"><a>1</a></r></d>"),
         "<!DOCTYPE d [<!ENTITY % p \"\">]><d><r><a>1</a></r></d>",
         "<!DOCTYPE d SYSTEM \"x.dtd\"><d><r><a>1&u;</a></r><r><a>2</a></r></d>",
         "<!DOCTYPE d SYSTEM \"x.dtd\"><d><r k=\"&u;\"><a>1</a></r><r><a>2</a></r></d>",
