@@ -1,6 +1,6 @@
 """Black-box tests of the Taiwan common open-data API, metadata endpoints 1-6.
 
-Reference: /work/shared/spec/taiwan-api.md. The session `server` serves the demo catalogue
+Reference: the Taiwan common API specification (共通性資料存取應用程式介面規範). The session `server` serves the demo catalogue
 (docs/demo/catalog.json, 39 datasets, all 18 categories) plus the real data.gov.tw v1 record
 A41000000G-000001 (tests/fixtures); the expected answers are computed from those files.
 Tests that need a server flag or their own data start a Server of their own.

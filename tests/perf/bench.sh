@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# bench.sh — `make bench`: the performance protocol of /work/shared/BENCH.md for the workloads
+# bench.sh — `make bench`: the project's performance protocol (side by side with pgbench, nginx, psql \copy) for the workloads
 # that exist so far, side by side with their comparators, written to docs/BENCHMARKS.md.
 #
 #   W1   GET /api/3/action/package_show?id={name}, name random among BENCH_IDS of the catalogue

@@ -3,7 +3,7 @@
 
     gen_rows.py OUT.csv [-n 1000000] [--seed 1]
 
-Columns, in the shape of /work/shared/bench-ref/gen.sql (int id, 4 text incl. an md5 hex,
+Columns, in the shape of the reference generator SQL (int id, 4 text incl. an md5 hex,
 date, 3 numeric, int):
 
     id           g = 1..n
