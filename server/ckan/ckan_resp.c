@@ -127,15 +127,10 @@ static char *ckan_env_ok(struct req *r, const char *payload, size_t len, size_t 
     return ckan_resp_build_ok(ckan_resp_help_url(r), payload, len, out_len);
 }
 
-/* Server-side messages may carry the Taiwan spec's lead; CKAN's envelope says what happened
- * without it (its __type names the kind). */
 static char *ckan_env_error(struct req *r, enum err_kind kind, const char *code, const char *message,
                        int *status)
 {
     (void)code;
-    size_t lead = strlen(RESP_LEAD_5XX);
-    if (strncmp(message, RESP_LEAD_5XX, lead) == 0)
-        message += lead;
     return ckan_resp_build_error(ckan_resp_help_url(r), kind, message, status);
 }
 

@@ -37,16 +37,14 @@ struct resp_env {
     /* The success envelope around an already serialized payload (malloc'd). */
     char *(*ok)(struct req *r, const char *payload, size_t len, size_t *out_len);
     /* The body of an error (malloc'd) and its HTTP status. code: a family sub-code (such as
-     * Taiwan's "ER010002") or NULL. Messages of server-side errors may start with the Taiwan
-     * spec's lead RESP_LEAD_5XX; an envelope that does not use it drops it. */
+     * Taiwan's "ER010002") or NULL. Messages are plain; an envelope adds what its API puts
+     * before them (Taiwan: the spec's lead on server-side errors). */
     char *(*error)(struct req *r, enum err_kind kind, const char *code, const char *message,
                    int *status);
     /* Answer input an SQL function refused (the project's SQLSTATEs, db_pool.h). */
     void (*app_error)(struct req *r, const struct db_error *err);
 };
 
-/* The Taiwan spec's lead of server-side error messages. */
-#define RESP_LEAD_5XX "系統錯誤: "
 
 
 /* Success with a JSON payload that is already serialized (e.g. built by PostgreSQL). */

@@ -219,7 +219,7 @@ static bool serve_file(struct req *r, const char *rid, const struct dver *d, con
             close(fd);
         if (e == ENOENT)
             return false;
-        resp_error(r, ERR_INTERNAL, NULL, "系統錯誤: cannot read the dump file: %s", strerror(e));
+        resp_error(r, ERR_INTERNAL, NULL, "cannot read the dump file: %s", strerror(e));
         return true;
     }
     struct evbuffer *body = evbuffer_new();
@@ -227,7 +227,7 @@ static bool serve_file(struct req *r, const char *rid, const struct dver *d, con
     if (evbuffer_add_file(body, fd, 0, st.st_size) != 0) {
         close(fd);
         evbuffer_free(body);
-        resp_error(r, ERR_INTERNAL, NULL, "系統錯誤: cannot send the dump file");
+        resp_error(r, ERR_INTERNAL, NULL, "cannot send the dump file");
         return true;
     }
     version_headers(r, d);
@@ -340,7 +340,7 @@ static void build_fail(struct build *b, struct dsrc_err *de, char *err)
     if (kind == ERR_NOT_FOUND)
         msg = xasprintf("找不到資料: %s", why);
     else
-        msg = xasprintf("系統錯誤: the dump could not be built: %s", why);
+        msg = xasprintf("the dump could not be built: %s", why);
     if (kind != ERR_NOT_FOUND)
         log_error("dump: building %s (%s) failed: %s", b->rid, b->fmt->name, why);
     zipw_abort(b->zw);
@@ -437,7 +437,7 @@ static void tw_on_built(evutil_socket_t fd, short what, void *arg)
     if (!w->ok)
         resp_error(r, w->kind, NULL, "%s", msg);
     else if (!serve_file(r, req_path_param(r, 0), &d, path))
-        resp_error(r, ERR_UNAVAILABLE, NULL, "系統錯誤: the dump was replaced meanwhile, try again");
+        resp_error(r, ERR_UNAVAILABLE, NULL, "the dump was replaced meanwhile, try again");
     free(msg);
     free(path);
 }
@@ -446,7 +446,7 @@ static void tw_on_built(evutil_socket_t fd, short what, void *arg)
 static void tw_wait_build(struct req *r, const char *rid, const struct dver *d, const char *path)
 {
     if (dw_stopping()) {
-        resp_error(r, ERR_UNAVAILABLE, NULL, "系統錯誤: the server is stopping");
+        resp_error(r, ERR_UNAVAILABLE, NULL, "the server is stopping");
         return;
     }
     struct waiter *w = arena_alloc(r->a, sizeof(*w));
@@ -473,7 +473,7 @@ static void tw_wait_build(struct req *r, const char *rid, const struct dver *d, 
     if (!b) {
         event_free(w->ev);
         if (!serve_file(r, rid, d, path))
-            resp_error(r, ERR_UNAVAILABLE, NULL, "系統錯誤: the dump was replaced, try again");
+            resp_error(r, ERR_UNAVAILABLE, NULL, "the dump was replaced, try again");
     } else if (start) {
         dw_submit(&b->task);
     }

@@ -85,15 +85,17 @@ static char *tw_env_ok(struct req *r, const char *payload, size_t len, size_t *o
     return tw_resp_build_ok(payload, len, out_len);
 }
 
-/* Server-side errors carry the spec's "系統錯誤: " lead whoever wrote them. */
+/* Server-side errors carry the spec's lead; messages are written without it. */
+#define TW_LEAD_5XX "系統錯誤: "
+
 static char *tw_env_error(struct req *r, enum err_kind kind, const char *code, const char *message,
                        int *status)
 {
     (void)r;
     bool server_side = kind == ERR_UNAVAILABLE || kind == ERR_INTERNAL;
-    if (!server_side || strncmp(message, RESP_LEAD_5XX, strlen(RESP_LEAD_5XX)) == 0)
+    if (!server_side)
         return tw_resp_build_error(kind, code, message, status);
-    char *led = xasprintf("%s%s", RESP_LEAD_5XX, message);
+    char *led = xasprintf("%s%s", TW_LEAD_5XX, message);
     char *text = tw_resp_build_error(kind, code, led, status);
     free(led);
     return text;
