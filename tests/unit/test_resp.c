@@ -22,6 +22,10 @@ void req_finish_ref(struct req *r, int status, const char *ct, const char *data,
     (void)r, (void)status, (void)ct, (void)hash;
     cleanup(data, len, arg);
 }
+void log_msg(enum log_level level, const char *fmt, ...)
+{
+    (void)level, (void)fmt;
+}
 const char *req_query_get(const struct req *r, const char *key, int *count)
 {
     (void)r, (void)key, (void)count;
@@ -116,6 +120,29 @@ static void test_ckan_errors(void)
     free(got);
 }
 
+/* An SQL function's OD422 DETAIL → CKAN's 409 with every field's messages. */
+static void test_ckan_invalid_dict(void)
+{
+    char *got = ckan_resp_build_invalid_dict(
+        "http://h/x", "{\"name\": [\"That URL is already in use.\"], \"url\": [\"a\", \"b\"]}");
+    T_STREQ(got, "{\"help\":\"http://h/x\",\"error\":{\"__type\":\"Validation Error\","
+                 "\"name\":[\"That URL is already in use.\"],\"url\":[\"a\",\"b\"]},"
+                 "\"success\":false}", "dict 409");
+    free(got);
+    /* one field: the same bytes as the single-field builder */
+    got = ckan_resp_build_invalid_dict("http://h/x", "{\"id\": [\"Missing value\"]}");
+    char *one = ckan_resp_build_invalid("http://h/x", "id", "Missing value");
+    T_STREQ(got, one, "one-field dict");
+    free(got);
+    free(one);
+    static const char *const bad[] = {"", "[\"name\"]", "\"x\"", "{\"a\": ", "null"};
+    for (size_t i = 0; i < ARRAY_LEN(bad); i++) {
+        got = ckan_resp_build_invalid_dict("http://h/x", bad[i]);
+        T_CHECK(got == NULL, "not a dict: %s", bad[i]);
+        free(got);
+    }
+}
+
 static void test_jsonp(void)
 {
     static const struct { const char *name; bool ok; } names[] = {
@@ -184,6 +211,7 @@ int main(void)
     test_errors();
     test_ok();
     test_ckan_errors();
+    test_ckan_invalid_dict();
     test_jsonp();
     test_pretty();
     test_accept();
