@@ -37,7 +37,7 @@ DEB_BENCH := wrk nginx-light postgresql-contrib zip unzip time
 
 COMMON_SRC := $(addprefix server/core/,util.c log.c arena.c config.c valid.c pgconn.c)
 CORE_SRC   := $(addprefix server/core/,hframe.c edge.c route.c req.c req_query.c resp.c db_pool.c db_policy.c \
-              server.c migrate.c)
+              server.c migrate.c multipart.c)
 TW_SRC     := $(addprefix server/tw/,tw_family.c tw_resp.c tw_rest.c tw_params.c tw_datastore.c)
 CKAN_SRC   := $(addprefix server/ckan/,ckan_family.c ckan_resp.c ckan_action.c ckan_auth.c ckan_params.c ckan_datastore.c \
               ckan_package.c ckan_group.c ckan_tag.c ckan_user.c ckan_activity.c ckan_site.c \
@@ -126,7 +126,7 @@ bench: deps-bench
 FUZZ_CC      ?= clang
 FUZZ_TIME    ?= 300
 FUZZ_ARGS    ?=
-FUZZ_TARGETS := solrq csv xml catalog ckan_params tw_datastore hframe
+FUZZ_TARGETS := solrq csv xml catalog ckan_params tw_datastore hframe multipart
 FUZZ_BINS    := $(FUZZ_TARGETS:%=bin/fuzz_%)
 FUZZ_SMOKE   := $(FUZZ_TARGETS:%=build/fuzz-smoke/%)
 # ENC_CHUNK: enc.c reads tiny chunks, so that short inputs cross chunk boundaries.
@@ -146,6 +146,7 @@ FUZZ_SRC_ckan_params  := server/ckan/ckan_params.c server/core/req_query.c serve
 FUZZ_SRC_tw_datastore := server/tw/tw_params.c server/core/req_query.c server/core/route.c server/core/arena.c \
                          server/core/util.c server/core/valid.c server/datastore/sqlbuild.c
 FUZZ_SRC_hframe       := server/core/hframe.c
+FUZZ_SRC_multipart    := server/core/multipart.c server/core/util.c
 FUZZ_LIBS_hframe      := $(shell pkg-config --libs libevent 2>/dev/null)
 FUZZ_LIBS_csv          := -lcsv $(shell pkg-config --libs libcrypto 2>/dev/null)
 FUZZ_LIBS_xml          := $(shell pkg-config --libs libxml-2.0 libcrypto 2>/dev/null)
@@ -160,6 +161,7 @@ FUZZ_LEN_catalog := 16384
 FUZZ_LEN_ckan_params := 4096
 FUZZ_LEN_tw_datastore := 2048
 FUZZ_LEN_hframe := 4096
+FUZZ_LEN_multipart := 4096
 
 define fuzz_rules
 bin/fuzz_$(1): tests/fuzz/fuzz_$(1).c $(FUZZ_SRC_$(1)) $(wildcard server/*/*.h importers/*.h tests/fuzz/*.h)
