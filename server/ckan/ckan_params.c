@@ -2,6 +2,7 @@
 #include "ckan_params.h"
 
 #include <errno.h>
+#include <math.h>
 #include <event2/buffer.h>
 #include <event2/http.h>
 #include <stdlib.h>
@@ -284,6 +285,55 @@ bool ckan_get_or_bust(struct req *r, json_object *in, const char *key, const cha
 {
     *out = ckan_unicode_safe(in, key);
     return *out ? true : invalid(r, key, "Missing value");
+}
+
+/* The text of a non-finite double as Python's str() writes it. */
+static const char *nonfinite_text(double d)
+{
+    return isnan(d) ? "nan" : d > 0 ? "inf" : "-inf";
+}
+
+void ckan_json_finite(json_object *v)
+{
+    if (json_object_is_type(v, json_type_object)) {
+        json_object_object_foreach(v, key, val)
+        {
+            if (json_object_is_type(val, json_type_double) &&
+                !isfinite(json_object_get_double(val)))
+                json_object_object_add(
+                    v, key, json_object_new_string(nonfinite_text(json_object_get_double(val))));
+            else
+                ckan_json_finite(val);
+        }
+    } else if (json_object_is_type(v, json_type_array)) {
+        for (size_t i = 0; i < json_object_array_length(v); i++) {
+            json_object *e = json_object_array_get_idx(v, i);
+            if (json_object_is_type(e, json_type_double) && !isfinite(json_object_get_double(e)))
+                json_object_array_put_idx(
+                    v, i, json_object_new_string(nonfinite_text(json_object_get_double(e))));
+            else
+                ckan_json_finite(e);
+        }
+    }
+}
+
+bool ckan_get_or_bust_keys(struct req *r, json_object *in, const char *const *keys, size_t n,
+                           const char **outs)
+{
+    json_object *errs = json_object_new_object();
+    for (size_t i = 0; i < n; i++) {
+        outs[i] = ckan_unicode_safe(in, keys[i]);
+        if (!outs[i]) {
+            json_object *list = json_object_new_array();
+            json_object_array_add(list, json_object_new_string("Missing value"));
+            json_object_object_add(errs, keys[i], list);
+        }
+    }
+    bool ok = json_object_object_length(errs) == 0;
+    if (!ok)
+        ckan_resp_invalid_dict(r, errs);
+    json_object_put(errs);
+    return ok;
 }
 
 /* True when s, without its surrounding spaces, is one of words (any case); *n is its length. */

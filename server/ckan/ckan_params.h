@@ -7,6 +7,7 @@
 #define CKAN_PARAMS_H
 #include <json-c/json.h>
 #include <stdbool.h>
+#include <stddef.h>
 
 struct req;
 
@@ -38,6 +39,10 @@ bool ckan_is_positive_integer(struct req *r, json_object *in, const char *key, l
 long long ckan_limit_to_configured_maximum(long long value, long long max);
 /* get_or_bust: a scalar's text; absent answers {key: ["Missing value"]} ("" is a value). */
 bool ckan_get_or_bust(struct req *r, json_object *in, const char *key, const char **out);
+/* get_or_bust of several keys: every absent one named in one 409 {key: ["Missing value"], ...};
+ * outs[i] is keys[i]'s text. */
+bool ckan_get_or_bust_keys(struct req *r, json_object *in, const char *const *keys, size_t n,
+                           const char **outs);
 /* unicode_safe on a scalar: its text (numbers and booleans too); NULL when absent, null or
  * a list or object. Never fails. */
 const char *ckan_unicode_safe(json_object *in, const char *key);
@@ -47,6 +52,9 @@ bool ckan_truthy(json_object *v);
 bool ckan_list_of_strings(struct req *r, json_object *in, const char *key, json_object **out);
 /* json_object: a JSON object given as such or as JSON text; NULL when absent. */
 bool ckan_json_object_validator(struct req *r, json_object *in, const char *key, json_object **out);
+/* A request value made fit for PostgreSQL's jsonb, in place: NaN and the infinities (which
+ * json-c reads but JSON has not) become the strings Python's str() gives them. */
+void ckan_json_finite(json_object *v);
 /* Answer 409 {"__extras": ["invalid value \"k\""]} for a key not in allowed; false then. */
 bool ckan_params_known(struct req *r, json_object *in, const char *const *allowed);
 
