@@ -27,6 +27,8 @@ CKAN_CALL_STMT_V(group_package_show, ckan_group_package_show);
 CKAN_CALL_STMT_V(org_list_for_user, ckan_organization_list_for_user);
 CKAN_CALL_STMT_V(member_list, ckan_member_list);
 CKAN_CALL_STMT_V(group_create, ckan_group_create);
+CKAN_CALL_STMT_V(group_update, ckan_group_update);
+CKAN_CALL_STMT_V(group_patch, ckan_group_patch);
 CKAN_CALL_STMT_V(group_delete, ckan_group_delete);
 CKAN_CALL_STMT_V(group_purge, ckan_group_purge);
 CKAN_CALL_STMT_V(member_create, ckan_member_create);
@@ -39,7 +41,7 @@ void ckan_group_init(void)
 {
     struct db_stmt *all[] = {&st_group_list, &st_group_show, &st_group_package_show,
                              &st_org_list_for_user, &st_member_list, &st_group_create,
-                             &st_group_delete, &st_group_purge, &st_member_create,
+                             &st_group_update, &st_group_patch, &st_group_delete, &st_group_purge, &st_member_create,
                              &st_member_delete, &st_group_member_create,
                              &st_group_member_delete};
     for (size_t i = 0; i < ARRAY_LEN(all); i++)
@@ -320,6 +322,41 @@ int ckan_group_create(struct req *r)
 int ckan_organization_create(struct req *r)
 {
     return group_create(r, true);
+}
+
+/* group/organization_update and _patch: {is_org, data}, the id required. */
+static int group_change(struct req *r, const struct db_stmt *st, bool is_org)
+{
+    json_object *in = ckan_request_data(r);
+    const char *id;
+    if (in)
+        ckan_json_finite(in);
+    if (!in || !ckan_get_or_bust(r, in, "id", &id) || !group_lists_ok(r, in))
+        return REQ_DONE;
+    json_object *p = json_object_new_object();
+    ckan_call_add_bool(p, "is_org", is_org);
+    json_object_object_add(p, "data", json_object_get(in));
+    return ckan_call(r, st, p);
+}
+
+int ckan_group_update(struct req *r)
+{
+    return group_change(r, &st_group_update, false);
+}
+
+int ckan_organization_update(struct req *r)
+{
+    return group_change(r, &st_group_update, true);
+}
+
+int ckan_group_patch(struct req *r)
+{
+    return group_change(r, &st_group_patch, false);
+}
+
+int ckan_organization_patch(struct req *r)
+{
+    return group_change(r, &st_group_patch, true);
 }
 
 /* group/organization_delete and _purge: {id, is_org}. */

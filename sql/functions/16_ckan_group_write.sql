@@ -92,8 +92,11 @@ LANGUAGE sql IMMUTABLE AS $$
                 THEN errs || jsonb_build_object(field, items) ELSE errs END
 $$;
 
--- The fields of group_create's schema checked against d; the dict of errors.
-CREATE OR REPLACE FUNCTION ckan_gw_create_errors(d jsonb, sysadmin boolean) RETURNS jsonb
+-- The fields of group_create's schema (self NULL) or group_update's (self: the group) checked
+-- against d; the dict of errors. Names follow name_validator on update too: the table's CHECK
+-- holds every name to it.
+CREATE OR REPLACE FUNCTION ckan_gw_dict_errors(d jsonb, sysadmin boolean, self uuid)
+RETURNS jsonb
 LANGUAGE plpgsql STABLE AS $$
 DECLARE
     errs jsonb := '{}';
@@ -103,18 +106,20 @@ DECLARE
                           'type', 'state', 'created', 'is_organization', 'approval_status',
                           'extras', 'packages', 'users', 'groups'];
 BEGIN
-    IF sysadmin AND coalesce(given_id, '') <> '' THEN  -- others' ids are dropped
+    IF self IS NULL AND sysadmin AND coalesce(given_id, '') <> '' THEN  -- others' are dropped
         IF NOT ckan_g_is_uuid(given_id) THEN
             errs := ckan_gw_err(errs, 'id', 'Invalid id provided');
         ELSIF EXISTS (SELECT 1 FROM grp g WHERE g.id = given_id::uuid) THEN
             errs := ckan_gw_err(errs, 'id', 'Id already exists');
         END IF;
     END IF;
-    msg := ckan_gw_name_error(ckan_gw_text(d->'name'), NULL);
+    msg := CASE WHEN self IS NULL OR d ? 'name' THEN ckan_gw_name_error(ckan_gw_text(d->'name'), self) END;
     IF msg IS NOT NULL THEN
         errs := ckan_gw_err(errs, 'name', msg);
     END IF;
-    IF sysadmin AND coalesce(ckan_gw_text(d->'state'), 'active') NOT IN ('active', 'deleted') THEN
+    -- state is taken from sysadmins on create, from anyone allowed to update on update
+    IF (sysadmin OR self IS NOT NULL)
+       AND coalesce(ckan_gw_text(d->'state'), 'active') NOT IN ('active', 'deleted') THEN
         errs := ckan_gw_err(errs, 'state', 'Value must be one of: active, deleted');
     END IF;
     errs := ckan_gw_list_errors(errs, 'extras', (
@@ -186,7 +191,7 @@ BEGIN
             DETAIL = '{"type": ["Trying to create an organization as a group"]}';
     END IF;
     PERFORM ckan_authz_check_group_create(v, is_org);
-    PERFORM ckan_gw_raise(ckan_gw_create_errors(d, sysadmin));
+    PERFORM ckan_gw_raise(ckan_gw_dict_errors(d, sysadmin, NULL));
     BEGIN
         INSERT INTO grp (id, name, title, description, image_url, type, is_organization,
                          approval_status, state)
@@ -219,6 +224,96 @@ BEGIN
     RETURN ckan_g_group_dict(g, '{"packages": "dataset_count", "extras": true, "users": true,
                                   "groups": true, "member_count": false, "show": true}',
                              NULL, site, v);
+END
+$$;
+
+-- Replace the members of one kind (users, packages) of g by those a list names, as
+-- group_member_save does: members not named any more are deleted.
+CREATE OR REPLACE FUNCTION ckan_gw_replace_members(g uuid, kind text, items jsonb) RETURNS void
+LANGUAGE plpgsql VOLATILE AS $$
+BEGIN
+    UPDATE member SET state = 'deleted' WHERE group_id = g AND table_name = kind
+        AND state = 'active';
+    PERFORM ckan_gw_save_members(g, kind, items);
+END
+$$;
+
+-- group_update / organization_update. p: {is_org, data: the request dict}. Fields given
+-- replace the stored ones; users are replaced by the list given (none given: every user member
+-- goes, as CKAN 2.11 does); a group's datasets only when packages is given, an organization's
+-- never; extras only when a non-empty list is given. Answers group_dictize's dict.
+CREATE OR REPLACE FUNCTION ckan_group_update(p jsonb, site text, v ckan_viewer) RETURNS text
+LANGUAGE plpgsql VOLATILE AS $$
+DECLARE
+    is_org boolean := (p->>'is_org')::boolean;
+    d jsonb := p->'data';
+    g grp := ckan_g_group(d->>'id');
+BEGIN
+    IF g.id IS NULL THEN
+        RAISE EXCEPTION 'Group was not found.' USING ERRCODE = 'OD100';
+    END IF;
+    IF ckan_gw_text(d->'type') IS DISTINCT FROM g.type AND ckan_gw_text(d->'type') IS NOT NULL THEN
+        RAISE EXCEPTION 'invalid input' USING ERRCODE = 'OD422',
+            DETAIL = '{"type": "Type cannot be updated"}';
+    END IF;
+    PERFORM ckan_authz_check(v, 'update', g.id, format('User %s not authorized to edit %s %s',
+        ckan_viewer_name(v), CASE WHEN is_org THEN 'organization' ELSE 'group' END, g.id));
+    PERFORM ckan_gw_raise(ckan_gw_dict_errors(d, ckan_authz_is_sysadmin(v), g.id));
+    BEGIN
+        UPDATE grp SET
+            name = CASE WHEN d ? 'name' THEN ckan_gw_text(d->'name') ELSE name END,
+            title = CASE WHEN d ? 'title' THEN coalesce(ckan_gw_text(d->'title'), '') ELSE title END,
+            description = CASE WHEN d ? 'description'
+                               THEN coalesce(ckan_gw_text(d->'description'), '')
+                               ELSE description END,
+            image_url = CASE WHEN d ? 'image_url' THEN coalesce(ckan_gw_text(d->'image_url'), '')
+                             ELSE image_url END,
+            approval_status = coalesce(ckan_gw_text(d->'approval_status'), approval_status),
+            state = coalesce(ckan_gw_text(d->'state'), state)
+        WHERE id = g.id RETURNING * INTO g;
+    EXCEPTION WHEN unique_violation THEN  -- a concurrent write took the name
+        RAISE EXCEPTION 'invalid input' USING ERRCODE = 'OD422',
+            DETAIL = '{"name": ["Group name already exists in database"]}';
+    END;
+    IF jsonb_array_length(coalesce(d->'extras', '[]')) > 0 THEN
+        DELETE FROM group_extra WHERE group_id = g.id;
+        INSERT INTO group_extra (group_id, key, value)
+        SELECT DISTINCT ON (ckan_gw_text(e->'key')) g.id, ckan_gw_text(e->'key'),
+               coalesce(ckan_gw_text(e->'value'), '')
+        FROM jsonb_array_elements(d->'extras') WITH ORDINALITY x(e, n)
+        ORDER BY ckan_gw_text(e->'key'), n DESC;
+    END IF;
+    IF NOT is_org AND d ? 'packages' THEN
+        PERFORM ckan_gw_replace_members(g.id, 'package', d->'packages');
+    END IF;
+    PERFORM ckan_gw_replace_members(g.id, 'user', d->'users');
+    PERFORM ckan_gw_activity(g, v, 'changed');
+    RETURN ckan_g_group_dict(g, '{"packages": "datasets", "extras": true, "users": true,
+                                  "groups": true, "tags": true, "member_count": false}',
+                             NULL, site, v);
+END
+$$;
+
+-- group_patch / organization_patch. p: {is_org, data}: group_update of what group_show gives
+-- the caller (but display_name) with the request's fields over it, so lists not given stay.
+CREATE OR REPLACE FUNCTION ckan_group_patch(p jsonb, site text, v ckan_viewer) RETURNS text
+LANGUAGE plpgsql VOLATILE AS $$
+DECLARE
+    is_org boolean := (p->>'is_org')::boolean;
+    g grp := ckan_g_group(p->'data'->>'id');
+    shown jsonb;
+BEGIN
+    IF g.id IS NULL THEN  -- CKAN's auth lookup: the word alone
+        RAISE EXCEPTION '' USING ERRCODE = 'OD100';
+    END IF;
+    PERFORM ckan_authz_check(v, 'update', g.id, format('User %s not authorized to edit %s %s',
+        ckan_viewer_name(v), CASE WHEN is_org THEN 'organization' ELSE 'group' END, g.id));
+    shown := ckan_group_show(jsonb_build_object('id', p->'data'->>'id',
+        'opts', '{"packages": "dataset_count", "extras": true, "users": true, "groups": true,
+                  "member_count": false, "show": true}'::jsonb), site, v)::jsonb;
+    RETURN ckan_group_update(jsonb_build_object('is_org', p->'is_org',
+                                                'data', (shown - 'display_name') || (p->'data')),
+                             site, v);
 END
 $$;
 

@@ -1,5 +1,5 @@
 """CKAN's group and organization writes (ckan-research §2.4, §5.4; CKAN 2.11's create.py and
-delete.py): group/organization_create, _delete, _purge, member_create/_delete and
+update.py, patch.py, delete.py): group/organization_create, _update, _patch, _delete, _purge, member_create/_delete and
 group/organization_member_create/_delete. Each answers as CKAN does, refuses whom CKAN's default
 authorization refuses (sysadmin; admin/editor/member capacities), leaves nothing behind when it
 fails, records CKAN's activities and shows at once in the read actions.
@@ -224,7 +224,8 @@ def test_create_needs_a_user(site):
 
 
 @pytest.mark.parametrize("action", [
-    "organization_create", "group_create", "organization_delete", "group_delete",
+    "organization_create", "group_create", "organization_update", "group_update",
+    "organization_patch", "group_patch", "organization_delete", "group_delete",
     "organization_purge", "group_purge", "member_create", "member_delete",
     "organization_member_create", "organization_member_delete", "group_member_create",
     "group_member_delete"])
@@ -405,3 +406,82 @@ def test_organization_purge_of_an_empty_organization(site):
     assert site.ok("organization_purge", "sam", id="purge-me") is None
     assert site.one("SELECT count(*) FROM grp WHERE id = %s", o["id"]) == 0
     assert site.ok("organization_list_for_user", "out") == []
+
+
+# ---- update / patch ------------------------------------------------------------------------------
+
+def test_organization_update_replaces(site):
+    o = site.ok("organization_create", "ann", name="upd-org", title="Old", description="d",
+                extras=[{"key": "a", "value": "1"}, {"key": "b", "value": "2"}])
+    site.ok("organization_member_create", "ann", id="upd-org", username="mo", role="member")
+    res = site.ok("organization_update", "ann", id="upd-org", title="New",
+                  extras=[{"key": "b", "value": "3"}],
+                  users=[{"name": "ann", "capacity": "admin"}, {"name": "ed"}])
+    assert res["title"] == "New" and res["description"] == "d"  # fields not given stay
+    assert res["display_name"] == "New"
+    assert [(e["key"], e["value"]) for e in res["extras"]] == [("b", "3")]
+    # users replaced: mo gone, ed listed without capacity is "public"
+    assert sorted((u["name"], u["capacity"]) for u in res["users"]) == \
+        [("ann", "admin"), ("ed", "public")]
+    assert res["packages"] == [] and res["package_count"] == 0 and res["tags"] == []
+    assert "num_followers" not in res
+    shown = site.ok("organization_show", "ann", id="upd-org")
+    assert shown["title"] == "New" and shown["users"] == res["users"]
+    acts = site.ok("organization_activity_list", id="upd-org")
+    assert [a["activity_type"] for a in acts] == ["changed organization", "new organization"]
+    assert acts[0]["data"]["group"]["title"] == "New"
+    # omitted users: every member goes, the caller too (CKAN 2.11)
+    site.ok("organization_update", "ann", id=o["id"], description="e")
+    assert site.ok("member_list", id="upd-org", object_type="user") == []
+    assert site.error("organization_update", "ann", 403, id="upd-org")["message"] == \
+        f"Access denied: User ann not authorized to edit organization {o['id']}"
+
+
+def test_group_update_packages_only_when_given(site):
+    g = site.ok("group_create", "ann", name="upd-group", packages=[{"id": DATASET}])
+    res = site.ok("group_update", "ann", id="upd-group", users=[{"name": "ann", "capacity": "admin"}])
+    assert [p["name"] for p in res["packages"]] == [DATASET]
+    res = site.ok("group_update", "ann", id=g["id"], packages=[],
+                  users=[{"name": "ann", "capacity": "admin"}], name="upd-group2")
+    assert res["packages"] == [] and res["name"] == "upd-group2"
+    assert site.ok("group_package_show", id="upd-group2") == []
+
+
+def test_update_refusals(site, org):
+    before = site.state()
+    err = site.error("organization_update", "sam", id="ann-org", type="group")
+    assert err == {"__type": "Validation Error", "type": "Type cannot be updated"}
+    for user in (None, "ed", "mo", "out"):
+        err = site.error("organization_update", user, 403, id="ann-org", title="x")
+        assert err["message"] == \
+            f"Access denied: User {user or ''} not authorized to edit organization {org['id']}"
+        err = site.error("organization_patch", user, 403, id="ann-org", title="x")
+        assert err["message"] == \
+            f"Access denied: User {user or ''} not authorized to edit organization {org['id']}"
+    assert site.error("group_update", "sam", 404, id="nope")["message"] == \
+        "Not found: Group was not found."
+    assert site.error("group_patch", "sam", 404, id="nope")["message"] == "Not found"
+    assert site.error("group_update", "sam", title="x") == \
+        {"__type": "Validation Error", "id": ["Missing value"]}
+    assert site.error("organization_update", "sam", id="ann-org", name=FULL_ORG)["name"] == \
+        ["Group name already exists in database"]
+    assert site.error("organization_patch", "ann", id="ann-org", name="")["name"] == \
+        ["Missing value"]
+    assert site.error("organization_patch", "ann", id="ann-org",
+                      extras=[{"key": "name", "value": "x"}])["extras"] == \
+        [{"key": ["There is a schema field with the same name"]}]
+    assert site.state() == before
+
+
+def test_patch_keeps_what_is_not_given(site):
+    site.ok("organization_create", "ann", name="patch-org", title="T", description="D",
+            extras=[{"key": "a", "value": "1"}])
+    site.ok("organization_member_create", "ann", id="patch-org", username="ed", role="editor")
+    res = site.ok("organization_patch", "ann", id="patch-org", description="D2")
+    assert (res["title"], res["description"]) == ("T", "D2")
+    assert [(e["key"], e["value"]) for e in res["extras"]] == [("a", "1")]
+    assert sorted((u["name"], u["capacity"]) for u in res["users"]) == \
+        [("ann", "admin"), ("ed", "editor")]
+    g = site.ok("group_create", "ann", name="patch-group", packages=[{"id": DATASET}])
+    res = site.ok("group_patch", "ann", id=g["id"], title="PG")
+    assert res["title"] == "PG" and [p["name"] for p in res["packages"]] == [DATASET]
