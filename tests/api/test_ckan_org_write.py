@@ -1,6 +1,6 @@
-"""CKAN's group and organization writes (ckan-research §2.4, §5.4; CKAN 2.11's create.py and
-update.py, patch.py, delete.py): group/organization_create, _update, _patch, _delete, _purge, member_create/_delete and
-group/organization_member_create/_delete. Each answers as CKAN does, refuses whom CKAN's default
+"""CKAN's group and organization writes (ckan-research §2.4, §5.4; CKAN 2.11's create.py,
+update.py, patch.py and delete.py): group/organization_create, _update, _patch, _delete, _purge,
+member_create/_delete and group/organization_member_create/_delete. Each answers as CKAN does, refuses whom CKAN's default
 authorization refuses (sysadmin; admin/editor/member capacities), leaves nothing behind when it
 fails, records CKAN's activities and shows at once in the read actions.
 
