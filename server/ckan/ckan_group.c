@@ -392,13 +392,34 @@ int ckan_organization_purge(struct req *r)
     return group_by_id(r, &st_group_purge, true);
 }
 
+/* CKAN's get_or_bust of several keys: every absent one named in one 409 {key: ["Missing value"],
+ * ...}; outs[i] is keys[i]'s text. */
+static bool get_or_bust_keys(struct req *r, json_object *in, const char *const *keys, size_t n,
+                             const char **outs)
+{
+    json_object *errs = json_object_new_object();
+    for (size_t i = 0; i < n; i++) {
+        outs[i] = ckan_unicode_safe(in, keys[i]);
+        if (!outs[i]) {
+            json_object *list = json_object_new_array();
+            json_object_array_add(list, json_object_new_string("Missing value"));
+            json_object_object_add(errs, keys[i], list);
+        }
+    }
+    bool ok = json_object_object_length(errs) == 0;
+    if (!ok)
+        ckan_resp_invalid_dict(r, errs);
+    json_object_put(errs);
+    return ok;
+}
+
 /* member_create / member_delete: every key get_or_bust names, then the SQL. */
 static int member_write(struct req *r, const struct db_stmt *st, size_t n)
 {
     static const char *const keys[] = {"id", "object", "object_type", "capacity"};
     const char *v[ARRAY_LEN(keys)];
     json_object *in = ckan_request_data(r);
-    if (!in || !ckan_get_or_bust_keys(r, in, keys, n, v))
+    if (!in || !get_or_bust_keys(r, in, keys, n, v))
         return REQ_DONE;
     json_object *p = json_object_new_object();
     for (size_t i = 0; i < n; i++)

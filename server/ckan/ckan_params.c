@@ -317,25 +317,6 @@ void ckan_json_finite(json_object *v)
     }
 }
 
-bool ckan_get_or_bust_keys(struct req *r, json_object *in, const char *const *keys, size_t n,
-                           const char **outs)
-{
-    json_object *errs = json_object_new_object();
-    for (size_t i = 0; i < n; i++) {
-        outs[i] = ckan_unicode_safe(in, keys[i]);
-        if (!outs[i]) {
-            json_object *list = json_object_new_array();
-            json_object_array_add(list, json_object_new_string("Missing value"));
-            json_object_object_add(errs, keys[i], list);
-        }
-    }
-    bool ok = json_object_object_length(errs) == 0;
-    if (!ok)
-        ckan_resp_invalid_dict(r, errs);
-    json_object_put(errs);
-    return ok;
-}
-
 /* True when s, without its surrounding spaces, is one of words (any case); *n is its length. */
 static bool word_in(const char *s, size_t n, const char *const *words, size_t nwords)
 {

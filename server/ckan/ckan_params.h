@@ -7,7 +7,6 @@
 #define CKAN_PARAMS_H
 #include <json-c/json.h>
 #include <stdbool.h>
-#include <stddef.h>
 
 struct req;
 
@@ -39,10 +38,6 @@ bool ckan_is_positive_integer(struct req *r, json_object *in, const char *key, l
 long long ckan_limit_to_configured_maximum(long long value, long long max);
 /* get_or_bust: a scalar's text; absent answers {key: ["Missing value"]} ("" is a value). */
 bool ckan_get_or_bust(struct req *r, json_object *in, const char *key, const char **out);
-/* get_or_bust of several keys: every absent one named in one 409 {key: ["Missing value"], ...};
- * outs[i] is keys[i]'s text. */
-bool ckan_get_or_bust_keys(struct req *r, json_object *in, const char *const *keys, size_t n,
-                           const char **outs);
 /* unicode_safe on a scalar: its text (numbers and booleans too); NULL when absent, null or
  * a list or object. Never fails. */
 const char *ckan_unicode_safe(json_object *in, const char *key);
