@@ -39,11 +39,12 @@ CKAN_CALL_STMT_V(group_member_delete, ckan_group_member_delete);
 /* Register the statements of the actions below (once, before the threads start). */
 void ckan_group_init(void)
 {
-    struct db_stmt *all[] = {&st_group_list, &st_group_show, &st_group_package_show,
-                             &st_org_list_for_user, &st_member_list, &st_group_create,
-                             &st_group_update, &st_group_patch, &st_group_delete, &st_group_purge, &st_member_create,
-                             &st_member_delete, &st_group_member_create,
-                             &st_group_member_delete};
+    struct db_stmt *all[] = {
+        &st_group_list,          &st_group_show,         &st_group_package_show,
+        &st_org_list_for_user,   &st_member_list,        &st_group_create,
+        &st_group_update,        &st_group_patch,        &st_group_delete,
+        &st_group_purge,         &st_member_create,      &st_member_delete,
+        &st_group_member_create, &st_group_member_delete};
     for (size_t i = 0; i < ARRAY_LEN(all); i++)
         dbp_register(all[i]);
 }
@@ -470,8 +471,7 @@ int ckan_group_member_delete(struct req *r)
     if (!in || !ckan_get_or_bust(r, in, "id", &id))
         return REQ_DONE;
     user = ckan_unicode_safe(in, "username");
-    if (!user && !(user = ckan_unicode_safe(in, "user_id")))
-    {
+    if (!user && !(user = ckan_unicode_safe(in, "user_id"))) {
         ckan_resp_invalid(r, "object", "Missing value");
         return REQ_DONE;
     }

@@ -2,9 +2,9 @@
 #include "ckan_params.h"
 
 #include <errno.h>
-#include <math.h>
 #include <event2/buffer.h>
 #include <event2/http.h>
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
