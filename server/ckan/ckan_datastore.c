@@ -47,11 +47,6 @@ static const char *uri_encode(struct req *r, const char *s)
     return out;
 }
 
-static void result_done(struct req *r, PGresult *res)
-{
-    resp_ok_json(r, PQgetvalue(res, 0, 0), (size_t)PQgetlength(res, 0, 0));
-}
-
 /* resource_id (or id), required. */
 static const char *resource_id(struct req *r, json_object *in)
 {
@@ -257,5 +252,5 @@ int ckan_datastore_info(struct req *r)
     const char **params = arena_alloc(r->a, 2 * sizeof(char *));
     params[0] = arena_strdup(r->a, rid);
     params[1] = ckan_auth_viewer(r);
-    return req_db(r, &st_info, params, result_done);
+    return req_db(r, &st_info, params, req_reply_json_cell);
 }

@@ -85,24 +85,19 @@ static struct dsr_table *table_from(const char *rid, const PGresult *res)
 
 /* ---- running a read -------------------------------------------------------------------------- */
 
-static void reply(struct req *r, PGresult *res)
-{
-    resp_ok_json(r, PQgetvalue(res, 0, 0), (size_t)PQgetlength(res, 0, 0));
-}
-
 /* The SQL function answered what the prepared statement did not: the copy is stale. */
 static void fallback_after_prepared(struct req *r, PGresult *res)
 {
     struct dsr_state *s = r->data;
     dsr_cache_drop(thread_cache(r), s->q.rid);
-    reply(r, res);
+    req_reply_json_cell(r, res);
 }
 
 static int run_fallback(struct req *r, bool after_prepared)
 {
     struct dsr_state *s = r->data;
     return req_db(r, s->fallback, s->fallback_params,
-                  after_prepared ? fallback_after_prepared : reply);
+                  after_prepared ? fallback_after_prepared : req_reply_json_cell);
 }
 
 /* One row: the result. None: the caller may not read the resource, or the bookkeeping moved on
@@ -110,7 +105,7 @@ static int run_fallback(struct req *r, bool after_prepared)
 static void prepared_done(struct req *r, PGresult *res)
 {
     if (PQntuples(res) == 1 && !PQgetisnull(res, 0, 0))
-        reply(r, res);
+        req_reply_json_cell(r, res);
     else
         (void)run_fallback(r, true);
 }

@@ -5,7 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "db_pool.h"
+#include "db_err.h"
 #include "dump_worker.h"
 #include "util.h"
 
@@ -43,19 +43,8 @@ void dsrc_err_clear(struct dsrc_err *err)
 
 enum err_kind dsrc_err_kind(const struct dsrc_err *err)
 {
-    const char *st = err->sqlstate;
-    if (strcmp(st, DB_STATE_NOT_FOUND) == 0)
-        return ERR_NOT_FOUND;
-    if (strcmp(st, DB_STATE_FORBIDDEN) == 0)
-        return ERR_FORBIDDEN;
-    if (strcmp(st, DB_STATE_NO_FIELD) == 0)
-        return ERR_FIELD;
-    if (strcmp(st, DB_STATE_BAD_VALUE) == 0)
-        return ERR_PARAM_VALUE;
-    if (!*st || strcmp(st, "57014") == 0 || strncmp(st, "08", 2) == 0 ||
-        strncmp(st, "57P", 3) == 0)
-        return ERR_UNAVAILABLE;
-    return ERR_INTERNAL;
+    /* res_err leaves the state empty when the connection is gone */
+    return dberr_err_kind(dberr_classify(err->sqlstate, !*err->sqlstate));
 }
 
 static void set_err(struct dsrc_err *err, const char *state, const char *msg)

@@ -52,8 +52,8 @@ int dsrc_fill(struct dsrc *s, struct dfmt *fmt, struct dbuf *b, size_t target,
 void dsrc_close(struct dsrc *s);
 /* Free the message of err. */
 void dsrc_err_clear(struct dsrc_err *err);
-/* The API error for err: not found, bad value, unknown field, unavailable (no connection,
- * timeout) or internal. */
+/* The API error for err, as db_err reads its SQLSTATE: not found, forbidden, bad value, unknown
+ * field, unavailable (no connection, timeout) or internal. */
 enum err_kind dsrc_err_kind(const struct dsrc_err *err);
 
 #endif
