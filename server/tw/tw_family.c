@@ -34,7 +34,6 @@ static bool tw_init(const struct config *cfg, char **err)
     (void)err;
     g_cfg = cfg;
     tw_rest_init();
-    tw_datastore_init();
     return true;
 }
 
