@@ -166,7 +166,13 @@ static struct dsr_table *open_table(PGconn *c, const struct dsrc_query *q, struc
     return t;
 }
 
-/* The strings of a JSON array text (NULL: none), malloc'd; *n their count. */
+/* A dump's request as the generator takes it: the query's JSON texts parsed back. */
+struct rows_req {
+    struct sqlb_read r;
+    json_object *fields, *sort; /* hold r.fields' and r.sort's strings */
+};
+
+/* The strings of a JSON array text (NULL: none), malloc'd; *arr holds them, *n their count. */
 static const char **string_list(const char *text, json_object **arr, int *n)
 {
     *arr = text ? json_tokener_parse(text) : NULL;
@@ -177,6 +183,27 @@ static const char **string_list(const char *text, json_object **arr, int *n)
     for (int i = 0; i < *n; i++)
         v[i] = json_object_get_string(json_object_array_get_idx(*arr, i));
     return v;
+}
+
+static void rows_req_init(struct rows_req *x, const struct dsrc_query *q)
+{
+    struct sqlb_read *r = &x->r;
+    *r = (struct sqlb_read){.rid = q->rid, .limit = q->limit ? atoll(q->limit) : -1,
+                            .offset = q->offset ? atoll(q->offset) : 0};
+    r->filters = q->filters ? json_tokener_parse(q->filters) : NULL;
+    r->q = q->q ? json_tokener_parse(q->q) : NULL;
+    r->fields = string_list(q->fields, &x->fields, &r->nfields);
+    r->sort = string_list(q->sort, &x->sort, &r->nsort);
+}
+
+static void rows_req_free(struct rows_req *x)
+{
+    free((void *)x->r.fields);
+    free((void *)x->r.sort);
+    json_object_put(x->fields);
+    json_object_put(x->sort);
+    json_object_put(x->r.filters);
+    json_object_put(x->r.q);
 }
 
 /* The fields shown as JSON text for dfmt_init ([{"id": ..., "type": ...}, ...]), malloc'd. */
@@ -194,45 +221,30 @@ static char *fields_text(const struct sqlb_field *const *out, int n)
     return s;
 }
 
-/* The SELECT of q's rows over t (sqlbuild.c checks names and values: OD210/OD220) and the
- * writer for its fields; NULL with *err. */
+/* The SELECT of q's rows over t (sqlbuild.c checks names and values: OD210/OD220), malloc'd,
+ * and the writer for its fields; NULL with *err. */
 static char *rows_sql(const struct dsr_table *t, const struct dsrc_query *q, enum dfmt_kind kind,
                       bool bom, struct dfmt *fmt, struct dsrc_err *err)
 {
-    json_object *fields, *sort;
-    struct sqlb_read r = {.rid = q->rid, .limit = q->limit ? atoll(q->limit) : -1,
-                          .offset = q->offset ? atoll(q->offset) : 0};
-    r.filters = q->filters ? json_tokener_parse(q->filters) : NULL;
-    r.q = q->q ? json_tokener_parse(q->q) : NULL;
-    r.fields = string_list(q->fields, &fields, &r.nfields);
-    r.sort = string_list(q->sort, &sort, &r.nsort);
+    struct rows_req x;
     struct sqlb b;
     struct sqlb_err e = {0};
     const struct sqlb_field **out = NULL;
     int nout = 0;
+    char *sql = NULL, *ft = NULL;
+    rows_req_init(&x, q);
     sqlb_init(&b);
-    char *sql = NULL;
-    if (!sqlb_datastore_rows(&b, &t->t, &r, &out, &nout, &e)) {
+    if (!sqlb_datastore_rows(&b, &t->t, &x.r, &out, &nout, &e))
         set_err(err, e.state, e.message);
-        sqlb_err_clear(&e);
-    } else {
-        char *ft = fields_text(out, nout);
-        if (dfmt_init(fmt, kind, bom, ft)) {
-            sql = b.sql;
-            b.sql = NULL;
-        } else {
-            set_err(err, "XX000", "the field list of the resource does not parse");
-        }
-        free(ft);
-    }
+    else if (!dfmt_init(fmt, kind, bom, ft = fields_text(out, nout)))
+        set_err(err, "XX000", "the field list of the resource does not parse");
+    else
+        sql = xstrdup(b.sql);
+    free(ft);
     free(out);
+    sqlb_err_clear(&e);
     sqlb_free(&b);
-    free((void *)r.fields);
-    free((void *)r.sort);
-    json_object_put(fields);
-    json_object_put(sort);
-    json_object_put(r.filters);
-    json_object_put(r.q);
+    rows_req_free(&x);
     return sql;
 }
 
