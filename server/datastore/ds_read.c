@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "arena.h"
+#include "db_err.h"
 #include "db_pool.h"
 #include "ds_cache.h"
 #include "ds_family.h"
@@ -85,7 +86,7 @@ static bool statement_failed(struct req *r, const struct db_error *err)
 /* Answer input the generator refused as the envelope answers an SQL function's refusal. */
 static void refused(struct req *r, const struct sqlb_err *e)
 {
-    struct db_error err = {DBE_APP, e->state, e->message, e->param};
+    struct db_error err = {dberr_classify(e->state, false), e->state, e->message, e->param};
     req_db_fail(r, &err);
 }
 
