@@ -3,7 +3,7 @@
 -- them, and an existing dataset they may not read answers 403 as CKAN does.
 --
 -- ckan_package_doc(pid, site_url) is the package_show dict of one package, whatever its state
--- (callers decide visibility). Docs are cached in ckan_doc, kept current by deferred triggers
+-- (callers decide visibility). Docs are cached in ckan_doc, kept current by 13_package_changed
 -- like tw_doc (03_tw_api): a cached package_show is one index lookup instead of ~10 queries.
 
 -- CKAN's timestamp form: Python isoformat() of naive UTC, fraction only when non-zero.
@@ -287,15 +287,14 @@ BEGIN
 END
 $$;
 
--- Rebuild one package's cached doc, once per transaction (deferred triggers run at commit,
--- after every change of the transaction, so the first rebuild already sees the final state).
+-- Rebuild one package's cached doc (13_package_changed calls it at commit, once per changed
+-- package).
 CREATE OR REPLACE FUNCTION ckan_refresh_doc(pid uuid) RETURNS void
 LANGUAGE plpgsql AS $$
 DECLARE
     doc text;
 BEGIN
-    IF pid IS NULL OR EXISTS (SELECT 1 FROM ckan_doc
-                              WHERE package_id = pid AND built_xact = pg_current_xact_id()) THEN
+    IF pid IS NULL THEN
         RETURN;
     END IF;
     doc := ckan_build_doc(pid, ckan_site_marker(), ckan_portal_tz());
@@ -308,83 +307,6 @@ BEGIN
         site_dependent = EXCLUDED.site_dependent, doc = EXCLUDED.doc;
 END
 $$;
-
-CREATE OR REPLACE FUNCTION ckan_doc_touch() RETURNS trigger
-LANGUAGE plpgsql AS $$
-DECLARE
-    rec record := CASE WHEN TG_OP = 'DELETE' THEN OLD ELSE NEW END;
-BEGIN
-    CASE TG_TABLE_NAME
-    WHEN 'package' THEN
-        PERFORM ckan_refresh_doc(rec.id);
-    WHEN 'member' THEN
-        IF rec.table_name = 'package' THEN
-            PERFORM ckan_refresh_doc(rec.table_id);
-        END IF;
-    WHEN 'grp' THEN
-        PERFORM ckan_refresh_doc(p.id) FROM package p WHERE p.owner_org = rec.id;
-        PERFORM ckan_refresh_doc(m.table_id) FROM member m
-        WHERE m.group_id = rec.id AND m.table_name = 'package';
-    WHEN 'group_extra' THEN
-        PERFORM ckan_refresh_doc(p.id) FROM package p WHERE p.owner_org = rec.group_id;
-    WHEN 'tag' THEN
-        PERFORM ckan_refresh_doc(pt.package_id) FROM package_tag pt WHERE pt.tag_id = rec.id;
-    WHEN 'package_relationship' THEN
-        PERFORM ckan_refresh_doc(rec.subject_package_id);
-        PERFORM ckan_refresh_doc(rec.object_package_id);
-    WHEN 'system_info' THEN
-        IF rec.key = 'tw.timezone' THEN
-            PERFORM ckan_refresh_doc(p.id) FROM package p;
-        END IF;
-    ELSE
-        PERFORM ckan_refresh_doc(rec.package_id);
-        IF TG_OP = 'UPDATE' AND OLD.package_id IS DISTINCT FROM NEW.package_id THEN
-            PERFORM ckan_refresh_doc(OLD.package_id);
-        END IF;
-    END CASE;
-    RETURN NULL;
-END
-$$;
-
-SELECT schema_trigger('package', 'CREATE CONSTRAINT TRIGGER ckan_doc_package
-    AFTER INSERT OR UPDATE ON public.package
-    DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION ckan_doc_touch()');
-
-SELECT schema_trigger('resource', 'CREATE CONSTRAINT TRIGGER ckan_doc_resource
-    AFTER INSERT OR DELETE OR UPDATE ON public.resource
-    DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION ckan_doc_touch()');
-
-SELECT schema_trigger('package_tag', 'CREATE CONSTRAINT TRIGGER ckan_doc_package_tag
-    AFTER INSERT OR DELETE OR UPDATE ON public.package_tag
-    DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION ckan_doc_touch()');
-
-SELECT schema_trigger('package_extra', 'CREATE CONSTRAINT TRIGGER ckan_doc_package_extra
-    AFTER INSERT OR DELETE OR UPDATE ON public.package_extra
-    DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION ckan_doc_touch()');
-
-SELECT schema_trigger('member', 'CREATE CONSTRAINT TRIGGER ckan_doc_member
-    AFTER INSERT OR DELETE OR UPDATE ON public.member
-    DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION ckan_doc_touch()');
-
-SELECT schema_trigger('grp', 'CREATE CONSTRAINT TRIGGER ckan_doc_grp
-    AFTER UPDATE ON public.grp
-    DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION ckan_doc_touch()');
-
-SELECT schema_trigger('group_extra', 'CREATE CONSTRAINT TRIGGER ckan_doc_group_extra
-    AFTER INSERT OR DELETE OR UPDATE ON public.group_extra
-    DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION ckan_doc_touch()');
-
-SELECT schema_trigger('tag', 'CREATE CONSTRAINT TRIGGER ckan_doc_tag
-    AFTER UPDATE ON public.tag
-    DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION ckan_doc_touch()');
-
-SELECT schema_trigger('package_relationship', 'CREATE CONSTRAINT TRIGGER ckan_doc_package_relationship
-    AFTER INSERT OR DELETE OR UPDATE ON public.package_relationship
-    DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION ckan_doc_touch()');
-
-SELECT schema_trigger('system_info', 'CREATE CONSTRAINT TRIGGER ckan_doc_system_info
-    AFTER INSERT OR UPDATE ON public.system_info
-    DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION ckan_doc_touch()');
 
 -- ---------------------------------------------------------------------------------------------
 -- Actions. Those that can refuse return (code, body): 200 with the result, 404 or 403 with the
