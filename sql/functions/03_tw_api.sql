@@ -109,10 +109,14 @@ END
 $$;
 
 -- The members of JSON object `extra` appended after those of JSON object `doc` (both text).
+-- PL/pgSQL: as SQL it is not inlined (its arguments are used twice) and was planned again in
+-- every statement that called it.
 CREATE OR REPLACE FUNCTION tw_json_append(doc text, extra text) RETURNS text
-LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
-    SELECT CASE WHEN extra IS NULL OR extra = '{}' THEN doc
-                ELSE left(doc, -1) || ', ' || substr(extra, 2) END
+LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE AS $$
+BEGIN
+    RETURN CASE WHEN extra IS NULL OR extra = '{}' THEN doc
+                ELSE left(doc, -1) || ', ' || substr(extra, 2) END;
+END
 $$;
 
 -- One distribution element: standard fields in the spec's order (downloadURL for files,

@@ -22,9 +22,12 @@ CREATE OR REPLACE FUNCTION ckan_site_marker() RETURNS text
 LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$ SELECT E'\x01site\x02' $$;
 
 -- A resource's url as CKAN shows it (model_dictize.resource_dictize, datastore plugin).
+-- PL/pgSQL: as SQL it is not inlined (uuid || text is only STABLE) and was planned again for
+-- every package dict.
 CREATE OR REPLACE FUNCTION ckan_resource_url(r resource, site_url text) RETURNS text
-LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
-    SELECT CASE
+LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE AS $$
+BEGIN
+    RETURN CASE
         WHEN r.url_type = 'upload' THEN
             site_url || '/dataset/' || r.package_id || '/resource/' || r.id || '/download/'
             || regexp_replace(regexp_replace(replace(btrim(lower(
@@ -34,7 +37,8 @@ LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
         WHEN coalesce(r.download_url, r.access_url, '') = '' THEN ''
         WHEN coalesce(r.download_url, r.access_url) ~ '^[A-Za-z][A-Za-z0-9+.-]*:' THEN
             coalesce(r.download_url, r.access_url)
-        ELSE 'http://' || ltrim(coalesce(r.download_url, r.access_url), '/') END
+        ELSE 'http://' || ltrim(coalesce(r.download_url, r.access_url), '/') END;
+END
 $$;
 
 -- One resource dict (§3.1) at position pos (0-based among the package's active resources):
