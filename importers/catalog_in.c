@@ -97,7 +97,7 @@ static void count_outcome(const char *outcome, struct catin_stats *st)
 }
 
 /* The results of a sent record up to its Sync: the upsert's, then an error of its commit (the
- * documents are built then, sql/functions/13) if any. */
+ * documents are built then, sql/functions/14) if any. */
 static void finish_sent(PGconn *pg, const struct pending *p, struct catin_stats *st)
 {
     char *outcome = NULL, *error = NULL;

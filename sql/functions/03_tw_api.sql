@@ -1,7 +1,7 @@
 -- 03_tw_api: SQL the Taiwan common API handlers call. Each returns the JSON payload as text so
 -- the server splices it into the envelope without parsing it. Only active, public datasets are
 -- visible. Names sort in code-point order (COLLATE "C") whatever the database's collation.
--- Endpoint 6's payloads are cached in tw_doc, kept current by 13_package_changed.
+-- Endpoint 6's payloads are cached in tw_doc, kept current by 14_package_changed.
 
 -- A timestamp as the Taiwan API shows it: portal local time, yyyy-MM-dd HH:mm:ss.
 CREATE OR REPLACE FUNCTION tw_time(ts timestamptz, tz text) RETURNS text
@@ -206,7 +206,7 @@ BEGIN
 END
 $$;
 
--- Rebuild one package's payload (13_package_changed calls it at commit, once per changed package).
+-- Rebuild one package's payload (14_package_changed calls it at commit, once per changed package).
 CREATE OR REPLACE FUNCTION tw_refresh_doc(pid uuid) RETURNS void
 LANGUAGE plpgsql AS $$
 DECLARE

@@ -3,7 +3,7 @@
 -- them, and an existing dataset they may not read answers 403 as CKAN does.
 --
 -- ckan_package_doc(pid, site_url) is the package_show dict of one package, whatever its state
--- (callers decide visibility). Docs are cached in ckan_doc, kept current by 13_package_changed
+-- (callers decide visibility). Docs are cached in ckan_doc, kept current by 14_package_changed
 -- like tw_doc (03_tw_api): a cached package_show is one index lookup instead of ~10 queries.
 
 -- CKAN's timestamp form: Python isoformat() of naive UTC, fraction only when non-zero.
@@ -291,7 +291,7 @@ BEGIN
 END
 $$;
 
--- Rebuild one package's cached doc (13_package_changed calls it at commit, once per changed
+-- Rebuild one package's cached doc (14_package_changed calls it at commit, once per changed
 -- package).
 CREATE OR REPLACE FUNCTION ckan_refresh_doc(pid uuid) RETURNS void
 LANGUAGE plpgsql AS $$

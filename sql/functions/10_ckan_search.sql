@@ -1,5 +1,5 @@
 -- 10_ckan_search: the search documents CKAN package_search runs on (ckan_search_doc, see
--- sql/migrations/010 for what they hold and why), kept current by 13_package_changed like tw_doc
+-- sql/migrations/010 for what they hold and why), kept current by 14_package_changed like tw_doc
 -- (03_tw_api), so every write path (importer, CKAN write actions) keeps them right without
 -- knowing they exist; and the text analysis that fills and queries them (CJK runs as bigrams).
 
@@ -65,7 +65,7 @@ BEGIN
 END
 $$;
 
--- (Re)build one package's document (13_package_changed calls it at commit, once per changed
+-- (Re)build one package's document (14_package_changed calls it at commit, once per changed
 -- package, after its package dict).
 CREATE OR REPLACE FUNCTION ckan_search_refresh(pid uuid) RETURNS void
 LANGUAGE plpgsql AS $$
@@ -129,7 +129,7 @@ BEGIN
 
     -- Extras exactly as package_show lists them (the Taiwan standard's fields included), as
     -- CKAN indexes the dataset dict (ckan_package_doc is 08_ckan_package's; its cache is
-    -- rebuilt just before this, 13_package_changed).
+    -- rebuilt just before this, 14_package_changed).
     SELECT coalesce(jsonb_object_agg(e->>'key', e->>'value'), '{}'), string_agg(e->>'value', ' ')
       INTO v_extras, v_extra_text
     FROM jsonb_array_elements(coalesce(ckan_package_doc(pid, '')::jsonb->'extras', '[]')) e

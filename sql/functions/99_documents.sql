@@ -4,7 +4,7 @@
 -- document table, or whose documents a migration deleted because the functions that build
 -- them changed (the way a migration asks for documents to be rebuilt, since it runs before the
 -- new functions are in place). Runs at every db init; with nothing missing it reads three
--- indexes. The packages are noted as changed (13_package_changed), so db init's commit builds
+-- indexes. The packages are noted as changed (14_package_changed), so db init's commit builds
 -- their documents as any other commit would, and moves the search cache's generation.
 
 CREATE OR REPLACE FUNCTION schema_build_missing_docs() RETURNS void

@@ -2,7 +2,7 @@
 -- ckan_doc, ckan_search_doc), in place of each cache's own deferred row triggers, which had
 -- drifted apart (only ckan_doc followed a resource moved to another package, only the search
 -- document followed vocabularies, none followed a licence). The triggers of
--- sql/functions/13_package_changed.sql map the changed rows of every table a document reads to
+-- sql/functions/14_package_changed.sql map the changed rows of every table a document reads to
 -- package ids, kept here until the transaction's commit rebuilds each package's documents once.
 
 -- The packages a transaction changed, from the change to its commit. Unlogged: no row outlives

@@ -1,4 +1,4 @@
-"""The one "package changed" mechanism (sql/functions/13_package_changed.sql): whatever table a
+"""The one "package changed" mechanism (sql/functions/14_package_changed.sql): whatever table a
 change lands in, each cached document of every package it feeds (the Taiwan document tw_doc,
 the CKAN dict ckan_doc, the search document ckan_search_doc) is as a fresh build makes it after
 the commit, each package's documents are built once per transaction, and a rolled-back

@@ -1,4 +1,4 @@
--- 13_package_changed: what keeps the cached documents current (tw_doc of 03, ckan_doc of 08,
+-- 14_package_changed: what keeps the cached documents current (tw_doc of 03, ckan_doc of 08,
 -- ckan_search_doc of 10). Every table a document reads has triggers that map the rows a
 -- statement changed to the packages whose documents they feed (pkgchg_map, the one map) and
 -- note those packages in package_changed (sql/migrations/017) for the transaction; at its
