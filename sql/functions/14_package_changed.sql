@@ -11,7 +11,7 @@
 
 -- The packages whose documents read the given rows of tbl (rows as jsonb: the inserted, the
 -- deleted, or both versions of the updated ones). A table added to a document's sources
--- belongs here, with its three triggers below.
+-- belongs here, with its triggers at the end of this file.
 CREATE OR REPLACE FUNCTION pkgchg_map(tbl text, rows jsonb[]) RETURNS SETOF uuid
 LANGUAGE plpgsql STABLE AS $$
 BEGIN
