@@ -330,3 +330,17 @@ def test_user_delete(site):
     assert site.sql("SELECT DISTINCT m.state FROM member m JOIN users u ON u.id = m.table_id"
                     " WHERE u.name = 'mike'") == [("deleted",)]
     assert "mike" not in site.ok("user_list", all_fields=False)
+
+
+def test_odd_json_values_are_never_500(site):
+    before = site.state()
+    for body in ('{"name": "a\\u0000b", "email": "n@example.org", "password": "12345678"}',
+                 '{"id": NaN, "name": Infinity, "email": "n@example.org"}',
+                 '{"fullname": "x\\u0000", "email": "n@example.org", "password": "123"}'):
+        for action in ("user_create", "user_update", "user_patch", "api_token_create",
+                       "api_token_list", "api_token_revoke"):
+            r = requests.post(f"{site.srv.base}/api/3/action/{action}", data=body,
+                              headers={"Authorization": site.tokens["carol"],
+                                       "Content-Type": "application/json"}, timeout=10)
+            assert r.status_code in (400, 404, 409), (action, body, r.text)
+    assert site.state() == before
