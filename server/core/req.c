@@ -287,7 +287,7 @@ void req_stream_abort(struct req *r, bool ev_freed)
     req_release(r);
 }
 
-/* req_db_sql, req_db_sql_prepared and req_db_cached. */
+/* req_db_sql, req_db_sql_prepared and req_db_sql_then. */
 static int req_db_text(struct req *r, bool prepare, const char *sql, int nparams,
                        const char *const *params, void (*done)(struct req *r, PGresult *res),
                        bool (*failed)(struct req *r, const struct db_error *err))
@@ -314,11 +314,11 @@ int req_db_sql_prepared(struct req *r, const char *sql, int nparams, const char 
     return req_db_text(r, true, sql, nparams, params, done, NULL);
 }
 
-int req_db_cached(struct req *r, const char *sql, int nparams, const char *const *params,
-                  void (*done)(struct req *r, PGresult *res),
-                  bool (*failed)(struct req *r, const struct db_error *err))
+int req_db_sql_then(struct req *r, bool prepare, const char *sql, int nparams,
+                    const char *const *params, void (*done)(struct req *r, PGresult *res),
+                    bool (*failed)(struct req *r, const struct db_error *err))
 {
-    int rc = req_db_text(r, true, sql, nparams, params, done, failed);
+    int rc = req_db_text(r, prepare, sql, nparams, params, done, failed);
     if (rc == REQ_ASYNC && failed)
         dbp_job_quiet(r->job);
     return rc;

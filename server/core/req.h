@@ -142,10 +142,11 @@ void req_db_fail(struct req *r, const struct db_error *err);
 /* 503: the database wait queue is full. */
 void req_db_busy(struct req *r);
 
-/* req_db_sql_prepared, where failed (optional) sees a database failure first and returns true when it answered or went
- * on otherwise; the usual 503/500 answer follows when it returns false. */
-int req_db_cached(struct req *r, const char *sql, int nparams, const char *const *params,
-                  void (*done)(struct req *r, PGresult *res),
-                  bool (*failed)(struct req *r, const struct db_error *err)) MUSTCHECK;
+/* req_db_sql_prepared (prepare true) or req_db_sql (false), where failed (optional) sees a
+ * database failure first and returns true when it answered or went on otherwise; the usual
+ * 503/500 answer follows when it returns false. */
+int req_db_sql_then(struct req *r, bool prepare, const char *sql, int nparams,
+                    const char *const *params, void (*done)(struct req *r, PGresult *res),
+                    bool (*failed)(struct req *r, const struct db_error *err)) MUSTCHECK;
 
 #endif

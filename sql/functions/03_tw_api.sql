@@ -1,7 +1,7 @@
 -- 03_tw_api: SQL the Taiwan common API handlers call. Each returns the JSON payload as text so
 -- the server splices it into the envelope without parsing it. Only active, public datasets are
 -- visible. Names sort in code-point order (COLLATE "C") whatever the database's collation.
--- Endpoint 6's payloads are cached in tw_doc, kept current by the deferred triggers below.
+-- Endpoint 6's payloads are cached in tw_doc, kept current by 14_package_changed.
 
 -- A timestamp as the Taiwan API shows it: portal local time, yyyy-MM-dd HH:mm:ss.
 CREATE OR REPLACE FUNCTION tw_time(ts timestamptz, tz text) RETURNS text
@@ -123,10 +123,14 @@ END
 $$;
 
 -- The members of JSON object `extra` appended after those of JSON object `doc` (both text).
+-- PL/pgSQL: as SQL it is not inlined (its arguments are used twice) and was planned again in
+-- every statement that called it.
 CREATE OR REPLACE FUNCTION tw_json_append(doc text, extra text) RETURNS text
-LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
-    SELECT CASE WHEN extra IS NULL OR extra = '{}' THEN doc
-                ELSE left(doc, -1) || ', ' || substr(extra, 2) END
+LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE AS $$
+BEGIN
+    RETURN CASE WHEN extra IS NULL OR extra = '{}' THEN doc
+                ELSE left(doc, -1) || ', ' || substr(extra, 2) END;
+END
 $$;
 
 -- One distribution element: standard fields in the spec's order (downloadURL for files,
@@ -216,17 +220,13 @@ BEGIN
 END
 $$;
 
--- Rebuild one package's payload, once per transaction (deferred triggers run at commit, after
--- every change of the transaction, so the first rebuild already sees the final state).
+-- Rebuild one package's payload (14_package_changed calls it at commit, once per changed package).
 CREATE OR REPLACE FUNCTION tw_refresh_doc(pid uuid) RETURNS void
 LANGUAGE plpgsql AS $$
 DECLARE
     tz text := coalesce((SELECT value FROM system_info WHERE key = 'tw.timezone'), 'Asia/Taipei');
     doc text;
 BEGIN
-    IF EXISTS (SELECT 1 FROM tw_doc WHERE package_id = pid AND built_xact = pg_current_xact_id()) THEN
-        RETURN;
-    END IF;
     doc := tw_build_doc(pid, tz);
     IF doc IS NULL THEN
         RETURN;
@@ -236,63 +236,6 @@ BEGIN
         doc = EXCLUDED.doc;
 END
 $$;
-
-CREATE OR REPLACE FUNCTION tw_doc_touch() RETURNS trigger
-LANGUAGE plpgsql AS $$
-DECLARE
-    rec record := CASE WHEN TG_OP = 'DELETE' THEN OLD ELSE NEW END;
-BEGIN
-    CASE TG_TABLE_NAME
-    WHEN 'package' THEN
-        PERFORM tw_refresh_doc(rec.id);
-    WHEN 'member' THEN
-        IF rec.table_name = 'package' THEN
-            PERFORM tw_refresh_doc(rec.table_id);
-        END IF;
-    WHEN 'grp' THEN
-        PERFORM tw_refresh_doc(p.id) FROM package p WHERE p.owner_org = rec.id;
-    WHEN 'group_extra' THEN
-        PERFORM tw_refresh_doc(p.id) FROM package p WHERE p.owner_org = rec.group_id;
-    WHEN 'tag' THEN
-        PERFORM tw_refresh_doc(pt.package_id) FROM package_tag pt WHERE pt.tag_id = rec.id;
-    ELSE
-        PERFORM tw_refresh_doc(rec.package_id);
-    END CASE;
-    RETURN NULL;
-END
-$$;
-
-SELECT schema_trigger('package', 'CREATE CONSTRAINT TRIGGER tw_doc_package
-    AFTER INSERT OR UPDATE ON public.package
-    DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION tw_doc_touch()');
-
-SELECT schema_trigger('resource', 'CREATE CONSTRAINT TRIGGER tw_doc_resource
-    AFTER INSERT OR DELETE OR UPDATE ON public.resource
-    DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION tw_doc_touch()');
-
-SELECT schema_trigger('package_tag', 'CREATE CONSTRAINT TRIGGER tw_doc_package_tag
-    AFTER INSERT OR DELETE OR UPDATE ON public.package_tag
-    DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION tw_doc_touch()');
-
-SELECT schema_trigger('package_extra', 'CREATE CONSTRAINT TRIGGER tw_doc_package_extra
-    AFTER INSERT OR DELETE OR UPDATE ON public.package_extra
-    DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION tw_doc_touch()');
-
-SELECT schema_trigger('member', 'CREATE CONSTRAINT TRIGGER tw_doc_member
-    AFTER INSERT OR DELETE OR UPDATE ON public.member
-    DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION tw_doc_touch()');
-
-SELECT schema_trigger('grp', 'CREATE CONSTRAINT TRIGGER tw_doc_grp
-    AFTER UPDATE ON public.grp
-    DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION tw_doc_touch()');
-
-SELECT schema_trigger('group_extra', 'CREATE CONSTRAINT TRIGGER tw_doc_group_extra
-    AFTER INSERT OR DELETE OR UPDATE ON public.group_extra
-    DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION tw_doc_touch()');
-
-SELECT schema_trigger('tag', 'CREATE CONSTRAINT TRIGGER tw_doc_tag
-    AFTER UPDATE ON public.tag
-    DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION tw_doc_touch()');
 
 -- Endpoint 6: the full metadata record of a visible dataset; OD100 when there is none.
 CREATE OR REPLACE FUNCTION tw_dataset_show(id_in text, tz_in text) RETURNS text

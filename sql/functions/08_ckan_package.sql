@@ -3,7 +3,7 @@
 -- them, and an existing dataset they may not read answers 403 as CKAN does.
 --
 -- ckan_package_doc(pid, site_url) is the package_show dict of one package, whatever its state
--- (callers decide visibility). Docs are cached in ckan_doc, kept current by deferred triggers
+-- (callers decide visibility). Docs are cached in ckan_doc, kept current by 14_package_changed
 -- like tw_doc (03_tw_api): a cached package_show is one index lookup instead of ~10 queries.
 
 -- CKAN's timestamp form: Python isoformat() of naive UTC, fraction only when non-zero.
@@ -22,9 +22,12 @@ CREATE OR REPLACE FUNCTION ckan_site_marker() RETURNS text
 LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$ SELECT E'\x01site\x02' $$;
 
 -- A resource's url as CKAN shows it (model_dictize.resource_dictize, datastore plugin).
+-- PL/pgSQL: as SQL it is not inlined (uuid || text is only STABLE) and was planned again for
+-- every package dict.
 CREATE OR REPLACE FUNCTION ckan_resource_url(r resource, site_url text) RETURNS text
-LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
-    SELECT CASE
+LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE AS $$
+BEGIN
+    RETURN CASE
         WHEN r.url_type = 'upload' THEN
             site_url || '/dataset/' || r.package_id || '/resource/' || r.id || '/download/'
             || regexp_replace(regexp_replace(replace(btrim(lower(
@@ -34,7 +37,8 @@ LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
         WHEN coalesce(r.download_url, r.access_url, '') = '' THEN ''
         WHEN coalesce(r.download_url, r.access_url) ~ '^[A-Za-z][A-Za-z0-9+.-]*:' THEN
             coalesce(r.download_url, r.access_url)
-        ELSE 'http://' || ltrim(coalesce(r.download_url, r.access_url), '/') END
+        ELSE 'http://' || ltrim(coalesce(r.download_url, r.access_url), '/') END;
+END
 $$;
 
 -- One resource dict (§3.1) at position pos (0-based among the package's active resources):
@@ -287,15 +291,14 @@ BEGIN
 END
 $$;
 
--- Rebuild one package's cached doc, once per transaction (deferred triggers run at commit,
--- after every change of the transaction, so the first rebuild already sees the final state).
+-- Rebuild one package's cached doc (14_package_changed calls it at commit, once per changed
+-- package).
 CREATE OR REPLACE FUNCTION ckan_refresh_doc(pid uuid) RETURNS void
 LANGUAGE plpgsql AS $$
 DECLARE
     doc text;
 BEGIN
-    IF pid IS NULL OR EXISTS (SELECT 1 FROM ckan_doc
-                              WHERE package_id = pid AND built_xact = pg_current_xact_id()) THEN
+    IF pid IS NULL THEN
         RETURN;
     END IF;
     doc := ckan_build_doc(pid, ckan_site_marker(), ckan_portal_tz());
@@ -308,83 +311,6 @@ BEGIN
         site_dependent = EXCLUDED.site_dependent, doc = EXCLUDED.doc;
 END
 $$;
-
-CREATE OR REPLACE FUNCTION ckan_doc_touch() RETURNS trigger
-LANGUAGE plpgsql AS $$
-DECLARE
-    rec record := CASE WHEN TG_OP = 'DELETE' THEN OLD ELSE NEW END;
-BEGIN
-    CASE TG_TABLE_NAME
-    WHEN 'package' THEN
-        PERFORM ckan_refresh_doc(rec.id);
-    WHEN 'member' THEN
-        IF rec.table_name = 'package' THEN
-            PERFORM ckan_refresh_doc(rec.table_id);
-        END IF;
-    WHEN 'grp' THEN
-        PERFORM ckan_refresh_doc(p.id) FROM package p WHERE p.owner_org = rec.id;
-        PERFORM ckan_refresh_doc(m.table_id) FROM member m
-        WHERE m.group_id = rec.id AND m.table_name = 'package';
-    WHEN 'group_extra' THEN
-        PERFORM ckan_refresh_doc(p.id) FROM package p WHERE p.owner_org = rec.group_id;
-    WHEN 'tag' THEN
-        PERFORM ckan_refresh_doc(pt.package_id) FROM package_tag pt WHERE pt.tag_id = rec.id;
-    WHEN 'package_relationship' THEN
-        PERFORM ckan_refresh_doc(rec.subject_package_id);
-        PERFORM ckan_refresh_doc(rec.object_package_id);
-    WHEN 'system_info' THEN
-        IF rec.key = 'tw.timezone' THEN
-            PERFORM ckan_refresh_doc(p.id) FROM package p;
-        END IF;
-    ELSE
-        PERFORM ckan_refresh_doc(rec.package_id);
-        IF TG_OP = 'UPDATE' AND OLD.package_id IS DISTINCT FROM NEW.package_id THEN
-            PERFORM ckan_refresh_doc(OLD.package_id);
-        END IF;
-    END CASE;
-    RETURN NULL;
-END
-$$;
-
-SELECT schema_trigger('package', 'CREATE CONSTRAINT TRIGGER ckan_doc_package
-    AFTER INSERT OR UPDATE ON public.package
-    DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION ckan_doc_touch()');
-
-SELECT schema_trigger('resource', 'CREATE CONSTRAINT TRIGGER ckan_doc_resource
-    AFTER INSERT OR DELETE OR UPDATE ON public.resource
-    DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION ckan_doc_touch()');
-
-SELECT schema_trigger('package_tag', 'CREATE CONSTRAINT TRIGGER ckan_doc_package_tag
-    AFTER INSERT OR DELETE OR UPDATE ON public.package_tag
-    DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION ckan_doc_touch()');
-
-SELECT schema_trigger('package_extra', 'CREATE CONSTRAINT TRIGGER ckan_doc_package_extra
-    AFTER INSERT OR DELETE OR UPDATE ON public.package_extra
-    DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION ckan_doc_touch()');
-
-SELECT schema_trigger('member', 'CREATE CONSTRAINT TRIGGER ckan_doc_member
-    AFTER INSERT OR DELETE OR UPDATE ON public.member
-    DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION ckan_doc_touch()');
-
-SELECT schema_trigger('grp', 'CREATE CONSTRAINT TRIGGER ckan_doc_grp
-    AFTER UPDATE ON public.grp
-    DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION ckan_doc_touch()');
-
-SELECT schema_trigger('group_extra', 'CREATE CONSTRAINT TRIGGER ckan_doc_group_extra
-    AFTER INSERT OR DELETE OR UPDATE ON public.group_extra
-    DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION ckan_doc_touch()');
-
-SELECT schema_trigger('tag', 'CREATE CONSTRAINT TRIGGER ckan_doc_tag
-    AFTER UPDATE ON public.tag
-    DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION ckan_doc_touch()');
-
-SELECT schema_trigger('package_relationship', 'CREATE CONSTRAINT TRIGGER ckan_doc_package_relationship
-    AFTER INSERT OR DELETE OR UPDATE ON public.package_relationship
-    DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION ckan_doc_touch()');
-
-SELECT schema_trigger('system_info', 'CREATE CONSTRAINT TRIGGER ckan_doc_system_info
-    AFTER INSERT OR UPDATE ON public.system_info
-    DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION ckan_doc_touch()');
 
 -- ---------------------------------------------------------------------------------------------
 -- Actions. Each returns its result as JSON text; a refusal is RAISEd (docs/ARCHITECTURE.md,

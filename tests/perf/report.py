@@ -274,11 +274,15 @@ def main():
                  meta.get("n_org", "?"), meta.get("db_size", "?"), meta.get("package_size", "?")))
     imp = num(meta.get("import_s"))
     nrec = num(meta.get("records"))
+    again = num(meta.get("reimport_s"))
     o.append("| catalogue import | `opendata-import catalog` of the {} records: **{} s** ({} records/s; one "
-             "transaction per record); `{}`; `db init` {} s; then `VACUUM ANALYZE` |".format(
+             "transaction per record, pipelined); `{}`; the same file again (every record unchanged): **{} s** "
+             "({} records/s), `{}`; `db init` {} s; then `VACUUM ANALYZE` (repeated runs, against main: "
+             "`tests/perf/bench_import.sh`) |".format(
                  meta.get("records", "?"), meta.get("import_s", "?"),
                  f0(nrec / imp) if imp and nrec else "–", meta.get("import_summary", "?"),
-                 meta.get("db_init_s", "?")))
+                 meta.get("reimport_s", "?"), f0(nrec / again) if again and nrec else "–",
+                 meta.get("reimport_summary", "?"), meta.get("db_init_s", "?")))
     o.append("| load | `wrk -t2 -c{{1,16,64}} -d{d}s --latency --timeout {to}` (`-t1` at c=1: wrk needs a connection "
              "per thread), after a {w} s warm-up of each system at each concurrency; **{r} repetitions at c=16 "
              "({rb} for W1b), {ro} at c=1 and c=64**; W1 at c=1, 16 and 64, W1a, W1b and W2 at c=16 only, W2b at "
