@@ -61,6 +61,14 @@ LANGUAGE sql IMMUTABLE AS $$
     END
 $$;
 
+-- Serialize writes naming the same email until commit: no unique index can say "unique among
+-- active users, any case", so two concurrent writes must not both pass the check.
+CREATE OR REPLACE FUNCTION ckan_uw_lock_email(p jsonb) RETURNS void
+LANGUAGE sql AS $$
+    SELECT pg_advisory_xact_lock(hashtext('users.email'),
+                                 hashtext(lower(btrim(ckan_uw_text(p, 'email')))))
+$$;
+
 -- The user dict as the user themself sees it (create and update show the email).
 CREATE OR REPLACE FUNCTION ckan_uw_dict(u users, site text) RETURNS text
 LANGUAGE sql STABLE AS $$
@@ -211,6 +219,7 @@ BEGIN
     IF coalesce((v).sysadmin, false) AND (ckan_g_user(ckan_uw_text(p, 'id'))).id IS NOT NULL THEN
         p := p - 'id';   -- CKAN drops an id already taken
     END IF;
+    PERFORM ckan_uw_lock_email(p);
     PERFORM ckan_uw_check(ckan_uw_validate(p, u, v));
     u := ckan_uw_save(p, u, v);
     INSERT INTO activity (user_id, object_id, activity_type, data)
@@ -256,6 +265,7 @@ BEGIN
     IF coalesce((p->>'_patch')::boolean, false) THEN
         p := jsonb_build_object('email', u.email, 'name', u.name) || p;
     END IF;
+    PERFORM ckan_uw_lock_email(p);
     PERFORM ckan_uw_check(ckan_uw_validate(p, u, v));
     u := ckan_uw_save(p, u, v);
     INSERT INTO activity (user_id, object_id, activity_type, data)
