@@ -7,7 +7,6 @@
 #include "ckan_handlers.h"
 
 #include <json-c/json.h>
-#include <math.h>
 #include <string.h>
 
 #include "apitoken.h"
@@ -87,44 +86,6 @@ int ckan_user_show(struct req *r)
     return ckan_call(r, &st_user_show, p);
 }
 
-/* v as jsonb accepts it: a number JSON has no words for (NaN, Infinity) becomes the text
- * Python's str gives it, as CKAN's unicode_safe would; lists and objects are copied through. */
-static json_object *sql_json(json_object *v)
-{
-    if (json_object_is_type(v, json_type_double) && !isfinite(json_object_get_double(v))) {
-        double d = json_object_get_double(v);
-        return json_object_new_string(isnan(d) ? "nan" : d > 0 ? "inf" : "-inf");
-    }
-    if (json_object_is_type(v, json_type_array)) {
-        json_object *a = json_object_new_array();
-        for (size_t i = 0; i < json_object_array_length(v); i++)
-            json_object_array_add(a, sql_json(json_object_array_get_idx(v, i)));
-        return a;
-    }
-    if (json_object_is_type(v, json_type_object)) {
-        json_object *o = json_object_new_object();
-        json_object_object_foreach(v, key, val)
-        {
-            json_object_object_add(o, key, sql_json(val));
-        }
-        return o;
-    }
-    return json_object_get(v);
-}
-
-/* The request's members for a write's SQL: a copy without the "_" keys, which carry what C
- * adds (a client cannot pass them). */
-static json_object *write_input(json_object *in)
-{
-    json_object *p = json_object_new_object();
-    json_object_object_foreach(in, key, val)
-    {
-        if (key[0] != '_')
-            json_object_object_add(p, key, sql_json(val));
-    }
-    return p;
-}
-
 /* Characters (code points) of a UTF-8 text, as Python's len counts them. */
 static size_t utf8_chars(const char *s)
 {
@@ -190,7 +151,7 @@ int ckan_user_create(struct req *r)
     json_object *in = ckan_request_data(r);
     if (!in)
         return REQ_DONE;
-    json_object *p = write_input(in);
+    json_object *p = ckan_call_write_input(in);
     bool with_token = ckan_truthy(json_object_object_get(in, "with_apitoken"));
     json_object_object_del(p, "with_apitoken");
     if (!(r->user && r->user->sysadmin) && !ckan_config()->create_user_via_api)
@@ -209,7 +170,7 @@ static int user_write(struct req *r, bool patch)
     const char *id;
     if (!in || !ckan_get_or_bust(r, in, "id", &id))
         return REQ_DONE;
-    json_object *p = write_input(in);
+    json_object *p = ckan_call_write_input(in);
     if (!r->user)
         json_object_object_del(p, "password"); /* refused anyway: spend no hashing on it */
     if (!take_password(r, p))
@@ -252,7 +213,7 @@ int ckan_api_token_create(struct req *r)
     for (size_t i = 0; i < ARRAY_LEN(keys); i++) {
         json_object *v = json_object_object_get(in, keys[i]);
         if (json_object_object_get_ex(in, keys[i], NULL))
-            json_object_object_add(p, keys[i], sql_json(v));
+            json_object_object_add(p, keys[i], ckan_call_sql_json(v));
     }
     if (!add_token(r, p))
         return REQ_DONE;

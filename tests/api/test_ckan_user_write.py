@@ -344,3 +344,97 @@ def test_odd_json_values_are_never_500(site):
                                        "Content-Type": "application/json"}, timeout=10)
             assert r.status_code in (400, 404, 409), (action, body, r.text)
     assert site.state() == before
+
+
+# ---- vocabularies and tags (sysadmins) ------------------------------------------------------
+def vocab_state(site):
+    return site.sql("SELECT (SELECT json_agg(x ORDER BY x.name)::text FROM vocabulary x),"
+                    " (SELECT json_agg(t ORDER BY t.id)::text FROM tag t),"
+                    " (SELECT count(*) FROM package_tag)")[0]
+
+
+def test_vocabulary_lifecycle(site):
+    voc = site.ok("vocabulary_create", "carol", name="genre",
+                  tags=[{"name": "rock"}, {"name": "jazz"}])
+    assert voc["name"] == "genre" and [t["name"] for t in voc["tags"]] == ["jazz", "rock"]
+    assert all(t["vocabulary_id"] == voc["id"] for t in voc["tags"])
+    assert site.ok("vocabulary_show", id="genre") == voc
+    assert voc in site.ok("vocabulary_list")
+    assert site.ok("tag_list", vocabulary_id="genre") == ["jazz", "rock"]
+    jazz = site.ok("tag_show", id="jazz", vocabulary_id="genre")
+    assert jazz == {"display_name": "jazz", "id": jazz["id"], "name": "jazz",
+                    "vocabulary_id": voc["id"]}
+    voc2 = site.ok("vocabulary_update", "carol", id=voc["id"], name="music",
+                   tags=[{"name": "jazz"}, {"name": "blues"}])
+    assert voc2["name"] == "music" and [t["name"] for t in voc2["tags"]] == ["blues", "jazz"]
+    assert [t["id"] for t in voc2["tags"] if t["name"] == "jazz"] == [jazz["id"]]
+    assert site.ok("vocabulary_update", "carol", id="music", name="music")["name"] == "music"
+    tag = site.ok("tag_create", "carol", name="soul", vocabulary_id="music")
+    assert tag == {"display_name": "soul", "id": tag["id"], "name": "soul",
+                   "vocabulary_id": voc["id"]}
+    assert site.ok("tag_list", vocabulary_id="music") == ["blues", "jazz", "soul"]
+    assert site.ok("tag_delete", "carol", id="soul", vocabulary_id="music") is None
+    assert site.ok("tag_delete", "carol", id=jazz["id"]) is None
+    assert site.ok("tag_list", vocabulary_id="music") == ["blues"]
+    assert site.ok("vocabulary_delete", "carol", id="music") is None
+    error(site.post("vocabulary_show", id="music"), 404, __type="Not Found Error",
+          message='Not found: Could not find vocabulary "music"')
+    assert site.one("SELECT count(*) FROM tag WHERE name = 'blues'") == 0
+
+
+def test_vocabulary_and_tag_refusals(site):
+    site.ok("vocabulary_create", "carol", name="colour", tags=[{"name": "red"}])
+    before = vocab_state(site)
+    for who in (None, "bob"):
+        denied(site.post("vocabulary_create", who, name="x1"))
+        denied(site.post("vocabulary_update", who, id="colour", name="x2"))
+        denied(site.post("vocabulary_delete", who, id="colour"))
+        denied(site.post("tag_create", who, name="blue", vocabulary_id="colour"))
+        denied(site.post("tag_delete", who, id="red", vocabulary_id="colour"))
+    invalid(site.post("vocabulary_create", "carol"), name=["Missing value"])
+    invalid(site.post("vocabulary_create", "carol", name="colour", id="x"),
+            name=["That vocabulary name is already in use."],
+            id=["The input field id was not expected."])
+    invalid(site.post("vocabulary_create", "carol", name="c",
+                      tags=[{"name": "ok"}, {"name": "x"}, {}, {"name": "a/b"}]),
+            name=["Name must be at least 2 characters long"],
+            tags=[{}, {"name": ['Tag "x" length is less than minimum 2']},
+                  {"name": ["Missing value"]},
+                  {"name": ['Tag "a/b" can only contain alphanumeric characters, spaces (" "), '
+                            'hyphens ("-"), underscores ("_") or dots (".")']}])
+    invalid(site.post("vocabulary_create", "carol", name="v" * 101),
+            name=["Name must be a maximum of 100 characters long"])
+    invalid(site.post("vocabulary_update", "carol"), id="id not in data")
+    error(site.post("vocabulary_update", "bob", id="nope"), 404, __type="Not Found Error",
+          message='Not found: Could not find vocabulary "nope"')
+    site.ok("vocabulary_create", "carol", name="shape")
+    invalid(site.post("vocabulary_update", "carol", id="shape", name="colour"),
+            name=["That vocabulary name is already in use."])
+    invalid(site.post("vocabulary_delete", "carol"), id="id not in data")
+    error(site.post("vocabulary_delete", "carol", id="nope"), 404, __type="Not Found Error",
+          message='Not found: Could not find vocabulary "nope"')
+    invalid(site.post("tag_create", "carol"), name=["Missing value"],
+            vocabulary_id=["Missing value"])
+    invalid(site.post("tag_create", "carol", name="red", vocabulary_id="colour"),
+            vocabulary_id=["Tag red already belongs to vocabulary colour"])
+    invalid(site.post("tag_create", "carol", name="blue", vocabulary_id="nope"),
+            vocabulary_id=["Tag vocabulary was not found."])
+    invalid(site.post("tag_delete", "carol"), id="id not in data")
+    error(site.post("tag_delete", "carol", id="red"), 404, __type="Not Found Error",
+          message='Not found: Could not find tag "red"')
+    error(site.post("tag_delete", "bob", id="red", vocabulary_id="nope"), 404,
+          __type="Not Found Error", message='Not found: Could not find tag "red"')
+    site.ok("vocabulary_delete", "carol", id="shape")
+    assert vocab_state(site) == before
+
+
+def test_tag_delete_reaches_datasets(site):
+    name, pkg = site.sql("SELECT t.name, p.name FROM tag t JOIN package_tag pt ON pt.tag_id = t.id"
+                         " JOIN package p ON p.id = pt.package_id WHERE t.vocabulary_id IS NULL"
+                         " AND p.state = 'active' AND NOT p.private ORDER BY t.name LIMIT 1")[0]
+    assert name in [t["name"] for t in site.ok("package_show", id=pkg)["tags"]]
+    assert site.ok("tag_delete", "carol", id=name) is None
+    assert name not in [t["name"] for t in site.ok("package_show", id=pkg)["tags"]]
+    assert name not in site.ok("tag_list")
+    hits = site.ok("package_search", fq=f'tags:"{name}"')
+    assert hits["count"] == 0
