@@ -1,6 +1,7 @@
 /* ckan_call — the sql/functions/09 actions' call and answers. */
 #include "ckan_call.h"
 
+#include <math.h>
 #include <string.h>
 
 #include "arena.h"
@@ -59,4 +60,42 @@ void ckan_call_add_bool(json_object *p, const char *key, bool value)
 void ckan_call_add_int(json_object *p, const char *key, long long value)
 {
     json_object_object_add(p, key, json_object_new_int64(value));
+}
+
+/* v as jsonb accepts it: a number JSON has no words for (NaN, Infinity) becomes the text
+ * Python's str gives it, as CKAN's unicode_safe would; lists and objects are copied through. */
+json_object *ckan_call_sql_json(json_object *v)
+{
+    if (json_object_is_type(v, json_type_double) && !isfinite(json_object_get_double(v))) {
+        double d = json_object_get_double(v);
+        return json_object_new_string(isnan(d) ? "nan" : d > 0 ? "inf" : "-inf");
+    }
+    if (json_object_is_type(v, json_type_array)) {
+        json_object *a = json_object_new_array();
+        for (size_t i = 0; i < json_object_array_length(v); i++)
+            json_object_array_add(a, ckan_call_sql_json(json_object_array_get_idx(v, i)));
+        return a;
+    }
+    if (json_object_is_type(v, json_type_object)) {
+        json_object *o = json_object_new_object();
+        json_object_object_foreach(v, key, val)
+        {
+            json_object_object_add(o, key, ckan_call_sql_json(val));
+        }
+        return o;
+    }
+    return json_object_get(v);
+}
+
+/* The request's members for a write's SQL: a copy without the "_" keys, which carry what C
+ * adds (a client cannot pass them). */
+json_object *ckan_call_write_input(json_object *in)
+{
+    json_object *p = json_object_new_object();
+    json_object_object_foreach(in, key, val)
+    {
+        if (key[0] != '_')
+            json_object_object_add(p, key, ckan_call_sql_json(val));
+    }
+    return p;
 }

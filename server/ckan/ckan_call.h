@@ -33,4 +33,11 @@ void ckan_call_add_str(json_object *p, const char *key, const char *value);
 void ckan_call_add_bool(json_object *p, const char *key, bool value);
 void ckan_call_add_int(json_object *p, const char *key, long long value);
 
+/* For a write's SQL: v as jsonb accepts it (NaN and Infinity as the text Python's str gives
+ * them, as CKAN's unicode_safe would), a new reference. */
+json_object *ckan_call_sql_json(json_object *v);
+/* The request's members for a write's SQL (ckan_call_sql_json each), without the keys starting
+ * with "_": those carry what C adds, which a client cannot pass. */
+json_object *ckan_call_write_input(json_object *in);
+
 #endif

@@ -266,7 +266,7 @@ int ckan_member_roles_list(struct req *r)
                                 "{\"text\": \"Member\", \"value\": \"member\"}]");
 }
 
-/* ---- writes (CKAN's create.py / delete.py), each one call of sql/functions/16 -------------- */
+/* ---- writes (CKAN's create/update/patch/delete.py), each one call of sql/functions/18 ---- */
 
 /* The lists of dicts group_create's schema reads; anything else there is CKAN's DataError. */
 static bool group_lists_ok(struct req *r, json_object *in)

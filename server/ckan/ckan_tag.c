@@ -1,5 +1,7 @@
 /* ckan_tag — CKAN's tag and vocabulary reads: tag_list, tag_search, tag_autocomplete,
- * tag_show, vocabulary_list, vocabulary_show (sql/functions/09 answers, through ckan_call). */
+ * tag_show, vocabulary_list, vocabulary_show (sql/functions/09 answers, through ckan_call);
+ * and the sysadmins' writes vocabulary_create/update/delete, tag_create/delete
+ * (sql/functions/16, which checks the input and the caller in the same transaction). */
 #include "ckan_handlers.h"
 
 #include <json-c/json.h>
@@ -17,12 +19,19 @@ CKAN_CALL_STMT(tag_search, ckan_tag_search);
 CKAN_CALL_STMT(tag_show, ckan_tag_show);
 CKAN_CALL_STMT(vocabulary_list, ckan_vocabulary_list);
 CKAN_CALL_STMT(vocabulary_show, ckan_vocabulary_show);
+CKAN_CALL_STMT_V(vocabulary_create, ckan_vocabulary_create);
+CKAN_CALL_STMT_V(vocabulary_update, ckan_vocabulary_update);
+CKAN_CALL_STMT_V(vocabulary_delete, ckan_vocabulary_delete);
+CKAN_CALL_STMT_V(tag_create, ckan_tag_create);
+CKAN_CALL_STMT_V(tag_delete, ckan_tag_delete);
 
 /* Register the statements of the actions below (once, before the threads start). */
 void ckan_tag_init(void)
 {
-    struct db_stmt *all[] = {&st_tag_list, &st_tag_search, &st_tag_show, &st_vocabulary_list,
-                             &st_vocabulary_show};
+    struct db_stmt *all[] = {&st_tag_list,          &st_tag_search,       &st_tag_show,
+                             &st_vocabulary_list,   &st_vocabulary_show,  &st_vocabulary_create,
+                             &st_vocabulary_update, &st_vocabulary_delete, &st_tag_create,
+                             &st_tag_delete};
     for (size_t i = 0; i < ARRAY_LEN(all); i++)
         dbp_register(all[i]);
 }
@@ -155,4 +164,38 @@ int ckan_vocabulary_show(struct req *r)
     json_object *p = json_object_new_object();
     ckan_call_add_str(p, "id", id);
     return ckan_call(r, &st_vocabulary_show, p);
+}
+
+/* The writes: the request's members as they are; the SQL checks each. */
+static int tag_write(struct req *r, const struct db_stmt *st)
+{
+    json_object *in = ckan_request_data(r);
+    if (!in)
+        return REQ_DONE;
+    return ckan_call(r, st, ckan_call_write_input(in));
+}
+
+int ckan_vocabulary_create(struct req *r)
+{
+    return tag_write(r, &st_vocabulary_create);
+}
+
+int ckan_vocabulary_update(struct req *r)
+{
+    return tag_write(r, &st_vocabulary_update);
+}
+
+int ckan_vocabulary_delete(struct req *r)
+{
+    return tag_write(r, &st_vocabulary_delete);
+}
+
+int ckan_tag_create(struct req *r)
+{
+    return tag_write(r, &st_tag_create);
+}
+
+int ckan_tag_delete(struct req *r)
+{
+    return tag_write(r, &st_tag_delete);
 }

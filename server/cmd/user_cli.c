@@ -7,10 +7,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/random.h>
 #include <termios.h>
 #include <unistd.h>
 
+#include "apitoken.h"
 #include "config.h"
 #include "log.h"
 #include "passwd.h"
@@ -23,24 +23,6 @@ struct user_args {
     const char *name, *email;
     bool sysadmin;
 };
-
-/* 32 random bytes, base64url without padding (43 characters). */
-static char *new_token(void)
-{
-    static const char b64[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
-    unsigned char raw[33] = {0};
-    if (getrandom(raw, 32, 0) != 32)
-        return NULL;
-    char *out = xmalloc(45);
-    size_t o = 0;
-    for (size_t i = 0; i < 33; i += 3) {
-        unsigned v = (unsigned)raw[i] << 16 | (unsigned)raw[i + 1] << 8 | raw[i + 2];
-        for (int k = 18; k >= 0; k -= 6)
-            out[o++] = b64[(v >> k) & 63];
-    }
-    out[43] = '\0';
-    return out;
-}
 
 /* Split our own flags from the settings flags passed on to cfg_parse. */
 static bool parse_user_args(int argc, char **argv, struct user_args *ua, char **rest, int *nrest)
@@ -107,7 +89,7 @@ static int user_add(int argc, char **argv)
     } else {
         char *cerr = NULL;
         PGconn *pg = pgconn_open_uri(cfg.db, &cerr);
-        char *token = new_token();
+        char *token = apitok_new();
         if (!pg)
             log_error("cannot connect to the database: %s", cerr);
         else if (token && (status = user_store(pg, &ua, token)) == 0)
@@ -336,7 +318,7 @@ static int ucli_token_list(PGconn *pg, const struct ucli_opts *o)
 
 static int ucli_token_add(PGconn *pg, const struct ucli_opts *o)
 {
-    char *token = new_token();
+    char *token = apitok_new();
     if (!token) {
         log_error("cannot read random bytes for a token");
         return 1;

@@ -34,6 +34,7 @@ struct config {
     int tw_datastore_limit; /* rows of Taiwan endpoint 7 when no limit is given */
     bool datastore_prepared; /* datastore reads by prepared statements (ds_read.c) */
     bool tw_groups_used;   /* rest/group lists only categories in use */
+    bool create_user_via_api; /* anyone may call user_create, not only sysadmins */
     bool access_log;
     char *cors_origins;    /* "*", space-separated origins, or "" (no CORS headers) */
     int search_cache_mb;   /* package_search answers kept in memory (MiB); 0 = none */

@@ -1,4 +1,4 @@
--- 15_ckan_authz: who may write what (ckan-research §2.2, §2.4): CKAN's default authorization
+-- 17_ckan_authz: who may write what (ckan-research §2.2, §2.4): CKAN's default authorization
 -- rules, in one place, for every write action. Each write action calls these inside its own
 -- transaction, so the check and the write see the same rows (no check-then-act across round
 -- trips).

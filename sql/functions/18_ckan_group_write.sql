@@ -1,8 +1,8 @@
--- 16_ckan_group_write: CKAN's group and organization writes (ckan-research §5.4):
--- group/organization_create, _delete, _purge, member_create/_delete and
+-- 18_ckan_group_write: CKAN's group and organization writes (ckan-research §5.4):
+-- group/organization_create, _update, _patch, _delete, _purge, member_create/_delete and
 -- group/organization_member_create/_delete. Each action is one function
 -- f(p jsonb, site text, v ckan_viewer) RETURNS text, one transaction: the authorization
--- (15_ckan_authz) is checked inside it, every refusal RAISEd (docs/ARCHITECTURE.md, "SQL → C"),
+-- (17_ckan_authz) is checked inside it, every refusal RAISEd (docs/ARCHITECTURE.md, "SQL → C"),
 -- and nothing is left behind by a failure. Activities are recorded where CKAN records them;
 -- the document caches follow through their triggers.
 
