@@ -113,7 +113,8 @@ BEGIN
             errs := ckan_gw_err(errs, 'id', 'Id already exists');
         END IF;
     END IF;
-    msg := CASE WHEN self IS NULL OR d ? 'name' THEN ckan_gw_name_error(ckan_gw_text(d->'name'), self) END;
+    msg := CASE WHEN self IS NULL OR d ? 'name'
+                THEN ckan_gw_name_error(ckan_gw_text(d->'name'), self) END;
     IF msg IS NOT NULL THEN
         errs := ckan_gw_err(errs, 'name', msg);
     END IF;
@@ -129,7 +130,8 @@ BEGIN
             WHEN ckan_gw_text(e->'key') = ANY(roots)
                 THEN jsonb_build_object('key',
                          jsonb_build_array('There is a schema field with the same name'))
-            WHEN NOT e ? 'value' THEN jsonb_build_object('value', jsonb_build_array('Missing value'))
+            WHEN NOT e ? 'value'
+                THEN jsonb_build_object('value', jsonb_build_array('Missing value'))
             ELSE '{}' END ORDER BY n), '[]')
         FROM jsonb_array_elements(coalesce(d->'extras', '[]')) WITH ORDINALITY x(e, n)));
     errs := ckan_gw_list_errors(errs, 'users', (
@@ -262,7 +264,8 @@ BEGIN
     BEGIN
         UPDATE grp SET
             name = CASE WHEN d ? 'name' THEN ckan_gw_text(d->'name') ELSE name END,
-            title = CASE WHEN d ? 'title' THEN coalesce(ckan_gw_text(d->'title'), '') ELSE title END,
+            title = CASE WHEN d ? 'title' THEN coalesce(ckan_gw_text(d->'title'), '')
+                         ELSE title END,
             description = CASE WHEN d ? 'description'
                                THEN coalesce(ckan_gw_text(d->'description'), '')
                                ELSE description END,

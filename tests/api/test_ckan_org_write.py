@@ -53,7 +53,8 @@ class Site:
         """What a failed write must leave as it was."""
         return self.sql("""SELECT (SELECT count(*) FROM grp), (SELECT count(*) FROM group_extra),
             (SELECT count(*) FROM activity),
-            (SELECT string_agg(group_id::text || table_id::text || capacity || state, ',' ORDER BY id)
+            (SELECT string_agg(group_id::text || table_id::text || capacity || state, ','
+                               ORDER BY id)
              FROM member)""")[0]
 
 
@@ -157,7 +158,8 @@ def test_sysadmin_may_choose_id_and_state(site):
     ({"name": "ok-name", "extras": [{"key": "title", "value": "x"}]},
      {"extras": [{"key": ["There is a schema field with the same name"]}]}),
     ({"name": "ok-name", "extras": [{"key": "k"}]}, {"extras": [{"value": ["Missing value"]}]}),
-    ({"name": "ok-name", "users": [{"capacity": "admin"}]}, {"users": [{"name": ["Missing value"]}]}),
+    ({"name": "ok-name", "users": [{"capacity": "admin"}]},
+     {"users": [{"name": ["Missing value"]}]}),
     ({"name": "ok-name", "packages": [{"id": "no-such-dataset"}]},
      {"packages": [{"id": ["Dataset not found"]}]}),
 ])
@@ -171,7 +173,8 @@ def test_create_validation(site, data, errors):
 
 def test_create_sysadmin_id_rules(site):
     before = site.state()
-    assert site.error("group_create", "sam", name="x-id", id="nope")["id"] == ["Invalid id provided"]
+    err = site.error("group_create", "sam", name="x-id", id="nope")
+    assert err["id"] == ["Invalid id provided"]
     gid = site.one("SELECT id::text FROM grp WHERE name = %s", FULL_ORG)
     assert site.error("group_create", "sam", name="x-id", id=gid)["id"] == ["Id already exists"]
     assert site.state() == before
@@ -271,7 +274,8 @@ def test_member_create_refused(site, org, user):
 def test_member_create_validation(site, org):
     before = site.state()
     assert site.error("organization_member_create", "ann", id="ann-org", username="out",
-                      role="boss") == {"__type": "Validation Error", "role": ["role does not exist."]}
+                      role="boss") == {"__type": "Validation Error",
+                                       "role": ["role does not exist."]}
     assert site.error("organization_member_create", "ann", id="ann-org", username="nobody",
                       role="member")["username"] == ["User not found"]
     assert site.error("organization_member_create", "ann", id="ann-org") == {
@@ -439,7 +443,8 @@ def test_organization_update_replaces(site):
 
 def test_group_update_packages_only_when_given(site):
     g = site.ok("group_create", "ann", name="upd-group", packages=[{"id": DATASET}])
-    res = site.ok("group_update", "ann", id="upd-group", users=[{"name": "ann", "capacity": "admin"}])
+    res = site.ok("group_update", "ann", id="upd-group",
+                  users=[{"name": "ann", "capacity": "admin"}])
     assert [p["name"] for p in res["packages"]] == [DATASET]
     res = site.ok("group_update", "ann", id=g["id"], packages=[],
                   users=[{"name": "ann", "capacity": "admin"}], name="upd-group2")
