@@ -54,8 +54,10 @@ BEGIN
     IF jsonb_typeof(rec->'keyword') <> 'array' THEN
         RETURN;
     END IF;
+    -- In name order: records imported at once wait for each other's new tags in one order,
+    -- never in a circle.
     INSERT INTO tag (name)
-    SELECT DISTINCT k FROM jsonb_array_elements_text(rec->'keyword') k
+    SELECT DISTINCT k FROM jsonb_array_elements_text(rec->'keyword') k ORDER BY k
     ON CONFLICT (name) WHERE vocabulary_id IS NULL DO NOTHING;
     INSERT INTO package_tag (package_id, tag_id, position)
     SELECT pid, t.id, min(k.n) FROM jsonb_array_elements_text(rec->'keyword') WITH ORDINALITY k(name, n)
@@ -117,7 +119,13 @@ BEGIN
             last_modified = EXCLUDED.last_modified,
             character_set_code = EXCLUDED.character_set_code,
             metadata_source_of_data = EXCLUDED.metadata_source_of_data,
-            extras = EXCLUDED.extras, state = 'active', metadata_modified = now();
+            extras = EXCLUDED.extras, state = 'active', metadata_modified = now()
+        WHERE r.package_id = EXCLUDED.package_id;
+        -- Claimed by a dataset committed after the check above (a concurrent import).
+        IF NOT FOUND THEN
+            RAISE EXCEPTION 'resourceID % already belongs to another dataset', d->>'resourceID'
+                USING ERRCODE = 'unique_violation';
+        END IF;
     END LOOP;
 END
 $$;

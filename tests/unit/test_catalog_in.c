@@ -3,6 +3,8 @@
 #include "../../server/core/jschema.c"
 #include "../../server/core/jschema_load.c"
 #include "../../importers/catalog_in.c"
+#include "../../importers/catalog_keys.c"
+#include "../../server/core/pgconn.c"
 #include "../../server/core/log.c"
 #include "../../server/core/util.c"
 #include "../../server/core/valid.c"
