@@ -33,6 +33,18 @@ DECLARE
 BEGIN
     org_name := CASE WHEN lower(code) ~ '^[a-z0-9_-]{2,100}$' THEN lower(code)
                      ELSE 'org-' || left(md5(title), 16) END;
+    -- Most records declare their organization as it is: then no upsert, whose row locks
+    -- (taken even when its WHERE keeps the row) would make the datasets of an organization
+    -- imported at once wait for each other's commits.
+    SELECT g.id INTO org_id FROM grp g
+    WHERE g.name = org_name AND g.title = coalesce(rec->>'publisher', '')
+      AND NOT EXISTS (
+        SELECT 1 FROM unnest(ARRAY['publisherOID', 'publisherOrgCode']) k
+        WHERE coalesce(rec->>k, '') <> '' AND NOT EXISTS (
+            SELECT 1 FROM group_extra e WHERE e.group_id = g.id AND e.key = k AND e.value = rec->>k));
+    IF org_id IS NOT NULL THEN
+        RETURN org_id;
+    END IF;
     INSERT INTO grp (name, title, type, is_organization)
     VALUES (org_name, title, 'organization', true)
     ON CONFLICT (name) DO UPDATE SET title = EXCLUDED.title
