@@ -171,8 +171,7 @@ static void finish_head(struct importer *im)
     while (!p->done)
         collect(im, (size_t)p->conn);
     if (p->error) {
-        log_error("record %d (%s): %.*s", p->n, p->ident, (int)strcspn(p->error, "\n"),
-                  p->error);
+        log_error("record %d (%s): %.*s", p->n, p->ident, (int)strcspn(p->error, "\n"), p->error);
         im->st->failed++;
     } else {
         count_outcome(p->outcome, im->st);
@@ -239,8 +238,8 @@ static void import_all(PGconn **pg, int njobs, json_object *schema, json_object 
 {
     bool array = json_object_is_type(recs, json_type_array);
     size_t n = array ? json_object_array_length(recs) : 1;
-    struct importer im = {.pg = pg, .njobs = njobs, .cap = (size_t)njobs * CATIN_WINDOW,
-                          .tz = tz, .st = st};
+    struct importer im = {
+        .pg = pg, .njobs = njobs, .cap = (size_t)njobs * CATIN_WINDOW, .tz = tz, .st = st};
     im.win = xcalloc(im.cap, sizeof *im.win);
     im.fifo = xcalloc((size_t)njobs, sizeof *im.fifo);
     im.fifo_head = xcalloc((size_t)njobs, sizeof *im.fifo_head);
@@ -342,7 +341,7 @@ bool catin_import_file(const char *conninfo, int njobs, const char *path, const 
         return false;
     }
     json_object *recs = catin_records(doc, err);
-    size_t n = !recs                                     ? 0
+    size_t n = !recs                                        ? 0
                : json_object_is_type(recs, json_type_array) ? json_object_array_length(recs)
                                                             : 1;
     if ((size_t)njobs > n)

@@ -11,10 +11,10 @@
 #include <stddef.h>
 
 struct catkey {
-    char *name;   /* the dataset's CKAN name (sql/functions/04: its identifier, normalized) */
-    char *org;    /* the organization row it upserts */
-    char *decl;   /* what it writes there: publisher, publisherOID, publisherOrgCode */
-    char **res;   /* its resourceIDs */
+    char *name; /* the dataset's CKAN name (sql/functions/04: its identifier, normalized) */
+    char *org;  /* the organization row it upserts */
+    char *decl; /* what it writes there: publisher, publisherOID, publisherOrgCode */
+    char **res; /* its resourceIDs */
     size_t nres;
 };
 

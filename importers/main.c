@@ -47,8 +47,8 @@ static int cmd_catalog(const struct config *cfg, const char *file)
     char *schema = xasprintf("%s/tw-dataset-metadata.schema.json", dir);
     struct catin_stats st = {0};
     char *err = NULL;
-    bool ok = catin_import_file(cfg->db, catalog_jobs(cfg->jobs), file, schema, cfg->timezone,
-                                &st, &err);
+    bool ok =
+        catin_import_file(cfg->db, catalog_jobs(cfg->jobs), file, schema, cfg->timezone, &st, &err);
     if (!ok) {
         log_error("%s", err);
         free(err);

@@ -1,11 +1,12 @@
 /* Unit tests for importers/catalog_in.c's reading: strict JSON, the document shapes, and
- * validation messages against schemas/tw-dataset-metadata.schema.json. */
-#include "../../server/core/jschema.c"
-#include "../../server/core/jschema_load.c"
+ * validation messages against schemas/tw-dataset-metadata.schema.json; and for
+ * importers/catalog_keys.c, which records may not be in flight together. */
 #include "../../importers/catalog_in.c"
 #include "../../importers/catalog_keys.c"
-#include "../../server/core/pgconn.c"
+#include "../../server/core/jschema.c"
+#include "../../server/core/jschema_load.c"
 #include "../../server/core/log.c"
+#include "../../server/core/pgconn.c"
 #include "../../server/core/util.c"
 #include "../../server/core/valid.c"
 #include "testh.h"
