@@ -24,25 +24,33 @@ BEGIN
 END
 $$;
 
--- Endpoint 2: one category with the identifiers of its visible datasets; NULL when unknown.
+-- Endpoint 2: one category with the identifiers of its visible datasets. What does not exist is
+-- RAISEd as OD100 'Not found' here and below (docs/ARCHITECTURE.md, "SQL → C").
 CREATE OR REPLACE FUNCTION tw_group_show(code_in text, tz text) RETURNS text
 LANGUAGE plpgsql STABLE AS $$
+DECLARE
+    doc text;
 BEGIN
-    RETURN (
-        SELECT json_build_object(
-            'categoryCode', c.code,
-            'display_name', g.title,
-            'description', g.description,
-            'package_count', coalesce(array_length(pk.ids, 1), 0),
-            'created', tw_time(g.created, tz),
-            'packages', coalesce(to_json(pk.ids), '[]'))::text
-        FROM tw_category c JOIN grp g ON g.id = c.group_id
-        CROSS JOIN LATERAL (
-            SELECT array_agg(coalesce(p.identifier, p.name) ORDER BY coalesce(p.identifier, p.name) COLLATE "C") AS ids
-            FROM member m JOIN package p ON p.id = m.table_id
-            WHERE m.group_id = g.id AND m.table_name = 'package' AND m.state = 'active'
-              AND p.state = 'active' AND NOT p.private) pk
-        WHERE c.code = upper(code_in) AND g.state = 'active');
+    SELECT json_build_object(
+        'categoryCode', c.code,
+        'display_name', g.title,
+        'description', g.description,
+        'package_count', coalesce(array_length(pk.ids, 1), 0),
+        'created', tw_time(g.created, tz),
+        'packages', coalesce(to_json(pk.ids), '[]'))::text
+    INTO doc
+    FROM tw_category c JOIN grp g ON g.id = c.group_id
+    CROSS JOIN LATERAL (
+        SELECT array_agg(coalesce(p.identifier, p.name)
+                         ORDER BY coalesce(p.identifier, p.name) COLLATE "C") AS ids
+        FROM member m JOIN package p ON p.id = m.table_id
+        WHERE m.group_id = g.id AND m.table_name = 'package' AND m.state = 'active'
+          AND p.state = 'active' AND NOT p.private) pk
+    WHERE c.code = upper(code_in) AND g.state = 'active';
+    IF doc IS NULL THEN
+        RAISE EXCEPTION 'Not found' USING ERRCODE = 'OD100';
+    END IF;
+    RETURN doc;
 END
 $$;
 
@@ -60,20 +68,26 @@ BEGIN
 END
 $$;
 
--- Endpoint 4: identifiers of visible datasets carrying a tag; NULL when no visible dataset has it.
+-- Endpoint 4: identifiers of visible datasets carrying a tag; OD100 when no visible dataset has
+-- it.
 CREATE OR REPLACE FUNCTION tw_tag_show(tag_name text, lim bigint, off bigint) RETURNS text
 LANGUAGE plpgsql STABLE AS $$
+DECLARE
+    doc text;
 BEGIN
-    RETURN (
-        WITH ids AS (
-            SELECT coalesce(p.identifier, p.name) AS ident
-            FROM tag t JOIN package_tag pt ON pt.tag_id = t.id AND pt.state = 'active'
-            JOIN package p ON p.id = pt.package_id AND p.state = 'active' AND NOT p.private
-            WHERE t.name = tag_name AND t.vocabulary_id IS NULL)
-        SELECT CASE WHEN EXISTS (SELECT 1 FROM ids) THEN
-            (SELECT coalesce(json_agg(ident ORDER BY ident COLLATE "C"), '[]')::text FROM (
-                SELECT ident FROM ids ORDER BY ident COLLATE "C" LIMIT lim OFFSET off) s)
-        END);
+    WITH ids AS (
+        SELECT coalesce(p.identifier, p.name) AS ident
+        FROM tag t JOIN package_tag pt ON pt.tag_id = t.id AND pt.state = 'active'
+        JOIN package p ON p.id = pt.package_id AND p.state = 'active' AND NOT p.private
+        WHERE t.name = tag_name AND t.vocabulary_id IS NULL)
+    SELECT CASE WHEN EXISTS (SELECT 1 FROM ids) THEN
+        (SELECT coalesce(json_agg(ident ORDER BY ident COLLATE "C"), '[]')::text FROM (
+            SELECT ident FROM ids ORDER BY ident COLLATE "C" LIMIT lim OFFSET off) s)
+    END INTO doc;
+    IF doc IS NULL THEN
+        RAISE EXCEPTION 'Not found' USING ERRCODE = 'OD100';
+    END IF;
+    RETURN doc;
 END
 $$;
 
@@ -223,7 +237,7 @@ BEGIN
 END
 $$;
 
--- Endpoint 6: the full metadata record of a visible dataset; NULL when there is none.
+-- Endpoint 6: the full metadata record of a visible dataset; OD100 when there is none.
 CREATE OR REPLACE FUNCTION tw_dataset_show(id_in text, tz_in text) RETURNS text
 LANGUAGE plpgsql STABLE AS $$
 DECLARE
@@ -231,7 +245,7 @@ DECLARE
     doc text;
 BEGIN
     IF pid IS NULL THEN
-        RETURN NULL;
+        RAISE EXCEPTION 'Not found' USING ERRCODE = 'OD100';
     END IF;
     SELECT d.doc INTO doc FROM tw_doc d WHERE d.package_id = pid AND d.tz = tz_in;
     RETURN coalesce(doc, tw_build_doc(pid, tz_in));

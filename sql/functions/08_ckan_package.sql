@@ -313,8 +313,9 @@ END
 $$;
 
 -- ---------------------------------------------------------------------------------------------
--- Actions. Those that can refuse return (code, body): 200 with the result, 404 or 403 with the
--- error message.
+-- Actions. Each returns its result as JSON text; a refusal is RAISEd (docs/ARCHITECTURE.md,
+-- "SQL → C"): OD100 not found, OD403 forbidden, the message being what CKAN puts after "Not
+-- found: " or "Access denied: " ('' for the word alone).
 -- The package an outside id names, in any state: id, name, Taiwan identifier (any case). Names
 -- are lower case, so an id with capitals is looked up as an identifier first.
 CREATE OR REPLACE FUNCTION ckan_find_package(id_in text) RETURNS uuid
@@ -348,32 +349,29 @@ END
 $$;
 
 -- package_show: visibility and the cached doc in one lookup.
-CREATE OR REPLACE FUNCTION ckan_package_show(id_in text, site_url text, v ckan_viewer, OUT code int,
-                                             OUT body text)
+CREATE OR REPLACE FUNCTION ckan_package_show(id_in text, site_url text, v ckan_viewer)
+RETURNS text
 LANGUAGE plpgsql STABLE AS $$
 DECLARE
     pid uuid := ckan_find_package(id_in);
     visible boolean;
+    body text;
     dep boolean;
 BEGIN
     SELECT ckan_can_read(p.state, p.private, p.owner_org, p.creator_user_id, v), d.doc,
            d.site_dependent INTO visible, body, dep
     FROM package p LEFT JOIN ckan_doc d ON d.package_id = p.id WHERE p.id = pid;
     IF pid IS NULL THEN
-        code := 404;
-        body := 'Not found';
+        RAISE EXCEPTION '' USING ERRCODE = 'OD100';
     ELSIF NOT visible THEN
-        code := 403;
-        body := format('Access denied: User %s not authorized to read package %s',
-                       ckan_viewer_name(v), pid);
-    ELSE
-        code := 200;
-        IF body IS NULL THEN
-            body := ckan_build_doc(pid, site_url, ckan_portal_tz());
-        ELSIF dep THEN
-            body := ckan_site_put(body, site_url);
-        END IF;
+        RAISE EXCEPTION 'User % not authorized to read package %', ckan_viewer_name(v), pid
+            USING ERRCODE = 'OD403';
+    ELSIF body IS NULL THEN
+        body := ckan_build_doc(pid, site_url, ckan_portal_tz());
+    ELSIF dep THEN
+        body := ckan_site_put(body, site_url);
     END IF;
+    RETURN body;
 END
 $$;
 
@@ -467,27 +465,22 @@ END
 $$;
 
 -- resource_show.
-CREATE OR REPLACE FUNCTION ckan_resource_show(id_in text, site_url text, v ckan_viewer,
-                                              OUT code int, OUT body text)
+CREATE OR REPLACE FUNCTION ckan_resource_show(id_in text, site_url text, v ckan_viewer)
+RETURNS text
 LANGUAGE plpgsql STABLE AS $$
 DECLARE
     r resource;
 BEGIN
     SELECT * INTO r FROM resource WHERE id = id_in;
     IF NOT FOUND THEN
-        code := 404;
-        body := 'Not found';
+        RAISE EXCEPTION '' USING ERRCODE = 'OD100';
     ELSIF NOT ckan_package_visible(r.package_id, v) THEN
-        code := 403;
-        body := format('Access denied: User %s not authorized to read resource %s',
-                       ckan_viewer_name(v), r.id);
+        RAISE EXCEPTION 'User % not authorized to read resource %', ckan_viewer_name(v), r.id
+            USING ERRCODE = 'OD403';
     ELSIF r.state <> 'active' THEN
-        code := 404;
-        body := 'Not found: Resource was not found.';
-    ELSE
-        code := 200;
-        body := ckan_resource_doc(r, ckan_resource_position(r), site_url);
+        RAISE EXCEPTION 'Resource was not found.' USING ERRCODE = 'OD100';
     END IF;
+    RETURN ckan_resource_doc(r, ckan_resource_position(r), site_url);
 END
 $$;
 
@@ -582,33 +575,29 @@ $$;
 -- from id's side, with dataset names. Relationships to datasets the caller cannot see are left
 -- out.
 CREATE OR REPLACE FUNCTION ckan_package_relationships(id_in text, id2_in text, rel_in text,
-                                                      v ckan_viewer, OUT code int, OUT body text)
+                                                      v ckan_viewer) RETURNS text
 LANGUAGE plpgsql STABLE AS $$
 DECLARE
     p1 uuid := ckan_find_package(id_in);
     p2 uuid;
     rel text := nullif(nullif(rel_in, ''), 'relationships');
+    body text;
     n bigint;
 BEGIN
     IF p1 IS NULL THEN
-        code := 404;
-        body := 'Not found: First package named in request was not found.';
-        RETURN;
+        RAISE EXCEPTION 'First package named in request was not found.' USING ERRCODE = 'OD100';
     END IF;
     IF coalesce(id2_in, '') <> '' THEN
         p2 := ckan_find_package(id2_in);
         IF p2 IS NULL THEN
-            code := 404;
-            body := 'Not found: Second package named in address was not found.';
-            RETURN;
+            RAISE EXCEPTION 'Second package named in address was not found.'
+                USING ERRCODE = 'OD100';
         END IF;
     END IF;
     IF NOT ckan_package_visible(p1, v)
        OR (p2 IS NOT NULL AND NOT ckan_package_visible(p2, v)) THEN
-        code := 403;
-        body := format('Access denied: User %s not authorized to read these packages',
-                       ckan_viewer_name(v));
-        RETURN;
+        RAISE EXCEPTION 'User % not authorized to read these packages', ckan_viewer_name(v)
+            USING ERRCODE = 'OD403';
     END IF;
     SELECT coalesce(json_agg(json_build_object('subject', me.name, 'type', x.t,
                         'object', o.name, 'comment', x.comment)
@@ -628,11 +617,9 @@ BEGIN
     CROSS JOIN (SELECT name FROM package WHERE id = p1) me
     WHERE rel IS NULL OR x.t = rel;
     IF rel IS NOT NULL AND n = 0 THEN
-        code := 404;
-        body := format('Not found: Relationship "%s %s %s" not found.', id_in, rel,
-                       coalesce(id2_in, 'None'));
-        RETURN;
+        RAISE EXCEPTION 'Relationship "% % %" not found.', id_in, rel, coalesce(id2_in, 'None')
+            USING ERRCODE = 'OD100';
     END IF;
-    code := 200;
+    RETURN body;
 END
 $$;

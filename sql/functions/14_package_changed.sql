@@ -1,7 +1,7 @@
 -- 14_package_changed: what keeps the cached documents current (tw_doc of 03, ckan_doc of 08,
 -- ckan_search_doc of 10). Every table a document reads has triggers that map the rows a
 -- statement changed to the packages whose documents they feed (pkgchg_map, the one map) and
--- note those packages in package_changed (sql/migrations/017) for the transaction; at its
+-- note those packages in package_changed (sql/migrations/019) for the transaction; at its
 -- commit one deferred step rebuilds each noted package's three documents once, whatever the
 -- number of rows and statements that changed it. A rolled-back transaction (or savepoint)
 -- takes its notes with it. The search cache's generation moves with the documents

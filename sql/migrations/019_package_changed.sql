@@ -1,4 +1,4 @@
--- 017_package_changed: one "package changed" mechanism for the cached documents (tw_doc,
+-- 019_package_changed: one "package changed" mechanism for the cached documents (tw_doc,
 -- ckan_doc, ckan_search_doc), in place of each cache's own deferred row triggers, which had
 -- drifted apart (only ckan_doc followed a resource moved to another package, only the search
 -- document followed vocabularies, none followed a licence). The triggers of
