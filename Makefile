@@ -49,7 +49,7 @@ DS_SRC     := $(addprefix server/datastore/,ds_family.c ds_read.c ds_cache.c sql
               dump_stream.c dump_worker.c zipw.c)
 CMD_SRC    := $(addprefix server/cmd/,main.c user_cli.c routes_cli.c)
 SERVER_SRC := $(COMMON_SRC) $(CORE_SRC) $(TW_SRC) $(CKAN_SRC) $(DS_SRC) $(CMD_SRC)
-IMPORT_SRC := $(COMMON_SRC) server/core/jschema.c server/core/jschema_load.c importers/catalog_in.c \
+IMPORT_SRC := $(COMMON_SRC) server/core/jschema.c server/core/jschema_load.c importers/catalog_in.c importers/catalog_keys.c \
               importers/enc.c importers/infer.c importers/csv_in.c importers/xml_in.c \
               importers/load.c importers/load_db.c importers/main.c
 UNIT_TESTS := $(patsubst tests/unit/%.c,$(BINDIR)/%,$(wildcard tests/unit/test_*.c))
@@ -146,8 +146,8 @@ FUZZ_LOAD    := tests/fuzz/fuzz_load.c importers/enc.c importers/infer.c importe
 FUZZ_SRC_solrq        := $(addprefix server/ckan/,solrq.c solrq_mem.c solrq_lex.c solrq_parse.c solrq_sql.c solrq_map.c)
 FUZZ_SRC_csv          := $(FUZZ_LOAD) importers/csv_in.c
 FUZZ_SRC_xml          := $(FUZZ_LOAD) importers/xml_in.c
-FUZZ_SRC_catalog      := importers/catalog_in.c server/core/jschema.c server/core/jschema_load.c \
-                         server/core/valid.c server/core/util.c server/core/log.c
+FUZZ_SRC_catalog      := importers/catalog_in.c importers/catalog_keys.c server/core/jschema.c server/core/jschema_load.c \
+                         server/core/valid.c server/core/util.c server/core/log.c server/core/pgconn.c
 FUZZ_SRC_ckan_params  := server/ckan/ckan_params.c server/core/req_query.c server/core/route.c server/core/arena.c \
                          server/core/util.c server/core/valid.c
 FUZZ_SRC_tw_datastore := server/tw/tw_params.c server/core/req_query.c server/core/route.c server/core/arena.c \

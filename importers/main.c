@@ -5,19 +5,19 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <unistd.h>
 
 #include "catalog_in.h"
 #include "config.h"
 #include "csv_in.h"
 #include "load.h"
 #include "log.h"
-#include "pgconn.h"
 #include "util.h"
 #include "xml_in.h"
 
 static void usage(FILE *f)
 {
-    fprintf(f, "usage: opendata-import catalog FILE [--db CONNINFO] [--timezone TZ]\n"
+    fprintf(f, "usage: opendata-import catalog FILE [--db CONNINFO] [--timezone TZ] [--jobs N]\n"
                "       opendata-import csv FILE --resource-id RID [--dataset IDENTIFIER]\n"
                "                       [--encoding E] [--delimiter D] [--dry-run] ...\n"
                "       opendata-import xml FILE --resource-id RID [--record NAME|PATH] ...\n\n"
@@ -31,21 +31,24 @@ static void usage(FILE *f)
     cfg_usage(f, CFG_IMPORT);
 }
 
+/* --jobs 0: a connection per online CPU, at most 4 (the database side of a record is CPU-bound;
+ * more only queue on the same cores). */
+static int catalog_jobs(int jobs)
+{
+    if (jobs > 0)
+        return jobs;
+    long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+    return cpus < 1 ? 1 : cpus > 4 ? 4 : (int)cpus;
+}
+
 static int cmd_catalog(const struct config *cfg, const char *file)
 {
-    char *cerr = NULL;
-    PGconn *pg = pgconn_open_uri(cfg->db, &cerr);
-    if (!pg) {
-        log_error("cannot connect to the database: %s", cerr);
-        free(cerr);
-        return 1;
-    }
-    PQclear(PQexec(pg, "SET client_min_messages = warning"));
     char *dir = util_share_dir("OPENDATAD_SCHEMA_DIR", "schemas");
     char *schema = xasprintf("%s/tw-dataset-metadata.schema.json", dir);
     struct catin_stats st = {0};
     char *err = NULL;
-    bool ok = catin_import_file(pg, file, schema, cfg->timezone, &st, &err);
+    bool ok =
+        catin_import_file(cfg->db, catalog_jobs(cfg->jobs), file, schema, cfg->timezone, &st, &err);
     if (!ok) {
         log_error("%s", err);
         free(err);
@@ -55,7 +58,6 @@ static int cmd_catalog(const struct config *cfg, const char *file)
     }
     free(schema);
     free(dir);
-    PQfinish(pg);
     return ok && st.failed == 0 ? 0 : 1;
 }
 
