@@ -1,4 +1,5 @@
-/* load_db — the SQL of an import: staging table, COPY, swap, bookkeeping, index, versions. */
+/* load_db — the SQL of an import: staging table, COPY, the swap and bookkeeping (through the
+ * ds_* functions of sql/functions/05_datastore.sql), indexes, versions. */
 #include <errno.h>
 #include <fcntl.h>
 #include <json-c/json.h>
@@ -11,7 +12,6 @@
 #include <unistd.h>
 
 #include "load_int.h"
-#include "log.h"
 #include "pgconn.h"
 
 /* Raw files are written to large objects in pieces of this size. */
@@ -76,14 +76,32 @@ static bool valid_resource_id(const char *id)
            strspn(id, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.:-") == n;
 }
 
+/* PostgreSQL's notices on the load's connection become its log lines. */
+static void load_notice(void *arg, const PGresult *res)
+{
+    struct loader *L = arg;
+    int level;
+    char *line = pgconn_notice_line(res, &level);
+    load_log(L, level <= LOAD_WARN ? LOAD_WARN : level >= LOAD_DEBUG ? LOAD_DEBUG : LOAD_INFO,
+             "%s", line);
+    free(line);
+}
+
 static bool connect_db(struct loader *L, char **err)
 {
-    char *cerr = NULL;
-    L->pg = pgconn_open_uri(L->o->db, &cerr);
-    if (!L->pg) {
-        *err = xasprintf("cannot connect to the database: %s", cerr);
-        free(cerr);
-        return false;
+    if (L->o->pg) {
+        L->pg = L->o->pg;
+        PQsetNoticeReceiver(L->pg, load_notice, L);
+    } else {
+        const char *keys[] = {"dbname", NULL}, *vals[] = {L->o->db, NULL};
+        char *cerr = NULL;
+        L->pg = pgconn_open_with(keys, vals, load_notice, L, &cerr);
+        if (!L->pg) {
+            *err = xasprintf("cannot connect to the database: %s", cerr);
+            free(cerr);
+            return false;
+        }
+        L->own_pg = true;
     }
     /* An import may take long: no statement timeout from the role or database defaults. */
     PGresult *res = PQexec(L->pg, "SET client_min_messages = warning; SET statement_timeout = 0;"
@@ -129,8 +147,9 @@ bool load_db_prepare(struct loader *L, char **err)
     }
     if (!connect_db(L, err) || !check_resource(L, err))
         return false;
-    /* Unique per import, so that concurrent imports never meet; short enough for "_pkey". */
-    L->staging = xasprintf("_stg_%d_%lx", (int)getpid(), (unsigned long)time(NULL));
+    /* Unique per import (the server process's id is unique among its open connections), so
+     * that concurrent imports never meet; short enough for "_pkey". */
+    L->staging = xasprintf("_stg_%d_%lx", PQbackendPID(L->pg), (unsigned long)time(NULL));
     char *q = quote_ident(L, L->table);
     L->qtable = xasprintf("datastore.%s", q);
     free(q);
@@ -281,131 +300,36 @@ static char *search_expr(struct loader *L)
     return b.p;
 }
 
-/* Create the resource (--dataset), then lock it: concurrent imports of one resource swap one
- * after the other. *pkg: its dataset; *old: its current table (NULL when none). */
-static bool lock_resource(struct loader *L, char **pkg, char **old, char **err)
+/* Create the resource (--dataset) and make the staging table the resource's table, with its
+ * bookkeeping (ds_table_replace: under the resource's lock, so concurrent imports of one
+ * resource swap one after the other). */
+static bool swap(struct loader *L, char **err)
 {
     const char *rid = L->o->resource_id;
     const char *ins[4] = {rid, L->o->dataset, base_name(L->src->path),
                           strcmp(L->src->format, "csv") == 0 ? "CSV" : "XML"};
+    PGresult *res = NULL;
     if (L->create_resource &&
-        !run(L,
-             "INSERT INTO resource (id, package_id, position, name, format)"
-             " SELECT $1, p.id, coalesce((SELECT max(position) + 1 FROM resource r"
-             " WHERE r.package_id = p.id), 0), $3, $4 FROM package p"
-             " WHERE lower(p.identifier) = lower($2) ON CONFLICT (id) DO NOTHING",
-             4, ins, err))
+        !(res = exec(L, "SELECT ds_resource_create($1, $2, $3, $4)", 4, ins, PGRES_TUPLES_OK,
+                     err)))
         return false;
-    PGresult *res = exec(L, "SELECT package_id FROM resource WHERE id = $1 FOR UPDATE", 1, &rid,
-                         PGRES_TUPLES_OK, err);
-    if (!res)
-        return false;
-    if (PQntuples(res) != 1) {
-        *err = xasprintf("resource %s was deleted during the import", rid);
-        PQclear(res);
-        return false;
-    }
-    *pkg = xstrdup(PQgetvalue(res, 0, 0));
     PQclear(res);
-    res = exec(L, "SELECT table_name FROM datastore_table WHERE resource_id = $1 FOR UPDATE", 1,
-               &rid, PGRES_TUPLES_OK, err);
-    if (!res)
-        return false;
-    *old = PQntuples(res) ? xstrdup(PQgetvalue(res, 0, 0)) : NULL;
-    PQclear(res);
-    return true;
-}
-
-static bool run_fmt(struct loader *L, char **err, const char *fmt, const char *a, const char *b)
-{
-    char *sql = xasprintf(fmt, a, b);
-    bool ok = run(L, sql, 0, NULL, err);
-    free(sql);
-    return ok;
-}
-
-/* Rename "<from><suffix>" (an index or sequence of the staging table) after the table. */
-static bool rename_part(struct loader *L, const char *kind, const char *suffix, char **err)
-{
-    char *from = xasprintf("%s%s", L->staging, suffix), *to = xasprintf("%s%s", L->table, suffix);
-    char *qf = quote_ident(L, from), *qt = quote_ident(L, to);
-    char *sql = xasprintf("ALTER %s datastore.%s RENAME TO %s", kind, qf, qt);
-    bool ok = run(L, sql, 0, NULL, err);
-    free(sql);
-    free(qf);
-    free(qt);
-    free(from);
-    free(to);
-    return ok;
-}
-
-/* Drop the old table, give the staging table (and its key and sequence) the resource's names,
- * and set the sequence after the last _id, for rows added later through the API. */
-static bool replace_table(struct loader *L, const char *old, char **err)
-{
-    if (old && strcmp(old, L->table) != 0) {
-        char *q = quote_ident(L, old);
-        bool ok = run_fmt(L, err, "DROP TABLE IF EXISTS datastore.%s%s", q, "");
-        free(q);
-        if (!ok)
-            return false;
-    }
-    char *qname = quote_ident(L, L->table);
-    bool ok = run_fmt(L, err, "DROP TABLE IF EXISTS %s%s", L->qtable, "") &&
-              run_fmt(L, err, "ALTER TABLE %s RENAME TO %s", L->qstaging, qname) &&
-              rename_part(L, "INDEX", "_pkey", err) &&
-              rename_part(L, "SEQUENCE", "__id_seq", err);
-    free(qname);
-    if (!ok)
-        return false;
-    char rows[24];
-    snprintf(rows, sizeof(rows), "%lld", (long long)(L->rows > 0 ? L->rows : 1));
-    const char *p[3] = {L->qtable, rows, L->rows > 0 ? "true" : "false"};
-    PGresult *res = exec(L, "SELECT setval(pg_get_serial_sequence($1, '_id'), $2, $3)", 3, p,
-                         PGRES_TUPLES_OK, err);
-    PQclear(res);
-    return res != NULL;
-}
-
-/* datastore_table, resource and dataset. The times are clock_timestamp(), not now(): now() is
- * when the transaction began, possibly long before the data became visible, and a harvester
- * asking "modified since" in between would miss the change. */
-static bool record_import(struct loader *L, const char *pkg, char **err)
-{
     char rows[24], *expr = search_expr(L), *source = source_json(L);
     snprintf(rows, sizeof(rows), "%lld", (long long)L->rows);
     free(L->fields);
     L->fields = fields_json(L);
-    const char *p[6] = {L->o->resource_id, L->table, L->fields, rows, expr ? expr : "''",
-                        source};
-    bool ok = run(L,
-                  "INSERT INTO datastore_table AS d (resource_id, table_name, fields, row_count,"
-                  " max_id, data_version, search_expr, source, created, modified)"
-                  " VALUES ($1, $2, $3, $4, $4, 1, $5, $6, clock_timestamp(), clock_timestamp())"
-                  " ON CONFLICT (resource_id) DO UPDATE SET table_name = EXCLUDED.table_name,"
-                  " fields = EXCLUDED.fields, row_count = EXCLUDED.row_count,"
-                  " max_id = EXCLUDED.max_id, data_version = d.data_version + 1,"
-                  " search_expr = EXCLUDED.search_expr, source = EXCLUDED.source,"
-                  " modified = EXCLUDED.modified",
-                  6, p, err) &&
-              run(L,
-                  "UPDATE resource SET datastore_active = true,"
-                  " metadata_modified = clock_timestamp() WHERE id = $1",
-                  1, p, err) &&
-              run(L, "UPDATE package SET metadata_modified = clock_timestamp() WHERE id = $1", 1,
-                  &pkg, err);
+    const char *p[6] = {rid, L->staging, L->fields, rows, expr ? expr : "''", source};
+    res = exec(L, "SELECT ds_table_replace($1, $2, $3, $4, $5, $6)", 6, p, PGRES_TUPLES_OK, err);
     free(expr);
     free(source);
-    return ok;
-}
-
-static bool swap(struct loader *L, char **err)
-{
-    char *pkg = NULL, *old = NULL;
-    bool ok = lock_resource(L, &pkg, &old, err) && replace_table(L, old, err) &&
-              record_import(L, pkg, err);
-    free(pkg);
-    free(old);
+    if (!res)
+        return false;
+    bool ok = !PQgetisnull(res, 0, 0);
+    if (ok)
+        L->data_version = strtoll(PQgetvalue(res, 0, 0), NULL, 10);
+    else
+        *err = xasprintf("resource %s was deleted during the import", rid);
+    PQclear(res);
     return ok;
 }
 
@@ -420,7 +344,7 @@ int load_db_attempt(struct loader *L, char **err)
     }
     int64_t t0 = util_now_us();
     int r = load_copy_pass(L, err);
-    log_debug("COPY pass: %.2f s", (double)(util_now_us() - t0) / 1e6);
+    load_log(L, LOAD_DEBUG, "COPY pass: %.2f s", (double)(util_now_us() - t0) / 1e6);
     if (r != 0) {
         end_copy(L, r > 0 ? "restart with new column types" : "import failed", err);
         rollback(L);
@@ -435,9 +359,9 @@ int load_db_attempt(struct loader *L, char **err)
         rollback(L);
         return -1;
     }
-    log_debug("end of COPY %.2f s, key and ANALYZE %.2f s, swap and commit %.2f s",
-              (double)(t1 - t0) / 1e6, (double)(t2 - t1) / 1e6,
-              (double)(util_now_us() - t2) / 1e6);
+    load_log(L, LOAD_DEBUG, "end of COPY %.2f s, key and ANALYZE %.2f s, swap and commit %.2f s",
+             (double)(t1 - t0) / 1e6, (double)(t2 - t1) / 1e6,
+             (double)(util_now_us() - t2) / 1e6);
     return 0;
 }
 
@@ -458,10 +382,10 @@ static void search_index(struct loader *L)
                           q, L->qtable, expr);
     int64_t t0 = util_now_us();
     if (!run(L, sql, 0, NULL, &err)) {
-        log_warn("the search index was not built (q works, more slowly): %s", err);
+        load_log(L, LOAD_WARN, "the search index was not built (q works, more slowly): %s", err);
         free(err);
     } else {
-        log_debug("search index built in %.2f s", (double)(util_now_us() - t0) / 1e6);
+        load_log(L, LOAD_DEBUG, "search index built in %.2f s", (double)(util_now_us() - t0) / 1e6);
     }
     free(sql);
     free(q);
@@ -485,7 +409,8 @@ static void filter_indexes(struct loader *L)
         char *sql = xasprintf("CREATE INDEX CONCURRENTLY IF NOT EXISTS %s ON %s ((%s%s), \"_id\")",
                               qname, L->qtable, col, t == INFER_TEXT ? "" : "::text");
         if (!run(L, sql, 0, NULL, &err)) {
-            log_warn("the filter index on %s was not built (filters work, more slowly): %s", col,
+            load_log(L, LOAD_WARN,
+                     "the filter index on %s was not built (filters work, more slowly): %s", col,
                      err);
             free(err);
         }
@@ -500,16 +425,18 @@ static void filter_indexes(struct loader *L)
  * the file that was loaded. */
 static bool write_lo(struct loader *L, Oid *oid, char *hex, char **err)
 {
-    int fd = open(L->src->path, O_RDONLY | O_CLOEXEC), lo = -1;
+    int fd = enc_fd(L->src->enc), lo = -1;
     EVP_MD_CTX *md = EVP_MD_CTX_new();
     char *buf = xmalloc(LO_CHUNK);
     ssize_t n = 0;
-    bool ok = fd >= 0 && md && EVP_DigestInit_ex(md, EVP_sha256(), NULL) &&
+    off_t at = 0;
+    bool ok = md && EVP_DigestInit_ex(md, EVP_sha256(), NULL) &&
               (*oid = lo_creat(L->pg, INV_READ | INV_WRITE)) != InvalidOid &&
               (lo = lo_open(L->pg, *oid, INV_WRITE)) >= 0;
-    while (ok && (n = read(fd, buf, LO_CHUNK)) > 0) {
+    while (ok && (n = pread(fd, buf, LO_CHUNK, at)) > 0) {
         EVP_DigestUpdate(md, buf, (size_t)n);
         ok = lo_write(L->pg, lo, buf, (size_t)n) == (int)n;
+        at += n;
     }
     ok = ok && n == 0 && lo_close(L->pg, lo) == 0;
     if (ok) {
@@ -519,17 +446,16 @@ static bool write_lo(struct loader *L, Oid *oid, char *hex, char **err)
         for (unsigned i = 0; i < len && i < 32; i++)
             snprintf(hex + 2 * i, 3, "%02x", d[i]);
     } else {
-        *err = fd < 0 || n < 0 ? xasprintf("%s: %s", L->src->path, strerror(errno))
-                               : db_error(L->pg, NULL);
+        *err = n < 0 ? xasprintf("%s: %s", L->src->path, strerror(errno)) : db_error(L->pg, NULL);
     }
-    if (fd >= 0)
-        close(fd);
     EVP_MD_CTX_free(md);
     free(buf);
     return ok;
 }
 
-static bool insert_version(struct loader *L, Oid oid, bool *stored, char **err)
+/* The version's row (ds_version_add, which unlinks the object when the content is there
+ * already: stored meanwhile by another import). */
+static bool insert_version(struct loader *L, Oid oid, char **err)
 {
     char size[24], rows[24], oidtext[16];
     snprintf(size, sizeof(size), "%llu", (unsigned long long)enc_size(L->src->enc));
@@ -537,13 +463,10 @@ static bool insert_version(struct loader *L, Oid oid, bool *stored, char **err)
     snprintf(oidtext, sizeof(oidtext), "%u", oid);
     const char *p[8] = {L->o->resource_id, enc_sha256(L->src->enc), size, L->fields,
                         base_name(L->src->path), L->src->format, rows, oidtext};
-    PGresult *res = exec(L,
-                         "INSERT INTO resource_version (resource_id, content_hash, size, fields,"
-                         " file_name, format, row_count, content_oid)"
-                         " VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT DO NOTHING",
-                         8, p, PGRES_COMMAND_OK, err);
+    PGresult *res = exec(L, "SELECT ds_version_add($1, $2, $3, $4, $5, $6, $7, $8)", 8, p,
+                         PGRES_TUPLES_OK, err);
     if (res)
-        *stored = strcmp(PQcmdTuples(res), "1") == 0;
+        L->version_stored = PQgetvalue(res, 0, 0)[0] == 't';
     PQclear(res);
     return res != NULL;
 }
@@ -559,12 +482,11 @@ static bool store_version(struct loader *L, char **err)
     bool known = PQntuples(res) > 0;
     PQclear(res);
     if (known) {
-        log_info("this file (sha256 %.12s…) is already stored as a version", p[1]);
+        load_log(L, LOAD_INFO, "this file (sha256 %.12s…) is already stored as a version", p[1]);
         return true;
     }
     Oid oid = InvalidOid;
     char hex[65] = "";
-    bool stored = false;
     if (!run(L, "BEGIN", 0, NULL, err))
         return false;
     bool ok = write_lo(L, &oid, hex, err);
@@ -573,12 +495,10 @@ static bool store_version(struct loader *L, char **err)
                          L->src->path);
         ok = false;
     }
-    ok = ok && insert_version(L, oid, &stored, err);
-    /* Not inserted (stored meanwhile by another import): roll back, which drops the object. */
-    if (ok && stored)
+    if (ok && insert_version(L, oid, err))
         return run(L, "COMMIT", 0, NULL, err);
     rollback(L);
-    return ok;
+    return false;
 }
 
 int load_db_after(struct loader *L, char **err)
@@ -595,7 +515,10 @@ int load_db_after(struct loader *L, char **err)
 
 void load_db_finish(struct loader *L)
 {
-    PQfinish(L->pg);
+    if (L->own_pg)
+        PQfinish(L->pg);
+    else if (L->pg)
+        pgconn_log_notices(L->pg); /* libpq cannot tell the receiver's argument to restore */
     L->pg = NULL;
     free(L->table);
     free(L->staging);

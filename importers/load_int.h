@@ -7,12 +7,14 @@
 
 #include "infer.h"
 #include "load.h"
+#include "load_src.h"
 #include "util.h"
 
 struct loader {
     struct load_source *src;
     const struct load_opts *o;
     PGconn *pg;
+    bool own_pg;             /* opened by the load (else o->pg) */
     char *table, *staging;   /* names in schema datastore, unquoted */
     char *qtable, *qstaging; /* the same, qualified and quoted */
     bool create_resource;    /* missing from the catalogue: created in the swap transaction */
@@ -31,11 +33,18 @@ struct loader {
     } out;                   /* COPY data not sent yet */
     char *err;               /* a database error met inside a pass */
     char *fields;            /* datastore_table.fields of the import (JSON) */
-    bool tty, progress_shown;
+    int64_t data_version;
+    bool version_stored;
     const char *what;
     int64_t pass_us, shown_us;
 };
 
+/* load.c: a log line to the caller (LOAD_DEBUG only when asked for). */
+void load_log(struct loader *L, enum load_level level, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+/* Load an opened source (the fuzz drivers call this without a database): 0, or -1 with *err. */
+int load_source_run(struct load_source *src, const struct load_opts *o, struct load_result *res,
+                    char **err) MUSTCHECK;
 /* load.c: one pass of COPY rows; 0 done, 1 a restart is needed, -1 error (*err). */
 int load_copy_pass(struct loader *L, char **err) MUSTCHECK;
 
