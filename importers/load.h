@@ -37,8 +37,9 @@ struct load_opts {
     const char *path;       /* opened and read; with from_fd, only its name in messages and in
                              * source.file */
     bool from_fd;
-    int fd;                 /* from_fd: a regular file to read instead (duplicated: the caller
-                             * keeps and closes its own; read from offset 0) */
+    int fd;                 /* from_fd: a regular file to read instead, from its first byte
+                             * (duplicated: the caller keeps and closes its own, whose file
+                             * offset the load moves) */
     enum enc_kind encoding;
     char delimiter;         /* csv: 0 to detect */
     const char *record;     /* xml: the record element's NAME or PATH, NULL to detect */

@@ -1,7 +1,6 @@
 /* load_db — the SQL of an import: staging table, COPY, the swap and bookkeeping (through the
  * ds_* functions of sql/functions/05_datastore.sql), indexes, versions. */
 #include <errno.h>
-#include <fcntl.h>
 #include <json-c/json.h>
 #include <libpq/libpq-fs.h>
 #include <openssl/evp.h>
