@@ -267,8 +267,7 @@ static int csvin_run(void *ctx, load_row_fn fn, void *arg, char **err)
     return end_pass(c, err);
 }
 
-bool csvin_open(struct load_source *src, struct enc *e, const char *path, char delim,
-                char **err)
+bool csvin_open(struct load_source *src, struct enc *e, const char *path, char delim, char **err)
 {
     (void)err; /* nothing can fail yet: the file was opened by enc */
     memset(src, 0, sizeof(*src));

@@ -148,8 +148,8 @@ struct enc *enc_open_fd(int fd, const char *name, enum enc_kind kind, char **err
         return NULL;
     }
     if (!S_ISREG(st.st_mode)) {
-        *err = xasprintf("%s: not a regular file (the importer reads the file more than once)",
-                         name);
+        *err =
+            xasprintf("%s: not a regular file (the importer reads the file more than once)", name);
         close(fd);
         return NULL;
     }

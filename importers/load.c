@@ -23,7 +23,7 @@
 #define MAX_ATTEMPTS 4
 #define PROGRESS_EVERY_US 250000
 
-/* --- progress ------------------------------------------------------------------------------- */
+/* --- log lines, progress ----------------------------------------------------------------------- */
 
 void load_log(struct loader *L, enum load_level level, const char *fmt, ...)
 {
@@ -47,8 +47,8 @@ static void progress(struct loader *L, bool done)
     if (!done && now - L->shown_us < PROGRESS_EVERY_US)
         return;
     L->shown_us = now;
-    struct load_progress p = {L->what, L->rows, enc_consumed(L->src->enc), enc_size(L->src->enc),
-                              now - L->pass_us, done};
+    struct load_progress p = {
+        L->what, L->rows, enc_consumed(L->src->enc), enc_size(L->src->enc), now - L->pass_us, done};
     L->o->progress(L->o->arg, &p);
 }
 
@@ -341,8 +341,9 @@ int load_source_run(struct load_source *src, const struct load_opts *o, struct l
         if (load_all(&L, err) < 0)
             goto done;
         double secs = (double)(util_now_us() - t0) / 1e6;
-        load_log(&L, LOAD_INFO, "%s: %" PRId64 " rows, %zu fields loaded into resource %s in %.2f s",
-                 src->path, L.rows, L.width, o->resource_id, secs);
+        load_log(&L, LOAD_INFO,
+                 "%s: %" PRId64 " rows, %zu fields loaded into resource %s in %.2f s", src->path,
+                 L.rows, L.width, o->resource_id, secs);
         if (load_db_after(&L, err) < 0) {
             fill_result(&L, res);
             goto done;

@@ -24,64 +24,65 @@ enum load_level { LOAD_WARN = 1, LOAD_INFO = 2, LOAD_DEBUG = 3 };
 
 /* Where a pass over the file is. */
 struct load_progress {
-    const char *what;       /* "sampling", "loading", "rescanning", "reloading" */
-    int64_t rows;           /* rows read in this pass */
-    uint64_t bytes, size;   /* raw bytes read in this pass; the file's size */
-    int64_t elapsed_us;     /* since the pass began */
-    bool end;               /* the pass is over (its last report) */
+    const char *what;     /* "sampling", "loading", "rescanning", "reloading" */
+    int64_t rows;         /* rows read in this pass */
+    uint64_t bytes, size; /* raw bytes read in this pass; the file's size */
+    int64_t elapsed_us;   /* since the pass began */
+    bool end;             /* the pass is over (its last report) */
 };
 
 struct load_opts {
-    /* The file. */
-    const char *format;     /* "csv" or "xml" */
-    const char *path;       /* opened and read; with from_fd, only its name in messages and in
-                             * source.file */
+    /* The file: path is opened and read, or with from_fd only its name in messages and in
+     * source.file, and fd (a regular file, read from its first byte) is read instead; fd is
+     * duplicated: the caller keeps and closes its own, whose file offset the load moves. */
+    const char *format; /* "csv" or "xml" */
+    const char *path;
     bool from_fd;
-    int fd;                 /* from_fd: a regular file to read instead, from its first byte
-                             * (duplicated: the caller keeps and closes its own, whose file
-                             * offset the load moves) */
+    int fd;
     enum enc_kind encoding;
-    char delimiter;         /* csv: 0 to detect */
-    const char *record;     /* xml: the record element's NAME or PATH, NULL to detect */
-    long sample_rows;       /* rows the types are inferred from */
-    /* The target. */
-    const char *db;         /* conninfo of the connection the load opens, when pg is NULL */
-    PGconn *pg;             /* else this one: idle, blocking, used by nothing else meanwhile
-                             * (its session settings are changed; its notices reach log while
-                             * the load runs, the process log (pgconn) after) */
+    char delimiter;     /* csv: 0 to detect */
+    const char *record; /* xml: the record element's NAME or PATH, NULL to detect */
+    long sample_rows;   /* rows the types are inferred from */
+    /* The target: the connection the load opens with conninfo db, or pg, idle, blocking and
+     * used by nothing else meanwhile (its session settings are changed; its notices reach log
+     * while the load runs, the process log (pgconn) after). */
+    const char *db;
+    PGconn *pg;
     const char *resource_id;
-    const char *dataset;    /* Taiwan identifier: create the resource there when missing */
-    bool dry_run;           /* the plan only (the result), no database */
-    bool search_index;      /* build the trigram and filter indexes after the swap */
-    /* Callbacks, each optional, called on the loading thread with arg. */
+    const char *dataset; /* Taiwan identifier: create the resource there when missing */
+    bool dry_run;        /* the plan only (the result), no database */
+    bool search_index;   /* build the trigram and filter indexes after the swap */
+    /* Callbacks, each optional, called on the loading thread with arg: log lines (LOAD_DEBUG
+     * ones only with debug: timings, PostgreSQL's notices), progress about 4 times a second,
+     * and cancelled, polled between rows (true stops the load: an error). */
     void (*log)(void *arg, enum load_level level, const char *line);
-    bool debug;             /* also LOAD_DEBUG lines (timings, PostgreSQL's notices) */
-    void (*progress)(void *arg, const struct load_progress *p); /* about 4 times a second */
-    bool (*cancelled)(void *arg); /* polled between rows: true stops the load (an error) */
+    bool debug;
+    void (*progress)(void *arg, const struct load_progress *p);
+    bool (*cancelled)(void *arg);
     void *arg;
 };
 
 struct load_field {
-    char *name;             /* the column's name */
-    char *orig;             /* the header as found in the file */
-    const char *type;       /* "int4", "numeric", "text", ... */
+    char *name;       /* the column's name */
+    char *orig;       /* the header as found in the file */
+    const char *type; /* "int4", "numeric", "text", ... */
 };
 
 /* What a load found and did (a dry run: the plan). */
 struct load_result {
     const char *format;
-    uint64_t size;                  /* bytes */
-    const char *encoding;           /* "utf-8" or "big5" */
+    uint64_t size;        /* bytes */
+    const char *encoding; /* "utf-8" or "big5" */
     bool encoding_detected, bom;
-    char delimiter;                 /* csv */
-    char *record;                   /* xml: the record path */
-    int64_t sampled;                /* rows the types were inferred from */
-    bool sample_whole;              /* the sample was the whole file */
+    char delimiter;    /* csv */
+    char *record;      /* xml: the record path */
+    int64_t sampled;   /* rows the types were inferred from */
+    bool sample_whole; /* the sample was the whole file */
     struct load_field *fields;
     size_t nfields;
-    int64_t rows;                   /* rows loaded */
-    int64_t data_version;           /* the table's, after the load */
-    bool version_stored;            /* the raw file was stored as a new version */
+    int64_t rows;         /* rows loaded */
+    int64_t data_version; /* the table's, after the load */
+    bool version_stored;  /* the raw file was stored as a new version */
 };
 
 /* The --encoding and --delimiter values (auto, utf-8, big5, cp950; auto, tab or a character). */

@@ -81,7 +81,10 @@ static void load_notice(void *arg, const PGresult *res)
     struct loader *L = arg;
     int level;
     char *line = pgconn_notice_line(res, &level);
-    load_log(L, level <= LOAD_WARN ? LOAD_WARN : level >= LOAD_DEBUG ? LOAD_DEBUG : LOAD_INFO,
+    load_log(L,
+             level <= LOAD_WARN    ? LOAD_WARN
+             : level >= LOAD_DEBUG ? LOAD_DEBUG
+                                   : LOAD_INFO,
              "%s", line);
     free(line);
 }
@@ -309,8 +312,7 @@ static bool swap(struct loader *L, char **err)
                           strcmp(L->src->format, "csv") == 0 ? "CSV" : "XML"};
     PGresult *res = NULL;
     if (L->create_resource &&
-        !(res = exec(L, "SELECT ds_resource_create($1, $2, $3, $4)", 4, ins, PGRES_TUPLES_OK,
-                     err)))
+        !(res = exec(L, "SELECT ds_resource_create($1, $2, $3, $4)", 4, ins, PGRES_TUPLES_OK, err)))
         return false;
     PQclear(res);
     char rows[24], *expr = search_expr(L), *source = source_json(L);
@@ -359,8 +361,7 @@ int load_db_attempt(struct loader *L, char **err)
         return -1;
     }
     load_log(L, LOAD_DEBUG, "end of COPY %.2f s, key and ANALYZE %.2f s, swap and commit %.2f s",
-             (double)(t1 - t0) / 1e6, (double)(t2 - t1) / 1e6,
-             (double)(util_now_us() - t2) / 1e6);
+             (double)(t1 - t0) / 1e6, (double)(t2 - t1) / 1e6, (double)(util_now_us() - t2) / 1e6);
     return 0;
 }
 

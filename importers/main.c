@@ -102,8 +102,8 @@ static void on_progress(void *arg, const struct load_progress *p)
     double mbs = secs > 0 ? (double)p->bytes / 1e6 / secs : 0;
     int pct = p->size ? (int)(100.0 * (double)p->bytes / (double)p->size) : 0;
     long eta = mbs > 0 && p->size > p->bytes ? (long)((double)(p->size - p->bytes) / 1e6 / mbs) : 0;
-    fprintf(stderr, "\r%s: %s %" PRId64 " rows, %.1f MB/s, %d%%, ETA %ld:%02ld\033[K",
-            log_progname, p->what, p->rows, mbs, pct, eta / 60, eta % 60);
+    fprintf(stderr, "\r%s: %s %" PRId64 " rows, %.1f MB/s, %d%%, ETA %ld:%02ld\033[K", log_progname,
+            p->what, p->rows, mbs, pct, eta / 60, eta % 60);
     if (p->end)
         fputc('\n', stderr);
 }
@@ -132,11 +132,17 @@ static void print_plan(const char *path, const struct load_result *r)
 
 static int cmd_data(const struct config *cfg, bool xml, const char *file)
 {
-    struct load_opts o = {.format = xml ? "xml" : "csv", .path = file, .record = cfg->record,
-                          .sample_rows = cfg->sample_rows, .db = cfg->db,
-                          .resource_id = cfg->resource_id, .dataset = cfg->dataset,
-                          .dry_run = cfg->dry_run, .search_index = !cfg->no_search_index,
-                          .log = on_log, .debug = log_verbosity >= LOG_DEBUG,
+    struct load_opts o = {.format = xml ? "xml" : "csv",
+                          .path = file,
+                          .record = cfg->record,
+                          .sample_rows = cfg->sample_rows,
+                          .db = cfg->db,
+                          .resource_id = cfg->resource_id,
+                          .dataset = cfg->dataset,
+                          .dry_run = cfg->dry_run,
+                          .search_index = !cfg->no_search_index,
+                          .log = on_log,
+                          .debug = log_verbosity >= LOG_DEBUG,
                           .progress = isatty(2) == 1 ? on_progress : NULL};
     int status = check_data_args(cfg, xml, &o.encoding, &o.delimiter);
     if (status)

@@ -15,7 +15,7 @@
 
 struct dsl_job {
     struct dsl_job *next;
-    struct dsl_request rq;  /* strings owned (copies) */
+    struct dsl_request rq; /* strings owned (copies) */
     struct event_base *base;
     dsl_done_fn done;
     void *arg;
@@ -24,9 +24,9 @@ struct dsl_job {
 
 static struct {
     pthread_mutex_t mu;
-    pthread_cond_t idle;    /* signalled when a thread ends */
+    pthread_cond_t idle; /* signalled when a thread ends */
     struct dsl_job *head, *tail;
-    int running;            /* threads taking jobs */
+    int running; /* threads taking jobs */
     char *conninfo, *connect_timeout;
     atomic_bool stopping;
 } g_dsl = {.mu = PTHREAD_MUTEX_INITIALIZER, .idle = PTHREAD_COND_INITIALIZER};
@@ -83,13 +83,21 @@ static void run_job(struct dsl_job *j)
         free(cerr);
     } else {
         const struct dsl_request *rq = &j->rq;
-        struct load_opts o = {.format = rq->format, .path = rq->name, .from_fd = true,
-                              .fd = rq->fd, .encoding = rq->encoding,
-                              .delimiter = rq->delimiter, .record = rq->record,
-                              .sample_rows = rq->sample_rows, .pg = pg,
-                              .resource_id = rq->resource_id, .dataset = rq->dataset,
-                              .search_index = rq->search_index, .log = on_log,
-                              .debug = log_verbosity >= LOG_DEBUG, .cancelled = on_cancelled,
+        struct load_opts o = {.format = rq->format,
+                              .path = rq->name,
+                              .from_fd = true,
+                              .fd = rq->fd,
+                              .encoding = rq->encoding,
+                              .delimiter = rq->delimiter,
+                              .record = rq->record,
+                              .sample_rows = rq->sample_rows,
+                              .pg = pg,
+                              .resource_id = rq->resource_id,
+                              .dataset = rq->dataset,
+                              .search_index = rq->search_index,
+                              .log = on_log,
+                              .debug = log_verbosity >= LOG_DEBUG,
+                              .cancelled = on_cancelled,
                               .arg = j};
         j->out.rc = load_file(&o, &j->out.result, &j->out.err);
         PQfinish(pg);
@@ -146,8 +154,8 @@ static bool start_thread(char **err)
     return rc == 0;
 }
 
-bool dsl_start(const struct dsl_request *rq, struct event_base *base, dsl_done_fn done,
-               void *arg, char **err)
+bool dsl_start(const struct dsl_request *rq, struct event_base *base, dsl_done_fn done, void *arg,
+               char **err)
 {
     struct dsl_job *j = xcalloc(1, sizeof(*j));
     j->rq = *rq;

@@ -437,7 +437,9 @@ void load_db_finish(struct loader *L)
 void fuzz_load_run(struct load_source *src, const uint8_t *data, size_t size,
                    long sample_rows)
 {
-    struct load_opts o = {.format = src->format, .path = src->path, .resource_id = "fuzz",
+    struct load_opts o = {.format = src->format,
+                          .path = src->path,
+                          .resource_id = "fuzz",
                           .sample_rows = sample_rows};
     struct load_result res;
     char *err = NULL;

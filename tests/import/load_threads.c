@@ -27,8 +27,8 @@ struct run {
 static void done(void *arg, const struct dsl_outcome *o)
 {
     struct run *r = arg;
-    printf("%s rc=%d rows=%" PRId64 " fields=%zu version=%" PRId64 " start=%" PRId64
-           " end=%" PRId64 " err=%s\n",
+    printf("%s rc=%d rows=%" PRId64 " fields=%zu version=%" PRId64 " start=%" PRId64 " end=%" PRId64
+           " err=%s\n",
            o->resource_id, o->rc, o->result.rows, o->result.nfields, o->result.data_version,
            o->started_us, o->ended_us, o->err ? o->err : "");
     fflush(stdout);
@@ -45,8 +45,11 @@ static bool request(char *spec, struct dsl_request *rq)
         return false;
     *rid++ = '\0';
     *file++ = '\0';
-    *rq = (struct dsl_request){.resource_id = rid, .format = spec, .name = file,
-                               .fd = open(file, O_RDONLY | O_CLOEXEC), .sample_rows = 1000,
+    *rq = (struct dsl_request){.resource_id = rid,
+                               .format = spec,
+                               .name = file,
+                               .fd = open(file, O_RDONLY | O_CLOEXEC),
+                               .sample_rows = 1000,
                                .search_index = true};
     return rq->fd >= 0;
 }

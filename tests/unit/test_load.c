@@ -88,14 +88,17 @@ static void test_xml_plan_from_fd(void)
     char *path = temp_file("<rows><row><a>1</a><b>2024-01-02</b></row>"
                            "<row><a>2</a><b>2024-01-03</b></row></rows>\n");
     int fd = open(path, O_RDONLY);
-    struct load_opts o = {.format = "xml", .path = "up.xml", .from_fd = true, .fd = fd,
-                          .sample_rows = 10, .dry_run = true};
+    struct load_opts o = {.format = "xml",
+                          .path = "up.xml",
+                          .from_fd = true,
+                          .fd = fd,
+                          .sample_rows = 10,
+                          .dry_run = true};
     struct load_result r;
     char *err = NULL;
     T_CHECK(load_file(&o, &r, &err) == 0, "xml: %s", err ? err : "");
     T_STREQ(r.record, "/rows/row", "record");
-    T_CHECK(r.nfields == 2 && r.sampled == 2 && r.delimiter == 0, "xml: %zu fields",
-            r.nfields);
+    T_CHECK(r.nfields == 2 && r.sampled == 2 && r.delimiter == 0, "xml: %zu fields", r.nfields);
     if (r.nfields == 2)
         T_STREQ(r.fields[1].type, "date", "xml type");
     load_result_clear(&r);
@@ -114,8 +117,12 @@ static void test_cancelled(void)
 {
     char *data = csv_rows(3000), *path = temp_file(data);
     int calls = 0;
-    struct load_opts o = {.format = "csv", .path = path, .sample_rows = 100000, .dry_run = true,
-                          .cancelled = cancel_now, .arg = &calls};
+    struct load_opts o = {.format = "csv",
+                          .path = path,
+                          .sample_rows = 100000,
+                          .dry_run = true,
+                          .cancelled = cancel_now,
+                          .arg = &calls};
     struct load_result r;
     char *err = NULL;
     T_CHECK(load_file(&o, &r, &err) == -1 && err && strcmp(err, "the load was cancelled") == 0,

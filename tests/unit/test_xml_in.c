@@ -2,12 +2,12 @@
  * entities, which are never expanded (a document declaring or naming one is refused). */
 #include <unistd.h>
 
+#include "../../importers/csv_in.c"
 #include "../../importers/enc.c"
 #include "../../importers/infer.c"
 #include "../../importers/load.c"
-#include "../../importers/load_db.c"
-#include "../../importers/csv_in.c"
 #include "../../importers/load_cols.c"
+#include "../../importers/load_db.c"
 #include "../../importers/xml_in.c"
 #include "../../server/core/log.c"
 #include "../../server/core/pgconn.c"
