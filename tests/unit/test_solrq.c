@@ -1,5 +1,9 @@
 /* Unit tests for server/ckan/solrq.c: query → SQL shape and parameters, over the CKAN field map. */
 #include "../../server/ckan/solrq.c"
+#include "../../server/ckan/solrq_lex.c"
+#include "../../server/ckan/solrq_map.c"
+#include "../../server/ckan/solrq_parse.c"
+#include "../../server/ckan/solrq_sql.c"
 #include "testh.h"
 
 #define ARRAY_LEN_T(a) (sizeof(a) / sizeof((a)[0]))
