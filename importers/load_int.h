@@ -18,6 +18,7 @@ struct loader {
     char *table, *staging;   /* names in schema datastore, unquoted */
     char *qtable, *qstaging; /* the same, qualified and quoted */
     bool create_resource;    /* missing from the catalogue: created in the swap transaction */
+    bool compat;             /* the database predates the ds_* write functions (load_compat.c) */
     /* Per column: the types every value seen fits, and the type of the table's column. */
     unsigned *mask;
     enum infer_type *type;
@@ -58,5 +59,20 @@ bool load_db_send(struct loader *L) MUSTCHECK;
 /* After the swap: the search index, then the raw-file version. 0, or -1 with *err. */
 int load_db_after(struct loader *L, char **err) MUSTCHECK;
 void load_db_finish(struct loader *L);
+/* Run sql with text parameters; the result when its status is `want`, else NULL with *err. */
+PGresult *load_db_exec(struct loader *L, const char *sql, int n, const char *const *params,
+                       ExecStatusType want, char **err) MUSTCHECK;
+/* The same for a command; false with *err. */
+bool load_db_run(struct loader *L, const char *sql, int n, const char *const *params,
+                 char **err) MUSTCHECK;
+/* A quoted identifier (malloc'd). */
+char *load_db_quote(struct loader *L, const char *name);
+
+/* load_compat.c: the writes of ds_resource_create + ds_table_replace (ins, p: their arguments)
+ * and of ds_version_add (p), sent as statements to a database made before those functions and
+ * not yet upgraded by `opendatad db init` (tests/import/test_schema_upgrade.py loads one). */
+bool load_compat_swap(struct loader *L, const char *const *ins, const char *const *p,
+                      char **err) MUSTCHECK;
+bool load_compat_version(struct loader *L, const char *const *p, char **err) MUSTCHECK;
 
 #endif

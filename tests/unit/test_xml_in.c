@@ -7,6 +7,7 @@
 #include "../../importers/infer.c"
 #include "../../importers/load.c"
 #include "../../importers/load_cols.c"
+#include "../../importers/load_compat.c"
 #include "../../importers/load_db.c"
 #include "../../importers/xml_in.c"
 #include "../../server/core/log.c"
