@@ -39,10 +39,10 @@ DEB_BENCH := wrk nginx-light postgresql-contrib zip unzip time
 COMMON_SRC := $(addprefix server/core/,util.c log.c arena.c config.c valid.c pgconn.c)
 CORE_SRC   := $(addprefix server/core/,hframe.c edge.c route.c req.c req_query.c resp.c db_pool.c db_policy.c \
               server.c migrate.c)
-TW_SRC     := $(addprefix server/tw/,tw_family.c tw_resp.c tw_rest.c tw_params.c tw_datastore.c)
-CKAN_SRC   := $(addprefix server/ckan/,ckan_family.c ckan_resp.c ckan_action.c ckan_auth.c ckan_params.c ckan_datastore.c \
+TW_SRC     := $(addprefix server/tw/,tw_family.c tw_config.c tw_resp.c tw_rest.c tw_params.c tw_datastore.c)
+CKAN_SRC   := $(addprefix server/ckan/,ckan_family.c ckan_config.c ckan_resp.c ckan_action.c ckan_auth.c ckan_params.c ckan_datastore.c \
               ckan_package.c ckan_group.c ckan_tag.c ckan_user.c ckan_activity.c ckan_site.c \
-              ckan_call.c ckan_search.c ckan_util.c search_cache.c solrq.c solrq_lex.c solrq_parse.c \
+              ckan_call.c ckan_search.c ckan_util.c search_cache.c solrq.c solrq_mem.c solrq_lex.c solrq_parse.c \
               solrq_sql.c solrq_map.c)
 DS_SRC     := $(addprefix server/datastore/,ds_family.c ds_read.c ds_cache.c sqlbuild.c dump.c dump_fmt.c dump_src.c \
               dump_stream.c dump_worker.c zipw.c ds_load.c)
@@ -157,7 +157,7 @@ FUZZ_FLAGS   := -std=c17 -D_GNU_SOURCE -g -O1 -fsanitize=fuzzer,address,undefine
 FUZZ_LOAD    := tests/fuzz/fuzz_load.c importers/enc.c importers/infer.c importers/load.c \
                 importers/load_cols.c importers/csv_in.c importers/xml_in.c \
                 server/core/util.c server/core/log.c
-FUZZ_SRC_solrq        := $(addprefix server/ckan/,solrq.c solrq_lex.c solrq_parse.c solrq_sql.c solrq_map.c)
+FUZZ_SRC_solrq        := $(addprefix server/ckan/,solrq.c solrq_mem.c solrq_lex.c solrq_parse.c solrq_sql.c solrq_map.c)
 FUZZ_SRC_csv          := $(FUZZ_LOAD)
 FUZZ_SRC_xml          := $(FUZZ_LOAD)
 FUZZ_SRC_catalog      := importers/catalog_in.c server/core/jschema.c server/core/jschema_load.c \

@@ -1,12 +1,17 @@
-/* ckan_action — CKAN Action API dispatch over the one action table. */
+/* ckan_action — CKAN Action API dispatch over the one action table, and help_show, the table's
+ * own reader. */
 #include "ckan_action.h"
 
 #include <assert.h>
+#include <json-c/json.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "arena.h"
 #include "ckan_auth.h"
+#include "ckan_call.h"
+#include "ckan_handlers.h"
+#include "ckan_params.h"
 #include "ckan_resp.h"
 #include "req.h"
 #include "resp.h"
@@ -83,4 +88,22 @@ int ckan_action(struct req *r)
                                 "method for your request");
     r->action = a->name;
     return ckan_auth_then(r, run_action);
+}
+
+/* help_show: the description of an action we serve; others are not found. */
+int ckan_help_show(struct req *r)
+{
+    json_object *in = ckan_request_data(r);
+    const char *name;
+    if (!in || !ckan_get_or_bust(r, in, "name", &name))
+        return REQ_DONE;
+    const struct ckan_action_def *a = ckan_action_find(name);
+    if (!a)
+        return ckan_call_fail(r, 404, "Not found: Action function not found");
+    json_object *s = json_object_new_string(a->help);
+    const char *out =
+        arena_strdup(r->a, json_object_to_json_string_ext(s, JSON_C_TO_STRING_PLAIN |
+                                                                 JSON_C_TO_STRING_NOSLASHESCAPE));
+    json_object_put(s);
+    return ckan_call_literal(r, out);
 }

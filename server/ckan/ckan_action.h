@@ -24,24 +24,6 @@ struct ckan_action_def {
     const char *help; /* help_show's answer */
 };
 
-/* The handlers, one per entry of the table. */
-#define ACTION(name, handler, auth, get, help) int handler(struct req *r);
-#include "ckan_actions.def"
-#undef ACTION
-
-/* The modules' statements; registered once before threads start. */
-void ckan_datastore_init(void);
-void ckan_package_init(void);
-void ckan_group_init(void);
-void ckan_tag_init(void);
-void ckan_user_init(void);
-void ckan_activity_init(void);
-void ckan_site_init(void);
-void ckan_search_init(void);
-
-/* The CKAN release whose behaviour we follow; clients branch on it. */
-#define CKAN_COMPAT_VERSION "2.11.5"
-
 void ckan_action_init(void);
 /* The action of that name, or NULL when the server does not serve it. */
 const struct ckan_action_def *ckan_action_find(const char *name);

@@ -1,6 +1,6 @@
 /* ckan_activity — CKAN's activity streams: package_, group_, organization_, user_ and
  * recently_changed_packages_activity_list (ckan_activity_list, through ckan_call). */
-#include "ckan_action.h"
+#include "ckan_handlers.h"
 
 #include <json-c/json.h>
 #include <math.h>

@@ -5,7 +5,7 @@
 
 #include "arena.h"
 #include "ckan_auth.h"
-#include "ckan_family.h"
+#include "ckan_config.h"
 #include "ckan_resp.h"
 #include "config.h"
 #include "db_pool.h"

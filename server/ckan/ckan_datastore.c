@@ -1,7 +1,7 @@
 /* ckan_datastore — datastore_search and datastore_info (ckan-research §6.5, §6.7). Parameter
  * syntax is checked here the way CKAN's validators do; the search runs as a prepared statement
  * (ds_read.c) or through sql/functions/07_ckan_datastore.sql, which checks field names. */
-#include "ckan_action.h"
+#include "ckan_handlers.h"
 
 #include <event2/http.h>
 #include <json-c/json.h>
@@ -11,7 +11,7 @@
 
 #include "arena.h"
 #include "ckan_auth.h"
-#include "ckan_family.h"
+#include "ckan_config.h"
 #include "ckan_limits.h"
 #include "ckan_params.h"
 #include "ckan_resp.h"

@@ -2,6 +2,7 @@
 #include "ckan_family.h"
 
 #include "ckan_action.h"
+#include "ckan_config.h"
 #include "ckan_resp.h"
 #include "ckan_util.h"
 #include "dump.h"
@@ -9,8 +10,6 @@
 #include "route.h"
 #include "search_cache.h"
 #include "util.h"
-
-static const struct config *g_cfg;
 
 static const struct route_def routes[] = {
     {M_GET, "/datastore/dump/{rid}", dump_ckan, NULL},
@@ -25,15 +24,10 @@ static const struct route_def routes[] = {
     {M_GET, "/api/2/util/{kind}/{op}", ckan_util, NULL},
 };
 
-const struct config *ckan_config(void)
-{
-    return g_cfg;
-}
-
 static bool ckan_init(const struct config *cfg, char **err)
 {
     (void)err;
-    g_cfg = cfg;
+    ckan_config_set(cfg, &ckan_family);
     ckan_action_init();
     ckan_util_init();
     return true;

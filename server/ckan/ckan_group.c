@@ -3,7 +3,7 @@
  * organization_list_for_user, member_list, member_roles_list), as CKAN 2.11 answers them.
  * Parameters are checked with CKAN's validators; each action hands one normalized object to
  * sql/functions/09 (ckan_call). Datasets appear as the caller may read them. */
-#include "ckan_action.h"
+#include "ckan_handlers.h"
 
 #include <json-c/json.h>
 #include <limits.h>

@@ -4,7 +4,7 @@
  * CKAN's validators and messages; sql/functions/08 builds the results as JSON text.
  * Datasets the caller may not read (ckan_can_read: anonymous callers see active, public ones)
  * answer 403 as CKAN does (404 when they do not exist). */
-#include "ckan_action.h"
+#include "ckan_handlers.h"
 
 #include <json-c/json.h>
 #include <stdlib.h>
@@ -12,7 +12,7 @@
 
 #include "arena.h"
 #include "ckan_auth.h"
-#include "ckan_family.h"
+#include "ckan_config.h"
 #include "ckan_limits.h"
 #include "ckan_params.h"
 #include "ckan_resp.h"

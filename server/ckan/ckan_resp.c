@@ -7,7 +7,7 @@
 #include <string.h>
 
 #include "arena.h"
-#include "ckan_family.h"
+#include "ckan_config.h"
 #include "config.h"
 #include "db_pool.h"
 #include "req.h"

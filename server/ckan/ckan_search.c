@@ -6,7 +6,7 @@
  * a parameter, so a text repeats). Answers without q whose filters are the simple ones facet links
  * make are kept in search_cache.c for anonymous callers. Callers see what ckan_can_read lets them
  * (anonymous: active, public datasets only, whatever include_private / include_drafts say). */
-#include "ckan_action.h"
+#include "ckan_handlers.h"
 
 #include <event2/buffer.h>
 #include <json-c/json.h>
@@ -16,7 +16,7 @@
 #include <strings.h>
 
 #include "arena.h"
-#include "ckan_family.h"
+#include "ckan_config.h"
 #include "ckan_limits.h"
 #include "ckan_params.h"
 #include "ckan_resp.h"

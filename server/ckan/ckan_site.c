@@ -1,12 +1,12 @@
-/* ckan_site — CKAN's site reads: license_list, site_read, help_show and status_show. */
-#include "ckan_action.h"
+/* ckan_site — CKAN's site reads: license_list, site_read and status_show. */
+#include "ckan_handlers.h"
 
 #include <json-c/json.h>
 #include <string.h>
 
 #include "arena.h"
 #include "ckan_call.h"
-#include "ckan_family.h"
+#include "ckan_config.h"
 #include "ckan_params.h"
 #include "config.h"
 #include "db_pool.h"
@@ -36,24 +36,6 @@ int ckan_license_list(struct req *r)
 int ckan_site_read(struct req *r)
 {
     return ckan_request_data(r) ? ckan_call_literal(r, "true") : REQ_DONE;
-}
-
-/* help_show: the description of an action we serve; others are not found. */
-int ckan_help_show(struct req *r)
-{
-    json_object *in = ckan_request_data(r);
-    const char *name;
-    if (!in || !ckan_get_or_bust(r, in, "name", &name))
-        return REQ_DONE;
-    const struct ckan_action_def *a = ckan_action_find(name);
-    if (!a)
-        return ckan_call_fail(r, 404, "Not found: Action function not found");
-    json_object *s = json_object_new_string(a->help);
-    const char *out =
-        arena_strdup(r->a, json_object_to_json_string_ext(s, JSON_C_TO_STRING_PLAIN |
-                                                                 JSON_C_TO_STRING_NOSLASHESCAPE));
-    json_object_put(s);
-    return ckan_call_literal(r, out);
 }
 
 static void status_show_done(struct req *r, PGresult *res)

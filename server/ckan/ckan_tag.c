@@ -1,6 +1,6 @@
 /* ckan_tag — CKAN's tag and vocabulary reads: tag_list, tag_search, tag_autocomplete,
  * tag_show, vocabulary_list, vocabulary_show (sql/functions/09 answers, through ckan_call). */
-#include "ckan_action.h"
+#include "ckan_handlers.h"
 
 #include <json-c/json.h>
 

@@ -1,7 +1,7 @@
 /* ckan_user — CKAN's user reads: user_list, user_show (sql/functions/09, through ckan_call). User
  * dicts carry an email address only for the user themself and sysadmins, never a password
  * hash. */
-#include "ckan_action.h"
+#include "ckan_handlers.h"
 
 #include <json-c/json.h>
 #include <string.h>

@@ -8,7 +8,6 @@
 #include <strings.h>
 
 #include "arena.h"
-#include "ckan_action.h"
 #include "ckan_auth.h"
 #include "ckan_limits.h"
 #include "ckan_params.h"

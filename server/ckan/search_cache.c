@@ -10,7 +10,7 @@
 #include <string.h>
 
 #include "arena.h"
-#include "ckan_family.h"
+#include "ckan_config.h"
 #include "ckan_resp.h"
 #include "config.h"
 #include "db_pool.h"
@@ -340,7 +340,7 @@ static void read_gen(struct scache_thread *t)
 
 int scache_answer(struct req *r, const char *key, scache_build_fn build, void *arg)
 {
-    struct scache_thread *t = srv_thread_state(r->thr, &ckan_family);
+    struct scache_thread *t = srv_thread_state(r->thr, ckan_config_family());
     struct waiter *w = arena_alloc(r->a, sizeof(*w));
     *w = (struct waiter){.r = r, .key = key, .hash = fnv1a(key), .build = build, .arg = arg};
     *t->next_tail = w;

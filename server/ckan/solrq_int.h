@@ -1,6 +1,7 @@
-/* solrq_int.h — what the parts of solrq share: the search object, tokens, the AST and the SQL
- * generator's state. solrq.c: memory, parameters, entry points; solrq_lex.c: characters and
- * tokens; solrq_parse.c: the AST; solrq_sql.c: AST → SQL; solrq_map.c: CKAN's field map. */
+/* solrq_int.h — what the parts of solrq share, each part using only those before it:
+ * solrq_mem.c (the search object: memory, growing strings, parameters, rank terms),
+ * solrq_lex.c (characters, tokens), solrq_parse.c (tokens → AST), solrq_sql.c (AST → SQL),
+ * solrq.c (the entry points, which run them); solrq_map.c is CKAN's field map. */
 #ifndef SOLRQ_INT_H
 #define SOLRQ_INT_H
 #include <stdbool.h>
@@ -15,7 +16,7 @@
 #define SQ_MAX_SHIFT_S 31557600000.0 /* one date-math step moves at most 1000 years */
 #define SQ_QUOTE_MAX 100     /* bytes of the query quoted in an error message */
 
-/* The search object (solrq.c). */
+/* The search object (solrq_mem.c). */
 struct sq_chunk {
     struct sq_chunk *next;
     size_t used, size;
@@ -111,7 +112,7 @@ struct sq_gen {
     bool rank;
 };
 
-/* The search's memory (solrq.c): everything lives until solrq_free; out of memory aborts. */
+/* The search's memory (solrq_mem.c): everything lives until solrq_free; out of memory aborts. */
 void *sq_oom(void *p);
 void *sq_alloc(struct solrq *q, size_t n);
 char *sq_strndup(struct solrq *q, const char *s, size_t n);

@@ -10,7 +10,7 @@
 #include "resp.h"
 #include "server.h"
 #include "sqlbuild.h"
-#include "tw_family.h"
+#include "tw_config.h"
 #include "tw_params.h"
 #include "tw_rest.h"
 

@@ -1,14 +1,13 @@
 /* tw_family — the Taiwan API's routes and start-up. */
 #include "tw_family.h"
 
+#include "tw_config.h"
 #include "dump.h"
 #include "family.h"
 #include "route.h"
 #include "tw_resp.h"
 #include "tw_rest.h"
 #include "util.h"
-
-static const struct config *g_cfg;
 
 static const struct route_def routes[] = {
     {M_GET, "{sru}/rest/group", tw_group_list, NULL},
@@ -24,15 +23,10 @@ static const struct route_def routes[] = {
 /* Unknown paths here are the Taiwan API's (ER010004), whatever follows. */
 static const char *const prefixes[] = {"{sru}/rest", "{sru}/dump", NULL};
 
-const struct config *tw_config(void)
-{
-    return g_cfg;
-}
-
 static bool tw_init(const struct config *cfg, char **err)
 {
     (void)err;
-    g_cfg = cfg;
+    tw_config_set(cfg);
     tw_rest_init();
     tw_datastore_init();
     return true;

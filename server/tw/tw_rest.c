@@ -10,7 +10,7 @@
 #include "req.h"
 #include "resp.h"
 #include "server.h"
-#include "tw_family.h"
+#include "tw_config.h"
 #include "tw_params.h"
 #include "valid.h"
 

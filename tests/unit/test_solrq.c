@@ -2,6 +2,7 @@
 #include "../../server/ckan/solrq.c"
 #include "../../server/ckan/solrq_lex.c"
 #include "../../server/ckan/solrq_map.c"
+#include "../../server/ckan/solrq_mem.c"
 #include "../../server/ckan/solrq_parse.c"
 #include "../../server/ckan/solrq_sql.c"
 #include "testh.h"
