@@ -11,8 +11,10 @@ SERVER_INC  := $(SERVER_DIRS:%=-Iserver/%) -Iimporters
 CFLAGS  += -std=c17 -D_GNU_SOURCE -Wall -Wextra -Wshadow -Wstrict-prototypes -Wno-unused-parameter \
            -MMD -MP $(SERVER_INC) $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 LDLIBS  += $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lpthread
-# The server hashes API tokens with OpenSSL's SHA-256.
-SERVER_LIBS := $(shell pkg-config --libs libcrypto 2>/dev/null)
+# The server hashes API tokens with OpenSSL's SHA-256, passwords with libxcrypt's yescrypt (and
+# checks CKAN's pbkdf2_sha512 ones with OpenSSL).
+CRYPT_LIBS  := -lcrypt
+SERVER_LIBS := $(shell pkg-config --libs libcrypto 2>/dev/null) $(CRYPT_LIBS)
 # The DataStore importers (and their unit tests): libxml2, OpenSSL's SHA-256, libcsv (no .pc).
 IMPORT_PKGS := libxml-2.0 libcrypto
 CFLAGS  += $(shell pkg-config --cflags $(IMPORT_PKGS) 2>/dev/null)
@@ -30,7 +32,7 @@ SAN_BIN := $(SAN_B)/bin
 
 # Debian packages: build, run, test and bench.
 DEB_BUILD := build-essential pkg-config libevent-dev libjson-c-dev libpq-dev libminizip-dev zlib1g-dev \
-             libcsv-dev libxml2-dev libssl-dev
+             libcsv-dev libxml2-dev libssl-dev libcrypt-dev
 DEB_RUN   := postgresql-15 postgresql-client-15
 DEB_TEST  := python3 python3-pytest python3-requests python3-jsonschema python3-psycopg2 \
              clang libclang-rt-14-dev
@@ -38,7 +40,7 @@ DEB_BENCH := wrk nginx-light postgresql-contrib zip unzip time
 
 COMMON_SRC := $(addprefix server/core/,util.c log.c arena.c config.c valid.c pgconn.c)
 CORE_SRC   := $(addprefix server/core/,hframe.c edge.c route.c req.c req_query.c resp.c db_pool.c db_policy.c \
-              server.c migrate.c)
+              server.c migrate.c multipart.c passwd.c)
 TW_SRC     := $(addprefix server/tw/,tw_family.c tw_config.c tw_resp.c tw_rest.c tw_params.c tw_datastore.c)
 CKAN_SRC   := $(addprefix server/ckan/,ckan_family.c ckan_config.c ckan_resp.c ckan_action.c ckan_auth.c ckan_params.c ckan_datastore.c \
               ckan_package.c ckan_group.c ckan_tag.c ckan_user.c ckan_activity.c ckan_site.c \
@@ -61,6 +63,10 @@ UNIT_TESTS := $(patsubst tests/unit/%.c,$(BINDIR)/%,$(wildcard tests/unit/test_*
 # Checks of the source tree's layout, run with the unit tests (same last line): the core
 # includes no family header.
 LAYOUT_CHECKS := tests/layout/core_includes.sh
+
+# minizip's include directory has a crypt.h of its own, which would hide libxcrypt's <crypt.h>.
+$(B)/server/core/passwd.o $(BINDIR)/test_passwd: CFLAGS := $(filter-out \
+    $(shell pkg-config --cflags-only-I minizip 2>/dev/null),$(CFLAGS))
 
 SERVER_OBJ := $(SERVER_SRC:%.c=$(B)/%.o)
 IMPORT_OBJ := $(IMPORT_SRC:%.c=$(B)/%.o)
@@ -93,7 +99,7 @@ $(B)/%.o: %.c
 # Unit tests include the module's .c themselves (h2o style) and link the libraries only.
 $(BINDIR)/test_%: tests/unit/test_%.c
 	@mkdir -p $(BINDIR) $(B)/tests
-	$(CC) $(CFLAGS) -MF $(B)/tests/test_$*.d -o $@ $< $(LDFLAGS) $(LDLIBS) $(IMPORT_LIBS)
+	$(CC) $(CFLAGS) -MF $(B)/tests/test_$*.d -o $@ $< $(LDFLAGS) $(LDLIBS) $(IMPORT_LIBS) $(CRYPT_LIBS)
 
 -include $(SERVER_OBJ:.o=.d) $(IMPORT_OBJ:.o=.d) $(LOAD_OBJ:.o=.d) $(LOAD_THREADS_OBJ:.o=.d) \
     $(wildcard $(B)/tests/*.d)
@@ -145,7 +151,7 @@ bench: deps-bench
 FUZZ_CC      ?= clang
 FUZZ_TIME    ?= 300
 FUZZ_ARGS    ?=
-FUZZ_TARGETS := solrq csv xml catalog ckan_params tw_datastore hframe
+FUZZ_TARGETS := solrq csv xml catalog ckan_params tw_datastore hframe multipart
 FUZZ_BINS    := $(FUZZ_TARGETS:%=bin/fuzz_%)
 FUZZ_SMOKE   := $(FUZZ_TARGETS:%=build/fuzz-smoke/%)
 # ENC_CHUNK: enc.c reads tiny chunks, so that short inputs cross chunk boundaries.
@@ -167,6 +173,7 @@ FUZZ_SRC_ckan_params  := server/ckan/ckan_params.c server/core/req_query.c serve
 FUZZ_SRC_tw_datastore := server/tw/tw_params.c server/core/req_query.c server/core/route.c server/core/arena.c \
                          server/core/util.c server/core/valid.c server/datastore/sqlbuild.c
 FUZZ_SRC_hframe       := server/core/hframe.c
+FUZZ_SRC_multipart    := server/core/multipart.c server/core/util.c
 FUZZ_LIBS_hframe      := $(shell pkg-config --libs libevent 2>/dev/null)
 FUZZ_LIBS_csv          := -lcsv $(shell pkg-config --libs libxml-2.0 libcrypto 2>/dev/null)
 FUZZ_LIBS_xml          := -lcsv $(shell pkg-config --libs libxml-2.0 libcrypto 2>/dev/null)
@@ -181,6 +188,7 @@ FUZZ_LEN_catalog := 16384
 FUZZ_LEN_ckan_params := 4096
 FUZZ_LEN_tw_datastore := 2048
 FUZZ_LEN_hframe := 4096
+FUZZ_LEN_multipart := 4096
 
 define fuzz_rules
 bin/fuzz_$(1): tests/fuzz/fuzz_$(1).c $(FUZZ_SRC_$(1)) $(wildcard server/*/*.h importers/*.h tests/fuzz/*.h)

@@ -1,4 +1,4 @@
-/* opendatad — entry point: `serve`, `db init`, `user add NAME`, `routes`. */
+/* opendatad — entry point: `serve`, `db init`, `user ...`, `routes`. */
 #include <libpq-fe.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -13,6 +13,7 @@
 #include "routes_cli.h"
 #include "server.h"
 #include "tw_family.h"
+#include "user_cli.h"
 #include "util.h"
 
 /* The API families served, in the order their routes are matched; CKAN answers the paths
@@ -26,6 +27,7 @@ static void usage(FILE *f)
             "usage: opendatad serve [options]\n"
             "       opendatad db init [--db CONNINFO]\n"
             "       opendatad user add NAME [--sysadmin] [--email E] [--db CONNINFO]\n"
+            "       opendatad user list|remove|password|token|member ...  (opendatad user --help)\n"
             "       opendatad routes    (the HTTP routes and CKAN actions served, as JSON)\n\n");
     cfg_usage(f, CFG_SERVE | CFG_DB);
 }
@@ -89,8 +91,6 @@ static bool serve_precheck(const struct config *cfg)
     return true;
 }
 
-int user_add(const struct config *cfg, int argc, char **argv);
-
 int main(int argc, char **argv)
 {
     if (argc < 2 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
@@ -99,7 +99,7 @@ int main(int argc, char **argv)
     }
     const char *cmd = argv[1];
     if (strcmp(cmd, "user") == 0)
-        return user_add(NULL, argc - 1, argv + 1);
+        return user_cli(argc - 1, argv + 1);
     if (strcmp(cmd, "routes") == 0) {
         if (argc > 2) {
             log_error("unexpected argument \"%s\"", argv[2]);
