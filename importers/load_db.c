@@ -141,6 +141,43 @@ static bool check_resource(struct loader *L, char **err)
     return *p[1] && dataset;
 }
 
+/* Imports of one resource run one after the other, from the check to the last index: an index
+ * built concurrently after a swap waits for every older transaction, so a second import whose
+ * swap waited for that index (to drop the table) would deadlock with it. The lock is asked for
+ * again every 0.1 s rather than waited for, as a statement waiting for it would be such an
+ * older transaction too. The key: a class of our own and the resource id's hash (a collision
+ * only makes two imports take turns). */
+#define LOAD_LOCK_CLASS "1685287012"
+#define LOAD_LOCK_POLL_NS 100000000L
+
+static bool lock_resource(struct loader *L, bool lock, char **err)
+{
+    const char *p[2] = {LOAD_LOCK_CLASS, L->o->resource_id};
+    for (bool said = false;; said = true) {
+        PGresult *res = load_db_exec(L,
+                                     lock ? "SELECT pg_try_advisory_lock($1::int4, hashtext($2))"
+                                          : "SELECT pg_advisory_unlock($1::int4, hashtext($2))",
+                                     2, p, PGRES_TUPLES_OK, err);
+        if (!res)
+            return false;
+        bool got = PQgetvalue(res, 0, 0)[0] == 't';
+        PQclear(res);
+        if (!lock || got) {
+            L->locked = lock;
+            return true;
+        }
+        if (L->o->cancelled && L->o->cancelled(L->o->arg)) {
+            *err = xstrdup("the load was cancelled");
+            return false;
+        }
+        if (!said)
+            load_log(L, LOAD_INFO, "resource %s: waiting for another import to end",
+                     L->o->resource_id);
+        struct timespec ts = {0, LOAD_LOCK_POLL_NS};
+        nanosleep(&ts, NULL);
+    }
+}
+
 bool load_db_prepare(struct loader *L, char **err)
 {
     if (!valid_resource_id(L->o->resource_id)) {
@@ -148,7 +185,7 @@ bool load_db_prepare(struct loader *L, char **err)
                          L->o->resource_id);
         return false;
     }
-    if (!connect_db(L, err) || !check_resource(L, err))
+    if (!connect_db(L, err) || !lock_resource(L, true, err) || !check_resource(L, err))
         return false;
     /* Unique per import (the server process's id is unique among its open connections), so
      * that concurrent imports never meet; short enough for "_pkey". */
@@ -529,6 +566,9 @@ int load_db_after(struct loader *L, char **err)
 
 void load_db_finish(struct loader *L)
 {
+    char *err = NULL;
+    if (L->locked && !L->own_pg && !lock_resource(L, false, &err))
+        free(err); /* the connection is broken: its locks went with it */
     if (L->own_pg)
         PQfinish(L->pg);
     else if (L->pg)

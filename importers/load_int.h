@@ -15,6 +15,7 @@ struct loader {
     const struct load_opts *o;
     PGconn *pg;
     bool own_pg;             /* opened by the load (else o->pg) */
+    bool locked;             /* holds the resource's advisory lock (load_db.c) */
     char *table, *staging;   /* names in schema datastore, unquoted */
     char *qtable, *qstaging; /* the same, qualified and quoted */
     bool create_resource;    /* missing from the catalogue: created in the swap transaction */

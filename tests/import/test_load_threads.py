@@ -109,15 +109,18 @@ def test_a_failed_load_leaves_the_other_and_its_own_old_data(db, tmp_path):
 
 
 def test_the_same_resource_twice_at_once_swaps_one_after_the_other(db, tmp_path):
+    """One waits for the other's end (its concurrent index builds included: a swap waiting for
+    them while they wait for its transaction was a deadlock)."""
     one = tmp_path / "one.csv"
     one.write_text("k\n" + "".join("%d\n" % i for i in range(1, 30001)))
     two = tmp_path / "two.csv"
     two.write_text("k,w\n" + "".join("%d,%d\n" % (i, i) for i in range(1, 20001)))
     before = sql(db, "SELECT data_version FROM datastore_table WHERE resource_id = 'THREADS-C'")
+    before = before[0][0] if before else 0
     p, got = run(db, "csv:THREADS-C:%s" % one, "csv:THREADS-C:%s" % two)
     assert p.returncode == 0, p.stdout + p.stderr
     after = sql(db, "SELECT data_version, row_count FROM datastore_table"
                     " WHERE resource_id = 'THREADS-C'")
-    assert after[0][0] == before[0][0] + 2
+    assert after[0][0] == before + 2
     assert after[0][1] in (30000, 20000)
     assert sql(db, 'SELECT count(*) FROM datastore."THREADS-C"')[0][0] == after[0][1]
