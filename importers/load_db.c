@@ -150,7 +150,7 @@ static bool check_resource(struct loader *L, char **err)
 #define LOAD_LOCK_CLASS "1685287012"
 #define LOAD_LOCK_POLL_NS 100000000L
 
-static bool lock_resource(struct loader *L, bool lock, char **err)
+static bool import_turn(struct loader *L, bool lock, char **err)
 {
     const char *p[2] = {LOAD_LOCK_CLASS, L->o->resource_id};
     for (bool said = false;; said = true) {
@@ -185,7 +185,7 @@ bool load_db_prepare(struct loader *L, char **err)
                          L->o->resource_id);
         return false;
     }
-    if (!connect_db(L, err) || !lock_resource(L, true, err) || !check_resource(L, err))
+    if (!connect_db(L, err) || !import_turn(L, true, err) || !check_resource(L, err))
         return false;
     /* Unique per import (the server process's id is unique among its open connections), so
      * that concurrent imports never meet; short enough for "_pkey". */
@@ -567,7 +567,7 @@ int load_db_after(struct loader *L, char **err)
 void load_db_finish(struct loader *L)
 {
     char *err = NULL;
-    if (L->locked && !L->own_pg && !lock_resource(L, false, &err))
+    if (L->locked && !L->own_pg && !import_turn(L, false, &err))
         free(err); /* the connection is broken: its locks went with it */
     if (L->own_pg)
         PQfinish(L->pg);
