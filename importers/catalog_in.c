@@ -60,35 +60,106 @@ static const char *record_ident(json_object *rec)
     return "?";
 }
 
-/* One record in its own transaction (a single function call). */
-static void import_one(PGconn *pg, json_object *schema, json_object *rec, int n, const char *tz,
-                       struct catin_stats *st)
+/* A record on its way: sent (failure NULL) or refused before sending (its error line). */
+struct pending {
+    int n;
+    const char *ident; /* borrowed from the record */
+    char *failure;
+};
+
+/* Validate a record and send its upsert, a transaction of its own (a Sync after it). */
+static void send_one(PGconn *pg, json_object *schema, json_object *rec, const char *tz,
+                     struct pending *p)
 {
     char *err = NULL;
-    const char *ident = record_ident(rec);
     if (!catin_validate(schema, rec, &err)) {
-        log_error("record %d (%s): %s", n, ident, err);
+        p->failure = xasprintf("record %d (%s): %s", p->n, p->ident, err);
         free(err);
-        st->failed++;
         return;
     }
     const char *params[2] = {json_object_to_json_string_ext(rec, JSON_C_TO_STRING_PLAIN), tz};
-    PGresult *res = PQexecParams(pg, "SELECT tw_import_record($1, $2)", 2, NULL, params, NULL,
-                                 NULL, 0);
-    if (PQresultStatus(res) != PGRES_TUPLES_OK) {
-        const char *m = PQresultErrorMessage(res);
-        log_error("record %d (%s): %.*s", n, ident, (int)strcspn(m, "\n"), m);
+    if (!PQsendQueryParams(pg, "SELECT tw_import_record($1, $2)", 2, NULL, params, NULL, NULL,
+                           0) ||
+        !PQpipelineSync(pg)) {
+        const char *m = PQerrorMessage(pg);
+        p->failure = xasprintf("record %d (%s): %.*s", p->n, p->ident, (int)strcspn(m, "\n"), m);
+    }
+}
+
+static void count_outcome(const char *outcome, struct catin_stats *st)
+{
+    if (strcmp(outcome, "created") == 0)
+        st->created++;
+    else if (strcmp(outcome, "updated") == 0)
+        st->updated++;
+    else
+        st->unchanged++;
+}
+
+/* The results of a sent record up to its Sync: the upsert's, then an error of its commit (the
+ * documents are built then, sql/functions/14) if any. */
+static void finish_sent(PGconn *pg, const struct pending *p, struct catin_stats *st)
+{
+    char *outcome = NULL, *error = NULL;
+    while (PQstatus(pg) != CONNECTION_BAD) {
+        PGresult *res = PQgetResult(pg);
+        ExecStatusType status = PQresultStatus(res);
+        if (status == PGRES_TUPLES_OK && !outcome)
+            outcome = xstrdup(PQgetvalue(res, 0, 0));
+        else if (res && status != PGRES_PIPELINE_SYNC && !error)
+            error = xstrdup(PQresultErrorMessage(res));
+        PQclear(res);
+        if (status == PGRES_PIPELINE_SYNC)
+            break;
+    }
+    if (!error && !outcome)
+        error = xstrdup(PQerrorMessage(pg));
+    if (error) {
+        log_error("record %d (%s): %.*s", p->n, p->ident, (int)strcspn(error, "\n"), error);
         st->failed++;
     } else {
-        const char *outcome = PQgetvalue(res, 0, 0);
-        if (strcmp(outcome, "created") == 0)
-            st->created++;
-        else if (strcmp(outcome, "updated") == 0)
-            st->updated++;
-        else
-            st->unchanged++;
+        count_outcome(outcome, st);
     }
-    PQclear(res);
+    free(outcome);
+    free(error);
+}
+
+static void finish_one(PGconn *pg, struct pending *p, struct catin_stats *st)
+{
+    if (!p->failure) {
+        finish_sent(pg, p, st);
+        return;
+    }
+    log_error("%s", p->failure);
+    st->failed++;
+    free(p->failure);
+    p->failure = NULL;
+}
+
+/* Every record of recs (an array, or one record) in a transaction of its own, pipelined: up
+ * to CATIN_WINDOW records are sent before the first result is read, so the database never
+ * waits for the importer (nor the importer, on a busy machine, to be scheduled) between two
+ * records. Results and errors are reported in record order, as if sent one at a time. */
+static void import_all(PGconn *pg, json_object *schema, json_object *recs, const char *tz,
+                       struct catin_stats *st)
+{
+    bool array = json_object_is_type(recs, json_type_array);
+    size_t n = array ? json_object_array_length(recs) : 1, head = 0;
+    struct pending window[CATIN_WINDOW];
+    if (!PQenterPipelineMode(pg))
+        log_debug("no pipeline mode: %s", PQerrorMessage(pg));
+    for (size_t i = 0; i < n; i++) {
+        if (i - head == CATIN_WINDOW)
+            finish_one(pg, &window[head++ % CATIN_WINDOW], st);
+        json_object *rec = array ? json_object_array_get_idx(recs, i) : recs;
+        struct pending *p = &window[i % CATIN_WINDOW];
+        *p = (struct pending){(int)i + 1, record_ident(rec), NULL};
+        send_one(pg, schema, rec, tz, p);
+    }
+    while (head < n)
+        finish_one(pg, &window[head++ % CATIN_WINDOW], st);
+    if (!PQexitPipelineMode(pg))
+        log_debug("pipeline mode: %s", PQerrorMessage(pg));
 }
 
 /* Strict JSON (no single quotes, nothing after the value, valid UTF-8); a UTF-8 BOM is allowed. */
@@ -145,13 +216,8 @@ bool catin_import_file(PGconn *pg, const char *path, const char *schema_path, co
         return false;
     }
     json_object *recs = catin_records(doc, err);
-    if (recs && json_object_is_type(recs, json_type_object)) {
-        import_one(pg, schema, recs, 1, tz, st);
-    } else if (recs) {
-        size_t n = json_object_array_length(recs);
-        for (size_t i = 0; i < n; i++)
-            import_one(pg, schema, json_object_array_get_idx(recs, i), (int)i + 1, tz, st);
-    }
+    if (recs)
+        import_all(pg, schema, recs, tz, st);
     json_object_put(doc);
     json_object_put(schema);
     return recs != NULL;

@@ -1,13 +1,16 @@
 /* catalog_in — `opendata-import catalog FILE`: Taiwan metadata JSON (one object, an array, or a
  * data.gov.tw v1 answer {"success": true, "result": ...}) → validated records → one upsert
- * transaction per record (sql/functions/04). A bad record is reported on stderr with its
- * identifier and field; the others are still imported. */
+ * transaction per record (sql/functions/04), pipelined. A bad record is reported on stderr with
+ * its identifier and field; the others are still imported. */
 #ifndef CATALOG_IN_H
 #define CATALOG_IN_H
 #include "util.h"
 #include <json-c/json.h>
 #include <libpq-fe.h>
 #include <stdbool.h>
+
+/* Records sent ahead of the first result still to read. */
+enum { CATIN_WINDOW = 32 };
 
 struct catin_stats {
     int created, updated, unchanged, failed;

@@ -29,16 +29,6 @@ int ckan_call_invalid(struct req *r, const char *key, const char *message)
     return REQ_DONE;
 }
 
-/* The (err, result) row: the payload, or a 403/404 with its message. */
-static void call_done(struct req *r, PGresult *res)
-{
-    const char *body = PQgetvalue(res, 0, 1);
-    if (PQgetisnull(res, 0, 0))
-        resp_ok_json(r, body, (size_t)PQgetlength(res, 0, 1));
-    else
-        ckan_call_fail(r, strcmp(PQgetvalue(res, 0, 0), "forbidden") == 0 ? 403 : 404, body);
-}
-
 int ckan_call(struct req *r, const struct db_stmt *st, json_object *p)
 {
     arena_defer(r->a, put_json, p);
@@ -46,7 +36,7 @@ int ckan_call(struct req *r, const struct db_stmt *st, json_object *p)
     params[0] = arena_strdup(r->a, json_object_to_json_string_ext(p, JSON_C_TO_STRING_PLAIN));
     params[1] = ckan_config()->site_url;
     params[2] = ckan_auth_viewer(r); /* read only by the _V statements */
-    return req_db(r, st, params, call_done);
+    return req_db(r, st, params, req_reply_json_cell);
 }
 
 int ckan_call_literal(struct req *r, const char *json)

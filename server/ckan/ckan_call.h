@@ -1,7 +1,7 @@
 /* ckan_call — how the group, tag, user, activity and site actions call their SQL function
- * (sql/functions/09): one normalized JSON object p in, an (err, result) row out, which
- * is the payload or a 404/403 message in CKAN's error envelope. Plus the one-line answers
- * those actions give themselves. */
+ * (sql/functions/09): one normalized JSON object p in, the payload out as one JSON text (a
+ * refusal raised: OD100, OD403, answered by the envelope). Plus the one-line answers those
+ * actions give themselves. */
 #ifndef CKAN_CALL_H
 #define CKAN_CALL_H
 #include <json-c/json.h>
@@ -14,10 +14,10 @@ struct db_stmt;
  * the actions whose answer depends on who asks. */
 #define CKAN_CALL_STMT(id, fn)                                                                     \
     static struct db_stmt st_##id = {"ckan_g_" #id,                                                \
-                                     "SELECT err, result FROM " #fn "($1::jsonb, $2)", 2, 0}
+                                     "SELECT " #fn "($1::jsonb, $2)", 2, 0}
 #define CKAN_CALL_STMT_V(id, fn)                                                                   \
     static struct db_stmt st_##id = {                                                              \
-        "ckan_g_" #id, "SELECT err, result FROM " #fn "($1::jsonb, $2, $3::ckan_viewer)", 3, 0}
+        "ckan_g_" #id, "SELECT " #fn "($1::jsonb, $2, $3::ckan_viewer)", 3, 0}
 
 /* Run st with the normalized request p (taken), the site URL and the caller. */
 int ckan_call(struct req *r, const struct db_stmt *st, json_object *p);

@@ -1,6 +1,6 @@
 /* ckan_datastore — datastore_search and datastore_info (ckan-research §6.5, §6.7). Parameter
- * syntax is checked here the way CKAN's validators do; the search runs as a prepared statement
- * (ds_read.c) or through sql/functions/07_ckan_datastore.sql, which checks field names. */
+ * syntax is checked here the way CKAN's validators do; the search is built and run by
+ * ds_read.c, whose generator checks field names; datastore_info is sql/functions/07's. */
 #include "ckan_handlers.h"
 
 #include <event2/http.h>
@@ -23,13 +23,10 @@
 #include "server.h"
 #include "sqlbuild.h"
 
-static struct db_stmt st_search = {"ckan_datastore_search",
-                                   "SELECT ckan_datastore_search($1::jsonb, $2::ckan_viewer)", 2, 0};
 static struct db_stmt st_info = {"ckan_datastore_info", "SELECT ckan_datastore_info($1, $2::ckan_viewer)", 2, 0};
 
 void ckan_datastore_init(void)
 {
-    dbp_register(&st_search);
     dbp_register(&st_info);
 }
 
@@ -45,11 +42,6 @@ static const char *uri_encode(struct req *r, const char *s)
     const char *out = arena_strdup(r->a, e ? e : "");
     free(e);
     return out;
-}
-
-static void result_done(struct req *r, PGresult *res)
-{
-    resp_ok_json(r, PQgetvalue(res, 0, 0), (size_t)PQgetlength(res, 0, 0));
 }
 
 /* resource_id (or id), required. */
@@ -190,7 +182,7 @@ static bool p_bool(json_object *p, const char *key)
     return json_object_object_get_ex(p, key, &v) && json_object_get_boolean(v);
 }
 
-/* The prepared read's description of the normalized request p (text: p_text). */
+/* The read of the normalized request p (text: p_text, which ckan_ds_head reads). */
 static struct sqlb_read *search_read(struct req *r, json_object *p, const char *p_text)
 {
     static const char *const formats[] = {"objects", "lists", "csv", "tsv"};
@@ -213,7 +205,7 @@ static struct sqlb_read *search_read(struct req *r, json_object *p, const char *
     return q;
 }
 
-/* datastore_search: build the normalized request the SQL expects. */
+/* datastore_search: the normalized request (echoed by ckan_ds_head) and the read. */
 static int ds_search(struct req *r, json_object *in)
 {
     static const char *const known[] = {"resource_id", "id", "filters", "q", "full_text",
@@ -236,10 +228,8 @@ static int ds_search(struct req *r, json_object *in)
     if (sort)
         json_object_object_add(p, "sort", json_object_get(sort));
     search_echo(in, p);
-    const char **params = arena_alloc(r->a, 2 * sizeof(char *));
-    params[0] = arena_strdup(r->a, json_object_to_json_string_ext(p, JSON_C_TO_STRING_PLAIN));
-    params[1] = ckan_auth_viewer(r);
-    return dsr_read(r, search_read(r, p, params[0]), &st_search, params);
+    const char *text = arena_strdup(r->a, json_object_to_json_string_ext(p, JSON_C_TO_STRING_PLAIN));
+    return dsr_read(r, search_read(r, p, text));
 }
 
 int ckan_datastore_search(struct req *r)
@@ -257,5 +247,5 @@ int ckan_datastore_info(struct req *r)
     const char **params = arena_alloc(r->a, 2 * sizeof(char *));
     params[0] = arena_strdup(r->a, rid);
     params[1] = ckan_auth_viewer(r);
-    return req_db(r, &st_info, params, result_done);
+    return req_db(r, &st_info, params, req_reply_json_cell);
 }

@@ -9,7 +9,8 @@
 #include "arena.h"
 #include "ckan_config.h"
 #include "config.h"
-#include "db_pool.h"
+#include "db_err.h"
+#include "log.h"
 #include "req.h"
 #include "util.h"
 
@@ -75,6 +76,25 @@ char *ckan_resp_build_invalid(const char *help_url, const char *field, const cha
     return ckan_json_text(root);
 }
 
+char *ckan_resp_build_invalid_dict(const char *help_url, const char *errors)
+{
+    json_object *dict = json_tokener_parse(errors);
+    if (!json_object_is_type(dict, json_type_object)) {
+        json_object_put(dict);
+        return NULL;
+    }
+    json_object *root = json_object_new_object();
+    json_object *err = json_object_new_object();
+    json_object_object_add(root, "help", json_object_new_string(help_url));
+    json_object_object_add(err, "__type", json_object_new_string("Validation Error"));
+    json_object_object_foreach(dict, field, messages)
+        json_object_object_add(err, field, json_object_get(messages));
+    json_object_put(dict);
+    json_object_object_add(root, "error", err);
+    json_object_object_add(root, "success", json_object_new_boolean(0));
+    return ckan_json_text(root);
+}
+
 char *ckan_resp_build_ok(const char *help_url, const char *payload, size_t len, size_t *out_len)
 {
     json_object *h = json_object_new_string(help_url);
@@ -134,15 +154,43 @@ static char *ckan_env_error(struct req *r, enum err_kind kind, const char *code,
     return ckan_resp_build_error(ckan_resp_help_url(r), kind, message, status);
 }
 
-/* Input refused by an SQL function: the SQLSTATE picks the error, the message explains. */
+/* CKAN's words for NotFound and NotAuthorized: the lead, then ": " and the text when there is
+ * one. */
+static void ckan_lead_error(struct req *r, enum err_kind kind, const char *lead, const char *text)
+{
+    resp_error(r, kind, NULL, "%s%s%s", lead, *text ? ": " : "", text);
+}
+
+/* A validation error whose DETAIL is the dict of field errors. */
+static void ckan_invalid_dict(struct req *r, const struct db_error *err)
+{
+    char *text = ckan_resp_build_invalid_dict(ckan_resp_help_url(r), err->detail);
+    if (!text) {
+        log_error("%s raised without a JSON object of field errors: %s", err->sqlstate,
+                  err->detail);
+        resp_error(r, ERR_INTERNAL, NULL, "database error %s", err->sqlstate);
+        return;
+    }
+    resp_send(r, 409, text, strlen(text));
+}
+
+/* Input refused by an SQL function (db_err.h): the kind picks the error, the message explains,
+ * the DETAIL names the field. */
 static void ckan_env_app_error(struct req *r, const struct db_error *err)
 {
-    if (strcmp(err->sqlstate, DB_STATE_FORBIDDEN) == 0)
-        resp_error(r, ERR_FORBIDDEN, NULL, "Access denied: %s", err->message);
-    else if (strcmp(err->sqlstate, DB_STATE_NOT_FOUND) == 0)
-        resp_error(r, ERR_NOT_FOUND, NULL, "Not found: %s", err->message);
-    else
+    switch (err->kind) {
+    case DBE_FORBIDDEN:
+        ckan_lead_error(r, ERR_FORBIDDEN, "Access denied", err->message);
+        break;
+    case DBE_NOT_FOUND:
+        ckan_lead_error(r, ERR_NOT_FOUND, "Not found", err->message);
+        break;
+    case DBE_INVALID:
+        ckan_invalid_dict(r, err);
+        break;
+    default: /* a bad value, an unknown field, a conflict: one field's message */
         ckan_resp_invalid(r, *err->detail ? err->detail : "message", err->message);
+    }
 }
 
 const struct resp_env ckan_resp_env = {

@@ -6,6 +6,7 @@
 #include <stddef.h>
 
 #include "resp.h"
+#include "util.h"
 
 struct req;
 
@@ -32,5 +33,9 @@ char *ckan_resp_build_error(const char *help_url, enum err_kind kind, const char
 char *ckan_resp_build_typed(const char *help_url, const char *type, const char *field,
                             const char *message);
 char *ckan_resp_build_invalid(const char *help_url, const char *field, const char *message);
+/* The same for many fields: errors is a JSON object {field: [message, ...]} (an SQL function's
+ * DB_STATE_INVALID DETAIL), rendered {"__type": "Validation Error", field: [...], ...}; NULL
+ * when errors is not a JSON object. */
+char *ckan_resp_build_invalid_dict(const char *help_url, const char *errors) MUSTCHECK;
 
 #endif

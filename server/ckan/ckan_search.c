@@ -628,11 +628,6 @@ static const char *cache_key(struct req *r, const struct search *s)
 
 /* ---- the answer ----------------------------------------------------------------------------- */
 
-static void search_done(struct req *r, PGresult *res)
-{
-    resp_ok_json(r, PQgetvalue(res, 0, 0), (size_t)PQgetlength(res, 0, 0));
-}
-
 /* The parts of the statement; false once an error was answered (st is gone then). */
 static bool build_parts(struct stmt *st);
 
@@ -686,5 +681,6 @@ int ckan_package_search(struct req *r)
     if (!build_parts(st))
         return REQ_DONE;
     const char *sql = build_sql(st, false); /* adds parameters: before counting them */
-    return req_db_sql_prepared(r, sql, solrq_nparams(st->sq), solrq_params(st->sq), search_done);
+    return req_db_sql_prepared(r, sql, solrq_nparams(st->sq), solrq_params(st->sq),
+                               req_reply_json_cell);
 }

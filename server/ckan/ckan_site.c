@@ -38,16 +38,11 @@ int ckan_site_read(struct req *r)
     return ckan_request_data(r) ? ckan_call_literal(r, "true") : REQ_DONE;
 }
 
-static void status_show_done(struct req *r, PGresult *res)
-{
-    resp_ok_json(r, PQgetvalue(res, 0, 0), (size_t)PQgetlength(res, 0, 0));
-}
-
 /* status_show: site facts; it reads the database, so it doubles as the health check. */
 int ckan_status_show(struct req *r)
 {
     const char **params = arena_alloc(r->a, 2 * sizeof(char *));
     params[0] = ckan_config()->site_url;
     params[1] = CKAN_COMPAT_VERSION;
-    return req_db(r, &st_status_show, params, status_show_done);
+    return req_db(r, &st_status_show, params, req_reply_json_cell);
 }

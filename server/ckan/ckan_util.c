@@ -29,8 +29,8 @@ static struct db_stmt st_dataset = {"ckan_util_dataset",
     RESULT_SET("ckan_package_autocomplete($1, $2::bigint)::jsonb::text"), 2, 0};
 static struct db_stmt st_tag = {"ckan_util_tag",
     RESULT_SET("coalesce(jsonb_agg(jsonb_build_object('Name', a.t) ORDER BY a.i), '[]')::text")
-    " FROM ckan_tag_search($1::jsonb, '') s,"
-    " json_array_elements_text(s.result::json) WITH ORDINALITY a(t, i)", 1, 0};
+    " FROM json_array_elements_text(ckan_tag_search($1::jsonb, '')::json) WITH ORDINALITY a(t, i)",
+    1, 0};
 static struct db_stmt st_format = {"ckan_util_format",
     RESULT_SET("coalesce(jsonb_agg(jsonb_build_object('Format', a.f) ORDER BY a.i), '[]')::text")
     " FROM json_array_elements_text(ckan_format_autocomplete($1, $2::bigint)::json)"
@@ -199,11 +199,6 @@ int ckan_util(struct req *r)
 
 /* ---- the *_autocomplete actions behind the user, group and organization lists ---------------- */
 
-static void action_done(struct req *r, PGresult *res)
-{
-    resp_ok_json(r, PQgetvalue(res, 0, 0), (size_t)PQgetlength(res, 0, 0));
-}
-
 /* q (required; "" matches every name), limit (default 20), then st with (q, limit, extra). */
 static int autocomplete_action(struct req *r, json_object *in, const struct db_stmt *st,
                                const char *extra)
@@ -220,7 +215,7 @@ static int autocomplete_action(struct req *r, json_object *in, const struct db_s
     p[0] = arena_strdup(r->a, json_object_get_string(v));
     p[1] = arena_printf(r->a, "%lld", ckan_limit_to_configured_maximum(limit, CKAN_UTIL_LIMIT_MAX));
     p[2] = extra;
-    return req_db(r, st, p, action_done);
+    return req_db(r, st, p, req_reply_json_cell);
 }
 
 /* user_autocomplete(q, limit, ignore_self): ignore_self leaves the caller out. */

@@ -61,7 +61,7 @@ static const struct cfg_entry cfg_table[] = {
      "1000", 1, 10000000, S, "rows of rest/datastore when no limit is given"},
     {"datastore-prepared", "OPENDATAD_DATASTORE_PREPARED", CFG_BOOL, OFF(datastore_prepared),
      "true", 0, 0, S,
-     "datastore reads through statements prepared per request shape (false: the SQL functions)"},
+     "datastore reads through statements prepared per request shape (false: the same SQL, unprepared)"},
     {"tw-groups-used", "OPENDATAD_TW_GROUPS_USED", CFG_BOOL, OFF(tw_groups_used), "false", 0, 0,
      S, "rest/group lists only categories used by a dataset (default: all 18)"},
     {"access-log", "OPENDATAD_ACCESS_LOG", CFG_BOOL, OFF(access_log), "true", 0, 0, S,

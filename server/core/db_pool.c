@@ -308,18 +308,6 @@ static bool conn_send(struct dbconn *c)
     return true;
 }
 
-static enum db_error_kind classify(const char *sqlstate, PGconn *pg)
-{
-    if (PQstatus(pg) == CONNECTION_BAD || strncmp(sqlstate, "08", 2) == 0 ||
-        strncmp(sqlstate, "57P", 3) == 0)
-        return DBE_UNAVAILABLE;
-    if (strcmp(sqlstate, "57014") == 0)
-        return DBE_TIMEOUT;
-    if (strncmp(sqlstate, "OD", 2) == 0)
-        return DBE_APP;
-    return DBE_QUERY;
-}
-
 /* The connection broke: fail its job, drop it, and let waiters try elsewhere. */
 static void conn_broken(struct dbconn *c)
 {
@@ -378,7 +366,7 @@ static void conn_step_done(struct dbconn *c)
         const char *msg = res ? PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY) : NULL;
         if (!msg)
             msg = res ? PQresultErrorMessage(res) : PQerrorMessage(c->pg);
-        enum db_error_kind kind = classify(state ? state : "", c->pg);
+        enum db_error_kind kind = dberr_classify(state, PQstatus(c->pg) == CONNECTION_BAD);
         if (kind == DBE_QUERY && !job->quiet)
             log_error("query %s failed: %.*s", job->st ? job->st->name : "(sql)",
                       (int)strcspn(msg, "\n"), msg);

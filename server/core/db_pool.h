@@ -6,6 +6,7 @@
  * with DBE_UNAVAILABLE and is replaced in the background; nothing needs a restart. */
 #ifndef DB_POOL_H
 #define DB_POOL_H
+#include "db_err.h"
 #include "util.h"
 #include <libpq-fe.h>
 #include <stdbool.h>
@@ -22,28 +23,6 @@ struct db_stmt {
     int nparams;
     int slot;
 };
-
-enum db_error_kind {
-    DBE_NONE = 0,
-    DBE_UNAVAILABLE, /* no connection to the database (down, restarting, refused) */
-    DBE_TIMEOUT,     /* statement_timeout or cancelled */
-    DBE_BUSY,        /* the wait queue is full */
-    DBE_QUERY,       /* the statement failed: see sqlstate/message */
-    DBE_APP,         /* an SQL function refused the input: SQLSTATE class OD (sql/functions/06) */
-};
-
-struct db_error {
-    enum db_error_kind kind;
-    const char *sqlstate; /* 5 characters, or "" */
-    const char *message;  /* primary message; valid during the callback only */
-    const char *detail;   /* DETAIL of the error or "" (for DBE_APP: the parameter at fault) */
-};
-
-/* SQLSTATEs our SQL functions raise for bad input (DBE_APP). */
-#define DB_STATE_NOT_FOUND "OD100"
-#define DB_STATE_BAD_VALUE "OD210"
-#define DB_STATE_NO_FIELD "OD220"
-#define DB_STATE_FORBIDDEN "OD403"
 
 /* Called exactly once per job unless it was cancelled. res (NULL on error) and err belong to
  * the pool and are valid during the call only. */

@@ -32,7 +32,7 @@ static void req_db_done(void *arg, PGresult *res, const struct db_error *err)
 
 void req_db_fail(struct req *r, const struct db_error *err)
 {
-    if (err->kind == DBE_APP)
+    if (dberr_refused(err->kind))
         r->fam->env->app_error(r, err); /* input an SQL function refused: the family's words */
     else if (err->kind == DBE_QUERY)
         resp_error(r, ERR_INTERNAL, NULL, "database error %s", err->sqlstate);
@@ -45,13 +45,31 @@ void req_db_fail(struct req *r, const struct db_error *err)
 int req_db(struct req *r, const struct db_stmt *st, const char *const *params,
            void (*done)(struct req *r, PGresult *res))
 {
+    return req_db_or(r, st, params, done, NULL);
+}
+
+int req_db_or(struct req *r, const struct db_stmt *st, const char *const *params,
+              void (*done)(struct req *r, PGresult *res),
+              bool (*failed)(struct req *r, const struct db_error *err))
+{
     r->db_done = done;
-    r->db_failed = NULL;
+    r->db_failed = failed;
     r->job = dbp_exec(r->thr->db, st, params, req_db_done, r);
     if (r->job)
         return REQ_ASYNC;
     req_db_busy(r);
     return REQ_DONE;
+}
+
+void req_reply_json_cell(struct req *r, PGresult *res)
+{
+    if (PQntuples(res) != 1 || PQnfields(res) != 1 || PQgetisnull(res, 0, 0)) {
+        log_error("a statement answered %d rows of %d columns, not one JSON text",
+                  PQntuples(res), PQnfields(res));
+        resp_error(r, ERR_INTERNAL, NULL, "the database gave no answer");
+        return;
+    }
+    resp_ok_json(r, PQgetvalue(res, 0, 0), (size_t)PQgetlength(res, 0, 0));
 }
 
 void req_db_busy(struct req *r)
@@ -269,7 +287,7 @@ void req_stream_abort(struct req *r, bool ev_freed)
     req_release(r);
 }
 
-/* req_db_sql, req_db_sql_prepared and req_db_cached. */
+/* req_db_sql, req_db_sql_prepared and req_db_sql_then. */
 static int req_db_text(struct req *r, bool prepare, const char *sql, int nparams,
                        const char *const *params, void (*done)(struct req *r, PGresult *res),
                        bool (*failed)(struct req *r, const struct db_error *err))
@@ -296,11 +314,11 @@ int req_db_sql_prepared(struct req *r, const char *sql, int nparams, const char 
     return req_db_text(r, true, sql, nparams, params, done, NULL);
 }
 
-int req_db_cached(struct req *r, const char *sql, int nparams, const char *const *params,
-                  void (*done)(struct req *r, PGresult *res),
-                  bool (*failed)(struct req *r, const struct db_error *err))
+int req_db_sql_then(struct req *r, bool prepare, const char *sql, int nparams,
+                    const char *const *params, void (*done)(struct req *r, PGresult *res),
+                    bool (*failed)(struct req *r, const struct db_error *err))
 {
-    int rc = req_db_text(r, true, sql, nparams, params, done, failed);
+    int rc = req_db_text(r, prepare, sql, nparams, params, done, failed);
     if (rc == REQ_ASYNC && failed)
         dbp_job_quiet(r->job);
     return rc;

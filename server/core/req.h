@@ -74,6 +74,15 @@ const char *req_path_param(const struct req *r, int i);
  * REQ_DONE when it already answered (wait queue full). */
 int req_db(struct req *r, const struct db_stmt *st, const char *const *params,
            void (*done)(struct req *r, PGresult *res)) MUSTCHECK;
+/* req_db where failed (optional) sees a database failure first and returns true when it
+ * answered (or went on otherwise): a family's own answer to one of the refusals an SQL function
+ * raises. The usual answer follows when it returns false. */
+int req_db_or(struct req *r, const struct db_stmt *st, const char *const *params,
+              void (*done)(struct req *r, PGresult *res),
+              bool (*failed)(struct req *r, const struct db_error *err)) MUSTCHECK;
+/* The done callback of a statement that answers as the SQL → C contract says: one JSON text in
+ * one cell, sent as the result in r's envelope. Anything else is a function's bug: 500. */
+void req_reply_json_cell(struct req *r, PGresult *res);
 
 /* Send the reply held in body (taken over) with status and content type, write the access log
  * line, and free the request; exactly once per request. content_type NULL sends none (a 304,
@@ -126,17 +135,18 @@ int req_db_sql_prepared(struct req *r, const char *sql, int nparams, const char 
                         void (*done)(struct req *r, PGresult *res)) MUSTCHECK;
 
 /* Answer a failed database call in r's envelope, as req_db does (for callers that run their
- * own jobs): 503 when unavailable or timed out, 500 for a failed statement, 404/409 (CKAN) or
- * ER0100/ER0210/ER0220 (Taiwan) for input an SQL function refused. */
+ * own jobs): 503 when unavailable or timed out, 500 for a failed statement, and for input an
+ * SQL function refused (db_err.h) the family's answer (its envelope's app_error). */
 struct db_error;
 void req_db_fail(struct req *r, const struct db_error *err);
 /* 503: the database wait queue is full. */
 void req_db_busy(struct req *r);
 
-/* req_db_sql_prepared, where failed (optional) sees a database failure first and returns true when it answered or went
- * on otherwise; the usual 503/500 answer follows when it returns false. */
-int req_db_cached(struct req *r, const char *sql, int nparams, const char *const *params,
-                  void (*done)(struct req *r, PGresult *res),
-                  bool (*failed)(struct req *r, const struct db_error *err)) MUSTCHECK;
+/* req_db_sql_prepared (prepare true) or req_db_sql (false), where failed (optional) sees a
+ * database failure first and returns true when it answered or went on otherwise; the usual
+ * 503/500 answer follows when it returns false. */
+int req_db_sql_then(struct req *r, bool prepare, const char *sql, int nparams,
+                    const char *const *params, void (*done)(struct req *r, PGresult *res),
+                    bool (*failed)(struct req *r, const struct db_error *err)) MUSTCHECK;
 
 #endif

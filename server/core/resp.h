@@ -41,7 +41,8 @@ struct resp_env {
      * before them (Taiwan: the spec's lead on server-side errors). */
     char *(*error)(struct req *r, enum err_kind kind, const char *code, const char *message,
                    int *status);
-    /* Answer input an SQL function refused (the project's SQLSTATEs, db_pool.h). */
+    /* Answer input an SQL function refused: err->kind is one of db_err.h's refusals, the
+     * message and DETAIL as the SQL → C contract says. */
     void (*app_error)(struct req *r, const struct db_error *err);
 };
 

@@ -1,4 +1,4 @@
-/* ds_cache — a thread's copies of datastore table bookkeeping, pure (see ds_cache.h). */
+/* ds_cache — datastore table bookkeeping: the copy made from its rows, a thread's copies. */
 #include "ds_cache.h"
 
 #include <stdlib.h>
@@ -6,6 +6,41 @@
 
 #include "ds_read.h"
 #include "util.h"
+
+enum { M_GEN, M_TABLE, M_SEARCH, M_ROWS, M_MAXID, M_N, M_ID, M_TYPE, M_TW, M_CKAN, M_VERSION,
+       M_MODIFIED };
+
+static char *value_dup(const PGresult *res, int row, int col)
+{
+    return PQgetisnull(res, row, col) ? NULL : xstrdup(PQgetvalue(res, row, col));
+}
+
+struct dsr_table *dsr_table_from(const char *rid, const PGresult *res)
+{
+    struct dsr_table *t = xcalloc(1, sizeof(*t));
+    int n = PQgetisnull(res, 0, M_N) ? 0 : PQntuples(res);
+    t->rid = xstrdup(rid);
+    t->generation = strtoll(PQgetvalue(res, 0, M_GEN), NULL, 10);
+    t->data_version = strtoll(PQgetvalue(res, 0, M_VERSION), NULL, 10);
+    t->modified_us = strtoll(PQgetvalue(res, 0, M_MODIFIED), NULL, 10);
+    t->t.table = xstrdup(PQgetvalue(res, 0, M_TABLE));
+    t->t.search_expr = value_dup(res, 0, M_SEARCH);
+    t->t.row_count = strtoll(PQgetvalue(res, 0, M_ROWS), NULL, 10);
+    t->t.max_id = strtoll(PQgetvalue(res, 0, M_MAXID), NULL, 10);
+    t->fields = xcalloc((size_t)n + 1, sizeof(*t->fields));
+    t->t.fields = t->fields;
+    t->t.nfields = n;
+    t->usable = true;
+    for (int i = 0; i < n; i++) {
+        struct sqlb_field *f = &t->fields[i];
+        f->id = value_dup(res, i, M_ID);
+        f->type = value_dup(res, i, M_TYPE);
+        f->tw_json = value_dup(res, i, M_TW);
+        f->ckan_json = value_dup(res, i, M_CKAN);
+        t->usable = t->usable && f->id && f->type && f->tw_json && f->ckan_json;
+    }
+    return t;
+}
 
 struct dsr_cache *dsr_cache_new(void)
 {

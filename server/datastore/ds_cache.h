@@ -1,14 +1,31 @@
-/* ds_cache — a thread's copies of datastore table bookkeeping (ds_read.c), pure: a table of at
+/* ds_cache — datastore table bookkeeping as the SELECT generator (sqlbuild.c) needs it: the
+ * statement that reads it through ds_table (the permission check: OD100/OD403), the copy made
+ * from its rows (the reads' and the dumps'), and a thread's copies (ds_read.c): a table of at
  * most DSR_TABLES_MAX copies keyed by resource id, the least recently used replaced. A copy is
  * taken as is; whether it is still current is for the read's statement to check (its
- * generation, sql/014): a stale one is dropped and read again. Unit-tested in
- * tests/unit/test_ds_cache.c. */
+ * generation, sql/014): a stale one is read again. No connection here, only results; unit-tested
+ * in tests/unit/test_ds_cache.c. */
 #ifndef DS_CACHE_H
 #define DS_CACHE_H
+#include <libpq-fe.h>
 #include <stdbool.h>
 #include <stdint.h>
 
 #include "sqlbuild.h"
+
+/* The bookkeeping of resource $1 for caller $2 (a ckan_viewer, NULL: anonymous), with each
+ * field's entry in the APIs' field lists as PostgreSQL renders it: one row per field in table
+ * order, or one row with n NULL when the table has none. OD100/OD403 (ds_table) when the
+ * resource has no data or the caller may not read it. */
+#define DSR_TABLE_SQL                                                                           \
+    "SELECT d.generation, d.table_name, d.search_expr, d.row_count, d.max_id, e.n, "            \
+    "f->>'id', f->>'type', json_build_object('type', f->>'type', 'id', f->>'id')::text, "       \
+    "(jsonb_build_object('id', f->>'id', 'type', f->>'type') || CASE WHEN f ? 'info' "          \
+    "THEN jsonb_build_object('info', f->'info') ELSE '{}' END)::text, d.data_version, "         \
+    "(extract(epoch FROM d.modified) * 1000000)::int8 "                                         \
+    "FROM ds_table($1, $2::ckan_viewer) d "                                                     \
+    "LEFT JOIN LATERAL jsonb_array_elements(d.fields) WITH ORDINALITY e(f, n) ON true "         \
+    "ORDER BY e.n"
 
 #define DSR_TABLES_MAX 64
 
@@ -16,7 +33,8 @@
 struct dsr_table {
     char *rid;
     long long generation;
-    bool usable; /* false: a field without id or type, or two with one id (the SQL decides) */
+    long long data_version, modified_us;
+    bool usable; /* false: a field without id or type (no statement can name it) */
     struct sqlb_table t;
     struct sqlb_field *fields;
     uint64_t used;
@@ -26,6 +44,9 @@ struct dsr_cache {
     struct dsr_table *tables[DSR_TABLES_MAX];
     uint64_t uses;
 };
+
+/* The copy of rid's bookkeeping in res (DSR_TABLE_SQL's rows, at least one). */
+struct dsr_table *dsr_table_from(const char *rid, const PGresult *res);
 
 /* (dsr_cache_new and dsr_cache_free: ds_read.h.) */
 /* The copy of rid's bookkeeping, or NULL; it counts as just used. */

@@ -55,8 +55,8 @@ struct dfmt {
     uint64_t rows; /* records written so far */
 };
 
-/* Set up a writer for the fields of a query, given as the JSON text of ds_out_fields
- * ([{"id": ..., "type": ...}, ...]); false when that text does not parse. */
+/* Set up a writer for the fields of a query, given as JSON text ([{"id": ..., "type": ...},
+ * ...], `_id` typed int8); false when that text does not parse. */
 bool dfmt_init(struct dfmt *d, enum dfmt_kind kind, bool bom, const char *fields_json) MUSTCHECK;
 /* Release what dfmt_init allocated. */
 void dfmt_free(struct dfmt *d);

@@ -1,12 +1,16 @@
 /* dump_src — dump rows from PostgreSQL: one snapshot, COPY for CSV, a cursor otherwise. */
 #include "dump_src.h"
 
+#include <json-c/json.h>
 #include <libpq-fe.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "db_err.h"
 #include "db_pool.h"
+#include "ds_cache.h"
 #include "dump_worker.h"
+#include "sqlbuild.h"
 #include "util.h"
 
 #define DSRC_FETCH 2000
@@ -23,17 +27,6 @@ struct dsrc {
     int *lens;
 };
 
-/* The query of a dump and its fields, checked by the SQL functions (OD100/OD210/OD220). */
-static const char *const open_sql =
-    "SELECT ds_select_sql(t, $2::jsonb, $3::jsonb, f.a, s.a, $6::bigint, $7::bigint, false), "
-    "ds_out_fields(t, f.a)::text, t.data_version, "
-    "(extract(epoch FROM t.modified) * 1000000)::int8, t.row_count "
-    "FROM ds_table($1, $8::ckan_viewer) t, "
-    "LATERAL (SELECT CASE WHEN $4::jsonb IS NOT NULL "
-    "THEN ARRAY(SELECT jsonb_array_elements_text($4::jsonb)) END) f(a), "
-    "LATERAL (SELECT CASE WHEN $5::jsonb IS NOT NULL "
-    "THEN ARRAY(SELECT jsonb_array_elements_text($5::jsonb)) END) s(a)";
-
 void dsrc_err_clear(struct dsrc_err *err)
 {
     free(err->message);
@@ -43,19 +36,8 @@ void dsrc_err_clear(struct dsrc_err *err)
 
 enum err_kind dsrc_err_kind(const struct dsrc_err *err)
 {
-    const char *st = err->sqlstate;
-    if (strcmp(st, DB_STATE_NOT_FOUND) == 0)
-        return ERR_NOT_FOUND;
-    if (strcmp(st, DB_STATE_FORBIDDEN) == 0)
-        return ERR_FORBIDDEN;
-    if (strcmp(st, DB_STATE_NO_FIELD) == 0)
-        return ERR_FIELD;
-    if (strcmp(st, DB_STATE_BAD_VALUE) == 0)
-        return ERR_PARAM_VALUE;
-    if (!*st || strcmp(st, "57014") == 0 || strncmp(st, "08", 2) == 0 ||
-        strncmp(st, "57P", 3) == 0)
-        return ERR_UNAVAILABLE;
-    return ERR_INTERNAL;
+    /* res_err leaves the state empty when the connection is gone */
+    return dberr_err_kind(dberr_classify(err->sqlstate, !*err->sqlstate));
 }
 
 static void set_err(struct dsrc_err *err, const char *state, const char *msg)
@@ -155,15 +137,105 @@ static PGconn *begin(struct dsrc_err *err)
     return NULL;
 }
 
-static PGresult *open_query(PGconn *c, const struct dsrc_query *q, struct dsrc_err *err)
+/* The bookkeeping of q's resource as the snapshot sees it (ds_table: OD100/OD403), or NULL. */
+static struct dsr_table *open_table(PGconn *c, const struct dsrc_query *q, struct dsrc_err *err)
 {
-    const char *p[8] = {q->rid,  q->filters, q->q,      q->fields,
-                        q->sort, q->limit,   q->offset, q->viewer};
-    PGresult *res = PQexecParams(c, open_sql, 8, NULL, p, NULL, NULL, 0);
-    if (PQresultStatus(res) == PGRES_TUPLES_OK && PQntuples(res) == 1)
-        return res;
-    res_err(c, res, err);
-    return NULL;
+    const char *p[2] = {q->rid, q->viewer};
+    PGresult *res = PQexecParams(c, DSR_TABLE_SQL, 2, NULL, p, NULL, NULL, 0);
+    if (PQresultStatus(res) != PGRES_TUPLES_OK || PQntuples(res) == 0) {
+        res_err(c, res, err);
+        return NULL;
+    }
+    struct dsr_table *t = dsr_table_from(q->rid, res);
+    PQclear(res);
+    if (!t->usable) {
+        set_err(err, "XX000", "the field list of the resource does not parse");
+        dsr_table_free(t);
+        return NULL;
+    }
+    return t;
+}
+
+/* A dump's request as the generator takes it: the query's JSON texts parsed back. */
+struct rows_req {
+    struct sqlb_read r;
+    json_object *fields, *sort; /* hold r.fields' and r.sort's strings */
+};
+
+/* The strings of a JSON array text (NULL: none), malloc'd; *arr holds them, *n their count. */
+static const char **string_list(const char *text, json_object **arr, int *n)
+{
+    *arr = text ? json_tokener_parse(text) : NULL;
+    *n = json_object_is_type(*arr, json_type_array) ? (int)json_object_array_length(*arr) : 0;
+    if (!text)
+        return NULL;
+    const char **v = xcalloc((size_t)*n + 1, sizeof(char *));
+    for (int i = 0; i < *n; i++)
+        v[i] = json_object_get_string(json_object_array_get_idx(*arr, i));
+    return v;
+}
+
+static void rows_req_init(struct rows_req *x, const struct dsrc_query *q)
+{
+    struct sqlb_read *r = &x->r;
+    *r = (struct sqlb_read){.rid = q->rid, .limit = q->limit ? atoll(q->limit) : -1,
+                            .offset = q->offset ? atoll(q->offset) : 0};
+    r->filters = q->filters ? json_tokener_parse(q->filters) : NULL;
+    r->q = q->q ? json_tokener_parse(q->q) : NULL;
+    r->fields = string_list(q->fields, &x->fields, &r->nfields);
+    r->sort = string_list(q->sort, &x->sort, &r->nsort);
+}
+
+static void rows_req_free(struct rows_req *x)
+{
+    free((void *)x->r.fields);
+    free((void *)x->r.sort);
+    json_object_put(x->fields);
+    json_object_put(x->sort);
+    json_object_put(x->r.filters);
+    json_object_put(x->r.q);
+}
+
+/* The fields shown as JSON text for dfmt_init ([{"id": ..., "type": ...}, ...]), malloc'd. */
+static char *fields_text(const struct sqlb_field *const *out, int n)
+{
+    json_object *a = json_object_new_array();
+    for (int i = 0; i < n; i++) {
+        json_object *f = json_object_new_object();
+        json_object_object_add(f, "id", json_object_new_string(out[i]->id));
+        json_object_object_add(f, "type", json_object_new_string(out[i]->type));
+        json_object_array_add(a, f);
+    }
+    char *s = xstrdup(json_object_to_json_string_ext(a, JSON_C_TO_STRING_PLAIN));
+    json_object_put(a);
+    return s;
+}
+
+/* The SELECT of q's rows over t (sqlbuild.c checks names and values: OD210/OD220), malloc'd,
+ * and the writer for its fields; NULL with *err. */
+static char *rows_sql(const struct dsr_table *t, const struct dsrc_query *q, enum dfmt_kind kind,
+                      bool bom, struct dfmt *fmt, struct dsrc_err *err)
+{
+    struct rows_req x;
+    struct sqlb b;
+    struct sqlb_err e = {0};
+    const struct sqlb_field **out = NULL;
+    int nout = 0;
+    char *sql = NULL, *ft = NULL;
+    rows_req_init(&x, q);
+    sqlb_init(&b);
+    if (!sqlb_datastore_rows(&b, &t->t, &x.r, &out, &nout, &e))
+        set_err(err, e.state, e.message);
+    else if (!dfmt_init(fmt, kind, bom, ft = fields_text(out, nout)))
+        set_err(err, "XX000", "the field list of the resource does not parse");
+    else
+        sql = xstrdup(b.sql);
+    free(ft);
+    free(out);
+    sqlb_err_clear(&e);
+    sqlb_free(&b);
+    rows_req_free(&x);
+    return sql;
 }
 
 /* End a failed start: roll back and keep the connection when it is still healthy. */
@@ -185,26 +257,22 @@ struct dsrc *dsrc_open(const struct dsrc_query *q, enum dfmt_kind kind, bool bom
     PGconn *c = begin(err);
     if (!c)
         return NULL;
-    PGresult *res = open_query(c, q, err);
-    if (res && !dfmt_init(fmt, kind, bom, PQgetvalue(res, 0, 1))) {
-        set_err(err, "XX000", "the field list of the resource does not parse");
-        PQclear(res);
-        res = NULL;
-    }
-    if (!res) {
+    struct dsr_table *t = open_table(c, q, err);
+    char *sql = t ? rows_sql(t, q, kind, bom, fmt, err) : NULL;
+    if (!sql) {
+        dsr_table_free(t);
         release_conn(c);
         return NULL;
     }
-    meta->data_version = atoll(PQgetvalue(res, 0, 2));
-    meta->modified_us = atoll(PQgetvalue(res, 0, 3));
-    meta->row_count = atoll(PQgetvalue(res, 0, 4));
+    *meta = (struct dsrc_meta){t->data_version, t->modified_us, t->t.row_count};
+    dsr_table_free(t);
     struct dsrc *s = xcalloc(1, sizeof(*s));
     s->conn = c;
     s->copy = dfmt_is_csv(kind);
     s->vals = xcalloc((size_t)fmt->nf, sizeof(char *));
     s->lens = xcalloc((size_t)fmt->nf, sizeof(int));
-    bool ok = start_rows(s, fmt, PQgetvalue(res, 0, 0), q->distinct, err);
-    PQclear(res);
+    bool ok = start_rows(s, fmt, sql, q->distinct, err);
+    free(sql);
     if (!ok) {
         dsrc_close(s);
         dfmt_free(fmt);

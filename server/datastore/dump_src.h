@@ -1,7 +1,8 @@
 /* dump_src — the rows of a dump, read on a worker thread over a blocking connection. dsrc_open
- * starts a READ ONLY REPEATABLE READ transaction (one snapshot for the whole dump), asks
- * ds_select_sql (sql/functions/06) for the query, which checks the resource and every field name,
- * then starts either `COPY (query) TO STDOUT (FORMAT csv)` (CSV/TSV: rows arrive formatted) or a NO
+ * starts a READ ONLY REPEATABLE READ transaction (one snapshot for the whole dump), reads the
+ * resource's bookkeeping through ds_table (not found, forbidden), builds the query with the
+ * reads' generator (sqlbuild.c: every field name and value checked, values as literals), then
+ * starts either `COPY (query) TO STDOUT (FORMAT csv)` (CSV/TSV: rows arrive formatted) or a NO
  * SCROLL cursor read DSRC_FETCH rows at a time (JSON/XML: formatted by dump_fmt). dsrc_fill formats
  * rows until a buffer holds at least `target` bytes, so memory per dump is one batch plus one
  * buffer whatever the table size. */
@@ -16,7 +17,7 @@
 
 struct dsrc;
 
-/* Query parameters as text for ds_select_sql; NULL = not given. */
+/* Query parameters as text (JSON where it says so); NULL = not given. */
 struct dsrc_query {
     const char *rid;
     const char *filters; /* JSON object */
@@ -52,8 +53,8 @@ int dsrc_fill(struct dsrc *s, struct dfmt *fmt, struct dbuf *b, size_t target,
 void dsrc_close(struct dsrc *s);
 /* Free the message of err. */
 void dsrc_err_clear(struct dsrc_err *err);
-/* The API error for err: not found, bad value, unknown field, unavailable (no connection,
- * timeout) or internal. */
+/* The API error for err, as db_err reads its SQLSTATE: not found, forbidden, bad value, unknown
+ * field, unavailable (no connection, timeout) or internal. */
 enum err_kind dsrc_err_kind(const struct dsrc_err *err);
 
 #endif

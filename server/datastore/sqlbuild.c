@@ -1,4 +1,4 @@
-/* sqlbuild — SQL text with quoted identifiers and $n parameters; the datastore read. */
+/* sqlbuild — SQL text with quoted identifiers and $n parameters; the DataStore SELECT generator. */
 #include "sqlbuild.h"
 
 #include <stdarg.h>
@@ -171,9 +171,12 @@ char *sqlb_like_pattern(const char *s)
 
 /* ---- datastore reads ------------------------------------------------------------------------- */
 
-/* _id as each API lists it (ds_all_fields types it int8). */
+/* _id as each API lists it (the bookkeeping's field list does not hold it; it is int8). */
 static const struct sqlb_field id_field = {"_id", "int8", "{\"type\" : \"int4\", \"id\" : \"_id\"}",
                                            "{\"id\": \"_id\", \"type\": \"int\"}"};
+
+#define ERR_BAD_VALUE "OD210" /* db_pool.h's DB_STATE_BAD_VALUE */
+#define ERR_NO_FIELD "OD220"  /* db_pool.h's DB_STATE_NO_FIELD */
 
 struct sort_key {
     const struct sqlb_field *f;
@@ -184,6 +187,8 @@ struct ds_build {
     struct sqlb *b; /* the statement; every parameter is registered here */
     const struct sqlb_table *t;
     const struct sqlb_read *q;
+    bool literals;  /* values as literals, not parameters (dumps) */
+    struct sqlb_err *err;
     const struct sqlb_field **out; /* the fields shown */
     int nout;
     struct sqlb conds; /* the WHERE conditions, " AND "-joined */
@@ -193,7 +198,30 @@ struct ds_build {
     int offset_param; /* 0 until referenced */
 };
 
-/* The field called name (_id included), or NULL; the first one, as ds_field_type finds it. */
+void sqlb_err_clear(struct sqlb_err *err)
+{
+    free(err->message);
+    *err = (struct sqlb_err){0};
+}
+
+/* Refuse the request: err gets the state, parameter and message. Returns false. */
+static bool __attribute__((format(printf, 4, 5)))
+refuse(struct ds_build *d, const char *state, const char *param, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(NULL, 0, fmt, ap);
+    va_end(ap);
+    char *msg = xmalloc((size_t)n + 1);
+    va_start(ap, fmt);
+    vsnprintf(msg, (size_t)n + 1, fmt, ap);
+    va_end(ap);
+    free(d->err->message);
+    *d->err = (struct sqlb_err){state, param, msg};
+    return false;
+}
+
+/* The field called name (_id included), or NULL; the first one of that name. */
 static const struct sqlb_field *find_field(const struct sqlb_table *t, const char *name)
 {
     if (strcmp(name, "_id") == 0)
@@ -202,6 +230,16 @@ static const struct sqlb_field *find_field(const struct sqlb_table *t, const cha
         if (strcmp(t->fields[i].id, name) == 0)
             return &t->fields[i];
     return NULL;
+}
+
+/* The field called name, or NULL after refusing the request on param. */
+static const struct sqlb_field *field_named(struct ds_build *d, const char *name,
+                                            const char *param)
+{
+    const struct sqlb_field *f = find_field(d->t, name);
+    if (!f)
+        refuse(d, ERR_NO_FIELD, param, "field \"%s\" does not exist", name);
+    return f;
 }
 
 /* A JSON string without NUL (PostgreSQL's text cannot hold one), or NULL. */
@@ -214,8 +252,8 @@ static const char *plain_string(json_object *v)
 }
 
 /* A scalar's text as jsonb's #>> '{}' gives it (malloc'd), for the values whose text json-c
- * and PostgreSQL agree on: strings, integers, booleans. NULL for others: a number with a
- * fraction or an exponent is re-rendered by jsonb's numeric, so the SQL function takes it. */
+ * and PostgreSQL agree on: strings, integers, booleans. NULL for others (null, and what jsonb
+ * renders anew: numbers with a fraction or an exponent, lists, objects). */
 static char *scalar_text(json_object *v)
 {
     const char *s = plain_string(v);
@@ -237,8 +275,8 @@ static int cmp_jsonb_keys(const void *pa, const void *pb)
     return memcmp(a, b, la);
 }
 
-/* The keys of object o in the order jsonb_each gives them (shorter first, then bytewise);
- * malloc'd array of *n borrowed names. */
+/* The keys of object o in the order jsonb_each gives them (shorter first, then bytewise), the
+ * order in which their errors are found; malloc'd array of *n borrowed names. */
 static const char **jsonb_keys(json_object *o, int *n)
 {
     const char **keys = xmalloc(sizeof(char *) * ((size_t)json_object_object_length(o) + 1));
@@ -252,10 +290,56 @@ static const char **jsonb_keys(json_object *o, int *n)
     return keys;
 }
 
-/* Register a parameter and write its reference into the conditions. */
-static void cond_param(struct ds_build *d, char *owned, const char *cast)
+/* Write a value into the conditions (owned: malloc'd or NULL for SQL NULL, taken over): a new
+ * parameter, or in a dump a literal. */
+static void cond_value(struct ds_build *d, char *owned, const char *cast)
 {
-    sqlb_addf(&d->conds, "$%d%s", new_param(d->b, owned, owned), cast);
+    if (!d->literals) {
+        sqlb_addf(&d->conds, "$%d%s", new_param(d->b, owned, owned), cast);
+        return;
+    }
+    if (owned)
+        sqlb_literal(&d->conds, owned);
+    else
+        sqlb_add(&d->conds, "NULL");
+    sqlb_add(&d->conds, cast);
+    free(owned);
+}
+
+/* The text of JSON value v as jsonb's #>> '{}' gives it: computed here when json-c and
+ * PostgreSQL agree on it, else by PostgreSQL from v's JSON text. */
+static void json_text_value(struct ds_build *d, json_object *v)
+{
+    char *s = scalar_text(v);
+    if (s || json_object_is_type(v, json_type_null)) {
+        cond_value(d, s, "::text");
+        return;
+    }
+    sqlb_add(&d->conds, "(");
+    cond_value(d, xstrdup(json_object_to_json_string_ext(v, JSON_C_TO_STRING_PLAIN)), "::jsonb");
+    sqlb_add(&d->conds, " #>> '{}')");
+}
+
+/* The ILIKE pattern finding v's text (NULL for a JSON null: no row matches). */
+static void like_value(struct ds_build *d, json_object *v)
+{
+    char *s = scalar_text(v);
+    if (s || json_object_is_type(v, json_type_null)) {
+        cond_value(d, s ? sqlb_like_pattern(s) : NULL, "::text");
+        free(s);
+        return;
+    }
+    static const char *const esc[][2] = {{"\\", "\\\\"}, {"%", "\\%"}, {"_", "\\_"}};
+    sqlb_add(&d->conds, "('%' || replace(replace(replace(");
+    json_text_value(d, v);
+    for (size_t i = 0; i < ARRAY_LEN(esc); i++) {
+        sqlb_add(&d->conds, ", ");
+        sqlb_literal(&d->conds, esc[i][0]);
+        sqlb_add(&d->conds, ", ");
+        sqlb_literal(&d->conds, esc[i][1]);
+        sqlb_add(&d->conds, ")");
+    }
+    sqlb_add(&d->conds, " || '%')");
 }
 
 static void cond_start(struct ds_build *d)
@@ -271,33 +355,41 @@ static void column_text(struct sqlb *w, const struct sqlb_field *f)
         sqlb_add(w, "::text");
 }
 
-/* "f = ANY ($n::text[])" for a list of scalars (null elements are NULLs, as in the SQL). */
-static bool filter_list(struct ds_build *d, json_object *v)
+/* "= ANY (...)" for a list: its values' texts as a text[] (null elements are NULLs), or, for
+ * lists holding values PostgreSQL renders, the texts of its elements computed there. */
+static void filter_list(struct ds_build *d, json_object *v)
 {
     size_t n = json_object_array_length(v);
     char **vals = xcalloc(n + 1, sizeof(char *));
-    bool ok = true;
-    for (size_t i = 0; i < n && ok; i++) {
+    bool simple = true;
+    for (size_t i = 0; i < n && simple; i++) {
         json_object *e = json_object_array_get_idx(v, i);
-        ok = json_object_is_type(e, json_type_null) || (vals[i] = scalar_text(e)) != NULL;
+        simple = json_object_is_type(e, json_type_null) || (vals[i] = scalar_text(e)) != NULL;
     }
-    if (ok) {
-        sqlb_add(&d->conds, " = ANY (");
-        cond_param(d, sqlb_text_array((const char *const *)vals, (int)n), "::text[]");
-        sqlb_add(&d->conds, ")");
+    sqlb_add(&d->conds, " = ANY (");
+    if (simple) {
+        cond_value(d, sqlb_text_array((const char *const *)vals, (int)n), "::text[]");
+    } else {
+        sqlb_add(&d->conds, "ARRAY(SELECT e #>> '{}' FROM jsonb_array_elements(");
+        cond_value(d, xstrdup(json_object_to_json_string_ext(v, JSON_C_TO_STRING_PLAIN)),
+                   "::jsonb");
+        sqlb_add(&d->conds, ") e)");
     }
+    sqlb_add(&d->conds, ")");
     for (size_t i = 0; i < n; i++)
         free(vals[i]);
     free(vals);
-    return ok;
 }
 
-/* One filter, as ds_where writes it: null → IS NULL, list → ANY, scalar → equality of text. */
+/* One filter: null → IS NULL, list → ANY, other scalar → equality of text. */
 static bool filter_cond(struct ds_build *d, const char *key, json_object *v)
 {
-    const struct sqlb_field *f = find_field(d->t, key);
+    const struct sqlb_field *f = field_named(d, key, "filters");
     if (!f)
         return false;
+    if (json_object_is_type(v, json_type_object))
+        return refuse(d, ERR_BAD_VALUE, "filters",
+                      "filter value for \"%s\" must be a value or a list of values", key);
     cond_start(d);
     if (json_object_is_type(v, json_type_null)) {
         sqlb_ident(&d->conds, key);
@@ -305,13 +397,12 @@ static bool filter_cond(struct ds_build *d, const char *key, json_object *v)
         return true;
     }
     column_text(&d->conds, f);
-    if (json_object_is_type(v, json_type_array))
-        return filter_list(d, v);
-    char *s = scalar_text(v);
-    if (!s)
-        return false;
-    sqlb_add(&d->conds, " = ");
-    cond_param(d, s, "::text");
+    if (json_object_is_type(v, json_type_array)) {
+        filter_list(d, v);
+    } else {
+        sqlb_add(&d->conds, " = ");
+        json_text_value(d, v);
+    }
     return true;
 }
 
@@ -320,7 +411,7 @@ static bool filter_conds(struct ds_build *d)
     if (!d->q->filters)
         return true;
     if (!json_object_is_type(d->q->filters, json_type_object))
-        return false;
+        return refuse(d, ERR_BAD_VALUE, "filters", "filters must be a JSON object");
     int n;
     const char **keys = jsonb_keys(d->q->filters, &n);
     bool ok = true;
@@ -330,125 +421,202 @@ static bool filter_conds(struct ds_build *d)
     return ok;
 }
 
-/* q: a string searched in search_expr, or field → words searched in that column's text. */
+/* q: a string searched in search_expr, or field → words searched in that column's text; q of
+ * another type searches nothing. */
 static bool q_conds(struct ds_build *d)
 {
     json_object *q = d->q->q;
-    const char *s = plain_string(q);
-    if (s && *s) {
+    if (json_object_is_type(q, json_type_string)) {
+        if (json_object_get_string_len(q) == 0)
+            return true;
         cond_start(d);
         sqlb_addf(&d->conds, "(%s) ILIKE ", d->t->search_expr ? d->t->search_expr : "''::text");
-        cond_param(d, sqlb_like_pattern(s), "::text");
+        like_value(d, q);
         return true;
     }
-    if (!q || s)
-        return true;
     if (!json_object_is_type(q, json_type_object))
-        return false;
+        return true;
     int n;
     const char **keys = jsonb_keys(q, &n);
     bool ok = true;
     for (int i = 0; i < n && ok; i++) {
-        const char *words = plain_string(json_object_object_get(q, keys[i]));
-        ok = words && find_field(d->t, keys[i]);
+        ok = field_named(d, keys[i], "q") != NULL;
         if (ok) {
             cond_start(d);
             sqlb_ident(&d->conds, keys[i]);
             sqlb_add(&d->conds, "::text ILIKE ");
-            cond_param(d, sqlb_like_pattern(words), "::text");
+            like_value(d, json_object_object_get(q, keys[i]));
         }
     }
     free(keys);
     return ok;
 }
 
-/* The fields shown: all (_id first) or the named ones in the order given. A name given twice
- * is the SQL function's to refuse (OD210). */
+/* The fields shown: all (_id first) or the named ones in the order given, each once. */
 static bool out_fields(struct ds_build *d)
 {
     const struct sqlb_read *q = d->q;
     const struct sqlb_table *t = d->t;
-    if (q->fields && q->nfields <= 0)
-        return false;
-    d->nout = q->fields ? q->nfields : t->nfields + 1;
-    d->out = xmalloc(sizeof(*d->out) * (size_t)d->nout);
-    for (int i = 0; i < d->nout; i++) {
-        d->out[i] = q->fields ? find_field(t, q->fields[i]) : i ? &t->fields[i - 1] : &id_field;
-        if (!d->out[i])
-            return false;
-        for (int j = 0; j < i; j++)
-            if (d->out[j] == d->out[i])
-                return false;
+    d->nout = 0;
+    d->out = xmalloc(sizeof(*d->out) * (size_t)((q->fields ? q->nfields : t->nfields) + 1));
+    if (!q->fields) {
+        d->out[d->nout++] = &id_field;
+        for (int i = 0; i < t->nfields; i++)
+            d->out[d->nout++] = &t->fields[i];
+        return true;
     }
+    for (int i = 0; i < q->nfields; i++) {
+        for (int j = 0; j < d->nout; j++)
+            if (strcmp(d->out[j]->id, q->fields[i]) == 0)
+                return refuse(d, ERR_BAD_VALUE, "fields", "names a field twice: \"%s\"",
+                              q->fields[i]);
+        if (!(d->out[d->nout++] = field_named(d, q->fields[i], "fields")))
+            return false;
+    }
+    if (d->nout == 0)
+        return refuse(d, ERR_BAD_VALUE, "fields", "fields must name at least one field");
     return true;
 }
 
-/* Whitespace PostgreSQL's regex \s may match besides the ASCII space (by UTF-8 prefix; U+2000
- * to U+203F whole, to be safe): a sort key holding one is read by the SQL function. */
-static bool odd_space(const char *s)
+/* The length of the white space character at p, or 0: what PostgreSQL's regular expression \s
+ * matches in a UTF-8 database with the C.UTF-8 ctype (ASCII's six, U+1680, U+2000-U+2006,
+ * U+2008-U+200A, U+2028, U+2029, U+205F, U+3000). */
+static size_t space_at(const char *p)
 {
-    static const char *const seqs[] = {"\t", "\n", "\v", "\f", "\r", "\xc2\x85", "\xc2\xa0",
-                                       "\xe1\x9a\x80", "\xe1\xa0\x8e", "\xe2\x80", "\xe2\x81\x9f",
-                                       "\xe3\x80\x80", "\xef\xbb\xbf"};
-    for (size_t i = 0; i < ARRAY_LEN(seqs); i++)
-        if (strstr(s, seqs[i]))
-            return true;
-    return false;
+    const unsigned char *u = (const unsigned char *)p;
+    if (*u == ' ' || (*u >= '\t' && *u <= '\r'))
+        return 1;
+    if (u[0] == 0xe1 && u[1] == 0x9a && u[2] == 0x80)
+        return 3;
+    if (u[0] == 0xe2 && u[1] == 0x80 &&
+        ((u[2] >= 0x80 && u[2] <= 0x86) || (u[2] >= 0x88 && u[2] <= 0x8a) || u[2] == 0xa8 ||
+         u[2] == 0xa9))
+        return 3;
+    if ((u[0] == 0xe2 && u[1] == 0x81 && u[2] == 0x9f) ||
+        (u[0] == 0xe3 && u[1] == 0x80 && u[2] == 0x80))
+        return 3;
+    return 0;
 }
 
-/* One sort key "name", "name asc" or "name desc" (any case), read as ds_order's regular
- * expression reads it; keys it could read differently (spaces at the ends or doubled before
- * the direction, other white space, a quoted name) are left to it. */
-static bool sort_key(struct ds_build *d, const char *s)
+/* True when s[0..end) ends with a white space character. */
+static bool space_before(const char *s, size_t end)
 {
-    size_t n = strlen(s);
-    if (n == 0 || s[0] == ' ' || s[n - 1] == ' ' || s[0] == '"' || odd_space(s))
+    return (end >= 1 && space_at(s + end - 1) == 1) || (end >= 3 && space_at(s + end - 3) == 3);
+}
+
+/* The end of s[0..end) without the white space at its end. */
+static size_t trim_end(const char *s, size_t end)
+{
+    size_t last = 0;
+    for (size_t i = 0; i < end;) {
+        size_t n = space_at(s + i);
+        i += n ? n : 1;
+        if (!n)
+            last = i;
+    }
+    return last;
+}
+
+/* One sort key read as '^\s*(.*?)\s*(?:\s(asc|desc))?\s*$' (case-insensitive) reads it: white
+ * space around it dropped, then a last word asc or desc after white space is the direction;
+ * a name in double quotes loses them ("" inside is "). *name malloc'd; false when it is empty. */
+static bool sort_key_parse(const char *s, char **name, bool *desc)
+{
+    while (space_at(s))
+        s += space_at(s);
+    size_t end = trim_end(s, strlen(s));
+    *desc = false;
+    for (int w = 0; w < 2; w++) {
+        const char *word = w ? "desc" : "asc";
+        size_t wl = strlen(word);
+        if (end > wl && strncasecmp(s + end - wl, word, wl) == 0 && space_before(s, end - wl)) {
+            *desc = w == 1;
+            end = trim_end(s, end - wl);
+            break;
+        }
+    }
+    if (end == 0)
         return false;
-    const char *sp = strrchr(s, ' ');
-    bool asc = sp && strcasecmp(sp + 1, "asc") == 0, desc = sp && strcasecmp(sp + 1, "desc") == 0;
-    size_t len = asc || desc ? (size_t)(sp - s) : n;
-    if (s[len - 1] == ' ')
-        return false;
-    char *name = xstrndup(s, len);
-    const struct sqlb_field *f = find_field(d->t, name);
-    free(name);
-    if (!f)
-        return false;
-    d->keys[d->nkeys++] = (struct sort_key){f, desc};
+    if (end >= 2 && s[0] == '"' && s[end - 1] == '"') {
+        struct sqlb n;
+        sqlb_init(&n);
+        sqlb_add(&n, "");
+        for (size_t i = 1; i < end - 1; i++) {
+            add_bytes(&n, s + i, 1);
+            i += s[i] == '"' && s[i + 1] == '"' && i + 1 < end - 1;
+        }
+        *name = n.sql;
+        return true;
+    }
+    *name = xstrndup(s, end);
     return true;
 }
 
-static bool shown(const struct ds_build *d, const struct sqlb_field *f)
-{
-    for (int i = 0; i < d->nout; i++)
-        if (d->out[i] == f)
-            return true;
-    return false;
-}
-
-/* ORDER BY keys: the sort given, then _id (for stable pages) unless given or DISTINCT. With
- * DISTINCT a key not shown is an SQL error, which the SQL function answers. */
+/* ORDER BY keys: the sort given, then _id (for stable pages) unless given or DISTINCT. */
 static bool order_keys(struct ds_build *d)
 {
     const struct sqlb_read *q = d->q;
     d->keys = xmalloc(sizeof(*d->keys) * (size_t)(q->nsort + 1));
     bool has_id = false;
     for (int i = 0; i < q->nsort; i++) {
-        if (!sort_key(d, q->sort[i]) || (q->distinct && !shown(d, d->keys[i].f)))
+        char *name;
+        bool desc;
+        if (!sort_key_parse(q->sort[i], &name, &desc))
+            return refuse(d, ERR_BAD_VALUE, "sort", "cannot sort by \"%s\"", q->sort[i]);
+        const struct sqlb_field *f = field_named(d, name, "sort");
+        free(name);
+        if (!f)
             return false;
-        has_id = has_id || d->keys[d->nkeys - 1].f == &id_field;
+        d->keys[d->nkeys++] = (struct sort_key){f, desc};
+        has_id = has_id || f == &id_field;
     }
     if (!has_id && !q->distinct)
         d->keys[d->nkeys++] = (struct sort_key){&id_field, false};
     return true;
 }
 
+/* A DISTINCT query sorted by a field it does not show cannot run (42P10); CKAN answers its own
+ * Validation Error on sort for it. */
+static bool distinct_keys_shown(struct ds_build *d)
+{
+    for (int i = 0; d->q->distinct && i < d->nkeys; i++) {
+        bool shown = false;
+        for (int j = 0; j < d->nout && !shown; j++)
+            shown = d->out[j] == d->keys[i].f;
+        if (!shown)
+            return refuse(d, ERR_BAD_VALUE, "sort",
+                          "cannot sort by \"%s\" with distinct: it is not one of the fields shown",
+                          d->keys[i].f->id);
+    }
+    return true;
+}
 
-/* $n of the offset, registered at its first use (PostgreSQL refuses a statement with a
- * parameter it never sees). The limit is written as a number instead: with LIMIT $n the planner
- * costs a generic plan for 10% of the rows, never picks it, and plans every execution. */
+/* Check q against t and collect its conditions, keys and fields, in the order the errors are
+ * found. */
+static bool ds_check(struct ds_build *d)
+{
+    sqlb_init(&d->conds);
+    return filter_conds(d) && q_conds(d) && order_keys(d) && out_fields(d) &&
+           distinct_keys_shown(d);
+}
+
+static void ds_build_free(struct ds_build *d)
+{
+    free(d->out);
+    free(d->keys);
+    sqlb_free(&d->conds);
+}
+
+/* The offset: $n, registered at its first use (PostgreSQL refuses a statement with a parameter
+ * it never sees), or a number in a dump. The limit is written as a number instead: with LIMIT
+ * $n the planner costs a generic plan for 10% of the rows, never picks it, and plans every
+ * execution. */
 static void ref_offset(struct ds_build *d, struct sqlb *w)
 {
+    if (d->literals) {
+        sqlb_addf(w, "%lld", d->q->offset);
+        return;
+    }
     if (!d->offset_param) {
         char *s = xasprintf("%lld", d->q->offset);
         d->offset_param = new_param(d->b, s, s);
@@ -470,8 +638,8 @@ static void from_table(struct ds_build *d, struct sqlb *w)
     sqlb_ident(w, d->t->table);
 }
 
-/* The page's SELECT, as ds_select_sql writes it; an unfiltered _id-ordered page of a dense
- * table starts after the key instead of skipping rows. */
+/* The page's SELECT; an unfiltered _id-ordered page of a dense table starts after the key
+ * instead of skipping rows. */
 static void page_select(struct ds_build *d, struct sqlb *w)
 {
     const struct sqlb_read *q = d->q;
@@ -492,14 +660,16 @@ static void page_select(struct ds_build *d, struct sqlb *w)
         sqlb_ident(w, d->keys[i].f->id);
         sqlb_add(w, d->keys[i].desc ? " DESC" : " ASC");
     }
-    sqlb_addf(w, " LIMIT %lld", q->limit);
+    if (q->limit >= 0)
+        sqlb_addf(w, " LIMIT %lld", q->limit);
     if (!keyset && q->offset > 0) {
         sqlb_add(w, " OFFSET ");
         ref_offset(d, w);
     }
 }
 
-/* A column's JSON value as the API shows it (ds_value_expr). */
+/* A column's JSON value as the API shows it: timestamps without fraction or zone; numeric as
+ * a string for the Taiwan API (its example) and as a number for CKAN. */
 static void value_expr(struct sqlb *w, const struct sqlb_field *f, enum sqlb_style style)
 {
     if (strcmp(f->type, "timestamp") == 0) {
@@ -513,7 +683,7 @@ static void value_expr(struct sqlb *w, const struct sqlb_field *f, enum sqlb_sty
         sqlb_add(w, "::text");
 }
 
-/* A column's text in csv/tsv records (ds_text_expr). */
+/* A column's text in csv/tsv records. */
 static void text_expr(struct sqlb *w, const struct sqlb_field *f)
 {
     if (strcmp(f->type, "bool") == 0) {
@@ -530,8 +700,8 @@ static void text_expr(struct sqlb *w, const struct sqlb_field *f)
     }
 }
 
-/* The records as JSON text: an array of objects or lists (ds_records_json), or the csv/tsv
- * string (ds_records_csv, as a JSON string). */
+/* The records as JSON text: an array of objects or lists, or the csv/tsv string (rows ending
+ * in \n, no header, values quoted by ds_csv_quote as COPY would) as a JSON string. */
 static void records_sql(struct ds_build *d, struct sqlb *w)
 {
     enum sqlb_format fmt = d->q->format;
@@ -567,7 +737,7 @@ static void records_sql(struct ds_build *d, struct sqlb *w)
     sqlb_add(w, ") s)");
 }
 
-/* The total (ds_total): the rows matching, the distinct rows, or the maintained row count. */
+/* The total: the rows matching, the distinct rows, or the maintained row count. */
 static void total_sql(struct ds_build *d, struct sqlb *w)
 {
     const struct sqlb_read *q = d->q;
@@ -635,21 +805,35 @@ static void statement(struct ds_build *d)
     sqlb_add(b, " FROM ds_readable($1::text, $2::ckan_viewer) t WHERE t.generation = $3::bigint");
 }
 
-bool sqlb_datastore_read(struct sqlb *b, const struct sqlb_table *t, const struct sqlb_read *q)
+bool sqlb_datastore_read(struct sqlb *b, const struct sqlb_table *t, const struct sqlb_read *q,
+                         struct sqlb_err *err)
 {
-    struct ds_build d = {.b = b, .t = t, .q = q};
-    sqlb_init(&d.conds);
+    struct ds_build d = {.b = b, .t = t, .q = q, .err = err};
     char *gen = xasprintf("%lld", q->generation);
     new_param(b, q->rid, NULL);
     new_param(b, q->viewer, NULL);
     new_param(b, gen, gen);
-    bool ok = (q->style == SQLB_CKAN || (q->format == SQLB_OBJECTS && !q->distinct)) &&
-              out_fields(&d) && filter_conds(&d) && q_conds(&d) && order_keys(&d);
+    bool ok = ds_check(&d);
     if (ok)
         statement(&d);
-    free(d.out);
-    free(d.keys);
-    sqlb_free(&d.conds);
+    ds_build_free(&d);
+    return ok;
+}
+
+bool sqlb_datastore_rows(struct sqlb *b, const struct sqlb_table *t, const struct sqlb_read *q,
+                         const struct sqlb_field ***out, int *nout, struct sqlb_err *err)
+{
+    struct sqlb_read page = *q;
+    page.distinct = false;
+    struct ds_build d = {.b = b, .t = t, .q = &page, .literals = true, .err = err};
+    bool ok = ds_check(&d);
+    if (ok)
+        page_select(&d, b);
+    *out = ok ? d.out : NULL;
+    *nout = ok ? d.nout : 0;
+    if (ok)
+        d.out = NULL;
+    ds_build_free(&d);
     return ok;
 }
 

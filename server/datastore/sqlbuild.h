@@ -1,7 +1,11 @@
 /* sqlbuild — SQL text built at run time: a string builder that quotes identifiers and literals
- * by PostgreSQL's rules and collects $n parameters, and the datastore read built on it (the
- * SELECT that tw_datastore / ckan_datastore_search would run, as one statement whose text
- * depends only on the table's layout, the request's shape and its limit, never on its values).
+ * by PostgreSQL's rules and collects $n parameters, and on it the one DataStore SELECT generator:
+ * every read (Taiwan endpoint 7, CKAN datastore_search) and every dump (endpoint 8, CKAN
+ * /datastore/dump) is built here from the table's bookkeeping. It checks field names, sort keys
+ * and filter values and refuses bad ones with the SQLSTATE, message and parameter the API
+ * answers (OD210/OD220, as the SQL functions that built it before did). A read is one statement
+ * whose text depends only on the table's layout, the request's shape and its limit, never on
+ * its values (those are $n parameters); a dump's values are literals (COPY takes no parameters).
  * Pure: no libpq, no event loop; unit-tested in tests/unit/test_sqlbuild.c. */
 #ifndef SQLBUILD_H
 #define SQLBUILD_H
@@ -64,7 +68,7 @@ struct sqlb_table {
 enum sqlb_style { SQLB_TW, SQLB_CKAN };
 enum sqlb_format { SQLB_OBJECTS, SQLB_LISTS, SQLB_CSV, SQLB_TSV };
 
-/* One read, its syntax already checked by the API's handler. */
+/* One read, its syntax already checked by the API's handler. limit < 0: no limit (dumps). */
 struct sqlb_read {
     enum sqlb_style style;
     enum sqlb_format format;      /* SQLB_OBJECTS for the Taiwan API */
@@ -82,14 +86,31 @@ struct sqlb_read {
     const char *ckan_p;           /* CKAN: the normalized request ckan_ds_head reads */
 };
 
-/* Build the statement answering q on t: one row holding the whole result text (the same
- * bytes as tw_datastore / ckan_datastore_search), or no row when the resource is not readable
- * by q->viewer or its bookkeeping is no longer at q->generation. Returns false, leaving b
- * unusable, for requests it does not take: anything the SQL function would refuse (unknown
- * field, malformed value) and the few shapes whose values it cannot pass as parameters with the
- * same meaning (e.g. numbers with a fraction); the SQL function answers those. */
-bool sqlb_datastore_read(struct sqlb *b, const struct sqlb_table *t,
-                         const struct sqlb_read *q) MUSTCHECK;
+/* Input the generator refuses, as the API answers it (the envelopes' app_error): state
+ * "OD210" (a malformed value) or "OD220" (an unknown field), the message, and the request
+ * parameter at fault ("filters", "q", "sort", "fields"). */
+struct sqlb_err {
+    const char *state, *param;
+    char *message; /* malloc'd */
+};
+/* Free err's message. */
+void sqlb_err_clear(struct sqlb_err *err);
+
+/* Build the statement answering q on t: one row holding the whole result text (the Taiwan
+ * result through tw_ds_result, CKAN's through ckan_ds_head), or no row when the resource is not
+ * readable by q->viewer or its bookkeeping is no longer at q->generation. False with *err (b
+ * unusable) for input refused; the checks run in the order filters, q, sort, fields, and with
+ * DISTINCT that every sort key is shown. */
+bool sqlb_datastore_read(struct sqlb *b, const struct sqlb_table *t, const struct sqlb_read *q,
+                         struct sqlb_err *err) MUSTCHECK;
+
+/* The SELECT of a dump's rows: q's page over t (style, format and DISTINCT aside: the dump
+ * writes its own select list over it, DISTINCT there), ordered, every value a literal. *out
+ * (malloc'd, *nout entries, pointing into t or static) are the fields it shows, in order. False
+ * with *err for input refused, as sqlb_datastore_read. */
+bool sqlb_datastore_rows(struct sqlb *b, const struct sqlb_table *t, const struct sqlb_read *q,
+                         const struct sqlb_field ***out, int *nout,
+                         struct sqlb_err *err) MUSTCHECK;
 
 /* The longest datastore q (a search text, or one value of a q object) in characters: matching
  * it costs time in proportion to its length on every row scanned (a 100,000-character one ran

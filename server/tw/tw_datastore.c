@@ -1,10 +1,9 @@
 /* tw_datastore — Taiwan endpoint 7, {SRU}/rest/datastore/{resourceID}: filters, q, sort,
- * fields, limit, offset. Syntax is checked by tw_params.c (ER0200/ER0210); the read runs as a
- * prepared statement (ds_read.c), or through the SQL function tw_datastore (sql/functions/06),
- * which checks field names (OD220 → ER0220) and answers OD100 → ER0100. */
+ * fields, limit, offset. Syntax is checked by tw_params.c (ER0200/ER0210); the read is built and
+ * run by ds_read.c, whose generator checks field names (OD220 → ER0220, OD210 → ER0210) and whose
+ * ds_table answers OD100 → ER0100. */
 #include "arena.h"
 #include "config.h"
-#include "db_pool.h"
 #include "ds_read.h"
 #include "req.h"
 #include "resp.h"
@@ -13,16 +12,6 @@
 #include "tw_config.h"
 #include "tw_params.h"
 #include "tw_rest.h"
-
-static struct db_stmt st_datastore = {"tw_datastore",
-    "SELECT tw_datastore($1, $2::jsonb, $3, "
-    "CASE WHEN $4::jsonb IS NOT NULL THEN ARRAY(SELECT jsonb_array_elements_text($4::jsonb)) END, "
-    "$5, $6::bigint, $7::bigint)", 7, 0};
-
-void tw_datastore_init(void)
-{
-    dbp_register(&st_datastore);
-}
 
 int tw_datastore(struct req *r)
 {
@@ -35,5 +24,5 @@ int tw_datastore(struct req *r)
         resp_error(r, kind, NULL, "%s", msg);
         return REQ_DONE;
     }
-    return dsr_read(r, &d->read, &st_datastore, d->p);
+    return dsr_read(r, &d->read);
 }

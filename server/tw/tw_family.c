@@ -28,7 +28,6 @@ static bool tw_init(const struct config *cfg, char **err)
     (void)err;
     tw_config_set(cfg);
     tw_rest_init();
-    tw_datastore_init();
     return true;
 }
 

@@ -67,8 +67,8 @@ static void put_json(void *o)
     json_object_put(o);
 }
 
-/* filters: a JSON object whose values are strings, numbers, booleans or null; as text for the
- * SQL function and as the object (owned by r's arena) for the prepared read. */
+/* filters: a JSON object whose values are strings, numbers, booleans or null; as text and as
+ * the object (owned by r's arena) for the read. */
 static const char *ds_filters(struct req *r, const char **out, json_object **obj)
 {
     const char *v = req_query_get(r, "filters", NULL);
@@ -99,7 +99,7 @@ static bool plain_name(const char *s, size_t n)
     return true;
 }
 
-/* fields: comma-separated names → a JSON array text for the SQL function, and the names. */
+/* fields: comma-separated names → a JSON array text, and the names. */
 static const char *ds_fields(struct req *r, const char **out, struct sqlb_read *q)
 {
     const char *v = req_query_get(r, "fields", NULL);
@@ -163,7 +163,7 @@ static const char *ds_q(struct req *r, const char **out)
     return NULL;
 }
 
-/* The prepared read's description of the request the SQL function gets as p. */
+/* The read the parameters p make. */
 static void ds_read(struct req *r, const char *const *p, struct sqlb_read *q)
 {
     q->style = SQLB_TW;

@@ -21,9 +21,9 @@ const char *tw_params_names(struct req *r, const char *const *allowed,
 const char *tw_params_uint(struct req *r, const char *name, long long max, const char **out,
                            enum err_kind *kind) MUSTCHECK;
 
-/* Endpoint 7's request: the SQL function tw_datastore's $1-$7 (resource id, filters JSON, q,
- * fields JSON array, sort, limit, offset; NULL when not given, limit always set) and the same
- * read for the prepared statement (ds_read.c). Everything lives in r's arena. */
+/* Endpoint 7's request: its parameters as text (resource id, filters JSON, q, fields JSON
+ * array, sort, limit, offset; NULL when not given, limit always set) and the read they make
+ * (ds_read.c). Everything lives in r's arena. */
 struct tw_ds_request {
     const char *p[7];
     struct sqlb_read read;

@@ -6,7 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "db_pool.h"
+#include "db_err.h"
 #include "req.h"
 #include "util.h"
 
@@ -101,17 +101,23 @@ static char *tw_env_error(struct req *r, enum err_kind kind, const char *code, c
     return text;
 }
 
-/* Input refused by an SQL function: the SQLSTATE picks the ER code, the message explains. */
+/* Input refused by an SQL function (db_err.h): the kind picks the ER code, the message
+ * explains. The Taiwan API has no callers: what one may not read is not found. */
 static void tw_env_app_error(struct req *r, const struct db_error *err)
 {
-    if (strcmp(err->sqlstate, DB_STATE_FORBIDDEN) == 0)
+    switch (err->kind) {
+    case DBE_FORBIDDEN:
         resp_error(r, ERR_NOT_FOUND, NULL, "找不到資料: %s", err->detail);
-    else if (strcmp(err->sqlstate, DB_STATE_NOT_FOUND) == 0)
+        break;
+    case DBE_NOT_FOUND:
         resp_error(r, ERR_NOT_FOUND, NULL, "找不到資料: %s", err->message);
-    else if (strcmp(err->sqlstate, DB_STATE_NO_FIELD) == 0)
+        break;
+    case DBE_NO_FIELD:
         resp_error(r, ERR_FIELD, NULL, "輸入的參數內容中，欄位名稱不存在: %s", err->message);
-    else
+        break;
+    default:
         resp_error(r, ERR_PARAM_VALUE, NULL, "輸入的參數內容格式錯誤: %s", err->message);
+    }
 }
 
 const struct resp_env tw_resp_env = {

@@ -72,19 +72,14 @@ static bool tw_paging(struct req *r, const char *const *allowed, struct tw_pagin
 static const char *const paging_names[] = {"limit", "offset", NULL};
 static const char *const no_names[] = {NULL};
 
-/* A payload-returning statement finished: NULL means the entity does not exist. */
-static void tw_reply(struct req *r, PGresult *res, const char *notfound_code)
+/* Endpoints 2, 4 and 6 name one thing; the SQL function raises OD100 when it does not exist,
+ * answered with the endpoint's sub-code. */
+static bool tw_missing(struct req *r, const struct db_error *err, const char *code)
 {
-    if (PQntuples(res) < 1 || PQgetisnull(res, 0, 0)) {
-        resp_error(r, ERR_NOT_FOUND, notfound_code, "Not found");
-        return;
-    }
-    resp_ok_json(r, PQgetvalue(res, 0, 0), (size_t)PQgetlength(res, 0, 0));
-}
-
-static void tw_list_done(struct req *r, PGresult *res)
-{
-    tw_reply(r, res, NULL);
+    if (err->kind != DBE_NOT_FOUND)
+        return false;
+    resp_error(r, ERR_NOT_FOUND, code, "%s", err->message);
+    return true;
 }
 
 int tw_group_list(struct req *r)
@@ -96,12 +91,12 @@ int tw_group_list(struct req *r)
     params[0] = tw_config()->tw_groups_used ? "true" : "false";
     params[1] = pg.limit;
     params[2] = pg.offset;
-    return req_db(r, &st_group_list, params, tw_list_done);
+    return req_db(r, &st_group_list, params, req_reply_json_cell);
 }
 
-static void tw_group_show_done(struct req *r, PGresult *res)
+static bool tw_group_missing(struct req *r, const struct db_error *err)
 {
-    tw_reply(r, res, "ER010001");
+    return tw_missing(r, err, "ER010001");
 }
 
 int tw_group_show(struct req *r)
@@ -111,7 +106,7 @@ int tw_group_show(struct req *r)
     const char **params = arena_alloc(r->a, 2 * sizeof(char *));
     params[0] = req_path_param(r, 0);
     params[1] = tw_config()->timezone;
-    return req_db(r, &st_group_show, params, tw_group_show_done);
+    return req_db_or(r, &st_group_show, params, req_reply_json_cell, tw_group_missing);
 }
 
 int tw_tag_list(struct req *r)
@@ -122,12 +117,12 @@ int tw_tag_list(struct req *r)
     const char **params = arena_alloc(r->a, 2 * sizeof(char *));
     params[0] = pg.limit;
     params[1] = pg.offset;
-    return req_db(r, &st_tag_list, params, tw_list_done);
+    return req_db(r, &st_tag_list, params, req_reply_json_cell);
 }
 
-static void tw_tag_show_done(struct req *r, PGresult *res)
+static bool tw_tag_missing(struct req *r, const struct db_error *err)
 {
-    tw_reply(r, res, "ER010003");
+    return tw_missing(r, err, "ER010003");
 }
 
 int tw_tag_show(struct req *r)
@@ -139,7 +134,7 @@ int tw_tag_show(struct req *r)
     params[0] = req_path_param(r, 0);
     params[1] = pg.limit;
     params[2] = pg.offset;
-    return req_db(r, &st_tag_show, params, tw_tag_show_done);
+    return req_db_or(r, &st_tag_show, params, req_reply_json_cell, tw_tag_missing);
 }
 
 int tw_dataset_list(struct req *r)
@@ -162,12 +157,12 @@ int tw_dataset_list(struct req *r)
     params[1] = pg.limit;
     params[2] = pg.offset;
     params[3] = tw_config()->timezone;
-    return req_db(r, &st_dataset_list, params, tw_list_done);
+    return req_db(r, &st_dataset_list, params, req_reply_json_cell);
 }
 
-static void tw_dataset_show_done(struct req *r, PGresult *res)
+static bool tw_dataset_missing(struct req *r, const struct db_error *err)
 {
-    tw_reply(r, res, "ER010002");
+    return tw_missing(r, err, "ER010002");
 }
 
 int tw_dataset_show(struct req *r)
@@ -177,5 +172,6 @@ int tw_dataset_show(struct req *r)
     const char **params = arena_alloc(r->a, 2 * sizeof(char *));
     params[0] = req_path_param(r, 0);
     params[1] = tw_config()->timezone;
-    return req_db(r, &st_dataset_show, params, tw_dataset_show_done);
+    return req_db_or(r, &st_dataset_show, params, req_reply_json_cell,
+                     tw_dataset_missing);
 }

@@ -27,7 +27,6 @@ int tw_tag_show(struct req *r);
 int tw_dataset_list(struct req *r);
 int tw_dataset_show(struct req *r);
 /* Endpoint 7, in tw_datastore.c. */
-void tw_datastore_init(void);
 int tw_datastore(struct req *r);
 
 #endif

@@ -1,7 +1,7 @@
 -- 03_tw_api: SQL the Taiwan common API handlers call. Each returns the JSON payload as text so
 -- the server splices it into the envelope without parsing it. Only active, public datasets are
 -- visible. Names sort in code-point order (COLLATE "C") whatever the database's collation.
--- Endpoint 6's payloads are cached in tw_doc, kept current by the deferred triggers below.
+-- Endpoint 6's payloads are cached in tw_doc, kept current by 14_package_changed.
 
 -- A timestamp as the Taiwan API shows it: portal local time, yyyy-MM-dd HH:mm:ss.
 CREATE OR REPLACE FUNCTION tw_time(ts timestamptz, tz text) RETURNS text
@@ -24,25 +24,33 @@ BEGIN
 END
 $$;
 
--- Endpoint 2: one category with the identifiers of its visible datasets; NULL when unknown.
+-- Endpoint 2: one category with the identifiers of its visible datasets. What does not exist is
+-- RAISEd as OD100 'Not found' here and below (docs/ARCHITECTURE.md, "SQL → C").
 CREATE OR REPLACE FUNCTION tw_group_show(code_in text, tz text) RETURNS text
 LANGUAGE plpgsql STABLE AS $$
+DECLARE
+    doc text;
 BEGIN
-    RETURN (
-        SELECT json_build_object(
-            'categoryCode', c.code,
-            'display_name', g.title,
-            'description', g.description,
-            'package_count', coalesce(array_length(pk.ids, 1), 0),
-            'created', tw_time(g.created, tz),
-            'packages', coalesce(to_json(pk.ids), '[]'))::text
-        FROM tw_category c JOIN grp g ON g.id = c.group_id
-        CROSS JOIN LATERAL (
-            SELECT array_agg(coalesce(p.identifier, p.name) ORDER BY coalesce(p.identifier, p.name) COLLATE "C") AS ids
-            FROM member m JOIN package p ON p.id = m.table_id
-            WHERE m.group_id = g.id AND m.table_name = 'package' AND m.state = 'active'
-              AND p.state = 'active' AND NOT p.private) pk
-        WHERE c.code = upper(code_in) AND g.state = 'active');
+    SELECT json_build_object(
+        'categoryCode', c.code,
+        'display_name', g.title,
+        'description', g.description,
+        'package_count', coalesce(array_length(pk.ids, 1), 0),
+        'created', tw_time(g.created, tz),
+        'packages', coalesce(to_json(pk.ids), '[]'))::text
+    INTO doc
+    FROM tw_category c JOIN grp g ON g.id = c.group_id
+    CROSS JOIN LATERAL (
+        SELECT array_agg(coalesce(p.identifier, p.name)
+                         ORDER BY coalesce(p.identifier, p.name) COLLATE "C") AS ids
+        FROM member m JOIN package p ON p.id = m.table_id
+        WHERE m.group_id = g.id AND m.table_name = 'package' AND m.state = 'active'
+          AND p.state = 'active' AND NOT p.private) pk
+    WHERE c.code = upper(code_in) AND g.state = 'active';
+    IF doc IS NULL THEN
+        RAISE EXCEPTION 'Not found' USING ERRCODE = 'OD100';
+    END IF;
+    RETURN doc;
 END
 $$;
 
@@ -60,20 +68,26 @@ BEGIN
 END
 $$;
 
--- Endpoint 4: identifiers of visible datasets carrying a tag; NULL when no visible dataset has it.
+-- Endpoint 4: identifiers of visible datasets carrying a tag; OD100 when no visible dataset has
+-- it.
 CREATE OR REPLACE FUNCTION tw_tag_show(tag_name text, lim bigint, off bigint) RETURNS text
 LANGUAGE plpgsql STABLE AS $$
+DECLARE
+    doc text;
 BEGIN
-    RETURN (
-        WITH ids AS (
-            SELECT coalesce(p.identifier, p.name) AS ident
-            FROM tag t JOIN package_tag pt ON pt.tag_id = t.id AND pt.state = 'active'
-            JOIN package p ON p.id = pt.package_id AND p.state = 'active' AND NOT p.private
-            WHERE t.name = tag_name AND t.vocabulary_id IS NULL)
-        SELECT CASE WHEN EXISTS (SELECT 1 FROM ids) THEN
-            (SELECT coalesce(json_agg(ident ORDER BY ident COLLATE "C"), '[]')::text FROM (
-                SELECT ident FROM ids ORDER BY ident COLLATE "C" LIMIT lim OFFSET off) s)
-        END);
+    WITH ids AS (
+        SELECT coalesce(p.identifier, p.name) AS ident
+        FROM tag t JOIN package_tag pt ON pt.tag_id = t.id AND pt.state = 'active'
+        JOIN package p ON p.id = pt.package_id AND p.state = 'active' AND NOT p.private
+        WHERE t.name = tag_name AND t.vocabulary_id IS NULL)
+    SELECT CASE WHEN EXISTS (SELECT 1 FROM ids) THEN
+        (SELECT coalesce(json_agg(ident ORDER BY ident COLLATE "C"), '[]')::text FROM (
+            SELECT ident FROM ids ORDER BY ident COLLATE "C" LIMIT lim OFFSET off) s)
+    END INTO doc;
+    IF doc IS NULL THEN
+        RAISE EXCEPTION 'Not found' USING ERRCODE = 'OD100';
+    END IF;
+    RETURN doc;
 END
 $$;
 
@@ -109,10 +123,14 @@ END
 $$;
 
 -- The members of JSON object `extra` appended after those of JSON object `doc` (both text).
+-- PL/pgSQL: as SQL it is not inlined (its arguments are used twice) and was planned again in
+-- every statement that called it.
 CREATE OR REPLACE FUNCTION tw_json_append(doc text, extra text) RETURNS text
-LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
-    SELECT CASE WHEN extra IS NULL OR extra = '{}' THEN doc
-                ELSE left(doc, -1) || ', ' || substr(extra, 2) END
+LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE AS $$
+BEGIN
+    RETURN CASE WHEN extra IS NULL OR extra = '{}' THEN doc
+                ELSE left(doc, -1) || ', ' || substr(extra, 2) END;
+END
 $$;
 
 -- One distribution element: standard fields in the spec's order (downloadURL for files,
@@ -202,17 +220,13 @@ BEGIN
 END
 $$;
 
--- Rebuild one package's payload, once per transaction (deferred triggers run at commit, after
--- every change of the transaction, so the first rebuild already sees the final state).
+-- Rebuild one package's payload (14_package_changed calls it at commit, once per changed package).
 CREATE OR REPLACE FUNCTION tw_refresh_doc(pid uuid) RETURNS void
 LANGUAGE plpgsql AS $$
 DECLARE
     tz text := coalesce((SELECT value FROM system_info WHERE key = 'tw.timezone'), 'Asia/Taipei');
     doc text;
 BEGIN
-    IF EXISTS (SELECT 1 FROM tw_doc WHERE package_id = pid AND built_xact = pg_current_xact_id()) THEN
-        RETURN;
-    END IF;
     doc := tw_build_doc(pid, tz);
     IF doc IS NULL THEN
         RETURN;
@@ -223,64 +237,7 @@ BEGIN
 END
 $$;
 
-CREATE OR REPLACE FUNCTION tw_doc_touch() RETURNS trigger
-LANGUAGE plpgsql AS $$
-DECLARE
-    rec record := CASE WHEN TG_OP = 'DELETE' THEN OLD ELSE NEW END;
-BEGIN
-    CASE TG_TABLE_NAME
-    WHEN 'package' THEN
-        PERFORM tw_refresh_doc(rec.id);
-    WHEN 'member' THEN
-        IF rec.table_name = 'package' THEN
-            PERFORM tw_refresh_doc(rec.table_id);
-        END IF;
-    WHEN 'grp' THEN
-        PERFORM tw_refresh_doc(p.id) FROM package p WHERE p.owner_org = rec.id;
-    WHEN 'group_extra' THEN
-        PERFORM tw_refresh_doc(p.id) FROM package p WHERE p.owner_org = rec.group_id;
-    WHEN 'tag' THEN
-        PERFORM tw_refresh_doc(pt.package_id) FROM package_tag pt WHERE pt.tag_id = rec.id;
-    ELSE
-        PERFORM tw_refresh_doc(rec.package_id);
-    END CASE;
-    RETURN NULL;
-END
-$$;
-
-SELECT schema_trigger('package', 'CREATE CONSTRAINT TRIGGER tw_doc_package
-    AFTER INSERT OR UPDATE ON public.package
-    DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION tw_doc_touch()');
-
-SELECT schema_trigger('resource', 'CREATE CONSTRAINT TRIGGER tw_doc_resource
-    AFTER INSERT OR DELETE OR UPDATE ON public.resource
-    DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION tw_doc_touch()');
-
-SELECT schema_trigger('package_tag', 'CREATE CONSTRAINT TRIGGER tw_doc_package_tag
-    AFTER INSERT OR DELETE OR UPDATE ON public.package_tag
-    DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION tw_doc_touch()');
-
-SELECT schema_trigger('package_extra', 'CREATE CONSTRAINT TRIGGER tw_doc_package_extra
-    AFTER INSERT OR DELETE OR UPDATE ON public.package_extra
-    DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION tw_doc_touch()');
-
-SELECT schema_trigger('member', 'CREATE CONSTRAINT TRIGGER tw_doc_member
-    AFTER INSERT OR DELETE OR UPDATE ON public.member
-    DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION tw_doc_touch()');
-
-SELECT schema_trigger('grp', 'CREATE CONSTRAINT TRIGGER tw_doc_grp
-    AFTER UPDATE ON public.grp
-    DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION tw_doc_touch()');
-
-SELECT schema_trigger('group_extra', 'CREATE CONSTRAINT TRIGGER tw_doc_group_extra
-    AFTER INSERT OR DELETE OR UPDATE ON public.group_extra
-    DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION tw_doc_touch()');
-
-SELECT schema_trigger('tag', 'CREATE CONSTRAINT TRIGGER tw_doc_tag
-    AFTER UPDATE ON public.tag
-    DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION tw_doc_touch()');
-
--- Endpoint 6: the full metadata record of a visible dataset; NULL when there is none.
+-- Endpoint 6: the full metadata record of a visible dataset; OD100 when there is none.
 CREATE OR REPLACE FUNCTION tw_dataset_show(id_in text, tz_in text) RETURNS text
 LANGUAGE plpgsql STABLE AS $$
 DECLARE
@@ -288,7 +245,7 @@ DECLARE
     doc text;
 BEGIN
     IF pid IS NULL THEN
-        RETURN NULL;
+        RAISE EXCEPTION 'Not found' USING ERRCODE = 'OD100';
     END IF;
     SELECT d.doc INTO doc FROM tw_doc d WHERE d.package_id = pid AND d.tz = tz_in;
     RETURN coalesce(doc, tw_build_doc(pid, tz_in));

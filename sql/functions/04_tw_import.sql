@@ -164,34 +164,51 @@ BEGIN
         RETURN tw_import_recheck(pid, rec);
     END IF;
     org_id := tw_import_org(rec);
-    INSERT INTO package AS p (id, name, identifier, source_hash)
+    -- One statement for the dataset row (a new one is written once, not inserted then
+    -- updated); an existing one keeps its id, name, identifier and metadata_created.
+    INSERT INTO package AS p (id, name, identifier,
+        title, notes, owner_org, field_description, data_type, license_title, license_url, url,
+        cost, cost_url, cost_law, organization_name, organization_contact_name,
+        organization_contact_phone, organization_contact_email, publisher, publisher_oid,
+        publisher_org_code, publisher_contact_name, publisher_contact_phone,
+        publisher_contact_email, maintainer, maintainer_email, accrual_periodicity,
+        temporal_coverage_from, temporal_coverage_to, issued, modified, spatial, language,
+        landing_page, number_of_data, remarks, source_hash, state, metadata_modified)
     VALUES (coalesce(pid, gen_random_uuid()),
-            regexp_replace(lower(ident), '[^a-z0-9_.-]', '-', 'g'), ident, h)
-    ON CONFLICT (id) DO NOTHING;
-    SELECT id INTO pid FROM package WHERE lower(identifier) = lower(ident);
-    UPDATE package SET
-        title = coalesce(rec->>'title', ''), notes = rec->>'description', owner_org = org_id,
-        field_description = rec->>'fieldDescription', data_type = rec->>'type',
-        license_title = rec->>'license', license_url = rec->>'licenseURL', url = rec->>'landingPage',
-        cost = rec->>'cost', cost_url = rec->>'costURL', cost_law = rec->>'costLaw',
-        organization_name = rec->>'organization',
-        organization_contact_name = rec->>'organizationContactName',
-        organization_contact_phone = rec->>'organizationContactPhone',
-        organization_contact_email = rec->>'organizationContactEmail',
-        publisher = rec->>'publisher', publisher_oid = rec->>'publisherOID',
-        publisher_org_code = rec->>'publisherOrgCode',
-        publisher_contact_name = rec->>'publisherContactName',
-        publisher_contact_phone = rec->>'publisherContactPhone',
-        publisher_contact_email = rec->>'publisherContactEmail',
-        maintainer = rec->>'publisherContactName', maintainer_email = rec->>'publisherContactEmail',
-        accrual_periodicity = rec->>'accrualPeriodicity',
-        temporal_coverage_from = rec->>'temporalCoverageFrom',
-        temporal_coverage_to = rec->>'temporalCoverageTo',
-        issued = tw_parse_time(rec->>'issued', tz), modified = tw_parse_time(rec->>'modified', tz),
-        spatial = rec->>'spatial', language = rec->>'language', landing_page = rec->>'landingPage',
-        number_of_data = n_data, remarks = rec->>'notes', source_hash = h,
-        state = 'active', metadata_modified = now()
-    WHERE id = pid;
+        regexp_replace(lower(ident), '[^a-z0-9_.-]', '-', 'g'), ident,
+        coalesce(rec->>'title', ''), rec->>'description', org_id, rec->>'fieldDescription',
+        rec->>'type', rec->>'license', rec->>'licenseURL', rec->>'landingPage', rec->>'cost',
+        rec->>'costURL', rec->>'costLaw', rec->>'organization', rec->>'organizationContactName',
+        rec->>'organizationContactPhone', rec->>'organizationContactEmail', rec->>'publisher',
+        rec->>'publisherOID', rec->>'publisherOrgCode', rec->>'publisherContactName',
+        rec->>'publisherContactPhone', rec->>'publisherContactEmail',
+        rec->>'publisherContactName', rec->>'publisherContactEmail', rec->>'accrualPeriodicity',
+        rec->>'temporalCoverageFrom', rec->>'temporalCoverageTo',
+        tw_parse_time(rec->>'issued', tz), tw_parse_time(rec->>'modified', tz), rec->>'spatial',
+        rec->>'language', rec->>'landingPage', n_data, rec->>'notes', h, 'active', now())
+    ON CONFLICT (id) DO UPDATE SET
+        title = EXCLUDED.title, notes = EXCLUDED.notes, owner_org = EXCLUDED.owner_org,
+        field_description = EXCLUDED.field_description, data_type = EXCLUDED.data_type,
+        license_title = EXCLUDED.license_title, license_url = EXCLUDED.license_url,
+        url = EXCLUDED.url, cost = EXCLUDED.cost, cost_url = EXCLUDED.cost_url,
+        cost_law = EXCLUDED.cost_law, organization_name = EXCLUDED.organization_name,
+        organization_contact_name = EXCLUDED.organization_contact_name,
+        organization_contact_phone = EXCLUDED.organization_contact_phone,
+        organization_contact_email = EXCLUDED.organization_contact_email,
+        publisher = EXCLUDED.publisher, publisher_oid = EXCLUDED.publisher_oid,
+        publisher_org_code = EXCLUDED.publisher_org_code,
+        publisher_contact_name = EXCLUDED.publisher_contact_name,
+        publisher_contact_phone = EXCLUDED.publisher_contact_phone,
+        publisher_contact_email = EXCLUDED.publisher_contact_email,
+        maintainer = EXCLUDED.maintainer, maintainer_email = EXCLUDED.maintainer_email,
+        accrual_periodicity = EXCLUDED.accrual_periodicity,
+        temporal_coverage_from = EXCLUDED.temporal_coverage_from,
+        temporal_coverage_to = EXCLUDED.temporal_coverage_to, issued = EXCLUDED.issued,
+        modified = EXCLUDED.modified, spatial = EXCLUDED.spatial, language = EXCLUDED.language,
+        landing_page = EXCLUDED.landing_page, number_of_data = EXCLUDED.number_of_data,
+        remarks = EXCLUDED.remarks, source_hash = EXCLUDED.source_hash, state = EXCLUDED.state,
+        metadata_modified = EXCLUDED.metadata_modified
+    RETURNING id INTO pid;
     DELETE FROM tw_recheck WHERE package_id = pid;
     PERFORM tw_import_tags(pid, rec);
     PERFORM tw_import_category(pid, rec);

@@ -3,7 +3,7 @@
 -- them, and an existing dataset they may not read answers 403 as CKAN does.
 --
 -- ckan_package_doc(pid, site_url) is the package_show dict of one package, whatever its state
--- (callers decide visibility). Docs are cached in ckan_doc, kept current by deferred triggers
+-- (callers decide visibility). Docs are cached in ckan_doc, kept current by 14_package_changed
 -- like tw_doc (03_tw_api): a cached package_show is one index lookup instead of ~10 queries.
 
 -- CKAN's timestamp form: Python isoformat() of naive UTC, fraction only when non-zero.
@@ -22,9 +22,12 @@ CREATE OR REPLACE FUNCTION ckan_site_marker() RETURNS text
 LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$ SELECT E'\x01site\x02' $$;
 
 -- A resource's url as CKAN shows it (model_dictize.resource_dictize, datastore plugin).
+-- PL/pgSQL: as SQL it is not inlined (uuid || text is only STABLE) and was planned again for
+-- every package dict.
 CREATE OR REPLACE FUNCTION ckan_resource_url(r resource, site_url text) RETURNS text
-LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
-    SELECT CASE
+LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE AS $$
+BEGIN
+    RETURN CASE
         WHEN r.url_type = 'upload' THEN
             site_url || '/dataset/' || r.package_id || '/resource/' || r.id || '/download/'
             || regexp_replace(regexp_replace(replace(btrim(lower(
@@ -34,7 +37,8 @@ LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
         WHEN coalesce(r.download_url, r.access_url, '') = '' THEN ''
         WHEN coalesce(r.download_url, r.access_url) ~ '^[A-Za-z][A-Za-z0-9+.-]*:' THEN
             coalesce(r.download_url, r.access_url)
-        ELSE 'http://' || ltrim(coalesce(r.download_url, r.access_url), '/') END
+        ELSE 'http://' || ltrim(coalesce(r.download_url, r.access_url), '/') END;
+END
 $$;
 
 -- One resource dict (§3.1) at position pos (0-based among the package's active resources):
@@ -287,15 +291,14 @@ BEGIN
 END
 $$;
 
--- Rebuild one package's cached doc, once per transaction (deferred triggers run at commit,
--- after every change of the transaction, so the first rebuild already sees the final state).
+-- Rebuild one package's cached doc (14_package_changed calls it at commit, once per changed
+-- package).
 CREATE OR REPLACE FUNCTION ckan_refresh_doc(pid uuid) RETURNS void
 LANGUAGE plpgsql AS $$
 DECLARE
     doc text;
 BEGIN
-    IF pid IS NULL OR EXISTS (SELECT 1 FROM ckan_doc
-                              WHERE package_id = pid AND built_xact = pg_current_xact_id()) THEN
+    IF pid IS NULL THEN
         RETURN;
     END IF;
     doc := ckan_build_doc(pid, ckan_site_marker(), ckan_portal_tz());
@@ -309,86 +312,10 @@ BEGIN
 END
 $$;
 
-CREATE OR REPLACE FUNCTION ckan_doc_touch() RETURNS trigger
-LANGUAGE plpgsql AS $$
-DECLARE
-    rec record := CASE WHEN TG_OP = 'DELETE' THEN OLD ELSE NEW END;
-BEGIN
-    CASE TG_TABLE_NAME
-    WHEN 'package' THEN
-        PERFORM ckan_refresh_doc(rec.id);
-    WHEN 'member' THEN
-        IF rec.table_name = 'package' THEN
-            PERFORM ckan_refresh_doc(rec.table_id);
-        END IF;
-    WHEN 'grp' THEN
-        PERFORM ckan_refresh_doc(p.id) FROM package p WHERE p.owner_org = rec.id;
-        PERFORM ckan_refresh_doc(m.table_id) FROM member m
-        WHERE m.group_id = rec.id AND m.table_name = 'package';
-    WHEN 'group_extra' THEN
-        PERFORM ckan_refresh_doc(p.id) FROM package p WHERE p.owner_org = rec.group_id;
-    WHEN 'tag' THEN
-        PERFORM ckan_refresh_doc(pt.package_id) FROM package_tag pt WHERE pt.tag_id = rec.id;
-    WHEN 'package_relationship' THEN
-        PERFORM ckan_refresh_doc(rec.subject_package_id);
-        PERFORM ckan_refresh_doc(rec.object_package_id);
-    WHEN 'system_info' THEN
-        IF rec.key = 'tw.timezone' THEN
-            PERFORM ckan_refresh_doc(p.id) FROM package p;
-        END IF;
-    ELSE
-        PERFORM ckan_refresh_doc(rec.package_id);
-        IF TG_OP = 'UPDATE' AND OLD.package_id IS DISTINCT FROM NEW.package_id THEN
-            PERFORM ckan_refresh_doc(OLD.package_id);
-        END IF;
-    END CASE;
-    RETURN NULL;
-END
-$$;
-
-SELECT schema_trigger('package', 'CREATE CONSTRAINT TRIGGER ckan_doc_package
-    AFTER INSERT OR UPDATE ON public.package
-    DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION ckan_doc_touch()');
-
-SELECT schema_trigger('resource', 'CREATE CONSTRAINT TRIGGER ckan_doc_resource
-    AFTER INSERT OR DELETE OR UPDATE ON public.resource
-    DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION ckan_doc_touch()');
-
-SELECT schema_trigger('package_tag', 'CREATE CONSTRAINT TRIGGER ckan_doc_package_tag
-    AFTER INSERT OR DELETE OR UPDATE ON public.package_tag
-    DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION ckan_doc_touch()');
-
-SELECT schema_trigger('package_extra', 'CREATE CONSTRAINT TRIGGER ckan_doc_package_extra
-    AFTER INSERT OR DELETE OR UPDATE ON public.package_extra
-    DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION ckan_doc_touch()');
-
-SELECT schema_trigger('member', 'CREATE CONSTRAINT TRIGGER ckan_doc_member
-    AFTER INSERT OR DELETE OR UPDATE ON public.member
-    DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION ckan_doc_touch()');
-
-SELECT schema_trigger('grp', 'CREATE CONSTRAINT TRIGGER ckan_doc_grp
-    AFTER UPDATE ON public.grp
-    DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION ckan_doc_touch()');
-
-SELECT schema_trigger('group_extra', 'CREATE CONSTRAINT TRIGGER ckan_doc_group_extra
-    AFTER INSERT OR DELETE OR UPDATE ON public.group_extra
-    DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION ckan_doc_touch()');
-
-SELECT schema_trigger('tag', 'CREATE CONSTRAINT TRIGGER ckan_doc_tag
-    AFTER UPDATE ON public.tag
-    DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION ckan_doc_touch()');
-
-SELECT schema_trigger('package_relationship', 'CREATE CONSTRAINT TRIGGER ckan_doc_package_relationship
-    AFTER INSERT OR DELETE OR UPDATE ON public.package_relationship
-    DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION ckan_doc_touch()');
-
-SELECT schema_trigger('system_info', 'CREATE CONSTRAINT TRIGGER ckan_doc_system_info
-    AFTER INSERT OR UPDATE ON public.system_info
-    DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION ckan_doc_touch()');
-
 -- ---------------------------------------------------------------------------------------------
--- Actions. Those that can refuse return (code, body): 200 with the result, 404 or 403 with the
--- error message.
+-- Actions. Each returns its result as JSON text; a refusal is RAISEd (docs/ARCHITECTURE.md,
+-- "SQL → C"): OD100 not found, OD403 forbidden, the message being what CKAN puts after "Not
+-- found: " or "Access denied: " ('' for the word alone).
 -- The package an outside id names, in any state: id, name, Taiwan identifier (any case). Names
 -- are lower case, so an id with capitals is looked up as an identifier first.
 CREATE OR REPLACE FUNCTION ckan_find_package(id_in text) RETURNS uuid
@@ -422,32 +349,29 @@ END
 $$;
 
 -- package_show: visibility and the cached doc in one lookup.
-CREATE OR REPLACE FUNCTION ckan_package_show(id_in text, site_url text, v ckan_viewer, OUT code int,
-                                             OUT body text)
+CREATE OR REPLACE FUNCTION ckan_package_show(id_in text, site_url text, v ckan_viewer)
+RETURNS text
 LANGUAGE plpgsql STABLE AS $$
 DECLARE
     pid uuid := ckan_find_package(id_in);
     visible boolean;
+    body text;
     dep boolean;
 BEGIN
     SELECT ckan_can_read(p.state, p.private, p.owner_org, p.creator_user_id, v), d.doc,
            d.site_dependent INTO visible, body, dep
     FROM package p LEFT JOIN ckan_doc d ON d.package_id = p.id WHERE p.id = pid;
     IF pid IS NULL THEN
-        code := 404;
-        body := 'Not found';
+        RAISE EXCEPTION '' USING ERRCODE = 'OD100';
     ELSIF NOT visible THEN
-        code := 403;
-        body := format('Access denied: User %s not authorized to read package %s',
-                       ckan_viewer_name(v), pid);
-    ELSE
-        code := 200;
-        IF body IS NULL THEN
-            body := ckan_build_doc(pid, site_url, ckan_portal_tz());
-        ELSIF dep THEN
-            body := ckan_site_put(body, site_url);
-        END IF;
+        RAISE EXCEPTION 'User % not authorized to read package %', ckan_viewer_name(v), pid
+            USING ERRCODE = 'OD403';
+    ELSIF body IS NULL THEN
+        body := ckan_build_doc(pid, site_url, ckan_portal_tz());
+    ELSIF dep THEN
+        body := ckan_site_put(body, site_url);
     END IF;
+    RETURN body;
 END
 $$;
 
@@ -541,27 +465,22 @@ END
 $$;
 
 -- resource_show.
-CREATE OR REPLACE FUNCTION ckan_resource_show(id_in text, site_url text, v ckan_viewer,
-                                              OUT code int, OUT body text)
+CREATE OR REPLACE FUNCTION ckan_resource_show(id_in text, site_url text, v ckan_viewer)
+RETURNS text
 LANGUAGE plpgsql STABLE AS $$
 DECLARE
     r resource;
 BEGIN
     SELECT * INTO r FROM resource WHERE id = id_in;
     IF NOT FOUND THEN
-        code := 404;
-        body := 'Not found';
+        RAISE EXCEPTION '' USING ERRCODE = 'OD100';
     ELSIF NOT ckan_package_visible(r.package_id, v) THEN
-        code := 403;
-        body := format('Access denied: User %s not authorized to read resource %s',
-                       ckan_viewer_name(v), r.id);
+        RAISE EXCEPTION 'User % not authorized to read resource %', ckan_viewer_name(v), r.id
+            USING ERRCODE = 'OD403';
     ELSIF r.state <> 'active' THEN
-        code := 404;
-        body := 'Not found: Resource was not found.';
-    ELSE
-        code := 200;
-        body := ckan_resource_doc(r, ckan_resource_position(r), site_url);
+        RAISE EXCEPTION 'Resource was not found.' USING ERRCODE = 'OD100';
     END IF;
+    RETURN ckan_resource_doc(r, ckan_resource_position(r), site_url);
 END
 $$;
 
@@ -656,33 +575,29 @@ $$;
 -- from id's side, with dataset names. Relationships to datasets the caller cannot see are left
 -- out.
 CREATE OR REPLACE FUNCTION ckan_package_relationships(id_in text, id2_in text, rel_in text,
-                                                      v ckan_viewer, OUT code int, OUT body text)
+                                                      v ckan_viewer) RETURNS text
 LANGUAGE plpgsql STABLE AS $$
 DECLARE
     p1 uuid := ckan_find_package(id_in);
     p2 uuid;
     rel text := nullif(nullif(rel_in, ''), 'relationships');
+    body text;
     n bigint;
 BEGIN
     IF p1 IS NULL THEN
-        code := 404;
-        body := 'Not found: First package named in request was not found.';
-        RETURN;
+        RAISE EXCEPTION 'First package named in request was not found.' USING ERRCODE = 'OD100';
     END IF;
     IF coalesce(id2_in, '') <> '' THEN
         p2 := ckan_find_package(id2_in);
         IF p2 IS NULL THEN
-            code := 404;
-            body := 'Not found: Second package named in address was not found.';
-            RETURN;
+            RAISE EXCEPTION 'Second package named in address was not found.'
+                USING ERRCODE = 'OD100';
         END IF;
     END IF;
     IF NOT ckan_package_visible(p1, v)
        OR (p2 IS NOT NULL AND NOT ckan_package_visible(p2, v)) THEN
-        code := 403;
-        body := format('Access denied: User %s not authorized to read these packages',
-                       ckan_viewer_name(v));
-        RETURN;
+        RAISE EXCEPTION 'User % not authorized to read these packages', ckan_viewer_name(v)
+            USING ERRCODE = 'OD403';
     END IF;
     SELECT coalesce(json_agg(json_build_object('subject', me.name, 'type', x.t,
                         'object', o.name, 'comment', x.comment)
@@ -702,11 +617,9 @@ BEGIN
     CROSS JOIN (SELECT name FROM package WHERE id = p1) me
     WHERE rel IS NULL OR x.t = rel;
     IF rel IS NOT NULL AND n = 0 THEN
-        code := 404;
-        body := format('Not found: Relationship "%s %s %s" not found.', id_in, rel,
-                       coalesce(id2_in, 'None'));
-        RETURN;
+        RAISE EXCEPTION 'Relationship "% % %" not found.', id_in, rel, coalesce(id2_in, 'None')
+            USING ERRCODE = 'OD100';
     END IF;
-    code := 200;
+    RETURN body;
 END
 $$;

@@ -1,10 +1,11 @@
 -- 09_ckan_group: CKAN read actions about groups, organizations, members, tags, vocabularies,
 -- users and activity (ckan-research §3.2–§3.5, §4), as CKAN 2.11 answers them.
 --
--- Each action is one function f(p jsonb, site text, OUT err text, OUT result text): p is the
--- request as server/ckan_group.c normalized it (parameter syntax is checked there), site the
--- configured site URL. err NULL means result is the JSON payload; 'not_found' (404) and
--- 'forbidden' (403) carry the error message in result.
+-- Each action is one function f(p jsonb, site text) RETURNS text: p is the request as
+-- server/ckan_group.c normalized it (parameter syntax is checked there), site the configured
+-- site URL; the result is the JSON payload. A refusal is RAISEd (docs/ARCHITECTURE.md, "SQL →
+-- C"): OD100 not found, OD403 forbidden, the message being what CKAN puts after "Not found: "
+-- or "Access denied: " ('' for the word alone).
 --
 -- Actions that show datasets or users take the caller v (NULL: anonymous) and show the datasets
 -- ckan_can_read lets them see (anonymous: active and public ones). Package dicts
@@ -300,31 +301,31 @@ BEGIN
 END
 $$;
 
--- A group for a *_show style action: NULL err when readable, else not_found/forbidden.
+-- The group a *_show style action names, when the caller may read it; else OD100/OD403.
 -- kind: 'group', 'organization' or NULL (either).
-CREATE OR REPLACE FUNCTION ckan_g_readable_group(ref text, kind text, OUT g grp, OUT err text,
-                                                 OUT msg text)
+CREATE OR REPLACE FUNCTION ckan_g_readable_group(ref text, kind text) RETURNS grp
 LANGUAGE plpgsql STABLE AS $$
+DECLARE
+    g grp := ckan_g_group(ref);
 BEGIN
-    g := ckan_g_group(ref);
     IF g.id IS NULL OR (kind = 'organization' AND NOT g.is_organization)
        OR (kind = 'group' AND g.is_organization) THEN
-        err := 'not_found';
-        msg := 'Not found';
+        RAISE EXCEPTION '' USING ERRCODE = 'OD100';
     ELSIF g.state <> 'active' THEN
-        err := 'forbidden';
-        msg := format('Access denied: User  not authorized to read group %s', g.id);
+        -- CKAN names no user here
+        RAISE EXCEPTION 'User  not authorized to read group %', g.id USING ERRCODE = 'OD403';
     END IF;
+    RETURN g;
 END
 $$;
 
 -- ---- groups and organizations ------------------------------------------------------------------
 -- group_list / organization_list. p: {is_org, type, names[]?, q?, sort: name|title|package_count,
 -- dir: asc|desc, limit, offset, all_fields, opts (ckan_g_group_dict's o)}.
-CREATE OR REPLACE FUNCTION ckan_group_list(p jsonb, site text, v ckan_viewer, OUT err text,
-                                           OUT result text)
+CREATE OR REPLACE FUNCTION ckan_group_list(p jsonb, site text, v ckan_viewer) RETURNS text
 LANGUAGE plpgsql STABLE AS $$
 DECLARE
+    result text;
     names text[] := ckan_g_texts(p->'names');
     q text := nullif(btrim(p->>'q'), '');
     fld text := p->>'sort';
@@ -369,67 +370,53 @@ BEGIN
                                ORDER BY pg.pos), '[]')::text
         ELSE coalesce(json_agg(pg.name ORDER BY pg.pos), '[]')::text END
     INTO result FROM page pg;
+    RETURN result;
 END
 $$;
 
 -- group_show / organization_show. p: {id, kind, opts}.
-CREATE OR REPLACE FUNCTION ckan_group_show(p jsonb, site text, v ckan_viewer, OUT err text,
-                                           OUT result text)
+CREATE OR REPLACE FUNCTION ckan_group_show(p jsonb, site text, v ckan_viewer) RETURNS text
 LANGUAGE plpgsql STABLE AS $$
 DECLARE
-    rg record;
+    g grp;
 BEGIN
-    SELECT * INTO rg FROM ckan_g_readable_group(p->>'id', p->>'kind');
-    IF rg.err IS NOT NULL THEN
-        err := rg.err;
-        result := rg.msg;
-        RETURN;
-    END IF;
-    result := ckan_g_group_dict(rg.g, p->'opts', NULL, site, v);
+    g := ckan_g_readable_group(p->>'id', p->>'kind');
+    RETURN ckan_g_group_dict(g, p->'opts', NULL, site, v);
 END
 $$;
 
 -- group_package_show. p: {id, limit}. The datasets package_search finds with fq=groups:{name}:
 -- an organization's name is not in any dataset's groups, so organizations give [] (as CKAN).
-CREATE OR REPLACE FUNCTION ckan_group_package_show(p jsonb, site text, v ckan_viewer, OUT err text,
-                                                   OUT result text)
+CREATE OR REPLACE FUNCTION ckan_group_package_show(p jsonb, site text, v ckan_viewer) RETURNS text
 LANGUAGE plpgsql STABLE AS $$
 DECLARE
-    rg record;
+    g grp;
 BEGIN
-    SELECT * INTO rg FROM ckan_g_readable_group(p->>'id', NULL);
-    IF rg.err IS NOT NULL THEN
-        err := rg.err;
-        result := rg.msg;
-        RETURN;
+    g := ckan_g_readable_group(p->>'id', NULL);
+    IF g.is_organization THEN
+        RETURN '[]';
     END IF;
-    IF (rg.g).is_organization THEN
-        result := '[]';
-        RETURN;
-    END IF;
-    result := ckan_g_group_docs(rg.g, (p->>'limit')::bigint, site, v);
+    RETURN ckan_g_group_docs(g, (p->>'limit')::bigint, site, v);
 END
 $$;
 
 -- organization_list_for_user. p: {id?, permission, dataset_count, member_count}. Without id the
 -- caller is meant (anonymous: belongs nowhere, []).
-CREATE OR REPLACE FUNCTION ckan_organization_list_for_user(p jsonb, site text, v ckan_viewer,
-                                                           OUT err text, OUT result text)
+CREATE OR REPLACE FUNCTION ckan_organization_list_for_user(p jsonb, site text, v ckan_viewer)
+RETURNS text
 LANGUAGE plpgsql STABLE AS $$
 DECLARE
+    result text;
     u users;
     roles text[];
     o jsonb;
 BEGIN
     IF p->>'id' IS NULL AND (v).user_id IS NULL THEN
-        result := '[]';
-        RETURN;
+        RETURN '[]';
     END IF;
     u := ckan_g_user(coalesce(p->>'id', (v).user_id::text));
     IF u.id IS NULL THEN
-        err := 'not_found';
-        result := 'Not found';
-        RETURN;
+        RAISE EXCEPTION '' USING ERRCODE = 'OD100';
     END IF;
     o := jsonb_build_object('member_count', coalesce((p->>'member_count')::boolean, false));
     IF (p->>'dataset_count')::boolean THEN
@@ -453,6 +440,7 @@ BEGIN
         WHERE NOT u.sysadmin AND m.table_name = 'user' AND m.table_id = u.id
           AND m.state = 'active' AND m.capacity = ANY(roles)
           AND g.is_organization AND g.state = 'active') x;
+    RETURN result;
 END
 $$;
 
@@ -460,18 +448,13 @@ $$;
 -- CKAN's role labels. An organization's datasets are members with capacity "organization" (CKAN
 -- keeps such a member row beside owner_org; here owner_org alone says it). Only visible datasets
 -- are listed.
-CREATE OR REPLACE FUNCTION ckan_member_list(p jsonb, site text, v ckan_viewer, OUT err text,
-                                            OUT result text)
+CREATE OR REPLACE FUNCTION ckan_member_list(p jsonb, site text, v ckan_viewer) RETURNS text
 LANGUAGE plpgsql STABLE AS $$
 DECLARE
-    rg record;
+    result text;
+    g grp;
 BEGIN
-    SELECT * INTO rg FROM ckan_g_readable_group(p->>'id', NULL);
-    IF rg.err IS NOT NULL THEN
-        err := rg.err;
-        result := rg.msg;
-        RETURN;
-    END IF;
+    g := ckan_g_readable_group(p->>'id', NULL);
     SELECT coalesce(json_agg(json_build_array(x.table_id, x.table_name,
                CASE WHEN x.table_name = 'user' THEN coalesce(CASE x.capacity
                    WHEN 'admin' THEN 'Admin' WHEN 'editor' THEN 'Editor'
@@ -479,7 +462,7 @@ BEGIN
                ELSE x.capacity END) ORDER BY x.table_name, x.created, x.table_id), '[]')::text
     INTO result FROM (
         SELECT m.table_id, m.table_name, m.capacity, m.created FROM member m
-        WHERE m.group_id = (rg.g).id AND m.state = 'active'
+        WHERE m.group_id = g.id AND m.state = 'active'
           AND CASE m.table_name
               WHEN 'package' THEN EXISTS (SELECT 1 FROM package pk WHERE pk.id = m.table_id
                                           AND pk.state = 'active' AND ckan_can_read(pk.state,
@@ -487,12 +470,13 @@ BEGIN
               ELSE EXISTS (SELECT 1 FROM users u WHERE u.id = m.table_id) END
         UNION ALL
         SELECT pk.id, 'package', 'organization', pk.metadata_created FROM package pk
-        WHERE (rg.g).is_organization AND pk.owner_org = (rg.g).id AND pk.state = 'active'
+        WHERE g.is_organization AND pk.owner_org = g.id AND pk.state = 'active'
           AND ckan_can_read(pk.state, pk.private, pk.owner_org, pk.creator_user_id, v)
-          AND NOT EXISTS (SELECT 1 FROM member m WHERE m.group_id = (rg.g).id
+          AND NOT EXISTS (SELECT 1 FROM member m WHERE m.group_id = g.id
               AND m.table_name = 'package' AND m.table_id = pk.id)) x
     WHERE (p->>'object_type' IS NULL OR x.table_name = p->>'object_type')
       AND (p->>'capacity' IS NULL OR x.capacity = p->>'capacity');
+    RETURN result;
 END
 $$;
 
@@ -541,9 +525,10 @@ END
 $$;
 
 -- tag_list. p: {terms[]?, vocab_given, vocab?, all_fields, limit?, offset?}.
-CREATE OR REPLACE FUNCTION ckan_tag_list(p jsonb, site text, OUT err text, OUT result text)
+CREATE OR REPLACE FUNCTION ckan_tag_list(p jsonb, site text) RETURNS text
 LANGUAGE plpgsql STABLE AS $$
 DECLARE
+    result text;
     v vocabulary;
     ids uuid[];
 BEGIN
@@ -552,9 +537,8 @@ BEGIN
     ELSIF nullif(p->>'vocab', '') IS NOT NULL THEN
         v := ckan_g_vocab(p->>'vocab');
         IF v.id IS NULL THEN
-            err := 'not_found';
-            result := format('Not found: could not find vocabulary ''%s''', p->>'vocab');
-            RETURN;
+            RAISE EXCEPTION 'could not find vocabulary ''%''', p->>'vocab'
+                USING ERRCODE = 'OD100';
         END IF;
         ids := ARRAY(SELECT t.id FROM tag t WHERE t.vocabulary_id = v.id
                      ORDER BY t.name COLLATE "C", t.id);
@@ -565,13 +549,15 @@ BEGIN
                 THEN coalesce(json_agg(ckan_g_tag_dict(t) ORDER BY u.i), '[]')
                 ELSE coalesce(json_agg(t.name ORDER BY u.i), '[]') END::text
     INTO result FROM unnest(ids) WITH ORDINALITY u(id, i) JOIN tag t ON t.id = u.id;
+    RETURN result;
 END
 $$;
 
 -- tag_search / tag_autocomplete. p: ckan_g_tag_search's, plus names_only (autocomplete).
-CREATE OR REPLACE FUNCTION ckan_tag_search(p jsonb, site text, OUT err text, OUT result text)
+CREATE OR REPLACE FUNCTION ckan_tag_search(p jsonb, site text) RETURNS text
 LANGUAGE plpgsql STABLE AS $$
 DECLARE
+    result text;
     s record;
 BEGIN
     SELECT * INTO s FROM ckan_g_tag_search(p);
@@ -584,12 +570,13 @@ BEGIN
                    ORDER BY u.i), '[]'))::text
         INTO result FROM unnest(s.ids) WITH ORDINALITY u(id, i) JOIN tag t ON t.id = u.id;
     END IF;
+    RETURN result;
 END
 $$;
 
 -- tag_show. p: {id, vocab?, include_datasets}. packages: the visible datasets carrying the tag
 -- (at most 1000, as CKAN).
-CREATE OR REPLACE FUNCTION ckan_tag_show(p jsonb, site text, OUT err text, OUT result text)
+CREATE OR REPLACE FUNCTION ckan_tag_show(p jsonb, site text) RETURNS text
 LANGUAGE plpgsql STABLE AS $$
 DECLARE
     v vocabulary;
@@ -600,9 +587,7 @@ BEGIN
     IF nullif(p->>'vocab', '') IS NOT NULL THEN
         v := ckan_g_vocab(p->>'vocab');
         IF v.id IS NULL THEN
-            err := 'not_found';
-            result := 'Not found';
-            RETURN;
+            RAISE EXCEPTION '' USING ERRCODE = 'OD100';
         END IF;
     END IF;
     IF ckan_g_is_uuid(ref) THEN
@@ -615,9 +600,7 @@ BEGIN
         t := NULL;
     END IF;
     IF t.id IS NULL THEN
-        err := 'not_found';
-        result := 'Not found';
-        RETURN;
+        RAISE EXCEPTION '' USING ERRCODE = 'OD100';
     END IF;
     d := ckan_g_tag_dict(t)::text;
     IF (p->>'include_datasets')::boolean THEN
@@ -626,7 +609,7 @@ BEGIN
                 WHERE pt.tag_id = t.id AND pt.state = 'active' AND pk.state = 'active'
                   AND NOT pk.private), 1000, site) || '}';
     END IF;
-    result := d;
+    RETURN d;
 END
 $$;
 
@@ -640,34 +623,37 @@ BEGIN
 END
 $$;
 
-CREATE OR REPLACE FUNCTION ckan_vocabulary_list(p jsonb, site text, OUT err text, OUT result text)
+CREATE OR REPLACE FUNCTION ckan_vocabulary_list(p jsonb, site text) RETURNS text
 LANGUAGE plpgsql STABLE AS $$
+DECLARE
+    result text;
 BEGIN
     SELECT coalesce(json_agg(ckan_g_vocab_dict(v) ORDER BY v.name COLLATE "C"), '[]')::text
     INTO result FROM vocabulary v;
+    RETURN result;
 END
 $$;
 
 -- vocabulary_show. p: {id}.
-CREATE OR REPLACE FUNCTION ckan_vocabulary_show(p jsonb, site text, OUT err text, OUT result text)
+CREATE OR REPLACE FUNCTION ckan_vocabulary_show(p jsonb, site text) RETURNS text
 LANGUAGE plpgsql STABLE AS $$
 DECLARE
     v vocabulary := ckan_g_vocab(p->>'id');
 BEGIN
     IF v.id IS NULL THEN
-        err := 'not_found';
-        result := format('Not found: Could not find vocabulary "%s"', p->>'id');
-        RETURN;
+        RAISE EXCEPTION 'Could not find vocabulary "%"', p->>'id' USING ERRCODE = 'OD100';
     END IF;
-    result := ckan_g_vocab_dict(v)::text;
+    RETURN ckan_g_vocab_dict(v)::text;
 END
 $$;
 
 -- ---- licences ---------------------------------------------------------------------------------
 -- license_list: the register ckan_license (sql/migrations/008) in its order; CKAN 2.8+ turns
 -- every value into a string, booleans included ("True"/"False").
-CREATE OR REPLACE FUNCTION ckan_license_list(p jsonb, site text, OUT err text, OUT result text)
+CREATE OR REPLACE FUNCTION ckan_license_list(p jsonb, site text) RETURNS text
 LANGUAGE plpgsql STABLE AS $$
+DECLARE
+    result text;
 BEGIN
     SELECT coalesce(json_agg(json_build_object(
                'domain_content', initcap(l.domain_content::text), 'id', l.id,
@@ -677,15 +663,16 @@ BEGIN
                'osd_conformance', l.osd_conformance, 'maintainer', l.maintainer,
                'status', l.status, 'url', l.url, 'title', l.title) ORDER BY l.position), '[]')::text
     INTO result FROM ckan_license l;
+    RETURN result;
 END
 $$;
 
 -- ---- users -------------------------------------------------------------------------------------
 -- user_list. p: {q?, order_by, all_fields}. Deleted users are left out.
-CREATE OR REPLACE FUNCTION ckan_user_list(p jsonb, site text, v ckan_viewer, OUT err text,
-                                          OUT result text)
+CREATE OR REPLACE FUNCTION ckan_user_list(p jsonb, site text, v ckan_viewer) RETURNS text
 LANGUAGE plpgsql STABLE AS $$
 DECLARE
+    result text;
     q text := nullif(p->>'q', '');
     ob text := p->>'order_by';
 BEGIN
@@ -712,13 +699,13 @@ BEGIN
         THEN coalesce(json_agg(ckan_g_user_dict(u.u, NULL, site, v)::json ORDER BY u.pos), '[]')
         ELSE coalesce(json_agg(u.name ORDER BY u.pos), '[]') END::text
     INTO result FROM u;
+    RETURN result;
 END
 $$;
 
 -- user_show. p: {id?, include_datasets, include_num_followers}. datasets: the first 50 visible
 -- datasets the user created.
-CREATE OR REPLACE FUNCTION ckan_user_show(p jsonb, site text, v ckan_viewer, OUT err text,
-                                          OUT result text)
+CREATE OR REPLACE FUNCTION ckan_user_show(p jsonb, site text, v ckan_viewer) RETURNS text
 LANGUAGE plpgsql STABLE AS $$
 DECLARE
     u users;
@@ -728,9 +715,7 @@ BEGIN
         u := ckan_g_user(coalesce(p->>'id', (v).user_id::text));
     END IF;
     IF u.id IS NULL THEN
-        err := 'not_found';
-        result := 'Not found';
-        RETURN;
+        RAISE EXCEPTION '' USING ERRCODE = 'OD100';
     END IF;
     d := ckan_g_user_dict(u, NULL, site, v);
     IF (p->>'include_datasets')::boolean THEN
@@ -743,7 +728,7 @@ BEGIN
     IF (p->>'include_num_followers')::boolean THEN
         d := left(d, -1) || ', "num_followers": 0}';
     END IF;
-    result := d;
+    RETURN d;
 END
 $$;
 
@@ -822,43 +807,34 @@ $$;
 
 -- package/group/organization/user_activity_list and recently_changed_packages_activity_list.
 -- p: {kind, id?, limit, offset, after?, before?, types[]?, exclude[]?}.
-CREATE OR REPLACE FUNCTION ckan_activity_list(p jsonb, site text, v ckan_viewer, OUT err text,
-                                              OUT result text)
+CREATE OR REPLACE FUNCTION ckan_activity_list(p jsonb, site text, v ckan_viewer) RETURNS text
 LANGUAGE plpgsql STABLE AS $$
 DECLARE
+    result text;
     kind text := p->>'kind';
     pk package;
-    rg record;
+    g grp;
     u users;
     objs uuid[];
 BEGIN
     IF kind = 'package' THEN
         pk := ckan_g_package(p->>'id');
         IF pk.id IS NULL THEN
-            err := 'not_found';
-            result := 'Not found';
+            RAISE EXCEPTION '' USING ERRCODE = 'OD100';
         ELSIF NOT ckan_can_read(pk.state, pk.private, pk.owner_org, pk.creator_user_id, v) THEN
-            err := 'forbidden';
-            result := format('Access denied: User %s not authorized to read package %s',
-                             ckan_viewer_name(v), pk.id);
+            RAISE EXCEPTION 'User % not authorized to read package %', ckan_viewer_name(v), pk.id
+                USING ERRCODE = 'OD403';
         ELSE
             result := ckan_g_activity_page(p, ARRAY[pk.id], NULL, site, v);
         END IF;
     ELSIF kind IN ('group', 'organization') THEN
-        SELECT * INTO rg FROM ckan_g_readable_group(p->>'id', kind);
-        IF rg.err IS NOT NULL THEN
-            err := rg.err;
-            result := rg.msg;
-            RETURN;
-        END IF;
-        objs := ARRAY[(rg.g).id] || ARRAY(SELECT x.id FROM ckan_g_group_packages(rg.g, v) x);
+        g := ckan_g_readable_group(p->>'id', kind);
+        objs := ARRAY[g.id] || ARRAY(SELECT x.id FROM ckan_g_group_packages(g, v) x);
         result := ckan_g_activity_page(p, objs, NULL, site, v);
     ELSIF kind = 'user' THEN
         u := ckan_g_user(p->>'id');
         IF u.id IS NULL THEN
-            err := 'not_found';
-            result := 'Not found';
-            RETURN;
+            RAISE EXCEPTION '' USING ERRCODE = 'OD100';
         END IF;
         result := ckan_g_activity_page(p, ARRAY[u.id], u.id, site, v);
     ELSE
@@ -873,5 +849,6 @@ BEGIN
                   ORDER BY a.timestamp DESC, a.id DESC
                   LIMIT (p->>'limit')::bigint OFFSET (p->>'offset')::bigint) x);
     END IF;
+    RETURN result;
 END
 $$;

@@ -1,5 +1,5 @@
 -- 10_ckan_search: the search documents CKAN package_search runs on (ckan_search_doc, see
--- sql/migrations/010 for what they hold and why), kept current by deferred triggers like tw_doc
+-- sql/migrations/010 for what they hold and why), kept current by 14_package_changed like tw_doc
 -- (03_tw_api), so every write path (importer, CKAN write actions) keeps them right without
 -- knowing they exist; and the text analysis that fills and queries them (CJK runs as bigrams).
 
@@ -65,8 +65,8 @@ BEGIN
 END
 $$;
 
--- (Re)build one package's document, once per transaction: deferred triggers run at commit,
--- after every change of the transaction, so the first rebuild already sees the final state.
+-- (Re)build one package's document (14_package_changed calls it at commit, once per changed
+-- package, after its package dict).
 CREATE OR REPLACE FUNCTION ckan_search_refresh(pid uuid) RETURNS void
 LANGUAGE plpgsql AS $$
 DECLARE
@@ -88,10 +88,6 @@ DECLARE
     d text;
     abc tsvector;
 BEGIN
-    IF EXISTS (SELECT 1 FROM ckan_search_doc
-               WHERE package_id = pid AND built_xact = pg_current_xact_id()) THEN
-        RETURN;
-    END IF;
     SELECT * INTO p FROM package WHERE id = pid;
     IF NOT FOUND THEN
         DELETE FROM ckan_search_doc WHERE package_id = pid;
@@ -133,8 +129,7 @@ BEGIN
 
     -- Extras exactly as package_show lists them (the Taiwan standard's fields included), as
     -- CKAN indexes the dataset dict (ckan_package_doc is 08_ckan_package's; its cache is
-    -- refreshed by its own deferred triggers, which fire before these: ckan_doc_* <
-    -- ckan_search_*).
+    -- rebuilt just before this, 14_package_changed).
     SELECT coalesce(jsonb_object_agg(e->>'key', e->>'value'), '{}'), string_agg(e->>'value', ' ')
       INTO v_extras, v_extra_text
     FROM jsonb_array_elements(coalesce(ckan_package_doc(pid, '')::jsonb->'extras', '[]')) e
@@ -177,69 +172,3 @@ BEGIN
         body = EXCLUDED.body;
 END
 $$;
-
-CREATE OR REPLACE FUNCTION ckan_search_touch() RETURNS trigger
-LANGUAGE plpgsql AS $$
-DECLARE
-    rec record := CASE WHEN TG_OP = 'DELETE' THEN OLD ELSE NEW END;
-BEGIN
-    CASE TG_TABLE_NAME
-    WHEN 'package' THEN
-        PERFORM ckan_search_refresh(rec.id);
-    WHEN 'member' THEN
-        IF rec.table_name = 'package' THEN
-            PERFORM ckan_search_refresh(rec.table_id);
-        END IF;
-    WHEN 'grp' THEN
-        PERFORM ckan_search_refresh(p.id) FROM package p WHERE p.owner_org = rec.id;
-        PERFORM ckan_search_refresh(m.table_id) FROM member m
-        WHERE m.group_id = rec.id AND m.table_name = 'package';
-    WHEN 'group_extra' THEN
-        PERFORM ckan_search_refresh(p.id) FROM package p WHERE p.owner_org = rec.group_id;
-    WHEN 'tag' THEN
-        PERFORM ckan_search_refresh(pt.package_id) FROM package_tag pt WHERE pt.tag_id = rec.id;
-    WHEN 'vocabulary' THEN
-        PERFORM ckan_search_refresh(pt.package_id)
-        FROM package_tag pt JOIN tag t ON t.id = pt.tag_id WHERE t.vocabulary_id = rec.id;
-    ELSE
-        PERFORM ckan_search_refresh(rec.package_id);
-    END CASE;
-    RETURN NULL;
-END
-$$;
-
-SELECT schema_trigger('package', 'CREATE CONSTRAINT TRIGGER ckan_search_package
-    AFTER INSERT OR UPDATE ON public.package
-    DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION ckan_search_touch()');
-
-SELECT schema_trigger('resource', 'CREATE CONSTRAINT TRIGGER ckan_search_resource
-    AFTER INSERT OR DELETE OR UPDATE ON public.resource
-    DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION ckan_search_touch()');
-
-SELECT schema_trigger('package_tag', 'CREATE CONSTRAINT TRIGGER ckan_search_package_tag
-    AFTER INSERT OR DELETE OR UPDATE ON public.package_tag
-    DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION ckan_search_touch()');
-
-SELECT schema_trigger('package_extra', 'CREATE CONSTRAINT TRIGGER ckan_search_package_extra
-    AFTER INSERT OR DELETE OR UPDATE ON public.package_extra
-    DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION ckan_search_touch()');
-
-SELECT schema_trigger('member', 'CREATE CONSTRAINT TRIGGER ckan_search_member
-    AFTER INSERT OR DELETE OR UPDATE ON public.member
-    DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION ckan_search_touch()');
-
-SELECT schema_trigger('grp', 'CREATE CONSTRAINT TRIGGER ckan_search_grp
-    AFTER UPDATE ON public.grp
-    DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION ckan_search_touch()');
-
-SELECT schema_trigger('group_extra', 'CREATE CONSTRAINT TRIGGER ckan_search_group_extra
-    AFTER INSERT OR DELETE OR UPDATE ON public.group_extra
-    DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION ckan_search_touch()');
-
-SELECT schema_trigger('tag', 'CREATE CONSTRAINT TRIGGER ckan_search_tag
-    AFTER UPDATE ON public.tag
-    DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION ckan_search_touch()');
-
-SELECT schema_trigger('vocabulary', 'CREATE CONSTRAINT TRIGGER ckan_search_vocabulary
-    AFTER UPDATE ON public.vocabulary
-    DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION ckan_search_touch()');

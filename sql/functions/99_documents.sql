@@ -4,18 +4,17 @@
 -- document table, or whose documents a migration deleted because the functions that build
 -- them changed (the way a migration asks for documents to be rebuilt, since it runs before the
 -- new functions are in place). Runs at every db init; with nothing missing it reads three
--- indexes.
+-- indexes. The packages are noted as changed (14_package_changed), so db init's commit builds
+-- their documents as any other commit would, and moves the search cache's generation.
 
 CREATE OR REPLACE FUNCTION schema_build_missing_docs() RETURNS void
 LANGUAGE plpgsql AS $$
 BEGIN
-    -- the package dicts first: the search documents read them
-    PERFORM ckan_refresh_doc(p.id) FROM package p
-    WHERE NOT EXISTS (SELECT 1 FROM ckan_doc d WHERE d.package_id = p.id);
-    PERFORM ckan_search_refresh(p.id) FROM package p
-    WHERE NOT EXISTS (SELECT 1 FROM ckan_search_doc d WHERE d.package_id = p.id);
-    PERFORM tw_refresh_doc(p.id) FROM package p
-    WHERE NOT EXISTS (SELECT 1 FROM tw_doc d WHERE d.package_id = p.id);
+    PERFORM pkgchg_mark(ARRAY(
+        SELECT p.id FROM package p
+        WHERE NOT EXISTS (SELECT 1 FROM ckan_doc d WHERE d.package_id = p.id)
+           OR NOT EXISTS (SELECT 1 FROM ckan_search_doc d WHERE d.package_id = p.id)
+           OR NOT EXISTS (SELECT 1 FROM tw_doc d WHERE d.package_id = p.id)));
 END
 $$;
 

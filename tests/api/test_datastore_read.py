@@ -255,17 +255,3 @@ def test_ckan_datastore_info(ds):
     assert [f["id"] for f in res["fields"]] == [n for n, _ in FIELDS]
     assert res["fields"][1]["schema"]["native_type"] == "integer"
     assert ck(srv, "datastore_info", id="nope").status_code == 404
-
-
-def test_deep_pages_of_dense_tables_use_the_key(cluster):
-    """Unfiltered _id-ordered pages skip OFFSET, whether the sort is implicit or sort=_id."""
-    db = new_database(cluster, DEMO_CATALOG)
-    make_table(db)
-    with psycopg2.connect(db) as conn, conn.cursor() as cur:
-        for sort in (None, ["_id"], ["_id asc"]):
-            cur.execute("SELECT ds_select_sql(%s, NULL, NULL, NULL, %s, 2, 10)", (RID, sort))
-            sql = cur.fetchone()[0]
-            assert '"_id" > 10' in sql or "_id > 10" in sql, sql
-            assert "OFFSET" not in sql
-        cur.execute("SELECT ds_select_sql(%s, NULL, NULL, NULL, %s, 2, 10)", (RID, ["_id desc"]))
-        assert "OFFSET 10" in cur.fetchone()[0]

@@ -1,7 +1,7 @@
 /* libFuzzer driver for the datastore read's parameters and SQL: Taiwan endpoint 7's query
  * string through tw_params.c (filters, q, fields, sort, limit, offset, names), or a CKAN
- * datastore_search request given as JSON, into sqlb_datastore_read (server/datastore/sqlbuild.c) over a
- * made-up table. Checks on the statement: quotes balance, everything outside quotes is ASCII
+ * datastore_search request given as JSON, into sqlb_datastore_read and sqlb_datastore_rows
+ * (server/datastore/sqlbuild.c) over a made-up table. Checks on the statement: quotes balance, everything outside quotes is ASCII
  * SQL without ';' or comments (every value is a parameter, every name a quoted identifier),
  * each $n exists and each parameter is used, parameters are valid UTF-8.
  * Byte 0: bits 0-1 the table, bit 2 a dense table (keyset paging), bit 3 no search
@@ -88,13 +88,30 @@ static void check_sql(const struct sqlb *b)
     free(used);
 }
 
+/* The read's statement, and the dump's rows with the same request (values as literals). */
 static void build(const struct sqlb_table *t, const struct sqlb_read *q)
 {
     struct sqlb b;
+    struct sqlb_err err = {0};
     sqlb_init(&b);
-    if (sqlb_datastore_read(&b, t, q))
+    bool ok = sqlb_datastore_read(&b, t, q, &err);
+    if (ok)
         check_sql(&b);
+    else if (!err.state || !err.param || !err.message)
+        FAIL("refused without a reason");
     sqlb_free(&b);
+    sqlb_err_clear(&err);
+    const struct sqlb_field **out = NULL;
+    int nout;
+    sqlb_init(&b);
+    if (sqlb_datastore_rows(&b, t, q, &out, &nout, &err)) {
+        check_sql(&b);
+        if (nout < 1 || !out)
+            FAIL("rows without fields");
+    }
+    free(out);
+    sqlb_free(&b);
+    sqlb_err_clear(&err);
 }
 
 static bool is_json(const char *text, json_type type)

@@ -3,7 +3,8 @@
 # that already holds the generated 1M-row table (tests/perf/bench_ds.sh makes one; or
 # gen_rows.py -n 1000000 --seed 1 + opendata-import csv + VACUUM ANALYZE):
 #   new  the server as built (prepared statement per request shape, server/datastore/ds_read.c)
-#   old  the same binary with --datastore-prepared false (the SQL functions)
+#   old  the same binary with --datastore-prepared false (the same SQL, unprepared; before
+#        sql/migrations/018 this was the PL/pgSQL functions)
 #   P    pgbench -M prepared running each path's own statements (from the PostgreSQL log)
 #   H    the hand-written statement (tests/perf/ds_tool.py hand)
 #   N    nginx serving the identical bytes;  L = 1/(1/P + 1/N)

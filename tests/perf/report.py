@@ -274,11 +274,15 @@ def main():
                  meta.get("n_org", "?"), meta.get("db_size", "?"), meta.get("package_size", "?")))
     imp = num(meta.get("import_s"))
     nrec = num(meta.get("records"))
+    again = num(meta.get("reimport_s"))
     o.append("| catalogue import | `opendata-import catalog` of the {} records: **{} s** ({} records/s; one "
-             "transaction per record); `{}`; `db init` {} s; then `VACUUM ANALYZE` |".format(
+             "transaction per record, pipelined); `{}`; the same file again (every record unchanged): **{} s** "
+             "({} records/s), `{}`; `db init` {} s; then `VACUUM ANALYZE` (repeated runs, against main: "
+             "`tests/perf/bench_import.sh`) |".format(
                  meta.get("records", "?"), meta.get("import_s", "?"),
                  f0(nrec / imp) if imp and nrec else "–", meta.get("import_summary", "?"),
-                 meta.get("db_init_s", "?")))
+                 meta.get("reimport_s", "?"), f0(nrec / again) if again and nrec else "–",
+                 meta.get("reimport_summary", "?"), meta.get("db_init_s", "?")))
     o.append("| load | `wrk -t2 -c{{1,16,64}} -d{d}s --latency --timeout {to}` (`-t1` at c=1: wrk needs a connection "
              "per thread), after a {w} s warm-up of each system at each concurrency; **{r} repetitions at c=16 "
              "({rb} for W1b), {ro} at c=1 and c=64**; W1 at c=1, 16 and 64, W1a, W1b and W2 at c=16 only, W2b at "
@@ -336,7 +340,7 @@ def main():
     # ---- W1
     goals = []
     for wl, title in (("W1", "W1 — CKAN `GET /api/3/action/package_show?id={name}` → "
-                             "`SELECT code, body FROM ckan_package_show($1, $2, $3::ckan_viewer)` "
+                             "`SELECT body FROM ckan_package_show($1, $2, $3::ckan_viewer) body` "
                              "($3 NULL: anonymous; P writes it as a literal)"),
                       ("W1a", "W1a — Taiwan `GET /api/v1/rest/dataset/{identifier}` → `SELECT tw_dataset_show($1, $2)`"),
                       ("W1b", "W1b — `GET /api/3/action/status_show` → `SELECT ckan_status_show($1, $2)`")):

@@ -6,6 +6,7 @@
  * the black-box tests in tests/api.) */
 #include <event2/event.h>
 
+#include "../../server/core/db_err.c"
 #include "../../server/core/db_policy.c"
 #include "../../server/core/db_pool.c"
 #include "../../server/core/log.c"

@@ -1,4 +1,5 @@
-/* Unit tests for server/datastore/ds_cache.c: ds_read's per-thread copies of datastore
+/* Unit tests for server/datastore/ds_cache.c: the copy made from DSR_TABLE_SQL's rows (a
+ * result built with libpq's PQsetvalue), and ds_read's per-thread copies of datastore
  * bookkeeping — hits and misses, a newer generation replacing the copy of its resource, a
  * stale copy dropped, the least recently used copy evicted when 64 are kept. */
 #include "../../server/core/util.c"
@@ -101,8 +102,69 @@ static void test_eviction(void)
     dsr_table_free(NULL);
 }
 
+/* A result shaped as DSR_TABLE_SQL's: rows of {generation, table, search_expr, row_count,
+ * max_id, n, id, type, tw_json, ckan_json, data_version, modified µs}; NULL cells are NULLs. */
+static PGresult *meta_result(int nrows, const char *const (*rows)[12])
+{
+    static const char *const names[12] = {"generation", "table_name", "search_expr", "row_count",
+        "max_id", "n", "id", "type", "tw", "ckan", "data_version", "modified"};
+    PGresAttDesc att[12];
+    memset(att, 0, sizeof(att));
+    for (int i = 0; i < 12; i++) {
+        att[i].name = (char *)names[i];
+        att[i].format = 0;
+        att[i].typlen = -1;
+        att[i].atttypmod = -1;
+    }
+    PGresult *res = PQmakeEmptyPGresult(NULL, PGRES_TUPLES_OK);
+    PQsetResultAttrs(res, 12, att);
+    for (int r = 0; r < nrows; r++)
+        for (int c = 0; c < 12; c++)
+            PQsetvalue(res, r, c, (char *)rows[r][c], rows[r][c] ? (int)strlen(rows[r][c]) : -1);
+    return res;
+}
+
+static void test_table_from(void)
+{
+    static const char *const two[2][12] = {
+        {"42", "r_ab", "\"a\"::text", "500", "510", "1", "a", "text", "{tw a}", "{ck a}", "3",
+         "1700000000000000"},
+        {"42", "r_ab", "\"a\"::text", "500", "510", "2", "b", "int4", "{tw b}", "{ck b}", "3",
+         "1700000000000000"},
+    };
+    PGresult *res = meta_result(2, two);
+    struct dsr_table *t = dsr_table_from("rid-1", res);
+    T_CHECK(t->usable && strcmp(t->rid, "rid-1") == 0 && t->generation == 42 &&
+                t->data_version == 3 && t->modified_us == 1700000000000000LL, "row values");
+    T_CHECK(strcmp(t->t.table, "r_ab") == 0 && strcmp(t->t.search_expr, "\"a\"::text") == 0 &&
+                t->t.row_count == 500 && t->t.max_id == 510, "table values");
+    T_CHECK(t->t.nfields == 2 && strcmp(t->t.fields[1].id, "b") == 0 &&
+                strcmp(t->t.fields[1].type, "int4") == 0 &&
+                strcmp(t->t.fields[0].tw_json, "{tw a}") == 0 &&
+                strcmp(t->t.fields[0].ckan_json, "{ck a}") == 0, "fields in order");
+    dsr_table_free(t);
+    PQclear(res);
+    /* a table without fields: one row, n NULL; no search expression */
+    static const char *const none[1][12] = {
+        {"7", "t", NULL, "0", "0", NULL, NULL, NULL, NULL, NULL, "1", "0"}};
+    res = meta_result(1, none);
+    t = dsr_table_from("r", res);
+    T_CHECK(t->usable && t->t.nfields == 0 && !t->t.search_expr, "no fields");
+    dsr_table_free(t);
+    PQclear(res);
+    /* a field without a type cannot be named by a statement */
+    static const char *const bad[1][12] = {
+        {"7", "t", NULL, "1", "1", "1", "a", NULL, "{}", "{}", "1", "0"}};
+    res = meta_result(1, bad);
+    t = dsr_table_from("r", res);
+    T_CHECK(!t->usable, "a field without a type: unusable");
+    dsr_table_free(t);
+    PQclear(res);
+}
+
 int main(void)
 {
+    test_table_from();
     test_hit_miss_generation();
     test_eviction();
     T_DONE();

@@ -1,6 +1,6 @@
 /* Unit tests for the pure builders of server/core/resp.c (JSONP names and wrapping, pretty
  * re-indenting, the Accept header rule) and of the families' envelopes (tw/tw_resp.c,
- * ckan/ckan_resp.c). */
+ * ckan/ckan_resp.c), their answers to the refusals SQL functions raise included). */
 #include "../../server/core/arena.c"
 #include "../../server/core/resp.c"
 #include "../../server/core/util.c"
@@ -11,16 +11,25 @@
 /* Links to the running server, unused by the pure builders. */
 static struct config stub_cfg;
 const struct config *ckan_config(void) { return &stub_cfg; }
+/* The last reply "sent", for the tests of the error path. */
+static int sent_status;
+static char *sent_text;
 void req_finish_text(struct req *r, int status, const char *ct, char *text, size_t len)
 {
-    (void)r, (void)status, (void)ct, (void)len;
-    free(text);
+    (void)r, (void)ct, (void)len;
+    sent_status = status;
+    free(sent_text);
+    sent_text = text;
 }
 void req_finish_ref(struct req *r, int status, const char *ct, const char *data, size_t len,
                     void (*cleanup)(const void *, size_t, void *), void *arg, uint64_t hash)
 {
     (void)r, (void)status, (void)ct, (void)hash;
     cleanup(data, len, arg);
+}
+void log_msg(enum log_level level, const char *fmt, ...)
+{
+    (void)level, (void)fmt;
 }
 const char *req_query_get(const struct req *r, const char *key, int *count)
 {
@@ -116,6 +125,100 @@ static void test_ckan_errors(void)
     free(got);
 }
 
+/* An SQL function's OD422 DETAIL → CKAN's 409 with every field's messages. */
+static void test_ckan_invalid_dict(void)
+{
+    char *got = ckan_resp_build_invalid_dict(
+        "http://h/x", "{\"name\": [\"That URL is already in use.\"], \"url\": [\"a\", \"b\"]}");
+    T_STREQ(got, "{\"help\":\"http://h/x\",\"error\":{\"__type\":\"Validation Error\","
+                 "\"name\":[\"That URL is already in use.\"],\"url\":[\"a\",\"b\"]},"
+                 "\"success\":false}", "dict 409");
+    free(got);
+    /* one field: the same bytes as the single-field builder */
+    got = ckan_resp_build_invalid_dict("http://h/x", "{\"id\": [\"Missing value\"]}");
+    char *one = ckan_resp_build_invalid("http://h/x", "id", "Missing value");
+    T_STREQ(got, one, "one-field dict");
+    free(got);
+    free(one);
+    static const char *const bad[] = {"", "[\"name\"]", "\"x\"", "{\"a\": ", "null"};
+    for (size_t i = 0; i < ARRAY_LEN(bad); i++) {
+        got = ckan_resp_build_invalid_dict("http://h/x", bad[i]);
+        T_CHECK(got == NULL, "not a dict: %s", bad[i]);
+        free(got);
+    }
+}
+
+/* A refusal an SQL function raised, as each family's envelope answers it (db_err.h). */
+static void test_app_errors(void)
+{
+    static const struct srv_family ckan = {.name = "ckan", .env = &ckan_resp_env};
+    static const struct srv_family tw = {.name = "tw", .env = &tw_resp_env};
+    static const struct {
+        const struct srv_family *fam;
+        enum db_error_kind kind;
+        const char *message, *detail;
+        int status;
+        const char *want;
+    } cases[] = {
+        {&ckan, DBE_NOT_FOUND, "", "", 404,
+         "{\"help\":\"http://h/api/3/action/help_show?name=x\",\"error\":{\"message\":\"Not found\","
+         "\"__type\":\"Not Found Error\"},\"success\":false}"},
+        {&ckan, DBE_NOT_FOUND, "Resource was not found.", "", 404,
+         "{\"help\":\"http://h/api/3/action/help_show?name=x\",\"error\":{\"message\":\"Not found: "
+         "Resource was not found.\",\"__type\":\"Not Found Error\"},\"success\":false}"},
+        {&ckan, DBE_FORBIDDEN, "User  not authorized to read group g", "", 403,
+         "{\"help\":\"http://h/api/3/action/help_show?name=x\",\"error\":{\"message\":\"Access denied: "
+         "User  not authorized to read group g\",\"__type\":\"Authorization Error\"},"
+         "\"success\":false}"},
+        {&ckan, DBE_FORBIDDEN, "", "", 403,
+         "{\"help\":\"http://h/api/3/action/help_show?name=x\",\"error\":{\"message\":\"Access denied\","
+         "\"__type\":\"Authorization Error\"},\"success\":false}"},
+        {&ckan, DBE_NO_FIELD, "field \"z\" does not exist", "sort", 409,
+         "{\"help\":\"http://h/api/3/action/help_show?name=x\",\"error\":{\"__type\":\"Validation Error\","
+         "\"sort\":[\"field \\\"z\\\" does not exist\"]},\"success\":false}"},
+        {&ckan, DBE_BAD_VALUE, "bad", "", 409,
+         "{\"help\":\"http://h/api/3/action/help_show?name=x\",\"error\":{\"__type\":\"Validation Error\","
+         "\"message\":[\"bad\"]},\"success\":false}"},
+        {&ckan, DBE_CONFLICT, "That URL is already in use.", "name", 409,
+         "{\"help\":\"http://h/api/3/action/help_show?name=x\",\"error\":{\"__type\":\"Validation Error\","
+         "\"name\":[\"That URL is already in use.\"]},\"success\":false}"},
+        {&ckan, DBE_INVALID, "invalid dataset", "{\"name\": [\"Missing value\"], \"url\": [\"a\"]}",
+         409,
+         "{\"help\":\"http://h/api/3/action/help_show?name=x\",\"error\":{\"__type\":\"Validation Error\","
+         "\"name\":[\"Missing value\"],\"url\":[\"a\"]},\"success\":false}"},
+        {&ckan, DBE_INVALID, "invalid dataset", "name", 500, /* DETAIL not a dict: a bug */
+         "{\"help\":\"http://h/api/3/action/help_show?name=x\",\"error\":{\"message\":\"database error "
+         "OD422\",\"__type\":\"Internal Server Error\"},\"success\":false}"},
+        {&tw, DBE_NOT_FOUND, "Resource \"r\" was not found.", "", 404,
+         "{\"success\":false,\"error\":{\"message\":\"找不到資料: Resource \\\"r\\\" was not "
+         "found.\",\"type\":\"ER0100:找不到Resource資料\"}}"},
+        {&tw, DBE_FORBIDDEN, "User  not authorized", "Resource \"r\" was not found.", 404,
+         "{\"success\":false,\"error\":{\"message\":\"找不到資料: Resource \\\"r\\\" was not "
+         "found.\",\"type\":\"ER0100:找不到Resource資料\"}}"},
+        {&tw, DBE_NO_FIELD, "field \"z\" does not exist", "fields", 400,
+         "{\"success\":false,\"error\":{\"message\":\"輸入的參數內容中，欄位名稱不存在: field "
+         "\\\"z\\\" does not exist\",\"type\":\"ER0220:輸入的參數內容中，欄位名稱不存在\"}}"},
+        {&tw, DBE_INVALID, "bad", "{}", 400,
+         "{\"success\":false,\"error\":{\"message\":\"輸入的參數內容格式錯誤: bad\","
+         "\"type\":\"ER0210:輸入的參數內容格式錯誤\"}}"},
+    };
+    stub_cfg.site_url = "http://h";
+    struct evhttp_request *ev = evhttp_request_new(NULL, NULL);
+    for (size_t i = 0; i < ARRAY_LEN(cases); i++) {
+        struct req r = {.ev = ev, .a = arena_new(), .fam = cases[i].fam, .method = M_POST,
+                        .action = "x"};
+        struct db_error err = {cases[i].kind, "OD422", cases[i].message, cases[i].detail};
+        sent_status = 0;
+        cases[i].fam->env->app_error(&r, &err);
+        T_CHECK(sent_status == cases[i].status, "refusal %zu: status %d", i, sent_status);
+        T_STREQ(sent_text, cases[i].want, cases[i].message);
+        arena_free(r.a);
+    }
+    evhttp_request_free(ev);
+    free(sent_text);
+    sent_text = NULL;
+}
+
 static void test_jsonp(void)
 {
     static const struct { const char *name; bool ok; } names[] = {
@@ -184,6 +287,8 @@ int main(void)
     test_errors();
     test_ok();
     test_ckan_errors();
+    test_ckan_invalid_dict();
+    test_app_errors();
     test_jsonp();
     test_pretty();
     test_accept();

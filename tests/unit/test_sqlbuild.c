@@ -1,8 +1,11 @@
 /* Unit tests for server/datastore/sqlbuild.c: identifier and literal quoting (PostgreSQL's rules, as
  * PQescapeIdentifier / PQescapeLiteral write them), text[] literals, ILIKE patterns, and the
- * datastore read: the SQL text and parameters of each request shape, and the requests it leaves
- * to the SQL functions. That the statements give the SQL functions' bytes is checked against
- * PostgreSQL by tests/api/test_datastore_prepared.py. */
+ * DataStore SELECT generator: the SQL text and parameters of each request shape (filters null,
+ * list and scalar, q as text and as an object, fields, sort keys read as PostgreSQL's regular
+ * expression read them, DISTINCT, limit and offset, the key for deep pages, the types' value
+ * expressions), the dumps' SELECT with literals, and every refusal with its SQLSTATE, message
+ * and parameter, in the order the checks find them. The answers are checked against PostgreSQL by
+ * tests/api (test_datastore_read.py, test_datastore_prepared.py, test_dumps.py). */
 #include "../../server/datastore/sqlbuild.c"
 #include "../../server/core/util.c"
 #include "testh.h"
@@ -111,12 +114,16 @@ static void read_free(struct sqlb_read *r)
     json_object_put(r->q);
 }
 
-/* Build r; *sql the text (malloc'd) or NULL when refused; params joined by '|' into *params. */
+static struct sqlb_err last_err;
+
+/* Build r; *sql the text (malloc'd) or NULL when refused (last_err says why); params joined by
+ * '|' into *params. */
 static bool build(struct sqlb_read *r, char **sql, char **params)
 {
     struct sqlb b;
     sqlb_init(&b);
-    bool ok = sqlb_datastore_read(&b, &table, r);
+    sqlb_err_clear(&last_err);
+    bool ok = sqlb_datastore_read(&b, &table, r, &last_err);
     *sql = ok ? xstrdup(b.sql) : NULL;
     struct sqlb p;
     sqlb_init(&p);
@@ -206,6 +213,38 @@ static void test_keyset_and_totals(void)
     T_CHECK(!strstr(sql, "OFFSET"), "no OFFSET with the key");
     free(sql);
     free(params);
+    /* whether the sort is implicit or _id (any case of asc): the key */
+    const char *ids[][1] = {{"_id"}, {"_id asc"}, {"_id Asc"}};
+    for (int i = -1; i < (int)ARRAY_LEN(ids); i++) {
+        r = read_of(SQLB_CKAN, NULL, NULL);
+        r.offset = 10;
+        r.limit = 2;
+        r.sort = i < 0 ? NULL : ids[i];
+        r.nsort = i < 0 ? 0 : 1;
+        T_CHECK(build(&r, &sql, &params) && strstr(sql, "WHERE \"_id\" > $5::bigint ORDER BY "
+                                                        "\"_id\" ASC LIMIT 2) s)") &&
+                    !strstr(sql, "OFFSET"), "key for sort %s", i < 0 ? "(none)" : ids[i][0]);
+        free(sql);
+        free(params);
+    }
+    /* not on a table with gaps in _id, nor with a filter */
+    struct sqlb_table gaps = table;
+    gaps.max_id = 600;
+    r = read_of(SQLB_CKAN, NULL, NULL);
+    r.offset = 10;
+    struct sqlb b;
+    struct sqlb_err err = {0};
+    sqlb_init(&b);
+    T_CHECK(sqlb_datastore_read(&b, &gaps, &r, &err) && strstr(b.sql, "OFFSET $5::bigint") &&
+                !strstr(b.sql, "> $5"), "gaps: OFFSET");
+    sqlb_free(&b);
+    read_free(&r);
+    r = read_of(SQLB_TW, "{\"SiteName\": \"x\"}", NULL);
+    r.offset = 10;
+    T_CHECK(build(&r, &sql, &params) && strstr(sql, "LIMIT 100 OFFSET $5::bigint"),
+            "filtered: OFFSET");
+    free(sql);
+    free(params);
     /* the same sorted descending: OFFSET */
     r = read_of(SQLB_CKAN, NULL, NULL);
     r.offset = 900;
@@ -277,79 +316,137 @@ static void test_distinct_csv_lists(void)
     free(params);
 }
 
-/* Requests the prepared read leaves to the SQL function. */
+/* Input refused, with the SQLSTATE, parameter and message the API answers. */
 static void test_refused(void)
 {
     static const struct {
-        enum sqlb_style style;
         const char *filters, *q, *sort, *field;
-        const char *why;
+        const char *state, *param, *message;
     } cases[] = {
-        {SQLB_CKAN, "{\"Nope\": 1}", NULL, NULL, NULL, "unknown filter field"},
-        {SQLB_CKAN, "{\"PM25\": 1.5}", NULL, NULL, NULL, "number with a fraction"},
-        {SQLB_CKAN, "{\"PM25\": 1e3}", NULL, NULL, NULL, "number with an exponent"},
-        {SQLB_CKAN, "{\"PM25\": [1, 2.0]}", NULL, NULL, NULL, "fraction in a list"},
-        {SQLB_CKAN, "{\"PM25\": {\"a\": 1}}", NULL, NULL, NULL, "object value"},
-        {SQLB_CKAN, "{\"PM25\": [[1]]}", NULL, NULL, NULL, "nested list"},
-        {SQLB_CKAN, "{\"SiteName\": \"a\\u0000b\"}", NULL, NULL, NULL, "NUL in a value"},
-        {SQLB_CKAN, "[1]", NULL, NULL, NULL, "filters not an object"},
-        {SQLB_CKAN, NULL, "{\"Nope\": \"x\"}", NULL, NULL, "unknown q field"},
-        {SQLB_CKAN, NULL, "{\"SiteName\": 5}", NULL, NULL, "q words not a string"},
-        {SQLB_CKAN, NULL, "5", NULL, NULL, "q a number"},
-        {SQLB_CKAN, NULL, NULL, "Nope", NULL, "unknown sort field"},
-        {SQLB_CKAN, NULL, NULL, " SiteName", NULL, "sort key with a leading space"},
-        {SQLB_CKAN, NULL, NULL, "SiteName ", NULL, "sort key with a trailing space"},
-        {SQLB_CKAN, NULL, NULL, "SiteName  desc", NULL, "two spaces before the direction"},
-        {SQLB_CKAN, NULL, NULL, "SiteName\tdesc", NULL, "tab in a sort key"},
-        {SQLB_CKAN, NULL, NULL, "SiteName\xe3\x80\x80" "desc", NULL, "U+3000 in a sort key"},
-        {SQLB_CKAN, NULL, NULL, "\"SiteName\"", NULL, "quoted sort key"},
-        {SQLB_CKAN, NULL, NULL, "", NULL, "empty sort key"},
-        {SQLB_CKAN, NULL, NULL, "desc", NULL, "a direction alone (no field called desc)"},
-        {SQLB_CKAN, NULL, NULL, NULL, "Nope", "unknown field to show"},
-        {SQLB_TW, NULL, NULL, NULL, "_id ", "field name with a space"},
+        {"{\"Nope\": 1}", NULL, NULL, NULL, "OD220", "filters", "field \"Nope\" does not exist"},
+        {"{\"PM25\": {\"a\": 1}}", NULL, NULL, NULL, "OD210", "filters",
+         "filter value for \"PM25\" must be a value or a list of values"},
+        {"[1]", NULL, NULL, NULL, "OD210", "filters", "filters must be a JSON object"},
+        {NULL, "{\"Nope\": \"x\"}", NULL, NULL, "OD220", "q", "field \"Nope\" does not exist"},
+        {NULL, NULL, "Nope", NULL, "OD220", "sort", "field \"Nope\" does not exist"},
+        {NULL, NULL, "", NULL, "OD210", "sort", "cannot sort by \"\""},
+        {NULL, NULL, " \t ", NULL, "OD210", "sort", "cannot sort by \" \t \""},
+        {NULL, NULL, "desc", NULL, "OD220", "sort", "field \"desc\" does not exist"},
+        {NULL, NULL, "\"\" asc", NULL, "OD220", "sort", "field \"\" does not exist"},
+        {NULL, NULL, "SiteName\xc2\xa0" "desc", NULL, "OD220", "sort",
+         "field \"SiteName\xc2\xa0" "desc\" does not exist"}, /* U+00A0 is no \s */
+        {NULL, NULL, NULL, "Nope", "OD220", "fields", "field \"Nope\" does not exist"},
+        {NULL, NULL, NULL, "_id ", "OD220", "fields", "field \"_id \" does not exist"},
+        /* the order of the checks: filters (in jsonb's key order), q, sort, fields */
+        {"{\"Zz\": 1, \"Nope\": 1}", "{\"Qq\": \"x\"}", "Ss", "Ff", "OD220", "filters",
+         "field \"Zz\" does not exist"},
+        {"{\"SiteName\": 1}", "{\"Qq\": \"x\"}", "Ss", "Ff", "OD220", "q",
+         "field \"Qq\" does not exist"},
+        {NULL, "\"x\"", "Ss", "Ff", "OD220", "sort", "field \"Ss\" does not exist"},
+        {NULL, NULL, "PM25", "Ff", "OD220", "fields", "field \"Ff\" does not exist"},
     };
     for (size_t i = 0; i < ARRAY_LEN(cases); i++) {
-        struct sqlb_read r = read_of(cases[i].style, cases[i].filters, cases[i].q);
+        struct sqlb_read r = read_of(SQLB_CKAN, cases[i].filters, cases[i].q);
         const char *sort[] = {cases[i].sort}, *flds[] = {cases[i].field};
         if (cases[i].sort)
             r.sort = sort, r.nsort = 1;
         if (cases[i].field)
             r.fields = flds, r.nfields = 1;
         char *sql, *params;
-        T_CHECK(!build(&r, &sql, &params), "refused: %s", cases[i].why);
+        T_CHECK(!build(&r, &sql, &params), "refused: %s", cases[i].message);
+        T_STREQ(last_err.state, cases[i].state, cases[i].message);
+        T_STREQ(last_err.param, cases[i].param, cases[i].message);
+        T_STREQ(last_err.message, cases[i].message, cases[i].message);
         free(sql);
         free(params);
     }
-    /* no field named at all, and shapes only CKAN has */
     const char *none[] = {NULL};
     struct sqlb_read r = read_of(SQLB_CKAN, NULL, NULL);
     r.fields = none;
     r.nfields = 0;
     char *sql, *params;
     T_CHECK(!build(&r, &sql, &params), "refused: an empty field list");
-    free(params);
-    r = read_of(SQLB_TW, NULL, NULL);
-    r.distinct = true;
-    T_CHECK(!build(&r, &sql, &params), "refused: Taiwan DISTINCT");
+    T_STREQ(last_err.message, "fields must name at least one field", "empty fields");
+    T_STREQ(last_err.param, "fields", "empty fields: on fields");
     free(params);
     r = read_of(SQLB_CKAN, NULL, NULL);
-    const char *one[] = {"SiteName"}, *by[] = {"PM25"};
+    const char *one[] = {"SiteName"}, *by[] = {"SiteName desc", "PM25"};
     r.distinct = true;
     r.fields = one;
     r.nfields = 1;
     r.sort = by;
-    r.nsort = 1;
+    r.nsort = 2;
     T_CHECK(!build(&r, &sql, &params), "refused: DISTINCT sorted by a field not shown");
+    T_STREQ(last_err.message,
+            "cannot sort by \"PM25\" with distinct: it is not one of the fields shown",
+            "distinct sort");
+    T_CHECK(strcmp(last_err.state, "OD210") == 0 && strcmp(last_err.param, "sort") == 0,
+            "distinct sort: OD210 on sort");
+    free(params);
+    /* an unknown field to show is found before the DISTINCT check */
+    const char *bad[] = {"Nope"};
+    r = read_of(SQLB_CKAN, NULL, NULL);
+    r.distinct = true;
+    r.fields = bad;
+    r.nfields = 1;
+    r.sort = by + 1;
+    r.nsort = 1;
+    T_CHECK(!build(&r, &sql, &params) && strcmp(last_err.state, "OD220") == 0 &&
+                strcmp(last_err.param, "fields") == 0, "distinct: fields checked first");
     free(params);
     const char *twice[] = {"SiteName", "PM25", "SiteName"};
     r = read_of(SQLB_TW, NULL, NULL);
     r.fields = twice;
     r.nfields = 3;
     T_CHECK(!build(&r, &sql, &params), "refused: a field named twice");
+    T_STREQ(last_err.message, "names a field twice: \"SiteName\"", "twice");
+    T_CHECK(strcmp(last_err.state, "OD210") == 0 && strcmp(last_err.param, "fields") == 0,
+            "twice: OD210 on fields");
     free(params);
+    sqlb_err_clear(&last_err);
 }
 
-/* Sort keys read as ds_order's regular expression reads them. */
+/* Values whose text PostgreSQL renders (jsonb's numbers, lists, objects) are passed as JSON and
+ * turned into text there, as jsonb's #>> '{}' would. */
+static void test_rendered_values(void)
+{
+    static const struct { const char *filters, *q, *want_sql, *want_params; } cases[] = {
+        {"{\"PM25\": 1.50}", NULL, "WHERE \"PM25\"::text = ($4::jsonb #>> '{}') ORDER BY",
+         "rid-1|NULL|42|1.50|{}"},
+        {"{\"PM25\": 1e3}", NULL, "WHERE \"PM25\"::text = ($4::jsonb #>> '{}')", "|1e3|"},
+        {"{\"PM25\": [1, 2.0, null]}", NULL,
+         "WHERE \"PM25\"::text = ANY (ARRAY(SELECT e #>> '{}' FROM jsonb_array_elements($4::jsonb) e))",
+         "|[1,2.0,null]|"},
+        {"{\"PM25\": [[1], {\"a\": 1}]}", NULL, "jsonb_array_elements($4::jsonb) e))",
+         "|[[1],{\"a\":1}]|"},
+        {"{\"SiteName\": \"a\\u0000b\"}", NULL, "WHERE \"SiteName\" = ($4::jsonb #>> '{}')",
+         "|\"a\\u0000b\"|"},
+        {"{\"Ok\": false, \"PM25\": 7}", NULL,
+         "WHERE \"Ok\"::text = $4::text AND \"PM25\"::text = $5::text", "|false|7|"},
+        {NULL, "{\"SiteName\": 5}", "WHERE \"SiteName\"::text ILIKE $4::text", "|%5%|"},
+        {NULL, "{\"SiteName\": null}", "WHERE \"SiteName\"::text ILIKE $4::text",
+         "rid-1|NULL|42|NULL|{}"},
+        {NULL, "{\"SiteName\": 2.5}",
+         "WHERE \"SiteName\"::text ILIKE ('%' || replace(replace(replace(($4::jsonb #>> '{}'), "
+         "E'\\\\', E'\\\\\\\\'), '%', E'\\\\%'), '_', E'\\\\_') || '%') ORDER BY",
+         "|2.5|"},
+        {NULL, "5", "FROM datastore.\"rid-1\" ORDER BY", "rid-1|NULL|42|{}"}, /* q a number */
+        {"{}", "{}", "FROM datastore.\"rid-1\" ORDER BY", "rid-1|NULL|42|{}"},
+    };
+    for (size_t i = 0; i < ARRAY_LEN(cases); i++) {
+        struct sqlb_read r = read_of(SQLB_CKAN, cases[i].filters, cases[i].q);
+        char *sql, *params;
+        bool ok = build(&r, &sql, &params);
+        T_CHECK(ok && strstr(sql, cases[i].want_sql), "%s %s: %s", cases[i].filters,
+                cases[i].q, sql ? sql : "refused");
+        T_CHECK(ok && strstr(params, cases[i].want_params), "%s %s: params %s", cases[i].filters,
+                cases[i].q, params);
+        free(sql);
+        free(params);
+    }
+}
+
+/* Sort keys read as '^\s*(.*?)\s*(?:\s(asc|desc))?\s*$' (case-insensitive) reads them. */
 static void test_sort_keys(void)
 {
     static const struct { const char *key, *want; } cases[] = {
@@ -357,8 +454,21 @@ static void test_sort_keys(void)
         {"SiteName desc", "ORDER BY \"SiteName\" DESC, \"_id\" ASC"},
         {"SiteName DeSc", "ORDER BY \"SiteName\" DESC, \"_id\" ASC"},
         {"SiteName asc", "ORDER BY \"SiteName\" ASC, \"_id\" ASC"},
+        {"SiteName ASC", "ORDER BY \"SiteName\" ASC, \"_id\" ASC"},
         {"_id desc", "ORDER BY \"_id\" DESC LIMIT"},
+        {"_id", "ORDER BY \"_id\" ASC LIMIT"},
         {"a\"b", "ORDER BY \"a\"\"b\" ASC, \"_id\" ASC"},
+        {" SiteName", "ORDER BY \"SiteName\" ASC, \"_id\" ASC"},
+        {"SiteName ", "ORDER BY \"SiteName\" ASC, \"_id\" ASC"},
+        {"  SiteName  desc  ", "ORDER BY \"SiteName\" DESC, \"_id\" ASC"},
+        {"SiteName\tdesc", "ORDER BY \"SiteName\" DESC, \"_id\" ASC"},
+        {"SiteName\xe3\x80\x80" "desc", "ORDER BY \"SiteName\" DESC, \"_id\" ASC"}, /* U+3000 */
+        {"\xe2\x80\x82SiteName\xe1\x9a\x80", "ORDER BY \"SiteName\" ASC"}, /* U+2002, U+1680 */
+        {"\"SiteName\"", "ORDER BY \"SiteName\" ASC, \"_id\" ASC"},
+        {"\"SiteName\" desc", "ORDER BY \"SiteName\" DESC, \"_id\" ASC"},
+        {"\"a\"\"b\"", "ORDER BY \"a\"\"b\" ASC, \"_id\" ASC"},
+        {"SiteName descx", NULL},        /* not a direction: the field "SiteName descx" */
+        {"SiteName desc desc", NULL},    /* the field "SiteName desc" */
     };
     for (size_t i = 0; i < ARRAY_LEN(cases); i++) {
         struct sqlb_read r = read_of(SQLB_CKAN, NULL, NULL);
@@ -366,11 +476,101 @@ static void test_sort_keys(void)
         r.sort = sort;
         r.nsort = 1;
         char *sql, *params;
-        T_CHECK(build(&r, &sql, &params) && strstr(sql, cases[i].want), "sort \"%s\": %s",
-                cases[i].key, sql ? sql : "refused");
+        bool ok = build(&r, &sql, &params);
+        if (cases[i].want)
+            T_CHECK(ok && strstr(sql, cases[i].want), "sort \"%s\": %s", cases[i].key,
+                    sql ? sql : last_err.message);
+        else
+            T_CHECK(!ok && strcmp(last_err.state, "OD220") == 0, "sort \"%s\": a field name",
+                    cases[i].key);
         free(sql);
         free(params);
     }
+    /* the parse itself */
+    static const struct { const char *key, *name; bool desc; } parsed[] = {
+        {"x asc desc", "x asc", true}, {"asc asc", "asc", false}, {" desc", "desc", false},
+        {"a\xe2\x80\x87" "desc", "a\xe2\x80\x87" "desc", false}, /* U+2007 is no \s */
+        {"\"", "\"", false}, {"\"\"\"", "\"", false}, {"\"a\"b\"", "a\"b", false},
+        {"x\n", "x", false},
+    };
+    for (size_t i = 0; i < ARRAY_LEN(parsed); i++) {
+        char *name = NULL;
+        bool desc = !parsed[i].desc;
+        T_CHECK(sort_key_parse(parsed[i].key, &name, &desc) && name &&
+                    strcmp(name, parsed[i].name) == 0 && desc == parsed[i].desc,
+                "parse \"%s\": \"%s\" %d", parsed[i].key, name ? name : "", desc);
+        free(name);
+    }
+}
+
+/* The dumps' SELECT: values as literals, no DISTINCT (the dump applies it), no limit unless
+ * given; the fields shown. */
+static void test_rows(void)
+{
+    struct sqlb_read r = read_of(SQLB_CKAN, "{\"SiteName\": [\"a\", \"it's\"], \"PM25\": 1.5}",
+                                 "\"50%\"");
+    r.limit = -1;
+    r.offset = 20;
+    r.distinct = true;
+    const char *flds[] = {"At", "SiteName"}, *sort[] = {"PM25 desc"};
+    r.fields = flds;
+    r.nfields = 2;
+    r.sort = sort;
+    r.nsort = 1;
+    struct sqlb b;
+    struct sqlb_err err = {0};
+    const struct sqlb_field **out;
+    int nout;
+    sqlb_init(&b);
+    T_CHECK(sqlb_datastore_rows(&b, &table, &r, &out, &nout, &err), "rows built");
+    T_STREQ(b.sql,
+            "SELECT \"At\", \"SiteName\" FROM datastore.\"rid-1\" WHERE \"PM25\"::text = "
+            "('1.5'::jsonb #>> '{}') AND \"SiteName\" = ANY ('{\"a\",\"it''s\"}'::text[]) AND "
+            "(coalesce(\"SiteName\", '')) ILIKE E'%50\\\\%%'::text ORDER BY \"PM25\" DESC, \"_id\" "
+            "ASC OFFSET 20",
+            "rows SQL");
+    T_CHECK(b.nparams == 0, "no parameters");
+    T_CHECK(nout == 2 && strcmp(out[0]->id, "At") == 0 && strcmp(out[1]->type, "text") == 0,
+            "fields shown");
+    free(out);
+    sqlb_free(&b);
+    read_free(&r);
+    /* the whole table, a dense one from an offset: the key; a limit */
+    r = read_of(SQLB_TW, NULL, NULL);
+    r.offset = 7;
+    r.limit = 3;
+    sqlb_init(&b);
+    T_CHECK(sqlb_datastore_rows(&b, &table, &r, &out, &nout, &err), "rows built");
+    T_STREQ(b.sql, "SELECT " COLS " FROM datastore.\"rid-1\" WHERE \"_id\" > 7 ORDER BY \"_id\" "
+                   "ASC LIMIT 3", "rows: the key");
+    T_CHECK(nout == 7 && out[0] == &id_field, "all fields, _id first");
+    free(out);
+    sqlb_free(&b);
+    read_free(&r);
+    /* a DISTINCT dump sorted by a field it does not show is fine (the rows are not DISTINCT);
+     * unknown fields are refused */
+    r = read_of(SQLB_CKAN, NULL, NULL);
+    r.limit = -1;
+    r.distinct = true;
+    r.fields = flds;
+    r.nfields = 1;
+    const char *nope[] = {"Nope desc"};
+    r.sort = nope;
+    r.nsort = 1;
+    sqlb_init(&b);
+    T_CHECK(!sqlb_datastore_rows(&b, &table, &r, &out, &nout, &err) && !out &&
+                strcmp(err.message, "field \"Nope\" does not exist") == 0 &&
+                strcmp(err.param, "sort") == 0, "rows: unknown sort field");
+    sqlb_free(&b);
+    sqlb_err_clear(&err);
+    r.sort = sort;
+    sqlb_init(&b);
+    T_CHECK(sqlb_datastore_rows(&b, &table, &r, &out, &nout, &err) &&
+                strstr(b.sql, "SELECT \"At\" FROM") && strstr(b.sql, "ORDER BY \"PM25\" DESC"),
+            "rows: DISTINCT aside, any sort");
+    free(out);
+    sqlb_free(&b);
+    read_free(&r);
 }
 
 /* q terms are counted in characters, in a string or in each value of an object. */
@@ -410,6 +610,8 @@ int main(void)
     test_keyset_and_totals();
     test_distinct_csv_lists();
     test_refused();
+    test_rendered_values();
     test_sort_keys();
+    test_rows();
     T_DONE();
 }
