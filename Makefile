@@ -4,9 +4,10 @@
 CC      ?= cc
 PKGS    := libevent libevent_pthreads json-c libpq minizip zlib
 CFLAGS  ?= -O2 -g
-# The server's folders: the core, the API families and the programs (docs/ARCHITECTURE.md).
+# The server's folders: the core, the API families and the programs (docs/ARCHITECTURE.md); and
+# importers/, the loading library's headers (importers/load.h), which the DataStore family uses.
 SERVER_DIRS := core tw ckan datastore cmd
-SERVER_INC  := $(SERVER_DIRS:%=-Iserver/%)
+SERVER_INC  := $(SERVER_DIRS:%=-Iserver/%) -Iimporters
 CFLAGS  += -std=c17 -D_GNU_SOURCE -Wall -Wextra -Wshadow -Wstrict-prototypes -Wno-unused-parameter \
            -MMD -MP $(SERVER_INC) $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 LDLIBS  += $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lpthread
@@ -46,12 +47,18 @@ CKAN_SRC   := $(addprefix server/ckan/,ckan_family.c ckan_config.c ckan_resp.c c
               ckan_call.c ckan_search.c ckan_util.c search_cache.c solrq.c solrq_mem.c solrq_lex.c solrq_parse.c \
               solrq_sql.c solrq_map.c)
 DS_SRC     := $(addprefix server/datastore/,ds_family.c ds_read.c ds_cache.c sqlbuild.c dump.c dump_fmt.c dump_src.c \
-              dump_stream.c dump_worker.c zipw.c)
+              dump_stream.c dump_worker.c zipw.c ds_load.c)
 CMD_SRC    := $(addprefix server/cmd/,main.c user_cli.c routes_cli.c)
 SERVER_SRC := $(COMMON_SRC) $(CORE_SRC) $(TW_SRC) $(CKAN_SRC) $(DS_SRC) $(CMD_SRC)
+# The loading library (importers/load.h): a static archive both programs link.
+LOAD_SRC   := $(addprefix importers/,enc.c infer.c csv_in.c xml_in.c load.c load_cols.c load_db.c \
+              load_compat.c)
+LOADLIB    := $(B)/lib/libodload.a
 IMPORT_SRC := $(COMMON_SRC) server/core/jschema.c server/core/jschema_load.c importers/catalog_in.c \
-              importers/enc.c importers/infer.c importers/csv_in.c importers/xml_in.c \
-              importers/load.c importers/load_db.c importers/main.c
+              importers/catalog_keys.c importers/main.c
+# Test programs the black-box suites run (tests/import/test_load_threads.py).
+TEST_PROGS := $(BINDIR)/load_threads
+LOAD_THREADS_SRC := tests/import/load_threads.c server/datastore/ds_load.c $(COMMON_SRC)
 UNIT_TESTS := $(patsubst tests/unit/%.c,$(BINDIR)/%,$(wildcard tests/unit/test_*.c))
 # Checks of the source tree's layout, run with the unit tests (same last line): the core
 # includes no family header.
@@ -63,15 +70,25 @@ $(B)/server/core/passwd.o $(BINDIR)/test_passwd: CFLAGS := $(filter-out \
 
 SERVER_OBJ := $(SERVER_SRC:%.c=$(B)/%.o)
 IMPORT_OBJ := $(IMPORT_SRC:%.c=$(B)/%.o)
+LOAD_OBJ   := $(LOAD_SRC:%.c=$(B)/%.o)
+LOAD_THREADS_OBJ := $(LOAD_THREADS_SRC:%.c=$(B)/%.o)
 
 .PHONY: all deps deps-test deps-bench run test unit-test sanitized bench clean format fuzz fuzz-smoke
-all: $(BINDIR)/opendatad $(BINDIR)/opendata-import
+all: $(BINDIR)/opendatad $(BINDIR)/opendata-import $(TEST_PROGS)
 
-$(BINDIR)/opendatad: $(SERVER_OBJ)
+$(LOADLIB): $(LOAD_OBJ)
+	@mkdir -p $(dir $@)
+	rm -f $@ && $(AR) rcs $@ $^
+
+$(BINDIR)/opendatad: $(SERVER_OBJ) $(LOADLIB)
 	@mkdir -p $(BINDIR)
-	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS) $(SERVER_LIBS)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS) $(SERVER_LIBS) $(IMPORT_LIBS)
 
-$(BINDIR)/opendata-import: $(IMPORT_OBJ)
+$(BINDIR)/opendata-import: $(IMPORT_OBJ) $(LOADLIB)
+	@mkdir -p $(BINDIR)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS) $(IMPORT_LIBS)
+
+$(BINDIR)/load_threads: $(LOAD_THREADS_OBJ) $(LOADLIB)
 	@mkdir -p $(BINDIR)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS) $(IMPORT_LIBS)
 
@@ -82,9 +99,10 @@ $(B)/%.o: %.c
 # Unit tests include the module's .c themselves (h2o style) and link the libraries only.
 $(BINDIR)/test_%: tests/unit/test_%.c
 	@mkdir -p $(BINDIR) $(B)/tests
-	$(CC) $(CFLAGS) -MF $(B)/tests/test_$*.d -Iimporters -o $@ $< $(LDFLAGS) $(LDLIBS) $(IMPORT_LIBS) $(CRYPT_LIBS)
+	$(CC) $(CFLAGS) -MF $(B)/tests/test_$*.d -o $@ $< $(LDFLAGS) $(LDLIBS) $(IMPORT_LIBS) $(CRYPT_LIBS)
 
--include $(SERVER_OBJ:.o=.d) $(IMPORT_OBJ:.o=.d) $(wildcard $(B)/tests/*.d)
+-include $(SERVER_OBJ:.o=.d) $(IMPORT_OBJ:.o=.d) $(LOAD_OBJ:.o=.d) $(LOAD_THREADS_OBJ:.o=.d) \
+    $(wildcard $(B)/tests/*.d)
 
 # Install what is missing, once; a prepared machine never touches apt.
 define need_debs
@@ -139,15 +157,17 @@ FUZZ_SMOKE   := $(FUZZ_TARGETS:%=build/fuzz-smoke/%)
 # ENC_CHUNK: enc.c reads tiny chunks, so that short inputs cross chunk boundaries.
 FUZZ_FLAGS   := -std=c17 -D_GNU_SOURCE -g -O1 -fsanitize=fuzzer,address,undefined \
                 -fno-sanitize-recover=all -Wall -Wextra -Wno-unused-parameter \
-                $(SERVER_INC) -Iimporters -DENC_CHUNK=257 \
+                $(SERVER_INC) -DENC_CHUNK=257 \
                 $(shell pkg-config --cflags $(PKGS) $(IMPORT_PKGS) 2>/dev/null)
+# The loading library but load_db.c (fuzz_load.c stands in for the database).
 FUZZ_LOAD    := tests/fuzz/fuzz_load.c importers/enc.c importers/infer.c importers/load.c \
+                importers/load_cols.c importers/csv_in.c importers/xml_in.c \
                 server/core/util.c server/core/log.c
 FUZZ_SRC_solrq        := $(addprefix server/ckan/,solrq.c solrq_mem.c solrq_lex.c solrq_parse.c solrq_sql.c solrq_map.c)
-FUZZ_SRC_csv          := $(FUZZ_LOAD) importers/csv_in.c
-FUZZ_SRC_xml          := $(FUZZ_LOAD) importers/xml_in.c
-FUZZ_SRC_catalog      := importers/catalog_in.c server/core/jschema.c server/core/jschema_load.c \
-                         server/core/valid.c server/core/util.c server/core/log.c
+FUZZ_SRC_csv          := $(FUZZ_LOAD)
+FUZZ_SRC_xml          := $(FUZZ_LOAD)
+FUZZ_SRC_catalog      := importers/catalog_in.c importers/catalog_keys.c server/core/jschema.c server/core/jschema_load.c \
+                         server/core/valid.c server/core/util.c server/core/log.c server/core/pgconn.c
 FUZZ_SRC_ckan_params  := server/ckan/ckan_params.c server/core/req_query.c server/core/route.c server/core/arena.c \
                          server/core/util.c server/core/valid.c
 FUZZ_SRC_tw_datastore := server/tw/tw_params.c server/core/req_query.c server/core/route.c server/core/arena.c \
@@ -155,8 +175,8 @@ FUZZ_SRC_tw_datastore := server/tw/tw_params.c server/core/req_query.c server/co
 FUZZ_SRC_hframe       := server/core/hframe.c
 FUZZ_SRC_multipart    := server/core/multipart.c server/core/util.c
 FUZZ_LIBS_hframe      := $(shell pkg-config --libs libevent 2>/dev/null)
-FUZZ_LIBS_csv          := -lcsv $(shell pkg-config --libs libcrypto 2>/dev/null)
-FUZZ_LIBS_xml          := $(shell pkg-config --libs libxml-2.0 libcrypto 2>/dev/null)
+FUZZ_LIBS_csv          := -lcsv $(shell pkg-config --libs libxml-2.0 libcrypto 2>/dev/null)
+FUZZ_LIBS_xml          := -lcsv $(shell pkg-config --libs libxml-2.0 libcrypto 2>/dev/null)
 FUZZ_LIBS_catalog      := $(shell pkg-config --libs json-c libpq 2>/dev/null)
 FUZZ_LIBS_ckan_params  := $(shell pkg-config --libs libevent json-c 2>/dev/null)
 FUZZ_LIBS_tw_datastore := $(shell pkg-config --libs libevent json-c 2>/dev/null)

@@ -267,13 +267,11 @@ static int csvin_run(void *ctx, load_row_fn fn, void *arg, char **err)
     return end_pass(c, err);
 }
 
-bool csvin_open(struct load_source *src, const char *path, enum enc_kind kind, char delim,
-                char **err)
+bool csvin_open(struct load_source *src, struct enc *e, const char *path, char delim, char **err)
 {
+    (void)err; /* nothing can fail yet: the file was opened by enc */
     memset(src, 0, sizeof(*src));
-    src->enc = enc_open(path, kind, err);
-    if (!src->enc)
-        return false;
+    src->enc = e;
     struct csvin *c = xcalloc(1, sizeof(*c));
     c->src = src;
     src->format = "csv";

@@ -12,7 +12,7 @@
 #include <stddef.h>
 
 #include "enc.h"
-#include "load.h"
+#include "load_src.h"
 #include "util.h"
 
 /* The --delimiter value: "auto" (*out = 0), "tab", or one character other than a quote or a
@@ -23,8 +23,9 @@ bool csvin_parse_delim(const char *s, char *out, char **err) MUSTCHECK;
  * most fields that the following records repeat most often; ',' when nothing tells. */
 char csvin_detect_delim(const char *s, size_t len);
 
-/* Prepare src to read the CSV file at path (delim 0: detect). False with *err. */
-bool csvin_open(struct load_source *src, const char *path, enum enc_kind kind, char delim,
+/* Prepare src to read CSV from e, which src owns from here (path: the file's name in messages,
+ * borrowed; delim 0: detect). False with *err. */
+bool csvin_open(struct load_source *src, struct enc *e, const char *path, char delim,
                 char **err) MUSTCHECK;
 void csvin_close(struct load_source *src);
 

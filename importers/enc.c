@@ -132,21 +132,29 @@ enum enc_kind enc_detect(const unsigned char *s, size_t len)
 struct enc *enc_open(const char *path, enum enc_kind kind, char **err)
 {
     int fd = open(path, O_RDONLY | O_CLOEXEC);
-    struct stat st;
-    if (fd < 0 || fstat(fd, &st) != 0) {
+    if (fd < 0) {
         *err = xasprintf("%s: %s", path, strerror(errno));
-        if (fd >= 0)
-            close(fd);
+        return NULL;
+    }
+    return enc_open_fd(fd, path, kind, err);
+}
+
+struct enc *enc_open_fd(int fd, const char *name, enum enc_kind kind, char **err)
+{
+    struct stat st;
+    if (fstat(fd, &st) != 0) {
+        *err = xasprintf("%s: %s", name, strerror(errno));
+        close(fd);
         return NULL;
     }
     if (!S_ISREG(st.st_mode)) {
-        *err = xasprintf("%s: not a regular file (the importer reads the file more than once)",
-                         path);
+        *err =
+            xasprintf("%s: not a regular file (the importer reads the file more than once)", name);
         close(fd);
         return NULL;
     }
     struct enc *e = xcalloc(1, sizeof(*e));
-    e->path = xstrdup(path);
+    e->path = xstrdup(name);
     e->fd = fd;
     e->size = (uint64_t)st.st_size;
     e->asked = e->kind = kind;
@@ -459,6 +467,11 @@ uint64_t enc_consumed(const struct enc *e)
 uint64_t enc_size(const struct enc *e)
 {
     return e->size;
+}
+
+int enc_fd(const struct enc *e)
+{
+    return e->fd;
 }
 
 const char *enc_sha256(const struct enc *e)

@@ -31,6 +31,9 @@ enum enc_kind enc_detect(const unsigned char *s, size_t len);
 
 /* Open a regular file for reading as `kind`; NULL with *err (malloc'd). */
 struct enc *enc_open(const char *path, enum enc_kind kind, char **err) MUSTCHECK;
+/* The same over an open descriptor, which the enc owns from here (closed on failure too);
+ * name is the file's name in messages. */
+struct enc *enc_open_fd(int fd, const char *name, enum enc_kind kind, char **err) MUSTCHECK;
 
 /* Back to the first byte (a new pass); the hash and line count restart. */
 bool enc_rewind(struct enc *e, char **err) MUSTCHECK;
@@ -48,6 +51,9 @@ bool enc_bom(const struct enc *e);
 /* Raw bytes read in this pass, and the file size. */
 uint64_t enc_consumed(const struct enc *e);
 uint64_t enc_size(const struct enc *e);
+
+/* The descriptor read (its offset moves with the passes; pread it). */
+int enc_fd(const struct enc *e);
 
 /* SHA-256 of the whole file as 64 hex digits; valid once enc_read returned 0. */
 const char *enc_sha256(const struct enc *e);

@@ -1,15 +1,20 @@
-/* load — sample, COPY passes with restarts, and the dry-run plan; the SQL is in load_db.c. */
+/* load — the library's entry: the input opened, the sample, COPY passes with restarts, the
+ * result; the SQL is in load_db.c. */
 #include "load.h"
 
+#include <errno.h>
+#include <fcntl.h>
 #include <inttypes.h>
+#include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
+#include "csv_in.h"
 #include "load_int.h"
-#include "log.h"
+#include "xml_in.h"
 
 /* The COPY buffer is sent when it holds this much (perf-research 3.8: 64-256 KiB chunks). */
 #define COPY_FLUSH (192 * 1024)
@@ -18,141 +23,44 @@
 #define MAX_ATTEMPTS 4
 #define PROGRESS_EVERY_US 250000
 
-/* --- column names ---------------------------------------------------------------------------- */
+/* --- log lines, progress ----------------------------------------------------------------------- */
 
-/* White space at either end of a header: ASCII, NBSP, ideographic space, BOM. */
-static size_t space_at(const char *s, size_t len)
+void load_log(struct loader *L, enum load_level level, const char *fmt, ...)
 {
-    const unsigned char *p = (const unsigned char *)s;
-    if (len >= 1 && (p[0] == ' ' || (p[0] >= '\t' && p[0] <= '\r')))
-        return 1;
-    if (len >= 2 && p[0] == 0xC2 && p[1] == 0xA0)
-        return 2;
-    if (len >= 3 && ((p[0] == 0xE3 && p[1] == 0x80 && p[2] == 0x80) ||
-                     (p[0] == 0xEF && p[1] == 0xBB && p[2] == 0xBF)))
-        return 3;
-    return 0;
+    if (!L->o->log || (level == LOAD_DEBUG && !L->o->debug))
+        return;
+    va_list ap;
+    va_start(ap, fmt);
+    char *line = NULL;
+    if (vasprintf(&line, fmt, ap) < 0)
+        line = NULL;
+    va_end(ap);
+    L->o->log(L->o->arg, level, line ? line : fmt);
+    free(line);
 }
-
-static size_t space_before(const char *s, size_t len)
-{
-    for (size_t k = 1; k <= 3 && k <= len; k++)
-        if (space_at(s + len - k, k) == k)
-            return k;
-    return 0;
-}
-
-/* Control characters as spaces, trimmed, cut to LOAD_NAME_MAX bytes on a character boundary,
- * trimmed again: a name never starts or ends with white space (the Taiwan API's fields and
- * sort refuse such names). */
-static char *clean_name(const char *s, size_t len)
-{
-    char *out = xstrndup(s, len);
-    len = strlen(out);
-    for (size_t i = 0; i < len; i++)
-        if ((unsigned char)out[i] < 0x20 || out[i] == 0x7F)
-            out[i] = ' ';
-    const char *p = out;
-    size_t k;
-    while ((k = space_at(p, len)) > 0)
-        p += k, len -= k;
-    while ((k = space_before(p, len)) > 0)
-        len -= k;
-    if (len > LOAD_NAME_MAX) {
-        len = LOAD_NAME_MAX + 1;
-        do
-            len--;
-        while (len > 0 && ((unsigned char)p[len] & 0xC0) == 0x80);
-        while ((k = space_before(p, len)) > 0)
-            len -= k;
-    }
-    memmove(out, p, len);
-    out[len] = '\0';
-    return out;
-}
-
-static bool name_taken(const struct load_cols *c, const char *name)
-{
-    if (strcmp(name, "_id") == 0)
-        return true;
-    for (size_t i = 0; i < c->n; i++)
-        if (strcmp(c->v[i].name, name) == 0)
-            return true;
-    return false;
-}
-
-/* base, or base_2, base_3 ... (base cut on a character boundary so that all fits 63 bytes). */
-static char *unique_name(const struct load_cols *c, char *base)
-{
-    if (!name_taken(c, base))
-        return base;
-    char *name = NULL;
-    for (int k = 2;; k++) {
-        char suffix[16];
-        size_t sl = (size_t)snprintf(suffix, sizeof(suffix), "_%d", k), bl = strlen(base);
-        while (bl + sl > LOAD_NAME_MAX || (bl > 0 && ((unsigned char)base[bl] & 0xC0) == 0x80))
-            bl--;
-        free(name);
-        name = xasprintf("%.*s%s", (int)bl, base, suffix);
-        if (!name_taken(c, name))
-            break;
-    }
-    free(base);
-    return name;
-}
-
-size_t load_cols_add_as(struct load_cols *c, const char *orig, size_t olen, const char *name,
-                        size_t nlen)
-{
-    if (c->n == c->cap) {
-        c->cap = c->cap ? 2 * c->cap : 16;
-        c->v = xrealloc(c->v, c->cap * sizeof(*c->v));
-    }
-    char *clean = clean_name(name, nlen);
-    if (!*clean) {
-        free(clean);
-        clean = xasprintf("column_%zu", c->n + 1);
-    }
-    c->v[c->n].name = unique_name(c, clean);
-    c->v[c->n].orig = xstrndup(orig, olen);
-    return c->n++;
-}
-
-size_t load_cols_add(struct load_cols *c, const char *orig, size_t len)
-{
-    return load_cols_add_as(c, orig, len, orig, len);
-}
-
-void load_cols_clear(struct load_cols *c)
-{
-    for (size_t i = 0; i < c->n; i++) {
-        free(c->v[i].name);
-        free(c->v[i].orig);
-    }
-    free(c->v);
-    memset(c, 0, sizeof(*c));
-}
-
-/* --- progress ------------------------------------------------------------------------------- */
 
 static void progress(struct loader *L, bool done)
 {
-    if (!L->tty)
+    if (!L->o->progress)
         return;
     int64_t now = util_now_us();
     if (!done && now - L->shown_us < PROGRESS_EVERY_US)
         return;
     L->shown_us = now;
-    double secs = (double)(now - L->pass_us) / 1e6;
-    uint64_t got = enc_consumed(L->src->enc), size = enc_size(L->src->enc);
-    double mbs = secs > 0 ? (double)got / 1e6 / secs : 0;
-    int pct = size ? (int)(100.0 * (double)got / (double)size) : 0;
-    long eta = mbs > 0 && size > got ? (long)((double)(size - got) / 1e6 / mbs) : 0;
-    fprintf(stderr, "\r%s: %s %" PRId64 " rows, %.1f MB/s, %d%%, ETA %ld:%02ld\033[K",
-            log_progname, L->what, L->rows, mbs, pct, eta / 60, eta % 60);
-    if (done)
-        fputc('\n', stderr);
-    L->progress_shown = true;
+    struct load_progress p = {
+        L->what, L->rows, enc_consumed(L->src->enc), enc_size(L->src->enc), now - L->pass_us, done};
+    L->o->progress(L->o->arg, &p);
+}
+
+/* Every 1024 rows: progress, and whether the caller wants the load stopped. */
+static bool tick(struct loader *L)
+{
+    progress(L, false);
+    if (!L->o->cancelled || !L->o->cancelled(L->o->arg))
+        return true;
+    free(L->err);
+    L->err = xstrdup("the load was cancelled");
+    return false;
 }
 
 static void pass_start(struct loader *L, const char *what)
@@ -187,8 +95,8 @@ static int sample_row(void *arg, const struct load_row *row)
         if (row->val[i] && row->len[i])
             L->mask[i] &= infer_classify(row->val[i], row->len[i]);
     L->rows++;
-    if ((L->rows & 1023) == 0)
-        progress(L, false);
+    if ((L->rows & 1023) == 0 && !tick(L))
+        return 1;
     return L->rows >= L->o->sample_rows;
 }
 
@@ -197,6 +105,11 @@ static int sample(struct loader *L, char **err)
 {
     pass_start(L, "sampling");
     int r = L->src->run(L->src->ctx, sample_row, L, err);
+    if (L->err) { /* cancelled */
+        *err = L->err;
+        L->err = NULL;
+        return -1;
+    }
     if (r < 0)
         return -1;
     L->sampled = L->rows;
@@ -275,10 +188,10 @@ static void put_row(struct loader *L, const struct load_row *row)
 static void need_restart(struct loader *L, long line, const char *why)
 {
     if (!L->restart)
-        log_info("%s:%ld: %s; the load restarts with the new table layout", L->src->path, line,
-                 why);
+        load_log(L, LOAD_INFO, "%s:%ld: %s; the load restarts with the new table layout",
+                 L->src->path, line, why);
     else
-        log_debug("%s:%ld: %s", L->src->path, line, why);
+        load_log(L, LOAD_DEBUG, "%s:%ld: %s", L->src->path, line, why);
     L->restart = true;
     L->what = "rescanning";
 }
@@ -330,8 +243,8 @@ static int copy_row(void *arg, const struct load_row *row)
         if (L->out.len >= COPY_FLUSH && !load_db_send(L))
             return 1;
     }
-    if ((L->rows & 1023) == 0)
-        progress(L, false);
+    if ((L->rows & 1023) == 0 && !tick(L))
+        return 1;
     return 0;
 }
 
@@ -344,7 +257,7 @@ int load_copy_pass(struct loader *L, char **err)
     put_header(L);
     int r = L->src->run(L->src->ctx, copy_row, L, err);
     progress(L, true);
-    if (L->err) { /* the database failed: copy_row stopped the pass */
+    if (L->err) { /* the database failed or the load was cancelled: copy_row stopped the pass */
         *err = L->err;
         L->err = NULL;
         return -1;
@@ -361,30 +274,42 @@ int load_copy_pass(struct loader *L, char **err)
     return load_db_send(L) ? 0 : -1;
 }
 
-/* --- dry run -------------------------------------------------------------------------------- */
+/* --- the result ---------------------------------------------------------------------------- */
 
-static void print_plan(const struct loader *L)
+static void fill_result(const struct loader *L, struct load_result *res)
 {
     const struct load_source *s = L->src;
-    printf("file: %s\nsize: %" PRIu64 " bytes\nformat: %s\n", s->path, enc_size(s->enc),
-           s->format);
-    printf("encoding: %s (%s%s)\n", enc_name(s->enc), enc_detected(s->enc) ? "detected" : "given",
-           enc_bom(s->enc) ? ", BOM" : "");
-    if (s->delimiter)
-        printf("delimiter: %s\n", s->delimiter == '\t' ? "tab" : (char[]){s->delimiter, 0});
-    if (s->record)
-        printf("record: %s\n", s->record);
-    printf("sample: %" PRId64 " rows (%s)\n", L->sampled,
-           L->sample_whole ? "the whole file" : "the file has more");
-    printf("fields: %zu\n", s->cols.n);
-    for (size_t i = 0; i < s->cols.n; i++) {
-        const struct load_col *c = &s->cols.v[i];
-        printf("  %s  %s", c->name, infer_sql_name(L->type[i]));
-        if (strcmp(c->name, c->orig) != 0)
-            printf("  (header \"%s\")", c->orig);
-        putchar('\n');
+    res->format = s->format;
+    res->size = enc_size(s->enc);
+    res->encoding = enc_name(s->enc);
+    res->encoding_detected = enc_detected(s->enc);
+    res->bom = enc_bom(s->enc);
+    res->delimiter = s->delimiter;
+    res->record = s->record ? xstrdup(s->record) : NULL;
+    res->sampled = L->sampled;
+    res->sample_whole = L->sample_whole;
+    /* A dry run shows every column found; a load, those of the table. */
+    res->nfields = L->o->dry_run ? s->cols.n : L->width;
+    res->fields = xcalloc(res->nfields + 1, sizeof(*res->fields));
+    for (size_t i = 0; i < res->nfields; i++) {
+        res->fields[i].name = xstrdup(s->cols.v[i].name);
+        res->fields[i].orig = xstrdup(s->cols.v[i].orig);
+        res->fields[i].type = infer_sql_name(L->type[i]);
     }
-    fflush(stdout);
+    res->rows = L->o->dry_run ? 0 : L->rows;
+    res->data_version = L->data_version;
+    res->version_stored = L->version_stored;
+}
+
+void load_result_clear(struct load_result *res)
+{
+    for (size_t i = 0; i < res->nfields; i++) {
+        free(res->fields[i].name);
+        free(res->fields[i].orig);
+    }
+    free(res->fields);
+    free(res->record);
+    memset(res, 0, sizeof(*res));
 }
 
 /* --- the import ----------------------------------------------------------------------------- */
@@ -401,31 +326,79 @@ static int load_all(struct loader *L, char **err)
     return -1;
 }
 
-int load_run(struct load_source *src, const struct load_opts *o, char **err)
+int load_source_run(struct load_source *src, const struct load_opts *o, struct load_result *res,
+                    char **err)
 {
-    struct loader L = {.src = src, .o = o, .tty = isatty(2) == 1};
+    struct loader L = {.src = src, .o = o};
+    memset(res, 0, sizeof(*res));
     int64_t t0 = util_now_us();
     int rc = -1;
     if (!o->dry_run && !load_db_prepare(&L, err))
         goto done;
     if (sample(&L, err) < 0)
         goto done;
-    if (o->dry_run) {
-        print_plan(&L);
-        rc = 0;
-        goto done;
+    if (!o->dry_run) {
+        if (load_all(&L, err) < 0)
+            goto done;
+        double secs = (double)(util_now_us() - t0) / 1e6;
+        load_log(&L, LOAD_INFO,
+                 "%s: %" PRId64 " rows, %zu fields loaded into resource %s in %.2f s", src->path,
+                 L.rows, L.width, o->resource_id, secs);
+        if (load_db_after(&L, err) < 0) {
+            fill_result(&L, res);
+            goto done;
+        }
     }
-    if (load_all(&L, err) < 0)
-        goto done;
-    double secs = (double)(util_now_us() - t0) / 1e6;
-    log_info("%s: %" PRId64 " rows, %zu fields loaded into resource %s in %.2f s", src->path,
-             L.rows, L.width, o->resource_id, secs);
-    rc = load_db_after(&L, err);
+    fill_result(&L, res);
+    rc = 0;
 done:
     load_db_finish(&L);
     free(L.mask);
     free(L.type);
     free(L.out.p);
     free(L.err);
+    return rc;
+}
+
+bool load_parse_encoding(const char *name, enum enc_kind *kind, char **err)
+{
+    return enc_parse_name(name, kind, err);
+}
+
+bool load_parse_delimiter(const char *s, char *delim, char **err)
+{
+    return csvin_parse_delim(s, delim, err);
+}
+
+/* The input as a descriptor of the load's own. */
+static struct enc *open_input(const struct load_opts *o, char **err)
+{
+    if (!o->from_fd)
+        return enc_open(o->path, o->encoding, err);
+    int fd = fcntl(o->fd, F_DUPFD_CLOEXEC, 0);
+    if (fd < 0) {
+        *err = xasprintf("%s: %s", o->path, strerror(errno));
+        return NULL;
+    }
+    return enc_open_fd(fd, o->path, o->encoding, err);
+}
+
+int load_file(const struct load_opts *o, struct load_result *res, char **err)
+{
+    memset(res, 0, sizeof(*res));
+    bool xml = strcmp(o->format, "xml") == 0;
+    if (!xml && strcmp(o->format, "csv") != 0) {
+        *err = xasprintf("%s: unknown format \"%s\" (csv or xml)", o->path, o->format);
+        return -1;
+    }
+    struct enc *e = open_input(o, err);
+    if (!e)
+        return -1;
+    struct load_source src;
+    if (!(xml ? xmlin_open(&src, e, o->path, o->record, err)
+              : csvin_open(&src, e, o->path, o->delimiter, err)))
+        return -1;
+    int rc = load_source_run(&src, o, res, err);
+    xml ? xmlin_close(&src) : csvin_close(&src);
     return rc;
 }

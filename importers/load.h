@@ -1,80 +1,99 @@
-/* load — DataStore loading (docs/DATASTORE.md): the rows of a reader (csv_in, xml_in) are typed
- * on a sample (infer), then streamed with COPY FROM STDIN into a staging table that replaces
- * the resource's table in one transaction; then the search index and the raw-file version.
+/* load — the DataStore loading library (docs/DATASTORE.md, "Import rules"): a CSV or XML file
+ * becomes a resource's DataStore table. The bytes are decoded to UTF-8 (enc), split into rows
+ * (csv_in, xml_in), typed on a sample (infer), streamed with binary COPY into a staging table
+ * that replaces the resource's table in one transaction (the swap and the bookkeeping are the
+ * ds_* functions of sql/functions/05_datastore.sql); then the indexes and the raw-file version.
  *
- * Readers and the loader meet here: a reader fills a load_source (its columns, its run
- * function) and calls back load_ with one load_row at a time. A pass may be repeated from the
- * first byte (run is called again) when a value breaks its column's type or a row has more
- * fields than the table: the loader widens the types or adds columns and starts over, at most
- * a few times. Column names are cleaned and made unique by load_cols_add, which both readers
- * use, so that the naming rules of the contract live in one place. */
+ * This header is the library's one entry point (build/lib/libodload.a, linked by
+ * opendata-import and opendatad). A load owns what it uses (its file descriptor, parsers,
+ * iconv, and its connection unless one is given), so loads run at once on different threads.
+ * Nothing is printed: log lines and progress go to the caller's callbacks, on the loading
+ * thread; errors are returned. */
 #ifndef LOAD_H
 #define LOAD_H
+#include <libpq-fe.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "enc.h"
 #include "util.h"
 
-/* Longest column name PostgreSQL keeps (NAMEDATALEN - 1 bytes). */
-#define LOAD_NAME_MAX 63
-/* Data columns a table may have (PostgreSQL's 1600, less "_id"). */
-#define LOAD_COLS_MAX 1599
+/* The levels of log lines, numbered as log.h's. */
+enum load_level { LOAD_WARN = 1, LOAD_INFO = 2, LOAD_DEBUG = 3 };
 
-/* One data row. Values are borrowed from the reader until the callback returns. */
-struct load_row {
-    size_t n;               /* values given (fewer than the columns: the rest are NULL) */
-    const char *const *val; /* val[i] NULL: no value */
-    const size_t *len;      /* len[i] 0: empty, loaded as NULL */
-    long line;              /* line of the file the row starts on */
-};
-
-/* Called for each row; nonzero stops the pass (the reader's run then returns 1). */
-typedef int (*load_row_fn)(void *arg, const struct load_row *row);
-
-struct load_col {
-    char *name; /* column name in the table (cleaned, unique) */
-    char *orig; /* header as found in the file (XML: the element path in the record) */
-};
-
-struct load_cols {
-    struct load_col *v;
-    size_t n, cap;
-};
-
-/* Add a column whose header is orig[0..len): control characters made spaces, trimmed, cut to
- * 63 bytes and trimmed again, empty → "column_N" (N its 1-based position), "_id" and
- * duplicates get "_2", "_3"… Returns its index. */
-size_t load_cols_add(struct load_cols *c, const char *orig, size_t len);
-/* The same with the name made from name[0..nlen) instead of from orig. */
-size_t load_cols_add_as(struct load_cols *c, const char *orig, size_t olen, const char *name,
-                        size_t nlen);
-void load_cols_clear(struct load_cols *c);
-
-struct load_source {
-    const char *format;    /* "csv" or "xml" */
-    const char *path;
-    struct enc *enc;       /* the byte stream: progress, hash, encoding */
-    struct load_cols cols; /* the columns known so far; a pass may add some */
-    char delimiter;        /* csv: the delimiter in use */
-    char *record;          /* xml: the path of the record element */
-    void *ctx;
-    /* Every data row from the start of the file, to fn: 0 at the end, 1 when fn stopped the
-     * pass, -1 on error with *err ("FILE:LINE: message", malloc'd). */
-    int (*run)(void *ctx, load_row_fn fn, void *arg, char **err);
+/* Where a pass over the file is. */
+struct load_progress {
+    const char *what;     /* "sampling", "loading", "rescanning", "reloading" */
+    int64_t rows;         /* rows read in this pass */
+    uint64_t bytes, size; /* raw bytes read in this pass; the file's size */
+    int64_t elapsed_us;   /* since the pass began */
+    bool end;             /* the pass is over (its last report) */
 };
 
 struct load_opts {
+    /* The file: path is opened and read, or with from_fd only its name in messages and in
+     * source.file, and fd (a regular file, read from its first byte) is read instead; fd is
+     * duplicated: the caller keeps and closes its own, whose file offset the load moves. */
+    const char *format; /* "csv" or "xml" */
+    const char *path;
+    bool from_fd;
+    int fd;
+    enum enc_kind encoding;
+    char delimiter;     /* csv: 0 to detect */
+    const char *record; /* xml: the record element's NAME or PATH, NULL to detect */
+    long sample_rows;   /* rows the types are inferred from */
+    /* The target: the connection the load opens with conninfo db, or pg, idle, blocking and
+     * used by nothing else meanwhile (its session settings are changed; its notices reach log
+     * while the load runs, the process log (pgconn) after). */
     const char *db;
+    PGconn *pg;
     const char *resource_id;
-    const char *dataset;   /* Taiwan identifier: create the resource there when missing */
-    long sample_rows;      /* rows the types are inferred from */
-    bool dry_run;          /* print the plan, touch no database */
-    bool search_index;     /* build the trigram index after the swap */
+    const char *dataset; /* Taiwan identifier: create the resource there when missing */
+    bool dry_run;        /* the plan only (the result), no database */
+    bool search_index;   /* build the trigram and filter indexes after the swap */
+    /* Callbacks, each optional, called on the loading thread with arg: log lines (LOAD_DEBUG
+     * ones only with debug: timings, PostgreSQL's notices), progress about 4 times a second,
+     * and cancelled, polled between rows (true stops the load: an error). */
+    void (*log)(void *arg, enum load_level level, const char *line);
+    bool debug;
+    void (*progress)(void *arg, const struct load_progress *p);
+    bool (*cancelled)(void *arg);
+    void *arg;
 };
 
-/* Import the source into the resource's DataStore table (or print the plan for dry_run).
- * Returns 0, or -1 with *err (malloc'd) and the previous data intact. */
-int load_run(struct load_source *src, const struct load_opts *o, char **err) MUSTCHECK;
+struct load_field {
+    char *name;       /* the column's name */
+    char *orig;       /* the header as found in the file */
+    const char *type; /* "int4", "numeric", "text", ... */
+};
+
+/* What a load found and did (a dry run: the plan). */
+struct load_result {
+    const char *format;
+    uint64_t size;        /* bytes */
+    const char *encoding; /* "utf-8" or "big5" */
+    bool encoding_detected, bom;
+    char delimiter;    /* csv */
+    char *record;      /* xml: the record path */
+    int64_t sampled;   /* rows the types were inferred from */
+    bool sample_whole; /* the sample was the whole file */
+    struct load_field *fields;
+    size_t nfields;
+    int64_t rows;         /* rows loaded */
+    int64_t data_version; /* the table's, after the load */
+    bool version_stored;  /* the raw file was stored as a new version */
+};
+
+/* The --encoding and --delimiter values (auto, utf-8, big5, cp950; auto, tab or a character). */
+bool load_parse_encoding(const char *name, enum enc_kind *kind, char **err) MUSTCHECK;
+bool load_parse_delimiter(const char *s, char *delim, char **err) MUSTCHECK;
+
+/* Load the file into the resource's DataStore table (dry_run: read the sample only). 0 with
+ * *res filled, or -1 with *err (malloc'd) and the previous data intact; after the swap, a
+ * failure to store the raw-file version is also -1 (its message says the data was loaded).
+ * *res is the caller's to clear either way. */
+int load_file(const struct load_opts *o, struct load_result *res, char **err) MUSTCHECK;
+void load_result_clear(struct load_result *res);
 
 #endif

@@ -1,6 +1,6 @@
-/* load_db — the SQL of an import: staging table, COPY, swap, bookkeeping, index, versions. */
+/* load_db — the SQL of an import: staging table, COPY, the swap and bookkeeping (through the
+ * ds_* functions of sql/functions/05_datastore.sql), indexes, versions. */
 #include <errno.h>
-#include <fcntl.h>
 #include <json-c/json.h>
 #include <libpq/libpq-fs.h>
 #include <openssl/evp.h>
@@ -11,7 +11,6 @@
 #include <unistd.h>
 
 #include "load_int.h"
-#include "log.h"
 #include "pgconn.h"
 
 /* Raw files are written to large objects in pieces of this size. */
@@ -41,8 +40,7 @@ static char *db_error(PGconn *pg, const PGresult *res)
     return xasprintf("database: %.*s", (int)strcspn(m, "\n"), m);
 }
 
-/* Run sql with text parameters; the result when its status is `want`, else NULL with *err. */
-static PGresult *exec(struct loader *L, const char *sql, int n, const char *const *params,
+PGresult *load_db_exec(struct loader *L, const char *sql, int n, const char *const *params,
                       ExecStatusType want, char **err)
 {
     PGresult *res = PQexecParams(L->pg, sql, n, NULL, params, NULL, NULL, 0);
@@ -53,15 +51,14 @@ static PGresult *exec(struct loader *L, const char *sql, int n, const char *cons
     return NULL;
 }
 
-static bool run(struct loader *L, const char *sql, int n, const char *const *params, char **err)
+bool load_db_run(struct loader *L, const char *sql, int n, const char *const *params, char **err)
 {
-    PGresult *res = exec(L, sql, n, params, PGRES_COMMAND_OK, err);
+    PGresult *res = load_db_exec(L, sql, n, params, PGRES_COMMAND_OK, err);
     PQclear(res);
     return res != NULL;
 }
 
-/* A quoted identifier (malloc'd). */
-static char *quote_ident(struct loader *L, const char *name)
+char *load_db_quote(struct loader *L, const char *name)
 {
     char *q = PQescapeIdentifier(L->pg, name, strlen(name));
     char *out = xstrdup(q ? q : "\"\"");
@@ -76,14 +73,35 @@ static bool valid_resource_id(const char *id)
            strspn(id, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.:-") == n;
 }
 
+/* PostgreSQL's notices on the load's connection become its log lines. */
+static void load_notice(void *arg, const PGresult *res)
+{
+    struct loader *L = arg;
+    int level;
+    char *line = pgconn_notice_line(res, &level);
+    load_log(L,
+             level <= LOAD_WARN    ? LOAD_WARN
+             : level >= LOAD_DEBUG ? LOAD_DEBUG
+                                   : LOAD_INFO,
+             "%s", line);
+    free(line);
+}
+
 static bool connect_db(struct loader *L, char **err)
 {
-    char *cerr = NULL;
-    L->pg = pgconn_open_uri(L->o->db, &cerr);
-    if (!L->pg) {
-        *err = xasprintf("cannot connect to the database: %s", cerr);
-        free(cerr);
-        return false;
+    if (L->o->pg) {
+        L->pg = L->o->pg;
+        PQsetNoticeReceiver(L->pg, load_notice, L);
+    } else {
+        const char *keys[] = {"dbname", NULL}, *vals[] = {L->o->db, NULL};
+        char *cerr = NULL;
+        L->pg = pgconn_open_with(keys, vals, load_notice, L, &cerr);
+        if (!L->pg) {
+            *err = xasprintf("cannot connect to the database: %s", cerr);
+            free(cerr);
+            return false;
+        }
+        L->own_pg = true;
     }
     /* An import may take long: no statement timeout from the role or database defaults. */
     PGresult *res = PQexec(L->pg, "SET client_min_messages = warning; SET statement_timeout = 0;"
@@ -100,13 +118,16 @@ static bool connect_db(struct loader *L, char **err)
 static bool check_resource(struct loader *L, char **err)
 {
     const char *p[2] = {L->o->resource_id, L->o->dataset ? L->o->dataset : ""};
-    PGresult *res = exec(L,
-                         "SELECT ds_table_name($1), EXISTS (SELECT 1 FROM resource WHERE id = $1),"
-                         " EXISTS (SELECT 1 FROM package WHERE lower(identifier) = lower($2))",
-                         2, p, PGRES_TUPLES_OK, err);
+    PGresult *res = load_db_exec(
+        L,
+        "SELECT ds_table_name($1), EXISTS (SELECT 1 FROM resource WHERE id = $1),"
+        " EXISTS (SELECT 1 FROM package WHERE lower(identifier) = lower($2)),"
+        " to_regprocedure('ds_table_replace(text, text, jsonb, bigint, text, jsonb)') IS NULL",
+        2, p, PGRES_TUPLES_OK, err);
     if (!res)
         return false;
     L->table = xstrdup(PQgetvalue(res, 0, 0));
+    L->compat = PQgetvalue(res, 0, 3)[0] == 't';
     bool exists = PQgetvalue(res, 0, 1)[0] == 't', dataset = PQgetvalue(res, 0, 2)[0] == 't';
     PQclear(res);
     if (exists)
@@ -120,6 +141,43 @@ static bool check_resource(struct loader *L, char **err)
     return *p[1] && dataset;
 }
 
+/* Imports of one resource run one after the other, from the check to the last index: an index
+ * built concurrently after a swap waits for every older transaction, so a second import whose
+ * swap waited for that index (to drop the table) would deadlock with it. The lock is asked for
+ * again every 0.1 s rather than waited for, as a statement waiting for it would be such an
+ * older transaction too. The key: a class of our own and the resource id's hash (a collision
+ * only makes two imports take turns). */
+#define LOAD_LOCK_CLASS "1685287012"
+#define LOAD_LOCK_POLL_NS 100000000L
+
+static bool import_turn(struct loader *L, bool lock, char **err)
+{
+    const char *p[2] = {LOAD_LOCK_CLASS, L->o->resource_id};
+    for (bool said = false;; said = true) {
+        PGresult *res = load_db_exec(L,
+                                     lock ? "SELECT pg_try_advisory_lock($1::int4, hashtext($2))"
+                                          : "SELECT pg_advisory_unlock($1::int4, hashtext($2))",
+                                     2, p, PGRES_TUPLES_OK, err);
+        if (!res)
+            return false;
+        bool got = PQgetvalue(res, 0, 0)[0] == 't';
+        PQclear(res);
+        if (!lock || got) {
+            L->locked = lock;
+            return true;
+        }
+        if (L->o->cancelled && L->o->cancelled(L->o->arg)) {
+            *err = xstrdup("the load was cancelled");
+            return false;
+        }
+        if (!said)
+            load_log(L, LOAD_INFO, "resource %s: waiting for another import to end",
+                     L->o->resource_id);
+        struct timespec ts = {0, LOAD_LOCK_POLL_NS};
+        nanosleep(&ts, NULL);
+    }
+}
+
 bool load_db_prepare(struct loader *L, char **err)
 {
     if (!valid_resource_id(L->o->resource_id)) {
@@ -127,14 +185,15 @@ bool load_db_prepare(struct loader *L, char **err)
                          L->o->resource_id);
         return false;
     }
-    if (!connect_db(L, err) || !check_resource(L, err))
+    if (!connect_db(L, err) || !import_turn(L, true, err) || !check_resource(L, err))
         return false;
-    /* Unique per import, so that concurrent imports never meet; short enough for "_pkey". */
-    L->staging = xasprintf("_stg_%d_%lx", (int)getpid(), (unsigned long)time(NULL));
-    char *q = quote_ident(L, L->table);
+    /* Unique per import (the server process's id is unique among its open connections), so
+     * that concurrent imports never meet; short enough for "_pkey". */
+    L->staging = xasprintf("_stg_%d_%lx", PQbackendPID(L->pg), (unsigned long)time(NULL));
+    char *q = load_db_quote(L, L->table);
     L->qtable = xasprintf("datastore.%s", q);
     free(q);
-    q = quote_ident(L, L->staging);
+    q = load_db_quote(L, L->staging);
     L->qstaging = xasprintf("datastore.%s", q);
     free(q);
     return true;
@@ -149,7 +208,7 @@ static bool create_staging(struct loader *L, char **err)
     sql_add(&b, L->qstaging);
     sql_add(&b, " (\"_id\" bigint GENERATED BY DEFAULT AS IDENTITY");
     for (size_t i = 0; i < L->width; i++) {
-        char *q = quote_ident(L, L->src->cols.v[i].name);
+        char *q = load_db_quote(L, L->src->cols.v[i].name);
         sql_add(&b, ", ");
         sql_add(&b, q);
         sql_add(&b, " ");
@@ -157,14 +216,14 @@ static bool create_staging(struct loader *L, char **err)
         free(q);
     }
     sql_add(&b, ")");
-    bool ok = run(L, b.p, 0, NULL, err);
+    bool ok = load_db_run(L, b.p, 0, NULL, err);
     free(b.p);
     if (!ok)
         return false;
     /* FREEZE: the table is new in this transaction, so rows can be written frozen (no later
      * hint-bit rewrite of the whole table by the first readers or VACUUM). */
     char *copy = xasprintf("COPY %s FROM STDIN WITH (FORMAT binary, FREEZE)", L->qstaging);
-    PGresult *res = exec(L, copy, 0, NULL, PGRES_COPY_IN, err);
+    PGresult *res = load_db_exec(L, copy, 0, NULL, PGRES_COPY_IN, err);
     free(copy);
     PQclear(res);
     return res != NULL;
@@ -207,11 +266,11 @@ static void rollback(struct loader *L)
 static bool index_and_analyze(struct loader *L, char **err)
 {
     char *sql = xasprintf("ALTER TABLE %s ADD PRIMARY KEY (\"_id\")", L->qstaging);
-    bool ok = run(L, sql, 0, NULL, err);
+    bool ok = load_db_run(L, sql, 0, NULL, err);
     free(sql);
     if (ok) {
         sql = xasprintf("ANALYZE %s", L->qstaging);
-        ok = run(L, sql, 0, NULL, err);
+        ok = load_db_run(L, sql, 0, NULL, err);
         free(sql);
     }
     return ok;
@@ -272,7 +331,7 @@ static char *search_expr(struct loader *L)
         enum infer_type t = L->type[i];
         if (t != INFER_TEXT && t != INFER_INT4 && t != INFER_INT8 && t != INFER_NUMERIC)
             continue;
-        char *q = quote_ident(L, L->src->cols.v[i].name);
+        char *q = load_db_quote(L, L->src->cols.v[i].name);
         sql_add(&b, b.len ? " || ' ' || coalesce(" : "coalesce(");
         sql_add(&b, q);
         sql_add(&b, t == INFER_TEXT ? ", '')" : "::text, '')");
@@ -281,138 +340,53 @@ static char *search_expr(struct loader *L)
     return b.p;
 }
 
-/* Create the resource (--dataset), then lock it: concurrent imports of one resource swap one
- * after the other. *pkg: its dataset; *old: its current table (NULL when none). */
-static bool lock_resource(struct loader *L, char **pkg, char **old, char **err)
+/* Create the resource (--dataset) and make the staging table the resource's table, with its
+ * bookkeeping (ds_table_replace: under the resource's lock, so concurrent imports of one
+ * resource swap one after the other). ins: resource, dataset, name, format; p: the arguments
+ * of ds_table_replace. */
+static bool replace(struct loader *L, const char *const *ins, const char *const *p, char **err)
 {
-    const char *rid = L->o->resource_id;
-    const char *ins[4] = {rid, L->o->dataset, base_name(L->src->path),
-                          strcmp(L->src->format, "csv") == 0 ? "CSV" : "XML"};
-    if (L->create_resource &&
-        !run(L,
-             "INSERT INTO resource (id, package_id, position, name, format)"
-             " SELECT $1, p.id, coalesce((SELECT max(position) + 1 FROM resource r"
-             " WHERE r.package_id = p.id), 0), $3, $4 FROM package p"
-             " WHERE lower(p.identifier) = lower($2) ON CONFLICT (id) DO NOTHING",
-             4, ins, err))
-        return false;
-    PGresult *res = exec(L, "SELECT package_id FROM resource WHERE id = $1 FOR UPDATE", 1, &rid,
-                         PGRES_TUPLES_OK, err);
-    if (!res)
-        return false;
-    if (PQntuples(res) != 1) {
-        *err = xasprintf("resource %s was deleted during the import", rid);
-        PQclear(res);
-        return false;
-    }
-    *pkg = xstrdup(PQgetvalue(res, 0, 0));
-    PQclear(res);
-    res = exec(L, "SELECT table_name FROM datastore_table WHERE resource_id = $1 FOR UPDATE", 1,
-               &rid, PGRES_TUPLES_OK, err);
-    if (!res)
-        return false;
-    *old = PQntuples(res) ? xstrdup(PQgetvalue(res, 0, 0)) : NULL;
-    PQclear(res);
-    return true;
-}
-
-static bool run_fmt(struct loader *L, char **err, const char *fmt, const char *a, const char *b)
-{
-    char *sql = xasprintf(fmt, a, b);
-    bool ok = run(L, sql, 0, NULL, err);
-    free(sql);
-    return ok;
-}
-
-/* Rename "<from><suffix>" (an index or sequence of the staging table) after the table. */
-static bool rename_part(struct loader *L, const char *kind, const char *suffix, char **err)
-{
-    char *from = xasprintf("%s%s", L->staging, suffix), *to = xasprintf("%s%s", L->table, suffix);
-    char *qf = quote_ident(L, from), *qt = quote_ident(L, to);
-    char *sql = xasprintf("ALTER %s datastore.%s RENAME TO %s", kind, qf, qt);
-    bool ok = run(L, sql, 0, NULL, err);
-    free(sql);
-    free(qf);
-    free(qt);
-    free(from);
-    free(to);
-    return ok;
-}
-
-/* Drop the old table, give the staging table (and its key and sequence) the resource's names,
- * and set the sequence after the last _id, for rows added later through the API. */
-static bool replace_table(struct loader *L, const char *old, char **err)
-{
-    if (old && strcmp(old, L->table) != 0) {
-        char *q = quote_ident(L, old);
-        bool ok = run_fmt(L, err, "DROP TABLE IF EXISTS datastore.%s%s", q, "");
-        free(q);
-        if (!ok)
+    PGresult *res;
+    if (L->create_resource) {
+        res = load_db_exec(L, "SELECT ds_resource_create($1, $2, $3, $4)", 4, ins,
+                           PGRES_TUPLES_OK, err);
+        if (!res)
             return false;
+        PQclear(res);
     }
-    char *qname = quote_ident(L, L->table);
-    bool ok = run_fmt(L, err, "DROP TABLE IF EXISTS %s%s", L->qtable, "") &&
-              run_fmt(L, err, "ALTER TABLE %s RENAME TO %s", L->qstaging, qname) &&
-              rename_part(L, "INDEX", "_pkey", err) &&
-              rename_part(L, "SEQUENCE", "__id_seq", err);
-    free(qname);
-    if (!ok)
+    res = load_db_exec(L, "SELECT ds_table_replace($1, $2, $3, $4, $5, $6)", 6, p,
+                       PGRES_TUPLES_OK, err);
+    if (!res)
         return false;
-    char rows[24];
-    snprintf(rows, sizeof(rows), "%lld", (long long)(L->rows > 0 ? L->rows : 1));
-    const char *p[3] = {L->qtable, rows, L->rows > 0 ? "true" : "false"};
-    PGresult *res = exec(L, "SELECT setval(pg_get_serial_sequence($1, '_id'), $2, $3)", 3, p,
-                         PGRES_TUPLES_OK, err);
+    bool ok = !PQgetisnull(res, 0, 0);
+    if (ok)
+        L->data_version = strtoll(PQgetvalue(res, 0, 0), NULL, 10);
+    else
+        *err = xasprintf("resource %s was deleted during the import", p[0]);
     PQclear(res);
-    return res != NULL;
-}
-
-/* datastore_table, resource and dataset. The times are clock_timestamp(), not now(): now() is
- * when the transaction began, possibly long before the data became visible, and a harvester
- * asking "modified since" in between would miss the change. */
-static bool record_import(struct loader *L, const char *pkg, char **err)
-{
-    char rows[24], *expr = search_expr(L), *source = source_json(L);
-    snprintf(rows, sizeof(rows), "%lld", (long long)L->rows);
-    free(L->fields);
-    L->fields = fields_json(L);
-    const char *p[6] = {L->o->resource_id, L->table, L->fields, rows, expr ? expr : "''",
-                        source};
-    bool ok = run(L,
-                  "INSERT INTO datastore_table AS d (resource_id, table_name, fields, row_count,"
-                  " max_id, data_version, search_expr, source, created, modified)"
-                  " VALUES ($1, $2, $3, $4, $4, 1, $5, $6, clock_timestamp(), clock_timestamp())"
-                  " ON CONFLICT (resource_id) DO UPDATE SET table_name = EXCLUDED.table_name,"
-                  " fields = EXCLUDED.fields, row_count = EXCLUDED.row_count,"
-                  " max_id = EXCLUDED.max_id, data_version = d.data_version + 1,"
-                  " search_expr = EXCLUDED.search_expr, source = EXCLUDED.source,"
-                  " modified = EXCLUDED.modified",
-                  6, p, err) &&
-              run(L,
-                  "UPDATE resource SET datastore_active = true,"
-                  " metadata_modified = clock_timestamp() WHERE id = $1",
-                  1, p, err) &&
-              run(L, "UPDATE package SET metadata_modified = clock_timestamp() WHERE id = $1", 1,
-                  &pkg, err);
-    free(expr);
-    free(source);
     return ok;
 }
 
 static bool swap(struct loader *L, char **err)
 {
-    char *pkg = NULL, *old = NULL;
-    bool ok = lock_resource(L, &pkg, &old, err) && replace_table(L, old, err) &&
-              record_import(L, pkg, err);
-    free(pkg);
-    free(old);
+    const char *ins[4] = {L->o->resource_id, L->o->dataset, base_name(L->src->path),
+                          strcmp(L->src->format, "csv") == 0 ? "CSV" : "XML"};
+    char rows[24], *expr = search_expr(L), *source = source_json(L);
+    snprintf(rows, sizeof(rows), "%lld", (long long)L->rows);
+    free(L->fields);
+    L->fields = fields_json(L);
+    const char *p[6] = {L->o->resource_id, L->staging, L->fields, rows, expr ? expr : "''",
+                        source};
+    bool ok = L->compat ? load_compat_swap(L, ins, p, err) : replace(L, ins, p, err);
+    free(expr);
+    free(source);
     return ok;
 }
 
 int load_db_attempt(struct loader *L, char **err)
 {
     *err = NULL;
-    if (!run(L, "BEGIN", 0, NULL, err))
+    if (!load_db_run(L, "BEGIN", 0, NULL, err))
         return -1;
     if (!create_staging(L, err)) {
         rollback(L);
@@ -420,7 +394,7 @@ int load_db_attempt(struct loader *L, char **err)
     }
     int64_t t0 = util_now_us();
     int r = load_copy_pass(L, err);
-    log_debug("COPY pass: %.2f s", (double)(util_now_us() - t0) / 1e6);
+    load_log(L, LOAD_DEBUG, "COPY pass: %.2f s", (double)(util_now_us() - t0) / 1e6);
     if (r != 0) {
         end_copy(L, r > 0 ? "restart with new column types" : "import failed", err);
         rollback(L);
@@ -430,14 +404,13 @@ int load_db_attempt(struct loader *L, char **err)
     int64_t t1 = util_now_us();
     ok = ok && index_and_analyze(L, err);
     int64_t t2 = util_now_us();
-    ok = ok && swap(L, err) && run(L, "COMMIT", 0, NULL, err);
+    ok = ok && swap(L, err) && load_db_run(L, "COMMIT", 0, NULL, err);
     if (!ok) {
         rollback(L);
         return -1;
     }
-    log_debug("end of COPY %.2f s, key and ANALYZE %.2f s, swap and commit %.2f s",
-              (double)(t1 - t0) / 1e6, (double)(t2 - t1) / 1e6,
-              (double)(util_now_us() - t2) / 1e6);
+    load_log(L, LOAD_DEBUG, "end of COPY %.2f s, key and ANALYZE %.2f s, swap and commit %.2f s",
+             (double)(t1 - t0) / 1e6, (double)(t2 - t1) / 1e6, (double)(util_now_us() - t2) / 1e6);
     return 0;
 }
 
@@ -452,16 +425,16 @@ static void search_index(struct loader *L)
         free(expr);
         return;
     }
-    char *name = xasprintf("%s_search", L->table), *q = quote_ident(L, name), *err = NULL;
+    char *name = xasprintf("%s_search", L->table), *q = load_db_quote(L, name), *err = NULL;
     char *sql = xasprintf("CREATE INDEX CONCURRENTLY IF NOT EXISTS %s ON %s USING gin ((%s)"
                           " gin_trgm_ops)",
                           q, L->qtable, expr);
     int64_t t0 = util_now_us();
-    if (!run(L, sql, 0, NULL, &err)) {
-        log_warn("the search index was not built (q works, more slowly): %s", err);
+    if (!load_db_run(L, sql, 0, NULL, &err)) {
+        load_log(L, LOAD_WARN, "the search index was not built (q works, more slowly): %s", err);
         free(err);
     } else {
-        log_debug("search index built in %.2f s", (double)(util_now_us() - t0) / 1e6);
+        load_log(L, LOAD_DEBUG, "search index built in %.2f s", (double)(util_now_us() - t0) / 1e6);
     }
     free(sql);
     free(q);
@@ -480,12 +453,13 @@ static void filter_indexes(struct loader *L)
         enum infer_type t = L->type[i];
         if (t == INFER_DATE || t == INFER_TIMESTAMP)
             continue;
-        char *col = quote_ident(L, L->src->cols.v[i].name), *err = NULL;
-        char *name = xasprintf("%s_f%zu", L->table, i + 1), *qname = quote_ident(L, name);
+        char *col = load_db_quote(L, L->src->cols.v[i].name), *err = NULL;
+        char *name = xasprintf("%s_f%zu", L->table, i + 1), *qname = load_db_quote(L, name);
         char *sql = xasprintf("CREATE INDEX CONCURRENTLY IF NOT EXISTS %s ON %s ((%s%s), \"_id\")",
                               qname, L->qtable, col, t == INFER_TEXT ? "" : "::text");
-        if (!run(L, sql, 0, NULL, &err)) {
-            log_warn("the filter index on %s was not built (filters work, more slowly): %s", col,
+        if (!load_db_run(L, sql, 0, NULL, &err)) {
+            load_log(L, LOAD_WARN,
+                     "the filter index on %s was not built (filters work, more slowly): %s", col,
                      err);
             free(err);
         }
@@ -500,16 +474,18 @@ static void filter_indexes(struct loader *L)
  * the file that was loaded. */
 static bool write_lo(struct loader *L, Oid *oid, char *hex, char **err)
 {
-    int fd = open(L->src->path, O_RDONLY | O_CLOEXEC), lo = -1;
+    int fd = enc_fd(L->src->enc), lo = -1;
     EVP_MD_CTX *md = EVP_MD_CTX_new();
     char *buf = xmalloc(LO_CHUNK);
     ssize_t n = 0;
-    bool ok = fd >= 0 && md && EVP_DigestInit_ex(md, EVP_sha256(), NULL) &&
+    off_t at = 0;
+    bool ok = md && EVP_DigestInit_ex(md, EVP_sha256(), NULL) &&
               (*oid = lo_creat(L->pg, INV_READ | INV_WRITE)) != InvalidOid &&
               (lo = lo_open(L->pg, *oid, INV_WRITE)) >= 0;
-    while (ok && (n = read(fd, buf, LO_CHUNK)) > 0) {
+    while (ok && (n = pread(fd, buf, LO_CHUNK, at)) > 0) {
         EVP_DigestUpdate(md, buf, (size_t)n);
         ok = lo_write(L->pg, lo, buf, (size_t)n) == (int)n;
+        at += n;
     }
     ok = ok && n == 0 && lo_close(L->pg, lo) == 0;
     if (ok) {
@@ -519,17 +495,16 @@ static bool write_lo(struct loader *L, Oid *oid, char *hex, char **err)
         for (unsigned i = 0; i < len && i < 32; i++)
             snprintf(hex + 2 * i, 3, "%02x", d[i]);
     } else {
-        *err = fd < 0 || n < 0 ? xasprintf("%s: %s", L->src->path, strerror(errno))
-                               : db_error(L->pg, NULL);
+        *err = n < 0 ? xasprintf("%s: %s", L->src->path, strerror(errno)) : db_error(L->pg, NULL);
     }
-    if (fd >= 0)
-        close(fd);
     EVP_MD_CTX_free(md);
     free(buf);
     return ok;
 }
 
-static bool insert_version(struct loader *L, Oid oid, bool *stored, char **err)
+/* The version's row (ds_version_add, which unlinks the object when the content is there
+ * already: stored meanwhile by another import). */
+static bool insert_version(struct loader *L, Oid oid, char **err)
 {
     char size[24], rows[24], oidtext[16];
     snprintf(size, sizeof(size), "%llu", (unsigned long long)enc_size(L->src->enc));
@@ -537,13 +512,12 @@ static bool insert_version(struct loader *L, Oid oid, bool *stored, char **err)
     snprintf(oidtext, sizeof(oidtext), "%u", oid);
     const char *p[8] = {L->o->resource_id, enc_sha256(L->src->enc), size, L->fields,
                         base_name(L->src->path), L->src->format, rows, oidtext};
-    PGresult *res = exec(L,
-                         "INSERT INTO resource_version (resource_id, content_hash, size, fields,"
-                         " file_name, format, row_count, content_oid)"
-                         " VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT DO NOTHING",
-                         8, p, PGRES_COMMAND_OK, err);
+    if (L->compat)
+        return load_compat_version(L, p, err);
+    PGresult *res = load_db_exec(L, "SELECT ds_version_add($1, $2, $3, $4, $5, $6, $7, $8)", 8, p,
+                         PGRES_TUPLES_OK, err);
     if (res)
-        *stored = strcmp(PQcmdTuples(res), "1") == 0;
+        L->version_stored = PQgetvalue(res, 0, 0)[0] == 't';
     PQclear(res);
     return res != NULL;
 }
@@ -552,20 +526,19 @@ static bool insert_version(struct loader *L, Oid oid, bool *stored, char **err)
 static bool store_version(struct loader *L, char **err)
 {
     const char *p[2] = {L->o->resource_id, enc_sha256(L->src->enc)};
-    PGresult *res = exec(L, "SELECT 1 FROM resource_version WHERE resource_id = $1"
+    PGresult *res = load_db_exec(L, "SELECT 1 FROM resource_version WHERE resource_id = $1"
                             " AND content_hash = $2", 2, p, PGRES_TUPLES_OK, err);
     if (!res)
         return false;
     bool known = PQntuples(res) > 0;
     PQclear(res);
     if (known) {
-        log_info("this file (sha256 %.12s…) is already stored as a version", p[1]);
+        load_log(L, LOAD_INFO, "this file (sha256 %.12s…) is already stored as a version", p[1]);
         return true;
     }
     Oid oid = InvalidOid;
     char hex[65] = "";
-    bool stored = false;
-    if (!run(L, "BEGIN", 0, NULL, err))
+    if (!load_db_run(L, "BEGIN", 0, NULL, err))
         return false;
     bool ok = write_lo(L, &oid, hex, err);
     if (ok && strcmp(hex, p[1]) != 0) {
@@ -573,12 +546,10 @@ static bool store_version(struct loader *L, char **err)
                          L->src->path);
         ok = false;
     }
-    ok = ok && insert_version(L, oid, &stored, err);
-    /* Not inserted (stored meanwhile by another import): roll back, which drops the object. */
-    if (ok && stored)
-        return run(L, "COMMIT", 0, NULL, err);
+    if (ok && insert_version(L, oid, err))
+        return load_db_run(L, "COMMIT", 0, NULL, err);
     rollback(L);
-    return ok;
+    return false;
 }
 
 int load_db_after(struct loader *L, char **err)
@@ -595,7 +566,13 @@ int load_db_after(struct loader *L, char **err)
 
 void load_db_finish(struct loader *L)
 {
-    PQfinish(L->pg);
+    char *err = NULL;
+    if (L->locked && !L->own_pg && !import_turn(L, false, &err))
+        free(err); /* the connection is broken: its locks went with it */
+    if (L->own_pg)
+        PQfinish(L->pg);
+    else if (L->pg)
+        pgconn_log_notices(L->pg); /* libpq cannot tell the receiver's argument to restore */
     L->pg = NULL;
     free(L->table);
     free(L->staging);

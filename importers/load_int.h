@@ -7,15 +7,19 @@
 
 #include "infer.h"
 #include "load.h"
+#include "load_src.h"
 #include "util.h"
 
 struct loader {
     struct load_source *src;
     const struct load_opts *o;
     PGconn *pg;
+    bool own_pg;             /* opened by the load (else o->pg) */
+    bool locked;             /* holds the resource's advisory lock (load_db.c) */
     char *table, *staging;   /* names in schema datastore, unquoted */
     char *qtable, *qstaging; /* the same, qualified and quoted */
     bool create_resource;    /* missing from the catalogue: created in the swap transaction */
+    bool compat;             /* the database predates the ds_* write functions (load_compat.c) */
     /* Per column: the types every value seen fits, and the type of the table's column. */
     unsigned *mask;
     enum infer_type *type;
@@ -31,11 +35,18 @@ struct loader {
     } out;                   /* COPY data not sent yet */
     char *err;               /* a database error met inside a pass */
     char *fields;            /* datastore_table.fields of the import (JSON) */
-    bool tty, progress_shown;
+    int64_t data_version;
+    bool version_stored;
     const char *what;
     int64_t pass_us, shown_us;
 };
 
+/* load.c: a log line to the caller (LOAD_DEBUG only when asked for). */
+void load_log(struct loader *L, enum load_level level, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+/* Load an opened source (the fuzz drivers call this without a database): 0, or -1 with *err. */
+int load_source_run(struct load_source *src, const struct load_opts *o, struct load_result *res,
+                    char **err) MUSTCHECK;
 /* load.c: one pass of COPY rows; 0 done, 1 a restart is needed, -1 error (*err). */
 int load_copy_pass(struct loader *L, char **err) MUSTCHECK;
 
@@ -49,5 +60,20 @@ bool load_db_send(struct loader *L) MUSTCHECK;
 /* After the swap: the search index, then the raw-file version. 0, or -1 with *err. */
 int load_db_after(struct loader *L, char **err) MUSTCHECK;
 void load_db_finish(struct loader *L);
+/* Run sql with text parameters; the result when its status is `want`, else NULL with *err. */
+PGresult *load_db_exec(struct loader *L, const char *sql, int n, const char *const *params,
+                       ExecStatusType want, char **err) MUSTCHECK;
+/* The same for a command; false with *err. */
+bool load_db_run(struct loader *L, const char *sql, int n, const char *const *params,
+                 char **err) MUSTCHECK;
+/* A quoted identifier (malloc'd). */
+char *load_db_quote(struct loader *L, const char *name);
+
+/* load_compat.c: the writes of ds_resource_create + ds_table_replace (ins, p: their arguments)
+ * and of ds_version_add (p), sent as statements to a database made before those functions and
+ * not yet upgraded by `opendatad db init` (tests/import/test_schema_upgrade.py loads one). */
+bool load_compat_swap(struct loader *L, const char *const *ins, const char *const *p,
+                      char **err) MUSTCHECK;
+bool load_compat_version(struct loader *L, const char *const *p, char **err) MUSTCHECK;
 
 #endif

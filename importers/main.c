@@ -1,23 +1,22 @@
 /* opendata-import — load data into the portal: `catalog FILE` (Taiwan metadata JSON), `csv FILE`
  * and `xml FILE` (a resource's DataStore table, docs/DATASTORE.md). */
+#include <inttypes.h>
 #include <libpq-fe.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <unistd.h>
 
 #include "catalog_in.h"
 #include "config.h"
-#include "csv_in.h"
 #include "load.h"
 #include "log.h"
-#include "pgconn.h"
 #include "util.h"
-#include "xml_in.h"
 
 static void usage(FILE *f)
 {
-    fprintf(f, "usage: opendata-import catalog FILE [--db CONNINFO] [--timezone TZ]\n"
+    fprintf(f, "usage: opendata-import catalog FILE [--db CONNINFO] [--timezone TZ] [--jobs N]\n"
                "       opendata-import csv FILE --resource-id RID [--dataset IDENTIFIER]\n"
                "                       [--encoding E] [--delimiter D] [--dry-run] ...\n"
                "       opendata-import xml FILE --resource-id RID [--record NAME|PATH] ...\n\n"
@@ -31,21 +30,24 @@ static void usage(FILE *f)
     cfg_usage(f, CFG_IMPORT);
 }
 
+/* --jobs 0: a connection per online CPU, at most 4 (the database side of a record is CPU-bound;
+ * more only queue on the same cores). */
+static int catalog_jobs(int jobs)
+{
+    if (jobs > 0)
+        return jobs;
+    long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+    return cpus < 1 ? 1 : cpus > 4 ? 4 : (int)cpus;
+}
+
 static int cmd_catalog(const struct config *cfg, const char *file)
 {
-    char *cerr = NULL;
-    PGconn *pg = pgconn_open_uri(cfg->db, &cerr);
-    if (!pg) {
-        log_error("cannot connect to the database: %s", cerr);
-        free(cerr);
-        return 1;
-    }
-    PQclear(PQexec(pg, "SET client_min_messages = warning"));
     char *dir = util_share_dir("OPENDATAD_SCHEMA_DIR", "schemas");
     char *schema = xasprintf("%s/tw-dataset-metadata.schema.json", dir);
     struct catin_stats st = {0};
     char *err = NULL;
-    bool ok = catin_import_file(pg, file, schema, cfg->timezone, &st, &err);
+    bool ok =
+        catin_import_file(cfg->db, catalog_jobs(cfg->jobs), file, schema, cfg->timezone, &st, &err);
     if (!ok) {
         log_error("%s", err);
         free(err);
@@ -55,7 +57,6 @@ static int cmd_catalog(const struct config *cfg, const char *file)
     }
     free(schema);
     free(dir);
-    PQfinish(pg);
     return ok && st.failed == 0 ? 0 : 1;
 }
 
@@ -63,8 +64,8 @@ static int cmd_catalog(const struct config *cfg, const char *file)
 static int check_data_args(const struct config *cfg, bool xml, enum enc_kind *kind, char *delim)
 {
     char *err = NULL;
-    if (!enc_parse_name(cfg->encoding, kind, &err) ||
-        (!xml && !csvin_parse_delim(cfg->delimiter, delim, &err))) {
+    if (!load_parse_encoding(cfg->encoding, kind, &err) ||
+        (!xml && !load_parse_delimiter(cfg->delimiter, delim, &err))) {
         log_error("%s", err);
         free(err);
         return 2;
@@ -88,26 +89,75 @@ static int check_data_args(const struct config *cfg, bool xml, enum enc_kind *ki
     return 0;
 }
 
+static void on_log(void *arg, enum load_level level, const char *line)
+{
+    (void)arg;
+    log_msg((enum log_level)level, "%s", line);
+}
+
+/* A terminal gets a progress line, rewritten in place. */
+static void on_progress(void *arg, const struct load_progress *p)
+{
+    (void)arg;
+    double secs = (double)p->elapsed_us / 1e6;
+    double mbs = secs > 0 ? (double)p->bytes / 1e6 / secs : 0;
+    int pct = p->size ? (int)(100.0 * (double)p->bytes / (double)p->size) : 0;
+    long eta = mbs > 0 && p->size > p->bytes ? (long)((double)(p->size - p->bytes) / 1e6 / mbs) : 0;
+    fprintf(stderr, "\r%s: %s %" PRId64 " rows, %.1f MB/s, %d%%, ETA %ld:%02ld\033[K", log_progname,
+            p->what, p->rows, mbs, pct, eta / 60, eta % 60);
+    if (p->end)
+        fputc('\n', stderr);
+}
+
+static void print_plan(const char *path, const struct load_result *r)
+{
+    printf("file: %s\nsize: %" PRIu64 " bytes\nformat: %s\n", path, r->size, r->format);
+    printf("encoding: %s (%s%s)\n", r->encoding, r->encoding_detected ? "detected" : "given",
+           r->bom ? ", BOM" : "");
+    if (r->delimiter)
+        printf("delimiter: %s\n", r->delimiter == '\t' ? "tab" : (char[]){r->delimiter, 0});
+    if (r->record)
+        printf("record: %s\n", r->record);
+    printf("sample: %" PRId64 " rows (%s)\n", r->sampled,
+           r->sample_whole ? "the whole file" : "the file has more");
+    printf("fields: %zu\n", r->nfields);
+    for (size_t i = 0; i < r->nfields; i++) {
+        const struct load_field *f = &r->fields[i];
+        printf("  %s  %s", f->name, f->type);
+        if (strcmp(f->name, f->orig) != 0)
+            printf("  (header \"%s\")", f->orig);
+        putchar('\n');
+    }
+    fflush(stdout);
+}
+
 static int cmd_data(const struct config *cfg, bool xml, const char *file)
 {
-    enum enc_kind kind;
-    char delim = 0, *err = NULL;
-    int status = check_data_args(cfg, xml, &kind, &delim);
+    struct load_opts o = {.format = xml ? "xml" : "csv",
+                          .path = file,
+                          .record = cfg->record,
+                          .sample_rows = cfg->sample_rows,
+                          .db = cfg->db,
+                          .resource_id = cfg->resource_id,
+                          .dataset = cfg->dataset,
+                          .dry_run = cfg->dry_run,
+                          .search_index = !cfg->no_search_index,
+                          .log = on_log,
+                          .debug = log_verbosity >= LOG_DEBUG,
+                          .progress = isatty(2) == 1 ? on_progress : NULL};
+    int status = check_data_args(cfg, xml, &o.encoding, &o.delimiter);
     if (status)
         return status;
-    struct load_source src;
-    bool opened = xml ? xmlin_open(&src, file, kind, cfg->record, &err)
-                      : csvin_open(&src, file, kind, delim, &err);
-    if (opened) {
-        struct load_opts o = {cfg->db,          cfg->resource_id,    cfg->dataset,
-                              cfg->sample_rows, cfg->dry_run, !cfg->no_search_index};
-        if (!*o.dataset)
-            o.dataset = NULL;
-        status = load_run(&src, &o, &err) == 0 ? 0 : 1;
-        xml ? xmlin_close(&src) : csvin_close(&src);
-    } else {
-        status = 1;
-    }
+    if (!*o.dataset)
+        o.dataset = NULL;
+    if (!*o.record)
+        o.record = NULL;
+    struct load_result res;
+    char *err = NULL;
+    status = load_file(&o, &res, &err) == 0 ? 0 : 1;
+    if (status == 0 && o.dry_run)
+        print_plan(file, &res);
+    load_result_clear(&res);
     if (status) {
         log_error("%s", err);
         free(err);

@@ -4,6 +4,7 @@
 #include <libxml/entities.h>
 #include <libxml/hash.h>
 #include <libxml/xmlreader.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -483,13 +484,21 @@ static int xmlin_run(void *ctx, load_row_fn fn, void *arg, char **err)
     return r;
 }
 
-bool xmlin_open(struct load_source *src, const char *path, enum enc_kind kind,
-                const char *record, char **err)
+/* libxml2's global tables are set up once, before any thread parses (its rule for threaded
+ * programs). */
+static void init_libxml(void)
 {
+    xmlInitParser();
+}
+
+bool xmlin_open(struct load_source *src, struct enc *e, const char *path, const char *record,
+                char **err)
+{
+    static pthread_once_t once = PTHREAD_ONCE_INIT;
+    (void)err; /* nothing can fail yet: the file was opened by enc */
+    pthread_once(&once, init_libxml);
     memset(src, 0, sizeof(*src));
-    src->enc = enc_open(path, kind, err);
-    if (!src->enc)
-        return false;
+    src->enc = e;
     struct xmlin *x = xcalloc(1, sizeof(*x));
     x->src = src;
     x->rec_depth = -1;

@@ -18,11 +18,12 @@
 #include <stdbool.h>
 
 #include "enc.h"
-#include "load.h"
+#include "load_src.h"
 
-/* Prepare src to read the XML file at path; record NULL: detect. False with *err. */
-bool xmlin_open(struct load_source *src, const char *path, enum enc_kind kind,
-                const char *record, char **err) MUSTCHECK;
+/* Prepare src to read XML from e, which src owns from here (path: the file's name in messages,
+ * borrowed; record NULL: detect). False with *err. */
+bool xmlin_open(struct load_source *src, struct enc *e, const char *path, const char *record,
+                char **err) MUSTCHECK;
 void xmlin_close(struct load_source *src);
 
 #endif

@@ -101,6 +101,8 @@ static const struct cfg_entry cfg_table[] = {
      "csv: field delimiter: auto (, ; or tab), tab, or one character"},
     {"record", NULL, CFG_STR, OFF(record), "", 0, 0, I,
      "xml: record element, a name (row) or a path (/dataset/row); default: detected"},
+    {"jobs", NULL, CFG_INT, OFF(jobs), "0", 0, 16, I,
+     "catalog: database connections the records are dealt to (0 = online CPUs, at most 4)"},
     {"sample-rows", NULL, CFG_INT, OFF(sample_rows), "10000", 1, 100000000, I,
      "csv/xml: rows the column types are inferred from"},
     {"dry-run", NULL, CFG_BOOL, OFF(dry_run), "false", 0, 0, I,

@@ -50,6 +50,7 @@ struct config {
     char *encoding;        /* auto, utf-8, big5, cp950 */
     char *delimiter;       /* auto, tab or one character */
     char *record;          /* XML record element name or path; empty = detect */
+    int jobs;              /* catalog: connections (0 = online CPUs, capped) */
     int sample_rows;       /* rows the column types are inferred from */
     bool dry_run;
     bool no_search_index;

@@ -55,13 +55,19 @@ static char *notice_text(const PGresult *res)
     return out;
 }
 
+char *pgconn_notice_line(const PGresult *res, int *level)
+{
+    *level = notice_level(severity(res));
+    return notice_text(res);
+}
+
 static void on_notice(void *arg, const PGresult *res)
 {
     (void)arg;
-    int level = notice_level(severity(res));
-    if (level > log_verbosity)
+    if (notice_level(severity(res)) > log_verbosity)
         return;
-    char *text = notice_text(res);
+    int level;
+    char *text = pgconn_notice_line(res, &level);
     log_msg((enum log_level)level, "%s", text);
     free(text);
 }
@@ -93,8 +99,15 @@ static char *first_line(PGconn *pg)
 
 PGconn *pgconn_open(const char *const *keys, const char *const *vals, char **err)
 {
+    return pgconn_open_with(keys, vals, on_notice, NULL, err);
+}
+
+PGconn *pgconn_open_with(const char *const *keys, const char *const *vals, PQnoticeReceiver rcv,
+                         void *arg, char **err)
+{
     PGconn *pg = PQconnectStartParams(keys, vals, 1);
-    pgconn_log_notices(pg);
+    if (pg)
+        PQsetNoticeReceiver(pg, rcv, arg);
     int ms = pg ? timeout_ms(pg) : -1;
     int64_t deadline = ms > 0 ? util_now_us() + ms * 1000LL : -1;
     /* libpq's loop: wait for what PQconnectPoll asked for (writing first), then poll again. */

@@ -16,6 +16,14 @@ void pgconn_log_notices(PGconn *pg);
  * honoured for the whole attempt. */
 PGconn *pgconn_open(const char *const *keys, const char *const *vals, char **err) MUSTCHECK;
 
+/* The same with pg's notices going to rcv(arg, res) instead (e.g. a caller's own log). */
+PGconn *pgconn_open_with(const char *const *keys, const char *const *vals, PQnoticeReceiver rcv,
+                         void *arg, char **err) MUSTCHECK;
+
+/* A notice as one line, "PostgreSQL WARNING: message DETAIL: ... HINT: ..." (malloc'd), and
+ * the log level it is logged at (*level: enum log_level). */
+char *pgconn_notice_line(const PGresult *res, int *level);
+
 /* pgconn_open of one conninfo string or URI. */
 PGconn *pgconn_open_uri(const char *conninfo, char **err) MUSTCHECK;
 

@@ -2,14 +2,25 @@
 #include "ds_family.h"
 
 #include "config.h"
+#include "ds_load.h"
 #include "ds_read.h"
 #include "dump.h"
 #include "family.h"
 
+/* How long a stop waits for cancelled loads to roll back. */
+#define LOAD_STOP_WAIT_MS 5000
+
 static bool ds_init(const struct config *cfg, char **err)
 {
     dsr_init(cfg->datastore_prepared);
+    dsl_init(cfg->db, cfg->connect_timeout);
     return dump_init(cfg, err);
+}
+
+static void ds_stop(void)
+{
+    dsl_shutdown(LOAD_STOP_WAIT_MS);
+    dump_shutdown();
 }
 
 /* A thread's copies of datastore bookkeeping (ds_read.c). */
@@ -29,5 +40,5 @@ const struct srv_family ds_family = {
     .init = ds_init,
     .thread_new = ds_thread_new,
     .thread_free = ds_thread_free,
-    .stop = dump_shutdown,
+    .stop = ds_stop,
 };

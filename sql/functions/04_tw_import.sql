@@ -33,6 +33,18 @@ DECLARE
 BEGIN
     org_name := CASE WHEN lower(code) ~ '^[a-z0-9_-]{2,100}$' THEN lower(code)
                      ELSE 'org-' || left(md5(title), 16) END;
+    -- Most records declare their organization as it is: then no upsert, whose row locks
+    -- (taken even when its WHERE keeps the row) would make the datasets of an organization
+    -- imported at once wait for each other's commits.
+    SELECT g.id INTO org_id FROM grp g
+    WHERE g.name = org_name AND g.title = coalesce(rec->>'publisher', '')
+      AND NOT EXISTS (
+        SELECT 1 FROM unnest(ARRAY['publisherOID', 'publisherOrgCode']) k
+        WHERE coalesce(rec->>k, '') <> '' AND NOT EXISTS (
+            SELECT 1 FROM group_extra e WHERE e.group_id = g.id AND e.key = k AND e.value = rec->>k));
+    IF org_id IS NOT NULL THEN
+        RETURN org_id;
+    END IF;
     INSERT INTO grp (name, title, type, is_organization)
     VALUES (org_name, title, 'organization', true)
     ON CONFLICT (name) DO UPDATE SET title = EXCLUDED.title
@@ -54,8 +66,10 @@ BEGIN
     IF jsonb_typeof(rec->'keyword') <> 'array' THEN
         RETURN;
     END IF;
+    -- In name order: records imported at once wait for each other's new tags in one order,
+    -- never in a circle.
     INSERT INTO tag (name)
-    SELECT DISTINCT k FROM jsonb_array_elements_text(rec->'keyword') k
+    SELECT DISTINCT k FROM jsonb_array_elements_text(rec->'keyword') k ORDER BY k
     ON CONFLICT (name) WHERE vocabulary_id IS NULL DO NOTHING;
     INSERT INTO package_tag (package_id, tag_id, position)
     SELECT pid, t.id, min(k.n) FROM jsonb_array_elements_text(rec->'keyword') WITH ORDINALITY k(name, n)
@@ -117,7 +131,13 @@ BEGIN
             last_modified = EXCLUDED.last_modified,
             character_set_code = EXCLUDED.character_set_code,
             metadata_source_of_data = EXCLUDED.metadata_source_of_data,
-            extras = EXCLUDED.extras, state = 'active', metadata_modified = now();
+            extras = EXCLUDED.extras, state = 'active', metadata_modified = now()
+        WHERE r.package_id = EXCLUDED.package_id;
+        -- Claimed by a dataset committed after the check above (a concurrent import).
+        IF NOT FOUND THEN
+            RAISE EXCEPTION 'resourceID % already belongs to another dataset', d->>'resourceID'
+                USING ERRCODE = 'unique_violation';
+        END IF;
     END LOOP;
 END
 $$;

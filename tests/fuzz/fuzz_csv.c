@@ -30,7 +30,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     fuzz_load_check_enc(path, data, size, kind);
     struct load_source src;
     char *err = NULL;
-    if (!csvin_open(&src, path, kind, delims[(opt >> 2) & 7], &err))
+    struct enc *e = enc_open(path, kind, &err);
+    if (!e || !csvin_open(&src, e, path, delims[(opt >> 2) & 7], &err))
         abort();
     fuzz_load_run(&src, data, size, fuzz_load_sample(opt));
     csvin_close(&src);

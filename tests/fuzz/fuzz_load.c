@@ -437,15 +437,20 @@ void load_db_finish(struct loader *L)
 void fuzz_load_run(struct load_source *src, const uint8_t *data, size_t size,
                    long sample_rows)
 {
-    struct load_opts o = {"", "fuzz", NULL, sample_rows, false, false};
+    struct load_opts o = {.format = src->format,
+                          .path = src->path,
+                          .resource_id = "fuzz",
+                          .sample_rows = sample_rows};
+    struct load_result res;
     char *err = NULL;
     copy.trailer = false;
     copy.width = 0;
-    int rc = load_run(src, &o, &err);
+    int rc = load_source_run(src, &o, &res, &err);
+    load_result_clear(&res);
     char *endless = xasprintf("%s: the column types changed on every pass; is the file being "
                               "written?", src->path);
     if (rc != 0 && (!err || strcmp(err, endless) == 0))
-        FAIL("load_run: %s", err ? err : "failed without a message");
+        FAIL("load_source_run: %s", err ? err : "failed without a message");
     free(endless);
     check_cols(&src->cols);
     char hex[65];
@@ -464,7 +469,7 @@ void fuzz_load_run(struct load_source *src, const uint8_t *data, size_t size,
     if (rc2 < 0 && !err)
         FAIL("reader failed without a message");
     if ((rc == 0) != (rc2 == 0))
-        FAIL("load_run %s but a second read %s: %s", rc ? "failed" : "succeeded",
+        FAIL("load_source_run %s but a second read %s: %s", rc ? "failed" : "succeeded",
              rc2 ? "failed" : "succeeded", err ? err : "");
     if (rc == 0 && loaded != st.rows)
         FAIL("%lld rows loaded, %ld read", (long long)loaded, st.rows);

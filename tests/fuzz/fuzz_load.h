@@ -1,7 +1,7 @@
 /* fuzz_load — what the CSV and XML drivers share: the input as a regular file (a memfd, read
  * through /proc/self/fd like any path), checks of enc's output, a pass over the reader's rows
  * that checks every value's type classification and binary form against an independent
- * reading, and load_run without a database (load_db_* replaced by checks of the COPY stream). */
+ * reading, and load_source_run without a database (load_db_* replaced by checks of the COPY stream). */
 #ifndef FUZZ_LOAD_H
 #define FUZZ_LOAD_H
 #include <stddef.h>
@@ -9,6 +9,7 @@
 
 #include "enc.h"
 #include "load.h"
+#include "load_src.h"
 
 /* The first byte of an input: bits 0-1 the encoding, 5-6 the sample size; the rest is free
  * for the driver. */
@@ -23,7 +24,7 @@ const char *fuzz_load_file(const uint8_t *data, size_t size);
  * aside); the SHA-256 and byte count are the file's. */
 void fuzz_load_check_enc(const char *path, const uint8_t *data, size_t size, enum enc_kind kind);
 
-/* Run the source once with a checking callback, then load_run (no database). Aborts on a
+/* Run the source once with a checking callback, then load_source_run (no database). Aborts on a
  * broken promise; a clean refusal of the input (bad encoding, malformed file) is fine. */
 void fuzz_load_run(struct load_source *src, const uint8_t *data, size_t size,
                    long sample_rows);

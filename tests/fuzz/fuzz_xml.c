@@ -51,7 +51,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     fuzz_load_check_enc(path, data, size, kind);
     struct load_source src;
     char *err = NULL;
-    if (!xmlin_open(&src, path, kind, record, &err))
+    struct enc *e = enc_open(path, kind, &err);
+    if (!e || !xmlin_open(&src, e, path, record, &err))
         abort();
     fuzz_load_run(&src, data, size, fuzz_load_sample(opt));
     xmlin_close(&src);

@@ -3,11 +3,14 @@
 # database, then the same file again (every record unchanged), timed per checkout and repeated,
 # the checkouts alternating so that each repetition meets the same load.
 #
-#   tests/perf/bench_import.sh [CHECKOUT...]
+#   tests/perf/bench_import.sh [CHECKOUT[@JOBS]...]
 #
 # Each CHECKOUT is a built tree (bin/opendatad, bin/opendata-import, sql/, schemas/); default:
-# this one. Knobs (environment): IMPORT_RECORDS (10000), IMPORT_REPS (3), IMPORT_SEED (1).
-# Prints one line per run and, per checkout, the medians; records/s = records / seconds.
+# this one. @JOBS runs its imports with --jobs JOBS (the same tree may be named with several).
+# Knobs (environment): IMPORT_RECORDS (10000), IMPORT_REPS (3), IMPORT_SEED (1).
+# Prints one line per run and, per checkout, the medians; records/s = records / seconds. The
+# backend CPU time of an import is what the postmaster's reaped children (the import's
+# backends, and any autovacuum worker that ended meanwhile) used during it.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 ROOT=$(pwd)
@@ -31,34 +34,47 @@ URI=$("$ROOT/scripts/pg-local.sh" start "$PGDIR" "$PORT")
 psqlq() { psql -XAtq "$URI" "$@"; }
 now() { date +%s.%N; }
 since() { awk -v a="$1" -v b="$(now)" 'BEGIN {printf "%.2f", b - a}'; }
+# CPU seconds of the postmaster's reaped children (cutime + cstime of /proc/PID/stat).
+children_cpu() {
+    awk -v hz="$(getconf CLK_TCK)" '{sub(/.*\) /, ""); printf "%.2f", ($14 + $15) / hz}' \
+        "/proc/$(head -n 1 "$PGDIR/data/postmaster.pid")/stat"
+}
+cpu_since() { sleep 0.5; awk -v a="$1" -v b="$(children_cpu)" 'BEGIN {printf "%.2f", b - a}'; }
 
 : >"$T/runs.tsv"
 for rep in $(seq "$REPS"); do
     k=0
-    for tree in "$@"; do
+    for arg in "$@"; do
         k=$((k + 1))
+        tree=${arg%@*}
+        jobs=()
+        [ "$arg" = "$tree" ] || jobs=(--jobs "${arg##*@}")
         db=bench_import_$k
         psqlq -c "DROP DATABASE IF EXISTS $db" -c "CREATE DATABASE $db" 2>/dev/null
         url=${URI%/*}/$db
         "$tree/bin/opendatad" db init --db "$url" >/dev/null
         load=$(cut -d' ' -f1 /proc/loadavg)
-        t0=$(now)
-        "$tree/bin/opendata-import" catalog "$T/catalog.json" --db "$url" 2>"$T/fresh.txt" || true
-        fresh=$(since "$t0")
-        t0=$(now)
-        "$tree/bin/opendata-import" catalog "$T/catalog.json" --db "$url" 2>"$T/again.txt" || true
-        again=$(since "$t0")
-        printf '%s\t%s\t%s\t%s\t%s\n' "$k" "$rep" "$fresh" "$again" "$load" >>"$T/runs.tsv"
-        printf '%s rep %s: fresh %s s (%s), unchanged %s s (%s); load average %s\n' "$tree" "$rep" \
-            "$fresh" "$(tail -n 1 "$T/fresh.txt")" "$again" "$(tail -n 1 "$T/again.txt")" "$load"
+        t0=$(now) c0=$(children_cpu)
+        "$tree/bin/opendata-import" catalog "$T/catalog.json" --db "$url" "${jobs[@]}" \
+            2>"$T/fresh.txt" || true
+        fresh=$(since "$t0") fcpu=$(cpu_since "$c0")
+        t0=$(now) c0=$(children_cpu)
+        "$tree/bin/opendata-import" catalog "$T/catalog.json" --db "$url" "${jobs[@]}" \
+            2>"$T/again.txt" || true
+        again=$(since "$t0") acpu=$(cpu_since "$c0")
+        printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$k" "$rep" "$fresh" "$again" "$load" "$fcpu" \
+            "$acpu" >>"$T/runs.tsv"
+        printf '%s rep %s: fresh %s s (%s; backend CPU %s s), unchanged %s s (%s; backend CPU %s s); load average %s\n' \
+            "$arg" "$rep" "$fresh" "$(tail -n 1 "$T/fresh.txt")" "$fcpu" "$again" \
+            "$(tail -n 1 "$T/again.txt")" "$acpu" "$load"
     done
 done
 
 k=0
-for tree in "$@"; do
+for arg in "$@"; do
     k=$((k + 1))
-    awk -F'\t' -v k="$k" -v n="$NREC" -v t="$tree" '
-        $1 == k { f[++c] = $3; a[c] = $4 }
+    awk -F'\t' -v k="$k" -v n="$NREC" -v t="$arg" '
+        $1 == k { f[++c] = $3; a[c] = $4; fc[c] = $6; ac[c] = $7 }
         function median(x, m,   i, j, y) {
             for (i = 1; i <= m; i++) y[i] = x[i]
             for (i = 1; i <= m; i++) for (j = i + 1; j <= m; j++) if (y[j] < y[i]) { s = y[i]; y[i] = y[j]; y[j] = s }
@@ -66,6 +82,6 @@ for tree in "$@"; do
         }
         END {
             mf = median(f, c); ma = median(a, c)
-            printf "%s: median of %d: fresh %.2f s = %.0f records/s; unchanged %.2f s = %.0f records/s\n", t, c, mf, n / mf, ma, n / ma
+            printf "%s: median of %d: fresh %.2f s = %.0f records/s (backend CPU %.2f ms a record); unchanged %.2f s = %.0f records/s (%.2f ms)\n", t, c, mf, n / mf, 1000 * median(fc, c) / n, ma, n / ma, 1000 * median(ac, c) / n
         }' "$T/runs.tsv"
 done

@@ -1,9 +1,12 @@
 /* Unit tests for importers/catalog_in.c's reading: strict JSON, the document shapes, and
- * validation messages against schemas/tw-dataset-metadata.schema.json. */
+ * validation messages against schemas/tw-dataset-metadata.schema.json; and for
+ * importers/catalog_keys.c, which records may not be in flight together. */
+#include "../../importers/catalog_in.c"
+#include "../../importers/catalog_keys.c"
 #include "../../server/core/jschema.c"
 #include "../../server/core/jschema_load.c"
-#include "../../importers/catalog_in.c"
 #include "../../server/core/log.c"
+#include "../../server/core/pgconn.c"
 #include "../../server/core/util.c"
 #include "../../server/core/valid.c"
 #include "testh.h"
@@ -59,9 +62,52 @@ static void test_validate(void)
     json_object_put(schema);
 }
 
+static bool conflict(const char *a, const char *b)
+{
+    json_object *ra = json_tokener_parse(a), *rb = json_tokener_parse(b);
+    struct catkey ka, kb;
+    catkey_of(ra, &ka);
+    catkey_of(rb, &kb);
+    bool c = catkey_conflict(&ka, &kb);
+    T_CHECK(c == catkey_conflict(&kb, &ka), "symmetric: %s %s", a, b);
+    catkey_clear(&ka);
+    catkey_clear(&kb);
+    json_object_put(ra);
+    json_object_put(rb);
+    return c;
+}
+
+/* Records whose order matters: the same dataset name (tw_import_record's normalization, one
+ * '-' per non-ASCII character), a shared resourceID, an organization declared otherwise. */
+static void test_keys(void)
+{
+    T_CHECK(conflict("{\"identifier\": \"A-1\"}", "{\"identifier\": \"a-1\"}"), "case");
+    T_CHECK(conflict("{\"identifier\": \"a b\"}", "{\"identifier\": \"a\u4e2db\"}"),
+            "one '-' per character");
+    T_CHECK(!conflict("{\"identifier\": \"a-1\"}", "{\"identifier\": \"a-2\"}"), "names");
+    T_CHECK(conflict("{\"identifier\": \"a\", \"distribution\": [{\"resourceID\": \"r\"}]}",
+                     "{\"identifier\": \"b\", \"distribution\": [{\"resourceID\": \"q\"}, "
+                     "{\"resourceID\": \"r\"}]}"),
+            "resource");
+    const char *org = "{\"identifier\": \"%s\", \"publisherOrgCode\": \"%s\", "
+                      "\"publisher\": \"%s\"}";
+    char a[200], b[200];
+    snprintf(a, sizeof a, org, "a", "X1", "T");
+    snprintf(b, sizeof b, org, "b", "x1", "T");
+    T_CHECK(conflict(a, b), "one organization (code in any case), declared otherwise");
+    snprintf(b, sizeof b, org, "b", "X1", "T");
+    T_CHECK(!conflict(a, b), "one organization declared alike");
+    snprintf(b, sizeof b, org, "b", "X2", "T");
+    T_CHECK(!conflict(a, b), "two organizations");
+    snprintf(a, sizeof a, org, "a", "", "T");
+    snprintf(b, sizeof b, org, "b", "?", "T");
+    T_CHECK(conflict(a, b), "no usable code: the organization of the title");
+}
+
 int main(void)
 {
     test_parse();
     test_validate();
+    test_keys();
     T_DONE();
 }

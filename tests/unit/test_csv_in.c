@@ -1,10 +1,13 @@
-/* Unit tests for importers/csv_in.c (and the column naming of load.c): delimiter detection,
+/* Unit tests for importers/csv_in.c (and the column naming of load_cols.c): delimiter detection,
  * header cleanup, ragged rows, quoting, line numbers, errors. */
 #include "../../importers/csv_in.c"
 #include "../../importers/enc.c"
 #include "../../importers/infer.c"
 #include "../../importers/load.c"
+#include "../../importers/load_cols.c"
+#include "../../importers/load_compat.c"
 #include "../../importers/load_db.c"
+#include "../../importers/xml_in.c"
 #include "../../server/core/log.c"
 #include "../../server/core/pgconn.c"
 #include "../../server/core/util.c"
@@ -71,7 +74,8 @@ static struct result parse(const char *data, char delim, int stop_after)
     struct result res = {0};
     struct load_source src;
     struct sink s = {.stop_after = stop_after};
-    if (!csvin_open(&src, path, ENC_AUTO, delim, &res.err)) {
+    struct enc *e = enc_open(path, ENC_AUTO, &res.err);
+    if (!e || !csvin_open(&src, e, path, delim, &res.err)) {
         res.rc = -2;
     } else {
         res.rc = src.run(src.ctx, collect, &s, &res.err);

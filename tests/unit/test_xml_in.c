@@ -2,9 +2,12 @@
  * entities, which are never expanded (a document declaring or naming one is refused). */
 #include <unistd.h>
 
+#include "../../importers/csv_in.c"
 #include "../../importers/enc.c"
 #include "../../importers/infer.c"
 #include "../../importers/load.c"
+#include "../../importers/load_cols.c"
+#include "../../importers/load_compat.c"
 #include "../../importers/load_db.c"
 #include "../../importers/xml_in.c"
 #include "../../server/core/log.c"
@@ -47,7 +50,8 @@ static struct result parse_n(const char *data, size_t len, const char *record)
     struct result res = {0};
     struct load_source src;
     struct sink s = {0};
-    if (!xmlin_open(&src, path, ENC_AUTO, record, &res.err)) {
+    struct enc *e = enc_open(path, ENC_AUTO, &res.err);
+    if (!e || !xmlin_open(&src, e, path, record, &res.err)) {
         res.rc = -2;
     } else {
         res.rc = src.run(src.ctx, collect, &s, &res.err);
