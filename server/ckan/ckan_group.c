@@ -16,6 +16,7 @@
 #include "ckan_call.h"
 #include "ckan_limits.h"
 #include "ckan_params.h"
+#include "ckan_resp.h"
 #include "db_pool.h"
 #include "req.h"
 #include "util.h"
@@ -25,12 +26,25 @@ CKAN_CALL_STMT_V(group_show, ckan_group_show);
 CKAN_CALL_STMT_V(group_package_show, ckan_group_package_show);
 CKAN_CALL_STMT_V(org_list_for_user, ckan_organization_list_for_user);
 CKAN_CALL_STMT_V(member_list, ckan_member_list);
+CKAN_CALL_STMT_V(group_create, ckan_group_create);
+CKAN_CALL_STMT_V(group_update, ckan_group_update);
+CKAN_CALL_STMT_V(group_patch, ckan_group_patch);
+CKAN_CALL_STMT_V(group_delete, ckan_group_delete);
+CKAN_CALL_STMT_V(group_purge, ckan_group_purge);
+CKAN_CALL_STMT_V(member_create, ckan_member_create);
+CKAN_CALL_STMT_V(member_delete, ckan_member_delete);
+CKAN_CALL_STMT_V(group_member_create, ckan_group_member_create);
+CKAN_CALL_STMT_V(group_member_delete, ckan_group_member_delete);
 
 /* Register the statements of the actions below (once, before the threads start). */
 void ckan_group_init(void)
 {
-    struct db_stmt *all[] = {&st_group_list, &st_group_show, &st_group_package_show,
-                             &st_org_list_for_user, &st_member_list};
+    struct db_stmt *all[] = {
+        &st_group_list,          &st_group_show,         &st_group_package_show,
+        &st_org_list_for_user,   &st_member_list,        &st_group_create,
+        &st_group_update,        &st_group_patch,        &st_group_delete,
+        &st_group_purge,         &st_member_create,      &st_member_delete,
+        &st_group_member_create, &st_group_member_delete};
     for (size_t i = 0; i < ARRAY_LEN(all); i++)
         dbp_register(all[i]);
 }
@@ -250,4 +264,224 @@ int ckan_member_roles_list(struct req *r)
     return ckan_call_literal(r, "[{\"text\": \"Admin\", \"value\": \"admin\"}, "
                                 "{\"text\": \"Editor\", \"value\": \"editor\"}, "
                                 "{\"text\": \"Member\", \"value\": \"member\"}]");
+}
+
+/* ---- writes (CKAN's create/update/patch/delete.py), each one call of sql/functions/18 ---- */
+
+/* The lists of dicts group_create's schema reads; anything else there is CKAN's DataError. */
+static bool group_lists_ok(struct req *r, json_object *in)
+{
+    static const char *const lists[] = {"extras", "packages", "users", "groups"};
+    for (size_t i = 0; i < ARRAY_LEN(lists); i++) {
+        json_object *v;
+        if (!json_object_object_get_ex(in, lists[i], &v))
+            continue;
+        const char *type = NULL;
+        if (json_object_is_type(v, json_type_array)) {
+            for (size_t k = 0; k < json_object_array_length(v) && !type; k++)
+                if (!json_object_is_type(json_object_array_get_idx(v, k), json_type_object))
+                    type = "list";
+        } else {
+            type = json_object_is_type(v, json_type_string)    ? "str"
+                   : json_object_is_type(v, json_type_int)     ? "int"
+                   : json_object_is_type(v, json_type_double)  ? "float"
+                   : json_object_is_type(v, json_type_boolean) ? "bool"
+                   : json_object_is_type(v, json_type_object)  ? "dict"
+                                                               : "NoneType";
+        }
+        if (type) {
+            ckan_resp_integrity(r,
+                                arena_printf(r->a,
+                                             "Only lists of dicts can be placed against "
+                                             "subschema ('%s',), not <class '%s'>",
+                                             lists[i], type),
+                                in);
+            return false;
+        }
+    }
+    return true;
+}
+
+static int group_create(struct req *r, bool is_org)
+{
+    json_object *in = ckan_request_data(r);
+    if (in)
+        ckan_json_finite(in);
+    if (!in || !group_lists_ok(r, in))
+        return REQ_DONE;
+    json_object *p = json_object_new_object();
+    ckan_call_add_bool(p, "is_org", is_org);
+    json_object_object_add(p, "data", json_object_get(in));
+    return ckan_call(r, &st_group_create, p);
+}
+
+int ckan_group_create(struct req *r)
+{
+    return group_create(r, false);
+}
+
+int ckan_organization_create(struct req *r)
+{
+    return group_create(r, true);
+}
+
+/* group/organization_update and _patch: {is_org, data}, the id required. */
+static int group_change(struct req *r, const struct db_stmt *st, bool is_org)
+{
+    json_object *in = ckan_request_data(r);
+    const char *id;
+    if (in)
+        ckan_json_finite(in);
+    if (!in || !ckan_get_or_bust(r, in, "id", &id) || !group_lists_ok(r, in))
+        return REQ_DONE;
+    json_object *p = json_object_new_object();
+    ckan_call_add_bool(p, "is_org", is_org);
+    json_object_object_add(p, "data", json_object_get(in));
+    return ckan_call(r, st, p);
+}
+
+int ckan_group_update(struct req *r)
+{
+    return group_change(r, &st_group_update, false);
+}
+
+int ckan_organization_update(struct req *r)
+{
+    return group_change(r, &st_group_update, true);
+}
+
+int ckan_group_patch(struct req *r)
+{
+    return group_change(r, &st_group_patch, false);
+}
+
+int ckan_organization_patch(struct req *r)
+{
+    return group_change(r, &st_group_patch, true);
+}
+
+/* group/organization_delete and _purge: {id, is_org}. */
+static int group_by_id(struct req *r, const struct db_stmt *st, bool is_org)
+{
+    json_object *in = ckan_request_data(r);
+    const char *id;
+    if (!in || !ckan_get_or_bust(r, in, "id", &id))
+        return REQ_DONE;
+    json_object *p = json_object_new_object();
+    ckan_call_add_str(p, "id", id);
+    ckan_call_add_bool(p, "is_org", is_org);
+    return ckan_call(r, st, p);
+}
+
+int ckan_group_delete(struct req *r)
+{
+    return group_by_id(r, &st_group_delete, false);
+}
+
+int ckan_organization_delete(struct req *r)
+{
+    return group_by_id(r, &st_group_delete, true);
+}
+
+int ckan_group_purge(struct req *r)
+{
+    return group_by_id(r, &st_group_purge, false);
+}
+
+int ckan_organization_purge(struct req *r)
+{
+    return group_by_id(r, &st_group_purge, true);
+}
+
+/* CKAN's get_or_bust of several keys: every absent one named in one 409 {key: ["Missing value"],
+ * ...}; outs[i] is keys[i]'s text. */
+static bool get_or_bust_keys(struct req *r, json_object *in, const char *const *keys, size_t n,
+                             const char **outs)
+{
+    json_object *errs = json_object_new_object();
+    for (size_t i = 0; i < n; i++) {
+        outs[i] = ckan_unicode_safe(in, keys[i]);
+        if (!outs[i]) {
+            json_object *list = json_object_new_array();
+            json_object_array_add(list, json_object_new_string("Missing value"));
+            json_object_object_add(errs, keys[i], list);
+        }
+    }
+    bool ok = json_object_object_length(errs) == 0;
+    if (!ok)
+        ckan_resp_invalid_dict(r, errs);
+    json_object_put(errs);
+    return ok;
+}
+
+/* member_create / member_delete: every key get_or_bust names, then the SQL. */
+static int member_write(struct req *r, const struct db_stmt *st, size_t n)
+{
+    static const char *const keys[] = {"id", "object", "object_type", "capacity"};
+    const char *v[ARRAY_LEN(keys)];
+    json_object *in = ckan_request_data(r);
+    if (!in || !get_or_bust_keys(r, in, keys, n, v))
+        return REQ_DONE;
+    json_object *p = json_object_new_object();
+    for (size_t i = 0; i < n; i++)
+        ckan_call_add_str(p, keys[i], v[i]);
+    return ckan_call(r, st, p);
+}
+
+int ckan_member_create(struct req *r)
+{
+    return member_write(r, &st_member_create, 4);
+}
+
+int ckan_member_delete(struct req *r)
+{
+    return member_write(r, &st_member_delete, 3);
+}
+
+/* group/organization_member_create: the fields as given; the SQL checks them in CKAN's order
+ * (permission, then the member schema). */
+static int group_member_create(struct req *r, bool is_org)
+{
+    json_object *in = ckan_request_data(r);
+    if (!in)
+        return REQ_DONE;
+    json_object *p = json_object_new_object();
+    ckan_call_add_bool(p, "is_org", is_org);
+    ckan_call_add_str(p, "id", ckan_unicode_safe(in, "id"));
+    ckan_call_add_str(p, "username", ckan_unicode_safe(in, "username"));
+    ckan_call_add_str(p, "role", ckan_unicode_safe(in, "role"));
+    return ckan_call(r, &st_group_member_create, p);
+}
+
+int ckan_group_member_create(struct req *r)
+{
+    return group_member_create(r, false);
+}
+
+int ckan_organization_member_create(struct req *r)
+{
+    return group_member_create(r, true);
+}
+
+/* group/organization_member_delete: member_delete of the user named by username (or user_id). */
+int ckan_group_member_delete(struct req *r)
+{
+    json_object *in = ckan_request_data(r);
+    const char *id, *user;
+    if (!in || !ckan_get_or_bust(r, in, "id", &id))
+        return REQ_DONE;
+    user = ckan_unicode_safe(in, "username");
+    if (!user && !(user = ckan_unicode_safe(in, "user_id"))) {
+        ckan_resp_invalid(r, "object", "Missing value");
+        return REQ_DONE;
+    }
+    json_object *p = json_object_new_object();
+    ckan_call_add_str(p, "id", id);
+    ckan_call_add_str(p, "username", user);
+    return ckan_call(r, &st_group_member_delete, p);
+}
+
+int ckan_organization_member_delete(struct req *r)
+{
+    return ckan_group_member_delete(r);
 }

@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <event2/buffer.h>
 #include <event2/http.h>
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -284,6 +285,36 @@ bool ckan_get_or_bust(struct req *r, json_object *in, const char *key, const cha
 {
     *out = ckan_unicode_safe(in, key);
     return *out ? true : invalid(r, key, "Missing value");
+}
+
+/* The text of a non-finite double as Python's str() writes it. */
+static const char *nonfinite_text(double d)
+{
+    return isnan(d) ? "nan" : d > 0 ? "inf" : "-inf";
+}
+
+void ckan_json_finite(json_object *v)
+{
+    if (json_object_is_type(v, json_type_object)) {
+        json_object_object_foreach(v, key, val)
+        {
+            if (json_object_is_type(val, json_type_double) &&
+                !isfinite(json_object_get_double(val)))
+                json_object_object_add(
+                    v, key, json_object_new_string(nonfinite_text(json_object_get_double(val))));
+            else
+                ckan_json_finite(val);
+        }
+    } else if (json_object_is_type(v, json_type_array)) {
+        for (size_t i = 0; i < json_object_array_length(v); i++) {
+            json_object *e = json_object_array_get_idx(v, i);
+            if (json_object_is_type(e, json_type_double) && !isfinite(json_object_get_double(e)))
+                json_object_array_put_idx(
+                    v, i, json_object_new_string(nonfinite_text(json_object_get_double(e))));
+            else
+                ckan_json_finite(e);
+        }
+    }
 }
 
 /* True when s, without its surrounding spaces, is one of words (any case); *n is its length. */

@@ -47,6 +47,9 @@ bool ckan_truthy(json_object *v);
 bool ckan_list_of_strings(struct req *r, json_object *in, const char *key, json_object **out);
 /* json_object: a JSON object given as such or as JSON text; NULL when absent. */
 bool ckan_json_object_validator(struct req *r, json_object *in, const char *key, json_object **out);
+/* A request value made fit for PostgreSQL's jsonb, in place: NaN and the infinities (which
+ * json-c reads but JSON has not) become the strings Python's str() gives them. */
+void ckan_json_finite(json_object *v);
 /* Answer 409 {"__extras": ["invalid value \"k\""]} for a key not in allowed; false then. */
 bool ckan_params_known(struct req *r, json_object *in, const char *const *allowed);
 

@@ -142,6 +142,27 @@ void ckan_resp_bare(struct req *r, int status, const char *message)
     resp_send(r, status, text, strlen(text));
 }
 
+void ckan_resp_invalid_dict(struct req *r, json_object *errors)
+{
+    char *text = ckan_resp_build_invalid_dict(
+        ckan_resp_help_url(r), json_object_to_json_string_ext(errors, JSON_C_TO_STRING_PLAIN));
+    resp_send(r, 409, text, strlen(text));
+}
+
+void ckan_resp_integrity(struct req *r, const char *message, json_object *data)
+{
+    json_object *root = json_object_new_object();
+    json_object *err = json_object_new_object();
+    json_object_object_add(root, "help", json_object_new_string(ckan_resp_help_url(r)));
+    json_object_object_add(err, "__type", json_object_new_string("Integrity Error"));
+    json_object_object_add(err, "message", json_object_new_string(message));
+    json_object_object_add(err, "data", json_object_get(data));
+    json_object_object_add(root, "error", err);
+    json_object_object_add(root, "success", json_object_new_boolean(0));
+    char *text = ckan_json_text(root);
+    resp_send(r, 400, text, strlen(text));
+}
+
 static char *ckan_env_ok(struct req *r, const char *payload, size_t len, size_t *out_len)
 {
     return ckan_resp_build_ok(ckan_resp_help_url(r), payload, len, out_len);

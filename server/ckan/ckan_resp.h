@@ -3,6 +3,7 @@
  * input an SQL function refused, and CKAN's other error shapes. */
 #ifndef CKAN_RESP_H
 #define CKAN_RESP_H
+#include <json-c/json.h>
 #include <stddef.h>
 
 #include "resp.h"
@@ -22,6 +23,10 @@ void ckan_resp_error(struct req *r, int status, const char *type, const char *fi
                      const char *message);
 /* CKAN's answer to some bad requests: the status with a bare JSON string, no envelope. */
 void ckan_resp_bare(struct req *r, int status, const char *message);
+/* Answer 409 Validation Error with a dict of field errors {field: [message, ...]}. */
+void ckan_resp_invalid_dict(struct req *r, json_object *errors);
+/* Answer 400 Integrity Error {message, data: the request dict} (CKAN's DataError). */
+void ckan_resp_integrity(struct req *r, const char *message, json_object *data);
 /* The help link of r's action (arena string). */
 const char *ckan_resp_help_url(struct req *r);
 

@@ -232,7 +232,8 @@ $$;
 
 -- The group/organization dict (§3.2, §3.3). o says what to include:
 --   packages: "datasets" (the first 10 dicts and the count) | "dataset_count" | absent
---   extras, groups, users, member_count: booleans; show: through the show schema (num_followers)
+--   extras, groups, users, member_count, tags: booleans; show: through the show schema
+--   (num_followers)
 -- capacity (organization_list_for_user) is added when not NULL.
 CREATE OR REPLACE FUNCTION ckan_g_group_dict(g grp, o jsonb, capacity text, site text,
                                              v ckan_viewer)
@@ -286,8 +287,11 @@ BEGIN
     IF o->>'packages' = 'datasets' THEN
         parts := parts || ckan_g_kv('packages', ckan_g_group_docs(g, 10, site, v)::json);
     END IF;
+    parts := parts || ckan_g_kv('state', to_json(g.state));
+    IF (o->>'tags')::boolean THEN
+        parts := parts || ckan_g_kv('tags', '[]');  -- group tags cannot be made through the API
+    END IF;
     parts := parts || ARRAY[
-        ckan_g_kv('state', to_json(g.state)),
         ckan_g_kv('title', to_json(g.title)),
         ckan_g_kv('type', to_json(g.type))];
     IF (o->>'users')::boolean THEN
