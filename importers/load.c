@@ -31,9 +31,7 @@ void load_log(struct loader *L, enum load_level level, const char *fmt, ...)
         return;
     va_list ap;
     va_start(ap, fmt);
-    char *line = NULL;
-    if (vasprintf(&line, fmt, ap) < 0)
-        line = NULL;
+    char *line = util_vformat(fmt, ap);
     va_end(ap);
     L->o->log(L->o->arg, level, line ? line : fmt);
     free(line);

@@ -9,6 +9,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "util.h"
+
 int log_verbosity = LOG_INFO;
 const char *log_progname = "opendatad";
 
@@ -20,9 +22,7 @@ void log_msg(enum log_level level, const char *fmt, ...)
         return;
     va_list ap;
     va_start(ap, fmt);
-    char *text = NULL;
-    if (vasprintf(&text, fmt, ap) < 0)
-        text = NULL;
+    char *text = util_vformat(fmt, ap);
     va_end(ap);
     fprintf(stderr, "%s: %s: %s\n", log_progname, level_names[level], text ? text : fmt);
     free(text);

@@ -203,9 +203,7 @@ void resp_error(struct req *r, enum err_kind kind, const char *code, const char 
 {
     va_list ap;
     va_start(ap, fmt);
-    char *msg = NULL;
-    if (vasprintf(&msg, fmt, ap) < 0)
-        msg = NULL;
+    char *msg = util_vformat(fmt, ap);
     va_end(ap);
     int status;
     char *text = r->fam->env->error(r, kind, code, msg ? msg : fmt, &status);

@@ -67,6 +67,12 @@ char *xasprintf(const char *fmt, ...)
     return p;
 }
 
+char *util_vformat(const char *fmt, va_list ap)
+{
+    char *s = NULL;
+    return vasprintf(&s, fmt, ap) < 0 ? NULL : s;
+}
+
 int64_t util_now_us(void)
 {
     struct timespec ts;

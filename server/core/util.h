@@ -1,6 +1,7 @@
 /* util — allocation that aborts on OOM, small string helpers, monotonic time, a fast hash. */
 #ifndef UTIL_H
 #define UTIL_H
+#include <stdarg.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -19,6 +20,9 @@ void *xrealloc(void *p, size_t n);
 char *xstrdup(const char *s);
 char *xstrndup(const char *s, size_t n);
 char *xasprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* fmt formatted into a malloc'd string, or NULL when that fails (callers fall back to fmt:
+ * a log line or error message is still worth writing when memory is short). */
+char *util_vformat(const char *fmt, va_list ap) __attribute__((format(printf, 1, 0)));
 
 /* Microseconds from a monotonic clock. */
 int64_t util_now_us(void);
