@@ -228,6 +228,7 @@ BEGIN
         'metadata_modified', ckan_time(p.metadata_modified),
         'name', p.name,
         'notes', p.notes,
+        'notes_translated', p.translated->'notes_translated',
         'num_resources', nres,
         'num_tags', ntags,
         'organization', CASE WHEN o.id IS NOT NULL THEN json_build_object(
@@ -249,9 +250,13 @@ BEGIN
         'state', p.state,
         'tags', tags_doc::json,
         'title', regexp_replace(p.title, '^\s+|\s+$', '', 'g'),
+        'title_translated', p.translated->'title_translated',
         'type', coalesce(nullif(p.type, ''), 'dataset'),
         'url', p.url,
         'version', p.version)::text;
+    -- the translations only where the dataset has them (json_build_object's own spacing)
+    tail := replace(replace(tail, '"notes_translated" : null, ', ''),
+                    '"title_translated" : null, ', '');
     RETURN left(head, -1)
         || CASE WHEN lic_url IS NOT NULL THEN ', "license_url" : ' || to_json(lic_url)::text
                 ELSE '' END

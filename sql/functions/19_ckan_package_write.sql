@@ -65,20 +65,58 @@ LANGUAGE sql IMMUTABLE AS $$
     WHERE NOT ckan_pw_bool(e->'deleted')
 $$;
 
--- The Taiwan values a dict gives: {key: text} from its extras, or from top-level text keys
--- named as the standard names them (an extra wins; package_show's `organization` object is not
--- the standard's `organization`); categoryCode included.
+-- The Taiwan values a dict gives: {key: text} from top-level text keys named as the standard
+-- names them, else from its extras (so a patch's top-level key wins over the extras shown;
+-- package_show's `organization` object is not the standard's `organization`); categoryCode
+-- included.
 CREATE OR REPLACE FUNCTION ckan_pw_tw_values(d jsonb) RETURNS jsonb
 LANGUAGE sql IMMUTABLE AS $$
     SELECT coalesce(jsonb_object_agg(k.key, k.val), '{}') FROM (
         SELECT DISTINCT ON (c.key) c.key, to_jsonb(ckan_gw_text(
-            coalesce((SELECT e.value FROM ckan_pw_extras(d) e WHERE e.key = c.key
-                      ORDER BY e.n DESC LIMIT 1),
-                     CASE WHEN jsonb_typeof(d->c.key) IN ('string', 'number') THEN d->c.key END)))
-            AS val
+            coalesce(CASE WHEN jsonb_typeof(d->c.key) IN ('string', 'number') THEN d->c.key END,
+                     (SELECT e.value FROM ckan_pw_extras(d) e WHERE e.key = c.key
+                      ORDER BY e.n DESC LIMIT 1)))) AS val
         FROM (SELECT t.key FROM ckan_pw_tw_cols() t UNION ALL SELECT 'categoryCode') c
         WHERE jsonb_typeof(d->c.key) IN ('string', 'number')
            OR EXISTS (SELECT 1 FROM ckan_pw_extras(d) e WHERE e.key = c.key)) k
+$$;
+
+-- The errors of a translated text ({language: text}, as ckanext-fluent reads it; a JSON text
+-- of one too), NULL when valid.
+CREATE OR REPLACE FUNCTION ckan_pw_translated_error(j jsonb) RETURNS text
+LANGUAGE plpgsql IMMUTABLE AS $$
+DECLARE
+    bad text;
+BEGIN
+    IF jsonb_typeof(j) = 'string' THEN
+        BEGIN
+            j := (j #>> '{}')::jsonb;
+        EXCEPTION WHEN others THEN
+            RETURN 'Failed to decode JSON string';
+        END;
+    END IF;
+    IF jsonb_typeof(j) IS DISTINCT FROM 'object' THEN
+        RETURN 'expecting JSON object';
+    END IF;
+    SELECT k INTO bad FROM jsonb_object_keys(j) k WHERE k NOT IN ('en', 'zh_TW', 'zh_CN')
+    ORDER BY k LIMIT 1;
+    IF bad IS NOT NULL THEN
+        RETURN format('invalid language code: "%s"', bad);
+    END IF;
+    SELECT key INTO bad FROM jsonb_each(j) WHERE jsonb_typeof(value) <> 'string'
+    ORDER BY key LIMIT 1;
+    IF bad IS NOT NULL THEN
+        RETURN format('invalid type for "%s" value', bad);
+    END IF;
+    RETURN NULL;
+END
+$$;
+
+-- A valid translated text as stored: the object (a JSON text of one read).
+CREATE OR REPLACE FUNCTION ckan_pw_translated(j jsonb) RETURNS jsonb
+LANGUAGE sql IMMUTABLE AS $$
+    SELECT CASE WHEN jsonb_typeof(j) = 'string' THEN (j #>> '{}')::jsonb
+                WHEN jsonb_typeof(j) = 'object' THEN j END
 $$;
 
 -- CKAN's isodate: '' is no date; NULL when the text is no date CKAN reads.
@@ -193,6 +231,12 @@ BEGIN
        AND ckan_pw_int(rd->'size') IS NULL THEN
         errs := ckan_gw_err(errs, 'size', 'Invalid integer');
     END IF;
+    FOREACH k IN ARRAY ARRAY['name_translated', 'description_translated'] LOOP
+        IF rd ? k AND jsonb_typeof(rd->k) <> 'null'
+           AND ckan_pw_translated_error(rd->k) IS NOT NULL THEN
+            errs := ckan_gw_err(errs, k, ckan_pw_translated_error(rd->k));
+        END IF;
+    END LOOP;
     FOREACH k IN ARRAY ARRAY['created', 'last_modified', 'cache_last_updated'] LOOP
         IF coalesce(ckan_gw_text(rd->k), '') <> ''
            AND ckan_pw_isodate(ckan_gw_text(rd->k)) IS NULL THEN
@@ -252,13 +296,17 @@ BEGIN
             errs := ckan_gw_err(errs, 'name', msg);
         END IF;
     END IF;
+    -- a value the dataset has is kept as it is (imported records hold address lists)
     FOREACH k IN ARRAY ARRAY['author_email', 'maintainer_email'] LOOP
-        IF NOT ckan_pw_email_ok(btrim(ckan_gw_text(d->k))) THEN
+        msg := CASE k WHEN 'author_email' THEN old.author_email ELSE old.maintainer_email END;
+        IF NOT ckan_pw_email_ok(btrim(ckan_gw_text(d->k)))
+           AND btrim(ckan_gw_text(d->k)) IS DISTINCT FROM msg THEN
             errs := ckan_gw_err(errs, k, format('Email %s is not a valid format',
                                                 btrim(ckan_gw_text(d->k))));
         END IF;
     END LOOP;
-    IF length(ckan_gw_text(d->'version')) > 100 THEN
+    IF length(ckan_gw_text(d->'version')) > 100
+       AND ckan_gw_text(d->'version') IS DISTINCT FROM old.version THEN
         errs := ckan_gw_err(errs, 'version', 'Version must be a maximum of 100 characters long');
     END IF;
     IF coalesce(ckan_gw_text(d->'state'), 'active') NOT IN ('active', 'draft', 'deleted')
@@ -330,6 +378,11 @@ BEGIN
         errs := ckan_gw_err(errs, 'identifier', format('Cannot change value of key from %s to '
             '%s. This key is read-only', old.identifier, tw->>'identifier'));
     END IF;
+    FOREACH k IN ARRAY ARRAY['title_translated', 'notes_translated'] LOOP
+        IF d ? k AND jsonb_typeof(d->k) <> 'null' AND ckan_pw_translated_error(d->k) IS NOT NULL THEN
+            errs := ckan_gw_err(errs, k, ckan_pw_translated_error(d->k));
+        END IF;
+    END LOOP;
     errs := ckan_gw_list_errors(errs, 'resources', (
         SELECT coalesce(jsonb_agg(ckan_pw_resource_errors(r, coalesce(old.id,
                    CASE WHEN ckan_g_is_uuid(given_id) THEN given_id::uuid END)) ORDER BY n), '[]')
@@ -412,6 +465,9 @@ BEGIN
         p.publisher_org_code := coalesce(p.publisher_org_code, (SELECT value FROM group_extra
             WHERE group_id = p.owner_org AND key = 'publisherOrgCode'));
     END IF;
+    p.translated := nullif(jsonb_strip_nulls(jsonb_build_object(
+        'title_translated', ckan_pw_translated(d->'title_translated'),
+        'notes_translated', ckan_pw_translated(d->'notes_translated'))), '{}');
     p.type := coalesce(old.type, p.type);
     p.source_hash := NULL;  -- the next import of its record applies it again
     p.metadata_modified := now();
@@ -539,6 +595,11 @@ BEGIN
         r.datastore_active := (rd->>'datastore_active')::boolean;
     END IF;
     r.extras := rd - core;
+    FOREACH k IN ARRAY ARRAY['name_translated', 'description_translated'] LOOP
+        IF jsonb_typeof(rd->k) = 'string' THEN
+            r.extras := r.extras || jsonb_build_object(k, ckan_pw_translated(rd->k));
+        END IF;
+    END LOOP;
     RETURN r;
 END
 $$;
@@ -666,7 +727,7 @@ BEGIN
                 publisher_oid, publisher_org_code, publisher_contact_name,
                 publisher_contact_phone, publisher_contact_email, accrual_periodicity,
                 temporal_coverage_from, temporal_coverage_to, issued, modified, spatial,
-                language, landing_page, number_of_data, remarks, source_hash)
+                language, landing_page, number_of_data, remarks, source_hash, translated)
               = (p.name, p.title, p.notes, p.url, p.version, p.author, p.author_email,
                 p.maintainer, p.maintainer_email, p.license_id, p.state, p.private, p.owner_org,
                 p.metadata_modified, p.field_description, p.data_type, p.license_title,
@@ -676,17 +737,22 @@ BEGIN
                 p.publisher_org_code, p.publisher_contact_name, p.publisher_contact_phone,
                 p.publisher_contact_email, p.accrual_periodicity, p.temporal_coverage_from,
                 p.temporal_coverage_to, p.issued, p.modified, p.spatial, p.language,
-                p.landing_page, p.number_of_data, p.remarks, p.source_hash)
+                p.landing_page, p.number_of_data, p.remarks, p.source_hash, p.translated)
             WHERE id = p.id;
         EXCEPTION WHEN unique_violation THEN
             RAISE EXCEPTION 'invalid input' USING ERRCODE = 'OD422',
                 DETAIL = '{"name": ["That URL is already in use."]}';
         END;
     END IF;
-    IF tags_given OR old.id IS NOT NULL THEN  -- an update without tags clears them (CKAN)
-        PERFORM pkg_put_tags(p.id, array_agg(t.name ORDER BY t.n),
-                             array_agg((ckan_g_vocab(t.vocab)).id ORDER BY t.n))
-        FROM ckan_pw_tags(d) t;
+    -- an update without tags clears them (CKAN); tags the dataset had keep their place (the
+    -- keyword order the Taiwan API shows), new ones follow in the order given
+    IF tags_given OR old.id IS NOT NULL THEN
+        PERFORM pkg_put_tags(p.id, array_agg(x.name ORDER BY x.o), array_agg(x.vid ORDER BY x.o))
+        FROM (SELECT t.name, g.id AS vid, coalesce((
+                  SELECT pt.position FROM package_tag pt JOIN tag tg ON tg.id = pt.tag_id
+                  WHERE pt.package_id = p.id AND tg.name = t.name
+                    AND tg.vocabulary_id IS NOT DISTINCT FROM g.id), 1000000 + t.n) AS o
+              FROM ckan_pw_tags(d) t LEFT JOIN LATERAL ckan_g_vocab(t.vocab) g ON true) x;
     END IF;
     PERFORM ckan_pw_put_extras(p.id, d);
     PERFORM ckan_pw_put_groups(p.id, d, v);
