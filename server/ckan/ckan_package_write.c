@@ -1,6 +1,7 @@
 /* ckan_package_write — CKAN's dataset and resource writes (CKAN 2.11's create/update/patch/
  * delete.py; ckan-research §5.1–5.3): package_create, _update, _patch, _delete, dataset_purge,
- * package_owner_org_update, bulk_update_private/_public/_delete, package_resource_reorder,
+ * package_revise, package_owner_org_update, bulk_update_private/_public/_delete,
+ * package_resource_reorder,
  * resource_create, _update, _patch, _delete. Each checks the request's shape as CKAN's
  * dictization does and hands one object to its function in sql/functions/19 (ckan_call), which
  * authorizes, validates and writes in one transaction. */
@@ -19,6 +20,7 @@
 CKAN_CALL_STMT_V(package_create, ckan_package_create);
 CKAN_CALL_STMT_V(package_update, ckan_package_update);
 CKAN_CALL_STMT_V(package_patch, ckan_package_patch);
+CKAN_CALL_STMT_V(package_revise, ckan_package_revise);
 CKAN_CALL_STMT_V(package_delete, ckan_package_delete);
 CKAN_CALL_STMT_V(dataset_purge, ckan_dataset_purge);
 CKAN_CALL_STMT_V(owner_org_update, ckan_package_owner_org_update);
@@ -32,6 +34,7 @@ CKAN_CALL_STMT_V(resource_delete, ckan_resource_delete);
 void ckan_package_write_init(void)
 {
     struct db_stmt *all[] = {&st_package_create,   &st_package_update, &st_package_patch,
+                             &st_package_revise,
                              &st_package_delete,   &st_dataset_purge,  &st_owner_org_update,
                              &st_bulk_update,      &st_resource_reorder, &st_resource_create,
                              &st_resource_update,  &st_resource_patch, &st_resource_delete};
@@ -121,6 +124,18 @@ int ckan_package_update(struct req *r)
 int ckan_package_patch(struct req *r)
 {
     return patch_write(r, &st_package_patch, "Package");
+}
+
+/* {data}: match, filter, update, include and the match__ / update__ keys, as given (JSON texts
+ * among them are read by the SQL, as CKAN's json_or_string does). */
+int ckan_package_revise(struct req *r)
+{
+    json_object *data = write_input(r);
+    if (!data)
+        return REQ_DONE;
+    json_object *p = json_object_new_object();
+    json_object_object_add(p, "data", data);
+    return ckan_call(r, &st_package_revise, p);
 }
 
 int ckan_package_delete(struct req *r)

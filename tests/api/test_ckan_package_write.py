@@ -623,3 +623,45 @@ def test_get_on_a_write_action_is_refused(site):
     r = site.srv.get("/api/3/action/package_create", params={"name": "pw-get"})
     assert r.status_code == 400
     assert site.sql("SELECT 1 FROM package WHERE name = 'pw-get'") == []
+
+
+# ---- package_revise ----------------------------------------------------------------------------
+
+def test_revise(site):
+    pkg = new(site, "pw-rev", title="R", notes="n",
+              resources=[{"url": "http://e.test/a", "name": "a"},
+                         {"url": "http://e.test/b", "name": "b"}])
+    rid = pkg["resources"][1]["id"]
+    out = site.ok("package_revise", "ed", match={"name": "pw-rev"},
+                  update={"title": "R2"},
+                  update__resources__extend=[{"url": "http://e.test/c", "name": "c"}],
+                  **{"update__resources__-1__description": "new one",
+                     f"update__resources__{rid[:8]}__name": "b2"})
+    p = out["package"]
+    assert p == site.ok("package_show", id="pw-rev")
+    assert p["title"] == "R2" and p["notes"] == "n"
+    assert [(r["name"], r["description"]) for r in p["resources"]] == \
+        [("a", None), ("b2", None), ("c", "new one")]
+    # match: nothing is written when the dataset is not as expected
+    before = site.state()
+    err = site.error("package_revise", "ed", match={"name": "pw-rev", "title": "R"},
+                     update={"title": "R3"})
+    assert err["match"] == ["title"]
+    err = site.error("package_revise", "ed", match='{"id": "%s"}' % p["id"],
+                     match__resources__0__name="zzz", update={"title": "R3"})
+    assert err["match"] == ["resources__0__name"]
+    assert site.state() == before
+    # filter removes, "+" keeps; include shapes the answer
+    out = site.ok("package_revise", "ed", match__id=p["id"], filter=["-resources__0"],
+                  include=["-package__*", "+package__resources", "+package__title"])
+    assert set(out["package"]) == {"resources", "title"}
+    assert [r["name"] for r in out["package"]["resources"]] == ["b2", "c"]
+    err = site.error("package_revise", "ed", match__id=p["id"], update__nothere__x=1)
+    assert err["nothere__x"] == ["Unmatched key nothere"]
+    err = site.error("package_revise", "ed", match__id=p["id"], update={"tags": "x"})
+    assert err["update"] == ["Expected list for tags"]
+    assert site.error("package_revise", "ed", update={"title": "x"})["match__id"] == \
+        "Missing value"
+    err = site.error("package_revise", "out", match__id=p["id"], update={"title": "x"},
+                     status=403)
+    assert err["message"] == f"Access denied: User out not authorized to edit package {p['id']}"

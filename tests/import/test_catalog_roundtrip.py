@@ -34,7 +34,9 @@ TEXT_FIELDS = [
     "landingPage", "notes"]
 RESOURCE_TEXT = ["resourceDescription", "format", "accessURL", "metadataSourceOfData",
                  "characterSetCode"]
-# package_show shows these standard fields as extras with the same key (test_ckan_package.py).
+# package_show shows these standard fields as extras with the same key (test_ckan_package.py),
+# but `type` and `notes`, CKAN's own field names: CKAN_EXTRA_NAME.
+CKAN_EXTRA_NAME = {"type": "dataType", "notes": "remarks"}
 CKAN_EXTRA_KEYS = [
     "categoryCode", "identifier", "fieldDescription", "type", "license", "licenseURL", "cost",
     "costURL", "costLaw", "organization", "organizationContactName", "organizationContactPhone",
@@ -119,7 +121,7 @@ def assert_round_trip(srv, rec):
     pkg = ckan_show(srv, rec["identifier"])
     extras = {e["key"]: e["value"] for e in pkg["extras"]}
     for key in CKAN_EXTRA_KEYS:
-        assert extras.get(key, "<missing>") == ckan_value(rec[key]), key
+        assert extras.get(CKAN_EXTRA_NAME.get(key, key), "<missing>") == ckan_value(rec[key]), key
     assert pkg["title"] == rec["title"] and pkg["notes"] == rec["description"]
     assert sorted(t["name"] for t in pkg["tags"]) == sorted(rec["keyword"])
     return pkg
