@@ -6,6 +6,27 @@
 -- The pieces answer errors as values (CKAN's DataError text) so the action can file them
 -- under the key CKAN files them.
 
+-- json_list_or_string: a text that is no JSON is a list of itself.
+CREATE OR REPLACE FUNCTION ckan_rv_list(j jsonb) RETURNS jsonb
+LANGUAGE sql IMMUTABLE AS $$
+    SELECT CASE WHEN jsonb_typeof(j) = 'string' THEN jsonb_build_array(j) ELSE j END
+$$;
+
+-- list_of_strings' message, NULL when j is one (or absent).
+CREATE OR REPLACE FUNCTION ckan_rv_list_error(j jsonb) RETURNS text
+LANGUAGE sql IMMUTABLE AS $$
+    SELECT CASE WHEN j IS NULL THEN NULL
+                WHEN jsonb_typeof(j) <> 'array' THEN 'Not a list'
+                ELSE (SELECT 'Not a string: ' || x::text FROM jsonb_array_elements(j) x
+                      WHERE jsonb_typeof(x) <> 'string' LIMIT 1) END
+$$;
+
+-- A string key's parts, as Python's split('__') gives them ('' is one empty part).
+CREATE OR REPLACE FUNCTION ckan_rv_parts(skey text) RETURNS text[]
+LANGUAGE sql IMMUTABLE AS $$
+    SELECT CASE WHEN skey = '' THEN ARRAY[''] ELSE string_to_array(skey, '__') END
+$$;
+
 -- The paths (joined by "__") of sel's values that data does not hold (check_dict/check_list).
 CREATE OR REPLACE FUNCTION ckan_rv_unmatched(data jsonb, sel jsonb, path text[])
 RETURNS SETOF text
@@ -56,7 +77,7 @@ DECLARE
     n int;
 BEGIN
     path := '{}';
-    FOREACH k IN ARRAY string_to_array(skey, '__') LOOP
+    FOREACH k IN ARRAY ckan_rv_parts(skey) LOOP
         IF jsonb_typeof(cur) = 'object' AND cur ? k THEN
             path := path || k;
             cur := cur->k;
@@ -164,7 +185,7 @@ $$;
 CREATE OR REPLACE FUNCTION ckan_rv_globs(patterns jsonb) RETURNS jsonb
 LANGUAGE sql IMMUTABLE AS $$
     SELECT coalesce(jsonb_agg(jsonb_build_array(starts_with(p, '+'),
-                                                to_jsonb(string_to_array(ltrim(p, '-+'), '__')))
+                                                to_jsonb(ckan_rv_parts(ltrim(p, '-+'))))
                               ORDER BY n), '[]')
     FROM jsonb_array_elements_text(patterns) WITH ORDINALITY x(p, n)
 $$;
@@ -229,7 +250,7 @@ CREATE OR REPLACE FUNCTION ckan_rv_merge_key(data jsonb, skey text, value jsonb,
                                              OUT err text)
 LANGUAGE plpgsql IMMUTABLE AS $$
 DECLARE
-    parts text[] := string_to_array(skey, '__');
+    parts text[] := ckan_rv_parts(skey);
     k text := parts[cardinality(parts)];
     parent text := array_to_string(parts[1:cardinality(parts) - 1], '__');
     path text[] := '{}';
@@ -324,18 +345,18 @@ DECLARE
     r record;
 BEGIN
     IF match IS NOT NULL AND jsonb_typeof(match) <> 'object' THEN
-        errs := ckan_gw_err(errs, 'match', 'Unsupported type for value');
+        errs := ckan_gw_err(errs, 'match', 'Must be a dict');
     END IF;
     IF upd IS NOT NULL AND jsonb_typeof(upd) <> 'object' THEN
-        errs := ckan_gw_err(errs, 'update', 'Unsupported type for value');
+        errs := ckan_gw_err(errs, 'update', 'Must be a dict');
     END IF;
-    IF filt IS NOT NULL AND (jsonb_typeof(filt) <> 'array' OR EXISTS (
-            SELECT 1 FROM jsonb_array_elements(filt) x WHERE jsonb_typeof(x) <> 'string')) THEN
-        errs := ckan_gw_err(errs, 'filter', 'Not a list of strings');
+    filt := ckan_rv_list(filt);
+    incl := ckan_rv_list(incl);
+    IF ckan_rv_list_error(filt) IS NOT NULL THEN
+        errs := ckan_gw_err(errs, 'filter', ckan_rv_list_error(filt));
     END IF;
-    IF incl IS NOT NULL AND (jsonb_typeof(incl) <> 'array' OR EXISTS (
-            SELECT 1 FROM jsonb_array_elements(incl) x WHERE jsonb_typeof(x) <> 'string')) THEN
-        errs := ckan_gw_err(errs, 'include', 'Not a list of strings');
+    IF ckan_rv_list_error(incl) IS NOT NULL THEN
+        errs := ckan_gw_err(errs, 'include', ckan_rv_list_error(incl));
     END IF;
     PERFORM ckan_gw_raise(errs);
     ref := coalesce(nullif(ckan_gw_text(ckan_rv_json(d->'match__id')), ''),
