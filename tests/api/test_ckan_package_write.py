@@ -139,6 +139,21 @@ def test_create_answers_as_package_show_and_shows_everywhere(site):
     assert acts[0]["data"]["package"]["id"] == res["id"]
 
 
+def test_writes_move_the_cached_search_answers(site):
+    """package_search without q is answered from memory between writes: a write moves it."""
+    def names():
+        found = site.ok("package_search", fq="organization:pw-org", rows=1000)
+        return {p["name"] for p in found["results"]}
+    assert "pw-cached" not in names()
+    new(site, "pw-cached")
+    assert "pw-cached" in names()
+    site.ok("package_patch", "ed", id="pw-cached", title="Cached 2")
+    found = site.ok("package_search", fq="name:pw-cached")
+    assert [p["title"] for p in found["results"]] == ["Cached 2"]
+    site.ok("package_delete", "ed", id="pw-cached")
+    assert "pw-cached" not in names()
+
+
 def test_create_defaults_title_to_name_and_drops_state_of_non_sysadmins(site):
     res = new(site, "pw-defaults", state="draft", private="yes")
     assert res["title"] == "pw-defaults" and res["state"] == "active"
