@@ -173,7 +173,8 @@ FUZZ_FLAGS   := -std=c17 -D_GNU_SOURCE -g -O1 -fsanitize=fuzzer,address,undefine
 FUZZ_LOAD    := tests/fuzz/fuzz_load.c importers/enc.c importers/infer.c importers/load.c \
                 importers/load_cols.c importers/csv_in.c importers/xml_in.c \
                 server/core/util.c server/core/log.c
-FUZZ_SRC_solrq        := $(addprefix server/ckan/,solrq.c solrq_mem.c solrq_lex.c solrq_parse.c solrq_sql.c solrq_map.c)
+FUZZ_SRC_solrq        := $(addprefix server/ckan/,solrq.c solrq_mem.c solrq_lex.c solrq_parse.c solrq_sql.c solrq_map.c) \
+                         server/core/arena.c server/core/util.c
 FUZZ_SRC_csv          := $(FUZZ_LOAD)
 FUZZ_SRC_xml          := $(FUZZ_LOAD)
 FUZZ_SRC_catalog      := importers/catalog_in.c importers/catalog_keys.c server/core/jschema.c server/core/jschema_load.c \
