@@ -9,8 +9,8 @@
 # P is `pgbench -n -M prepared` running what the server sends for one such request: the token's
 # lookup (ckan_auth) and the action's function (ckan_package_create / ckan_package_update) with
 # the same JSON as the server hands it ({"data": the dict}), each in its own transaction as the
-# server runs them, with as many connections
-# as the server held during its run (counted in pg_stat_activity). The JSON is a literal with
+# server runs them, with as many connections as the server held during its run (counted in
+# pg_stat_activity). The JSON is a literal with
 # the name's number put in by replace() where the server sends a parameter.
 #
 #   tests/perf/bench_write.sh            (after make all)
