@@ -11,16 +11,23 @@ BEGIN
     DELETE FROM package_tag WHERE package_id = pid;
     IF coalesce(cardinality(names), 0) = 0 THEN
         RETURN;
+    ELSIF vocabs IS NULL THEN  -- free tags only (every import): one join
+        INSERT INTO tag (name)
+        SELECT DISTINCT k.n FROM unnest(names) k(n) ORDER BY k.n
+        ON CONFLICT (name) WHERE vocabulary_id IS NULL DO NOTHING;
+        INSERT INTO package_tag (package_id, tag_id, position)
+        SELECT pid, t.id, min(k.i) FROM unnest(names) WITH ORDINALITY k(n, i)
+        JOIN tag t ON t.name = k.n AND t.vocabulary_id IS NULL
+        GROUP BY t.id;
+        RETURN;
     END IF;
     INSERT INTO tag (name)
     SELECT DISTINCT k.n FROM unnest(names, vocabs) k(n, vo) WHERE k.vo IS NULL ORDER BY k.n
     ON CONFLICT (name) WHERE vocabulary_id IS NULL DO NOTHING;
-    IF vocabs IS NOT NULL THEN
-        INSERT INTO tag (name, vocabulary_id)
-        SELECT DISTINCT k.n, k.vo FROM unnest(names, vocabs) k(n, vo) WHERE k.vo IS NOT NULL
-        ORDER BY k.n, k.vo
-        ON CONFLICT (vocabulary_id, name) WHERE vocabulary_id IS NOT NULL DO NOTHING;
-    END IF;
+    INSERT INTO tag (name, vocabulary_id)
+    SELECT DISTINCT k.n, k.vo FROM unnest(names, vocabs) k(n, vo) WHERE k.vo IS NOT NULL
+    ORDER BY k.n, k.vo
+    ON CONFLICT (vocabulary_id, name) WHERE vocabulary_id IS NOT NULL DO NOTHING;
     INSERT INTO package_tag (package_id, tag_id, position)
     SELECT pid, x.id, min(x.i) FROM (
         SELECT t.id, k.i FROM unnest(names, vocabs) WITH ORDINALITY k(n, vo, i)
@@ -39,8 +46,8 @@ LANGUAGE plpgsql AS $$
 BEGIN
     DELETE FROM package_extra WHERE package_id = pid;
     INSERT INTO package_extra (package_id, key, value, position)
-    SELECT pid, k.key, (array_agg(k.val ORDER BY k.n DESC))[1], min(k.n)
-    FROM unnest(keys, vals) WITH ORDINALITY k(key, val, n)
+    SELECT pid, k.key, vals[max(k.n)], min(k.n)
+    FROM unnest(keys) WITH ORDINALITY k(key, n)
     GROUP BY k.key;
 END
 $$;

@@ -3,8 +3,8 @@
 -- package_show gives it, filter keys out of it, merge an update over it (string keys such as
 -- `resources__0__name`, `resources__1492a__url` by an id prefix of 5+ characters,
 -- `resources__extend`), then package_update it, in one transaction with the dataset locked.
--- The pieces answer errors as values (CKAN's DataError text) so the action can file them
--- under the key CKAN files them.
+-- The pieces RAISE CKAN's DataError text as OD422; the action files it under the key CKAN
+-- files it (ckan_rv_refile).
 
 -- json_list_or_string: a text that is no JSON is a list of itself.
 CREATE OR REPLACE FUNCTION ckan_rv_list(j jsonb) RETURNS jsonb
@@ -66,41 +66,68 @@ BEGIN
 END
 $$;
 
--- Where a string key leads in data (resolve_string_key): its path (list indexes made
--- non-negative), or err with CKAN's text.
-CREATE OR REPLACE FUNCTION ckan_rv_resolve(data jsonb, skey text, OUT path text[], OUT err text)
+-- The index of a list's item a string key part names (an index, negative from the end, or
+-- an id prefix of 5+ characters); NULL when none.
+CREATE OR REPLACE FUNCTION ckan_rv_index(list jsonb, k text) RETURNS int
 LANGUAGE plpgsql IMMUTABLE AS $$
 DECLARE
+    n int := jsonb_array_length(list);
+    i int;
+BEGIN
+    IF length(k) >= 5 THEN
+        RETURN (SELECT x.n - 1 FROM jsonb_array_elements(list) WITH ORDINALITY x(e, n)
+                WHERE jsonb_typeof(x.e) = 'object' AND starts_with(x.e->>'id', k)
+                ORDER BY x.n LIMIT 1);
+    ELSIF k !~ '^[+-]?[0-9]{1,9}$' THEN
+        RETURN NULL;
+    END IF;
+    i := k::int;
+    RETURN CASE WHEN i < -n OR i >= n THEN NULL WHEN i < 0 THEN i + n ELSE i END;
+END
+$$;
+
+-- CKAN's DataError: OD422 with its text (a JSON dict in DETAIL, should it reach a client).
+CREATE OR REPLACE FUNCTION ckan_rv_data_error(msg text) RETURNS void
+LANGUAGE plpgsql IMMUTABLE AS $$
+BEGIN
+    RAISE EXCEPTION '%', msg USING ERRCODE = 'OD422',
+        DETAIL = jsonb_build_object('message', msg)::text;
+END
+$$;
+
+-- Where a string key leads in data (resolve_string_key): its path, list indexes made
+-- non-negative; a key that leads nowhere is a DataError.
+CREATE OR REPLACE FUNCTION ckan_rv_resolve(data jsonb, skey text) RETURNS text[]
+LANGUAGE plpgsql IMMUTABLE AS $$
+DECLARE
+    path text[] := '{}';
     cur jsonb := data;
     k text;
     i int;
-    n int;
 BEGIN
-    path := '{}';
     FOREACH k IN ARRAY ckan_rv_parts(skey) LOOP
         IF jsonb_typeof(cur) = 'object' AND cur ? k THEN
             path := path || k;
             cur := cur->k;
             CONTINUE;
-        ELSIF jsonb_typeof(cur) = 'array' AND length(k) >= 5 THEN
-            SELECT x.n - 1 INTO i FROM jsonb_array_elements(cur) WITH ORDINALITY x(e, n)
-            WHERE jsonb_typeof(x.e) = 'object' AND starts_with(x.e->>'id', k)
-            ORDER BY x.n LIMIT 1;
-        ELSIF jsonb_typeof(cur) = 'array' AND k ~ '^[+-]?[0-9]{1,9}$' THEN
-            n := jsonb_array_length(cur);
-            i := k::int;
-            i := CASE WHEN i < -n OR i >= n THEN NULL WHEN i < 0 THEN i + n ELSE i END;
-        ELSE
-            i := NULL;
         END IF;
+        i := CASE WHEN jsonb_typeof(cur) = 'array' THEN ckan_rv_index(cur, k) END;
         IF i IS NULL THEN
-            err := 'Unmatched key ' || array_to_string(path || k, '__');
-            path := NULL;
-            RETURN;
+            PERFORM ckan_rv_data_error('Unmatched key ' || array_to_string(path || k, '__'));
         END IF;
         path := path || i::text;
         cur := cur->i;
     END LOOP;
+    RETURN path;
+END
+$$;
+
+-- The action's refusal of a DataError (the caught message) under the key CKAN files it.
+CREATE OR REPLACE FUNCTION ckan_rv_refile(key text, msg text) RETURNS void
+LANGUAGE plpgsql IMMUTABLE AS $$
+BEGIN
+    RAISE EXCEPTION 'invalid input' USING ERRCODE = 'OD422',
+        DETAIL = jsonb_build_object(key, jsonb_build_array(msg))::text;
 END
 $$;
 
@@ -150,7 +177,7 @@ BEGIN
             CONTINUE WHEN NOT data ? head;
             idx := head;
         ELSE
-            idx := (ckan_rv_resolve(data, head)).path[1];
+            idx := ckan_rv_index(data, head)::text;
             CONTINUE WHEN idx IS NULL;
         END IF;
         IF jsonb_array_length(g->1) > 1 THEN
@@ -190,50 +217,36 @@ LANGUAGE sql IMMUTABLE AS $$
     FROM jsonb_array_elements_text(patterns) WITH ORDINALITY x(p, n)
 $$;
 
--- update_merge_dict / update_merge_list of upd into data at path (for the error's text):
--- the merged value, or err.
-CREATE OR REPLACE FUNCTION ckan_rv_merge(data jsonb, upd jsonb, path text[], OUT res jsonb,
-                                         OUT err text)
+-- update_merge_dict / update_merge_list of upd into data (path: where, for the error's
+-- text): the merged value; a dict or list met by another type is a DataError.
+CREATE OR REPLACE FUNCTION ckan_rv_merge(data jsonb, upd jsonb, path text[]) RETURNS jsonb
 LANGUAGE plpgsql IMMUTABLE AS $$
 DECLARE
+    res jsonb := data;
     k text;
     v jsonb;
     i int;
-    m record;
 BEGIN
-    res := data;
     IF jsonb_typeof(data) = 'object' THEN
         IF jsonb_typeof(upd) IS DISTINCT FROM 'object' THEN
-            err := 'Expected dict for ' || array_to_string(path, '__');
-            RETURN;
+            PERFORM ckan_rv_data_error('Expected dict for ' || array_to_string(path, '__'));
         END IF;
         FOR k, v IN SELECT * FROM jsonb_each(upd) LOOP
             IF res ? k AND jsonb_typeof(res->k) IN ('object', 'array') THEN
-                m := ckan_rv_merge(res->k, v, path || k);
-                IF m.err IS NOT NULL THEN
-                    err := m.err;
-                    RETURN;
-                END IF;
-                res := jsonb_set(res, ARRAY[k], m.res);
+                res := jsonb_set(res, ARRAY[k], ckan_rv_merge(res->k, v, path || k));
             ELSE
                 res := res || jsonb_build_object(k, v);
             END IF;
         END LOOP;
     ELSIF jsonb_typeof(data) = 'array' THEN
         IF jsonb_typeof(upd) IS DISTINCT FROM 'array' THEN
-            err := 'Expected list for ' || array_to_string(path, '__');
-            RETURN;
+            PERFORM ckan_rv_data_error('Expected list for ' || array_to_string(path, '__'));
         END IF;
         FOR i IN 0 .. jsonb_array_length(upd) - 1 LOOP
             IF i >= jsonb_array_length(res) THEN
                 res := res || jsonb_build_array(upd->i);
             ELSIF jsonb_typeof(res->i) IN ('object', 'array') THEN
-                m := ckan_rv_merge(res->i, upd->i, path || i::text);
-                IF m.err IS NOT NULL THEN
-                    err := m.err;
-                    RETURN;
-                END IF;
-                res := jsonb_set(res, ARRAY[i::text], m.res);
+                res := jsonb_set(res, ARRAY[i::text], ckan_rv_merge(res->i, upd->i, path || i::text));
             ELSE
                 res := jsonb_set(res, ARRAY[i::text], upd->i);
             END IF;
@@ -241,13 +254,13 @@ BEGIN
     ELSE
         res := upd;
     END IF;
+    RETURN res;
 END
 $$;
 
 -- update_merge_string_key: value merged into data where skey leads (its last part a key of a
--- dict, an index or id prefix of a list, or `extend` to add to a list); or err.
-CREATE OR REPLACE FUNCTION ckan_rv_merge_key(data jsonb, skey text, value jsonb, OUT res jsonb,
-                                             OUT err text)
+-- dict, an index or id prefix of a list's item, or `extend` to add to a list).
+CREATE OR REPLACE FUNCTION ckan_rv_merge_key(data jsonb, skey text, value jsonb) RETURNS jsonb
 LANGUAGE plpgsql IMMUTABLE AS $$
 DECLARE
     parts text[] := ckan_rv_parts(skey);
@@ -255,56 +268,30 @@ DECLARE
     parent text := array_to_string(parts[1:cardinality(parts) - 1], '__');
     path text[] := '{}';
     cur jsonb := data;
-    r record;
-    m record;
+    i int;
+    merged jsonb;
 BEGIN
-    res := data;
     IF parent <> '' THEN
-        r := ckan_rv_resolve(data, parent);
-        IF r.err IS NOT NULL THEN
-            err := r.err;
-            RETURN;
-        END IF;
-        path := r.path;
+        path := ckan_rv_resolve(data, parent);
         cur := data #> path;
     END IF;
     IF jsonb_typeof(cur) = 'object' THEN
-        m := ckan_rv_merge(cur, jsonb_build_object(k, value), path);
-    ELSIF jsonb_typeof(cur) = 'array' THEN
-        IF k = 'extend' THEN
-            IF jsonb_typeof(value) IS DISTINCT FROM 'array' THEN
-                err := 'Expected list for ' || parent;
-                RETURN;
-            END IF;
-            SELECT cur || value AS res, NULL::text AS err INTO m;
-        ELSE
-            r := ckan_rv_resolve(cur, k);
-            IF r.err IS NOT NULL THEN
-                err := r.err;
-                RETURN;
-            END IF;
-            path := path || r.path;
-            IF jsonb_typeof(cur->(r.path[1])::int) IN ('object', 'array') THEN
-                m := ckan_rv_merge(cur->(r.path[1])::int, value, path);
-            ELSE
-                SELECT value AS res, NULL::text AS err INTO m;
-            END IF;
-            IF m.err IS NULL THEN
-                res := CASE WHEN cardinality(path) = 0 THEN m.res ELSE jsonb_set(data, path, m.res) END;
-            ELSE
-                err := m.err;
-            END IF;
-            RETURN;
+        merged := ckan_rv_merge(cur, jsonb_build_object(k, value), path);
+    ELSIF jsonb_typeof(cur) = 'array' AND k = 'extend' THEN
+        IF jsonb_typeof(value) IS DISTINCT FROM 'array' THEN
+            PERFORM ckan_rv_data_error('Expected list for ' || parent);
         END IF;
+        merged := cur || value;
+    ELSIF jsonb_typeof(cur) = 'array' THEN
+        i := (ckan_rv_resolve(cur, k))[1]::int;
+        merged := jsonb_set(cur, ARRAY[i::text], CASE
+            WHEN jsonb_typeof(cur->i) IN ('object', 'array')
+                THEN ckan_rv_merge(cur->i, value, path || i::text)
+            ELSE value END);
     ELSE
-        err := 'Expected list or dict for ' || parent;
-        RETURN;
+        PERFORM ckan_rv_data_error('Expected list or dict for ' || parent);
     END IF;
-    IF m.err IS NOT NULL THEN
-        err := m.err;
-    ELSE
-        res := CASE WHEN cardinality(path) = 0 THEN m.res ELSE jsonb_set(data, path, m.res) END;
-    END IF;
+    RETURN CASE WHEN cardinality(path) = 0 THEN merged ELSE jsonb_set(data, path, merged) END;
 END
 $$;
 
@@ -342,7 +329,8 @@ DECLARE
     bad text[];
     k text;
     val jsonb;
-    r record;
+    path text[];
+    msg text;
 BEGIN
     IF match IS NOT NULL AND jsonb_typeof(match) <> 'object' THEN
         errs := ckan_gw_err(errs, 'match', 'Must be a dict');
@@ -378,12 +366,13 @@ BEGIN
     bad := ARRAY(SELECT ckan_rv_unmatched(orig, match, '{}') WHERE match IS NOT NULL);
     FOR k, val IN SELECT substr(key, 8), ckan_rv_json(value) FROM jsonb_each(d)
                   WHERE key LIKE 'match\_\_%' ORDER BY key LOOP
-        r := ckan_rv_resolve(orig, k);
-        IF r.err IS NOT NULL THEN
-            RAISE EXCEPTION 'invalid input' USING ERRCODE = 'OD422',
-                DETAIL = jsonb_build_object('match__' || k, jsonb_build_array(r.err))::text;
-        END IF;
-        bad := bad || ARRAY(SELECT ckan_rv_unmatched(orig #> r.path, val, r.path));
+        BEGIN
+            path := ckan_rv_resolve(orig, k);
+        EXCEPTION WHEN SQLSTATE 'OD422' THEN
+            GET STACKED DIAGNOSTICS msg = MESSAGE_TEXT;
+            PERFORM ckan_rv_refile('match__' || k, msg);
+        END;
+        bad := bad || ARRAY(SELECT ckan_rv_unmatched(orig #> path, val, path));
     END LOOP;
     IF cardinality(bad) > 0 THEN
         RAISE EXCEPTION 'invalid input' USING ERRCODE = 'OD422',
@@ -395,23 +384,23 @@ BEGIN
                    || jsonb_build_object('id', orig->'id');
     END IF;
     IF upd IS NOT NULL THEN
-        r := ckan_rv_merge(revised, upd, '{}');
-        IF r.err IS NOT NULL THEN
-            RAISE EXCEPTION 'invalid input' USING ERRCODE = 'OD422',
-                DETAIL = jsonb_build_object('update', jsonb_build_array(r.err))::text;
-        END IF;
-        revised := r.res;
+        BEGIN
+            revised := ckan_rv_merge(revised, upd, '{}');
+        EXCEPTION WHEN SQLSTATE 'OD422' THEN
+            GET STACKED DIAGNOSTICS msg = MESSAGE_TEXT;
+            PERFORM ckan_rv_refile('update', msg);
+        END;
     END IF;
     -- the __extend keys first, so that new resources may be changed in the same call
     FOR k, val IN SELECT substr(key, 9), ckan_rv_json(value) FROM jsonb_each(d)
                   WHERE key LIKE 'update\_\_%'
                   ORDER BY CASE WHEN key LIKE '%extend' THEN 0 ELSE 1 END, key LOOP
-        r := ckan_rv_merge_key(revised, k, val);
-        IF r.err IS NOT NULL THEN
-            RAISE EXCEPTION 'invalid input' USING ERRCODE = 'OD422',
-                DETAIL = jsonb_build_object(k, jsonb_build_array(r.err))::text;
-        END IF;
-        revised := r.res;
+        BEGIN
+            revised := ckan_rv_merge_key(revised, k, val);
+        EXCEPTION WHEN SQLSTATE 'OD422' THEN
+            GET STACKED DIAGNOSTICS msg = MESSAGE_TEXT;
+            PERFORM ckan_rv_refile(k, msg);
+        END;
     END LOOP;
     PERFORM ckan_pw_check_update(pk, v, format('User %s not authorized to edit package %s',
                                                ckan_viewer_name(v), pk.id));
