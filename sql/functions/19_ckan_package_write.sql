@@ -221,8 +221,10 @@ BEGIN
             errs := ckan_gw_err(errs, 'id', 'Invalid id provided');
         ELSIF owner IS DISTINCT FROM pid AND owner IS NOT NULL THEN
             errs := ckan_gw_err(errs, 'id', 'Resource id already exists.');
-        ELSIF owner IS NULL AND EXISTS (SELECT 1 FROM resource WHERE id = rid) THEN
-            -- a deleted resource of another dataset keeps its id until purged
+        ELSIF owner IS NULL AND EXISTS (SELECT 1 FROM resource WHERE id = rid
+                                        AND package_id IS DISTINCT FROM pid) THEN
+            -- a deleted resource of another dataset keeps its id until purged (one of this
+            -- dataset's comes back)
             errs := ckan_gw_err(errs, 'id', 'Resource id already exists.');
         END IF;
     END IF;
@@ -383,11 +385,18 @@ BEGIN
             errs := ckan_gw_err(errs, k, ckan_pw_translated_error(d->k));
         END IF;
     END LOOP;
+    -- an id the list gives twice is taken by its first resource
     errs := ckan_gw_list_errors(errs, 'resources', (
-        SELECT coalesce(jsonb_agg(ckan_pw_resource_errors(r, coalesce(old.id,
-                   CASE WHEN ckan_g_is_uuid(given_id) THEN given_id::uuid END)) ORDER BY n), '[]')
-        FROM jsonb_array_elements(CASE WHEN jsonb_typeof(d->'resources') = 'array'
-                                       THEN d->'resources' ELSE '[]' END) WITH ORDINALITY x(r, n)));
+        SELECT coalesce(jsonb_agg(CASE WHEN y.seen > 1
+            THEN jsonb_build_object('id', jsonb_build_array('Resource id already exists.'))
+            ELSE ckan_pw_resource_errors(y.r, coalesce(old.id,
+                CASE WHEN ckan_g_is_uuid(given_id) THEN given_id::uuid END)) END
+            ORDER BY y.n), '[]')
+        FROM (SELECT x.r, x.n, CASE WHEN coalesce(ckan_gw_text(x.r->'id'), '') = '' THEN 1
+                  ELSE row_number() OVER (PARTITION BY ckan_gw_text(x.r->'id') ORDER BY x.n) END
+                  AS seen
+              FROM jsonb_array_elements(CASE WHEN jsonb_typeof(d->'resources') = 'array'
+                  THEN d->'resources' ELSE '[]' END) WITH ORDINALITY x(r, n)) y));
     RETURN errs;
 END
 $$;
@@ -1106,6 +1115,10 @@ BEGIN
     PERFORM ckan_pw_check_update(pk, v, format(
         'User %s not authorized to create resources on dataset %s', ckan_viewer_name(v),
         ckan_gw_text(d->'package_id')));
+    IF EXISTS (SELECT 1 FROM resource WHERE id = ckan_gw_text(d->'id')) THEN
+        RAISE EXCEPTION 'invalid input' USING ERRCODE = 'OD422',
+            DETAIL = '{"id": ["Resource id already exists."]}';
+    END IF;
     RETURN ckan_pw_resource_write(pk, d, NULL, v, site);
 END
 $$;

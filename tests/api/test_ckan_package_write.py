@@ -447,6 +447,12 @@ def test_resource_errors(site):
                    "created": ["Date format incorrect"]}
     err = site.error("resource_create", "ed", package_id="pw-res-err", id=rid + "x")
     assert err["id"] == ["Invalid id provided"]
+    err = site.error("resource_create", "ed", package_id="pw-res-err", id=rid)
+    assert err["id"] == ["Resource id already exists."]
+    same = "33333333-2222-4333-8444-555555555555"
+    err = site.error("package_patch", "ed", id="pw-res-err",
+                     resources=[{"id": same}, {"id": same, "url": "x"}])
+    assert err["resources"] == [{}, {"id": ["Resource id already exists."]}]
     err = site.error("resource_create", "out", package_id="pw-res-err", status=403)
     assert err["message"] == \
         "Access denied: User out not authorized to create resources on dataset pw-res-err"
