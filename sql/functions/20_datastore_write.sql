@@ -279,8 +279,7 @@ BEGIN
         PERFORM ds_w_fail('records', 'Records has to be a list of dicts');
     END IF;
     SELECT n - 1 AS n, e INTO bad FROM jsonb_array_elements(recs) WITH ORDINALITY r(e, n)
-        WHERE CASE WHEN jsonb_typeof(e) <> 'object' THEN true
-                   ELSE EXISTS (SELECT 1 FROM jsonb_object_keys(e) k WHERE k <> ALL(names)) END
+        WHERE CASE WHEN jsonb_typeof(e) <> 'object' THEN true ELSE (e - names) <> '{}' END
         ORDER BY n LIMIT 1;
     IF FOUND THEN
         IF jsonb_typeof(bad.e) <> 'object' THEN
@@ -417,8 +416,7 @@ BEGIN
     IF keys = '{}' OR NOT keys <@ names THEN
         RETURN NULL;
     END IF;
-    SELECT bool_and(jsonb_typeof(e) = 'object' AND e ?& keys AND NOT e ? '_id'
-                    AND NOT EXISTS (SELECT 1 FROM jsonb_object_keys(e) k WHERE k <> ALL(names)))
+    SELECT bool_and(jsonb_typeof(e) = 'object' AND e ?& keys AND (e - names) = '{}')
         INTO fit FROM jsonb_array_elements(recs) e;
     IF NOT coalesce(fit, false) THEN
         RETURN NULL;
@@ -505,11 +503,12 @@ BEGIN
 END
 $$;
 
--- The answer's records (include_records) or nothing.
+-- The answer: the request (d, without its records: removing any other key first would copy
+-- them) as CKAN echoes it, with the records written when include_records.
 CREATE OR REPLACE FUNCTION ds_w_answer(d jsonb, include_records boolean, tbl text, ids bigint[])
 RETURNS jsonb
 LANGUAGE sql STABLE AS $$
-    SELECT (d - 'records' - 'id' - 'force' - 'include_records')
+    SELECT (d - 'id' - 'force' - 'include_records')
         || CASE WHEN include_records THEN jsonb_build_object('records', ds_w_rows(tbl, ids))
                 ELSE '{}' END
 $$;
@@ -540,7 +539,8 @@ BEGIN
         ELSE
             ids := ds_w_upsert(t.table_name, t.fields, method, d->'records');
         END IF;
-        out := ds_w_answer(d - 'dry_run', (p->>'include_records')::boolean, t.table_name, ids)
+        out := ds_w_answer(d - 'records' - 'dry_run', (p->>'include_records')::boolean,
+                           t.table_name, ids)
             || jsonb_build_object('resource_id', t.resource_id,
                                   'calculate_record_count', ds_w_ccount(d))
             || CASE WHEN d ? 'dry_run' THEN jsonb_build_object('dry_run', p->'dry_run')
@@ -1020,7 +1020,8 @@ BEGIN
     ids := ds_w_insert(t.table_name, flds, d->'records');
     PERFORM ds_w_indexes(d, t.table_name, flds);
     PERFORM ds_w_rows_changed(t);
-    out := ds_w_answer(d - 'resource' - 'resource_id' - 'delete_fields' - 'calculate_record_count',
+    out := ds_w_answer(d - 'records' - 'resource' - 'resource_id' - 'delete_fields'
+                       - 'calculate_record_count',
                        (p->>'include_records')::boolean, t.table_name, ids)
         || jsonb_build_object('resource_id', rid, 'method', 'insert',
                               'delete_fields', coalesce((p->>'delete_fields')::boolean, false),
