@@ -901,7 +901,8 @@ BEGIN
             (SELECT string_agg(format('%I', c), ', ') FROM unnest(pk) c));
     EXCEPTION WHEN unique_violation THEN
         GET STACKED DIAGNOSTICS msg = MESSAGE_TEXT, detail = PG_EXCEPTION_DETAIL;
-        PERFORM ds_w_fail('constraints', 'Cannot insert records or create index'
+        -- (CKAN's words, "index" and "because" run together as it writes them)
+        PERFORM ds_w_fail('constraints', 'Cannot insert records or create ' || 'index'
             'because of uniqueness constraint', jsonb_build_object('info', jsonb_build_object(
                 'orig', msg || E'\nDETAIL:  ' || detail || E'\n', 'pgcode', '23505')));
     END;
