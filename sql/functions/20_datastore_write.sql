@@ -308,8 +308,7 @@ $$;
 -- One record of an upsert or update, as CKAN writes it (its checks in its order, then one
 -- statement). n: its index. Returns the _id written.
 CREATE OR REPLACE FUNCTION ds_w_upsert_one(tbl text, flds jsonb, keys text[], method text,
-                                           e jsonb, n bigint)
-RETURNS bigint
+                                           e jsonb, n bigint, OUT id bigint, OUT added boolean)
 LANGUAGE plpgsql VOLATILE AS $$
 DECLARE
     names text[] := ARRAY(SELECT f->>'id' FROM jsonb_array_elements(flds) f);
@@ -317,7 +316,6 @@ DECLARE
     by_id boolean;
     keycond text;
     sql text;
-    id bigint;
     missing text;
     unknown text;
 BEGIN
@@ -349,14 +347,14 @@ BEGIN
               FROM jsonb_array_elements(flds) f WHERE f->>'id' = ANY(keys)) END;
     IF method = 'update' THEN
         sql := format('UPDATE datastore.%I t SET %s FROM (SELECT $1::jsonb AS e) r WHERE %s '
-                      'RETURNING t."_id"', tbl,
+                      'RETURNING t."_id", false', tbl,
                       coalesce((SELECT string_agg(format('%I = %s', f->>'id',
                                                          ds_w_expr(f->>'id', f->>'type')), ', ')
                                 FROM jsonb_array_elements(used) f), '"_id" = t."_id"'),
                       keycond);
     ELSE
         sql := format('INSERT INTO datastore.%I AS t (%s) SELECT %s FROM (SELECT $1::jsonb AS e) r '
-                      'ON CONFLICT (%s) DO UPDATE SET %s RETURNING t."_id"', tbl,
+                      'ON CONFLICT (%s) DO UPDATE SET %s RETURNING t."_id", t.xmax = 0', tbl,
                       concat_ws(', ', CASE WHEN by_id THEN '"_id"' END, ds_w_cols(used)),
                       concat_ws(', ', CASE WHEN by_id THEN 'nullif(r.e->>''_id'', '''')::bigint' END,
                                 ds_w_exprs(used)),
@@ -366,7 +364,7 @@ BEGIN
                                 FROM jsonb_array_elements(used) f), '"_id" = t."_id"'));
     END IF;
     BEGIN
-        EXECUTE sql INTO id USING e;
+        EXECUTE sql INTO id, added USING e;  -- xmax 0: a new row, not one updated
     EXCEPTION WHEN OTHERS THEN
         PERFORM ds_w_fail('records', SQLERRM, jsonb_build_object('records_row', n));
     END;
@@ -378,7 +376,6 @@ BEGIN
             FROM unnest(CASE WHEN by_id THEN ARRAY['_id'] ELSE keys END)
                  WITH ORDINALITY x(k, i))));
     END IF;
-    RETURN id;
 END
 $$;
 
@@ -389,8 +386,7 @@ $$;
 -- NULL when the records are not such, or PostgreSQL refused a value, or an update's key is not
 -- there (the caller then goes record by record, which reports it as CKAN does).
 CREATE OR REPLACE FUNCTION ds_w_upsert_set(tbl text, flds jsonb, keys text[], method text,
-                                           recs jsonb)
-RETURNS bigint[]
+                                           recs jsonb, OUT ids bigint[], OUT added bigint)
 LANGUAGE plpgsql VOLATILE AS $$
 DECLARE
     names text[] := ARRAY(SELECT f->>'id' FROM jsonb_array_elements(flds) f);
@@ -414,12 +410,12 @@ DECLARE
     nupd bigint;
 BEGIN
     IF keys = '{}' OR NOT keys <@ names THEN
-        RETURN NULL;
+        RETURN;
     END IF;
     SELECT bool_and(jsonb_typeof(e) = 'object' AND e ?& keys AND (e - names) = '{}')
         INTO fit FROM jsonb_array_elements(recs) e;
     IF NOT coalesce(fit, false) THEN
-        RETURN NULL;
+        RETURN;
     END IF;
     BEGIN
         EXECUTE format(
@@ -437,63 +433,69 @@ BEGIN
             ds_w_exprs_as(flds), keyvals, tbl, sets, match, tbl, col, vals)
             INTO fit, nupd, upd, ins USING recs, method;
         IF fit THEN
-            RETURN NULL;  -- a key repeats: nothing was written
+            RETURN;  -- a key repeats: nothing was written
         END IF;
         IF method = 'update' AND nupd < jsonb_array_length(recs) THEN
             RAISE EXCEPTION 'a key not found' USING ERRCODE = 'DSW01';
         END IF;
     EXCEPTION WHEN OTHERS THEN
-        RETURN NULL;  -- the subtransaction is undone; the caller goes record by record
+        RETURN;  -- the subtransaction is undone; the caller goes record by record
     END;
-    RETURN coalesce(upd, '{}') || coalesce(ins, '{}');
+    ids := coalesce(upd, '{}') || coalesce(ins, '{}');
+    added := coalesce(cardinality(ins), 0);
 END
 $$;
 
 -- CKAN's upsert_data for upsert and update: set-based when it can be, else record by record.
-CREATE OR REPLACE FUNCTION ds_w_upsert(tbl text, flds jsonb, method text, recs jsonb)
-RETURNS bigint[]
+CREATE OR REPLACE FUNCTION ds_w_upsert(tbl text, flds jsonb, method text, recs jsonb,
+                                       OUT ids bigint[], OUT added bigint)
 LANGUAGE plpgsql VOLATILE AS $$
 DECLARE
     keys text[] := ds_w_unique_key(tbl);
-    ids bigint[];
+    one record;
     e jsonb;
     n bigint;
 BEGIN
+    ids := '{}';
+    added := 0;
     IF recs IS NULL OR jsonb_typeof(recs) = 'null' OR recs = '[]' OR recs = '{}' OR recs = '""'
        OR recs = 'false' OR recs = '0' THEN
-        RETURN '{}';
+        RETURN;
     END IF;
     IF jsonb_typeof(recs) <> 'array' THEN
         PERFORM ds_w_fail('records', 'Records has to be a list of dicts');
     END IF;
     IF flds = '[]' THEN
-        RETURN '{}';  -- CKAN writes nothing to a table without fields
+        RETURN;  -- CKAN writes nothing to a table without fields
     END IF;
-    ids := ds_w_upsert_set(tbl, flds, keys, method, recs);
-    IF ids IS NOT NULL THEN
-        RETURN ids;
+    SELECT * INTO one FROM ds_w_upsert_set(tbl, flds, keys, method, recs);
+    IF one.ids IS NOT NULL THEN
+        ids := one.ids;
+        added := one.added;
+        RETURN;
     END IF;
-    ids := '{}';
     FOR e, n IN SELECT r.e, r.n - 1 FROM jsonb_array_elements(recs) WITH ORDINALITY r(e, n)
                 ORDER BY r.n LOOP
-        ids := ids || ds_w_upsert_one(tbl, flds, keys, method, e, n);
+        SELECT * INTO one FROM ds_w_upsert_one(tbl, flds, keys, method, e, n);
+        ids := ids || one.id;
+        added := added + one.added::int;
     END LOOP;
-    RETURN ids;
 END
 $$;
 
--- After rows changed in place: the row count and largest _id now (a new data_version and
+-- After rows changed in place (delta: rows added, or removed when negative): the row count
+-- and largest _id now (a new data_version and
 -- generation: dumps and the readers' copies follow), the sequence after any _id given, and the
 -- resource's modified times.
-CREATE OR REPLACE FUNCTION ds_w_rows_changed(t datastore_table) RETURNS void
+CREATE OR REPLACE FUNCTION ds_w_rows_changed(t datastore_table, delta bigint) RETURNS void
 LANGUAGE plpgsql VOLATILE AS $$
 DECLARE
-    nrows bigint;
+    nrows bigint := t.row_count + delta;  -- counted as written, not by reading the table
     last bigint;
     seq text := pg_get_serial_sequence(format('datastore.%I', t.table_name), '_id');
 BEGIN
-    EXECUTE format('SELECT count(*), coalesce(max("_id"), 0) FROM datastore.%I', t.table_name)
-        INTO nrows, last;
+    EXECUTE format('SELECT coalesce(max("_id"), 0) FROM datastore.%I', t.table_name)
+        INTO last;
     IF last > 0 AND seq IS NOT NULL THEN  -- records may have given their _id
         EXECUTE format('SELECT setval(%L, greatest(%s, (SELECT last_value FROM %s)))', seq,
                        last, seq);
@@ -524,6 +526,7 @@ DECLARE
     method text := coalesce(ckan_gw_text(d->'method'), 'upsert');
     t datastore_table;
     ids bigint[];
+    added bigint := 0;
     out jsonb;
     kept text;
 BEGIN
@@ -536,8 +539,10 @@ BEGIN
     BEGIN
         IF method = 'insert' THEN
             ids := ds_w_insert(t.table_name, t.fields, d->'records');
+            added := cardinality(ids);
         ELSE
-            ids := ds_w_upsert(t.table_name, t.fields, method, d->'records');
+            SELECT * INTO ids, added FROM ds_w_upsert(t.table_name, t.fields, method,
+                                                      d->'records');
         END IF;
         out := ds_w_answer(d - 'records' - 'dry_run', (p->>'include_records')::boolean,
                            t.table_name, ids)
@@ -554,7 +559,7 @@ BEGIN
         RETURN kept;
     END;
     IF cardinality(ids) > 0 THEN
-        PERFORM ds_w_rows_changed(t);
+        PERFORM ds_w_rows_changed(t, added);
     END IF;
     RETURN out::text;
 END
@@ -608,12 +613,15 @@ BEGIN
         RETURN out::text;
     END IF;
     cond := ds_w_where(t.fields, filters);
-    EXECUTE format('WITH g AS (DELETE FROM datastore.%I %s RETURNING *) '
-                   'SELECT count(*), coalesce(jsonb_agg(to_jsonb(g) ORDER BY "_id"), ''[]'') FROM g',
-                   t.table_name, CASE WHEN cond <> '' THEN 'WHERE ' || cond ELSE '' END)
+    -- the rows themselves only when asked for (a delete may take millions)
+    EXECUTE format('WITH g AS (DELETE FROM datastore.%I %s RETURNING *) SELECT count(*), %s FROM g',
+                   t.table_name, CASE WHEN cond <> '' THEN 'WHERE ' || cond ELSE '' END,
+                   CASE WHEN (p->>'include_deleted_records')::boolean
+                        THEN 'coalesce(jsonb_agg(to_jsonb(g) ORDER BY "_id"), ''[]'')'
+                        ELSE 'NULL::jsonb' END)
         INTO n, gone;
     IF n > 0 THEN
-        PERFORM ds_w_rows_changed(t);
+        PERFORM ds_w_rows_changed(t, -n);
     END IF;
     out := out || jsonb_build_object('filters', filters);
     IF (p->>'include_deleted_records')::boolean THEN
@@ -1020,7 +1028,7 @@ BEGIN
     t := (SELECT x FROM datastore_table x WHERE resource_id = rid);
     ids := ds_w_insert(t.table_name, flds, d->'records');
     PERFORM ds_w_indexes(d, t.table_name, flds);
-    PERFORM ds_w_rows_changed(t);
+    PERFORM ds_w_rows_changed(t, cardinality(ids));
     out := ds_w_answer(d - 'records' - 'resource' - 'resource_id' - 'delete_fields'
                        - 'calculate_record_count',
                        (p->>'include_records')::boolean, t.table_name, ids)

@@ -54,8 +54,13 @@ class Site:
         return self.sql(query, *args)[0][0]
 
     def rows(self, rid, cols="*"):
-        table = self.one("SELECT table_name FROM datastore_table WHERE resource_id = %s", rid)
-        return self.sql(f'SELECT {cols} FROM datastore."{table}" ORDER BY "_id"')
+        """The table's rows; the bookkeeping's row count and largest _id checked against them."""
+        table, count, max_id = self.sql("SELECT table_name, row_count, max_id FROM "
+                                        "datastore_table WHERE resource_id = %s", rid)[0]
+        rows = self.sql(f'SELECT {cols} FROM datastore."{table}" ORDER BY "_id"')
+        assert (count, max_id) == self.sql(f'SELECT count(*), coalesce(max("_id"), 0) '
+                                           f'FROM datastore."{table}"')[0]
+        return rows
 
     def state(self, rid):
         """What a failed write must leave as it was."""
