@@ -2,7 +2,9 @@
 """bench_ds_upsert.py — datastore_upsert of N records (default 10,000) in one call against COPY
 of the same rows into a table of the same layout (the same key and unique index), on a
 throwaway cluster and server. Prints one line per measurement (median of REPS runs) and the
-ratio COPY time / upsert time (1.0: as fast as COPY).
+ratio COPY / upsert (1.0: as fast as COPY), in elapsed time and in CPU time (the client, the
+server and every process of the cluster: what the work costs whatever else runs on the
+machine).
 
     tests/perf/bench_ds_upsert.py [N] [REPS]
 
@@ -39,10 +41,35 @@ def records(n, shift=0):
             for i in range(n)]
 
 
-def timed(fn):
-    t = time.perf_counter()
+def cpu_seconds(pids):
+    """utime + stime of these processes (gone ones count 0) and of this one."""
+    total = time.process_time()
+    for pid in pids:
+        try:
+            with open(f"/proc/{pid}/stat") as f:
+                fields = f.read().rsplit(")", 1)[1].split()
+            total += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+        except OSError:
+            pass
+    return total
+
+
+def cluster_pids(cluster_dir):
+    """The postmaster of the cluster in cluster_dir and its children (the backends)."""
+    def pgrep(*args):
+        out = subprocess.run(["pgrep", *args], capture_output=True, text=True).stdout
+        return [int(x) for x in out.split()]
+    masters = pgrep("-f", cluster_dir)
+    return masters + [c for m in masters for c in pgrep("-P", str(m))]
+
+
+def timed(fn, pids):
+    """(elapsed, CPU) seconds of fn, pids: the processes doing the work besides this one."""
+    ps = pids()
+    c, t = cpu_seconds(ps), time.perf_counter()
     fn()
-    return time.perf_counter() - t
+    t = time.perf_counter() - t
+    return t, cpu_seconds(ps) - c
 
 
 def main():
@@ -57,14 +84,14 @@ def main():
                                text=True).stdout.strip().splitlines()[-1]
         srv = Server(url)
         try:
-            run(url, srv, token)
+            run(url, srv, token, lambda: cluster_pids(c.dir) + [srv.proc.pid])
         finally:
             srv.stop()
     finally:
         c.remove()
 
 
-def run(url, srv, token):
+def run(url, srv, token, pids):
     conn = psycopg2.connect(url)
     with conn, conn.cursor() as cur:
         cur.execute("""INSERT INTO resource (id, package_id, position, name, url_type)
@@ -89,9 +116,9 @@ def run(url, srv, token):
         post("datastore_create", json.dumps({"resource_id": rid, "fields": FIELDS,
                                              "primary_key": "code"}))
         body = json.dumps({"resource_id": rid, "records": records(N)}).encode()
-        ins.append(timed(lambda: post("datastore_upsert", body)))
+        ins.append(timed(lambda: post("datastore_upsert", body), pids))
         body = json.dumps({"resource_id": rid, "records": records(N, 1)}).encode()
-        upd.append(timed(lambda: post("datastore_upsert", body)))
+        upd.append(timed(lambda: post("datastore_upsert", body), pids))
 
         def copy():
             with conn, conn.cursor() as cur:
@@ -99,14 +126,15 @@ def run(url, srv, token):
                                 "WITH (FORMAT csv)", io.StringIO(csv_text))
         with conn, conn.cursor() as cur:
             cur.execute("TRUNCATE copy_target")
-        cp.append(timed(copy))
-    m_ins, m_upd, m_cp = (statistics.median(v) for v in (ins, upd, cp))
-    print(f"records: {N}, runs: {REPS} (medians)")
-    print(f"COPY into an empty table:          {m_cp * 1000:8.1f} ms")
-    print(f"datastore_upsert, all inserted:    {m_ins * 1000:8.1f} ms  "
-          f"(COPY/upsert {m_cp / m_ins:.2f})")
-    print(f"datastore_upsert, all updated:     {m_upd * 1000:8.1f} ms  "
-          f"(COPY/upsert {m_cp / m_upd:.2f})")
+        cp.append(timed(copy, pids))
+    med = {k: [statistics.median(x[i] for x in v) for i in (0, 1)]
+           for k, v in (("ins", ins), ("upd", upd), ("cp", cp))}
+    print(f"records: {N}, runs: {REPS} (medians); elapsed ms, CPU ms (client + server + cluster)")
+    print(f"COPY into an empty table:        {med['cp'][0] * 1000:7.1f} {med['cp'][1] * 1000:7.1f}")
+    for k, label in (("ins", "datastore_upsert, all inserted:"),
+                     ("upd", "datastore_upsert, all updated: ")):
+        print(f"{label}  {med[k][0] * 1000:7.1f} {med[k][1] * 1000:7.1f}   COPY/upsert "
+              f"{med['cp'][0] / med[k][0]:.2f} elapsed, {med['cp'][1] / med[k][1]:.2f} CPU")
 
 
 if __name__ == "__main__":
