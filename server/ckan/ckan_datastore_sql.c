@@ -1,7 +1,8 @@
 /* ckan_datastore_sql — datastore_search_sql (ckan-research §6.6), served only with
  * --datastore-sql (otherwise answered as an action CKAN does not know, as CKAN answers it when
  * the action is off). The query goes to sql/functions/20b, which checks it and runs it as a
- * role that may read the datastore tables only, read-only, under the statement timeout. */
+ * role that may read the datastore tables only, read-only, under the connections' statement
+ * timeout (--statement-timeout). */
 #include "ckan_handlers.h"
 
 #include <json-c/json.h>
@@ -16,8 +17,6 @@
 #include "req.h"
 
 CKAN_CALL_STMT_V(ds_sql, ckan_datastore_search_sql);
-
-#define DS_SQL_TIMEOUT_MS 60000 /* CKAN's, when the server sets none */
 
 void ckan_datastore_sql_init(void)
 {
@@ -39,7 +38,5 @@ int ckan_datastore_search_sql(struct req *r)
     json_object *p = json_object_new_object();
     ckan_call_add_str(p, "sql", sql);
     ckan_call_add_int(p, "rows_max", cfg->datastore_rows_max);
-    ckan_call_add_int(p, "timeout_ms", cfg->statement_timeout > 0 ? cfg->statement_timeout
-                                                                  : DS_SQL_TIMEOUT_MS);
     return ckan_call(r, &st_ds_sql, p);
 }

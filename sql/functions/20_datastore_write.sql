@@ -213,12 +213,10 @@ BEGIN
     END IF;
     res := ds_w_resource(rid);
     IF res.id IS NULL THEN
-        IF ckan_authz_is_sysadmin(v) THEN
-            RAISE EXCEPTION 'Resource was not found.' USING ERRCODE = 'OD100';
-        END IF;
-        -- CKAN's resource_update check on a resource that is not there
-        RAISE EXCEPTION 'User % not authorized to perform resource_update on resource %',
-            ckan_viewer_name(v), rid USING ERRCODE = 'OD403';
+        -- resource_show's words for sysadmins; for others CKAN's resource_update check finds
+        -- no resource first and raises a bare NotFound
+        RAISE EXCEPTION '%', CASE WHEN ckan_authz_is_sysadmin(v) THEN 'Resource was not found.'
+                                  ELSE '' END USING ERRCODE = 'OD100';
     END IF;
     PERFORM ds_w_authorize(v, res, 'resource_update');
     RETURN ds_w_writable(res, coalesce((p->>'force')::boolean, false), true);

@@ -51,7 +51,7 @@ LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
         coalesce,nullif,greatest,least,num_nulls,num_nonnulls,
         to_tsvector,to_tsquery,plainto_tsquery,phraseto_tsquery,websearch_to_tsquery,ts_rank,
         ts_rank_cd,ts_headline,setweight,strip,numnode,similarity,word_similarity,
-        strict_word_similarity,
+        strict_word_similarity,like_escape,similar_escape,similar_to_escape,
         numeric,int2,int4,int8,float4,float8,text,varchar,bpchar,date,time,timetz,timestamp,
         timestamptz,interval,bool,char,bit,varbit
     }'::text[])
@@ -59,49 +59,57 @@ $$;
 
 -- The names a SQL text calls (name followed by "(": qualified names as schema.name, quoted
 -- ones with their quotes), and whether it holds more than one statement (something after a
--- ";"). Strings, quoted identifiers, comments (nested) and dollar quotes are skipped; type
--- names after :: and names after AS (aliases, CAST's type) are not calls; nor are the words
--- of SQL's syntax that take parentheses (IN, EXISTS, ARRAY, ROW, OVER, FILTER, ...).
+-- ";"). Strings (E'' ones with backslash escapes), quoted identifiers, comments (nested) and
+-- dollar quotes are skipped as PostgreSQL's lexer skips them; type names after :: and names
+-- after AS (aliases, CAST's type) are not calls; nor are the words of SQL's syntax that take
+-- parentheses (IN, EXISTS, ARRAY, ROW, OVER, FILTER, ...). It reads the text's UTF-8 bytes
+-- one by one (every delimiter is ASCII), so its time is linear in the text's length.
 CREATE OR REPLACE FUNCTION ds_sql_scan(q text, OUT calls text[], OUT multiple boolean)
-LANGUAGE plpgsql IMMUTABLE AS $$
+LANGUAGE plpgsql IMMUTABLE AS $fn$
 DECLARE
-    n int := length(q);
-    i int := 1;
+    -- bytes of UTF-8: what delimits is ASCII, bytes >= 128 belong to names (O(1) access)
+    b bytea := convert_to(coalesce(q, ''), 'UTF8');
+    n int := length(b);
+    i int := 0;
     j int;
-    c text;
+    c int;
+    word text;
     tok text;            -- the name being read, when the last token was one
     prev text := '';     -- the token before it
-    tag text;
+    tag bytea;
     depth int;
     semi boolean := false;
+    esc boolean := false;  -- the string next is an E'' one (backslashes escape)
     syntax text[] := '{select,from,where,and,or,not,in,exists,any,all,some,array,row,values,
         over,filter,as,using,on,join,when,then,else,case,end,by,distinct,lateral,union,
         intersect,except,within,group,order,limit,offset,having,window,partition,between,like,
         ilike,similar,is,into,with,recursive,returning,cast,escape,fetch,only,table,for,
         to,asc,desc,nulls,first,last,rows,range,groups,preceding,following,current,unbounded,
-        and,natural,inner,left_join,cross,full,outer,tablesample,zone,at,collate,
-        interval,default,varying,precision}';
+        natural,inner,cross,full,outer,tablesample,zone,at,collate,interval,default,varying,
+        precision}';
 BEGIN
     calls := '{}';
-    WHILE i <= n LOOP
-        c := substr(q, i, 1);
-        IF c ~ '\s' THEN
+    multiple := false;
+    WHILE i < n LOOP
+        c := get_byte(b, i);
+        IF c IN (32, 9, 10, 11, 12, 13) THEN
             i := i + 1;
             CONTINUE;
         END IF;
-        IF substr(q, i, 2) = '--' THEN
-            j := strpos(substr(q, i), E'\n');
-            i := CASE WHEN j = 0 THEN n + 1 ELSE i + j END;
+        IF c = 45 AND i + 1 < n AND get_byte(b, i + 1) = 45 THEN  -- "--" to the end of the line
+            WHILE i < n AND get_byte(b, i) <> 10 LOOP
+                i := i + 1;
+            END LOOP;
             CONTINUE;
         END IF;
-        IF substr(q, i, 2) = '/*' THEN
+        IF c = 47 AND i + 1 < n AND get_byte(b, i + 1) = 42 THEN  -- "/*": comments nest
             depth := 1;
             i := i + 2;
-            WHILE i <= n AND depth > 0 LOOP
-                IF substr(q, i, 2) = '/*' THEN
+            WHILE i < n AND depth > 0 LOOP
+                IF i + 1 < n AND get_byte(b, i) = 47 AND get_byte(b, i + 1) = 42 THEN
                     depth := depth + 1;
                     i := i + 2;
-                ELSIF substr(q, i, 2) = '*/' THEN
+                ELSIF i + 1 < n AND get_byte(b, i) = 42 AND get_byte(b, i + 1) = 47 THEN
                     depth := depth - 1;
                     i := i + 2;
                 ELSE
@@ -113,92 +121,106 @@ BEGIN
         IF semi THEN
             multiple := true;
         END IF;
-        IF c = '(' AND tok IS NOT NULL AND prev NOT IN ('::', 'as')
+        IF c = 40 AND tok IS NOT NULL AND prev NOT IN ('::', 'as')
            AND NOT (lower(tok) = ANY(syntax) AND left(tok, 1) <> '"') THEN
             calls := calls || tok;
         END IF;
-        IF c = '"' THEN  -- a quoted identifier, "" inside
+        IF c = 34 THEN  -- a quoted identifier, "" inside
             j := i + 1;
-            WHILE j <= n AND NOT (substr(q, j, 1) = '"' AND substr(q, j + 1, 1) <> '"') LOOP
-                j := j + CASE WHEN substr(q, j, 2) = '""' THEN 2 ELSE 1 END;
+            WHILE j < n AND NOT (get_byte(b, j) = 34 AND (j + 1 >= n OR get_byte(b, j + 1) <> 34))
+            LOOP
+                j := j + CASE WHEN get_byte(b, j) = 34 THEN 2 ELSE 1 END;
             END LOOP;
-            c := substr(q, i, j - i + 1);
+            word := convert_from(substring(b FROM i + 1 FOR least(j, n - 1) - i + 1), 'UTF8');
             IF tok IS NOT NULL AND prev = '.' THEN
-                tok := tok || '.' || c;
+                tok := tok || '.' || word;
                 prev := '.name';
             ELSE
                 prev := CASE WHEN tok IS NOT NULL THEN lower(tok) ELSE prev END;
-                tok := c;
+                tok := word;
             END IF;
             i := j + 1;
             CONTINUE;
         END IF;
-        IF c ~ '[A-Za-z_]' OR ascii(c) > 127 THEN
-            c := substring(substr(q, i) FROM '^[A-Za-z0-9_$\u0080-\uffff]+');
-            IF c ~* '^(e|u&|b|x|n)$' AND substr(q, i + length(c), 1) = '''' THEN
-                i := i + length(c);  -- a string's prefix: the string follows
+        IF c BETWEEN 65 AND 90 OR c BETWEEN 97 AND 122 OR c = 95 OR c >= 128 THEN
+            j := i;
+            WHILE j < n AND (get_byte(b, j) BETWEEN 65 AND 90 OR get_byte(b, j) BETWEEN 97 AND 122
+                             OR get_byte(b, j) BETWEEN 48 AND 57 OR get_byte(b, j) IN (95, 36)
+                             OR get_byte(b, j) >= 128) LOOP
+                j := j + 1;
+            END LOOP;
+            word := lower(convert_from(substring(b FROM i + 1 FOR j - i), 'UTF8'));
+            IF word IN ('e', 'u', 'b', 'x', 'n') AND j < n AND (get_byte(b, j) = 39
+                    OR (word = 'u' AND get_byte(b, j) = 38)) THEN
+                esc := word = 'e';
+                i := j + CASE WHEN get_byte(b, j) = 38 THEN 1 ELSE 0 END;  -- a string follows
                 CONTINUE;
             END IF;
             IF tok IS NOT NULL AND prev = '.' THEN
-                tok := tok || '.' || lower(c);
+                tok := tok || '.' || word;
                 prev := '.name';
             ELSE
                 prev := CASE WHEN tok IS NOT NULL THEN lower(tok) ELSE prev END;
-                tok := lower(c);
+                tok := word;
             END IF;
-            i := i + length(c);
+            i := j;
             CONTINUE;
         END IF;
-        IF c = '.' AND tok IS NOT NULL THEN
+        IF c = 46 AND tok IS NOT NULL THEN
             prev := '.';
             i := i + 1;
             CONTINUE;
         END IF;
-        IF c = '''' THEN  -- a string ('' inside; backslashes escape in E'' strings)
+        IF c = 39 THEN  -- a string ('' inside; backslashes escape in E'' strings)
             j := i + 1;
-            WHILE j <= n LOOP
-                IF substr(q, j, 1) = '\' AND lower(substr(q, i - 1, 1)) = 'e' THEN
+            WHILE j < n LOOP
+                IF get_byte(b, j) = 92 AND esc THEN
                     j := j + 2;
-                ELSIF substr(q, j, 2) = '''''' THEN
+                ELSIF get_byte(b, j) = 39 AND j + 1 < n AND get_byte(b, j + 1) = 39 THEN
                     j := j + 2;
-                ELSIF substr(q, j, 1) = '''' THEN
+                ELSIF get_byte(b, j) = 39 THEN
                     EXIT;
                 ELSE
                     j := j + 1;
                 END IF;
             END LOOP;
             i := j + 1;
+            esc := false;
             tok := NULL;
             prev := '''';
             CONTINUE;
         END IF;
-        IF c = '$' THEN  -- a dollar quote, or a parameter ($1)
-            tag := substring(substr(q, i) FROM '^\$([A-Za-z_][A-Za-z0-9_]*)?\$');
-            IF tag IS NOT NULL OR substr(q, i, 2) = repeat('$', 2) THEN
-                tag := '$' || coalesce(tag, '') || '$';
-                j := strpos(substr(q, i + length(tag)), tag);
-                i := CASE WHEN j = 0 THEN n + 1 ELSE i + length(tag) + j - 1 + length(tag) END;
+        IF c = 36 THEN  -- a dollar quote ($$, $tag$), or a parameter ($1)
+            j := i + 1;
+            WHILE j < n AND (get_byte(b, j) BETWEEN 65 AND 90 OR get_byte(b, j) BETWEEN 97 AND 122
+                             OR get_byte(b, j) = 95 OR get_byte(b, j) >= 128
+                             OR (j > i + 1 AND get_byte(b, j) BETWEEN 48 AND 57)) LOOP
+                j := j + 1;
+            END LOOP;
+            IF j < n AND get_byte(b, j) = 36 THEN
+                tag := substring(b FROM i + 1 FOR j - i + 1);
+                j := position(tag IN substring(b FROM j + 2));  -- the same tag closes it
+                i := CASE WHEN j = 0 THEN n ELSE i + length(tag) + j - 1 + length(tag) END;
                 tok := NULL;
                 prev := '$';
                 CONTINUE;
             END IF;
         END IF;
-        IF substr(q, i, 2) = '::' THEN
+        IF c = 58 AND i + 1 < n AND get_byte(b, i + 1) = 58 THEN
             prev := '::';
             tok := NULL;
             i := i + 2;
             CONTINUE;
         END IF;
-        IF c = ';' THEN
+        IF c = 59 THEN
             semi := true;
         END IF;
-        prev := c;
+        prev := chr(c);
         tok := NULL;
         i := i + 1;
     END LOOP;
-    multiple := coalesce(multiple, false);
 END
-$$;
+$fn$;
 
 -- Whether a called name may run: an allowed name, bare or as pg_catalog.name, or quoted with
 -- exactly that (lower-case) spelling.
@@ -327,7 +349,9 @@ BEGIN
 END
 $$;
 
--- datastore_search_sql. p: {sql, rows_max, timeout_ms}.
+-- datastore_search_sql. p: {sql, rows_max}. The whole call runs under the server's statement
+-- timeout (--statement-timeout, a setting of its connections: a SET inside a running statement
+-- would not shorten it).
 CREATE OR REPLACE FUNCTION ckan_datastore_search_sql(p jsonb, site text, v ckan_viewer)
 RETURNS text
 LANGUAGE plpgsql VOLATILE AS $$
@@ -356,7 +380,6 @@ BEGIN
         RAISE EXCEPTION 'Not authorized to call function %', bad USING ERRCODE = 'OD403';
     END IF;
     whole := format('SELECT * FROM (%s) AS blah LIMIT %s', q, lim + 1);
-    EXECUTE format('SET LOCAL statement_timeout = %s', (p->>'timeout_ms')::int);
     SET LOCAL transaction_read_only = on;
     BEGIN
         plan := ds_sql_explain(whole);

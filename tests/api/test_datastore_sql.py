@@ -218,11 +218,20 @@ def scan(env, text):
     ("SELECT 1; x", [], True),
     ("SELECT ';' , 2", [], False),
     ("SELECT Upper (a) FROM t", ["upper"], False),
+    # a typed literal: name'...' is a plain string (the backslash escapes nothing)
+    ("SELECT name'\\', pg_sleep(1) --'", ["pg_sleep"], False),
+    ("SELECT e'\\', pg_sleep(1) --'", [], False),
+    ("SELECT $a$ x( $a$, y(1), $b1$ z( $b1$ w(2)", ["y", "w"], False),
     ("SELECT a.b FROM t JOIN u USING (x) WHERE f (1)", ["f"], False),
     ('SELECT "s"."f"(1), s."g"(2)', ['"s"."f"', 's."g"'], False),
 ])
 def test_scanner(env, text, calls, multiple):
     assert scan(env, text) == (calls, multiple)
+
+
+def test_scanner_time_is_linear(env):
+    calls, _ = scan(env, "SELECT f(1), 'x', \"q\", /* c */ 中文 " * 20000)
+    assert len(calls) == 20000
 
 
 def test_scanner_on_random_text_never_fails(env):

@@ -375,6 +375,10 @@ def test_upsert_unknown_table(site, rid):
     assert err["message"] == f'Not found: Resource "{rid}" was not found.'
     err = site.error("datastore_upsert", "ed", records=[])
     assert err["resource_id"] == ["Missing value"]
+    err = site.error("datastore_upsert", "ed", status=404, resource_id="no-such", records=[])
+    assert err["message"] == "Not found"
+    err = site.error("datastore_upsert", "sam", status=404, resource_id="no-such", records=[])
+    assert err["message"] == "Not found: Resource was not found."
 
 
 def test_large_upsert_is_one_set_based_write(site, rid):
