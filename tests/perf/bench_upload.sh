@@ -3,11 +3,12 @@
 # same file (docs/BENCHMARKS.md, "Uploads"). The 1M × 10 CSV of tests/perf/gen_rows.py, into
 # two resources of the demo catalogue, alternating, UPLOAD_REPS times:
 #
-#   import  opendata-import csv FILE RID_A (until it exits: swapped in, indexes built)
+#   import  opendata-import csv FILE RID_A: until queryable (the table's data_version moved:
+#           the swap committed) and until it exits (indexes built, raw-file version stored)
 #   upload  the file POSTed as a multipart `upload` part to a CKAN action (the edge spools it
 #           to an unnamed file in --upload-dir: the upload's own cost), then xloader_submit of
-#           RID_B, whose stored upload is that file, polled with xloader_status until complete
-#           (the same library, on the server's load thread). The file is put in the store
+#           RID_B, whose stored upload is that file: until queryable (as above) and until
+#           xloader_status says complete (the same library, on the server's load thread). The file is put in the store
 #           between the two, untimed (resource_create will link the spooled file instead).
 #
 # Prints one line per run, then the medians and the ratio upload / import. Row counts are
@@ -61,32 +62,47 @@ action() { curl -fsS -H "Authorization: $TOKEN" -H 'Content-Type: application/js
                -d "{\"resource_id\": \"$2\"}" "$BASE/api/3/action/$1"; }
 rows_of() { psqlq -c "SELECT row_count FROM datastore_table WHERE resource_id = '$1'"; }
 
-I=() S=() L=() U=()
+version() { psqlq -c "SELECT coalesce(max(data_version), 0) FROM datastore_table WHERE resource_id = '$1'"; }
+# seconds from $2 until resource $1's table is at a data_version above $3 (the swap committed)
+queryable() {
+    while [ "$(version "$1")" -le "$3" ]; do sleep 0.05; done
+    since "$2"
+}
+status() { action xloader_status "$1" | python3 -c 'import json,sys; print(json.load(sys.stdin)["result"]["status"])'; }
+
+QI=() FI=() SP=() QL=() FL=() QU=() FU=()
 for rep in $(seq "$REPS"); do
+    v=$(version "$RID_A")
     t0=$(now)
-    bin/opendata-import csv "$T/rows.csv" --resource-id "$RID_A" --db "$URI" >/dev/null 2>"$T/import.txt"
-    imp=$(since "$t0")
+    bin/opendata-import csv "$T/rows.csv" --resource-id "$RID_A" --db "$URI" >/dev/null 2>"$T/import.txt" &
+    imp=$!
+    qi=$(queryable "$RID_A" "$t0" "$v")
+    wait "$imp"
+    fi=$(since "$t0")
     t0=$(now)
     curl -fsS -o /dev/null -F "upload=@$T/rows.csv;type=text/csv" "$BASE/api/3/action/status_show"
-    spool=$(since "$t0")
+    sp=$(since "$t0")
     cp "$T/rows.csv" "$DIR/$SHA.tmp" && mv "$DIR/$SHA.tmp" "$DIR/$SHA"
+    v=$(version "$RID_B")
     t0=$(now)
     action xloader_submit "$RID_B" | python3 -c 'import json,sys; assert json.load(sys.stdin)["result"] is True'
-    while :; do
-        st=$(action xloader_status "$RID_B" | python3 -c 'import json,sys; print(json.load(sys.stdin)["result"]["status"])')
-        [ "$st" = pending ] || [ "$st" = running ] || break
-        sleep 0.05
-    done
-    load=$(since "$t0")
+    ql=$(queryable "$RID_B" "$t0" "$v")
+    while st=$(status "$RID_B"); [ "$st" = pending ] || [ "$st" = running ]; do sleep 0.05; done
+    fl=$(since "$t0")
     [ "$st" = complete ] || { echo "load of $RID_B: $st" >&2; exit 1; }
     [ "$(rows_of "$RID_A")" = "$ROWS" ] && [ "$(rows_of "$RID_B")" = "$ROWS" ] ||
         { echo "row counts differ: $(rows_of "$RID_A") $(rows_of "$RID_B")" >&2; exit 1; }
-    up=$(awk -v a="$spool" -v b="$load" 'BEGIN {printf "%.2f", a + b}')
-    echo "rep $rep: import ${imp}s | upload ${spool}s + load ${load}s = ${up}s | load avg $(cut -d' ' -f1 /proc/loadavg)"
-    I+=("$imp") S+=("$spool") L+=("$load") U+=("$up")
+    qu=$(awk -v a="$sp" -v b="$ql" 'BEGIN {printf "%.2f", a + b}')
+    fu=$(awk -v a="$sp" -v b="$fl" 'BEGIN {printf "%.2f", a + b}')
+    echo "rep $rep: import queryable ${qi}s, done ${fi}s | upload ${sp}s + load queryable ${ql}s" \
+         "(= ${qu}s), done ${fl}s (= ${fu}s) | load avg $(cut -d' ' -f1 /proc/loadavg)"
+    QI+=("$qi") FI+=("$fi") SP+=("$sp") QL+=("$ql") FL+=("$fl") QU+=("$qu") FU+=("$fu")
 done
-mi=$(median "${I[@]}") ms=$(median "${S[@]}") ml=$(median "${L[@]}") mu=$(median "${U[@]}")
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN {printf "%.2f", a / b}'; }
+mqi=$(median "${QI[@]}") mfi=$(median "${FI[@]}") msp=$(median "${SP[@]}")
+mql=$(median "${QL[@]}") mfl=$(median "${FL[@]}") mqu=$(median "${QU[@]}") mfu=$(median "${FU[@]}")
 echo "rows $ROWS, file $SIZE bytes, $REPS repetitions (medians)"
-echo "import ${mi}s; upload ${ms}s + xloader load ${ml}s = ${mu}s;" \
-     "ratio $(awk -v a="$mu" -v b="$mi" 'BEGIN {printf "%.2f", a / b}')"
+echo "until queryable: import ${mqi}s; upload ${msp}s + xloader ${mql}s = ${mqu}s; ratio $(ratio "$mqu" "$mqi")"
+echo "until done (indexes, version): import ${mfi}s; upload ${msp}s + xloader ${mfl}s = ${mfu}s;" \
+     "ratio $(ratio "$mfu" "$mfi")"
 echo "server RSS after: $(awk '/VmRSS/ {print $2, $3}' /proc/$SRV/status)"
