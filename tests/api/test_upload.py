@@ -114,6 +114,21 @@ def test_big5_csv_upload_becomes_queryable_through_both_apis(site):
                     "content_hash = %s", BIG5_RID, hashlib.sha256(raw).hexdigest()) == 1
 
 
+def test_xml_upload_loads(site):
+    rid = "A17000000J-030138-001"
+    path = os.path.join(ROOT, "docs", "demo", "data", "mol_A17000000J-030138_training.xml")
+    with open(path, "rb") as f:
+        raw = f.read()
+    site.sql("UPDATE resource SET format = 'XML' WHERE id = %s", rid)
+    site.store(rid, raw, "training.xml", "application/xml")
+    assert site.ok("xloader_submit", "sam", resource_id=rid) is True
+    st = site.wait_load(rid)
+    assert st["status"] == "complete", st
+    got = site.ok("datastore_search", resource_id=rid, limit=1)
+    assert got["total"] > 0
+    assert "Loaded %d rows" % got["total"] in st["task_info"]["logs"][-1]["message"]
+
+
 def test_status_shape_and_time_format(site):
     st = site.ok("xloader_status", resource_id=BIG5_RID)
     assert set(st) == {"status", "job_id", "job_url", "last_updated", "task_info", "error"}
