@@ -13,6 +13,7 @@
 #include "ckan_handlers.h"
 #include "ckan_params.h"
 #include "ckan_resp.h"
+#include "edge.h"
 #include "req.h"
 #include "resp.h"
 #include "server.h"
@@ -41,6 +42,7 @@ void ckan_action_init(void)
     ckan_activity_init();
     ckan_site_init();
     ckan_search_init();
+    ckan_xloader_init();
 }
 
 const struct ckan_action_def *ckan_action_all(size_t *n)
@@ -80,8 +82,21 @@ static int run_action(struct req *r)
     return a->handler(r);
 }
 
+/* A multipart body the edge could not take (edge.h): its status, in CKAN's envelope. */
+static int upload_refused(struct req *r)
+{
+    int st = r->upload->status;
+    const char *type = st == 413   ? "Request Entity Too Large"
+                       : st == 400 ? "Bad Request"
+                                   : "Internal Server Error";
+    ckan_resp_error(r, st, type, "message", r->upload->error);
+    return REQ_DONE;
+}
+
 int ckan_action(struct req *r)
 {
+    if (r->upload && r->upload->status)
+        return upload_refused(r);
     const char *name = req_path_param(r, 0);
     const struct ckan_action_def *a = ckan_action_find(name);
     if (!a)

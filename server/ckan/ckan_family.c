@@ -3,6 +3,7 @@
 
 #include "ckan_action.h"
 #include "ckan_config.h"
+#include "ckan_download.h"
 #include "ckan_resp.h"
 #include "ckan_util.h"
 #include "dump.h"
@@ -13,6 +14,8 @@
 
 static const struct route_def routes[] = {
     {M_GET, "/datastore/dump/{rid}", dump_ckan, NULL},
+    {M_GET, "/dataset/{id}/resource/{rid}/download", ckan_resource_download, NULL},
+    {M_GET, "/dataset/{id}/resource/{rid}/download/{name}", ckan_resource_download, NULL},
     {M_GET | M_POST, "/api/3/action/{name}", ckan_action, NULL},
     {M_GET | M_POST, "/api/action/{name}", ckan_action, NULL},
     {M_GET, "/api", ckan_util_version, NULL},
@@ -30,6 +33,7 @@ static bool ckan_init(const struct config *cfg, char **err)
     ckan_config_set(cfg, &ckan_family);
     ckan_action_init();
     ckan_util_init();
+    ckan_download_init();
     return true;
 }
 

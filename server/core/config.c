@@ -85,6 +85,12 @@ static const struct cfg_entry cfg_table[] = {
      "log level: 0 errors, 1 warnings, 2 info, 3 debug"},
     {"dump-dir", "OPENDATAD_DUMP_DIR", CFG_STR, OFF(dump_dir), "", 0, 0, S,
      "directory of cached dump zips (default: var/cache/dumps beside the program's bin/)"},
+    {"upload-dir", "OPENDATAD_UPLOAD_DIR", CFG_STR, OFF(upload_dir), "", 0, 0, S,
+     "directory of uploaded resource files and of uploads being received (default: "
+     "var/uploads beside the program's bin/)"},
+    {"max-upload-size", "OPENDATAD_MAX_UPLOAD_SIZE", CFG_INT, OFF(max_upload_size),
+     "1073741824", 0, 2147483647,
+     S, "largest file accepted in a multipart upload (bytes); larger ones get 413"},
     {"dump-workers", "OPENDATAD_DUMP_WORKERS", CFG_INT, OFF(dump_workers), "2", 1, 64, S,
      "threads that read and compress datastore dumps"},
     {"dump-zip-level", "OPENDATAD_DUMP_ZIP_LEVEL", CFG_INT, OFF(dump_zip_level), "1", 0, 9, S,

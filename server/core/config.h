@@ -44,6 +44,8 @@ struct config {
     int dump_workers;      /* threads that build dumps (blocking libpq, deflate, file writes) */
     int dump_zip_level;    /* deflate level of dump zips (0 = stored) */
     int dump_streams_max;  /* CKAN /datastore/dump streams at once (each holds a connection) */
+    char *upload_dir;      /* uploaded files; "" = <program dir>/../var/uploads */
+    int max_upload_size;   /* bytes of one uploaded file */
     char *config_file;
     /* opendata-import csv|xml */
     char *resource_id;

@@ -19,6 +19,7 @@ struct event_base;
 struct bufferevent;
 struct evhttp_request;
 struct evhttp_connection;
+struct spool_file;
 
 struct edge_limits {
     size_t max_head, max_body;
@@ -26,6 +27,15 @@ struct edge_limits {
     int body_min_rate;  /* bytes/s; 0: none */
     int max_conns_per_ip; /* 0: no cap */
     size_t max_single_write;
+    const char *upload_dir; /* multipart action bodies are spooled there (NULL: not) */
+    uint64_t max_upload;    /* bytes of an uploaded file */
+};
+
+/* A spooled request's upload as the request receives it (edge_take_upload). */
+struct edge_upload {
+    struct spool_file *file; /* NULL when the body had no file part */
+    int status;              /* 0, or the refusal: 400 malformed, 413 too large, 500 */
+    char *error;             /* the refusal in words (malloc'd) */
 };
 
 struct edge_thread;
@@ -39,6 +49,15 @@ struct bufferevent *edge_bufferevent(struct event_base *base, void *edge_thread)
 
 /* The request came on a connection beyond its address's cap. */
 bool edge_over_limit(struct edge_thread *t, struct evhttp_request *req) MUSTCHECK;
+
+/* The upload of a request whose multipart body the edge spooled (a CKAN action POST with
+ * Content-Type multipart/form-data and a Content-Length): evhttp received its plain fields as
+ * a form body instead, marked with an internal header that carries a per-process secret. The
+ * header is removed from every request; true (and *up filled, the caller's to free with
+ * edge_upload_free) only for one the edge marked itself. */
+bool edge_take_upload(struct edge_thread *t, struct evhttp_request *req,
+                      struct edge_upload *up) MUSTCHECK;
+void edge_upload_free(struct edge_upload *up);
 
 /* evhttp_connection_set_closecb for connections made here (the edge needs that callback to
  * learn of the close; it calls cb first). */

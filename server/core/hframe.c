@@ -28,6 +28,7 @@ void hframe_init(struct hframe *f, size_t max_head, size_t max_body)
     f->pending = evbuffer_new();
     f->head = evbuffer_new();
     f->body = evbuffer_new();
+    f->side = evbuffer_new();
 }
 
 void hframe_clear(struct hframe *f)
@@ -38,6 +39,8 @@ void hframe_clear(struct hframe *f)
         evbuffer_free(f->head);
     if (f->body)
         evbuffer_free(f->body);
+    if (f->side)
+        evbuffer_free(f->side);
     memset(f, 0, sizeof(*f));
 }
 
@@ -318,6 +321,11 @@ static enum step step_head(struct hframe *f, struct evbuffer *out)
         evbuffer_remove_buffer(f->pending, f->head, end);
         f->expect_continue = hi.expect_continue;
         f->state = HFRAME_CHUNK_SIZE;
+    } else if (hi.cl && f->divert && f->divert(f->divert_arg, (const char *)p, end, hi.cl)) {
+        evbuffer_drain(f->pending, end);
+        f->diverting = true;
+        f->left = hi.cl;
+        f->state = HFRAME_BODY;
     } else {
         evbuffer_remove_buffer(f->pending, out, end);
         f->left = hi.cl;
@@ -333,11 +341,14 @@ static enum step step_body(struct hframe *f, struct evbuffer *out)
     if (n == 0)
         return STEP_WAIT;
     size_t k = (uint64_t)n < f->left ? n : (size_t)f->left;
-    evbuffer_remove_buffer(f->pending, out, k);
+    evbuffer_remove_buffer(f->pending, f->diverting ? f->side : out, k);
     f->left -= k;
     f->body_seen += k;
-    if (f->left == 0)
+    if (f->left == 0) {
         f->state = HFRAME_HEAD;
+        f->paused = f->diverting;
+        f->diverting = false;
+    }
     return STEP_MORE;
 }
 
@@ -474,6 +485,20 @@ static enum step step(struct hframe *f, struct evbuffer *out)
     return STEP_WAIT;
 }
 
+/* Steps over pending until it needs more input, pauses after a diverted body, or rejects. */
+static bool frame(struct hframe *f, struct evbuffer *out)
+{
+    for (;;) {
+        if (f->paused)
+            return true;
+        enum step s = step(f, out);
+        if (s == STEP_REJECT)
+            return false;
+        if (s == STEP_WAIT || f->state == HFRAME_CLOSED)
+            return true;
+    }
+}
+
 bool hframe_feed(struct hframe *f, struct evbuffer *in, struct evbuffer *out)
 {
     if (f->state == HFRAME_CLOSED) {
@@ -481,11 +506,11 @@ bool hframe_feed(struct hframe *f, struct evbuffer *in, struct evbuffer *out)
         return true;
     }
     evbuffer_add_buffer(f->pending, in);
-    for (;;) {
-        enum step s = step(f, out);
-        if (s == STEP_REJECT)
-            return false;
-        if (s == STEP_WAIT || f->state == HFRAME_CLOSED)
-            return true;
-    }
+    return frame(f, out);
+}
+
+bool hframe_resume(struct hframe *f, struct evbuffer *out)
+{
+    f->paused = false;
+    return f->state == HFRAME_CLOSED || frame(f, out);
 }

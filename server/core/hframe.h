@@ -41,6 +41,15 @@ struct hframe {
     uint64_t body_seen;       /* body bytes of the current request received (framing included) */
     bool expect_continue;     /* the held chunked request asked for 100-continue (cleared by the caller) */
     const char *reason;       /* why the stream was rejected */
+    /* Optional: asked about each valid head with a Content-Length body (head: its bytes, the
+     * empty line included). True diverts the request: its head is not passed on, its body goes
+     * to `side` instead of out, and framing pauses at its end until hframe_resume (so what
+     * follows reaches evhttp after what the caller makes of the diverted request). */
+    bool (*divert)(void *arg, const char *head, size_t len, uint64_t content_length);
+    void *divert_arg;
+    struct evbuffer *side;    /* the diverted body's bytes not taken yet (the caller drains it) */
+    bool diverting;           /* a diverted body is on its way */
+    bool paused;              /* a diverted body ended: nothing is framed until hframe_resume */
 };
 
 void hframe_init(struct hframe *f, size_t max_head, size_t max_body);
@@ -49,6 +58,10 @@ void hframe_clear(struct hframe *f);
 /* Take all of in (left empty) and append to out what evhttp may read. Returns false when this
  * input was rejected (f->reason says why; out ends with a line evhttp refuses). */
 bool hframe_feed(struct hframe *f, struct evbuffer *in, struct evbuffer *out) MUSTCHECK;
+
+/* After a diverted body ended: frame the input held meanwhile into out. False as for
+ * hframe_feed. */
+bool hframe_resume(struct hframe *f, struct evbuffer *out) MUSTCHECK;
 
 /* Part of a request head was received and not its end. */
 bool hframe_in_head(const struct hframe *f);

@@ -19,6 +19,7 @@ struct dbp_job;
 struct db_error;
 struct evhttp_connection;
 struct srv_family;
+struct edge_upload;
 
 enum { REQ_DONE = 0, REQ_ASYNC = 1 };
 
@@ -54,6 +55,7 @@ struct req {
     /* optional: sees a failed statement first; true when it took care of the request */
     bool (*db_failed)(struct req *r, const struct db_error *err);
     void *data;                 /* the handler's own state across database calls */
+    struct edge_upload *upload; /* a spooled multipart body's file or refusal; NULL: none */
     int status;
     int replies;                /* replies begun: exactly one per request (asserted) */
     size_t bytes_out;

@@ -105,9 +105,26 @@ static void srv_run_handler(struct req *r)
     (void)rc, (void)released;
 }
 
+static void upload_free(void *p)
+{
+    edge_upload_free(p);
+}
+
+/* A spooled upload goes with its request, which frees it (the file vanishes unless linked). */
+static void take_upload(struct req *r)
+{
+    struct edge_upload up;
+    if (!edge_take_upload(r->thr->edge, r->ev, &up))
+        return;
+    r->upload = arena_alloc(r->a, sizeof(up));
+    *r->upload = up;
+    arena_defer(r->a, upload_free, r->upload);
+}
+
 /* Route and run a request; every path ends in exactly one reply. */
 static void srv_dispatch(struct req *r)
 {
+    take_upload(r);
     const struct evhttp_uri *u = evhttp_request_get_evhttp_uri(r->ev);
     const char *path = u ? evhttp_uri_get_path(u) : NULL;
     r->path = path && *path ? path : "/";
@@ -257,6 +274,14 @@ static void srv_on_stop(evutil_socket_t fd, short what, void *arg)
     evtimer_add(thr->ev_grace, &tv);
 }
 
+static char *g_upload_dir; /* set by the family that stores uploads; NULL: no uploads */
+
+void srv_set_upload_dir(const char *dir)
+{
+    free(g_upload_dir);
+    g_upload_dir = dir ? xstrdup(dir) : NULL;
+}
+
 static bool srv_thread_init(struct srv_thread *thr, int index, char **err)
 {
     thr->index = index;
@@ -281,7 +306,8 @@ static bool srv_thread_init(struct srv_thread *thr, int index, char **err)
      * system call and a TCP segment train of its own. */
     struct edge_limits lim = {(size_t)g_cfg->max_header_size, (size_t)g_cfg->max_body_size,
                               g_cfg->header_timeout, g_cfg->body_min_rate,
-                              g_cfg->max_conns_per_ip, SRV_MAX_SINGLE_WRITE};
+                              g_cfg->max_conns_per_ip, SRV_MAX_SINGLE_WRITE, g_upload_dir,
+                              (uint64_t)g_cfg->max_upload_size};
     thr->edge = edge_thread_new(thr->base, &lim);
     evhttp_set_bevcb(thr->http, edge_bufferevent, thr->edge);
     evhttp_set_max_headers_size(thr->http, (ev_ssize_t)g_cfg->max_header_size);

@@ -40,6 +40,9 @@ int srv_run(const struct config *cfg, const struct srv_family *const *fams, size
 const struct config *srv_config(void);
 /* The state fam's thread_new hook made for thr (NULL when it has none). */
 void *srv_thread_state(const struct srv_thread *thr, const struct srv_family *fam);
+/* Where multipart action bodies are spooled (spool.c: unnamed files there): a family's init
+ * names it (the DataStore's, which stores uploads); without, such bodies reach evhttp whole. */
+void srv_set_upload_dir(const char *dir);
 /* Called by req_finish just before a reply is handed to evhttp. */
 void srv_before_reply(struct srv_thread *thr, struct evhttp_request *ev);
 /* Called by req_finish when a request of thr is done. */

@@ -53,6 +53,7 @@ static void job_free(struct dsl_job *j)
     free((char *)j->rq.format);
     free((char *)j->rq.name);
     free((char *)j->rq.record);
+    free((char *)j->rq.tag);
     free(j->out.err);
     load_result_clear(&j->out.result);
     free(j);
@@ -83,6 +84,8 @@ static void run_job(struct dsl_job *j)
         free(cerr);
     } else {
         const struct dsl_request *rq = &j->rq;
+        if (rq->on_begin)
+            rq->on_begin(rq, pg);
         struct load_opts o = {.format = rq->format,
                               .path = rq->name,
                               .from_fd = true,
@@ -100,9 +103,12 @@ static void run_job(struct dsl_job *j)
                               .cancelled = on_cancelled,
                               .arg = j};
         j->out.rc = load_file(&o, &j->out.result, &j->out.err);
-        PQfinish(pg);
     }
     j->out.ended_us = util_now_us();
+    if (j->rq.on_end)
+        j->rq.on_end(&j->rq, pg, &j->out);
+    if (pg)
+        PQfinish(pg);
     close(j->rq.fd);
     j->rq.fd = -1;
 }
@@ -164,6 +170,7 @@ bool dsl_start(const struct dsl_request *rq, struct event_base *base, dsl_done_f
     j->rq.format = xstrdup(rq->format);
     j->rq.name = xstrdup(rq->name);
     j->rq.record = dup_or_null(rq->record);
+    j->rq.tag = dup_or_null(rq->tag);
     j->out.resource_id = j->rq.resource_id;
     j->base = base;
     j->done = done;

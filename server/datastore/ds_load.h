@@ -15,6 +15,8 @@
 
 #define DSL_RUNNING_MAX 2
 
+struct dsl_outcome;
+
 struct dsl_request {
     const char *resource_id;
     const char *dataset; /* Taiwan identifier to create the resource in; NULL: it exists */
@@ -26,6 +28,12 @@ struct dsl_request {
     const char *record; /* xml: NULL to detect */
     long sample_rows;
     bool search_index;
+    /* Optional, on the loading thread with the load's connection (idle, blocking; NULL for
+     * end when none could be opened): before the load, and after it with its outcome; for a
+     * record of the load's state that must not wait for the caller's loop. */
+    const char *tag; /* the caller's name for the load (copied), for the hooks */
+    void (*on_begin)(const struct dsl_request *rq, PGconn *pg);
+    void (*on_end)(const struct dsl_request *rq, PGconn *pg, const struct dsl_outcome *out);
 };
 
 struct dsl_outcome {

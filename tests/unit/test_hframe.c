@@ -178,10 +178,56 @@ static void test_oversized_head(void)
     free(out);
 }
 
+/* Divert requests whose target starts with /up: their heads are seen here, not passed on. */
+static bool divert_up(void *arg, const char *head, size_t len, uint64_t cl)
+{
+    int *seen = arg;
+    (*seen)++;
+    return len > 9 && memcmp(head, "POST /up ", 9) == 0 && cl > 0;
+}
+
+static void test_divert(void)
+{
+    for (size_t step = 1; step <= 200; step += 199) {
+        struct hframe f;
+        hframe_init(&f, 1024, 1024);
+        int seen = 0;
+        f.divert = divert_up;
+        f.divert_arg = &seen;
+        struct evbuffer *b = evbuffer_new(), *o = evbuffer_new();
+        static const char in[] = "POST /a HTTP/1.1\r\nContent-Length: 2\r\n\r\nab"
+                                 "POST /up HTTP/1.1\r\nContent-Length: 5\r\n\r\n12345"
+                                 "GET /b HTTP/1.1\r\n\r\n";
+        size_t n = sizeof(in) - 1, side = 0;
+        bool ok = true;
+        for (size_t i = 0; i < n; i += step) {
+            evbuffer_add(b, in + i, n - i < step ? n - i : step);
+            ok = ok && hframe_feed(&f, b, o);
+            side += evbuffer_get_length(f.side);
+            evbuffer_drain(f.side, evbuffer_get_length(f.side));
+        }
+        T_CHECK(ok && f.paused && side == 5, "the diverted body went aside, framing paused");
+        size_t before = evbuffer_get_length(o);
+        evbuffer_add(o, "[X]", 3);
+        T_CHECK(hframe_resume(&f, o) && !f.paused, "resumed");
+        char *out = malloc(evbuffer_get_length(o) + 1);
+        size_t k = evbuffer_remove(o, out, evbuffer_get_length(o));
+        out[k] = '\0';
+        T_STREQ(out, "POST /a HTTP/1.1\r\nContent-Length: 2\r\n\r\nab[X]GET /b HTTP/1.1\r\n\r\n",
+                "what follows a diverted request comes after the caller's bytes");
+        T_CHECK(before == 41 && seen == 2, "heads asked about: those with a body (%d)", seen);
+        free(out);
+        evbuffer_free(b);
+        evbuffer_free(o);
+        hframe_clear(&f);
+    }
+}
+
 int main(void)
 {
     test_cases();
     test_states();
     test_oversized_head();
+    test_divert();
     T_DONE();
 }
