@@ -38,6 +38,7 @@ void ckan_action_init(void)
     ckan_activity_init();
     ckan_site_init();
     ckan_search_init();
+    ckan_view_rel_init();
 }
 
 const struct ckan_action_def *ckan_action_all(size_t *n)
