@@ -468,13 +468,15 @@ $$;
 CREATE OR REPLACE FUNCTION ckan_vr_resource_deleted() RETURNS trigger
 LANGUAGE plpgsql AS $$
 BEGIN
-    DELETE FROM resource_view rv WHERE rv.resource_id = NEW.id;
+    IF NEW.state = 'deleted' THEN
+        DELETE FROM resource_view rv WHERE rv.resource_id = NEW.id;
+    END IF;
     RETURN NULL;
 END
 $$;
 
 SELECT schema_trigger('resource', 'CREATE TRIGGER resource_view_deleted AFTER UPDATE OF state ON public.resource
-    FOR EACH ROW WHEN ((new.state = ''deleted''::text)) EXECUTE FUNCTION ckan_vr_resource_deleted()');
+    FOR EACH ROW EXECUTE FUNCTION ckan_vr_resource_deleted()');
 
 -- ---------------------------------------------------------------------------------------------
 -- Dataset relationships
