@@ -11,11 +11,13 @@
 
 #include "apitoken.h"
 #include "arena.h"
+#include "bgwork.h"
 #include "ckan_auth.h"
 #include "ckan_config.h"
 #include "config.h"
 #include "passwd.h"
 #include "resp.h"
+#include "server.h"
 
 #include "ckan_call.h"
 #include "ckan_params.h"
@@ -101,33 +103,70 @@ static void wipe_free(void *s)
     free(s);
 }
 
+/* A password being hashed off the loop (bgwork), then the write it belongs to. */
+struct pw_job {
+    struct req *r;
+    json_object *p;
+    const struct db_stmt *st;
+    char *password; /* wiped once hashed */
+    char *hash;
+    const char *err;
+};
+
+static void pw_job_work(void *arg)
+{
+    struct pw_job *j = arg;
+    j->hash = pw_hash(j->password, &j->err);
+    wipe_free(j->password);
+    j->password = NULL;
+}
+
+/* The write with the hash, or a 500 when the system could not make one. */
+static int pw_job_finish(struct pw_job *j)
+{
+    if (!j->hash) {
+        json_object_put(j->p);
+        resp_error(j->r, ERR_INTERNAL, NULL, "cannot hash a password: %s", j->err);
+        return REQ_DONE;
+    }
+    ckan_call_add_str(j->p, "_password_hash", j->hash);
+    wipe_free(j->hash);
+    return ckan_call(j->r, j->st, j->p);
+}
+
+/* On the loop again. */
+static void pw_job_done(void *arg)
+{
+    (void)pw_job_finish(arg); /* answers, now or from its callback */
+}
+
 /* CKAN's user_password_validator on p's password, which is taken out of p: a hash of a good
- * one as "_password_hash", else why it is refused as "_password_error" ("" counts as none).
- * False once a 500 was answered (the system cannot hash). */
-static bool take_password(struct req *r, json_object *p)
+ * one as "_password_hash", else why it is refused as "_password_error" ("" counts as none);
+ * then st is called with p. A good password is hashed on a worker thread (~50 ms of yescrypt
+ * would stall every request of this loop), or here when no worker can take it. */
+static int call_with_password(struct req *r, json_object *p, const struct db_stmt *st)
 {
     json_object *pw = json_object_object_get(p, "password");
+    const char *text = pw ? json_object_get_string(pw) : NULL;
     if (!pw) {
-        return true;
+        return ckan_call(r, st, p);
     } else if (!json_object_is_type(pw, json_type_string)) {
         ckan_call_add_str(p, "_password_error", "Passwords must be strings");
     } else if (json_object_get_string_len(pw) == 0) {
         /* CKAN drops an empty password */
-    } else if (utf8_chars(json_object_get_string(pw)) < 8) {
+    } else if (utf8_chars(text) < 8) {
         ckan_call_add_str(p, "_password_error", "Your password must be 8 characters or longer");
     } else {
-        const char *err = NULL;
-        char *hash = pw_hash(json_object_get_string(pw), &err);
-        if (!hash) {
-            json_object_put(p);
-            resp_error(r, ERR_INTERNAL, NULL, "cannot hash a password: %s", err);
-            return false;
-        }
-        ckan_call_add_str(p, "_password_hash", hash);
-        free(hash);
+        struct pw_job *j = arena_alloc(r->a, sizeof *j);
+        *j = (struct pw_job){r, p, st, xstrdup(text), NULL, NULL};
+        json_object_object_del(p, "password");
+        if (bgw_run(r->thr->base, pw_job_work, pw_job_done, j))
+            return REQ_ASYNC;
+        pw_job_work(j);
+        return pw_job_finish(j);
     }
     json_object_object_del(p, "password");
-    return true;
+    return ckan_call(r, st, p);
 }
 
 /* A new token as p's "_token" (wiped once the request ends); false once a 500 was answered. */
@@ -156,11 +195,11 @@ int ckan_user_create(struct req *r)
     json_object_object_del(p, "with_apitoken");
     if (!(r->user && r->user->sysadmin) && !ckan_config()->create_user_via_api)
         json_object_object_del(p, "password"); /* refused anyway: spend no hashing on it */
-    if (!take_password(r, p) || (with_token && !add_token(r, p)))
+    if (with_token && !add_token(r, p))
         return REQ_DONE;
     ckan_call_add_bool(p, "_with_apitoken", with_token);
     ckan_call_add_bool(p, "_via_api", ckan_config()->create_user_via_api);
-    return ckan_call(r, &st_user_create, p);
+    return call_with_password(r, p, &st_user_create);
 }
 
 /* user_update and user_patch: id required; the SQL checks who may, then the fields. */
@@ -173,11 +212,9 @@ static int user_write(struct req *r, bool patch)
     json_object *p = ckan_call_write_input(in);
     if (!r->user)
         json_object_object_del(p, "password"); /* refused anyway: spend no hashing on it */
-    if (!take_password(r, p))
-        return REQ_DONE;
     ckan_call_add_str(p, "id", id);
     ckan_call_add_bool(p, "_patch", patch);
-    return ckan_call(r, &st_user_update, p);
+    return call_with_password(r, p, &st_user_update);
 }
 
 int ckan_user_update(struct req *r)

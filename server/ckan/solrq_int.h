@@ -17,12 +17,6 @@
 #define SQ_QUOTE_MAX 100     /* bytes of the query quoted in an error message */
 
 /* The search object (solrq_mem.c). */
-struct sq_chunk {
-    struct sq_chunk *next;
-    size_t used, size;
-    max_align_t data[];
-};
-
 struct sq_param {
     char *value;
     char type; /* t text, d timestamptz, i interval, b bigint, u uuid */
@@ -37,7 +31,7 @@ struct solrq {
     int nrank, caprank;
     char *error;
     int clauses;
-    struct sq_chunk *mem;
+    struct arena *mem; /* everything of the search but the growing arrays */
 };
 
 struct sq_buf {
@@ -113,7 +107,6 @@ struct sq_gen {
 };
 
 /* The search's memory (solrq_mem.c): everything lives until solrq_free; out of memory aborts. */
-void *sq_oom(void *p);
 void *sq_alloc(struct solrq *q, size_t n);
 char *sq_strndup(struct solrq *q, const char *s, size_t n);
 char *sq_strdup(struct solrq *q, const char *s);

@@ -2,6 +2,9 @@
  * solrq_int.h). */
 #include "solrq_int.h"
 
+#include "arena.h"
+#include "util.h"
+
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -9,45 +12,21 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* ---- memory: everything lives in the search's chunks until solrq_free ----------------------- */
-
-void *sq_oom(void *p)
-{
-    if (!p) {
-        fputs("solrq: out of memory\n", stderr);
-        abort();
-    }
-    return p;
-}
+/* ---- memory: everything lives in the search's arena until solrq_free ------------------------ */
 
 void *sq_alloc(struct solrq *q, size_t n)
 {
-    n = (n + sizeof(max_align_t) - 1) / sizeof(max_align_t) * sizeof(max_align_t);
-    struct sq_chunk *c = q->mem;
-    if (!c || c->size - c->used < n) {
-        size_t size = n > 8192 ? n : 8192;
-        c = sq_oom(malloc(sizeof(*c) + size));
-        c->size = size;
-        c->used = 0;
-        c->next = q->mem;
-        q->mem = c;
-    }
-    void *p = (char *)c->data + c->used;
-    c->used += n;
-    return p;
+    return arena_alloc(q->mem, n);
 }
 
 char *sq_strndup(struct solrq *q, const char *s, size_t n)
 {
-    char *d = sq_alloc(q, n + 1);
-    memcpy(d, s, n);
-    d[n] = '\0';
-    return d;
+    return arena_strndup(q->mem, s, n);
 }
 
 char *sq_strdup(struct solrq *q, const char *s)
 {
-    return sq_strndup(q, s, strlen(s));
+    return arena_strdup(q->mem, s);
 }
 
 /* A growing string (malloc'd); sq_buf_done moves it into the search's memory. */
@@ -58,7 +37,7 @@ void sq_buf_putn(struct sq_buf *b, const char *s, size_t n)
         size_t cap = b->cap ? b->cap * 2 : 128;
         while (cap < b->len + n + 1)
             cap *= 2;
-        b->s = sq_oom(realloc(b->s, cap));
+        b->s = xrealloc(b->s, cap);
         b->cap = cap;
     }
     memcpy(b->s + b->len, s, n);
@@ -84,7 +63,7 @@ void sq_buf_printf(struct sq_buf *b, const char *fmt, ...)
         sq_buf_putn(b, tmp, (size_t)n);
         return;
     }
-    char *big = sq_oom(malloc((size_t)n + 1));
+    char *big = xmalloc((size_t)n + 1);
     va_start(ap, fmt);
     vsnprintf(big, (size_t)n + 1, fmt, ap);
     va_end(ap);
@@ -105,7 +84,8 @@ char *sq_buf_done(struct solrq *q, struct sq_buf *b)
 
 struct solrq *solrq_new(const struct solrq_map *map, int first_param)
 {
-    struct solrq *q = sq_oom(calloc(1, sizeof(*q)));
+    struct solrq *q = xcalloc(1, sizeof(*q));
+    q->mem = arena_new();
     q->map = map;
     q->first = first_param;
     return q;
@@ -115,12 +95,7 @@ void solrq_free(struct solrq *q)
 {
     if (!q)
         return;
-    struct sq_chunk *c = q->mem;
-    while (c) {
-        struct sq_chunk *next = c->next;
-        free(c);
-        c = next;
-    }
+    arena_free(q->mem);
     free(q->params);
     free(q->rank);
     free(q);
@@ -138,7 +113,7 @@ static int param_typed(struct solrq *q, const char *value, char type)
             return q->first + i;
     if (q->nparams == q->capparams) {
         q->capparams = q->capparams ? q->capparams * 2 : 16;
-        q->params = sq_oom(realloc(q->params, sizeof(*q->params) * (size_t)q->capparams));
+        q->params = xrealloc(q->params, sizeof(*q->params) * (size_t)q->capparams);
     }
     q->params[q->nparams].value = sq_strdup(q, value);
     q->params[q->nparams].type = type;
@@ -186,7 +161,7 @@ void sq_add_rank(struct solrq *q, const char *tsq)
             return;
     if (q->nrank == q->caprank) {
         q->caprank = q->caprank ? q->caprank * 2 : 8;
-        q->rank = sq_oom(realloc(q->rank, sizeof(char *) * (size_t)q->caprank));
+        q->rank = xrealloc(q->rank, sizeof(char *) * (size_t)q->caprank);
     }
     q->rank[q->nrank++] = sq_strdup(q, tsq);
 }

@@ -1,6 +1,8 @@
 /* solrq_sql — AST → one parameterised SQL boolean expression; Solr date math (see solrq_int.h). */
 #include "solrq_int.h"
 
+#include "util.h"
+
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -43,7 +45,7 @@ static char *fmt(struct sq_gen *g, const char *f, ...)
     va_end(ap);
     if (n >= 0 && (size_t)n < sizeof(tmp))
         return sq_strdup(g->q, tmp);
-    char *big = sq_oom(malloc((size_t)n + 1));
+    char *big = xmalloc((size_t)n + 1);
     va_start(ap, f);
     vsnprintf(big, (size_t)n + 1, f, ap);
     va_end(ap);

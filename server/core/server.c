@@ -21,6 +21,7 @@
 #include <unistd.h>
 
 #include "arena.h"
+#include "bgwork.h"
 #include "config.h"
 #include "db_pool.h"
 #include "edge.h"
@@ -458,10 +459,11 @@ int srv_run(const struct config *cfg, const struct srv_family *const *fams, size
     for (size_t i = 0; i < g_nfams; i++)
         if (g_fams[i]->stop)
             g_fams[i]->stop();
-    for (int i = 0; i < n; i++) {
+    for (int i = 0; i < n; i++)
         pthread_join(tids[i], NULL);
+    bgw_shutdown(); /* before the bases go: a worker may still hand a result to one */
+    for (int i = 0; i < n; i++)
         srv_thread_free(&thrs[i]);
-    }
     log_info("stopped");
     free(tids);
     free(thrs);

@@ -5,6 +5,8 @@
 #include "../../server/ckan/solrq_mem.c"
 #include "../../server/ckan/solrq_parse.c"
 #include "../../server/ckan/solrq_sql.c"
+#include "../../server/core/arena.c"
+#include "../../server/core/util.c"
 #include "testh.h"
 
 #define ARRAY_LEN_T(a) (sizeof(a) / sizeof((a)[0]))
