@@ -26,8 +26,8 @@ CKAN_CALL_STMT_V(rel_delete, ckan_package_relationship_delete);
 /* Register the statements of the actions below (once, before the threads start). */
 void ckan_view_rel_init(void)
 {
-    struct db_stmt *all[] = {&st_rv_create, &st_rv_update,  &st_rv_delete,  &st_rv_show,
-                             &st_rv_list,   &st_rv_reorder, &st_rv_clear,   &st_rel_create,
+    struct db_stmt *all[] = {&st_rv_create,  &st_rv_update,  &st_rv_delete, &st_rv_show,
+                             &st_rv_list,    &st_rv_reorder, &st_rv_clear,  &st_rel_create,
                              &st_rel_update, &st_rel_delete};
     for (size_t i = 0; i < ARRAY_LEN(all); i++)
         dbp_register(all[i]);

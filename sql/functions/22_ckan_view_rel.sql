@@ -279,6 +279,12 @@ BEGIN
 END
 $$;
 
+-- One writer at a time of a resource's view order (a new view goes after the last one).
+CREATE OR REPLACE FUNCTION ckan_vr_lock_views(rid text) RETURNS void
+LANGUAGE sql VOLATILE AS $$
+    SELECT pg_advisory_xact_lock(hashtextextended('resource_view ' || rid, 0))
+$$;
+
 -- resource_view_create: the new view, last in its resource's order.
 CREATE OR REPLACE FUNCTION ckan_resource_view_create(p jsonb, site text, v ckan_viewer)
 RETURNS text
@@ -300,7 +306,7 @@ BEGIN
     PERFORM ckan_vr_check_resource(v, rid, 'resource_view_create',
         format('create resources on dataset %s',
                (SELECT r.package_id FROM resource r WHERE r.id = rid)));
-    PERFORM 1 FROM resource r WHERE r.id = rid FOR KEY SHARE;  -- the order's last: one writer
+    PERFORM ckan_vr_lock_views(rid);
     INSERT INTO resource_view (id, resource_id, title, description, view_type, "order", config)
     VALUES (coalesce(CASE WHEN NOT ckan_vr_missing(p->'id') THEN ckan_gw_text(p->'id')::uuid END,
                      gen_random_uuid()),
@@ -427,7 +433,7 @@ BEGIN
     END IF;
     PERFORM ckan_vr_check_resource(v, rid, 'resource_view_reorder',
                                    format('edit resource %s', rid));
-    PERFORM 1 FROM resource r WHERE r.id = rid FOR KEY SHARE;
+    PERFORM ckan_vr_lock_views(rid);
     SELECT ckan_gw_text(e) INTO bad FROM jsonb_array_elements(ord) WITH ORDINALITY x(e, n)
     WHERE jsonb_typeof(e) <> 'string'
        OR NOT EXISTS (SELECT 1 FROM resource_view rv

@@ -415,3 +415,18 @@ def test_relationship_authorization(site):
     assert site.rels() == after
     assert site.ok("package_relationship_delete", "sam", subject=OTHER, object=DS,
                    type="linked_from") is None
+
+
+def test_concurrent_creates_each_get_their_own_place(site):
+    from concurrent.futures import ThreadPoolExecutor
+    rid = resources(site, "397000000a-000201")[0]
+
+    def create(i):
+        return site.post("resource_view_create", "sam", resource_id=rid, title=str(i),
+                         view_type="text_view").status_code
+
+    with ThreadPoolExecutor(max_workers=6) as pool:
+        assert list(pool.map(create, range(12))) == [200] * 12
+    orders = [o for (o,) in site.sql('SELECT "order" FROM resource_view WHERE resource_id = %s '
+                                     'ORDER BY 1', rid)]
+    assert orders == list(range(12))
