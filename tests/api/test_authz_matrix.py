@@ -47,6 +47,7 @@ STATE_SQL = """SELECT md5(concat_ws('|',
     (SELECT string_agg(t::text, ',' ORDER BY t::text) FROM resource t),
     (SELECT string_agg(t::text, ',' ORDER BY t::text) FROM resource_view t),
     (SELECT string_agg(t::text, ',' ORDER BY t::text) FROM package_relationship t),
+    (SELECT string_agg(t::text, ',' ORDER BY t::text) FROM datastore_table t),
     (SELECT count(*) FROM activity)))"""
 
 
@@ -157,6 +158,32 @@ def _member_of(site, kind):
     return {"id": o, "username": u}
 
 
+class _Named(str):
+    """A dataset's or resource's id that knows its organization or dataset."""
+
+
+def _dataset(site):
+    org = site.org()
+    d = _Named(site.ok("package_create", name=site.name("mxd"), owner_org=org)["name"])
+    d.org = org
+    return d
+
+
+def _resource(site):
+    d = _dataset(site)
+    r = _Named(site.ok("resource_create", package_id=d, url="http://x.test/a.csv",
+                       name="a")["id"])
+    r.dataset = d
+    return r
+
+
+def _table(site):
+    r = _resource(site)
+    site.ok("datastore_create", resource_id=r, force=True, fields=[{"id": "a", "type": "int4"}],
+            records=[{"a": 1}])
+    return r
+
+
 def _relationship(site):
     site.ok("package_relationship_create", subject=D1, object=D2, type="links_to")
     return {"subject": D1, "object": D2, "type": "links_to", "comment": "c"}
@@ -212,20 +239,64 @@ WRITES = {
                                                "type": "depends_on"}, EDITORS),
     "package_relationship_update": (_relationship, EDITORS),
     "package_relationship_delete": (_relationship, EDITORS),
+    # dataset, resource and DataStore writes (rows of actions not served yet are skipped)
+    "package_create": (lambda s: {"name": s.name("mxd"), "owner_org": s.org()}, EDITORS),
+    "package_update": (lambda s: (lambda d: {"id": d, "name": d, "owner_org": d.org,
+                                             "title": "T"})(_dataset(s)), EDITORS),
+    "package_patch": (lambda s: {"id": _dataset(s), "title": "T"}, EDITORS),
+    "package_delete": (lambda s: {"id": _dataset(s)}, EDITORS),
+    "dataset_purge": (lambda s: {"id": _dataset(s)}, SYSADMIN),
+    "package_owner_org_update": (lambda s: {"id": _dataset(s), "organization_id": HOME},
+                                 SYSADMIN),
+    "package_resource_reorder": (lambda s: (lambda r: {"id": r.dataset, "order": [r]})(
+        _resource(s)), EDITORS),
+    "bulk_update_private": (lambda s: (lambda d: {"datasets": [d], "org_id": d.org})(
+        _dataset(s)), ADMINS),
+    "bulk_update_public": (lambda s: (lambda d: {"datasets": [d], "org_id": d.org})(
+        _dataset(s)), ADMINS),
+    "bulk_update_delete": (lambda s: (lambda d: {"datasets": [d], "org_id": d.org})(
+        _dataset(s)), ADMINS),
+    "resource_create": (lambda s: {"package_id": _dataset(s), "url": "http://x.test/b.csv",
+                                   "name": "b"}, EDITORS),
+    "resource_update": (lambda s: {"id": _resource(s), "url": "http://x.test/c.csv"}, EDITORS),
+    "resource_patch": (lambda s: {"id": _resource(s), "name": "c"}, EDITORS),
+    "resource_delete": (lambda s: {"id": _resource(s)}, EDITORS),
+    "datastore_create": (lambda s: {"resource_id": _resource(s), "force": True,
+                                    "fields": [{"id": "a", "type": "int4"}],
+                                    "records": [{"a": 1}]}, EDITORS),
+    "datastore_upsert": (lambda s: {"resource_id": _table(s), "force": True, "method": "insert",
+                                    "records": [{"a": 2}]}, EDITORS),
+    "datastore_delete": (lambda s: {"resource_id": _table(s), "force": True}, EDITORS),
+    "datastore_records_delete": (lambda s: {"resource_id": _table(s), "force": True,
+                                            "filters": {}}, EDITORS),
+    # a resource that has no upload: refused with the loader's word, but not as a stranger
+    "xloader_submit": (lambda s: {"resource_id": _resource(s)}, EDITORS, (200, 409)),
 }
+
+
+@pytest.fixture(scope="module")
+def served():
+    """The POST-only actions the server serves (`opendatad routes`)."""
+    out = subprocess.run([os.path.join(BIN, "opendatad"), "routes"], check=True,
+                         capture_output=True, text=True).stdout
+    return {a["name"] for a in json.loads(out)["ckan_actions"] if a["post_only"]}
 
 
 @pytest.mark.parametrize("role", ROLES)
 @pytest.mark.parametrize("case", sorted(WRITES))
-def test_write_matrix(site, case, role):
-    setup, allowed = WRITES[case]
+def test_write_matrix(site, served, case, role):
+    action = case.split("/")[0]
+    if action not in served:
+        pytest.skip(f"{action} is not served")
+    setup, allowed, *ok = WRITES[case]
     data = setup(site)
     before = site.one(STATE_SQL)
-    r = site.post(case.split("/")[0], role, **data)
+    r = site.post(action, role, **data)
     body = r.json()
     if role in allowed:
-        assert r.status_code == 200, r.text
-        assert body["success"] is True
+        assert r.status_code in (ok[0] if ok else (200,)), r.text
+        if r.status_code != 200:
+            assert body["error"]["__type"] != "Authorization Error"
     else:
         assert r.status_code == 403, r.text
         assert body["success"] is False
@@ -234,11 +305,8 @@ def test_write_matrix(site, case, role):
         assert site.one(STATE_SQL) == before
 
 
-def test_the_matrix_covers_every_write_action_served():
+def test_the_matrix_covers_every_write_action_served(served):
     """A write action (POST only) added later must get its row here."""
-    out = subprocess.run([os.path.join(BIN, "opendatad"), "routes"], check=True,
-                         capture_output=True, text=True).stdout
-    served = {a["name"] for a in json.loads(out)["ckan_actions"] if a["post_only"]}
     covered = {c.split("/")[0] for c in WRITES}
     assert "user_create" in served
     assert served - covered == set()
