@@ -132,6 +132,13 @@ def site(cluster):
     # the deleted one moved into HOME first, so that HOME's members may read it
     s.sql("UPDATE package SET state = 'deleted', owner_org = (SELECT id FROM grp WHERE name = %s) "
           "WHERE name = %s", HOME, KINDS["deleted"][0])
+    # one free tag and one Taiwan category on every kind of dataset
+    s.sql("INSERT INTO tag (name) VALUES ('mx-everywhere')")
+    for dataset, _ in KINDS.values():
+        s.sql("INSERT INTO package_tag (package_id, tag_id) SELECT p.id, t.id FROM package p, "
+              "tag t WHERE p.name = %s AND t.name = 'mx-everywhere'", dataset)
+        s.ok("member_create", id="i00", object=dataset, object_type="package",
+             capacity="public")
     yield s
     srv.stop()
 
@@ -327,14 +334,16 @@ def call(site, action, role, **params):
 
 @pytest.mark.parametrize("role", ROLES)
 @pytest.mark.parametrize("kind", sorted(KINDS))
-@pytest.mark.parametrize("action, key", [("package_show", "dataset"),
-                                         ("resource_show", "resource"),
-                                         ("datastore_search", "table"),
-                                         ("datastore_info", "table")])
-def test_show_paths(site, action, key, kind, role):
+@pytest.mark.parametrize("action", ["package_show", "resource_show", "datastore_search",
+                                    "datastore_info", "package_activity_list",
+                                    "package_relationships_list", "resource_view_list"])
+def test_show_paths(site, action, kind, role):
     dataset, rid = KINDS[kind]
     params = {"package_show": {"id": dataset}, "resource_show": {"id": rid},
-              "datastore_search": {"resource_id": rid}, "datastore_info": {"id": rid}}[action]
+              "datastore_search": {"resource_id": rid}, "datastore_info": {"id": rid},
+              "package_activity_list": {"id": dataset},
+              "package_relationships_list": {"id": dataset},
+              "resource_view_list": {"id": rid}}[action]
     r = call(site, action, role, **params)
     if readable(role, kind):
         assert r.status_code == 200, r.text
@@ -381,6 +390,14 @@ def test_search_and_lists(site, role):
     cur = site.ok("current_package_list_with_resources", role, limit=1000)
     want = {KINDS["private"][0]} if role == "sysadmin" else set()
     assert public in names(cur) and names(cur) & hidden == want
+    rname = site.one("SELECT name FROM resource WHERE id = %s", KINDS["public"][1])
+    assert site.one("SELECT count(*) FROM resource WHERE name = %s", rname) >= len(KINDS)
+    found = site.ok("resource_search", role, query=f"name:{rname}", limit=1000)["results"]
+    ids = {r["id"] for r in found}
+    assert KINDS["public"][1] in ids
+    assert ids & {KINDS[k][1] for k in ("private", "draft", "deleted")} == set()
+    tagged = site.ok("tag_show", role, id="mx-everywhere", include_datasets=True)
+    assert names(tagged["packages"]) == {public}
     org = site.ok("organization_show", role, id=HOME, include_datasets=True)
     want = {KINDS["private"][0]} if role in MEMBERS else set()
     assert public in names(org["packages"]) and names(org["packages"]) & hidden == want
@@ -420,6 +437,12 @@ def test_taiwan_api_shows_only_public_active_datasets(site):
                 assert r.status_code == 404, (path, r.text[:200])
                 assert r.json()["error"]["type"].startswith("ER0100")
     public, rid = KINDS["public"]
+    tagged = site.srv.get(f"{SRU}/rest/tag/mx-everywhere").json()["result"]
+    assert [x.upper() for x in tagged] == [public.upper()]
+    grouped = site.srv.get(f"{SRU}/rest/group/I00").json()["result"]
+    shown = {x.upper() for x in grouped["packages"]}
+    assert public.upper() in shown
+    assert shown & {KINDS[k][0].upper() for k in ("private", "draft", "deleted")} == set()
     assert site.srv.get(f"{SRU}/rest/dataset/{public.upper()}").status_code == 200
     assert site.srv.get(f"{SRU}/rest/datastore/{rid}").status_code == 200
 
