@@ -43,6 +43,7 @@ void ckan_action_init(void)
     ckan_site_init();
     ckan_search_init();
     ckan_xloader_init();
+    ckan_view_rel_init();
 }
 
 const struct ckan_action_def *ckan_action_all(size_t *n)

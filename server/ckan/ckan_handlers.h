@@ -26,6 +26,7 @@ void ckan_activity_init(void);
 void ckan_site_init(void);
 void ckan_search_init(void);
 void ckan_xloader_init(void);
+void ckan_view_rel_init(void);
 
 /* The CKAN release whose behaviour we follow; clients branch on it. */
 #define CKAN_COMPAT_VERSION "2.11.5"

@@ -132,7 +132,8 @@ END
 $$;
 
 -- Active datasets of a group (members) or an organization (owner_org) that v may read, with
--- their last change.
+-- their last change. A group's are its public ones only: CKAN lists them with package_search
+-- without include_private, which it asks for organizations only.
 CREATE OR REPLACE FUNCTION ckan_g_group_packages(g grp, v ckan_viewer)
 RETURNS TABLE (id uuid, modified timestamptz)
 LANGUAGE plpgsql STABLE AS $$
@@ -145,8 +146,7 @@ BEGIN
         RETURN QUERY SELECT p.id, p.metadata_modified FROM member m
             JOIN package p ON p.id = m.table_id
             WHERE m.group_id = g.id AND m.table_name = 'package' AND m.state = 'active'
-              AND p.state = 'active'
-              AND ckan_can_read(p.state, p.private, p.owner_org, p.creator_user_id, v);
+              AND p.state = 'active' AND NOT p.private;
     END IF;
 END
 $$;
