@@ -162,7 +162,7 @@ bench: deps-bench
 FUZZ_CC      ?= clang
 FUZZ_TIME    ?= 300
 FUZZ_ARGS    ?=
-FUZZ_TARGETS := solrq csv xml catalog ckan_params tw_datastore hframe multipart
+FUZZ_TARGETS := solrq csv xml catalog ckan_params tw_datastore hframe multipart hk_query
 FUZZ_BINS    := $(FUZZ_TARGETS:%=bin/fuzz_%)
 FUZZ_SMOKE   := $(FUZZ_TARGETS:%=build/fuzz-smoke/%)
 # ENC_CHUNK: enc.c reads tiny chunks, so that short inputs cross chunk boundaries.
@@ -184,6 +184,8 @@ FUZZ_SRC_ckan_params  := server/ckan/ckan_params.c server/core/req_query.c serve
                          server/core/util.c server/core/valid.c
 FUZZ_SRC_tw_datastore := server/tw/tw_params.c server/core/req_query.c server/core/route.c server/core/arena.c \
                          server/core/util.c server/core/valid.c server/datastore/sqlbuild.c
+FUZZ_SRC_hk_query     := server/datastore/hk_query.c server/datastore/sqlbuild.c server/core/valid.c \
+                         server/core/util.c
 FUZZ_SRC_hframe       := server/core/hframe.c
 FUZZ_SRC_multipart    := server/core/multipart.c server/core/util.c
 FUZZ_LIBS_hframe      := $(shell pkg-config --libs libevent 2>/dev/null)
@@ -192,6 +194,7 @@ FUZZ_LIBS_xml          := -lcsv $(shell pkg-config --libs libxml-2.0 libcrypto 2
 FUZZ_LIBS_catalog      := $(shell pkg-config --libs json-c libpq 2>/dev/null)
 FUZZ_LIBS_ckan_params  := $(shell pkg-config --libs libevent json-c 2>/dev/null)
 FUZZ_LIBS_tw_datastore := $(shell pkg-config --libs libevent json-c 2>/dev/null)
+FUZZ_LIBS_hk_query     := $(shell pkg-config --libs json-c 2>/dev/null)
 # Longest input tried: a query string is short, a file slice longer.
 FUZZ_LEN_solrq := 4096
 FUZZ_LEN_csv := 8192
@@ -200,6 +203,7 @@ FUZZ_LEN_catalog := 16384
 FUZZ_LEN_ckan_params := 4096
 FUZZ_LEN_tw_datastore := 2048
 FUZZ_LEN_hframe := 4096
+FUZZ_LEN_hk_query := 4096
 FUZZ_LEN_multipart := 4096
 
 define fuzz_rules
