@@ -390,16 +390,14 @@ static bool is_hk(enum dfmt_kind kind)
  * characters XML 1.0 cannot carry as U+FFFD. */
 static void xml_attr(struct dbuf *b, const char *s)
 {
-    for (; *s; s++) {
-        unsigned char c = (unsigned char)*s;
-        if (c == '"')
-            dbuf_adds(b, "&quot;");
-        else if (c == '\t' || c == '\n' || c == '\r')
-            dbuf_add(b, c == '\t' ? "&#9;" : c == '\n' ? "&#10;" : "&#13;", c == '\t' ? 4 : 5);
-        else if (c < 0x20)
-            dbuf_adds(b, "\xEF\xBF\xBD");
-        else
-            xml_text(b, s, 1, true);
+    while (*s) {
+        size_t n = strcspn(s, "\"\t\n\r");
+        xml_text(b, s, n, true);
+        s += n;
+        if (*s) {
+            dbuf_adds(b, *s == '"' ? "&quot;" : *s == '\t' ? "&#9;" : *s == '\n' ? "&#10;" : "&#13;");
+            s++;
+        }
     }
 }
 

@@ -151,8 +151,9 @@ static void stream_run(struct dw_task *t)
         final = rc <= 0;
         failed = rc < 0;
         if (failed)
-            log_warn("dump: stream of %s failed after %llu rows: %s", s->q.rid,
-                     (unsigned long long)s->df.rows, de.message);
+            log_warn("dump: stream of %s failed after %llu rows: %s",
+                     s->q.rid ? s->q.rid : "a filter query", (unsigned long long)s->df.rows,
+                     de.message);
     }
     if (final) {
         dsrc_close(s->src);

@@ -10,6 +10,9 @@ import io
 import json
 import os
 import re
+import socket
+import subprocess
+import time
 import xml.etree.ElementTree as ET
 from decimal import Decimal
 
@@ -17,7 +20,8 @@ import psycopg2
 import pytest
 import requests
 
-from conftest import DEMO_CATALOG, FIXTURES, Server, new_database, run_import
+from conftest import (DEMO_CATALOG, FIXTURES, ROOT, Server, measures_memory, new_database,
+                      run_import)
 
 HK = os.path.join(FIXTURES, "hk")
 DATASET = "A41000000G-000001"
@@ -416,3 +420,54 @@ def test_q_as_clients_encode_it(srv):
     plus = requests.utils.quote(q, safe="").replace("%20", "+")
     r = srv.get("/v2/filter?q=" + plus)
     assert r.status_code == 200 and {d["District"] for d in r.json()} == {"Wan Chai"}
+
+
+# ---- memory: a slow reader must not grow the server -------------------------------------------
+
+BIG_ROWS = 300_000
+
+
+def vm_rss_kib(pid):
+    with open(f"/proc/{pid}/status") as f:
+        for line in f:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1])
+    raise AssertionError("no VmRSS")
+
+
+@pytest.fixture(scope="module")
+def big(cluster, tmp_path_factory):
+    path = tmp_path_factory.mktemp("big") / "rows.csv"
+    subprocess.run([os.path.join(ROOT, "tests", "perf", "gen_rows.py"), str(path), "-n",
+                    str(BIG_ROWS)], check=True)
+    db = new_database(cluster, DEMO_CATALOG)
+    run_import(db, "csv", str(path), "--resource-id", "hk-big", "--dataset", DATASET, check=True)
+    s = Server(db)
+    yield s
+    s.stop()
+
+
+@measures_memory
+@pytest.mark.parametrize("fmt", ["json", "csv"])  # rows from a cursor; rows from COPY
+def test_slow_reader_does_not_grow_server_memory(big, fmt):
+    """300,000 rows (~45-75 MB) read at ~2 MB/s: a server that did not wait for the client
+    would hold most of them within seconds; this one holds a chunk or two."""
+    q = json.dumps({"resource": "hk-big", "format": fmt, "filters": [[5, "ge", ["0"]]]})
+    assert filt(big, {"resource": "hk-big", "filters": [[1, "eq", ["1"]]]}).status_code == 200
+    base = vm_rss_kib(big.proc.pid)
+    host, port = big.base.replace("http://", "").split(":")
+    s = socket.create_connection((host, int(port)))
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 65536)
+    path = "/v2/filter?q=" + requests.utils.quote(q, safe="")
+    s.sendall(f"GET {path} HTTP/1.1\r\nHost: x\r\n\r\n".encode())
+    got, peak, t_end = 0, base, time.time() + 6
+    while time.time() < t_end:
+        data = s.recv(16384)
+        assert data
+        got += len(data)
+        time.sleep(0.008)
+        peak = max(peak, vm_rss_kib(big.proc.pid))
+    s.close()
+    print(f"slow {fmt} reader: read {got >> 20} MiB, RSS {base >> 10} -> peak {peak >> 10} MiB")
+    assert got > 5 << 20
+    assert peak - base < 32 * 1024, (base, peak)
