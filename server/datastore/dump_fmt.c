@@ -395,7 +395,10 @@ static void xml_attr(struct dbuf *b, const char *s)
         xml_text(b, s, n, true);
         s += n;
         if (*s) {
-            dbuf_adds(b, *s == '"' ? "&quot;" : *s == '\t' ? "&#9;" : *s == '\n' ? "&#10;" : "&#13;");
+            dbuf_adds(b, *s == '"'    ? "&quot;"
+                         : *s == '\t' ? "&#9;"
+                         : *s == '\n' ? "&#10;"
+                                      : "&#13;");
             s++;
         }
     }
@@ -439,7 +442,7 @@ bool dfmt_init(struct dfmt *d, enum dfmt_kind kind, bool bom, const char *fields
         f->type = xstrdup(ty ? json_object_get_string(ty) : "text");
         f->header = xstrdup(hd ? json_object_get_string(hd) : f->id);
         f->t = type_of(f->type);
-        f->tag = kind == DFMT_TW_XML                          ? xml_name(f->id)
+        f->tag = kind == DFMT_TW_XML                           ? xml_name(f->id)
                  : kind == DFMT_HK_JSON || kind == DFMT_HK_XML ? hk_tag(kind, f->header)
                                                                : xstrdup(f->id);
     }

@@ -50,7 +50,7 @@ struct dfmt_field {
     char *id;   /* field id as stored */
     char *type; /* datastore type: int4, int8, numeric, bool, date, timestamp, text */
     enum dfmt_type t;
-    char *tag;  /* XML element name (Taiwan: made a valid XML name; CKAN: the id as is);
+    char *tag;    /* XML element name (Taiwan: made a valid XML name; CKAN: the id as is);
                    the Filter API: the bytes before a value ("header": or <field name="...">) */
     char *header; /* the file's header text ("header" of the field list), else the id */
 };

@@ -302,7 +302,7 @@ static struct stream *stream_new(struct req *r, const struct dstream_spec *sp)
     const struct dsrc_query *q = sp->q;
     s->q = (struct dsrc_query){dup_opt(q->rid),    dup_opt(q->filters), dup_opt(q->q),
                                dup_opt(q->fields), dup_opt(q->sort),    dup_opt(q->limit),
-                               dup_opt(q->offset), q->distinct,     dup_opt(q->viewer),
+                               dup_opt(q->offset), q->distinct,         dup_opt(q->viewer),
                                dup_opt(q->colq)};
     s->running = true;
     return s;

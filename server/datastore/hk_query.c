@@ -11,8 +11,8 @@
 #define FILTER_SHAPE "[column, operator, [operands]]"
 #define SORT_SHAPE "[column, \"asc\"|\"desc\"]"
 
-static const char *const format_names[] = {[HKQ_CSV] = "csv", [HKQ_JSON] = "json",
-                                           [HKQ_XML] = "xml"};
+static const char *const format_names[] = {
+    [HKQ_CSV] = "csv", [HKQ_JSON] = "json", [HKQ_XML] = "xml"};
 
 const char *hkq_format_name(enum hkq_format f)
 {
@@ -76,8 +76,7 @@ static bool parse_format(json_object *root, struct hkq *q, char **err)
     q->format = HKQ_CSV;
     if (!v)
         return true;
-    for (size_t i = 0; json_object_is_type(v, json_type_string) && i < ARRAY_LEN(format_names);
-         i++)
+    for (size_t i = 0; json_object_is_type(v, json_type_string) && i < ARRAY_LEN(format_names); i++)
         if (strcasecmp(json_object_get_string(v), format_names[i]) == 0) {
             q->format = (enum hkq_format)i;
             return true;
@@ -108,8 +107,10 @@ static bool parse_operands(json_object *v, int i, struct sqlb_colfilter *f, char
             return fail(err, "filters[%d]: operand %zu must be a string", i, k + 1);
         ops[k] = json_object_get_string(e);
         if (sqlb_op_numeric(f->op) && !sqlb_is_number(ops[k]))
-            return fail(err, "filters[%d]: %s compares numbers, and operand %zu (\"%.100s\") "
-                        "is not one", i, op, k + 1, ops[k]);
+            return fail(err,
+                        "filters[%d]: %s compares numbers, and operand %zu (\"%.100s\") "
+                        "is not one",
+                        i, op, k + 1, ops[k]);
     }
     return true;
 }
@@ -119,14 +120,14 @@ static bool parse_filter(json_object *v, int i, struct sqlb_colfilter *f, char *
     if (!json_object_is_type(v, json_type_array) || json_object_array_length(v) != 3)
         return fail(err, "filters[%d] must be a list " FILTER_SHAPE, i);
     if (!positive(json_object_array_get_idx(v, 0), &f->col))
-        return fail(err, "filters[%d]: the column must be a positive integer (1 is the first)",
-                    i);
+        return fail(err, "filters[%d]: the column must be a positive integer (1 is the first)", i);
     json_object *op = json_object_array_get_idx(v, 1);
     if (!json_object_is_type(op, json_type_string) ||
         !sqlb_op_parse(json_object_get_string(op), &f->op))
-        return fail(err, "filters[%d]: unknown operator %.100s (one of eq, ne, in, ni, ct, nct, "
-                    "bw, nbw, ew, new, lt, le, gt, ge, bt)", i,
-                    json_object_to_json_string_ext(op, JSON_C_TO_STRING_PLAIN));
+        return fail(err,
+                    "filters[%d]: unknown operator %.100s (one of eq, ne, in, ni, ct, nct, "
+                    "bw, nbw, ew, new, lt, le, gt, ge, bt)",
+                    i, json_object_to_json_string_ext(op, JSON_C_TO_STRING_PLAIN));
     return parse_operands(json_object_array_get_idx(v, 2), i, f, err);
 }
 
@@ -158,8 +159,7 @@ static bool parse_sort(json_object *v, int i, struct sqlb_colsort *s, char **err
     if (!positive(json_object_array_get_idx(v, 0), &s->col))
         return fail(err, "sorts[%d]: the column must be a positive integer (1 is the first)", i);
     json_object *dir = n == 2 ? json_object_array_get_idx(v, 1) : NULL;
-    const char *d = json_object_is_type(dir, json_type_string) ? json_object_get_string(dir)
-                                                               : NULL;
+    const char *d = json_object_is_type(dir, json_type_string) ? json_object_get_string(dir) : NULL;
     if (n == 2 && (!d || (strcasecmp(d, "asc") != 0 && strcasecmp(d, "desc") != 0)))
         return fail(err, "sorts[%d]: the direction must be \"asc\" or \"desc\"", i);
     s->desc = d && strcasecmp(d, "desc") == 0;

@@ -19,11 +19,11 @@ enum hkq_format { HKQ_CSV, HKQ_JSON, HKQ_XML };
 #define HKQ_MAX_SORTS 100
 
 struct hkq {
-    const char *resource;  /* a published URL or a resource id, as given */
+    const char *resource;   /* a published URL or a resource id, as given */
     enum hkq_format format; /* default csv */
     struct sqlb_cols cols;  /* section (default 1), filters, sorts */
     /* owned: */
-    json_object *root;      /* holds the strings */
+    json_object *root; /* holds the strings */
     struct sqlb_colfilter *filters;
     struct sqlb_colsort *sorts;
 };

@@ -971,8 +971,8 @@ static const struct sqlb_field *column_at(struct ds_build *d, long long col, con
     int n = d->t->nfields;
     if (col >= 1 && col <= n)
         return &d->t->fields[col - 1];
-    refuse(d, ERR_BAD_VALUE, param, "%s[%d]: column %lld does not exist: the resource has %d "
-           "column%s", param, item, col, n, n == 1 ? "" : "s");
+    refuse(d, ERR_BAD_VALUE, param, "%s[%d]: column %lld does not exist: the resource has %d %s",
+           param, item, col, n, n == 1 ? "column" : "columns");
     return NULL;
 }
 
@@ -1015,8 +1015,8 @@ static void text_op(struct ds_build *d, const struct sqlb_field *f, const struct
         cond_value(d, xstrdup(v), "::text");
         sqlb_add(w, neg ? ")) <> " : ")) = ");
         break;
-    default: /* eq, ne */
-        cell_text(w, f);
+    default:
+        cell_text(w, f); /* eq, ne */
         sqlb_add(w, neg ? " <> " : " = ");
     }
     cond_value(d, xstrdup(v), "::text");

@@ -118,8 +118,21 @@ bool sqlb_datastore_rows(struct sqlb *b, const struct sqlb_table *t, const struc
 /* Its operators: on a cell's text (an empty cell is ""), then on its number (a cell that is not
  * a number never matches). */
 enum sqlb_op {
-    SQLB_EQ, SQLB_NE, SQLB_IN, SQLB_NI, SQLB_CT, SQLB_NCT, SQLB_BW, SQLB_NBW, SQLB_EW, SQLB_NEW,
-    SQLB_LT, SQLB_LE, SQLB_GT, SQLB_GE, SQLB_BT,
+    SQLB_EQ,
+    SQLB_NE,
+    SQLB_IN,
+    SQLB_NI,
+    SQLB_CT,
+    SQLB_NCT,
+    SQLB_BW,
+    SQLB_NBW,
+    SQLB_EW,
+    SQLB_NEW,
+    SQLB_LT,
+    SQLB_LE,
+    SQLB_GT,
+    SQLB_GE,
+    SQLB_BT,
 };
 #define SQLB_NOPS (SQLB_BT + 1)
 
@@ -151,10 +164,10 @@ struct sqlb_colsort {
 
 /* A Filter API query over a table's columns by position. */
 struct sqlb_cols {
-    long long section;                      /* 1-based; a datastore table is section 1 */
-    const struct sqlb_colfilter *filters;   /* ANDed */
+    long long section;                    /* 1-based; a datastore table is section 1 */
+    const struct sqlb_colfilter *filters; /* ANDed */
     int nfilters;
-    const struct sqlb_colsort *sorts;       /* then file order (_id) */
+    const struct sqlb_colsort *sorts; /* then file order (_id) */
     int nsorts;
 };
 

@@ -36,8 +36,8 @@ char *hkf_resp_build_error(enum err_kind kind, const char *message, int *status)
     json_object *o = json_object_new_object();
     json_object_object_add(o, "code", json_object_new_string(code));
     json_object_object_add(o, "message", json_object_new_string(message ? message : ""));
-    char *s = xstrdup(json_object_to_json_string_ext(
-        o, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE));
+    char *s = xstrdup(
+        json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE));
     json_object_put(o);
     return s;
 }
@@ -49,8 +49,8 @@ static char *hkf_env_ok(struct req *r, const char *payload, size_t len, size_t *
     return xstrndup(payload, len);
 }
 
-static char *hkf_env_error(struct req *r, enum err_kind kind, const char *code,
-                           const char *message, int *status)
+static char *hkf_env_error(struct req *r, enum err_kind kind, const char *code, const char *message,
+                           int *status)
 {
     (void)r, (void)code;
     return hkf_resp_build_error(kind, message, status);

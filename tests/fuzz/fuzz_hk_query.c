@@ -12,14 +12,17 @@
 #include "sqlbuild.h"
 #include "util.h"
 
-#define FAIL(...)                                                                            \
-    do {                                                                                     \
-        fprintf(stderr, "fuzz_hk_query: " __VA_ARGS__);                                      \
-        fputc('\n', stderr);                                                                 \
-        abort();                                                                             \
+#define FAIL(...)                                                                                  \
+    do {                                                                                           \
+        fprintf(stderr, "fuzz_hk_query: " __VA_ARGS__);                                            \
+        fputc('\n', stderr);                                                                       \
+        abort();                                                                                   \
     } while (0)
 
-#define F(id, type) {id, type, "{}", "{}", id}
+#define F(id, type)                                                                                \
+    {                                                                                              \
+        id, type, "{}", "{}", id                                                                   \
+    }
 static const struct sqlb_field fields0[] = {F("District", "text"), F("Building name", "text"),
                                             F("Last date", "date"), F("Cases", "int4")};
 static const struct sqlb_field fields1[] = {F("a\"b", "numeric"), F("x'y", "bool"),

@@ -107,8 +107,9 @@ static void test_eviction(void)
  * cells are NULLs. */
 static PGresult *meta_result(int nrows, const char *const (*rows)[13])
 {
-    static const char *const names[13] = {"generation", "table_name", "search_expr", "row_count",
-        "max_id", "n", "id", "type", "tw", "ckan", "data_version", "modified", "header"};
+    static const char *const names[13] = {
+        "generation", "table_name", "search_expr", "row_count",    "max_id",   "n",     "id",
+        "type",       "tw",         "ckan",        "data_version", "modified", "header"};
     PGresAttDesc att[13];
     memset(att, 0, sizeof(att));
     for (int i = 0; i < 13; i++) {
@@ -144,7 +145,8 @@ static void test_table_from(void)
                 strcmp(t->t.fields[0].tw_json, "{tw a}") == 0 &&
                 strcmp(t->t.fields[0].ckan_json, "{ck a}") == 0, "fields in order");
     T_CHECK(strcmp(t->t.fields[0].header, " a (as in the file)") == 0 &&
-                t->t.fields[1].header == NULL, "the file's headers, where recorded");
+                t->t.fields[1].header == NULL,
+            "the file's headers, where recorded");
     dsr_table_free(t);
     PQclear(res);
     /* a table without fields: one row, n NULL; no search expression */

@@ -3,36 +3,43 @@
  * (sqlbuild.c's sqlb_column_rows: each operator's condition, sorts, section and column
  * checks, the number grammar shared with PostgreSQL's regular expression). The answers are
  * checked against PostgreSQL by tests/api/test_hk_filter.py. */
-#include "../../server/datastore/hk_query.c"
-#include "../../server/datastore/sqlbuild.c"
 #include "../../server/core/util.c"
 #include "../../server/core/valid.c"
+#include "../../server/datastore/hk_query.c"
+#include "../../server/datastore/sqlbuild.c"
 #include "testh.h"
 
 static void test_parse_full(void)
 {
     struct hkq q;
     char *err = NULL;
-    const char *text = "{\"resource\": \"http://x/a.csv\", \"section\": 1, \"format\": \"JSON\", "
-                       "\"filters\": [[1, \"eq\", [\"09/09/2021\"]], [3, \"bt\", [\"1\", \" 2e3 \"]],"
-                       " [\"2\", \"in\", [\"a\", \"b\", \"c\"]]], "
-                       "\"sorts\": [[3, \"desc\"], [1, \"asc\"], [2]], \"other\": true}";
+    const char *text =
+        "{\"resource\": \"http://x/a.csv\", \"section\": 1, \"format\": \"JSON\", "
+        "\"filters\": [[1, \"eq\", [\"09/09/2021\"]], [3, \"bt\", [\"1\", \" 2e3 \"]],"
+        " [\"2\", \"in\", [\"a\", \"b\", \"c\"]]], "
+        "\"sorts\": [[3, \"desc\"], [1, \"asc\"], [2]], \"other\": true}";
     T_CHECK(hkq_parse(text, &q, &err), "parsed: %s", err ? err : "");
     T_STREQ(q.resource, "http://x/a.csv", "resource");
     T_CHECK(q.format == HKQ_JSON && q.cols.section == 1, "format, section");
     T_CHECK(q.cols.nfilters == 3 && q.cols.filters[0].col == 1 && q.cols.filters[0].op == SQLB_EQ &&
-                q.cols.filters[0].n == 1, "filter 0");
+                q.cols.filters[0].n == 1,
+            "filter 0");
     T_STREQ(q.cols.filters[0].operands[0], "09/09/2021", "operand");
     T_CHECK(q.cols.filters[1].op == SQLB_BT && q.cols.filters[1].n == 2, "filter 1");
     T_CHECK(q.cols.filters[2].col == 2 && q.cols.filters[2].op == SQLB_IN &&
-                q.cols.filters[2].n == 3, "filter 2: a column as a string of digits");
+                q.cols.filters[2].n == 3,
+            "filter 2: a column as a string of digits");
     T_CHECK(q.cols.nsorts == 3 && q.cols.sorts[0].col == 3 && q.cols.sorts[0].desc &&
-                !q.cols.sorts[1].desc && !q.cols.sorts[2].desc, "sorts");
+                !q.cols.sorts[1].desc && !q.cols.sorts[2].desc,
+            "sorts");
     hkq_free(&q);
     T_CHECK(hkq_parse("{\"resource\": \"r\", \"section\": null, \"format\": null, "
-                      "\"filters\": null, \"sorts\": []}", &q, &err), "nulls are defaults");
+                      "\"filters\": null, \"sorts\": []}",
+                      &q, &err),
+            "nulls are defaults");
     T_CHECK(q.format == HKQ_CSV && q.cols.section == 1 && q.cols.nfilters == 0 &&
-                q.cols.nsorts == 0, "defaults");
+                q.cols.nsorts == 0,
+            "defaults");
     hkq_free(&q);
     T_STREQ(hkq_format_name(HKQ_XML), "xml", "format name");
 }
@@ -72,7 +79,8 @@ static const struct {
      "filters[0]: the operands must be a list of strings"},
     {"{\"resource\": \"r\", \"filters\": [[1, \"eq\", [1]]]}",
      "filters[0]: operand 1 must be a string"},
-    {"{\"resource\": \"r\", \"filters\": [[1, \"ct\", []]]}", "filters[0]: ct takes 1 operand, got 0"},
+    {"{\"resource\": \"r\", \"filters\": [[1, \"ct\", []]]}",
+     "filters[0]: ct takes 1 operand, got 0"},
     {"{\"resource\": \"r\", \"filters\": [[1, \"bt\", [\"1\", \"2\", \"3\"]]]}",
      "filters[0]: bt takes 2 operands, got 3"},
     {"{\"resource\": \"r\", \"filters\": [[1, \"ni\", []]]}",
@@ -105,10 +113,10 @@ static void test_parse_faults(void)
 
 static void test_numbers(void)
 {
-    static const char *const yes[] = {"0", "-1", "+2.", ".5", " 1e3 ", "1.5E-300", "\t7\t",
-                                      "00012", "1e999"};
-    static const char *const no[] = {"", " ", ".", "-", "1e", "1e1000", "1,000", "NaN", "Infinity",
-                                     "0x10", "1 2", "e5", "1..2", "１"};
+    static const char *const yes[] = {"0",        "-1",    "+2.",   ".5",   " 1e3 ",
+                                      "1.5E-300", "\t7\t", "00012", "1e999"};
+    static const char *const no[] = {"",    " ",        ".",    "-",   "1e", "1e1000", "1,000",
+                                     "NaN", "Infinity", "0x10", "1 2", "e5", "1..2",   "１"};
     for (size_t i = 0; i < ARRAY_LEN(yes); i++)
         T_CHECK(sqlb_is_number(yes[i]), "a number: \"%s\"", yes[i]);
     for (size_t i = 0; i < ARRAY_LEN(no); i++)
@@ -121,7 +129,8 @@ static void test_numbers(void)
     T_CHECK(sqlb_is_number(long_one), "at the bound");
     enum sqlb_op op;
     T_CHECK(sqlb_op_parse("new", &op) && op == SQLB_NEW && !sqlb_op_parse("NEW", &op) &&
-                sqlb_op_numeric(SQLB_BT) && !sqlb_op_numeric(SQLB_NEW), "operator table");
+                sqlb_op_numeric(SQLB_BT) && !sqlb_op_numeric(SQLB_NEW),
+            "operator table");
 }
 
 static const struct sqlb_field fields[] = {
@@ -210,14 +219,19 @@ static void test_conditions(void)
 static void test_sorts_and_refusals(void)
 {
     char *msg, *sql = rows_of("{\"resource\": \"r\", \"filters\": [[1, \"eq\", [\"a\"]], "
-                              "[2, \"gt\", [\"1\"]]], \"sorts\": [[2, \"desc\"], [1]]}", &msg);
-    T_STREQ(sql, ALL " WHERE " NAME " = 'a'::text AND (\"n\" > '1'::numeric) ORDER BY \"n\" DESC, "
-                 "\"name\" ASC, \"_id\" ASC", "filters ANDed, sorts then file order");
+                              "[2, \"gt\", [\"1\"]]], \"sorts\": [[2, \"desc\"], [1]]}",
+                              &msg);
+    T_STREQ(sql,
+            ALL " WHERE " NAME " = 'a'::text AND (\"n\" > '1'::numeric) ORDER BY \"n\" DESC, "
+                "\"name\" ASC, \"_id\" ASC",
+            "filters ANDed, sorts then file order");
     free(sql);
     sql = rows_of("{\"resource\": \"r\"}", &msg);
     T_STREQ(sql, ALL " ORDER BY \"_id\" ASC", "no filter: file order");
     free(sql);
-    static const struct { const char *q, *msg; } refused[] = {
+    static const struct {
+        const char *q, *msg;
+    } refused[] = {
         {"{\"resource\": \"r\", \"section\": 2}",
          "OD210 section: section 2 does not exist: the resource has 1 section"},
         {"{\"resource\": \"r\", \"filters\": [[5, \"eq\", [\"a\"]]]}",
