@@ -450,18 +450,19 @@ def big(cluster, tmp_path_factory):
 @measures_memory
 @pytest.mark.parametrize("fmt", ["json", "csv"])  # rows from a cursor; rows from COPY
 def test_slow_reader_does_not_grow_server_memory(big, fmt):
-    """300,000 rows (~45-75 MB) read at ~2 MB/s: a server that did not wait for the client
-    would hold most of them within seconds; this one holds a chunk or two."""
+    """300,000 rows (~45-75 MB), of which the first 8 MiB are read at ~2 MB/s at most: a server
+    that did not wait for the client would hold most of them meanwhile; this one holds a chunk
+    or two. (How long the read takes does not matter: it ends after a number of bytes.)"""
     q = json.dumps({"resource": "hk-big", "format": fmt, "filters": [[5, "ge", ["0"]]]})
     assert filt(big, {"resource": "hk-big", "filters": [[1, "eq", ["1"]]]}).status_code == 200
     base = vm_rss_kib(big.proc.pid)
     host, port = big.base.replace("http://", "").split(":")
-    s = socket.create_connection((host, int(port)))
+    s = socket.create_connection((host, int(port)), timeout=120)
     s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 65536)
     path = "/v2/filter?q=" + requests.utils.quote(q, safe="")
     s.sendall(f"GET {path} HTTP/1.1\r\nHost: x\r\n\r\n".encode())
-    got, peak, t_end = 0, base, time.time() + 6
-    while time.time() < t_end:
+    got, peak = 0, base
+    while got < 8 << 20:
         data = s.recv(16384)
         assert data
         got += len(data)
@@ -469,5 +470,4 @@ def test_slow_reader_does_not_grow_server_memory(big, fmt):
         peak = max(peak, vm_rss_kib(big.proc.pid))
     s.close()
     print(f"slow {fmt} reader: read {got >> 20} MiB, RSS {base >> 10} -> peak {peak >> 10} MiB")
-    assert got > 5 << 20
     assert peak - base < 32 * 1024, (base, peak)
