@@ -6,7 +6,7 @@ PKGS    := libevent libevent_pthreads json-c libpq minizip zlib
 CFLAGS  ?= -O2 -g
 # The server's folders: the core, the API families and the programs (docs/ARCHITECTURE.md); and
 # importers/, the loading library's headers (importers/load.h), which the DataStore family uses.
-SERVER_DIRS := core tw ckan datastore cmd
+SERVER_DIRS := core tw ckan datastore hk cmd
 SERVER_INC  := $(SERVER_DIRS:%=-Iserver/%) -Iimporters
 CFLAGS  += -std=c17 -D_GNU_SOURCE -Wall -Wextra -Wshadow -Wstrict-prototypes -Wno-unused-parameter \
            -MMD -MP $(SERVER_INC) $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
@@ -47,9 +47,10 @@ CKAN_SRC   := $(addprefix server/ckan/,ckan_family.c ckan_config.c ckan_resp.c c
               ckan_call.c ckan_xloader.c ckan_download.c ckan_search.c ckan_util.c search_cache.c solrq.c solrq_mem.c solrq_lex.c solrq_parse.c \
               solrq_sql.c solrq_map.c ckan_view_rel.c)
 DS_SRC     := $(addprefix server/datastore/,ds_family.c ds_read.c ds_cache.c sqlbuild.c dump.c dump_fmt.c dump_src.c \
-              dump_stream.c dump_worker.c zipw.c ds_load.c ustore.c)
+              dump_stream.c dump_worker.c zipw.c ds_load.c ustore.c hk_query.c)
+HK_SRC     := $(addprefix server/hk/,hkf_family.c hkf_resp.c hkf_filter.c)
 CMD_SRC    := $(addprefix server/cmd/,main.c user_cli.c routes_cli.c)
-SERVER_SRC := $(COMMON_SRC) $(CORE_SRC) $(TW_SRC) $(CKAN_SRC) $(DS_SRC) $(CMD_SRC)
+SERVER_SRC := $(COMMON_SRC) $(CORE_SRC) $(TW_SRC) $(CKAN_SRC) $(DS_SRC) $(HK_SRC) $(CMD_SRC)
 # The loading library (importers/load.h): a static archive both programs link.
 LOAD_SRC   := $(addprefix importers/,enc.c infer.c csv_in.c xml_in.c load.c load_cols.c load_db.c \
               load_compat.c)
@@ -161,7 +162,7 @@ bench: deps-bench
 FUZZ_CC      ?= clang
 FUZZ_TIME    ?= 300
 FUZZ_ARGS    ?=
-FUZZ_TARGETS := solrq csv xml catalog ckan_params tw_datastore hframe multipart range
+FUZZ_TARGETS := solrq csv xml catalog ckan_params tw_datastore hframe multipart range hk_query
 FUZZ_BINS    := $(FUZZ_TARGETS:%=bin/fuzz_%)
 FUZZ_SMOKE   := $(FUZZ_TARGETS:%=build/fuzz-smoke/%)
 # ENC_CHUNK: enc.c reads tiny chunks, so that short inputs cross chunk boundaries.
@@ -183,6 +184,8 @@ FUZZ_SRC_ckan_params  := server/ckan/ckan_params.c server/core/req_query.c serve
                          server/core/util.c server/core/valid.c
 FUZZ_SRC_tw_datastore := server/tw/tw_params.c server/core/req_query.c server/core/route.c server/core/arena.c \
                          server/core/util.c server/core/valid.c server/datastore/sqlbuild.c
+FUZZ_SRC_hk_query     := server/datastore/hk_query.c server/datastore/sqlbuild.c server/core/valid.c \
+                         server/core/util.c
 FUZZ_SRC_hframe       := server/core/hframe.c
 FUZZ_SRC_multipart    := server/core/multipart.c server/core/util.c
 FUZZ_SRC_range        := server/core/range.c
@@ -192,6 +195,7 @@ FUZZ_LIBS_xml          := -lcsv $(shell pkg-config --libs libxml-2.0 libcrypto 2
 FUZZ_LIBS_catalog      := $(shell pkg-config --libs json-c libpq 2>/dev/null)
 FUZZ_LIBS_ckan_params  := $(shell pkg-config --libs libevent json-c 2>/dev/null)
 FUZZ_LIBS_tw_datastore := $(shell pkg-config --libs libevent json-c 2>/dev/null)
+FUZZ_LIBS_hk_query     := $(shell pkg-config --libs json-c 2>/dev/null)
 # Longest input tried: a query string is short, a file slice longer.
 FUZZ_LEN_solrq := 4096
 FUZZ_LEN_csv := 8192
@@ -200,6 +204,7 @@ FUZZ_LEN_catalog := 16384
 FUZZ_LEN_ckan_params := 4096
 FUZZ_LEN_tw_datastore := 2048
 FUZZ_LEN_hframe := 4096
+FUZZ_LEN_hk_query := 4096
 FUZZ_LEN_multipart := 4096
 FUZZ_LEN_range := 256
 

@@ -50,9 +50,9 @@ void ckan_group_init(void)
 }
 
 /* The include_* options of group_show, defaulting as group_show does (full) or as the all_fields
- * of group_list does (lean); into o as ckan_g_group_dict reads them. include_tags and
- * include_followers are checked only: CKAN 2.11's show schema drops group tags, and with no
- * followers num_followers is 0 either way. */
+ * of group_list does (lean); into o as ckan_g_group_dict reads them. Group tags cannot be made,
+ * so include_tags gives `tags: []` (CKAN's validate keeps empty lists its show schema does not
+ * name); include_followers is checked only: with no followers num_followers is 0 either way. */
 static bool group_opts(struct req *r, json_object *in, bool full, json_object *o)
 {
     bool datasets, count, extras, users, groups, tags, followers, members;
@@ -70,6 +70,7 @@ static bool group_opts(struct req *r, json_object *in, bool full, json_object *o
     ckan_call_add_bool(o, "extras", extras);
     ckan_call_add_bool(o, "users", users);
     ckan_call_add_bool(o, "groups", groups);
+    ckan_call_add_bool(o, "tags", tags);
     ckan_call_add_bool(o, "member_count", members);
     ckan_call_add_bool(o, "show", true);
     return true;

@@ -7,6 +7,7 @@
 #include "ckan_family.h"
 #include "config.h"
 #include "ds_family.h"
+#include "hkf_family.h"
 #include "log.h"
 #include "migrate.h"
 #include "pgconn.h"
@@ -18,7 +19,12 @@
 
 /* The API families served, in the order their routes are matched; CKAN answers the paths
  * nobody claims. */
-static const struct srv_family *const families[] = {&tw_family, &ds_family, &ckan_family};
+static const struct srv_family *const families[] = {
+    &tw_family,
+    &ds_family,
+    &hkf_family,
+    &ckan_family,
+};
 #define FALLBACK_FAMILY (&ckan_family)
 
 static void usage(FILE *f)

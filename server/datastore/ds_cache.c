@@ -8,7 +8,7 @@
 #include "util.h"
 
 enum { M_GEN, M_TABLE, M_SEARCH, M_ROWS, M_MAXID, M_N, M_ID, M_TYPE, M_TW, M_CKAN, M_VERSION,
-       M_MODIFIED };
+       M_MODIFIED, M_HEADER };
 
 static char *value_dup(const PGresult *res, int row, int col)
 {
@@ -37,6 +37,7 @@ struct dsr_table *dsr_table_from(const char *rid, const PGresult *res)
         f->type = value_dup(res, i, M_TYPE);
         f->tw_json = value_dup(res, i, M_TW);
         f->ckan_json = value_dup(res, i, M_CKAN);
+        f->header = value_dup(res, i, M_HEADER); /* NULL: none recorded */
         t->usable = t->usable && f->id && f->type && f->tw_json && f->ckan_json;
     }
     return t;
@@ -56,6 +57,7 @@ void dsr_table_free(struct dsr_table *t)
         free((char *)t->fields[i].type);
         free((char *)t->fields[i].tw_json);
         free((char *)t->fields[i].ckan_json);
+        free((char *)t->fields[i].header);
     }
     free(t->fields);
     free((char *)t->t.table);

@@ -22,7 +22,7 @@
     "f->>'id', f->>'type', json_build_object('type', f->>'type', 'id', f->>'id')::text, "       \
     "(jsonb_build_object('id', f->>'id', 'type', f->>'type') || CASE WHEN f ? 'info' "          \
     "THEN jsonb_build_object('info', f->'info') ELSE '{}' END)::text, d.data_version, "         \
-    "(extract(epoch FROM d.modified) * 1000000)::int8 "                                         \
+    "(extract(epoch FROM d.modified) * 1000000)::int8, f->'info'->>'original_header' "          \
     "FROM ds_table($1, $2::ckan_viewer) d "                                                     \
     "LEFT JOIN LATERAL jsonb_array_elements(d.fields) WITH ORDINALITY e(f, n) ON true "         \
     "ORDER BY e.n"

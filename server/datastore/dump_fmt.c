@@ -372,12 +372,52 @@ static enum dfmt_type type_of(const char *t)
 
 bool dfmt_is_csv(enum dfmt_kind kind)
 {
-    return kind == DFMT_TW_CSV || kind == DFMT_CKAN_CSV || kind == DFMT_CKAN_TSV;
+    return kind == DFMT_TW_CSV || kind == DFMT_CKAN_CSV || kind == DFMT_CKAN_TSV ||
+           kind == DFMT_HK_CSV;
 }
 
 static bool is_ckan(enum dfmt_kind kind)
 {
-    return kind >= DFMT_CKAN_CSV;
+    return kind >= DFMT_CKAN_CSV && kind <= DFMT_CKAN_XML;
+}
+
+static bool is_hk(enum dfmt_kind kind)
+{
+    return kind >= DFMT_HK_CSV;
+}
+
+/* An XML attribute value: & < > " escaped, tab and line ends as character references, other
+ * characters XML 1.0 cannot carry as U+FFFD. */
+static void xml_attr(struct dbuf *b, const char *s)
+{
+    while (*s) {
+        size_t n = strcspn(s, "\"\t\n\r");
+        xml_text(b, s, n, true);
+        s += n;
+        if (*s) {
+            dbuf_adds(b, *s == '"'    ? "&quot;"
+                         : *s == '\t' ? "&#9;"
+                         : *s == '\n' ? "&#10;"
+                                      : "&#13;");
+            s++;
+        }
+    }
+}
+
+/* The Filter API's bytes before each value of a field. */
+static char *hk_tag(enum dfmt_kind kind, const char *header)
+{
+    struct dbuf b = {0};
+    if (kind == DFMT_HK_JSON) {
+        json_str(&b, header, strlen(header));
+        dbuf_addc(&b, ':');
+    } else {
+        dbuf_adds(&b, "<field name=\"");
+        xml_attr(&b, header);
+        dbuf_adds(&b, "\">");
+    }
+    dbuf_addc(&b, '\0');
+    return b.p;
 }
 
 bool dfmt_init(struct dfmt *d, enum dfmt_kind kind, bool bom, const char *fields_json)
@@ -393,14 +433,18 @@ bool dfmt_init(struct dfmt *d, enum dfmt_kind kind, bool bom, const char *fields
     d->nf = (int)json_object_array_length(arr);
     d->f = xcalloc((size_t)d->nf, sizeof(*d->f));
     for (int i = 0; i < d->nf; i++) {
-        json_object *o = json_object_array_get_idx(arr, (size_t)i), *id, *ty;
+        json_object *o = json_object_array_get_idx(arr, (size_t)i), *id, *ty, *hd = NULL;
         json_object_object_get_ex(o, "id", &id);
         json_object_object_get_ex(o, "type", &ty);
+        json_object_object_get_ex(o, "header", &hd);
         struct dfmt_field *f = &d->f[i];
         f->id = xstrdup(id ? json_object_get_string(id) : "");
         f->type = xstrdup(ty ? json_object_get_string(ty) : "text");
+        f->header = xstrdup(hd ? json_object_get_string(hd) : f->id);
         f->t = type_of(f->type);
-        f->tag = kind == DFMT_TW_XML ? xml_name(f->id) : xstrdup(f->id);
+        f->tag = kind == DFMT_TW_XML                           ? xml_name(f->id)
+                 : kind == DFMT_HK_JSON || kind == DFMT_HK_XML ? hk_tag(kind, f->header)
+                                                               : xstrdup(f->id);
     }
     json_object_put(arr);
     if (kind == DFMT_TW_XML)
@@ -415,6 +459,7 @@ void dfmt_free(struct dfmt *d)
         free(d->f[i].id);
         free(d->f[i].type);
         free(d->f[i].tag);
+        free(d->f[i].header);
     }
     free(d->f);
     d->f = NULL;
@@ -428,7 +473,8 @@ static void csv_header(struct dfmt *d, struct dbuf *b, char delim, const char *e
     for (int i = 0; i < d->nf; i++) {
         if (i)
             dbuf_addc(b, delim);
-        csv_field(b, d->f[i].id, strlen(d->f[i].id), delim, true);
+        const char *h = is_hk(d->kind) ? d->f[i].header : d->f[i].id;
+        csv_field(b, h, strlen(h), delim, true);
     }
     dbuf_adds(b, eol);
 }
@@ -467,6 +513,9 @@ void dfmt_head(struct dfmt *d, struct dbuf *b)
         dbuf_adds(b, ",\n  \"records\": [");
         break;
     case DFMT_CKAN_XML: dbuf_adds(b, "<data " XSI_NS ">\n"); break;
+    case DFMT_HK_CSV: csv_header(d, b, ',', "\n"); break;
+    case DFMT_HK_JSON: dbuf_addc(b, '['); break;
+    case DFMT_HK_XML: dbuf_adds(b, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<rows>\n"); break;
     }
 }
 
@@ -477,6 +526,8 @@ void dfmt_tail(struct dfmt *d, struct dbuf *b)
     case DFMT_TW_XML: dbuf_adds(b, "</dataset>\n"); break;
     case DFMT_CKAN_JSON: dbuf_adds(b, "\n]}\n"); break;
     case DFMT_CKAN_XML: dbuf_adds(b, "</data>\n"); break;
+    case DFMT_HK_JSON: dbuf_adds(b, "\n]\n"); break;
+    case DFMT_HK_XML: dbuf_adds(b, "</rows>\n"); break;
     default: break;
     }
 }
@@ -589,9 +640,47 @@ static void row_xml(struct dfmt *d, struct dbuf *b, const char *const *v, const 
     dbuf_adds(b, "</row>\n");
 }
 
+/* The Filter API's JSON: numbers and booleans as JSON ones, an empty cell "". */
+static void row_hk_json(struct dfmt *d, struct dbuf *b, const char *const *v, const int *len)
+{
+    dbuf_adds(b, d->rows ? ",\n{" : "\n{");
+    for (int i = 0; i < d->nf; i++) {
+        const struct dfmt_field *f = &d->f[i];
+        size_t n = v[i] ? (size_t)len[i] : 0;
+        if (i)
+            dbuf_addc(b, ',');
+        dbuf_adds(b, f->tag);
+        if (!v[i])
+            dbuf_adds(b, "\"\"");
+        else if (f->t == DT_BOOL)
+            dbuf_adds(b, v[i][0] == 't' ? "true" : "false");
+        else if ((f->t == DT_INT || f->t == DT_NUM) && json_number(v[i], n))
+            dbuf_add(b, v[i], n);
+        else
+            json_str(b, v[i], n);
+    }
+    dbuf_addc(b, '}');
+}
+
+static void row_hk_xml(struct dfmt *d, struct dbuf *b, const char *const *v, const int *len)
+{
+    dbuf_adds(b, "<row>");
+    for (int i = 0; i < d->nf; i++) {
+        dbuf_adds(b, d->f[i].tag);
+        if (v[i] && d->f[i].t == DT_BOOL)
+            dbuf_adds(b, v[i][0] == 't' ? "true" : "false");
+        else if (v[i])
+            xml_text(b, v[i], (size_t)len[i], true);
+        dbuf_adds(b, "</field>");
+    }
+    dbuf_adds(b, "</row>\n");
+}
+
 void dfmt_row(struct dfmt *d, struct dbuf *b, const char *const *vals, const int *lens)
 {
     switch (d->kind) {
+    case DFMT_HK_JSON: row_hk_json(d, b, vals, lens); break;
+    case DFMT_HK_XML: row_hk_xml(d, b, vals, lens); break;
     case DFMT_TW_JSON: row_tw_json(d, b, vals, lens); break;
     case DFMT_CKAN_JSON: row_ckan_json(d, b, vals, lens); break;
     case DFMT_TW_XML:

@@ -6,7 +6,11 @@
  * written as Python's csv module does (\r\n) and rows as PostgreSQL COPY writes them (\n);
  * JSON {"fields": [...], "records": [[...], ...]} written by simplejson; XML <data> written by
  * ElementTree. CKAN passes numbers through Python floats, so numeric values are printed as
- * Python's repr() of the nearest double (dfmt_py_float). */
+ * Python's repr() of the nearest double (dfmt_py_float).
+ * The Filter API (GET /v2/filter): CSV with the file's headers and rows as COPY writes them (\n);
+ * JSON, a bare array of objects keyed by the file's headers in column order (numbers and
+ * booleans as JSON ones, an empty cell ""); XML, <rows> with one <row> per record and one
+ * <field name="header"> per column. */
 #ifndef DUMP_FMT_H
 #define DUMP_FMT_H
 #include "util.h"
@@ -35,6 +39,9 @@ enum dfmt_kind {
     DFMT_CKAN_TSV,
     DFMT_CKAN_JSON,
     DFMT_CKAN_XML,
+    DFMT_HK_CSV,
+    DFMT_HK_JSON,
+    DFMT_HK_XML,
 };
 
 enum dfmt_type { DT_INT, DT_NUM, DT_BOOL, DT_TEXT }; /* date and timestamp arrive as text */
@@ -43,7 +50,9 @@ struct dfmt_field {
     char *id;   /* field id as stored */
     char *type; /* datastore type: int4, int8, numeric, bool, date, timestamp, text */
     enum dfmt_type t;
-    char *tag;  /* XML element name (Taiwan: made a valid XML name; CKAN: the id as is) */
+    char *tag;    /* XML element name (Taiwan: made a valid XML name; CKAN: the id as is);
+                   the Filter API: the bytes before a value ("header": or <field name="...">) */
+    char *header; /* the file's header text ("header" of the field list), else the id */
 };
 
 struct dfmt {
@@ -55,8 +64,9 @@ struct dfmt {
     uint64_t rows; /* records written so far */
 };
 
-/* Set up a writer for the fields of a query, given as JSON text ([{"id": ..., "type": ...},
- * ...], `_id` typed int8); false when that text does not parse. */
+/* Set up a writer for the fields of a query, given as JSON text ([{"id": ..., "type": ...,
+ * "header": ...}, ...], `_id` typed int8, header optional); false when that text does not
+ * parse. */
 bool dfmt_init(struct dfmt *d, enum dfmt_kind kind, bool bom, const char *fields_json) MUSTCHECK;
 /* Release what dfmt_init allocated. */
 void dfmt_free(struct dfmt *d);

@@ -10,6 +10,7 @@
 #include "db_pool.h"
 #include "ds_cache.h"
 #include "dump_worker.h"
+#include "hk_query.h"
 #include "sqlbuild.h"
 #include "util.h"
 
@@ -85,7 +86,7 @@ static char *select_list(PGconn *c, const struct dfmt *fmt, bool copy)
             dbuf_adds(&b, ", 'YYYY-MM-DD\"T\"HH24:MI:SS')");
         } else {
             dbuf_adds(&b, id);
-            if (copy && f->t == DT_BOOL && fmt->kind == DFMT_TW_CSV)
+            if (copy && f->t == DT_BOOL && (fmt->kind == DFMT_TW_CSV || fmt->kind == DFMT_HK_CSV))
                 dbuf_adds(&b, "::text");
         }
         PQfreemem(id);
@@ -137,16 +138,17 @@ static PGconn *begin(struct dsrc_err *err)
     return NULL;
 }
 
-/* The bookkeeping of q's resource as the snapshot sees it (ds_table: OD100/OD403), or NULL. */
-static struct dsr_table *open_table(PGconn *c, const struct dsrc_query *q, struct dsrc_err *err)
+/* The bookkeeping of resource rid as the snapshot sees it (ds_table: OD100/OD403), or NULL. */
+static struct dsr_table *open_table(PGconn *c, const char *rid, const char *viewer,
+                                    struct dsrc_err *err)
 {
-    const char *p[2] = {q->rid, q->viewer};
+    const char *p[2] = {rid, viewer};
     PGresult *res = PQexecParams(c, DSR_TABLE_SQL, 2, NULL, p, NULL, NULL, 0);
     if (PQresultStatus(res) != PGRES_TUPLES_OK || PQntuples(res) == 0) {
         res_err(c, res, err);
         return NULL;
     }
-    struct dsr_table *t = dsr_table_from(q->rid, res);
+    struct dsr_table *t = dsr_table_from(rid, res);
     PQclear(res);
     if (!t->usable) {
         set_err(err, "XX000", "the field list of the resource does not parse");
@@ -204,6 +206,8 @@ static char *fields_text(const struct sqlb_field *const *out, int n)
         json_object *f = json_object_new_object();
         json_object_object_add(f, "id", json_object_new_string(out[i]->id));
         json_object_object_add(f, "type", json_object_new_string(out[i]->type));
+        if (out[i]->header)
+            json_object_object_add(f, "header", json_object_new_string(out[i]->header));
         json_object_array_add(a, f);
     }
     char *s = xstrdup(json_object_to_json_string_ext(a, JSON_C_TO_STRING_PLAIN));
@@ -238,6 +242,60 @@ static char *rows_sql(const struct dsr_table *t, const struct dsrc_query *q, enu
     return sql;
 }
 
+/* The Filter API's SELECT over t (sqlbuild.c checks section and columns: OD210), as rows_sql.
+ * The query parsed when the request came; parsing it again cannot fail. */
+static char *cols_sql(const struct dsr_table *t, const struct dsrc_query *q, enum dfmt_kind kind,
+                      struct dfmt *fmt, struct dsrc_err *err)
+{
+    struct hkq hq;
+    char *perr = NULL, *sql = NULL, *ft = NULL;
+    if (!hkq_parse(q->colq, &hq, &perr)) {
+        set_err(err, "OD210", perr);
+        free(perr);
+        return NULL;
+    }
+    struct sqlb b;
+    struct sqlb_err e = {0};
+    const struct sqlb_field **out = NULL;
+    int nout = 0;
+    sqlb_init(&b);
+    if (!sqlb_column_rows(&b, &t->t, &hq.cols, &out, &nout, &e))
+        set_err(err, e.state, e.message);
+    else if (!dfmt_init(fmt, kind, false, ft = fields_text(out, nout)))
+        set_err(err, "XX000", "the field list of the resource does not parse");
+    else
+        sql = xstrdup(b.sql);
+    free(ft);
+    free(out);
+    sqlb_err_clear(&e);
+    sqlb_free(&b);
+    hkq_free(&hq);
+    return sql;
+}
+
+/* The resource the Filter API's query names, by id or published URL (sql/functions/23:
+ * OD100 when none has data), malloc'd; NULL with *err. */
+static char *colq_resource(PGconn *c, const char *colq, struct dsrc_err *err)
+{
+    struct hkq hq;
+    char *perr = NULL, *rid = NULL;
+    if (!hkq_parse(colq, &hq, &perr)) {
+        set_err(err, "OD210", perr);
+        free(perr);
+        return NULL;
+    }
+    const char *p[1] = {hq.resource};
+    PGresult *res = PQexecParams(c, "SELECT hk_filter_resource($1)", 1, NULL, p, NULL, NULL, 0);
+    if (PQresultStatus(res) == PGRES_TUPLES_OK && PQntuples(res) == 1 && !PQgetisnull(res, 0, 0)) {
+        rid = xstrdup(PQgetvalue(res, 0, 0));
+        PQclear(res);
+    } else {
+        res_err(c, res, err);
+    }
+    hkq_free(&hq);
+    return rid;
+}
+
 /* End a failed start: roll back and keep the connection when it is still healthy. */
 static void release_conn(PGconn *c)
 {
@@ -257,8 +315,12 @@ struct dsrc *dsrc_open(const struct dsrc_query *q, enum dfmt_kind kind, bool bom
     PGconn *c = begin(err);
     if (!c)
         return NULL;
-    struct dsr_table *t = open_table(c, q, err);
-    char *sql = t ? rows_sql(t, q, kind, bom, fmt, err) : NULL;
+    char *rid = q->colq ? colq_resource(c, q->colq, err) : xstrdup(q->rid);
+    struct dsr_table *t = rid ? open_table(c, rid, q->viewer, err) : NULL;
+    char *sql = !t        ? NULL
+                : q->colq ? cols_sql(t, q, kind, fmt, err)
+                          : rows_sql(t, q, kind, bom, fmt, err);
+    free(rid);
     if (!sql) {
         dsr_table_free(t);
         release_conn(c);

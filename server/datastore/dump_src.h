@@ -27,6 +27,10 @@ struct dsrc_query {
     const char *limit, *offset;
     bool distinct;
     const char *viewer;  /* the caller as a ckan_viewer (text); NULL: anonymous */
+    /* The Filter API's query (hk_query.h), its text as the client sent it: then rid, filters,
+     * q, fields, sort, limit and offset are unused, and the resource is the one it names
+     * (hk_filter_resource, sql/functions/23: OD100 when there is none). */
+    const char *colq;
 };
 
 /* The resource's bookkeeping as the snapshot sees it. */

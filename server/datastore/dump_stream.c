@@ -76,6 +76,7 @@ static void stream_free(struct stream *s)
     free((char *)s->q.limit);
     free((char *)s->q.offset);
     free((char *)s->q.viewer);
+    free((char *)s->q.colq);
     free(s->msg);
     free(s->filename);
     pthread_mutex_destroy(&s->mu);
@@ -150,8 +151,9 @@ static void stream_run(struct dw_task *t)
         final = rc <= 0;
         failed = rc < 0;
         if (failed)
-            log_warn("dump: stream of %s failed after %llu rows: %s", s->q.rid,
-                     (unsigned long long)s->df.rows, de.message);
+            log_warn("dump: stream of %s failed after %llu rows: %s",
+                     s->q.rid ? s->q.rid : "a filter query", (unsigned long long)s->df.rows,
+                     de.message);
     }
     if (final) {
         dsrc_close(s->src);
@@ -190,7 +192,8 @@ static void stream_head_only(struct stream *s)
 {
     struct req *r = s->r;
     s->r = NULL;
-    dstream_attachment(r, s->filename);
+    if (s->filename)
+        dstream_attachment(r, s->filename);
     pthread_mutex_lock(&s->mu);
     s->aborted = true;
     pthread_mutex_unlock(&s->mu);
@@ -208,7 +211,8 @@ static void stream_send(struct stream *s, struct dbuf *chunk)
             stream_head_only(s);
             return;
         }
-        dstream_attachment(r, s->filename);
+        if (s->filename)
+            dstream_attachment(r, s->filename);
         req_on_close(r, stream_on_close, s);
         req_stream_start(r, 200, s->ctype);
     }
@@ -294,11 +298,12 @@ static struct stream *stream_new(struct req *r, const struct dstream_spec *sp)
     s->kind = sp->kind;
     s->bom = sp->bom;
     s->ctype = sp->content_type;
-    s->filename = xstrdup(sp->filename);
+    s->filename = dup_opt(sp->filename);
     const struct dsrc_query *q = sp->q;
     s->q = (struct dsrc_query){dup_opt(q->rid),    dup_opt(q->filters), dup_opt(q->q),
                                dup_opt(q->fields), dup_opt(q->sort),    dup_opt(q->limit),
-                               dup_opt(q->offset), q->distinct,     dup_opt(q->viewer)};
+                               dup_opt(q->offset), q->distinct,         dup_opt(q->viewer),
+                               dup_opt(q->colq)};
     s->running = true;
     return s;
 }

@@ -23,7 +23,7 @@ struct dstream_spec {
     enum dfmt_kind kind;
     bool bom;
     const char *content_type;   /* a static string */
-    const char *filename;       /* for Content-Disposition; copied */
+    const char *filename;       /* for Content-Disposition (NULL: none); copied */
 };
 
 /* Streams allowed at once (each holds a database connection); more are answered 503. */

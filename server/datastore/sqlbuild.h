@@ -54,6 +54,7 @@ struct sqlb_field {
     const char *id, *type;
     const char *tw_json;   /* json_build_object('type', type, 'id', id) */
     const char *ckan_json; /* {"id", "type"} plus "info" when present, as jsonb text */
+    const char *header;    /* the file's header text (info.original_header), or NULL */
 };
 
 /* A datastore table at one generation of its bookkeeping row (docs/DATASTORE.md). */
@@ -111,6 +112,71 @@ bool sqlb_datastore_read(struct sqlb *b, const struct sqlb_table *t, const struc
 bool sqlb_datastore_rows(struct sqlb *b, const struct sqlb_table *t, const struct sqlb_read *q,
                          const struct sqlb_field ***out, int *nout,
                          struct sqlb_err *err) MUSTCHECK;
+
+/* ---- the Filter API: columns by position ---------------------------------------------------- */
+
+/* Its operators: on a cell's text (an empty cell is ""), then on its number (a cell that is not
+ * a number never matches). */
+enum sqlb_op {
+    SQLB_EQ,
+    SQLB_NE,
+    SQLB_IN,
+    SQLB_NI,
+    SQLB_CT,
+    SQLB_NCT,
+    SQLB_BW,
+    SQLB_NBW,
+    SQLB_EW,
+    SQLB_NEW,
+    SQLB_LT,
+    SQLB_LE,
+    SQLB_GT,
+    SQLB_GE,
+    SQLB_BT,
+};
+#define SQLB_NOPS (SQLB_BT + 1)
+
+/* The operator called name ("eq", ...); false when there is none. */
+bool sqlb_op_parse(const char *name, enum sqlb_op *op) MUSTCHECK;
+/* Its name. */
+const char *sqlb_op_name(enum sqlb_op op);
+/* How many operands it takes: min..max (max -1: no bound). */
+void sqlb_op_arity(enum sqlb_op op, int *min, int *max);
+/* True for the numeric operators (lt le gt ge bt). */
+bool sqlb_op_numeric(enum sqlb_op op);
+/* True when s is a number as the numeric operators read one, in a cell or an operand: ASCII
+ * blanks around [+-] digits [. digits] (or . digits), an exponent of at most 3 digits, at most
+ * 255 digits each side of the point; every such text is a valid PostgreSQL numeric. */
+bool sqlb_is_number(const char *s);
+
+/* One filter: column col (1-based) compared by op with n operands. */
+struct sqlb_colfilter {
+    long long col;
+    enum sqlb_op op;
+    const char *const *operands;
+    int n;
+};
+
+struct sqlb_colsort {
+    long long col; /* 1-based */
+    bool desc;
+};
+
+/* A Filter API query over a table's columns by position. */
+struct sqlb_cols {
+    long long section;                    /* 1-based; a datastore table is section 1 */
+    const struct sqlb_colfilter *filters; /* ANDed */
+    int nfilters;
+    const struct sqlb_colsort *sorts; /* then file order (_id) */
+    int nsorts;
+};
+
+/* The SELECT of every data field of t (no _id), in table order, for the rows q keeps in q's
+ * order, values as literals (a dump's: COPY takes no parameters); *out as
+ * sqlb_datastore_rows. False with *err: OD210 on "section" or "filters"/"sorts" for a section
+ * or column that does not exist, OD100 for a table without fields. */
+bool sqlb_column_rows(struct sqlb *b, const struct sqlb_table *t, const struct sqlb_cols *q,
+                      const struct sqlb_field ***out, int *nout, struct sqlb_err *err) MUSTCHECK;
 
 /* The longest datastore q (a search text, or one value of a q object) in characters: matching
  * it costs time in proportion to its length on every row scanned (a 100,000-character one ran

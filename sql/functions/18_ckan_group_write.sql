@@ -224,7 +224,8 @@ BEGIN
     END IF;
     PERFORM ckan_gw_activity(g, v, 'new');
     RETURN ckan_g_group_dict(g, '{"packages": "dataset_count", "extras": true, "users": true,
-                                  "groups": true, "member_count": false, "show": true}',
+                                  "groups": true, "tags": true, "member_count": false,
+                                  "show": true}',
                              NULL, site, v);
 END
 $$;

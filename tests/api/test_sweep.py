@@ -49,6 +49,23 @@ PARAMS = [
 ]
 # The parameters of the Taiwan endpoints (others are ER0200, swept once per route).
 TW_PARAMS = ["limit", "offset", "modified", "q", "filters", "sort", "fields", "format", "x"]
+# The Filter API (/v2/filter): q, a JSON text; hostile ones beyond GET_VALUES, on RID.
+HK_PARAMS = ["q", "x"]
+HK_Q_VALUES = [json.dumps(q) for q in (
+    {"resource": RID, "filters": [[1, "lt", ["1e999"]], [2, "bt", ["-1e-999", ".5"]]]},
+    {"resource": RID, "filters": [[1, op, ["' OR 1=1--", "\\", "%_", "長", "$1"]]
+                                  for op in ("in", "ni")]},
+    {"resource": RID, "filters": [[c, op, ["' OR 1=1-- \\ %"]] for c in (1, 2, 3, 4)
+                                  for op in ("eq", "ne", "ct", "nct", "bw", "nbw", "ew", "new")]},
+    {"resource": RID, "filters": [[1, "ct", ["a" * 20_000]]], "format": "xml"},
+    {"resource": RID, "filters": [[2, "gt", [" +1.e5 "]]], "sorts": [[4, "desc"], [1, "asc"]]},
+    {"resource": RID, "sorts": [[9223372036854775807, "asc"]]},
+    {"resource": RID, "filters": [[18446744073709551616, "eq", ["x"]]]},
+    {"resource": RID, "section": 1e400}, {"resource": RID, "section": -0},
+    {"resource": RID, "format": "JSON"}, {"resource": RID * 1000},
+    {"resource": "' OR 1=1--"}, {"resource": {"a": 1}}, {"resource": [RID]},
+    {"resource": RID, "filters": [[1, "in", [str(i) for i in range(1000)]]] * 3},
+)] + ["{" * 100 + "}" * 100, '{"resource": "' + RID + '", "x": ' + "[" * 40 + "]" * 40 + "}"]
 
 LONG = "長" * 3 + "a" * 100_000
 
@@ -306,7 +323,7 @@ def action_calls(name, post_only, ctx, token=None):
 def route_calls(route):
     """Calls for a route other than the action ones: its placeholders and its parameters."""
     api, pattern = route["api"], route["pattern"]
-    params = TW_PARAMS if api == "tw" else PARAMS
+    params = TW_PARAMS if api == "tw" else HK_PARAMS if api == "hk-filter" else PARAMS
     base = [("limit", "3")] if "dump" in pattern else []
     calls = []
     for key in re.findall(r"\{([a-z]+)\}", pattern):
@@ -322,7 +339,8 @@ def route_calls(route):
         return calls  # the actions' parameters are swept by action_calls
     for p in params:
         pbase = [(k, v) for k, v in base if k != p]
-        for v in GET_VALUES + (DATE_VALUES if p in DATE_PARAMS else []):
+        for v in GET_VALUES + (DATE_VALUES if p in DATE_PARAMS else []) + \
+                (HK_Q_VALUES if api == "hk-filter" and p == "q" else []):
             calls.append(Call(api, "GET", path, query(pbase + [(p, v)]), tag="route-get"))
         calls.append(Call(api, "GET", path, query(pbase + [(p, "1"), (p, "2")]),
                           tag="route-repeated"))
@@ -346,6 +364,8 @@ def envelope_problem(call, status, ctype, body):
         return None  # dumps, /api/util and the version roots answer bare bodies
     if status < 300 and call.api == "tw" and "json" not in ctype:
         return None  # Taiwan dumps are zips
+    if call.api == "hk-filter":
+        return hk_problem(status, body)
     if status == 200 and ctype.startswith("application/javascript"):
         m = re.match(rb"^[A-Za-z_$][\w$.]*\((.*)\);$", body, re.S)  # JSONP
         if not m:
@@ -375,6 +395,20 @@ def envelope_problem(call, status, ctype, body):
         return "not a CKAN error envelope"
     if err["__type"] != "Validation Error" and not isinstance(err.get("message"), str):
         return "CKAN error without message"
+    return None
+
+
+def hk_problem(status, body):
+    """Why a Filter API answer is not its envelope: the data itself, or {code, message}."""
+    if status < 300:
+        return None
+    try:
+        doc = json.loads(body)
+    except ValueError:
+        return "body is not JSON"
+    if not isinstance(doc, dict) or set(doc) != {"code", "message"} \
+            or doc["code"] != str(status) or not isinstance(doc["message"], str):
+        return "not a Filter API error"
     return None
 
 
@@ -437,7 +471,8 @@ def test_routes_command_lists_the_dispatch_tables():
     table = server_routes()
     patterns = {r["pattern"] for r in table["routes"]}
     assert {"{sru}/rest/datastore/{rid}", "/api/3/action/{name}", "/datastore/dump/{rid}"} <= patterns
-    assert all(r["api"] in ("ckan", "tw") and r["methods"] for r in table["routes"])
+    assert all(r["api"] in ("ckan", "tw", "hk-filter") and r["methods"] for r in table["routes"])
+    assert {"/v2/filter", "/v1/filter"} <= patterns
     names = [a["name"] for a in table["ckan_actions"]]
     assert names == sorted(names) and len(names) == len(set(names))
     assert {"status_show", "package_show", "datastore_search", "package_search"} <= set(names)

@@ -29,7 +29,7 @@
 /* Field lists as the bookkeeping could hold them: a real import, CJK names, and names that
  * need quoting or look like sort directions. */
 #define F(id, type) {id, type, "{\"type\" : \"" type "\", \"id\" : \"" id "\"}", \
-                     "{\"id\": \"" id "\", \"type\": \"" type "\"}"}
+                     "{\"id\": \"" id "\", \"type\": \"" type "\"}", NULL}
 static const struct sqlb_field fields0[] = {F("SiteName", "text"), F("MonitorDate", "date"),
                                             F("Concentration", "numeric"), F("ItemUnit", "text")};
 static const struct sqlb_field fields1[] = {F("年度", "int4"), F("機構名稱", "text"),

@@ -3,8 +3,8 @@
 short slices of the real files in tests/fixtures and docs/demo/data (whole lines, so Big5 is
 never cut inside a character) and hand-made edge cases. Each seed starts with the driver's
 option byte (see the comment at the top of each fuzz_<target>.c); catalog seeds are the file
-alone. Run from anywhere: tests/fuzz/seeds.py (rewrites csv, xml, catalog, ckan_params and
-tw_datastore; solrq's seeds are kept as they are)."""
+alone. Run from anywhere: tests/fuzz/seeds.py (rewrites csv, xml, catalog, ckan_params,
+tw_datastore and hk_query; solrq's seeds are kept as they are)."""
 import json
 import os
 import shutil
@@ -180,9 +180,26 @@ def tw_seeds():
     return s
 
 
+def hk_seeds():
+    """The Filter API's q: real calls' shapes (DATA.GOV.HK clients), every operator, faults."""
+    url = "http://www.chp.gov.hk/files/misc/building_list_eng.csv"
+    ops = [[1, "eq", ["Wan Chai"]], [2, "ne", ["x"]], [1, "in", ["a", "b"]], [1, "ni", ["a"]],
+           [2, "ct", ["Laguna"]], [2, "nct", ["%_"]], [2, "bw", ["Block"]], [2, "nbw", ["'"]],
+           [2, "ew", ["\\"]], [2, "new", ["x"]], [4, "lt", ["5"]], [4, "le", [" +1.5 "]],
+           [4, "gt", ["1e3"]], [4, "ge", [".5"]], [4, "bt", ["1", "2"]], [5, "eq", ["x"]]]
+    qs = [{"resource": url, "section": 1, "format": "json", "filters": [[1, "eq", ["09/09/2021"]]]},
+          {"resource": url, "section": 1, "format": "csv", "sorts": [[3, "desc"]]},
+          {"resource": "hk-td", "format": "xml", "filters": ops, "sorts": [[1, "asc"], [4]]},
+          {"resource": "r", "section": 2}, {"resource": "r", "filters": [[1, "lt", ["abc"]]]},
+          {"resource": "r", "filters": [[1, "bt", ["1"]]]}, {"resource": "名稱", "format": "JSON"}]
+    return [json.dumps(q, ensure_ascii=False).encode() for q in qs] + \
+        [b"{bad", b"[]", b'{"resource": "\\u0000"}', b'{"resource": "r", "filters": [["2", "eq", []]]}']
+
+
 if __name__ == "__main__":
     write("csv", csv_seeds())
     write("xml", xml_seeds())
     write("catalog", catalog_seeds())
     write("ckan_params", ckan_seeds())
     write("tw_datastore", tw_seeds())
+    write("hk_query", hk_seeds())

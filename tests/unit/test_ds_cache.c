@@ -103,34 +103,36 @@ static void test_eviction(void)
 }
 
 /* A result shaped as DSR_TABLE_SQL's: rows of {generation, table, search_expr, row_count,
- * max_id, n, id, type, tw_json, ckan_json, data_version, modified µs}; NULL cells are NULLs. */
-static PGresult *meta_result(int nrows, const char *const (*rows)[12])
+ * max_id, n, id, type, tw_json, ckan_json, data_version, modified µs, original header}; NULL
+ * cells are NULLs. */
+static PGresult *meta_result(int nrows, const char *const (*rows)[13])
 {
-    static const char *const names[12] = {"generation", "table_name", "search_expr", "row_count",
-        "max_id", "n", "id", "type", "tw", "ckan", "data_version", "modified"};
-    PGresAttDesc att[12];
+    static const char *const names[13] = {
+        "generation", "table_name", "search_expr", "row_count",    "max_id",   "n",     "id",
+        "type",       "tw",         "ckan",        "data_version", "modified", "header"};
+    PGresAttDesc att[13];
     memset(att, 0, sizeof(att));
-    for (int i = 0; i < 12; i++) {
+    for (int i = 0; i < 13; i++) {
         att[i].name = (char *)names[i];
         att[i].format = 0;
         att[i].typlen = -1;
         att[i].atttypmod = -1;
     }
     PGresult *res = PQmakeEmptyPGresult(NULL, PGRES_TUPLES_OK);
-    PQsetResultAttrs(res, 12, att);
+    PQsetResultAttrs(res, 13, att);
     for (int r = 0; r < nrows; r++)
-        for (int c = 0; c < 12; c++)
+        for (int c = 0; c < 13; c++)
             PQsetvalue(res, r, c, (char *)rows[r][c], rows[r][c] ? (int)strlen(rows[r][c]) : -1);
     return res;
 }
 
 static void test_table_from(void)
 {
-    static const char *const two[2][12] = {
+    static const char *const two[2][13] = {
         {"42", "r_ab", "\"a\"::text", "500", "510", "1", "a", "text", "{tw a}", "{ck a}", "3",
-         "1700000000000000"},
+         "1700000000000000", " a (as in the file)"},
         {"42", "r_ab", "\"a\"::text", "500", "510", "2", "b", "int4", "{tw b}", "{ck b}", "3",
-         "1700000000000000"},
+         "1700000000000000", NULL},
     };
     PGresult *res = meta_result(2, two);
     struct dsr_table *t = dsr_table_from("rid-1", res);
@@ -142,19 +144,22 @@ static void test_table_from(void)
                 strcmp(t->t.fields[1].type, "int4") == 0 &&
                 strcmp(t->t.fields[0].tw_json, "{tw a}") == 0 &&
                 strcmp(t->t.fields[0].ckan_json, "{ck a}") == 0, "fields in order");
+    T_CHECK(strcmp(t->t.fields[0].header, " a (as in the file)") == 0 &&
+                t->t.fields[1].header == NULL,
+            "the file's headers, where recorded");
     dsr_table_free(t);
     PQclear(res);
     /* a table without fields: one row, n NULL; no search expression */
-    static const char *const none[1][12] = {
-        {"7", "t", NULL, "0", "0", NULL, NULL, NULL, NULL, NULL, "1", "0"}};
+    static const char *const none[1][13] = {
+        {"7", "t", NULL, "0", "0", NULL, NULL, NULL, NULL, NULL, "1", "0", NULL}};
     res = meta_result(1, none);
     t = dsr_table_from("r", res);
     T_CHECK(t->usable && t->t.nfields == 0 && !t->t.search_expr, "no fields");
     dsr_table_free(t);
     PQclear(res);
     /* a field without a type cannot be named by a statement */
-    static const char *const bad[1][12] = {
-        {"7", "t", NULL, "1", "1", "1", "a", NULL, "{}", "{}", "1", "0"}};
+    static const char *const bad[1][13] = {
+        {"7", "t", NULL, "1", "1", "1", "a", NULL, "{}", "{}", "1", "0", NULL}};
     res = meta_result(1, bad);
     t = dsr_table_from("r", res);
     T_CHECK(!t->usable, "a field without a type: unusable");

@@ -361,11 +361,51 @@ static void test_formats(void)
     free(t);
 }
 
+/* The Filter API: keyed by the file's headers (the id when none was recorded), numbers and
+ * booleans as JSON ones, an empty cell "", XML names in an attribute. */
+#define HK_FIELDS                                                                                  \
+    "[{\"id\":\"Building name\",\"type\":\"text\",\"header\":\"Building name \\\"B\\\"\"},"        \
+    "{\"id\":\"n\",\"type\":\"int4\",\"header\":\"N<&>\\t\"},{\"id\":\"v\",\"type\":\"numeric\"}," \
+    "{\"id\":\"ok\",\"type\":\"bool\",\"header\":\"ok\"}]"
+
+static void test_hk_formats(void)
+{
+    const char *vals[] = {"a<b>&\x01", "12", "1.50", "t", NULL, NULL, "NaN", "f"};
+    const int lens[] = {6, 2, 4, 1, 0, 0, 3, 1};
+    char *t = row_text(DFMT_HK_JSON, false, HK_FIELDS, 2, vals, lens);
+    T_STREQ(t,
+            "[\n{\"Building name \\\"B\\\"\":\"a<b>&\\u0001\",\"N<&>\\t\":12,\"v\":1.50,"
+            "\"ok\":true},\n{\"Building name \\\"B\\\"\":\"\",\"N<&>\\t\":\"\",\"v\":\"NaN\","
+            "\"ok\":false}\n]\n",
+            "HK JSON");
+    free(t);
+    t = row_text(DFMT_HK_XML, false, HK_FIELDS, 2, vals, lens);
+    T_STREQ(t,
+            "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<rows>\n"
+            "<row><field name=\"Building name &quot;B&quot;\">a&lt;b&gt;&amp;\xEF\xBF\xBD</field>"
+            "<field name=\"N&lt;&amp;&gt;&#9;\">12</field><field name=\"v\">1.50</field>"
+            "<field name=\"ok\">true</field></row>\n"
+            "<row><field name=\"Building name &quot;B&quot;\"></field>"
+            "<field name=\"N&lt;&amp;&gt;&#9;\"></field><field name=\"v\">NaN</field>"
+            "<field name=\"ok\">false</field></row>\n</rows>\n",
+            "HK XML");
+    free(t);
+    t = row_text(DFMT_HK_CSV, false, HK_FIELDS, 0, vals, lens);
+    T_STREQ(t, "\"Building name \"\"B\"\"\",N<&>\t,v,ok\n", "HK CSV header");
+    free(t);
+    t = row_text(DFMT_HK_JSON, false, HK_FIELDS, 0, vals, lens);
+    T_STREQ(t, "[\n]\n", "empty HK JSON");
+    free(t);
+    T_CHECK(dfmt_is_csv(DFMT_HK_CSV) && !dfmt_is_csv(DFMT_HK_JSON) && !is_ckan(DFMT_HK_JSON),
+            "HK kinds");
+}
+
 int main(void)
 {
     test_py_numbers();
     test_escapes();
     test_xml_names();
     test_formats();
+    test_hk_formats();
     T_DONE();
 }

@@ -84,16 +84,18 @@ static void test_params(void)
 
 static const struct sqlb_field fields[] = {
     {"SiteName", "text", "{\"type\" : \"text\", \"id\" : \"SiteName\"}",
-     "{\"id\": \"SiteName\", \"info\": {\"original_header\": \"SiteName\"}, \"type\": \"text\"}"},
+     "{\"id\": \"SiteName\", \"info\": {\"original_header\": \"SiteName\"}, \"type\": \"text\"}",
+     NULL},
     {"MonitorDate", "int4", "{\"type\" : \"int4\", \"id\" : \"MonitorDate\"}",
-     "{\"id\": \"MonitorDate\", \"type\": \"int4\"}"},
+     "{\"id\": \"MonitorDate\", \"type\": \"int4\"}", NULL},
     {"PM25", "numeric", "{\"type\" : \"numeric\", \"id\" : \"PM25\"}",
-     "{\"id\": \"PM25\", \"type\": \"numeric\"}"},
+     "{\"id\": \"PM25\", \"type\": \"numeric\"}", NULL},
     {"At", "timestamp", "{\"type\" : \"timestamp\", \"id\" : \"At\"}",
-     "{\"id\": \"At\", \"type\": \"timestamp\"}"},
-    {"Ok", "bool", "{\"type\" : \"bool\", \"id\" : \"Ok\"}", "{\"id\": \"Ok\", \"type\": \"bool\"}"},
+     "{\"id\": \"At\", \"type\": \"timestamp\"}", NULL},
+    {"Ok", "bool", "{\"type\" : \"bool\", \"id\" : \"Ok\"}", "{\"id\": \"Ok\", \"type\": \"bool\"}",
+     NULL},
     {"a\"b", "text", "{\"type\" : \"text\", \"id\" : \"a\\\"b\"}",
-     "{\"id\": \"a\\\"b\", \"type\": \"text\"}"},
+     "{\"id\": \"a\\\"b\", \"type\": \"text\"}", NULL},
 };
 static const struct sqlb_table table = {"rid-1", "coalesce(\"SiteName\", '')", 500, 500,
                                          (int)ARRAY_LEN(fields), fields};
