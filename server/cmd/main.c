@@ -12,13 +12,14 @@
 #include "pgconn.h"
 #include "routes_cli.h"
 #include "server.h"
+#include "hk_family.h"
 #include "tw_family.h"
 #include "user_cli.h"
 #include "util.h"
 
 /* The API families served, in the order their routes are matched; CKAN answers the paths
  * nobody claims. */
-static const struct srv_family *const families[] = {&tw_family, &ds_family, &ckan_family};
+static const struct srv_family *const families[] = {&tw_family, &ds_family, &hk_family, &ckan_family};
 #define FALLBACK_FAMILY (&ckan_family)
 
 static void usage(FILE *f)
