@@ -272,6 +272,21 @@ static void free_bytes(const void *data, size_t len, void *arg)
     PQfreemem((void *)data);
 }
 
+/* The headers of a version's bytes (set just before its reply: an error answered instead
+ * carries none of them). */
+static void version_headers(struct req *r, const struct download *d, bool body)
+{
+    header(r, "ETag", d->etag);
+    header(r, "Accept-Ranges", "bytes");
+    header(r, "Cache-Control", "public, max-age=31536000, immutable"); /* content-addressed */
+    if (!body)
+        return;
+    header(r, "Content-Length", arena_printf(r->a, "%" PRId64, d->last - d->first + 1));
+    if (d->partial)
+        header(r, "Content-Range", arena_printf(r->a, "bytes %" PRId64 "-%" PRId64 "/%" PRId64,
+                                                d->first, d->last, d->size));
+}
+
 /* The bytes of the range asked for: the reply. */
 static void bytes_done(struct req *r, PGresult *res)
 {
@@ -286,9 +301,7 @@ static void bytes_done(struct req *r, PGresult *res)
         resp_error(r, ERR_INTERNAL, NULL, "the stored file is not as recorded");
         return;
     }
-    if (d->partial)
-        header(r, "Content-Range", arena_printf(r->a, "bytes %" PRId64 "-%" PRId64 "/%" PRId64,
-                                                d->first, d->last, d->size));
+    version_headers(r, d, true);
     struct evbuffer *body = evbuffer_new();
     evbuffer_add_reference(body, bytes, n, free_bytes, NULL);
     req_finish(r, d->partial ? 206 : 200, d->type, body);
@@ -317,12 +330,10 @@ static void file_done(struct req *r, PGresult *res)
         resp_error(r, ERR_INTERNAL, NULL, "the archive's file record is not readable");
         return;
     }
-    header(r, "ETag", d->etag);
-    header(r, "Accept-Ranges", "bytes");
-    header(r, "Cache-Control", "public, max-age=31536000, immutable"); /* content-addressed */
     struct evkeyvalq *in = evhttp_request_get_input_headers(r->ev);
     const char *inm = evhttp_find_header(in, "If-None-Match");
     if (inm && util_etag_listed(inm, d->etag)) {
+        version_headers(r, d, false);
         req_finish(r, 304, NULL, evbuffer_new());
         return;
     }
@@ -342,8 +353,9 @@ static void file_done(struct req *r, PGresult *res)
             break;
         }
     }
-    if (d->size == 0) {
-        req_finish(r, 200, d->type, evbuffer_new());
+    if (d->size == 0 || r->method == M_HEAD) {
+        version_headers(r, d, true);
+        req_finish(r, d->partial ? 206 : 200, d->type, evbuffer_new());
         return;
     }
     const char **params = arena_alloc(r->a, 3 * sizeof(char *));

@@ -26,7 +26,14 @@ LANGUAGE sql STABLE AS $$
     SELECT to_char(t AT TIME ZONE ckan_portal_tz(), fmt)
 $$;
 
--- The resource an archive URL names (the resource's url exactly, or its id), when an anonymous
+-- The URL an archived resource is known by: its download URL (CKAN's url), else its access
+-- URL (a service), else its id.
+CREATE OR REPLACE FUNCTION hk_archive_url(r resource) RETURNS text
+LANGUAGE sql IMMUTABLE AS $$
+    SELECT coalesce(nullif(r.download_url, ''), nullif(r.access_url, ''), r.id)
+$$;
+
+-- The resource an archive URL names (hk_archive_url exactly, or its id), when an anonymous
 -- caller may read it; OD100 otherwise.
 CREATE OR REPLACE FUNCTION hk_archive_resource(url text) RETURNS resource
 LANGUAGE plpgsql STABLE AS $$
@@ -34,7 +41,8 @@ DECLARE
     r resource;
 BEGIN
     SELECT x.* INTO r FROM resource x JOIN package p ON p.id = x.package_id
-    WHERE (x.url = hk_archive_resource.url OR x.id = hk_archive_resource.url)
+    WHERE (x.download_url = hk_archive_resource.url OR x.access_url = hk_archive_resource.url
+           OR x.id = hk_archive_resource.url)
       AND x.state = 'active' AND ckan_can_read(p.state, p.private, p.owner_org,
                                                p.creator_user_id, NULL)
     ORDER BY x.id = hk_archive_resource.url DESC, x.id LIMIT 1;
@@ -78,7 +86,7 @@ BEGIN
         SELECT resource_id, count(*) AS n, sum(size) AS total FROM resource_version
         WHERE created >= from_t AND created < to_t GROUP BY resource_id
     ), f AS (
-        SELECT x.id, coalesce(nullif(x.url, ''), x.id) AS url, x.name AS rname,
+        SELECT x.id, hk_archive_url(x) AS url, x.name AS rname,
                lower(coalesce(x.format, '')) AS format, pk.id AS pid, pk.name AS dataset,
                pk.title, o.name AS provider, v.n, v.total,
                (SELECT g.name FROM member m JOIN grp g ON g.id = m.group_id
@@ -92,7 +100,7 @@ BEGIN
           AND (p->>'provider' IS NULL OR o.name = p->>'provider')
           AND (p->>'format' IS NULL OR lower(x.format) = lower(p->>'format'))
           AND (p->>'search' IS NULL
-               OR strpos(lower(concat_ws(' ', pk.name, pk.title, x.name, x.url)),
+               OR strpos(lower(concat_ws(' ', pk.name, pk.title, x.name, hk_archive_url(x))),
                          lower(p->>'search')) > 0)
     ), c AS (
         SELECT * FROM f WHERE p->>'category' IS NULL OR EXISTS (

@@ -180,8 +180,8 @@ $$;
 
 -- /v1/nearest-schools over the school list the portal configures (EDB's "School Location and
 -- Information" columns), read as an anonymous caller: {"results": [...]} nearest first, one
--- object per row with the keys Hong Kong's clients read (docs/HK_API.md). A missing column
--- gives null; a row's "lat-long" is null when it has no place.
+-- object per row with the keys Hong Kong's clients read (docs/HK_API.md). An empty cell or a
+-- missing column gives "" (the source file's empty text); "lat-long" is null without a place.
 CREATE OR REPLACE FUNCTION hk_nearest_schools(rid text, lat float8, lon float8, n int)
 RETURNS text
 LANGUAGE sql STABLE AS $$
@@ -190,16 +190,26 @@ LANGUAGE sql STABLE AS $$
                           AND ds_geo_deg(r->>g.lon_field) IS NOT NULL
                          THEN json_build_array(ds_geo_deg(r->>g.lat_field),
                                                ds_geo_deg(r->>g.lon_field)) END,
-        'name-en', r->>'ENGLISH NAME', 'name-zh', r->>'中文名稱',
-        'category-en', r->>'ENGLISH CATEGORY', 'category-zh', r->>'中文類別',
-        'address-en', r->>'ENGLISH ADDRESS', 'address-zh', r->>'中文地址',
-        'student-gender-en', r->>'STUDENTS GENDER', 'student-gender-zh', r->>'就讀學生性別',
-        'session-en', r->>'SESSION', 'session-zh', r->>'學校授課時間',
-        'district-en', r->>'DISTRICT', 'district-zh', r->>'分區',
-        'finance-type-en', r->>'FINANCE TYPE', 'finance-type-zh', r->>'資助種類',
-        'level-en', r->>'SCHOOL LEVEL', 'level-zh', r->>'學校類型',
-        'religion-en', r->>'RELIGION', 'religion-zh', r->>'宗教',
-        'telephone', r->>'TELEPHONE', 'fax', r->>'FAX NUMBER',
+        'name-en', coalesce(r->>'ENGLISH NAME', ''),
+        'name-zh', coalesce(r->>'中文名稱', ''),
+        'category-en', coalesce(r->>'ENGLISH CATEGORY', ''),
+        'category-zh', coalesce(r->>'中文類別', ''),
+        'address-en', coalesce(r->>'ENGLISH ADDRESS', ''),
+        'address-zh', coalesce(r->>'中文地址', ''),
+        'student-gender-en', coalesce(r->>'STUDENTS GENDER', ''),
+        'student-gender-zh', coalesce(r->>'就讀學生性別', ''),
+        'session-en', coalesce(r->>'SESSION', ''),
+        'session-zh', coalesce(r->>'學校授課時間', ''),
+        'district-en', coalesce(r->>'DISTRICT', ''),
+        'district-zh', coalesce(r->>'分區', ''),
+        'finance-type-en', coalesce(r->>'FINANCE TYPE', ''),
+        'finance-type-zh', coalesce(r->>'資助種類', ''),
+        'level-en', coalesce(r->>'SCHOOL LEVEL', ''),
+        'level-zh', coalesce(r->>'學校類型', ''),
+        'religion-en', coalesce(r->>'RELIGION', ''),
+        'religion-zh', coalesce(r->>'宗教', ''),
+        'telephone', coalesce(r->>'TELEPHONE', ''),
+        'fax', coalesce(r->>'FAX NUMBER', ''),
         'website', coalesce(r->>'WEBSITE', '')) ORDER BY k), '[]'))::text
     FROM ds_geo_nearest(jsonb_build_object('resource_id', rid, 'lat', lat, 'lon', lon,
                                            'limit', n), NULL) g,

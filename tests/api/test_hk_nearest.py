@@ -214,3 +214,69 @@ def test_dms_parser(site, text, deg):
         cur.execute("SELECT ds_geo_deg(%s)", (text,))
         got = cur.fetchone()[0]
     assert (got is None) if deg is None else abs(got - deg) < 1e-9
+
+
+# ---- /v1/nearest-schools -------------------------------------------------------------------
+
+SCHOOL_KEYS = ["lat-long", "name-en", "name-zh", "category-en", "category-zh", "address-en",
+               "address-zh", "student-gender-en", "student-gender-zh", "session-en", "session-zh",
+               "district-en", "district-zh", "finance-type-en", "finance-type-zh", "level-en",
+               "level-zh", "religion-en", "religion-zh", "telephone", "fax", "website"]
+
+
+def test_nearest_schools_shape_and_order(site):
+    srv, _ = site
+    here = (22.3193, 114.1694)
+    r = srv.get("/v1/nearest-schools", params={"lat": here[0], "long": here[1], "max": 5})
+    assert r.status_code == 200, r.text
+    assert r.headers["Content-Type"].startswith("application/json")
+    body = r.json()
+    assert list(body) == ["results"] and len(body["results"]) == 5
+    rows = sorted(edb_rows(), key=lambda x: haversine(here[0], here[1], float(x["LATITUDE"]),
+                                                      float(x["LONGITUDE"])))
+    for got, row in zip(body["results"], rows):
+        assert list(got) == SCHOOL_KEYS
+        assert got["name-en"] == row["ENGLISH NAME"] and got["name-zh"] == row["中文名稱"]
+        assert got["lat-long"] == [float(row["LATITUDE"]), float(row["LONGITUDE"])]
+        assert got["session-en"] == row["SESSION"] and got["district-zh"] == row["分區"]
+        assert got["website"] == row["WEBSITE"] and got["telephone"] == row["TELEPHONE"]
+        assert got["level-en"] == row["SCHOOL LEVEL"] and got["religion-zh"] == row["宗教"]
+
+
+def test_nearest_schools_default_and_max(site):
+    srv, _ = site
+    r = srv.get("/v1/nearest-schools", params={"lat": "22.28", "long": "114.15"})
+    assert len(r.json()["results"]) == 10
+    r = srv.get("/v1/nearest-schools", params={"lat": "22.28", "long": "114.15", "max": "100"})
+    assert len(r.json()["results"]) == 100
+
+
+@pytest.mark.parametrize("query,message", [
+    ("long=114.15", "REQUEST ERROR: Missing lat parameter"),
+    ("lat=22.28", "REQUEST ERROR: Missing long parameter"),
+    ("lat=91&long=114.15", "REQUEST ERROR: Invalid lat parameter"),
+    ("lat=x&long=114.15", "REQUEST ERROR: Invalid lat parameter"),
+    ("lat=22.28&long=114.15&lat=22", "REQUEST ERROR: Invalid lat parameter"),
+    ("lat=22.28&long=-181", "REQUEST ERROR: Invalid long parameter"),
+    ("lat=22.28&lon=114.15", "REQUEST ERROR: Missing long parameter"),
+    ("lat=22.28&long=114.15&max=0", "REQUEST ERROR: Invalid max parameter"),
+    ("lat=22.28&long=114.15&max=101", "REQUEST ERROR: Invalid max parameter"),
+    ("lat=22.28&long=114.15&max=5.0", "REQUEST ERROR: Invalid max parameter"),
+])
+def test_nearest_schools_refusals(site, query, message):
+    srv, _ = site
+    r = srv.get("/v1/nearest-schools?" + query)
+    assert r.status_code == 400
+    assert r.json() == {"message": message}
+
+
+def test_nearest_schools_without_a_configured_resource(site):
+    _, db = site
+    srv = Server(db)
+    try:
+        r = srv.get("/v1/nearest-schools?lat=22.28&long=114.15")
+        assert r.status_code == 404 and r.json() == {"message": "Not Found"}
+        r = srv.get("/v1/nearest-schools/x")
+        assert r.status_code == 404 and r.json() == {"message": "Not Found"}
+    finally:
+        srv.stop()
