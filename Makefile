@@ -162,7 +162,7 @@ bench: deps-bench
 FUZZ_CC      ?= clang
 FUZZ_TIME    ?= 300
 FUZZ_ARGS    ?=
-FUZZ_TARGETS := solrq csv xml catalog ckan_params tw_datastore hframe multipart
+FUZZ_TARGETS := solrq csv xml catalog ckan_params tw_datastore hframe multipart hk_params
 FUZZ_BINS    := $(FUZZ_TARGETS:%=bin/fuzz_%)
 FUZZ_SMOKE   := $(FUZZ_TARGETS:%=build/fuzz-smoke/%)
 # ENC_CHUNK: enc.c reads tiny chunks, so that short inputs cross chunk boundaries.
@@ -186,12 +186,14 @@ FUZZ_SRC_tw_datastore := server/tw/tw_params.c server/core/req_query.c server/co
                          server/core/util.c server/core/valid.c server/datastore/sqlbuild.c
 FUZZ_SRC_hframe       := server/core/hframe.c
 FUZZ_SRC_multipart    := server/core/multipart.c server/core/util.c
+FUZZ_SRC_hk_params    := server/hk/hk_params.c server/core/valid.c server/core/util.c
 FUZZ_LIBS_hframe      := $(shell pkg-config --libs libevent 2>/dev/null)
 FUZZ_LIBS_csv          := -lcsv $(shell pkg-config --libs libxml-2.0 libcrypto 2>/dev/null)
 FUZZ_LIBS_xml          := -lcsv $(shell pkg-config --libs libxml-2.0 libcrypto 2>/dev/null)
 FUZZ_LIBS_catalog      := $(shell pkg-config --libs json-c libpq 2>/dev/null)
 FUZZ_LIBS_ckan_params  := $(shell pkg-config --libs libevent json-c 2>/dev/null)
 FUZZ_LIBS_tw_datastore := $(shell pkg-config --libs libevent json-c 2>/dev/null)
+FUZZ_LIBS_hk_params    := $(shell pkg-config --libs json-c 2>/dev/null) -lm
 # Longest input tried: a query string is short, a file slice longer.
 FUZZ_LEN_solrq := 4096
 FUZZ_LEN_csv := 8192
@@ -201,6 +203,7 @@ FUZZ_LEN_ckan_params := 4096
 FUZZ_LEN_tw_datastore := 2048
 FUZZ_LEN_hframe := 4096
 FUZZ_LEN_multipart := 4096
+FUZZ_LEN_hk_params := 256
 
 define fuzz_rules
 bin/fuzz_$(1): tests/fuzz/fuzz_$(1).c $(FUZZ_SRC_$(1)) $(wildcard server/*/*.h importers/*.h tests/fuzz/*.h)

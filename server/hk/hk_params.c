@@ -4,7 +4,7 @@
 #include <string.h>
 
 /* n digits at s (all of them digits) as a number, or -1. */
-static long digits(const char *s, int n)
+static long hk_digits(const char *s, int n)
 {
     long v = 0;
     for (int i = 0; i < n; i++) {
@@ -28,7 +28,7 @@ bool hk_parse_day(const char *s, int *out)
 {
     if (!s || strlen(s) != 8)
         return false;
-    long y = digits(s, 4), m = digits(s + 4, 2), d = digits(s + 6, 2);
+    long y = hk_digits(s, 4), m = hk_digits(s + 4, 2), d = hk_digits(s + 6, 2);
     if (y < 0 || m < 0 || d < 0 || !day_exists(y, m, d))
         return false;
     *out = (int)(y * 10000 + m * 100 + d);
@@ -49,7 +49,7 @@ bool hk_parse_time(const char *s, char out[14])
     memcpy(day, s, 8);
     day[8] = '\0';
     int d;
-    long h = digits(hm, 2), mi = digits(hm + 2, 2);
+    long h = hk_digits(hm, 2), mi = hk_digits(hm + 2, 2);
     if (!hk_parse_day(day, &d) || h < 0 || h > 23 || mi < 0 || mi > 59)
         return false;
     memcpy(out, s, 8);
