@@ -46,8 +46,9 @@ static bool degrees(struct req *r, json_object *in, const char *key, double limi
              valid_degrees(json_object_get_string(v), limit, out);
     }
     if (!ok)
-        ckan_resp_invalid(r, key, limit == 90 ? "Must be a latitude in decimal degrees (-90 to 90)"
-                                              : "Must be a longitude in decimal degrees (-180 to 180)");
+        ckan_resp_invalid(r, key, limit == 90
+                                      ? "Must be a latitude in decimal degrees (-90 to 90)"
+                                      : "Must be a longitude in decimal degrees (-180 to 180)");
     return ok;
 }
 

@@ -320,7 +320,8 @@ static void file_done(struct req *r, PGresult *res)
     struct download *d = r->data;
     json_object *o = PQntuples(res) == 1 && !PQgetisnull(res, 0, 0)
                          ? json_tokener_parse(PQgetvalue(res, 0, 0)) : NULL, *v;
-    const char *oid = o && json_object_object_get_ex(o, "oid", &v) ? json_object_get_string(v) : NULL;
+    const char *oid =
+        o && json_object_object_get_ex(o, "oid", &v) ? json_object_get_string(v) : NULL;
     d->size = o && json_object_object_get_ex(o, "size", &v) ? json_object_get_int64(v) : -1;
     d->type = content_type(o && json_object_object_get_ex(o, "format", &v)
                                ? json_object_get_string(v) : NULL);

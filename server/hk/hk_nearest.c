@@ -19,9 +19,8 @@
 
 static const char *g_resource; /* "" or NULL: none configured */
 
-static struct db_stmt st_schools = {"hk_nearest_schools",
-                                    "SELECT hk_nearest_schools($1, $2::float8, $3::float8, $4::int)",
-                                    4, 0};
+static struct db_stmt st_schools = {
+    "hk_nearest_schools", "SELECT hk_nearest_schools($1, $2::float8, $3::float8, $4::int)", 4, 0};
 
 void hk_nearest_init(const struct config *cfg)
 {

@@ -19,8 +19,9 @@ BEGIN
     IF m IS NOT NULL THEN
         d := m[1]::float8;
     ELSE
-        m := regexp_match(s, '^\s*([+-])?(\d{1,3})\s*(?:°|-|:|\s)\s*(\d{1,2})(?:\s*(?:''|′|-|:|\s)\s*'
-                             '(\d{1,2}(?:\.\d{1,20})?))?\s*(?:"|″|'''')?\s*([NSEWnsew])?\s*$');
+        m := regexp_match(s, '^\s*([+-])?(\d{1,3})\s*(?:°|-|:|\s)\s*(\d{1,2})'
+                             '(?:\s*(?:''|′|-|:|\s)\s*(\d{1,2}(?:\.\d{1,20})?))?'
+                             '\s*(?:"|″|'''')?\s*([NSEWnsew])?\s*$');
         IF m IS NULL OR m[3]::int >= 60 OR coalesce(m[4]::float8, 0) >= 60 THEN
             RETURN NULL;
         END IF;
@@ -122,7 +123,8 @@ DECLARE
     k text;
 BEGIN
     IF g.expr IS NULL THEN
-        errs := ckan_gw_err(errs, 'resource_id', 'The resource has no latitude and longitude fields');
+        errs := ckan_gw_err(errs, 'resource_id',
+                            'The resource has no latitude and longitude fields');
     ELSIF to_regclass(format('datastore.%I', t.table_name || '_geo')) IS NULL THEN
         errs := ckan_gw_err(errs, 'resource_id',
                             'The resource has no spatial index yet: load its data again');
@@ -142,8 +144,8 @@ BEGIN
             RAISE EXCEPTION 'field "%" does not exist', k USING ERRCODE = 'OD220',
                 DETAIL = 'filters';
         END IF;
-        cond := cond || format(' AND r.%I::text = ANY (ARRAY(SELECT jsonb_array_elements_text($3->%L)))',
-                               k, k);
+        cond := cond || format(' AND r.%I::text = ANY (ARRAY(SELECT '
+                               'jsonb_array_elements_text($3->%L)))', k, k);
     END LOOP;
     IF p ? 'radius_m' THEN
         -- the box (indexed) around the sphere, then the sphere itself
@@ -151,7 +153,8 @@ BEGIN
                                ' AND %s <-> $1 <= ds_geo_chord($2)', g.expr, g.expr);
     END IF;
     EXECUTE format('SELECT coalesce(string_agg(left(row_to_json(s.r)::text, -1) || '
-                   '%L || round(ds_geo_arc(s.d)::numeric, 2) || %L, %L ORDER BY s.d, (s.r)._id), %L)'
+                   '%L || round(ds_geo_arc(s.d)::numeric, 2) || %L, %L'
+                   ' ORDER BY s.d, (s.r)._id), %L)'
                    ' FROM (SELECT r, %s <-> $1 AS d FROM datastore.%I r WHERE %s IS NOT NULL%s'
                    ' ORDER BY %s <-> $1 LIMIT $4) s',
                    ', "_distance_m" : ', '}', ', ', '', g.expr, t.table_name, g.expr, cond, g.expr)
