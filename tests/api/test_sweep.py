@@ -49,6 +49,9 @@ PARAMS = [
 ]
 # The parameters of the Taiwan endpoints (others are ER0200, swept once per route).
 TW_PARAMS = ["limit", "offset", "modified", "q", "filters", "sort", "fields", "format", "x"]
+# The parameters of the Hong Kong routes (historical archive, nearest-schools).
+HK_PARAMS = ["start", "end", "url", "time", "date", "category", "provider", "format", "search",
+             "order", "max", "skip", "lat", "long", "x"]
 
 LONG = "長" * 3 + "a" * 100_000
 
@@ -306,7 +309,7 @@ def action_calls(name, post_only, ctx, token=None):
 def route_calls(route):
     """Calls for a route other than the action ones: its placeholders and its parameters."""
     api, pattern = route["api"], route["pattern"]
-    params = TW_PARAMS if api == "tw" else PARAMS
+    params = {"tw": TW_PARAMS, "hk": HK_PARAMS}.get(api, PARAMS)
     base = [("limit", "3")] if "dump" in pattern else []
     calls = []
     for key in re.findall(r"\{([a-z]+)\}", pattern):
@@ -340,6 +343,8 @@ def envelope_problem(call, status, ctype, body):
         return f"status {status}"
     if call.method in ("HEAD", "OPTIONS") or status == 304:
         return None if status < 500 else f"status {status}"
+    if call.api == "hk":
+        return hk_problem(status, ctype, body)
     if status < 200 or status >= 500 or 300 <= status < 400 and status != 304:
         return f"unexpected status {status}"
     if status < 300 and not call.success_env and call.api == "ckan":
@@ -376,6 +381,25 @@ def envelope_problem(call, status, ctype, body):
     if err["__type"] != "Validation Error" and not isinstance(err.get("message"), str):
         return "CKAN error without message"
     return None
+
+
+def hk_problem(status, ctype, body):
+    """Why a Hong Kong API answer is not in its shape: bare JSON, redirects to the archive's
+    files, the files themselves (any type, ranges), errors as {"message": text}."""
+    if status in (302, 304):
+        return None
+    if status in (200, 206) and "json" not in ctype:
+        return None  # an archived file
+    try:
+        doc = json.loads(body)
+    except ValueError:
+        return "body is not JSON"
+    if status < 300:
+        return None if isinstance(doc, dict) else "not a JSON object"
+    if status in (400, 404, 405, 416) and isinstance(doc, dict) and list(doc) == ["message"] \
+            and isinstance(doc["message"], str):
+        return None
+    return f"not a Hong Kong error ({status})"
 
 
 _local = threading.local()
@@ -437,7 +461,7 @@ def test_routes_command_lists_the_dispatch_tables():
     table = server_routes()
     patterns = {r["pattern"] for r in table["routes"]}
     assert {"{sru}/rest/datastore/{rid}", "/api/3/action/{name}", "/datastore/dump/{rid}"} <= patterns
-    assert all(r["api"] in ("ckan", "tw") and r["methods"] for r in table["routes"])
+    assert all(r["api"] in ("ckan", "tw", "hk") and r["methods"] for r in table["routes"])
     names = [a["name"] for a in table["ckan_actions"]]
     assert names == sorted(names) and len(names) == len(set(names))
     assert {"status_show", "package_show", "datastore_search", "package_search"} <= set(names)
