@@ -40,20 +40,16 @@ def edb_rows():
 
 
 @pytest.fixture(scope="module")
-def site(cluster):
+def site(cluster, tmp_path_factory):
     db = new_database(cluster, DEMO_CATALOG)
     for path, rid, extra in ((EDB, SCHOOLS, ()), (DMS, SPORTS, ()), (STATIONS, WEATHER, ()),
                              (FEHD, TOILETS, ("--record", "map"))):
         kind = "xml" if path.endswith(".xml") else "csv"
         run_import(db, kind, path, "--resource-id", rid, "--dataset", DATASET, *extra,
                    check=True)
-    none = os.path.join(os.path.dirname(EDB), "..", "hk_noplace.csv")
-    with open(none, "w", encoding="utf-8") as f:
-        f.write("name,height\na,1\nb,2\n")
-    try:
-        run_import(db, "csv", none, "--resource-id", NOPLACE, "--dataset", DATASET, check=True)
-    finally:
-        os.unlink(none)
+    none = tmp_path_factory.mktemp("hk") / "noplace.csv"
+    none.write_text("name,height\na,1\nb,2\n", encoding="utf-8")
+    run_import(db, "csv", str(none), "--resource-id", NOPLACE, "--dataset", DATASET, check=True)
     srv = Server(db, "--nearest-schools-resource", SCHOOLS)
     yield srv, db
     srv.stop()
