@@ -43,12 +43,12 @@ CORE_SRC   := $(addprefix server/core/,hframe.c edge.c route.c req.c req_query.c
               server.c migrate.c multipart.c spool.c range.c passwd.c apitoken.c bgwork.c)
 TW_SRC     := $(addprefix server/tw/,tw_family.c tw_config.c tw_resp.c tw_rest.c tw_params.c tw_datastore.c)
 CKAN_SRC   := $(addprefix server/ckan/,ckan_family.c ckan_config.c ckan_resp.c ckan_action.c ckan_auth.c ckan_params.c ckan_datastore.c ckan_datastore_write.c ckan_datastore_sql.c \
-              ckan_package.c ckan_package_write.c ckan_group.c ckan_tag.c ckan_user.c ckan_activity.c ckan_site.c \
+              ckan_geo.c ckan_package.c ckan_package_write.c ckan_group.c ckan_tag.c ckan_user.c ckan_activity.c ckan_site.c \
               ckan_call.c ckan_xloader.c ckan_download.c ckan_search.c ckan_util.c search_cache.c solrq.c solrq_mem.c solrq_lex.c solrq_parse.c \
               solrq_sql.c solrq_map.c ckan_view_rel.c)
 DS_SRC     := $(addprefix server/datastore/,ds_family.c ds_read.c ds_cache.c sqlbuild.c dump.c dump_fmt.c dump_src.c \
               dump_stream.c dump_worker.c zipw.c ds_load.c ustore.c hk_query.c)
-HK_SRC     := $(addprefix server/hk/,hkf_family.c hkf_resp.c hkf_filter.c)
+HK_SRC     := $(addprefix server/hk/,hkf_family.c hkf_resp.c hkf_filter.c hk_family.c hk_archive.c hk_nearest.c hk_params.c)
 CMD_SRC    := $(addprefix server/cmd/,main.c user_cli.c routes_cli.c)
 SERVER_SRC := $(COMMON_SRC) $(CORE_SRC) $(TW_SRC) $(CKAN_SRC) $(DS_SRC) $(HK_SRC) $(CMD_SRC)
 # The loading library (importers/load.h): a static archive both programs link.
@@ -162,7 +162,7 @@ bench: deps-bench
 FUZZ_CC      ?= clang
 FUZZ_TIME    ?= 300
 FUZZ_ARGS    ?=
-FUZZ_TARGETS := solrq csv xml catalog ckan_params tw_datastore hframe multipart range hk_query
+FUZZ_TARGETS := solrq csv xml catalog ckan_params tw_datastore hframe multipart range hk_query hk_params
 FUZZ_BINS    := $(FUZZ_TARGETS:%=bin/fuzz_%)
 FUZZ_SMOKE   := $(FUZZ_TARGETS:%=build/fuzz-smoke/%)
 # ENC_CHUNK: enc.c reads tiny chunks, so that short inputs cross chunk boundaries.
@@ -189,6 +189,7 @@ FUZZ_SRC_hk_query     := server/datastore/hk_query.c server/datastore/sqlbuild.c
 FUZZ_SRC_hframe       := server/core/hframe.c
 FUZZ_SRC_multipart    := server/core/multipart.c server/core/util.c
 FUZZ_SRC_range        := server/core/range.c
+FUZZ_SRC_hk_params    := server/hk/hk_params.c server/core/valid.c server/core/util.c
 FUZZ_LIBS_hframe      := $(shell pkg-config --libs libevent 2>/dev/null)
 FUZZ_LIBS_csv          := -lcsv $(shell pkg-config --libs libxml-2.0 libcrypto 2>/dev/null)
 FUZZ_LIBS_xml          := -lcsv $(shell pkg-config --libs libxml-2.0 libcrypto 2>/dev/null)
@@ -196,6 +197,7 @@ FUZZ_LIBS_catalog      := $(shell pkg-config --libs json-c libpq 2>/dev/null)
 FUZZ_LIBS_ckan_params  := $(shell pkg-config --libs libevent json-c 2>/dev/null)
 FUZZ_LIBS_tw_datastore := $(shell pkg-config --libs libevent json-c 2>/dev/null)
 FUZZ_LIBS_hk_query     := $(shell pkg-config --libs json-c 2>/dev/null)
+FUZZ_LIBS_hk_params    := $(shell pkg-config --libs json-c 2>/dev/null) -lm
 # Longest input tried: a query string is short, a file slice longer.
 FUZZ_LEN_solrq := 4096
 FUZZ_LEN_csv := 8192
@@ -207,6 +209,7 @@ FUZZ_LEN_hframe := 4096
 FUZZ_LEN_hk_query := 4096
 FUZZ_LEN_multipart := 4096
 FUZZ_LEN_range := 256
+FUZZ_LEN_hk_params := 256
 
 define fuzz_rules
 bin/fuzz_$(1): tests/fuzz/fuzz_$(1).c $(FUZZ_SRC_$(1)) $(wildcard server/*/*.h importers/*.h tests/fuzz/*.h)

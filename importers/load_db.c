@@ -470,6 +470,30 @@ static void filter_indexes(struct loader *L)
     }
 }
 
+/* The GiST index of the rows' places when the fields name a latitude and a longitude
+ * (sql/functions/24b_geo.sql finds them and gives the statement): what datastore_nearest
+ * searches. Built without blocking readers; without it the search is refused, not slow. */
+static void geo_index(struct loader *L)
+{
+    if (L->compat)
+        return; /* a database not yet upgraded has no ds_geo_index_sql */
+    const char *p[1] = {L->o->resource_id};
+    char *err = NULL;
+    PGresult *res = load_db_exec(L, "SELECT ds_geo_index_sql($1)", 1, p, PGRES_TUPLES_OK, &err);
+    if (res && PQntuples(res) == 1 && !PQgetisnull(res, 0, 0)) {
+        int64_t t0 = util_now_us();
+        if (load_db_run(L, PQgetvalue(res, 0, 0), 0, NULL, &err))
+            load_log(L, LOAD_DEBUG, "spatial index built in %.2f s",
+                     (double)(util_now_us() - t0) / 1e6);
+    }
+    if (err) {
+        load_log(L, LOAD_WARN, "the spatial index was not built (datastore_nearest refuses the"
+                 " resource until it is): %s", err);
+        free(err);
+    }
+    PQclear(res);
+}
+
 /* Copy the file into a new large object, hashing it again: *hex tells whether it is still
  * the file that was loaded. */
 static bool write_lo(struct loader *L, Oid *oid, char *hex, char **err)
@@ -556,6 +580,7 @@ int load_db_after(struct loader *L, char **err)
 {
     search_index(L);
     filter_indexes(L);
+    geo_index(L);
     if (store_version(L, err))
         return 0;
     char *msg = xasprintf("%s (the data itself was loaded)", *err);

@@ -13,6 +13,7 @@
 #include "pgconn.h"
 #include "routes_cli.h"
 #include "server.h"
+#include "hk_family.h"
 #include "tw_family.h"
 #include "user_cli.h"
 #include "util.h"
@@ -23,6 +24,7 @@ static const struct srv_family *const families[] = {
     &tw_family,
     &ds_family,
     &hkf_family,
+    &hk_family,
     &ckan_family,
 };
 #define FALLBACK_FAMILY (&ckan_family)

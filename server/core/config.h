@@ -31,6 +31,7 @@ struct config {
     int connect_timeout;   /* seconds, database connection set-up */
     int tw_list_max;       /* largest limit accepted by the Taiwan list endpoints */
     int datastore_rows_max; /* largest page of datastore rows (CKAN rows_max) */
+    char *nearest_schools_resource; /* the school list /v1/nearest-schools searches ("": none) */
     int tw_datastore_limit; /* rows of Taiwan endpoint 7 when no limit is given */
     bool datastore_prepared; /* datastore reads by prepared statements (ds_read.c) */
     bool datastore_sql;    /* CKAN datastore_search_sql served (off: unknown action) */

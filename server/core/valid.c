@@ -3,6 +3,7 @@
 
 #include <json-c/json.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "util.h"
@@ -20,6 +21,29 @@ bool valid_uint(const char *s, long long max, long long *out)
             return false;
         v = v * 10 + d;
     }
+    *out = v;
+    return true;
+}
+
+bool valid_degrees(const char *s, double limit, double *out)
+{
+    if (!s)
+        return false;
+    const char *p = s + (*s == '+' || *s == '-');
+    size_t whole = strspn(p, "0123456789"), frac = 0;
+    if (whole < 1 || whole > 3)
+        return false;
+    if (p[whole] == '.') {
+        frac = strspn(p + whole + 1, "0123456789");
+        if (frac < 1 || frac > 20)
+            return false;
+        frac++;
+    }
+    if (p[whole + frac] != '\0')
+        return false;
+    double v = strtod(s, NULL);
+    if (v > limit || v < -limit)
+        return false;
     *out = v;
     return true;
 }

@@ -10,6 +10,11 @@
 /* Digits only (no sign, space, decimal point or separator), at most max. */
 bool valid_uint(const char *s, long long max, long long *out) MUSTCHECK;
 
+/* A coordinate in decimal degrees: optional sign, 1-3 digits, optional '.' and 1-20 digits (no
+ * exponent, space, "inf" or "nan"), at most limit either way (90 for a latitude, 180 for a
+ * longitude). */
+bool valid_degrees(const char *s, double limit, double *out) MUSTCHECK;
+
 /* A Taiwan date/time: "YYYY-MM-DD", "YYYY-MM-DD HH:MM:SS", or RFC 3339
  * "YYYY-MM-DDTHH:MM:SS[.frac](Z|+HH:MM|-HH:MM)". The date must exist (Gregorian leap years),
  * with a year in year_min..year_max; 24:00:00 and leap seconds are refused; the offset at most

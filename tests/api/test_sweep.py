@@ -50,7 +50,7 @@ PARAMS = [
 # The parameters of the Taiwan endpoints (others are ER0200, swept once per route).
 TW_PARAMS = ["limit", "offset", "modified", "q", "filters", "sort", "fields", "format", "x"]
 # The Filter API (/v2/filter): q, a JSON text; hostile ones beyond GET_VALUES, on RID.
-HK_PARAMS = ["q", "x"]
+HKF_PARAMS = ["q", "x"]
 HK_Q_VALUES = [json.dumps(q) for q in (
     {"resource": RID, "filters": [[1, "lt", ["1e999"]], [2, "bt", ["-1e-999", ".5"]]]},
     {"resource": RID, "filters": [[1, op, ["' OR 1=1--", "\\", "%_", "長", "$1"]]
@@ -66,6 +66,9 @@ HK_Q_VALUES = [json.dumps(q) for q in (
     {"resource": "' OR 1=1--"}, {"resource": {"a": 1}}, {"resource": [RID]},
     {"resource": RID, "filters": [[1, "in", [str(i) for i in range(1000)]]] * 3},
 )] + ["{" * 100 + "}" * 100, '{"resource": "' + RID + '", "x": ' + "[" * 40 + "]" * 40 + "}"]
+# The parameters of the Hong Kong routes (historical archive, nearest-schools).
+HK_PARAMS = ["start", "end", "url", "time", "date", "category", "provider", "format", "search",
+             "order", "max", "skip", "lat", "long", "x"]
 
 LONG = "長" * 3 + "a" * 100_000
 
@@ -323,7 +326,7 @@ def action_calls(name, post_only, ctx, token=None):
 def route_calls(route):
     """Calls for a route other than the action ones: its placeholders and its parameters."""
     api, pattern = route["api"], route["pattern"]
-    params = TW_PARAMS if api == "tw" else HK_PARAMS if api == "hk-filter" else PARAMS
+    params = {"tw": TW_PARAMS, "hk": HK_PARAMS, "hk-filter": HKF_PARAMS}.get(api, PARAMS)
     base = [("limit", "3")] if "dump" in pattern else []
     calls = []
     for key in re.findall(r"\{([a-z]+)\}", pattern):
@@ -358,6 +361,8 @@ def envelope_problem(call, status, ctype, body):
         return f"status {status}"
     if call.method in ("HEAD", "OPTIONS") or status == 304:
         return None if status < 500 else f"status {status}"
+    if call.api == "hk":
+        return hk_problem(status, ctype, body)
     if status < 200 or status >= 500 or 300 <= status < 400 and status != 304:
         return f"unexpected status {status}"
     if status < 300 and not call.success_env and call.api == "ckan":
@@ -365,7 +370,7 @@ def envelope_problem(call, status, ctype, body):
     if status < 300 and call.api == "tw" and "json" not in ctype:
         return None  # Taiwan dumps are zips
     if call.api == "hk-filter":
-        return hk_problem(status, body)
+        return hkf_problem(status, body)
     if status == 200 and ctype.startswith("application/javascript"):
         m = re.match(rb"^[A-Za-z_$][\w$.]*\((.*)\);$", body, re.S)  # JSONP
         if not m:
@@ -398,7 +403,7 @@ def envelope_problem(call, status, ctype, body):
     return None
 
 
-def hk_problem(status, body):
+def hkf_problem(status, body):
     """Why a Filter API answer is not its envelope: the data itself, or {code, message}."""
     if status < 300:
         return None
@@ -410,6 +415,25 @@ def hk_problem(status, body):
             or doc["code"] != str(status) or not isinstance(doc["message"], str):
         return "not a Filter API error"
     return None
+
+
+def hk_problem(status, ctype, body):
+    """Why a Hong Kong API answer is not in its shape: bare JSON, redirects to the archive's
+    files, the files themselves (any type, ranges), errors as {"message": text}."""
+    if status in (302, 304):
+        return None
+    if status in (200, 206) and "json" not in ctype:
+        return None  # an archived file
+    try:
+        doc = json.loads(body)
+    except ValueError:
+        return "body is not JSON"
+    if status < 300:
+        return None if isinstance(doc, dict) else "not a JSON object"
+    if status in (400, 404, 405, 416) and isinstance(doc, dict) and list(doc) == ["message"] \
+            and isinstance(doc["message"], str):
+        return None
+    return f"not a Hong Kong error ({status})"
 
 
 _local = threading.local()
@@ -471,7 +495,7 @@ def test_routes_command_lists_the_dispatch_tables():
     table = server_routes()
     patterns = {r["pattern"] for r in table["routes"]}
     assert {"{sru}/rest/datastore/{rid}", "/api/3/action/{name}", "/datastore/dump/{rid}"} <= patterns
-    assert all(r["api"] in ("ckan", "tw", "hk-filter") and r["methods"] for r in table["routes"])
+    assert all(r["api"] in ("ckan", "tw", "hk-filter", "hk") and r["methods"] for r in table["routes"])
     assert {"/v2/filter", "/v1/filter"} <= patterns
     names = [a["name"] for a in table["ckan_actions"]]
     assert names == sorted(names) and len(names) == len(set(names))

@@ -657,7 +657,7 @@ def test_database_down_is_er0500(own_cluster_server):
     # Parameter errors are still found without the database.
     err(s, "/rest/dataset?limit=10.5", 400, "ER0210")
     c.start()
-    for _ in range(50):  # the server reconnects once the database is back
+    for _ in range(300):  # the server reconnects once the database is back (backoff, load)
         if s.get(SRU + "/rest/group").status_code == 200:
             break
         time.sleep(0.1)

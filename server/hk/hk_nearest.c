@@ -1,0 +1,68 @@
+/* hk_nearest — GET /v1/nearest-schools?lat=&long=[&max=]: the rows of the school list the
+ * portal configures (--nearest-schools-resource) nearest to a point, in the shape Hong Kong's
+ * clients read ({"results": [...]}, sql/functions/24b_geo.sql), through the same spatial
+ * index as datastore_nearest. */
+#include "hk_handlers.h"
+
+#include <stdio.h>
+
+#include "arena.h"
+#include "config.h"
+#include "db_pool.h"
+#include "hk_params.h"
+#include "req.h"
+#include "resp.h"
+#include "valid.h"
+
+#define SCHOOLS_DEFAULT 10
+#define SCHOOLS_MAX 100
+
+static const char *g_resource; /* "" or NULL: none configured */
+
+static struct db_stmt st_schools = {
+    "hk_nearest_schools", "SELECT hk_nearest_schools($1, $2::float8, $3::float8, $4::int)", 4, 0};
+
+void hk_nearest_init(const struct config *cfg)
+{
+    g_resource = cfg->nearest_schools_resource;
+    dbp_register(&st_schools);
+}
+
+/* The one value of a parameter (NULL when absent); *dup when given more than once. */
+static const char *one(struct req *r, const char *key, bool *dup)
+{
+    int n = 0;
+    const char *v = req_query_get(r, key, &n);
+    *dup = n > 1;
+    return v;
+}
+
+int hk_nearest_schools(struct req *r)
+{
+    if (!g_resource || !*g_resource) {
+        resp_error(r, ERR_NOT_FOUND, NULL, "Not Found");
+        return REQ_DONE;
+    }
+    bool dup;
+    double lat, lon;
+    long long max = SCHOOLS_DEFAULT;
+    const char *s = one(r, "lat", &dup);
+    if (!s)
+        return hk_bad_param(r, "Missing", "lat");
+    if (dup || !valid_degrees(s, 90, &lat))
+        return hk_bad_param(r, "Invalid", "lat");
+    s = one(r, "long", &dup);
+    if (!s)
+        return hk_bad_param(r, "Missing", "long");
+    if (dup || !valid_degrees(s, 180, &lon))
+        return hk_bad_param(r, "Invalid", "long");
+    s = one(r, "max", &dup);
+    if (s && (dup || !hk_parse_count(s, 1, SCHOOLS_MAX, &max)))
+        return hk_bad_param(r, "Invalid", "max");
+    const char **params = arena_alloc(r->a, 4 * sizeof(char *));
+    params[0] = g_resource;
+    params[1] = arena_printf(r->a, "%.17g", lat);
+    params[2] = arena_printf(r->a, "%.17g", lon);
+    params[3] = arena_printf(r->a, "%lld", max);
+    return req_db(r, &st_schools, params, req_reply_json_cell);
+}

@@ -1,0 +1,222 @@
+-- 24b_geo: nearest rows of a datastore table (CKAN datastore_nearest, /v1/nearest-schools).
+-- A table whose fields hold a latitude and a longitude (found by name) gets, when the loading
+-- library loads it (importers/load_db.c), a GiST index on the point of each row as a cube in
+-- metres (the cube extension, sql/migrations/025); the search is that index's nearest-first scan
+-- (`<->`, Euclidean chord, which orders as the great-circle distance does), never a scan of every
+-- row. Coordinates may be numbers, decimal text, degree-minute-second text ("22-17-16") or one
+-- "lat,long" field.
+
+-- Degrees from a coordinate's text: decimal ("22.331", "-0.5") or degrees-minutes[-seconds]
+-- ("22-17-16", "22°17'16.5\"N", "114:10:05 E"); NULL when it is neither or out of range
+-- (a row without a place: it is left out of the index's answers, never an error).
+CREATE OR REPLACE FUNCTION ds_geo_deg(s text) RETURNS float8
+LANGUAGE plpgsql IMMUTABLE STRICT PARALLEL SAFE AS $$
+DECLARE
+    m text[];
+    d float8;
+BEGIN
+    m := regexp_match(s, '^\s*([+-]?\d{1,3}(?:\.\d{1,20})?)\s*$');
+    IF m IS NOT NULL THEN
+        d := m[1]::float8;
+    ELSE
+        m := regexp_match(s, '^\s*([+-])?(\d{1,3})\s*(?:°|-|:|\s)\s*(\d{1,2})'
+                             '(?:\s*(?:''|′|-|:|\s)\s*(\d{1,2}(?:\.\d{1,20})?))?'
+                             '\s*(?:"|″|'''')?\s*([NSEWnsew])?\s*$');
+        IF m IS NULL OR m[3]::int >= 60 OR coalesce(m[4]::float8, 0) >= 60 THEN
+            RETURN NULL;
+        END IF;
+        d := m[2]::float8 + m[3]::float8 / 60 + coalesce(m[4]::float8, 0) / 3600;
+        IF m[1] = '-' OR upper(m[5]) IN ('S', 'W') THEN
+            d := -d;
+        END IF;
+    END IF;
+    RETURN CASE WHEN abs(d) <= 180 THEN d END;
+END
+$$;
+
+-- The point of (lat, lon) on the mean Earth sphere (metres), as a cube; NULL off the globe.
+CREATE OR REPLACE FUNCTION ds_geo_point(lat float8, lon float8) RETURNS public.cube
+LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
+    SELECT CASE WHEN lat BETWEEN -90 AND 90 AND lon BETWEEN -180 AND 180 THEN
+        public.cube(ARRAY[6371008.8 * cos(radians(lat)) * cos(radians(lon)),
+                          6371008.8 * cos(radians(lat)) * sin(radians(lon)),
+                          6371008.8 * sin(radians(lat))]) END
+$$;
+
+-- Great-circle metres from the chord between two such points (metres).
+CREATE OR REPLACE FUNCTION ds_geo_arc(chord float8) RETURNS float8
+LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
+    SELECT 2 * 6371008.8 * asin(least(1, chord / (2 * 6371008.8)))
+$$;
+
+-- The chord of a great-circle distance (metres): the bound of a radius search.
+CREATE OR REPLACE FUNCTION ds_geo_chord(arc float8) RETURNS float8
+LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
+    SELECT 2 * 6371008.8 * sin(least(pi() / 2, arc / (2 * 6371008.8)))
+$$;
+
+-- Where a table's rows are, from the names of its fields (first match in these lists, English
+-- names before Chinese, then field order): the latitude and longitude fields (the same field
+-- for one "lat,long" field) and the expression the loading library indexes and the searches
+-- order by. NULLs when the fields name no place.
+CREATE OR REPLACE FUNCTION ds_geo_fields(fields jsonb, OUT lat text, OUT lon text, OUT expr text)
+LANGUAGE plpgsql IMMUTABLE AS $$
+DECLARE
+    lat_names text[] := ARRAY['latitude', 'lat', 'wgs84 latitude', 'wgs84_latitude', 'wgs84lat',
+                              'y_lat', '緯度', '纬度'];
+    lon_names text[] := ARRAY['longitude', 'lon', 'long', 'lng', 'wgs84 longitude',
+                              'wgs84_longitude', 'wgs84lon', 'x_lon', '經度', '经度'];
+    pair_names text[] := ARRAY['lat,long', 'lat,lon', 'lat,lng', 'latitude,longitude',
+                               'lat_long', 'lat-long', 'latlong', 'lat_lng', 'latlng',
+                               'map_coordinate', 'coordinates', 'coordinate', '坐標', '座標',
+                               '坐标'];
+BEGIN
+    SELECT f->>'id' INTO lat FROM jsonb_array_elements(fields) WITH ORDINALITY x(f, n)
+        JOIN unnest(lat_names) WITH ORDINALITY l(name, k) ON lower(btrim(f->>'id')) = l.name
+        ORDER BY k, n LIMIT 1;
+    SELECT f->>'id' INTO lon FROM jsonb_array_elements(fields) WITH ORDINALITY x(f, n)
+        JOIN unnest(lon_names) WITH ORDINALITY l(name, k) ON lower(btrim(f->>'id')) = l.name
+        ORDER BY k, n LIMIT 1;
+    IF lat IS NOT NULL AND lon IS NOT NULL THEN
+        expr := format('ds_geo_point(ds_geo_deg(%I::text), ds_geo_deg(%I::text))', lat, lon);
+        RETURN;
+    END IF;
+    SELECT f->>'id' INTO lat FROM jsonb_array_elements(fields) WITH ORDINALITY x(f, n)
+        JOIN unnest(pair_names) WITH ORDINALITY l(name, k)
+          ON lower(regexp_replace(f->>'id', '\s', '', 'g')) = l.name
+        ORDER BY k, n LIMIT 1;
+    IF lat IS NULL THEN
+        RETURN;
+    END IF;
+    lon := lat;
+    expr := format('ds_geo_point(ds_geo_deg(split_part(%I::text, '','', 1)), '
+                   'ds_geo_deg(split_part(%I::text, '','', 2)))', lat, lat);
+END
+$$;
+
+-- The index the loading library makes on a datastore table (NULL: its fields name no place).
+-- Run by the library with CONCURRENTLY, after the data is usable, as its other indexes.
+-- Datastore tables are data, not schema (see ds_rel in 05): the statement is put together from
+-- its words.
+CREATE OR REPLACE FUNCTION ds_geo_index_sql(rid text) RETURNS text
+LANGUAGE sql STABLE AS $$
+    SELECT format('%s %s CONCURRENTLY IF NOT EXISTS %I ON datastore.%I USING gist ((%s))',
+                  'CREATE', 'INDEX', t.table_name || '_geo', t.table_name, g.expr)
+    FROM datastore_table t, ds_geo_fields(t.fields) g
+    WHERE t.resource_id = rid AND g.expr IS NOT NULL
+$$;
+
+-- The rows of rid nearest to (lat, lon), as the records of a datastore answer (JSON text of an
+-- array, each row's fields then "_distance_m", nearest first) with the table's fields and
+-- where it found the places. p: lat, lon, limit,
+-- radius_m (optional), filters (optional: field → array of texts, compared as text),
+-- lat_field/lon_field (optional: must be the indexed ones). OD100/OD403 as ds_table; OD422 for
+-- a resource without places or fields that are not the indexed ones; OD220 for a filter on an
+-- unknown field.
+CREATE OR REPLACE FUNCTION ds_geo_nearest(p jsonb, v ckan_viewer, OUT fields jsonb,
+                                          OUT lat_field text, OUT lon_field text,
+                                          OUT records text)
+LANGUAGE plpgsql STABLE AS $$
+DECLARE
+    t datastore_table := ds_table(p->>'resource_id', v);
+    g record := ds_geo_fields(t.fields);
+    errs jsonb := '{}';
+    cond text := '';
+    k text;
+BEGIN
+    IF g.expr IS NULL THEN
+        errs := ckan_gw_err(errs, 'resource_id',
+                            'The resource has no latitude and longitude fields');
+    ELSIF to_regclass(format('datastore.%I', t.table_name || '_geo')) IS NULL THEN
+        errs := ckan_gw_err(errs, 'resource_id',
+                            'The resource has no spatial index yet: load its data again');
+    END IF;
+    IF p ? 'lat_field' AND p->>'lat_field' IS DISTINCT FROM g.lat THEN
+        errs := ckan_gw_err(errs, 'lat_field', format('The latitude field of this resource is %s',
+                                                       coalesce(g.lat, 'unknown')));
+    END IF;
+    IF p ? 'lon_field' AND p->>'lon_field' IS DISTINCT FROM g.lon THEN
+        errs := ckan_gw_err(errs, 'lon_field', format('The longitude field of this resource is %s',
+                                                       coalesce(g.lon, 'unknown')));
+    END IF;
+    PERFORM ckan_gw_raise(errs);
+    FOR k IN SELECT jsonb_object_keys(coalesce(p->'filters', '{}')) LOOP
+        IF k <> '_id' AND NOT EXISTS (SELECT 1 FROM jsonb_array_elements(t.fields) f
+                                      WHERE f->>'id' = k) THEN
+            RAISE EXCEPTION 'field "%" does not exist', k USING ERRCODE = 'OD220',
+                DETAIL = 'filters';
+        END IF;
+        cond := cond || format(' AND r.%I::text = ANY (ARRAY(SELECT '
+                               'jsonb_array_elements_text($3->%L)))', k, k);
+    END LOOP;
+    IF p ? 'radius_m' THEN
+        -- the box (indexed) around the sphere, then the sphere itself
+        cond := cond || format(' AND public.cube_enlarge($1, ds_geo_chord($2), 3) @> %s'
+                               ' AND %s <-> $1 <= ds_geo_chord($2)', g.expr, g.expr);
+    END IF;
+    EXECUTE format('SELECT coalesce(string_agg(left(row_to_json(s.r)::text, -1) || '
+                   '%L || round(ds_geo_arc(s.d)::numeric, 2) || %L, %L'
+                   ' ORDER BY s.d, (s.r)._id), %L)'
+                   ' FROM (SELECT r, %s <-> $1 AS d FROM datastore.%I r WHERE %s IS NOT NULL%s'
+                   ' ORDER BY %s <-> $1 LIMIT $4) s',
+                   ', "_distance_m" : ', '}', ', ', '', g.expr, t.table_name, g.expr, cond, g.expr)
+        INTO records
+        USING ds_geo_point((p->>'lat')::float8, (p->>'lon')::float8),
+              (p->>'radius_m')::float8, p->'filters', (p->>'limit')::bigint;
+    fields := jsonb_build_array(jsonb_build_object('id', '_id', 'type', 'int'))
+              || t.fields || '[{"id": "_distance_m", "type": "float8"}]'::jsonb;
+    lat_field := g.lat;
+    lon_field := g.lon;
+    records := '[' || records || ']';
+END
+$$;
+
+-- CKAN datastore_nearest (our extension: CKAN has no row-level nearest search): p as
+-- ds_geo_nearest reads it (checked by server/ckan/ckan_geo.c). The records keep their
+-- fields' order (json, not jsonb, around them).
+CREATE OR REPLACE FUNCTION ckan_datastore_nearest(p jsonb, v ckan_viewer) RETURNS text
+LANGUAGE sql STABLE AS $$
+    SELECT format('{"resource_id": %s, "fields": %s, "lat_field": %s, "lon_field": %s, '
+                  '"limit": %s, "records": %s}',
+                  to_json(p->>'resource_id'), n.fields, to_json(n.lat_field),
+                  to_json(n.lon_field), (p->>'limit')::bigint, n.records)
+    FROM ds_geo_nearest(p, v) n
+$$;
+
+-- /v1/nearest-schools over the school list the portal configures (EDB's "School Location and
+-- Information" columns), read as an anonymous caller: {"results": [...]} nearest first, one
+-- object per row with the keys Hong Kong's clients read (docs/HK_API.md). An empty cell or a
+-- missing column gives "" (the source file's empty text); "lat-long" is null without a place.
+CREATE OR REPLACE FUNCTION hk_nearest_schools(rid text, lat float8, lon float8, n int)
+RETURNS text
+LANGUAGE sql STABLE AS $$
+    SELECT json_build_object('results', coalesce(json_agg(json_build_object(
+        'lat-long', CASE WHEN ds_geo_deg(r->>g.lat_field) IS NOT NULL
+                          AND ds_geo_deg(r->>g.lon_field) IS NOT NULL
+                         THEN json_build_array(ds_geo_deg(r->>g.lat_field),
+                                               ds_geo_deg(r->>g.lon_field)) END,
+        'name-en', coalesce(r->>'ENGLISH NAME', ''),
+        'name-zh', coalesce(r->>'中文名稱', ''),
+        'category-en', coalesce(r->>'ENGLISH CATEGORY', ''),
+        'category-zh', coalesce(r->>'中文類別', ''),
+        'address-en', coalesce(r->>'ENGLISH ADDRESS', ''),
+        'address-zh', coalesce(r->>'中文地址', ''),
+        'student-gender-en', coalesce(r->>'STUDENTS GENDER', ''),
+        'student-gender-zh', coalesce(r->>'就讀學生性別', ''),
+        'session-en', coalesce(r->>'SESSION', ''),
+        'session-zh', coalesce(r->>'學校授課時間', ''),
+        'district-en', coalesce(r->>'DISTRICT', ''),
+        'district-zh', coalesce(r->>'分區', ''),
+        'finance-type-en', coalesce(r->>'FINANCE TYPE', ''),
+        'finance-type-zh', coalesce(r->>'資助種類', ''),
+        'level-en', coalesce(r->>'SCHOOL LEVEL', ''),
+        'level-zh', coalesce(r->>'學校類型', ''),
+        'religion-en', coalesce(r->>'RELIGION', ''),
+        'religion-zh', coalesce(r->>'宗教', ''),
+        'telephone', coalesce(r->>'TELEPHONE', ''),
+        'fax', coalesce(r->>'FAX NUMBER', ''),
+        'website', coalesce(r->>'WEBSITE', '')) ORDER BY k), '[]'))::text
+    FROM ds_geo_nearest(jsonb_build_object('resource_id', rid, 'lat', lat, 'lon', lon,
+                                           'limit', n), NULL) g,
+         json_array_elements(g.records::json) WITH ORDINALITY x(r, k)
+$$;
