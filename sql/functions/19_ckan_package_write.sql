@@ -217,7 +217,9 @@ BEGIN
     END IF;
     IF coalesce(rid, '') <> '' THEN
         SELECT package_id INTO owner FROM resource WHERE id = rid AND state <> 'deleted';
-        IF owner IS NULL AND NOT ckan_g_is_uuid(rid) THEN
+        -- CKAN takes UUIDs only; the ids this portal gives its resources (Taiwan resourceIDs,
+        -- the resource table's form) are taken too, so that a dump loads back.
+        IF owner IS NULL AND NOT (ckan_g_is_uuid(rid) OR rid ~ '^[A-Za-z0-9_.:-]{1,100}$') THEN
             errs := ckan_gw_err(errs, 'id', 'Invalid id provided');
         ELSIF owner IS DISTINCT FROM pid AND owner IS NOT NULL THEN
             errs := ckan_gw_err(errs, 'id', 'Resource id already exists.');

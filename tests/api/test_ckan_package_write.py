@@ -445,7 +445,7 @@ def test_resource_errors(site):
                      created="never")
     assert err == {"__type": "Validation Error", "size": ["Invalid integer"],
                    "created": ["Date format incorrect"]}
-    err = site.error("resource_create", "ed", package_id="pw-res-err", id=rid + "x")
+    err = site.error("resource_create", "ed", package_id="pw-res-err", id=rid + "/x")
     assert err["id"] == ["Invalid id provided"]
     err = site.error("resource_create", "ed", package_id="pw-res-err", id=rid)
     assert err["id"] == ["Resource id already exists."]
