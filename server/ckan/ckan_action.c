@@ -33,6 +33,7 @@ void ckan_action_init(void)
     ckan_auth_init();
     ckan_datastore_init();
     ckan_package_init();
+    ckan_package_write_init();
     ckan_group_init();
     ckan_tag_init();
     ckan_user_init();

@@ -99,3 +99,42 @@ json_object *ckan_call_write_input(json_object *in)
     }
     return p;
 }
+
+/* The Python type name CKAN's DataError gives a JSON value. */
+static const char *py_type(json_object *v)
+{
+    return json_object_is_type(v, json_type_string)    ? "str"
+           : json_object_is_type(v, json_type_int)     ? "int"
+           : json_object_is_type(v, json_type_double)  ? "float"
+           : json_object_is_type(v, json_type_boolean) ? "bool"
+           : json_object_is_type(v, json_type_object)  ? "dict"
+           : json_object_is_type(v, json_type_array)   ? "list"
+                                                       : "NoneType";
+}
+
+bool ckan_call_lists_of_dicts(struct req *r, json_object *in, const char *const *keys, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        json_object *v;
+        if (!json_object_object_get_ex(in, keys[i], &v))
+            continue;
+        const char *type = NULL;
+        if (json_object_is_type(v, json_type_array)) {
+            for (size_t k = 0; k < json_object_array_length(v) && !type; k++)
+                if (!json_object_is_type(json_object_array_get_idx(v, k), json_type_object))
+                    type = "list";
+        } else {
+            type = py_type(v);
+        }
+        if (type) {
+            ckan_resp_integrity(r,
+                                arena_printf(r->a,
+                                             "Only lists of dicts can be placed against "
+                                             "subschema ('%s',), not <class '%s'>",
+                                             keys[i], type),
+                                in);
+            return false;
+        }
+    }
+    return true;
+}

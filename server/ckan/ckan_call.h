@@ -39,5 +39,7 @@ json_object *ckan_call_sql_json(json_object *v);
 /* The request's members for a write's SQL (ckan_call_sql_json each), without the keys starting
  * with "_": those carry what C adds, which a client cannot pass. */
 json_object *ckan_call_write_input(json_object *in);
+/* CKAN's DataError for a key of keys that is not a list of dicts (answered here): false. */
+bool ckan_call_lists_of_dicts(struct req *r, json_object *in, const char *const *keys, size_t n);
 
 #endif

@@ -272,34 +272,7 @@ int ckan_member_roles_list(struct req *r)
 static bool group_lists_ok(struct req *r, json_object *in)
 {
     static const char *const lists[] = {"extras", "packages", "users", "groups"};
-    for (size_t i = 0; i < ARRAY_LEN(lists); i++) {
-        json_object *v;
-        if (!json_object_object_get_ex(in, lists[i], &v))
-            continue;
-        const char *type = NULL;
-        if (json_object_is_type(v, json_type_array)) {
-            for (size_t k = 0; k < json_object_array_length(v) && !type; k++)
-                if (!json_object_is_type(json_object_array_get_idx(v, k), json_type_object))
-                    type = "list";
-        } else {
-            type = json_object_is_type(v, json_type_string)    ? "str"
-                   : json_object_is_type(v, json_type_int)     ? "int"
-                   : json_object_is_type(v, json_type_double)  ? "float"
-                   : json_object_is_type(v, json_type_boolean) ? "bool"
-                   : json_object_is_type(v, json_type_object)  ? "dict"
-                                                               : "NoneType";
-        }
-        if (type) {
-            ckan_resp_integrity(r,
-                                arena_printf(r->a,
-                                             "Only lists of dicts can be placed against "
-                                             "subschema ('%s',), not <class '%s'>",
-                                             lists[i], type),
-                                in);
-            return false;
-        }
-    }
-    return true;
+    return ckan_call_lists_of_dicts(r, in, lists, ARRAY_LEN(lists));
 }
 
 static int group_create(struct req *r, bool is_org)

@@ -16,6 +16,7 @@ struct req;
 /* The modules' statements; registered once before threads start. */
 void ckan_datastore_init(void);
 void ckan_package_init(void);
+void ckan_package_write_init(void);
 void ckan_group_init(void);
 void ckan_tag_init(void);
 void ckan_user_init(void);

@@ -62,31 +62,15 @@ $$;
 CREATE OR REPLACE FUNCTION tw_import_tags(pid uuid, rec jsonb) RETURNS void
 LANGUAGE plpgsql AS $$
 BEGIN
-    DELETE FROM package_tag WHERE package_id = pid;
-    IF jsonb_typeof(rec->'keyword') <> 'array' THEN
-        RETURN;
-    END IF;
-    -- In name order: records imported at once wait for each other's new tags in one order,
-    -- never in a circle.
-    INSERT INTO tag (name)
-    SELECT DISTINCT k FROM jsonb_array_elements_text(rec->'keyword') k ORDER BY k
-    ON CONFLICT (name) WHERE vocabulary_id IS NULL DO NOTHING;
-    INSERT INTO package_tag (package_id, tag_id, position)
-    SELECT pid, t.id, min(k.n) FROM jsonb_array_elements_text(rec->'keyword') WITH ORDINALITY k(name, n)
-    JOIN tag t ON t.name = k.name AND t.vocabulary_id IS NULL
-    GROUP BY t.id;
+    PERFORM pkg_put_tags(pid, CASE WHEN jsonb_typeof(rec->'keyword') = 'array'
+        THEN ARRAY(SELECT jsonb_array_elements_text(rec->'keyword')) END, NULL);
 END
 $$;
 
 CREATE OR REPLACE FUNCTION tw_import_category(pid uuid, rec jsonb) RETURNS void
 LANGUAGE plpgsql AS $$
 BEGIN
-    DELETE FROM member m USING tw_category c
-    WHERE m.table_id = pid AND m.table_name = 'package' AND m.group_id = c.group_id
-      AND c.code <> upper(rec->>'categoryCode');
-    INSERT INTO member (group_id, table_name, table_id, capacity)
-    SELECT group_id, 'package', pid, 'public' FROM tw_category WHERE code = upper(rec->>'categoryCode')
-    ON CONFLICT (group_id, table_name, table_id) DO UPDATE SET state = 'active';
+    PERFORM pkg_put_category(pid, upper(rec->>'categoryCode'));
 END
 $$;
 
@@ -233,12 +217,10 @@ BEGIN
     PERFORM tw_import_tags(pid, rec);
     PERFORM tw_import_category(pid, rec);
     PERFORM tw_import_resources(pid, rec, tz);
-    DELETE FROM package_extra WHERE package_id = pid;
-    INSERT INTO package_extra (package_id, key, value, position)
-    SELECT pid, e.key, rec->e.key, min(e.n)
-    FROM json_each(rec_text::json) WITH ORDINALITY e(key, value, n)
-    WHERE e.key <> ALL (tw_standard_keys())
-    GROUP BY e.key;
+    PERFORM pkg_put_extras(pid, k.keys, k.vals)
+    FROM (SELECT array_agg(e.key ORDER BY e.n) AS keys, array_agg(rec->e.key ORDER BY e.n) AS vals
+          FROM json_each(rec_text::json) WITH ORDINALITY e(key, value, n)
+          WHERE e.key <> ALL (tw_standard_keys())) k;
     INSERT INTO activity (object_id, activity_type, data)
     VALUES (pid, CASE WHEN old_hash IS NULL THEN 'new package' ELSE 'changed package' END,
             jsonb_build_object('identifier', ident));

@@ -78,18 +78,20 @@ $$;
 
 -- The extras list: Taiwan standard fields held in columns (as strings; issued/modified in
 -- portal local time as the Taiwan API shows them), then the stored extras not shadowed by
--- them, non-string values JSON-encoded; sorted by key. The publisher fields are the dataset's
+-- them, non-string values JSON-encoded; sorted by key. The standard's `type` and `notes` are
+-- the extras `dataType` and `remarks`: CKAN refuses extras named as its own fields, so a dict
+-- shown can be written back (19_ckan_package_write). The publisher fields are the dataset's
 -- own (sql/migrations/015; o is unused since, the signature stays).
 CREATE OR REPLACE FUNCTION ckan_extras_doc(p package, o grp, tz text) RETURNS text
 LANGUAGE plpgsql STABLE AS $$
 DECLARE
     tw boolean := p.identifier IS NOT NULL;
-    keys text[] := ARRAY['categoryCode', 'identifier', 'fieldDescription', 'type', 'license',
+    keys text[] := ARRAY['categoryCode', 'identifier', 'fieldDescription', 'dataType', 'license',
         'licenseURL', 'cost', 'costURL', 'costLaw', 'organization', 'organizationContactName',
         'organizationContactPhone', 'organizationContactEmail', 'publisher',
         'publisherContactName', 'publisherContactPhone', 'publisherContactEmail', 'publisherOID',
         'publisherOrgCode', 'accrualPeriodicity', 'temporalCoverageFrom', 'temporalCoverageTo',
-        'issued', 'modified', 'spatial', 'language', 'landingPage', 'numberOfData', 'notes'];
+        'issued', 'modified', 'spatial', 'language', 'landingPage', 'numberOfData', 'remarks'];
     vals text[];
 BEGIN
     vals := ARRAY[
@@ -226,6 +228,7 @@ BEGIN
         'metadata_modified', ckan_time(p.metadata_modified),
         'name', p.name,
         'notes', p.notes,
+        'notes_translated', p.translated->'notes_translated',
         'num_resources', nres,
         'num_tags', ntags,
         'organization', CASE WHEN o.id IS NOT NULL THEN json_build_object(
@@ -247,9 +250,13 @@ BEGIN
         'state', p.state,
         'tags', tags_doc::json,
         'title', regexp_replace(p.title, '^\s+|\s+$', '', 'g'),
+        'title_translated', p.translated->'title_translated',
         'type', coalesce(nullif(p.type, ''), 'dataset'),
         'url', p.url,
         'version', p.version)::text;
+    -- the translations only where the dataset has them (json_build_object's own spacing)
+    tail := replace(replace(tail, '"notes_translated" : null, ', ''),
+                    '"title_translated" : null, ', '');
     RETURN left(head, -1)
         || CASE WHEN lic_url IS NOT NULL THEN ', "license_url" : ' || to_json(lic_url)::text
                 ELSE '' END

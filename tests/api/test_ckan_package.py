@@ -22,7 +22,8 @@ SITE = "http://portal.example.test"
 TS = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d{6})?$")
 
 # The Taiwan standard fields that are not title/description/keyword/distribution: each is an
-# extra with the same key.
+# extra with the same key, but `type` and `notes` (CKAN's own field names): TW_EXTRA_NAME.
+TW_EXTRA_NAME = {"type": "dataType", "notes": "remarks"}
 TW_EXTRA_KEYS = [
     "categoryCode", "identifier", "fieldDescription", "type", "license", "licenseURL", "cost",
     "costURL", "costLaw", "organization", "organizationContactName", "organizationContactPhone",
@@ -146,7 +147,9 @@ def test_package_show_extras_carry_every_taiwan_field(real, real_record):
     values = {e["key"]: e["value"] for e in extras}
     for k in TW_EXTRA_KEYS:
         want = real_record[k]
-        assert values[k] == (want if isinstance(want, str) else json.dumps(want)), k
+        key = TW_EXTRA_NAME.get(k, k)
+        assert values[key] == (want if isinstance(want, str) else json.dumps(want)), k
+    assert "type" not in values and "notes" not in values
     assert values["numberOfData"] == "28000"
     assert values["categoryCode"] == "I00"
     assert values["identifier"] == REAL_ID
