@@ -13,6 +13,7 @@
 #include "ckan_handlers.h"
 #include "ckan_params.h"
 #include "ckan_resp.h"
+#include "ckan_upload.h"
 #include "edge.h"
 #include "req.h"
 #include "resp.h"
@@ -41,6 +42,7 @@ void ckan_action_init(void)
     ckan_site_init();
     ckan_search_init();
     ckan_xloader_init();
+    ckan_upload_init();
 }
 
 const struct ckan_action_def *ckan_action_all(size_t *n)
