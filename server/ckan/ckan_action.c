@@ -13,6 +13,7 @@
 #include "ckan_handlers.h"
 #include "ckan_params.h"
 #include "ckan_resp.h"
+#include "ckan_upload.h"
 #include "edge.h"
 #include "req.h"
 #include "resp.h"
@@ -45,6 +46,7 @@ void ckan_action_init(void)
     ckan_search_init();
     ckan_xloader_init();
     ckan_view_rel_init();
+    ckan_upload_init();
 }
 
 const struct ckan_action_def *ckan_action_all(size_t *n)

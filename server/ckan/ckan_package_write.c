@@ -13,6 +13,7 @@
 #include "ckan_call.h"
 #include "ckan_params.h"
 #include "ckan_resp.h"
+#include "ckan_upload.h"
 #include "db_pool.h"
 #include "req.h"
 #include "util.h"
@@ -78,6 +79,21 @@ static int package_write(struct req *r, const struct db_stmt *st, const char *re
 }
 
 /* {data} for the patches, whose id CKAN's auth reads first: absent, its own message. */
+/* {data} to st; with an uploaded file (ckan_upload.c), to the upload's write of verb. */
+static int resource_write(struct req *r, const struct db_stmt *st, json_object *data,
+                          const char *verb)
+{
+    json_object *p = json_object_new_object();
+    struct ckan_upload *up;
+    if (!ckan_upload_apply(r, data, p, &up)) {
+        json_object_put(data);
+        json_object_put(p);
+        return REQ_DONE;
+    }
+    json_object_object_add(p, "data", data);
+    return up ? ckan_upload_write(r, p, verb, up) : ckan_call(r, st, p);
+}
+
 static int patch_write(struct req *r, const struct db_stmt *st, const char *model)
 {
     json_object *data = write_input(r);
@@ -94,6 +110,8 @@ static int patch_write(struct req *r, const struct db_stmt *st, const char *mode
         json_object_put(data);
         return REQ_DONE;
     }
+    if (model[0] == 'R')
+        return resource_write(r, st, data, "patch");
     json_object *p = json_object_new_object();
     json_object_object_add(p, "data", data);
     return ckan_call(r, st, p);
@@ -222,9 +240,7 @@ int ckan_resource_create(struct req *r)
         json_object_put(data);
         return REQ_DONE;
     }
-    json_object *p = json_object_new_object();
-    json_object_object_add(p, "data", data);
-    return ckan_call(r, &st_resource_create, p);
+    return resource_write(r, &st_resource_create, data, "create");
 }
 
 int ckan_resource_update(struct req *r)
@@ -237,9 +253,7 @@ int ckan_resource_update(struct req *r)
         json_object_put(data);
         return REQ_DONE;
     }
-    json_object *p = json_object_new_object();
-    json_object_object_add(p, "data", data);
-    return ckan_call(r, &st_resource_update, p);
+    return resource_write(r, &st_resource_update, data, "update");
 }
 
 int ckan_resource_patch(struct req *r)

@@ -18,6 +18,7 @@
 #include "ckan_config.h"
 #include "ckan_params.h"
 #include "ckan_resp.h"
+#include "ckan_upload.h"
 #include "config.h"
 #include "db_pool.h"
 #include "ds_load.h"
@@ -107,25 +108,27 @@ static const char *get_str(json_object *o, const char *key)
                : NULL;
 }
 
-/* The load could not be queued: the task becomes an error in words, the answer still true
- * (as XLoader's, whose job fails later). */
-static void answer_true(struct req *r, PGresult *res)
+/* A request's answer once its load is queued (or its task recorded as failed). */
+static void answer_reply(struct req *r, PGresult *res)
 {
     (void)res;
-    (void)ckan_call_literal(r, "true");
+    (void)ckan_call_literal(r, r->data);
 }
 
+/* The load could not be queued: the task becomes an error in words, the answer the same (as
+ * XLoader's, whose job fails later). */
 static int fail_task(struct req *r, const char *rid, const char *job, const char *why)
 {
     const char **params = arena_alloc(r->a, 3 * sizeof(char *));
     params[0] = arena_strdup(r->a, rid);
     params[1] = arena_strdup(r->a, job);
     params[2] = arena_strdup(r->a, why);
-    return req_db(r, &st_xl_end, params, answer_true);
+    return req_db(r, &st_xl_end, params, answer_reply);
 }
 
-static int start_load(struct req *r, json_object *t)
+int ckan_xloader_start(struct req *r, json_object *t, const char *reply)
 {
+    r->data = (void *)arena_strdup(r->a, reply);
     const char *rid = get_str(t, "resource_id"), *job = get_str(t, "job_id");
     const char *sha = get_str(t, "sha256"), *fmt = get_str(t, "format");
     int fd = rid && sha ? ustore_open(rid, sha) : -1;
@@ -147,7 +150,7 @@ static int start_load(struct req *r, json_object *t)
         free(err);
         return rc;
     }
-    return ckan_call_literal(r, "true");
+    return ckan_call_literal(r, reply);
 }
 
 static void put_json(void *o)
@@ -163,12 +166,11 @@ static void submit_done(struct req *r, PGresult *res)
         (void)ckan_call_literal(r, "false");
         return;
     }
-    json_object_object_add(t, "resource_id", json_object_new_string(r->data));
     if (!json_object_object_get_ex(t, "load", &v) || !json_object_get_boolean(v)) {
         (void)ckan_call_literal(r, "true"); /* refused: the task says why */
         return;
     }
-    (void)start_load(r, t);
+    (void)ckan_xloader_start(r, t, "true");
 }
 
 int ckan_xloader_submit(struct req *r)
@@ -177,7 +179,6 @@ int ckan_xloader_submit(struct req *r)
     if (!p)
         return REQ_DONE;
     arena_defer(r->a, put_json, p);
-    r->data = arena_strdup(r->a, get_str(p, "resource_id"));
     const char **params = arena_alloc(r->a, 3 * sizeof(char *));
     params[0] = arena_strdup(r->a, json_object_to_json_string_ext(p, JSON_C_TO_STRING_PLAIN));
     params[1] = ckan_config()->site_url;

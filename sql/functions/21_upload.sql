@@ -119,7 +119,7 @@ CREATE OR REPLACE FUNCTION upload_load_format(r resource, u resource_upload) RET
 LANGUAGE sql IMMUTABLE AS $$
     SELECT CASE lower(coalesce(nullif(btrim(r.format), ''),
                                substring(u.file_name FROM '\.([A-Za-z0-9]+)$'), ''))
-        WHEN 'csv' THEN 'csv' WHEN 'tsv' THEN 'csv' WHEN 'txt' THEN 'csv'
+        WHEN 'csv' THEN 'csv' WHEN 'tsv' THEN 'csv'
         WHEN 'text/csv' THEN 'csv' WHEN 'xml' THEN 'xml' ELSE NULL END
 $$;
 
@@ -139,7 +139,8 @@ LANGUAGE sql IMMUTABLE AS $$
         END
 $$;
 
--- xloader_submit: queue a load of the resource's uploaded file. p: {resource_id}. Answers
+-- xloader_submit: queue a load of the resource's uploaded file. p: {resource_id, force (a new
+-- upload: even while another load is pending; loads of one resource take turns)}. Answers
 -- {"submit": false} when a load of it is pending or running (updated within the hour, as
 -- XLoader's assume_task_stale_after), else the new task: {"submit": true, job_id, load (false
 -- when refused: the task is already an error, in words), sha256, file_name, format}.
@@ -152,9 +153,9 @@ DECLARE
     refusal text;
     job uuid := gen_random_uuid();
 BEGIN
-    PERFORM 1 FROM xloader_task WHERE resource_id = rid AND state IN ('pending', 'running')
-        AND last_updated > now() - interval '1 hour' FOR UPDATE;
-    IF FOUND THEN
+    IF NOT coalesce((p->>'force')::boolean, false) AND EXISTS (SELECT 1 FROM xloader_task
+            WHERE resource_id = rid AND state IN ('pending', 'running')
+              AND last_updated > now() - interval '1 hour') THEN
         RETURN '{"submit": false}';
     END IF;
     SELECT * INTO u FROM resource_upload WHERE resource_id = rid;
@@ -171,7 +172,7 @@ BEGIN
             state = EXCLUDED.state, created = EXCLUDED.created,
             last_updated = EXCLUDED.last_updated, finished = EXCLUDED.finished,
             error = EXCLUDED.error, logs = EXCLUDED.logs;
-    RETURN json_build_object('submit', true, 'job_id', job, 'load', refusal IS NULL,
+    RETURN json_build_object('submit', true, 'resource_id', rid, 'job_id', job, 'load', refusal IS NULL,
         'sha256', u.sha256, 'file_name', u.file_name, 'format', upload_load_format(r, u))::text;
 END
 $$;

@@ -438,3 +438,89 @@ def test_big_upload_is_not_held_in_memory(site):
     finally:
         srv.stop()
         shutil.rmtree(updir, ignore_errors=True)
+
+
+# ---- resource_create / resource_update / resource_patch with `upload` -----------------------------
+
+def multipart(site, action, user, fields, name, data, ctype="text/csv"):
+    files = {"upload": (name, data, ctype)}
+    headers = {"Authorization": site.tokens[user]} if user else {}
+    return requests.post(f"{site.srv.base}/api/3/action/{action}", data=fields, files=files,
+                         headers=headers, timeout=60)
+
+
+def store_files(site):
+    out = []
+    for root, _, names in os.walk(os.path.join(site.updir, "resources")):
+        out += [os.path.join(root, n) for n in names]
+    return sorted(out)
+
+
+def test_resource_create_with_a_big5_upload_is_queryable_with_no_other_step(site):
+    with open(BIG5_FILE, "rb") as f:
+        raw = f.read()
+    pkg = site.package_of(BIG5_RID)
+    r = multipart(site, "resource_create", "sam", {"package_id": pkg, "name": "日曆 2025",
+                                                   "format": "CSV"}, "行事曆 2025.csv", raw)
+    assert r.status_code == 200, r.text
+    res = r.json()["result"]
+    rid = res["id"]
+    assert res["url_type"] == "upload" and res["size"] == len(raw)
+    assert res["hash"] == hashlib.sha256(raw).hexdigest()
+    assert res["mimetype"] == "text/csv" and res["format"] == "CSV"
+    assert res["url"].startswith(f"{SITE}/dataset/{pkg}/resource/{rid}/download/")
+    assert site.ok("resource_show", id=rid) == res
+    st = site.wait_load(rid)
+    assert st["status"] == "complete", st
+    rows = [x for x in csv.reader(io.StringIO(raw.decode("cp950"))) if x]
+    got = site.ok("datastore_search", resource_id=rid, limit=1)
+    assert got["total"] == len(rows) - 1 and got["records"][0]["備註"] == "開國紀念日"
+    tw = site.srv.get(f"/api/v1/rest/datastore/{rid}", params={"limit": 1}).json()
+    assert tw["result"]["records"][0]["備註"] == "開國紀念日"
+    d = dl(site, rid, pkg, res["url"].rsplit("/", 1)[1])
+    assert d.status_code == 200 and d.content == raw
+    assert site.ok("resource_show", id=rid)["datastore_active"] is True
+
+
+def test_resource_update_and_patch_replace_the_file(site):
+    pkg = site.package_of(BIG5_RID)
+    res = multipart(site, "resource_create", "sam", {"package_id": pkg}, "notes.txt",
+                    b"first", "text/plain").json()["result"]
+    rid = res["id"]
+    assert res["url"].endswith("/download/notes.txt") and res["mimetype"] == "text/plain"
+    r = multipart(site, "resource_update", "sam", {"id": rid, "name": "n"}, "notes.pdf",
+                  b"%PDF second", "application/pdf")
+    assert r.status_code == 200, r.text
+    assert r.json()["result"]["size"] == 11 and r.json()["result"]["name"] == "n"
+    assert dl(site, rid, pkg).content == b"%PDF second"
+    r = multipart(site, "resource_patch", "sam", {"id": rid}, "third.json", b"{}",
+                  "application/json")
+    assert r.status_code == 200, r.text
+    assert r.json()["result"]["name"] == "n" and r.json()["result"]["size"] == 2
+    assert dl(site, rid, pkg).content == b"{}"
+    # three versions, each file kept
+    assert site.one("SELECT count(*) FROM resource_version WHERE resource_id = %s", rid) == 3
+    # not tabular: no load was asked
+    assert site.post("xloader_status", resource_id=rid).status_code == 404
+
+
+def test_failed_resource_write_leaves_no_file_and_no_row(site):
+    before = store_files(site)
+    nres = site.one("SELECT count(*) FROM resource")
+    r = multipart(site, "resource_create", "sam", {"package_id": "no-such-dataset"}, "x.csv",
+                  b"unique bytes 1\n")
+    assert r.status_code == 404
+    r = multipart(site, "resource_create", "out", {"package_id": site.package_of(BIG5_RID)},
+                  "x.csv", b"unique bytes 2\n")
+    assert r.status_code == 403
+    r = multipart(site, "resource_create", "sam", {"package_id": site.package_of(BIG5_RID),
+                                                   "size": "big"}, "x.csv", b"unique bytes 3\n")
+    assert r.status_code == 200  # size is CKAN's to set for an upload
+    rid = r.json()["result"]["id"]
+    r = multipart(site, "resource_update", "sam", {"id": rid, "created": "not a date"}, "y.csv",
+                  b"unique bytes 4\n")
+    assert r.status_code == 409, r.text
+    after = store_files(site)
+    assert len(after) == len(before) + 1
+    assert site.one("SELECT count(*) FROM resource") == nres + 1
+    assert dl(site, rid, site.package_of(rid)).content == b"unique bytes 3\n"
