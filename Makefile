@@ -42,7 +42,7 @@ COMMON_SRC := $(addprefix server/core/,util.c log.c arena.c config.c valid.c pgc
 CORE_SRC   := $(addprefix server/core/,hframe.c edge.c route.c req.c req_query.c resp.c db_err.c db_pool.c db_policy.c \
               server.c migrate.c multipart.c passwd.c apitoken.c bgwork.c)
 TW_SRC     := $(addprefix server/tw/,tw_family.c tw_config.c tw_resp.c tw_rest.c tw_params.c tw_datastore.c)
-CKAN_SRC   := $(addprefix server/ckan/,ckan_family.c ckan_config.c ckan_resp.c ckan_action.c ckan_auth.c ckan_params.c ckan_datastore.c ckan_geo.c \
+CKAN_SRC   := $(addprefix server/ckan/,ckan_family.c ckan_config.c ckan_resp.c ckan_action.c ckan_auth.c ckan_params.c ckan_datastore.c ckan_datastore_write.c ckan_datastore_sql.c ckan_geo.c \
               ckan_package.c ckan_group.c ckan_tag.c ckan_user.c ckan_activity.c ckan_site.c \
               ckan_call.c ckan_search.c ckan_util.c search_cache.c solrq.c solrq_mem.c solrq_lex.c solrq_parse.c \
               solrq_sql.c solrq_map.c)

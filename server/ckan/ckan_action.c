@@ -31,6 +31,8 @@ void ckan_action_init(void)
         assert(strcmp(actions[i - 1].name, actions[i].name) < 0);
     ckan_auth_init();
     ckan_datastore_init();
+    ckan_datastore_write_init();
+    ckan_datastore_sql_init();
     ckan_geo_init();
     ckan_package_init();
     ckan_group_init();

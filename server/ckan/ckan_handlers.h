@@ -15,6 +15,8 @@ struct req;
 
 /* The modules' statements; registered once before threads start. */
 void ckan_datastore_init(void);
+void ckan_datastore_write_init(void);
+void ckan_datastore_sql_init(void);
 void ckan_geo_init(void);
 void ckan_package_init(void);
 void ckan_group_init(void);

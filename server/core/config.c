@@ -65,6 +65,9 @@ static const struct cfg_entry cfg_table[] = {
     {"datastore-prepared", "OPENDATAD_DATASTORE_PREPARED", CFG_BOOL, OFF(datastore_prepared),
      "true", 0, 0, S,
      "datastore reads through statements prepared per request shape (false: the same SQL, unprepared)"},
+    {"datastore-sql", "OPENDATAD_DATASTORE_SQL", CFG_BOOL, OFF(datastore_sql), "false", 0, 0, S,
+     "serve CKAN's datastore_search_sql: one read-only SELECT over datastore tables, as a role "
+     "that reads nothing else (off: the action is unknown, as in CKAN)"},
     {"tw-groups-used", "OPENDATAD_TW_GROUPS_USED", CFG_BOOL, OFF(tw_groups_used), "false", 0, 0,
      S, "rest/group lists only categories used by a dataset (default: all 18)"},
     {"create-user-via-api", "OPENDATAD_CREATE_USER_VIA_API", CFG_BOOL, OFF(create_user_via_api),

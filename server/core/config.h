@@ -34,6 +34,7 @@ struct config {
     char *nearest_schools_resource; /* the school list /v1/nearest-schools searches ("": none) */
     int tw_datastore_limit; /* rows of Taiwan endpoint 7 when no limit is given */
     bool datastore_prepared; /* datastore reads by prepared statements (ds_read.c) */
+    bool datastore_sql;    /* CKAN datastore_search_sql served (off: unknown action) */
     bool tw_groups_used;   /* rest/group lists only categories in use */
     bool create_user_via_api; /* anyone may call user_create, not only sysadmins */
     bool access_log;
