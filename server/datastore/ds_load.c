@@ -2,6 +2,7 @@
 #include "ds_load.h"
 
 #include <errno.h>
+#include <openssl/crypto.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdlib.h>
@@ -141,6 +142,9 @@ static void *dsl_main(void *arg)
             job_free(j);
         pthread_mutex_lock(&g_dsl.mu);
     }
+    /* The thread's OpenSSL state (the loads hash files) freed now: dsl_shutdown waits on the
+     * count below, and a process may end before a detached thread's own exit would free it. */
+    OPENSSL_thread_stop();
     g_dsl.running--;
     pthread_cond_broadcast(&g_dsl.idle);
     pthread_mutex_unlock(&g_dsl.mu);

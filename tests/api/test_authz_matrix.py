@@ -263,7 +263,7 @@ WRITES = {
     "package_update": (lambda s: (lambda d: {"id": d, "name": d, "owner_org": d.org,
                                              "title": "T"})(_dataset(s)), EDITORS),
     "package_patch": (lambda s: {"id": _dataset(s), "title": "T"}, EDITORS),
-    "package_revise": (lambda s: {"match": {"id": _dataset(s)}, "update": {"title": "T"}},
+    "package_revise": (lambda s: {"match": {"name": _dataset(s)}, "update": {"title": "T"}},
                        EDITORS),
     "package_delete": (lambda s: {"id": _dataset(s)}, EDITORS),
     "dataset_purge": (lambda s: {"id": _dataset(s)}, SYSADMIN),
