@@ -977,6 +977,22 @@ LANGUAGE sql VOLATILE AS $$
         modified = EXCLUDED.modified
 $$;
 
+-- datastore_create's `resource`: the new resource made by resource_create (its checks, its
+-- authorization) in the same transaction, so that a refused table leaves no resource behind.
+-- Without a url it is a DataStore-only resource, as CKAN makes it (url_type datastore, its url
+-- the dump's). Answers its id.
+CREATE OR REPLACE FUNCTION ds_w_resource_create(rd jsonb, site text, v ckan_viewer) RETURNS text
+LANGUAGE plpgsql VOLATILE AS $$
+BEGIN
+    IF jsonb_typeof(rd) IS DISTINCT FROM 'object' THEN
+        PERFORM ds_w_fail('resource', 'Expecting a dict');
+    ELSIF NOT rd ? 'url' THEN
+        rd := rd || '{"url": "_datastore_only_resource", "url_type": "datastore"}';
+    END IF;
+    RETURN ckan_resource_create(jsonb_build_object('data', rd), site, v)::jsonb->>'id';
+END
+$$;
+
 CREATE OR REPLACE FUNCTION ckan_datastore_create(p jsonb, site text, v ckan_viewer)
 RETURNS text
 LANGUAGE plpgsql VOLATILE AS $$
@@ -996,8 +1012,8 @@ BEGIN
     IF d ? 'resource' AND coalesce(rid, '') <> '' THEN
         PERFORM ds_w_fail('resource', 'resource cannot be used with resource_id');
     ELSIF d ? 'resource' THEN
-        PERFORM ds_w_fail('resource', 'creating a resource with datastore_create is not '
-                                      'supported yet: create it first, then pass resource_id');
+        rid := ds_w_resource_create(d->'resource', site, v);
+        d := d - 'resource' || jsonb_build_object('resource_id', rid);
     ELSIF coalesce(rid, '') = '' THEN
         PERFORM ds_w_fail('resource_id', 'resource_id or resource required');
     END IF;

@@ -234,8 +234,40 @@ def test_create_resource_parameter_checks(site, rid):
     assert err["resource_id"] == ["resource_id or resource required"]
     err = site.error("datastore_create", "sam", resource_id="no-such-resource")
     assert err["resource_id"] == ["Resource not found: no-such-resource"]
-    err = site.error("datastore_create", "sam", resource={"package_id": DATASET})
-    assert "resource" in err
+    err = site.error("datastore_create", "sam", resource="not a dict")
+    assert err["resource"] == ["Expecting a dict"]
+
+
+def count_resources(site):
+    return site.one("SELECT count(*) FROM resource r JOIN package p ON p.id = r.package_id "
+                    "WHERE p.name = %s", DATASET)
+
+
+def test_create_with_resource_makes_a_datastore_resource(site):
+    before = count_resources(site)
+    out = site.ok("datastore_create", "ed", resource={"package_id": DATASET, "name": "Made"},
+                  fields=[{"id": "a", "type": "int"}], records=[{"a": 1}, {"a": 2}])
+    rid = out["resource_id"]
+    assert count_resources(site) == before + 1
+    res = site.ok("resource_show", id=rid)
+    assert res["name"] == "Made" and res["url_type"] == "datastore"
+    assert res["url"].endswith("/datastore/dump/" + rid) and res["datastore_active"] is True
+    assert [r["a"] for r in search(site, rid)["records"]] == [1, 2]
+    assert any(r["id"] == rid for r in site.ok("package_show", id=DATASET)["resources"])
+
+
+def test_create_with_resource_refusals_leave_no_resource(site):
+    before = count_resources(site)
+    # resource_create's own checks and authorization
+    err = site.error("datastore_create", "mo", status=403,
+                     resource={"package_id": DATASET}, fields=[{"id": "a", "type": "int"}])
+    assert err["__type"] == "Authorization Error"
+    site.error("datastore_create", "ed", status=404, resource={"package_id": "no-such-dataset"})
+    # a table refused after the resource was made: neither stays
+    err = site.error("datastore_create", "ed", resource={"package_id": DATASET},
+                     fields=[{"id": "a", "type": "no-such-type"}])
+    assert "fields" in err
+    assert count_resources(site) == before
 
 
 def test_read_only_resources_need_force(site, rid):
