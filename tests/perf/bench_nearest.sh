@@ -78,7 +78,7 @@ log, out, want = open(sys.argv[1], encoding="utf-8").read(), sys.argv[2], int(sy
 # execute <name>: SELECT '{"resource_id": ' || ... FROM ds_readable($1::text, ...) ...
 # DETAIL:  Parameters: $1 = 'nearest-100k', $2 = NULL, $3 = '1', $4 = '22.3', $5 = '114.1'
 stmts = re.findall(r"execute [^:]*: (SELECT .*? FROM ds_readable\(.*)\n[^\n]*DETAIL:\s+"
-                   r"Parameters: ([^\n]*)", log)
+                   r"[Pp]arameters: ([^\n]*)", log)
 if len(stmts) != want:
     sys.exit(f"bench_nearest: {len(stmts)} statements in the log, {want} requests")
 for k, (sql, params) in enumerate(stmts):
