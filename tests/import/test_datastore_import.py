@@ -176,6 +176,21 @@ def test_numeric_text_form_kept(db):
                        "25.628234"]
 
 
+def test_signed_numbers_and_negative_zero_are_numbers(db, tmp_path):
+    """A "-0.00" or "+1.5" among the numbers (a thermometer's zero, a signed change) keeps the
+    column numeric, so it sorts as numbers: as pandas reads it."""
+    path = tmp_path / "temps.csv"
+    path.write_text("站名,溫度,變化\nA,9.99,+1\nB,-0.00,-2\nC,+10.5,+0\nD,-3.25,7\n",
+                    encoding="utf-8")
+    ok(imp(db, "csv", str(path), "signed-numbers", "--dataset", "A62000000A-000001"))
+    fields, rows = table(db, "signed-numbers")
+    assert [f["type"] for f in fields] == ["text", "numeric", "int4"]
+    assert [r[1:] for r in rows] == [["9.99", "1"], ["0.00", "-2"], ["10.5", "0"],
+                                     ["-3.25", "7"]]
+    top = sql(db, 'SELECT "站名" FROM datastore."signed-numbers" ORDER BY "溫度" DESC')
+    assert [r[0] for r in top] == ["C", "A", "B", "D"]
+
+
 def test_empty_and_duplicate_headers_and_ragged_rows(db):
     """GDS: 5 named columns, then 9 empty names over unquoted commas of the DN column."""
     rid = "GDS-TEST-001"
