@@ -191,6 +191,35 @@ def test_signed_numbers_and_negative_zero_are_numbers(db, tmp_path):
     assert [r[0] for r in top] == ["C", "A", "B", "D"]
 
 
+def test_dash_reads_standard_input(db):
+    """csv/xml "-" read standard input (spooled: the load reads its file more than once), as
+    does catalog; a Big5 file through a pipe is detected as when named."""
+    path = os.path.join(DATA, "aec_env_radiation_realtime.csv")
+    with open(path, "rb") as f:
+        p = subprocess.run([os.path.join(BIN, "opendata-import"), "csv", "-", "--resource-id",
+                            "from-stdin", "--dataset", "A62000000A-000001", "--db", db],
+                           stdin=f, capture_output=True, text=True)
+    ok(p)
+    _, rows = table(db, "from-stdin")
+    _, named = table(db, "A44000000G-000012-001") if info(db, "A44000000G-000012-001") else \
+        (None, None)
+    assert rows[0] == ["彭佳嶼", "PENGCHIAYU", "0.060", "2018-07-04 22:10:00", "122.081985",
+                       "25.628234"]
+    if named:
+        assert rows == named
+    assert sql(db, "SELECT source->>'file' FROM datastore_table WHERE resource_id = %s",
+               "from-stdin")[0][0] == "stdin"
+    p = subprocess.run([os.path.join(BIN, "opendata-import"), "csv", "-", "--resource-id",
+                        "from-stdin", "--db", db], input="", capture_output=True, text=True)
+    assert p.returncode == 1 and p.stderr  # an empty input is refused in words
+    assert table(db, "from-stdin")[1] == rows  # and the table is as it was
+    with open(DEMO_CATALOG, "rb") as f:
+        p = subprocess.run([os.path.join(BIN, "opendata-import"), "catalog", "-", "--db", db],
+                           stdin=f, capture_output=True, text=True)
+    assert p.returncode == 0, p.stderr
+    assert "0 failed" in p.stderr and " unchanged" in p.stderr
+
+
 def test_empty_and_duplicate_headers_and_ragged_rows(db):
     """GDS: 5 named columns, then 9 empty names over unquoted commas of the DN column."""
     rid = "GDS-TEST-001"
