@@ -100,16 +100,24 @@ static void on_log(void *arg, enum load_level level, const char *line)
     log_msg((enum log_level)level, "%s", line);
 }
 
-/* A terminal gets a progress line, rewritten in place. */
+/* A terminal gets a progress line, rewritten in place: a pass over the file or the version
+ * stored by bytes, the indexes by count, each with an estimate of the time left. */
 static void on_progress(void *arg, const struct load_progress *p)
 {
     (void)arg;
     double secs = (double)p->elapsed_us / 1e6;
-    double mbs = secs > 0 ? (double)p->bytes / 1e6 / secs : 0;
-    int pct = p->size ? (int)(100.0 * (double)p->bytes / (double)p->size) : 0;
-    long eta = mbs > 0 && p->size > p->bytes ? (long)((double)(p->size - p->bytes) / 1e6 / mbs) : 0;
-    fprintf(stderr, "\r%s: %s %" PRId64 " rows, %.1f MB/s, %d%%, ETA %ld:%02ld\033[K", log_progname,
-            p->what, p->rows, mbs, pct, eta / 60, eta % 60);
+    long eta;
+    if (p->steps > 0) {
+        eta = p->step > 0 ? (long)(secs / p->step * (p->steps - p->step)) : 0;
+        fprintf(stderr, "\r%s: %s %d of %d, %.0f s, ETA %ld:%02ld\033[K", log_progname, p->what,
+                p->step, p->steps, secs, eta / 60, eta % 60);
+    } else {
+        double mbs = secs > 0 ? (double)p->bytes / 1e6 / secs : 0;
+        int pct = p->size ? (int)(100.0 * (double)p->bytes / (double)p->size) : 0;
+        eta = mbs > 0 && p->size > p->bytes ? (long)((double)(p->size - p->bytes) / 1e6 / mbs) : 0;
+        fprintf(stderr, "\r%s: %s %" PRId64 " rows, %.1f MB/s, %d%%, ETA %ld:%02ld\033[K",
+                log_progname, p->what, p->rows, mbs, pct, eta / 60, eta % 60);
+    }
     if (p->end)
         fputc('\n', stderr);
 }

@@ -220,6 +220,39 @@ def test_dash_reads_standard_input(db):
     assert "0 failed" in p.stderr and " unchanged" in p.stderr
 
 
+def test_progress_on_a_terminal_covers_every_phase(db, tmp_path):
+    """On a terminal: loading, then the indexes counted, then the version stored, each with an
+    ETA; otherwise no progress line, the summary lines only (the last one after every phase)."""
+    import pty
+    path = tmp_path / "rows.csv"
+    path.write_text("name,kind,value\n" + "".join(f"n{i},k{i % 7},{i * 0.5}\n"
+                                                   for i in range(20000)), encoding="utf-8")
+    args = [os.path.join(BIN, "opendata-import"), "csv", str(path), "--resource-id", "progress",
+            "--dataset", "A62000000A-000001", "--db", db]
+    master, slave = pty.openpty()
+    p = subprocess.Popen(args, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=slave)
+    os.close(slave)
+    out = b""
+    while True:
+        try:
+            chunk = os.read(master, 65536)
+        except OSError:  # EIO: the child closed the terminal
+            break
+        if not chunk:
+            break
+        out += chunk
+    os.close(master)
+    assert p.wait() == 0, out
+    text = out.decode()
+    for phase in ("loading 20000 rows", "indexing 0 of 5", "indexing 5 of 5", "versioning"):
+        assert phase in text, (phase, text)
+    assert "ETA" in text and text.index("loading") < text.index("indexing") < \
+        text.index("versioning") < text.index("indexes and version done")
+    again = subprocess.run(args, capture_output=True, text=True)
+    assert again.returncode == 0 and "\r" not in again.stderr and "ETA" not in again.stderr
+    assert again.stderr.rstrip().splitlines()[-1].endswith(" s in all)")
+
+
 def test_empty_and_duplicate_headers_and_ragged_rows(db):
     """GDS: 5 named columns, then 9 empty names over unquoted commas of the DN column."""
     rid = "GDS-TEST-001"
