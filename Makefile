@@ -8,8 +8,11 @@ CFLAGS  ?= -O2 -g
 # importers/, the loading library's headers (importers/load.h), which the DataStore family uses.
 SERVER_DIRS := core tw ckan datastore hk cmd
 SERVER_INC  := $(SERVER_DIRS:%=-Iserver/%) -Iimporters
+# The version both programs and status_show report (server/core/version.h).
+VERSION := $(shell cat VERSION 2>/dev/null)
 CFLAGS  += -std=c17 -D_GNU_SOURCE -Wall -Wextra -Wshadow -Wstrict-prototypes -Wno-unused-parameter \
-           -MMD -MP $(SERVER_INC) $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+           -MMD -MP $(SERVER_INC) $(shell pkg-config --cflags $(PKGS) 2>/dev/null) \
+           $(if $(VERSION),-DOPENDATAD_VERSION='"$(VERSION)"')
 LDLIBS  += $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lpthread
 # The server hashes API tokens with OpenSSL's SHA-256, passwords with libxcrypt's yescrypt (and
 # checks CKAN's pbkdf2_sha512 ones with OpenSSL).

@@ -15,6 +15,7 @@
 #include "load.h"
 #include "log.h"
 #include "util.h"
+#include "version.h"
 
 static void usage(FILE *f)
 {
@@ -282,6 +283,10 @@ int main(int argc, char **argv)
         return argc < 2 ? 2 : 0;
     }
     const char *cmd = argv[1];
+    if (strcmp(cmd, "--version") == 0) {
+        printf("opendata-import %s\n", OPENDATAD_VERSION);
+        return 0;
+    }
     if (strcmp(cmd, "catalog") != 0 && strcmp(cmd, "csv") != 0 && strcmp(cmd, "xml") != 0) {
         log_error("unknown command \"%s\" (commands: catalog, csv, xml)", cmd);
         return 2;

@@ -12,7 +12,7 @@ import psycopg2
 import pytest
 import requests
 
-from conftest import BIN, Cluster, Server, new_database, validate, DEMO_CATALOG
+from conftest import BIN, ROOT, Cluster, Server, new_database, validate, DEMO_CATALOG
 
 
 def test_status_show_is_ckan_envelope(server):
@@ -28,7 +28,18 @@ def test_status_show_is_ckan_envelope(server):
                 "locale_default", "extensions", "ckan_version"):
         assert key in res
     assert res["ckan_version"].startswith("2.")
+    with open(os.path.join(ROOT, "VERSION"), encoding="utf-8") as f:
+        version = f.read().strip()
+    assert res["opendatad_version"] == version  # the server's own (CKAN ignores unknown keys)
     validate(body, "ckan-status-show.schema.json")
+
+
+@pytest.mark.parametrize("program", ["opendatad", "opendata-import"])
+def test_version_flag(program):
+    with open(os.path.join(ROOT, "VERSION"), encoding="utf-8") as f:
+        version = f.read().strip()
+    p = subprocess.run([os.path.join(BIN, program), "--version"], capture_output=True, text=True)
+    assert p.returncode == 0 and p.stdout == f"{program} {version}\n" and p.stderr == ""
 
 
 def test_status_show_also_under_api_action(server):
