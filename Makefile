@@ -41,7 +41,7 @@ DEB_TEST  := python3 python3-pytest python3-requests python3-jsonschema python3-
              python3-docopt python3-simplejson python3-slugify curl clang libclang-rt-14-dev
 DEB_BENCH := wrk nginx-light postgresql-contrib zip unzip time
 
-COMMON_SRC := $(addprefix server/core/,util.c log.c arena.c config.c valid.c pgconn.c)
+COMMON_SRC := $(addprefix server/core/,util.c log.c arena.c config.c netaddr.c valid.c pgconn.c)
 CORE_SRC   := $(addprefix server/core/,hframe.c edge.c route.c req.c req_query.c resp.c db_err.c db_pool.c db_policy.c \
               server.c migrate.c multipart.c spool.c range.c fsend.c passwd.c apitoken.c bgwork.c)
 TW_SRC     := $(addprefix server/tw/,tw_family.c tw_config.c tw_resp.c tw_rest.c tw_params.c tw_datastore.c)

@@ -27,6 +27,7 @@
 #include "edge.h"
 #include "family.h"
 #include "log.h"
+#include "netaddr.h"
 #include "req.h"
 #include "resp.h"
 #include "route.h"
@@ -205,10 +206,8 @@ static struct evconnlistener *srv_listen(struct event_base *base, const char *ad
 {
     struct sockaddr_storage ss;
     int len = sizeof(ss);
-    if (evutil_parse_sockaddr_port(addr, (struct sockaddr *)&ss, &len) < 0) {
-        *err = xasprintf("invalid --listen address \"%s\": expected HOST:PORT", addr);
+    if (!netaddr_resolve(addr, &ss, &len, err))
         return NULL;
-    }
     unsigned flags = LEV_OPT_CLOSE_ON_FREE | LEV_OPT_REUSEABLE | LEV_OPT_REUSEABLE_PORT |
                      LEV_OPT_CLOSE_ON_EXEC;
     struct evconnlistener *l =
@@ -230,10 +229,8 @@ static bool srv_address_free(const char *addr, char **err)
 {
     struct sockaddr_storage ss;
     int len = sizeof(ss);
-    if (evutil_parse_sockaddr_port(addr, (struct sockaddr *)&ss, &len) < 0) {
-        *err = xasprintf("invalid --listen address \"%s\": expected HOST:PORT", addr);
+    if (!netaddr_resolve(addr, &ss, &len, err))
         return false;
-    }
     int fd = socket(ss.ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0), one = 1;
     if (fd < 0) {
         *err = xasprintf("cannot listen on %s: %s", addr, strerror(errno));

@@ -12,7 +12,7 @@ import psycopg2
 import pytest
 import requests
 
-from conftest import BIN, ROOT, Cluster, Server, new_database, validate, DEMO_CATALOG
+from conftest import BIN, ROOT, Cluster, Server, free_port, new_database, validate, DEMO_CATALOG
 
 
 def test_status_show_is_ckan_envelope(server):
@@ -296,3 +296,57 @@ def test_user_add_prints_token_last(cluster):
     assert row == "t|a@example.org"
     assert token not in cluster.psql("SELECT string_agg(token_hash::text, ',') FROM api_token",
                                      name)
+
+
+def serve_at(db, listen, *extra):
+    """opendatad serving at listen (anything --listen takes); waits until it answers."""
+    p = subprocess.Popen([os.path.join(BIN, "opendatad"), "serve", "--db", db, "--listen", listen,
+                          "--threads", "1", *extra], stdout=subprocess.DEVNULL,
+                         stderr=subprocess.PIPE, text=True)
+    return p
+
+
+@pytest.mark.parametrize("host,url_host", [("localhost", "localhost"), ("[::1]", "[::1]")])
+def test_listen_takes_names_and_ipv6_and_site_url_follows(demo_db, host, url_host):
+    if host == "[::1]" and not socket.has_ipv6:
+        pytest.skip("no IPv6 here")
+    port = free_port()
+    p = serve_at(demo_db, f"{host}:{port}")
+    try:
+        base = f"http://{url_host}:{port}"
+        for _ in range(100):
+            try:
+                r = requests.get(base + "/api/3/action/status_show", timeout=2)
+                break
+            except requests.ConnectionError:
+                if p.poll() is not None:
+                    pytest.fail(p.stderr.read())
+                time.sleep(0.1)
+        body = r.json()
+        assert body["result"]["site_url"] == base
+        assert body["help"] == base + "/api/3/action/help_show?name=status_show"
+    finally:
+        p.terminate()
+        p.wait(timeout=10)
+    # a given --site-url wins over the listen address
+    port = free_port()
+    p = serve_at(demo_db, f"127.0.0.1:{port}", "--site-url", "https://data.example.gov")
+    try:
+        for _ in range(100):
+            try:
+                r = requests.get(f"http://127.0.0.1:{port}/api/3/action/status_show", timeout=2)
+                break
+            except requests.ConnectionError:
+                time.sleep(0.1)
+        assert r.json()["result"]["site_url"] == "https://data.example.gov"
+    finally:
+        p.terminate()
+        p.wait(timeout=10)
+
+
+@pytest.mark.parametrize("listen", ["no-such-host.invalid:5000", "::1:5000", "127.0.0.1",
+                                    "127.0.0.1:99999"])
+def test_listen_refusals_say_why(demo_db, listen):
+    p = subprocess.run([os.path.join(BIN, "opendatad"), "serve", "--db", demo_db, "--listen",
+                        listen], capture_output=True, text=True, timeout=30)
+    assert p.returncode != 0 and "--listen" in p.stderr, p.stderr
