@@ -119,7 +119,16 @@ static const char *cors_origin(const char *list, const char *origin)
     return NULL;
 }
 
-/* CORS on replies to requests with an Origin, and on preflights (OPTIONS). */
+/* The Allow header for a route's methods (HEAD goes with GET; OPTIONS is always answered). */
+static const char *allow_text(struct req *r, unsigned methods)
+{
+    return arena_printf(r->a, "%s%s%s%sOPTIONS", methods & M_GET ? "GET, HEAD, " : "",
+                        methods & M_POST ? "POST, " : "", methods & M_PUT ? "PUT, " : "",
+                        methods & M_DELETE ? "DELETE, " : "");
+}
+
+/* CORS on replies to requests with an Origin, and on preflights (OPTIONS): the methods are the
+ * route's, as Allow says. */
 static void cors_headers(struct req *r, struct evkeyvalq *out)
 {
     const char *list = srv_config()->cors_origins;
@@ -132,7 +141,7 @@ static void cors_headers(struct req *r, struct evkeyvalq *out)
     if (!allow)
         return;
     evhttp_add_header(out, "Access-Control-Allow-Origin", allow);
-    evhttp_add_header(out, "Access-Control-Allow-Methods", "POST, PUT, GET, DELETE, OPTIONS");
+    evhttp_add_header(out, "Access-Control-Allow-Methods", allow_text(r, r->route.allowed));
     evhttp_add_header(out, "Access-Control-Allow-Headers",
                       "Authorization, X-CKAN-API-Key, Content-Type");
 }
@@ -150,14 +159,6 @@ static void cache_headers(struct req *r, struct evkeyvalq *out, int status)
     else if (status < 400 && (r->method == M_GET || r->method == M_HEAD))
         v = "public, max-age=0, must-revalidate";
     evhttp_add_header(out, "Cache-Control", v);
-}
-
-/* The Allow header for a route's methods (HEAD goes with GET; OPTIONS is always answered). */
-static const char *allow_text(struct req *r, unsigned methods)
-{
-    return arena_printf(r->a, "%s%s%s%sOPTIONS", methods & M_GET ? "GET, HEAD, " : "",
-                        methods & M_POST ? "POST, " : "", methods & M_PUT ? "PUT, " : "",
-                        methods & M_DELETE ? "DELETE, " : "");
 }
 
 static void reply_headers(struct req *r, int status, const char *content_type)
@@ -188,6 +189,11 @@ void req_finish(struct req *r, int status, const char *content_type, struct evbu
     r->status = status;
     r->bytes_out = evbuffer_get_length(body);
     reply_headers(r, status, content_type);
+    /* evhttp sends no body to a HEAD, and then no Content-Length either: say what GET sends */
+    struct evkeyvalq *h = evhttp_request_get_output_headers(r->ev);
+    if (r->method == M_HEAD && status >= 200 && status != 204 && status != 304 &&
+        !evhttp_find_header(h, "Content-Length"))
+        evhttp_add_header(h, "Content-Length", arena_printf(r->a, "%zu", r->bytes_out));
     srv_before_reply(r->thr, r->ev);
     evhttp_send_reply(r->ev, status, NULL, body);
     evbuffer_free(body);
