@@ -145,10 +145,14 @@ int main(int argc, char **argv)
         log_error("unexpected argument \"%s\"", pos[0]);
     } else {
         log_verbosity = cfg.verbosity;
-        if (db_init)
+        if (db_init) {
             status = cmd_db_init(&cfg);
-        else
-            status = serve_precheck(&cfg) ? srv_run(&cfg, families, ARRAY_LEN(families), FALLBACK_FAMILY) : 1;
+        } else {
+            log_timestamps = true; /* a long-running server: every line says when */
+            status = serve_precheck(&cfg)
+                         ? srv_run(&cfg, families, ARRAY_LEN(families), FALLBACK_FAMILY)
+                         : 1;
+        }
     }
     free(err);
     free(pos);

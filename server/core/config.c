@@ -77,6 +77,9 @@ static const struct cfg_entry cfg_table[] = {
      "anyone may call CKAN's user_create (CKAN's ckan.auth.create_user_via_api; sysadmins always may)"},
     {"access-log", "OPENDATAD_ACCESS_LOG", CFG_BOOL, OFF(access_log), "true", 0, 0, S,
      "write one line per request to stderr"},
+    {"trusted-proxies", "OPENDATAD_TRUSTED_PROXIES", CFG_STR, OFF(trusted_proxies), "", 0, 0, S,
+     "reverse proxies (IP addresses or ADDRESS/BITS, comma-separated) whose X-Forwarded-For "
+     "names the client in the access log; empty: none"},
     {"cors-origins", "OPENDATAD_CORS_ORIGINS", CFG_STR, OFF(cors_origins), "*", 0, 0, S,
      "origins browsers may call the API from (CORS): * for any, a space-separated list such as "
      "\"https://a.example https://b.example\", or empty for none"},

@@ -79,17 +79,16 @@ void req_db_busy(struct req *r)
 
 static void access_log(const struct req *r)
 {
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    struct tm tm;
-    gmtime_r(&ts.tv_sec, &tm);
-    char when[32];
-    strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%S", &tm);
+    char when[40];
+    log_time(when, sizeof(when));
     double ms = (double)(util_now_us() - r->t0_us) / 1000.0;
-    char *line = xasprintf("%s.%03ldZ t=%d id=%llu %s %s %s %d %zu %.3fms\n", when,
-                           ts.tv_nsec / 1000000, r->thr->index, (unsigned long long)r->id, r->peer,
-                           r->method_name, r->uri, r->status, r->bytes_out, ms);
+    const char *ua = evhttp_find_header(evhttp_request_get_input_headers(r->ev), "User-Agent");
+    char *agent = log_quote(ua ? ua : "-", 512);
+    char *line = xasprintf("%s t=%d id=%s %s %s %s %d %zu %.3fms %s\n", when, r->thr->index,
+                           r->rid, r->client, r->method_name,
+                           r->uri, r->status, r->bytes_out, ms, agent);
     log_line(line);
+    free(agent);
     free(line);
 }
 
@@ -170,6 +169,7 @@ static void reply_headers(struct req *r, int status, const char *content_type)
         evhttp_add_header(h, "Allow", allow_text(r, r->route.allowed));
     if (status == 503)
         evhttp_add_header(h, "Retry-After", "1");
+    evhttp_add_header(h, "X-Request-Id", r->rid);
     cors_headers(r, h);
     cache_headers(r, h, status);
 }

@@ -14,6 +14,8 @@ import requests
 
 from conftest import BIN, ROOT, Cluster, Server, free_port, new_database, validate, DEMO_CATALOG
 
+STATUS_PATH = "/api/3/action/status_show"
+
 
 def test_status_show_is_ckan_envelope(server):
     r = server.get("/api/3/action/status_show")
@@ -78,7 +80,7 @@ def test_oversized_body_refused(server):
 
 
 def _thread_of(log, path):
-    return {int(m.group(1)) for m in re.finditer(r" t=(\d+) id=\d+ \S+ GET (\S+) ", log)
+    return {int(m.group(1)) for m in re.finditer(r" t=(\d+) id=\S+ \S+ GET (\S+) ", log)
             if m.group(2) == path}
 
 
@@ -153,8 +155,8 @@ def test_database_loss_answers_503_and_recovers():
 
 
 # Every line the server writes on stderr: a process log line or an access line.
-LOG_LINE = re.compile(r"^opendatad: (error|warning|info|debug): \S"
-                      r"|^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z t=\d+ id=\d+ ")
+LOG_LINE = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z "
+                      r"(?:opendatad: (error|warning|info|debug): \S|t=\d+ id=\S+ )")
 
 
 def _raw_lines(text):
@@ -195,9 +197,10 @@ def test_database_messages_are_log_lines():
             log = srv.log_text()
         finally:
             srv.stop()
+        lines = [re.sub(r"^\S+Z ", "", line) for line in log.splitlines()]  # less the time
         assert ("opendatad: warning: PostgreSQL WARNING: group list watched DETAIL: two lines "
-                "HINT: none") in log.splitlines()
-        assert "opendatad: debug: PostgreSQL NOTICE: a notice" in log.splitlines()
+                "HINT: none") in lines
+        assert "opendatad: debug: PostgreSQL NOTICE: a notice" in lines
         assert "opendatad: warning: PostgreSQL WARNING: terminating connection" in log
         assert _raw_lines(log) == []
     finally:
@@ -350,3 +353,40 @@ def test_listen_refusals_say_why(demo_db, listen):
     p = subprocess.run([os.path.join(BIN, "opendatad"), "serve", "--db", demo_db, "--listen",
                         listen], capture_output=True, text=True, timeout=30)
     assert p.returncode != 0 and "--listen" in p.stderr, p.stderr
+
+
+def test_access_log_client_request_id_and_user_agent(demo_db):
+    """X-Forwarded-For names the client only from a trusted proxy; X-Request-Id is taken when
+    sane, made otherwise, and returned; the user agent is quoted; every line has its time."""
+    srv = Server(demo_db, "--trusted-proxies", "127.0.0.0/8")
+    plain = Server(demo_db)
+    try:
+        r = srv.get(STATUS_PATH, headers={"X-Forwarded-For": "6.6.6.6, 198.51.100.7",
+                                          "X-Request-Id": "trace-42", "User-Agent": 'ua "x"\\'})
+        assert r.headers["X-Request-Id"] == "trace-42"
+        made = srv.get(STATUS_PATH, headers={"X-Request-Id": "bad id with spaces"})
+        rid = made.headers["X-Request-Id"]
+        assert re.fullmatch(r"[0-9a-f]{8}-[0-9a-f]+-[0-9a-f]+", rid)
+        assert srv.get(STATUS_PATH).headers["X-Request-Id"] != rid  # one per request
+        p = plain.get(STATUS_PATH, headers={"X-Forwarded-For": "198.51.100.7"})
+        time.sleep(0.3)
+        log = srv.log_text()
+        assert re.search(r"Z t=\d+ id=trace-42 198\.51\.100\.7 GET /api/3/action/status_show "
+                         r'200 \d+ [0-9.]+ms "ua \\"x\\"\\\\"$', log, re.M), log[-2000:]
+        assert f"id={rid} 127.0.0.1 GET" in log
+        assert re.search(r"id=\S+ 127\.0\.0\.1 GET /api/3/action/status_show 200 \d+ [0-9.]+ms "
+                         r'"python-requests/', plain.log_text()), "untrusted: the peer"
+        assert p.headers["X-Request-Id"]
+        for line in log.splitlines():  # process lines too carry their time
+            if "opendatad: " in line:
+                assert re.match(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z opendatad: ", line), line
+    finally:
+        srv.stop()
+        plain.stop()
+
+
+def test_trusted_proxies_refused_at_start(demo_db):
+    p = subprocess.run([os.path.join(BIN, "opendatad"), "serve", "--db", demo_db, "--listen",
+                        f"127.0.0.1:{free_port()}", "--trusted-proxies", "10.0.0.0/40"],
+                       capture_output=True, text=True, timeout=30)
+    assert p.returncode != 0 and "--trusted-proxies" in p.stderr
