@@ -1,13 +1,15 @@
 /* libFuzzer target for server/core/json_span.c (the records of a DataStore write handed to
  * PostgreSQL unparsed). The input is the body. Whenever json_span vouches for a text, json-c
  * (as the server's valid_json reads bodies) must accept it, find the member's value equal to the
- * span read alone, and read the text with "null" in the span's place. */
+ * span read alone, and read the text with "null" in the span's place. (The caller checks the
+ * text is UTF-8 without NUL, as ckan_params.c does.) */
 #include <json-c/json.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "json_span.h"
+#include "util.h"
 
 /* text[len] must be readable: json-c needs the byte after a bare number to end it. */
 static json_object *jc(const char *text, size_t len, int *ok)
@@ -28,8 +30,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     memcpy(t, data, size);
     t[size] = '\0';
     size_t a = 0, b = 0;
-    if (json_span_member(t, size, "records", 30, &a, &b)) {
-        if (!(a < b && b <= size) || memchr(t, '\0', size))
+    if (!memchr(t, '\0', size) && util_utf8_valid(t, size) &&
+        json_span_member(t, size, "records", 30, &a, &b)) {
+        if (!(a < b && b <= size))
             abort();
         int ok1, ok2, ok3;
         char *span = strndup(t + a, b - a);
