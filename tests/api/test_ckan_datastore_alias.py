@@ -12,7 +12,7 @@ import psycopg2
 import pytest
 import requests
 
-from conftest import BIN, DEMO_CATALOG, Server, new_database
+from conftest import BIN, DEMO_CATALOG, Server, new_database, run_import
 
 ORG = "382000000a"
 DATASET = "382000000a-000101"
@@ -272,3 +272,24 @@ def test_created_table_without_a_place_has_no_spatial_index(site, rid):
     assert r.status_code == 409, r.text
     assert r.json()["error"]["resource_id"] == [
         "The resource has no latitude and longitude fields"]
+
+
+def test_aliases_follow_a_reload_of_the_table(site, tmp_path):
+    rid = "dsa-loaded"
+    first, second = tmp_path / "a.csv", tmp_path / "b.csv"
+    first.write_text("city,pop\nTaipei,25\nTainan,18\n", encoding="utf-8")
+    second.write_text("city,pop,area\nHualien,3,4628.6\n", encoding="utf-8")
+    run_import(site.db, "csv", str(first), "--resource-id", rid, "--dataset", DATASET,
+               check=True)
+    # an imported table is written with force only, as CKAN's XLoader tables
+    err = site.error("datastore_create", "ed", resource_id=rid, aliases=["dsa-load"])
+    assert "force" in str(err)
+    site.ok("datastore_create", "ed", resource_id=rid, aliases=["dsa-load"], force=True)
+    assert site.ok("datastore_search", resource_id="dsa-load")["total"] == 2
+    run_import(site.db, "csv", str(second), "--resource-id", rid, "--dataset", DATASET,
+               check=True)
+    r = site.ok("datastore_search", resource_id="dsa-load")
+    assert [x["city"] for x in r["records"]] == ["Hualien"]
+    assert site.ok("datastore_info", id="dsa-load")["meta"]["aliases"] == ["dsa-load"]
+    r = site.ok("datastore_search_sql", sql='SELECT city, area FROM "dsa-load"')
+    assert [(x["city"], float(x["area"])) for x in r["records"]] == [("Hualien", 4628.6)]
