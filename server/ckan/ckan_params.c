@@ -141,13 +141,13 @@ static json_object *body_without(struct req *r, const char *key, const char **ra
 {
     size_t len, a, b;
     char *body = body_text(r, &len);
-    if (memchr(body, '\0', len) || !util_utf8_valid(body, len) ||
+    if (len > INT_MAX || memchr(body, '\0', len) || !util_utf8_valid(body, len) ||
         !json_span_member(body, len, key, VALID_JSON_DEPTH - 2, &a, &b))
         return NULL;
     char *rest = arena_printf(r->a, "%.*snull%s", (int)a, body, body + b);
     const char *why;
     json_object *o;
-    if (len > INT_MAX || !valid_json(rest, strlen(rest), VALID_JSON_DEPTH, &o, &why))
+    if (!valid_json(rest, strlen(rest), VALID_JSON_DEPTH, &o, &why))
         return NULL;
     if (!json_object_is_type(o, json_type_object)) {
         json_object_put(o);
