@@ -43,7 +43,8 @@ DEB_BENCH := wrk nginx-light postgresql-contrib zip unzip time
 
 COMMON_SRC := $(addprefix server/core/,util.c log.c arena.c config.c netaddr.c valid.c pgconn.c)
 CORE_SRC   := $(addprefix server/core/,hframe.c edge.c route.c req.c req_query.c resp.c db_err.c db_pool.c db_policy.c \
-              server.c migrate.c multipart.c spool.c range.c fsend.c proxy.c passwd.c apitoken.c bgwork.c)
+              server.c migrate.c multipart.c spool.c range.c fsend.c proxy.c passwd.c apitoken.c bgwork.c \
+              json_span.c)
 TW_SRC     := $(addprefix server/tw/,tw_family.c tw_config.c tw_resp.c tw_rest.c tw_params.c tw_datastore.c)
 CKAN_SRC   := $(addprefix server/ckan/,ckan_family.c ckan_config.c ckan_resp.c ckan_action.c ckan_auth.c ckan_params.c ckan_datastore.c ckan_datastore_write.c ckan_datastore_sql.c \
               ckan_geo.c ckan_package.c ckan_package_write.c ckan_group.c ckan_tag.c ckan_user.c ckan_activity.c ckan_site.c \
@@ -166,7 +167,7 @@ FUZZ_CC      ?= clang
 FUZZ_TIME    ?= 300
 FUZZ_ARGS    ?=
 FUZZ_TARGETS := solrq csv xml catalog ckan_params tw_datastore hframe multipart range hk_query hk_params \
-                proxy
+                proxy json_span
 FUZZ_BINS    := $(FUZZ_TARGETS:%=bin/fuzz_%)
 FUZZ_SMOKE   := $(FUZZ_TARGETS:%=build/fuzz-smoke/%)
 # ENC_CHUNK: enc.c reads tiny chunks, so that short inputs cross chunk boundaries.
@@ -184,7 +185,7 @@ FUZZ_SRC_csv          := $(FUZZ_LOAD)
 FUZZ_SRC_xml          := $(FUZZ_LOAD)
 FUZZ_SRC_catalog      := importers/catalog_in.c importers/catalog_keys.c server/core/jschema.c server/core/jschema_load.c \
                          server/core/valid.c server/core/util.c server/core/log.c server/core/pgconn.c
-FUZZ_SRC_ckan_params  := server/ckan/ckan_params.c server/core/req_query.c server/core/route.c server/core/arena.c \
+FUZZ_SRC_ckan_params  := server/ckan/ckan_params.c server/core/json_span.c server/core/req_query.c server/core/route.c server/core/arena.c \
                          server/core/util.c server/core/valid.c
 FUZZ_SRC_tw_datastore := server/tw/tw_params.c server/core/req_query.c server/core/route.c server/core/arena.c \
                          server/core/util.c server/core/valid.c server/datastore/sqlbuild.c server/datastore/sqlbuild_cols.c
@@ -195,6 +196,7 @@ FUZZ_SRC_multipart    := server/core/multipart.c server/core/util.c
 FUZZ_SRC_range        := server/core/range.c
 FUZZ_SRC_proxy        := server/core/proxy.c server/core/arena.c server/core/util.c
 FUZZ_SRC_hk_params    := server/hk/hk_params.c server/core/valid.c server/core/util.c
+FUZZ_SRC_json_span    := server/core/json_span.c server/core/util.c
 FUZZ_LIBS_hframe      := $(shell pkg-config --libs libevent 2>/dev/null)
 FUZZ_LIBS_csv          := -lcsv $(shell pkg-config --libs libxml-2.0 libcrypto 2>/dev/null)
 FUZZ_LIBS_xml          := -lcsv $(shell pkg-config --libs libxml-2.0 libcrypto 2>/dev/null)
@@ -203,6 +205,7 @@ FUZZ_LIBS_ckan_params  := $(shell pkg-config --libs libevent json-c 2>/dev/null)
 FUZZ_LIBS_tw_datastore := $(shell pkg-config --libs libevent json-c 2>/dev/null)
 FUZZ_LIBS_hk_query     := $(shell pkg-config --libs json-c 2>/dev/null)
 FUZZ_LIBS_hk_params    := $(shell pkg-config --libs json-c 2>/dev/null) -lm
+FUZZ_LIBS_json_span    := $(shell pkg-config --libs json-c 2>/dev/null)
 # Longest input tried: a query string is short, a file slice longer.
 FUZZ_LEN_solrq := 4096
 FUZZ_LEN_csv := 8192
@@ -215,6 +218,7 @@ FUZZ_LEN_hk_query := 4096
 FUZZ_LEN_multipart := 4096
 FUZZ_LEN_range := 256
 FUZZ_LEN_hk_params := 256
+FUZZ_LEN_json_span := 4096
 
 define fuzz_rules
 bin/fuzz_$(1): tests/fuzz/fuzz_$(1).c $(FUZZ_SRC_$(1)) $(wildcard server/*/*.h importers/*.h tests/fuzz/*.h)

@@ -1,7 +1,9 @@
 /* ckan_call — the sql/functions/09 actions' call and answers. */
 #include "ckan_call.h"
 
+#include <json-c/printbuf.h>
 #include <math.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "arena.h"
@@ -12,6 +14,7 @@
 #include "db_pool.h"
 #include "req.h"
 #include "resp.h"
+#include "util.h"
 
 static void put_json(void *o)
 {
@@ -60,6 +63,33 @@ void ckan_call_add_bool(json_object *p, const char *key, bool value)
 void ckan_call_add_int(json_object *p, const char *key, long long value)
 {
     json_object_object_add(p, key, json_object_new_int64(value));
+}
+
+struct raw_text {
+    const char *text;
+    size_t len;
+};
+
+static int write_raw(json_object *o, struct printbuf *pb, int level, int flags)
+{
+    const struct raw_text *t = json_object_get_userdata(o);
+    (void)level, (void)flags;
+    return printbuf_memappend(pb, t->text, (int)t->len);
+}
+
+static void free_raw(json_object *o, void *userdata)
+{
+    (void)o;
+    free(userdata);
+}
+
+void ckan_call_add_raw(json_object *p, const char *key, const char *text, size_t len)
+{
+    struct raw_text *t = xmalloc(sizeof(*t));
+    *t = (struct raw_text){text, len};
+    json_object *v = json_object_new_string("");
+    json_object_set_serializer(v, write_raw, t, free_raw);
+    json_object_object_add(p, key, v);
 }
 
 /* v as jsonb accepts it: a number JSON has no words for (NaN, Infinity) becomes the text

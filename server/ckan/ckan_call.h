@@ -6,6 +6,7 @@
 #define CKAN_CALL_H
 #include <json-c/json.h>
 #include <stdbool.h>
+#include <stddef.h>
 
 struct req;
 struct db_stmt;
@@ -32,6 +33,9 @@ int ckan_call_invalid(struct req *r, const char *key, const char *message);
 void ckan_call_add_str(json_object *p, const char *key, const char *value);
 void ckan_call_add_bool(json_object *p, const char *key, bool value);
 void ckan_call_add_int(json_object *p, const char *key, long long value);
+/* A member whose JSON text is given as is (len bytes at text, valid JSON, alive until p is
+ * written out by ckan_call): what the client sent, handed to PostgreSQL unparsed. */
+void ckan_call_add_raw(json_object *p, const char *key, const char *text, size_t len);
 
 /* For a write's SQL: v as jsonb accepts it (NaN and Infinity as the text Python's str gives
  * them, as CKAN's unicode_safe would), a new reference. */

@@ -25,10 +25,14 @@ void ckan_datastore_write_init(void)
     dbp_register(&st_ds_records_delete);
 }
 
-/* p = {data: the request, flag: bool ...} for the flags named (NULL-terminated). */
+/* p = {data: the request, flag: bool ...} for the flags named (NULL-terminated). The records
+ * of a plain JSON body go to PostgreSQL as the client sent them (ckan_request_data_raw): parsed
+ * once, there, where they are checked anyway. */
 static int ds_write(struct req *r, const struct db_stmt *st, const char *const *flags)
 {
-    json_object *in = ckan_request_data(r);
+    const char *records;
+    size_t nrecords;
+    json_object *in = ckan_request_data_raw(r, "records", &records, &nrecords);
     if (!in)
         return REQ_DONE;
     ckan_json_finite(in);
@@ -38,6 +42,8 @@ static int ds_write(struct req *r, const struct db_stmt *st, const char *const *
         ckan_boolean_validator(r, in, flags[i], false, &b);
         ckan_call_add_bool(p, flags[i], b);
     }
+    if (records)
+        ckan_call_add_raw(in, "records", records, nrecords);
     json_object_object_add(p, "data", json_object_get(in));
     return ckan_call(r, st, p);
 }

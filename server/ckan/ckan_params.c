@@ -2,6 +2,7 @@
 #include "ckan_params.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <event2/buffer.h>
 #include <event2/http.h>
 #include <math.h>
@@ -10,6 +11,7 @@
 #include <strings.h>
 
 #include "arena.h"
+#include "json_span.h"
 #include "ckan_resp.h"
 #include "req.h"
 #include "resp.h"
@@ -102,15 +104,23 @@ static json_object *from_form(struct req *r, const char *body, size_t len)
 
 /* The POST body: a JSON object whatever the Content-Type, else a form when it says so; any
  * other body is CKAN's 400 "JSON Error" (a bare string). NULL once answered. */
-static json_object *from_body(struct req *r)
+/* The POST body, '\0'-terminated, in r's arena. */
+static char *body_text(struct req *r, size_t *len)
 {
     struct evbuffer *in = evhttp_request_get_input_buffer(r->ev);
-    size_t len = evbuffer_get_length(in);
+    *len = evbuffer_get_length(in);
+    char *body = arena_alloc(r->a, *len + 1);
+    evbuffer_copyout(in, body, *len);
+    body[*len] = '\0';
+    return body;
+}
+
+static json_object *from_body(struct req *r)
+{
+    size_t len;
+    char *body = body_text(r, &len);
     if (len == 0)
         return json_object_new_object();
-    char *body = arena_alloc(r->a, len + 1);
-    evbuffer_copyout(in, body, len);
-    body[len] = '\0';
     const char *why;
     json_object *o;
     if (valid_json(body, len, VALID_JSON_DEPTH, &o, &why))
@@ -124,6 +134,31 @@ static json_object *from_body(struct req *r)
 /* Keys that shape the reply, not the action's input: every action accepts them. A call naming
  * a JSONP callback runs as anonymous, as CKAN runs it (a page on another site must not read
  * what the visitor's credentials would show). */
+/* The body without key's value (json_span.h): the text with "null" in its place, parsed. NULL
+ * when the body is not one json_span vouches for. */
+static json_object *body_without(struct req *r, const char *key, const char **raw,
+                                 size_t *rawlen)
+{
+    size_t len, a, b;
+    char *body = body_text(r, &len);
+    if (len > INT_MAX || memchr(body, '\0', len) || !util_utf8_valid(body, len) ||
+        !json_span_member(body, len, key, VALID_JSON_DEPTH - 2, &a, &b))
+        return NULL;
+    char *rest = arena_printf(r->a, "%.*snull%s", (int)a, body, body + b);
+    const char *why;
+    json_object *o;
+    if (!valid_json(rest, strlen(rest), VALID_JSON_DEPTH, &o, &why))
+        return NULL;
+    if (!json_object_is_type(o, json_type_object)) {
+        json_object_put(o);
+        return NULL;
+    }
+    json_object_object_del(o, key);
+    *raw = body + a;
+    *rawlen = b - a;
+    return o;
+}
+
 static void strip_reply_keys(struct req *r, json_object *o)
 {
     if (json_object_object_get_ex(o, "callback", NULL)) {
@@ -132,6 +167,18 @@ static void strip_reply_keys(struct req *r, json_object *o)
     }
     if (r->method != M_POST)
         json_object_object_del(o, "pretty");
+}
+
+json_object *ckan_request_data_raw(struct req *r, const char *key, const char **raw,
+                                   size_t *rawlen)
+{
+    *raw = NULL, *rawlen = 0;
+    json_object *o = r->method == M_POST ? body_without(r, key, raw, rawlen) : NULL;
+    if (!o)
+        return ckan_request_data(r);
+    arena_defer(r->a, put_json, o);
+    strip_reply_keys(r, o);
+    return o;
 }
 
 json_object *ckan_request_data(struct req *r)

@@ -12,6 +12,12 @@ struct req;
 
 /* The request data as a JSON object owned by r's arena; NULL once a 400 was answered. */
 json_object *ckan_request_data(struct req *r);
+/* ckan_request_data, but for a POST body that json_span_member vouches for (a plain JSON
+ * object naming key once, see json_span.h; UTF-8 without NUL), key's value is not parsed: the
+ * object comes without key and *raw, *rawlen give the value's text (in r's arena; NULL, 0 when
+ * the data came the usual way, key in it). What a write hands to PostgreSQL unparsed. */
+json_object *ckan_request_data_raw(struct req *r, const char *key, const char **raw,
+                                   size_t *rawlen);
 
 /* The validators, named after CKAN's (ckan/lib/navl and ckan/logic/validators), each one line
  * in a handler. Each: absent or null → *out = def (or NULL) and true; a bad value answers the

@@ -8,6 +8,16 @@ LANGUAGE sql IMMUTABLE AS $$
     SELECT CASE WHEN rid ~ '^[A-Za-z0-9_.-]{1,55}$' THEN rid ELSE 'r_' || md5(rid) END
 $$;
 
+-- The resource id a reader's name stands for (aliases: sql/functions/20c): the name itself
+-- when a resource's table has it, else the resource whose alias it is, else the name (which
+-- then is not found). Inlined into ds_readable's statement.
+CREATE OR REPLACE FUNCTION ds_alias_target(id text) RETURNS text
+LANGUAGE sql STABLE AS $$
+    SELECT CASE WHEN EXISTS (SELECT 1 FROM datastore_table d WHERE d.resource_id = $1) THEN $1
+                ELSE coalesce((SELECT a.resource_id FROM datastore_alias a WHERE a.name = $1),
+                              $1) END
+$$;
+
 CREATE OR REPLACE FUNCTION ds_new_generation() RETURNS trigger
 LANGUAGE plpgsql AS $$
 BEGIN
@@ -40,8 +50,10 @@ BEGIN
     IF verb NOT IN ('ALTER', 'DROP') OR kind NOT IN ('TABLE', 'INDEX', 'SEQUENCE') THEN
         RAISE EXCEPTION 'ds_rel: % % is not one of the statements it runs', verb, kind;
     END IF;
-    EXECUTE format('%s %s %sdatastore.%I%s', verb, kind,
-                   CASE verb WHEN 'DROP' THEN 'IF EXISTS ' ELSE '' END, name, rest);
+    -- a table's alias views go with it (CASCADE); their owners make them anew (ds_alias_views)
+    EXECUTE format('%s %s %sdatastore.%I%s%s', verb, kind,
+                   CASE verb WHEN 'DROP' THEN 'IF EXISTS ' ELSE '' END, name, rest,
+                   CASE WHEN verb = 'DROP' AND kind = 'TABLE' THEN ' CASCADE' ELSE '' END);
 END
 $$;
 
@@ -127,6 +139,7 @@ BEGIN
             search_expr = EXCLUDED.search_expr, source = EXCLUDED.source,
             modified = EXCLUDED.modified
         RETURNING d.data_version INTO ver;
+    PERFORM ds_alias_views(rid);
     PERFORM ds_touch(rid, true);
     RETURN ver;
 END
@@ -144,8 +157,8 @@ LANGUAGE sql AS $$
     RETURNING data_version
 $$;
 
--- Drop the resource's datastore table and its bookkeeping (the raw-file versions stay: they
--- are the resource's history). False when it had none.
+-- Drop the resource's datastore table, its bookkeeping and its aliases (the raw-file versions
+-- stay: they are the resource's history). False when it had none.
 CREATE OR REPLACE FUNCTION ds_table_delete(rid text) RETURNS boolean
 LANGUAGE plpgsql AS $$
 DECLARE
@@ -158,6 +171,7 @@ BEGIN
     END IF;
     PERFORM ds_rel('DROP', 'TABLE', old);
     DELETE FROM datastore_table WHERE resource_id = rid;
+    DELETE FROM datastore_alias WHERE resource_id = rid;  -- CKAN's aliases go with the table
     PERFORM ds_touch(rid, false);
     RETURN true;
 END

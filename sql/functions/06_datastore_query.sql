@@ -6,18 +6,19 @@
 --   OD100 resource not found   OD403 the caller may not read the resource's dataset
 -- (and from the generator: OD210 malformed value, OD220 unknown field)
 
--- The bookkeeping row of rid when it has data, its resource is active and v (NULL: anonymous)
--- may read its dataset; no row otherwise.
+-- The bookkeeping row of rid (a resource id, or an alias of one: ds_alias_target) when it has
+-- data, its resource is active and v (NULL: anonymous) may read its dataset; no row otherwise.
 CREATE OR REPLACE FUNCTION ds_readable(rid text, v ckan_viewer) RETURNS SETOF datastore_table
 LANGUAGE sql STABLE AS $$
     SELECT d.* FROM datastore_table d
     JOIN resource r ON r.id = d.resource_id
     JOIN package p ON p.id = r.package_id
-    WHERE d.resource_id = rid AND r.state = 'active'
+    WHERE d.resource_id = ds_alias_target(rid) AND r.state = 'active'
       AND ckan_can_read(p.state, p.private, p.owner_org, p.creator_user_id, v)
 $$;
 
--- The datastore bookkeeping row of a resource v may read (NULL: anonymous), or OD100/OD403.
+-- The datastore bookkeeping row of a resource (its id or an alias) v may read (NULL:
+-- anonymous), or OD100/OD403 (naming the resource, as CKAN checks the alias's resource).
 CREATE OR REPLACE FUNCTION ds_table(rid text, v ckan_viewer DEFAULT NULL) RETURNS datastore_table
 LANGUAGE plpgsql STABLE AS $$
 DECLARE
@@ -28,12 +29,13 @@ BEGIN
         RETURN t;
     END IF;
     PERFORM FROM datastore_table d JOIN resource r ON r.id = d.resource_id
-    WHERE d.resource_id = rid AND r.state = 'active';
+    WHERE d.resource_id = ds_alias_target(rid) AND r.state = 'active';
     IF NOT FOUND THEN
         RAISE EXCEPTION 'Resource "%" was not found.', rid USING ERRCODE = 'OD100';
     END IF;
     -- DETAIL: the answer of an API without authorization (the Taiwan one): not found
-    RAISE EXCEPTION 'User % not authorized to read resource %', ckan_viewer_name(v), rid
+    RAISE EXCEPTION 'User % not authorized to read resource %', ckan_viewer_name(v),
+        ds_alias_target(rid)
         USING ERRCODE = 'OD403', DETAIL = format('Resource "%s" was not found.', rid);
 END
 $$;

@@ -14,13 +14,14 @@ $$;
 
 -- The CKAN datastore_search result up to its records (the object's text without its closing
 -- brace): the request's echo, resource_id, limit, records_format, include_total,
--- total_estimation_threshold, fields, _links, and total when include_total. p: the normalized
+-- total_estimation_threshold, fields, _links, and total when include_total. resource_id is the
+-- resource's when the request named an alias, as CKAN answers. p: the normalized
 -- request (server/ckan/ckan_datastore.c): {resource_id, limit, records_format, include_total,
 -- total_estimation_threshold, links: {start, next, prev}, echo: {...}, ...}.
 CREATE OR REPLACE FUNCTION ckan_ds_head(p jsonb, fields jsonb, total bigint) RETURNS text
 LANGUAGE sql STABLE AS $$
     SELECT left((coalesce(p->'echo', '{}') || jsonb_build_object(
-        'resource_id', p->>'resource_id', 'limit', (p->>'limit')::bigint,
+        'resource_id', ds_alias_target(p->>'resource_id'), 'limit', (p->>'limit')::bigint,
         'records_format', coalesce(p->>'records_format', 'objects'),
         'include_total', coalesce((p->>'include_total')::boolean, true),
         'total_estimation_threshold', p->'total_estimation_threshold',
@@ -30,18 +31,25 @@ LANGUAGE sql STABLE AS $$
                 ELSE '{}' END)::text, -1)
 $$;
 
--- datastore_info: meta (id, count, table_type, size, db_size, idx_size, aliases) and fields
--- with their native schema.
+-- datastore_info: meta (id: the resource's, rid being an alias or not; count, table_type,
+-- size, db_size, idx_size, aliases) and fields with their native schema.
 CREATE OR REPLACE FUNCTION ckan_datastore_info(rid text, v ckan_viewer) RETURNS text
 LANGUAGE plpgsql STABLE AS $$
 DECLARE
-    t datastore_table := ds_table(rid, v);
-    rel regclass := format('datastore.%I', t.table_name)::regclass;
+    t datastore_table;
+    rel regclass;
 BEGIN
+    BEGIN
+        t := ds_table(rid, v);
+    EXCEPTION WHEN SQLSTATE 'OD100' THEN  -- CKAN's datastore_info words it so
+        RAISE EXCEPTION 'Resource/Alias "%" was not found.', rid USING ERRCODE = 'OD100';
+    END;
+    rel := format('datastore.%I', t.table_name)::regclass;
     RETURN jsonb_build_object(
-        'meta', jsonb_build_object('id', rid, 'count', t.row_count, 'table_type', 'BASE TABLE',
-            'size', pg_table_size(rel), 'db_size', pg_database_size(current_database()),
-            'idx_size', pg_indexes_size(rel), 'aliases', '[]'::jsonb),
+        'meta', jsonb_build_object('id', t.resource_id, 'count', t.row_count,
+            'table_type', 'BASE TABLE', 'size', pg_table_size(rel),
+            'db_size', pg_database_size(current_database()), 'idx_size', pg_indexes_size(rel),
+            'aliases', ds_alias_list(t.resource_id)),
         'fields', coalesce((SELECT jsonb_agg(f || jsonb_build_object('schema', jsonb_build_object(
                 'native_type', format_type(a.atttypid, a.atttypmod), 'notnull', a.attnotnull,
                 'index_name', NULL, 'is_index', false, 'uniquekey', false)) ORDER BY n)

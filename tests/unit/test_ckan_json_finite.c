@@ -6,6 +6,7 @@
 
 #include "../../server/core/arena.c"
 #include "../../server/ckan/ckan_params.c"
+#include "../../server/core/json_span.c"
 #include "../../server/core/req_query.c"
 #include "../../server/core/route.c"
 #include "../../server/core/util.c"

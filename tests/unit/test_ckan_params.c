@@ -6,6 +6,7 @@
 
 #include "../../server/core/arena.c"
 #include "../../server/ckan/ckan_params.c"
+#include "../../server/core/json_span.c"
 #include "../../server/core/req_query.c"
 #include "../../server/core/route.c"
 #include "../../server/core/util.c"
@@ -145,9 +146,47 @@ static void test_validators(void)
     arena_free(r.a);
 }
 
+/* ckan_request_data_raw: "records" cut out of a plain JSON body (its text given), else the data
+ * as ckan_request_data gives it, "records" in it. want_raw NULL: not cut. */
+static void check_raw(const char *body, const char *want_rest, const char *want_raw)
+{
+    struct req r = {.a = arena_new(), .method = M_POST};
+    r.ev = evhttp_request_new(NULL, NULL);
+    last_status = 0;
+    evbuffer_add(evhttp_request_get_input_buffer(r.ev), body, strlen(body));
+    const char *raw;
+    size_t n;
+    json_object *o = ckan_request_data_raw(&r, "records", &raw, &n);
+    const char *got = o ? json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN) : NULL;
+    if (want_rest)
+        T_STREQ(got, want_rest, body);
+    else
+        T_CHECK(!got && last_status == 400, "%s: got %s", body, got ? got : "NULL");
+    if (want_raw)
+        T_CHECK(raw && n == strlen(want_raw) && memcmp(raw, want_raw, n) == 0, "%s: raw %.*s",
+                body, raw ? (int)n : 4, raw ? raw : "NULL");
+    else
+        T_CHECK(!raw && n == 0, "%s: cut", body);
+    arena_free(r.a);
+    evhttp_request_free(r.ev);
+}
+
+static void test_request_data_raw(void)
+{
+    check_raw("{\"resource_id\": \"r\", \"records\": [{\"a\": 1.50}], \"force\": true}",
+              "{\"resource_id\":\"r\",\"force\":true}", "[{\"a\": 1.50}]");
+    check_raw("{\"records\": [{\"a\": -0}]}", "{\"records\":[{\"a\":0}]}", NULL);
+    check_raw("{\"reco\\u0072ds\": [1]}", "{\"records\":[1]}", NULL);
+    check_raw("{\"resource_id\": \"r\"}", "{\"resource_id\":\"r\"}", NULL);
+    check_raw("{\"records\": [\"\xff\"]}", NULL, NULL); /* not UTF-8: the usual 400 */
+    /* a JSONP callback still makes the call anonymous */
+    check_raw("{\"callback\": \"f\", \"records\": []}", "{}", "[]");
+}
+
 int main(void)
 {
     test_request_data();
+    test_request_data_raw();
     test_body_not_utf8();
     test_readers();
     test_validators();
