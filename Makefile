@@ -105,6 +105,9 @@ $(BINDIR)/test_%: tests/unit/test_%.c
 	@mkdir -p $(BINDIR) $(B)/tests
 	$(CC) $(CFLAGS) -MF $(B)/tests/test_$*.d -o $@ $< $(LDFLAGS) $(LDLIBS) $(IMPORT_LIBS) $(CRYPT_LIBS)
 
+# url_fetch.c's test links libcurl, as the server does.
+$(BINDIR)/test_url_fetch: LDLIBS += $(shell pkg-config --libs libcurl 2>/dev/null)
+
 -include $(SERVER_OBJ:.o=.d) $(IMPORT_OBJ:.o=.d) $(LOAD_OBJ:.o=.d) $(LOAD_THREADS_OBJ:.o=.d) \
     $(wildcard $(B)/tests/*.d)
 

@@ -23,29 +23,30 @@ bool ufetch_global_init(char **err)
 
 /* ---- addresses ------------------------------------------------------------------------------- */
 
-static bool v4_refused(uint32_t a)
+static enum ufetch_addr v4_class(uint32_t a)
 {
     static const struct {
         uint32_t net, mask;
+        enum ufetch_addr c;
     } nets[] = {
-        {0x00000000, 0xff000000}, /* 0/8 "this network" */
-        {0x0a000000, 0xff000000}, /* 10/8 */
-        {0x64400000, 0xffc00000}, /* 100.64/10 shared (carrier-grade NAT) */
-        {0x7f000000, 0xff000000}, /* 127/8 loopback */
-        {0xa9fe0000, 0xffff0000}, /* 169.254/16 link-local (cloud metadata) */
-        {0xac100000, 0xfff00000}, /* 172.16/12 */
-        {0xc0000000, 0xffffff00}, /* 192.0.0/24 protocol assignments */
-        {0xc0000200, 0xffffff00}, /* 192.0.2/24 documentation */
-        {0xc0a80000, 0xffff0000}, /* 192.168/16 */
-        {0xc6120000, 0xfffe0000}, /* 198.18/15 benchmarking */
-        {0xc6336400, 0xffffff00}, /* 198.51.100/24 documentation */
-        {0xcb007100, 0xffffff00}, /* 203.0.113/24 documentation */
-        {0xe0000000, 0xe0000000}, /* 224/4 multicast, 240/4 reserved and broadcast */
+        {0x00000000, 0xff000000, UFA_NEVER},   /* 0/8 "this network" (0.0.0.0 is this host) */
+        {0x0a000000, 0xff000000, UFA_PRIVATE}, /* 10/8 */
+        {0x64400000, 0xffc00000, UFA_PRIVATE}, /* 100.64/10 shared (carrier-grade NAT) */
+        {0x7f000000, 0xff000000, UFA_PRIVATE}, /* 127/8 loopback */
+        {0xa9fe0000, 0xffff0000, UFA_PRIVATE}, /* 169.254/16 link-local (cloud metadata) */
+        {0xac100000, 0xfff00000, UFA_PRIVATE}, /* 172.16/12 */
+        {0xc0000000, 0xffffff00, UFA_PRIVATE}, /* 192.0.0/24 protocol assignments */
+        {0xc0000200, 0xffffff00, UFA_PRIVATE}, /* 192.0.2/24 documentation */
+        {0xc0a80000, 0xffff0000, UFA_PRIVATE}, /* 192.168/16 */
+        {0xc6120000, 0xfffe0000, UFA_PRIVATE}, /* 198.18/15 benchmarking */
+        {0xc6336400, 0xffffff00, UFA_PRIVATE}, /* 198.51.100/24 documentation */
+        {0xcb007100, 0xffffff00, UFA_PRIVATE}, /* 203.0.113/24 documentation */
+        {0xe0000000, 0xe0000000, UFA_NEVER}, /* 224/4 multicast, 240/4 reserved, broadcast */
     };
     for (size_t i = 0; i < ARRAY_LEN(nets); i++)
         if ((a & nets[i].mask) == nets[i].net)
-            return true;
-    return false;
+            return nets[i].c;
+    return UFA_PUBLIC;
 }
 
 static uint32_t v4_at(const unsigned char *b)
@@ -53,33 +54,35 @@ static uint32_t v4_at(const unsigned char *b)
     return (uint32_t)b[0] << 24 | (uint32_t)b[1] << 16 | (uint32_t)b[2] << 8 | b[3];
 }
 
-static bool v6_refused(const unsigned char *b)
+static enum ufetch_addr v6_class(const unsigned char *b)
 {
-    static const unsigned char zero[12] = {0};
+    static const unsigned char zero[15] = {0};
     static const unsigned char mapped[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
     static const unsigned char nat64[12] = {0, 0x64, 0xff, 0x9b};
-    if (memcmp(b, zero, 12) == 0) /* ::, ::1 and the old IPv4-compatible form */
-        return true;
+    if (memcmp(b, zero, 15) == 0) /* :: (this host) and ::1 (loopback) */
+        return b[15] == 1 ? UFA_PRIVATE : UFA_NEVER;
     if (memcmp(b, mapped, 12) == 0 || memcmp(b, nat64, 12) == 0)
-        return v4_refused(v4_at(b + 12));
+        return v4_class(v4_at(b + 12));
+    if (memcmp(b, zero, 12) == 0) /* the old IPv4-compatible form */
+        return UFA_NEVER;
     if (b[0] == 0x20 && b[1] == 0x02) /* 6to4: the IPv4 address inside */
-        return v4_refused(v4_at(b + 2));
-    return (b[0] & 0xfe) == 0xfc                              /* fc00::/7 unique local */
-           || (b[0] == 0xfe && (b[1] & 0xc0) == 0x80)         /* fe80::/10 link-local */
-           || (b[0] == 0xfe && (b[1] & 0xc0) == 0xc0)         /* fec0::/10 site-local */
-           || b[0] == 0xff                                    /* multicast */
-           || (b[0] == 0x20 && b[1] == 0x01 && b[2] == 0x0d && b[3] == 0xb8) /* documentation */
-           || (b[0] == 0x01 && b[1] == 0x00 && !b[2] && !b[3] && !b[4] && !b[5] && !b[6] &&
-               !b[7]); /* 100::/64 discard */
+        return v4_class(v4_at(b + 2));
+    if (b[0] == 0xff || (b[0] == 0x01 && memcmp(b + 1, zero, 7) == 0)) /* multicast, discard */
+        return UFA_NEVER;
+    if ((b[0] & 0xfe) == 0xfc                                     /* fc00::/7 unique local */
+        || (b[0] == 0xfe && (b[1] & 0x80) == 0x80)                /* fe80::/10, fec0::/10 */
+        || (b[0] == 0x20 && b[1] == 0x01 && b[2] == 0x0d && b[3] == 0xb8)) /* documentation */
+        return UFA_PRIVATE;
+    return UFA_PUBLIC;
 }
 
-bool ufetch_addr_refused(const struct sockaddr *sa)
+enum ufetch_addr ufetch_addr_class(const struct sockaddr *sa)
 {
     if (sa->sa_family == AF_INET)
-        return v4_refused(ntohl(((const struct sockaddr_in *)(const void *)sa)->sin_addr.s_addr));
+        return v4_class(ntohl(((const struct sockaddr_in *)(const void *)sa)->sin_addr.s_addr));
     if (sa->sa_family == AF_INET6)
-        return v6_refused(((const struct sockaddr_in6 *)(const void *)sa)->sin6_addr.s6_addr);
-    return true;
+        return v6_class(((const struct sockaddr_in6 *)(const void *)sa)->sin6_addr.s6_addr);
+    return UFA_NEVER;
 }
 
 /* ---- one hop --------------------------------------------------------------------------------- */
@@ -87,6 +90,7 @@ bool ufetch_addr_refused(const struct sockaddr *sa)
 struct sink {
     int fd;
     int64_t n, max;
+    long long length; /* the answer's Content-Length, -1 when none */
     bool too_big;
     int werr;
     bool (*cancelled)(void);
@@ -98,6 +102,7 @@ static size_t on_body(char *p, size_t size, size_t nmemb, void *arg)
     size_t len = size * nmemb;
     if (s->n + (int64_t)len > s->max) {
         s->too_big = true;
+        s->n += (int64_t)len; /* what came, as XLoader counts it */
         return 0;
     }
     for (size_t off = 0; off < len;) {
@@ -111,6 +116,22 @@ static size_t on_body(char *p, size_t size, size_t nmemb, void *arg)
         off += (size_t)w;
     }
     s->n += (int64_t)len;
+    return len;
+}
+
+/* Content-Length, for the words of a refusal curl makes before any body comes. */
+static size_t on_header(char *p, size_t size, size_t nmemb, void *arg)
+{
+    struct sink *s = arg;
+    size_t len = size * nmemb;
+    static const char name[] = "content-length:";
+    if (len > sizeof(name) - 1 && strncasecmp(p, name, sizeof(name) - 1) == 0) {
+        char *end = NULL, *copy = strndup(p + sizeof(name) - 1, len - (sizeof(name) - 1));
+        long long v = copy ? strtoll(copy, &end, 10) : -1;
+        if (copy && end != copy && v >= 0)
+            s->length = v;
+        free(copy);
+    }
     return len;
 }
 
@@ -149,9 +170,14 @@ static bool pin_host(const char *host, const char *port, bool allow_private,
         if (a->ai_family != AF_INET && a->ai_family != AF_INET6)
             continue;
         inet_ntop(a->ai_family, bytes, txt, sizeof(txt));
-        if (!allow_private && ufetch_addr_refused(a->ai_addr)) {
-            *err = xasprintf("The URL's host %s has the address %s: private, loopback and "
-                             "link-local addresses are not fetched.",
+        enum ufetch_addr c = ufetch_addr_class(a->ai_addr);
+        if (c == UFA_NEVER || (c == UFA_PRIVATE && !allow_private)) {
+            *err = xasprintf(c == UFA_NEVER ? "The URL's host %s has the address %s: "
+                                              "unspecified, multicast and reserved addresses "
+                                              "are not fetched."
+                                            : "The URL's host %s has the address %s: private, "
+                                              "loopback and link-local addresses are not "
+                                              "fetched.",
                              name, txt);
             ok = false;
             break;
@@ -217,17 +243,15 @@ static bool starts_with_ci(const char *s, const char *prefix)
 }
 
 /* What a transfer that ended with rc says, in words (XLoader's where it has them). */
-static char *transfer_error(CURL *c, CURLcode rc, const struct sink *s, const struct ufetch_opts *o,
+static char *transfer_error(CURLcode rc, const struct sink *s, const struct ufetch_opts *o,
                             const char *ebuf)
 {
     if (rc == CURLE_OPERATION_TIMEDOUT)
         return xasprintf("Connection timed out after %ds", o->timeout_s);
-    if (rc == CURLE_FILESIZE_EXCEEDED || s->too_big) {
-        curl_off_t cl = -1;
-        (void)curl_easy_getinfo(c, CURLINFO_CONTENT_LENGTH_DOWNLOAD_T, &cl);
+    if (rc == CURLE_FILESIZE_EXCEEDED || s->too_big)
         return xasprintf("Data too large to load into Datastore: %lld bytes > max %lld bytes.",
-                         (long long)(cl > 0 ? cl : s->n + 1), (long long)s->max);
-    }
+                         s->length > s->max ? s->length : (long long)s->n,
+                         (long long)s->max);
     if (rc == CURLE_ABORTED_BY_CALLBACK)
         return xstrdup("The fetch was stopped: the server is stopping.");
     if (s->werr)
@@ -278,6 +302,8 @@ static void set_options(CURL *c, const char *url, struct sink *s, struct curl_sl
     (void)curl_easy_setopt(c, CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)s->max);
     (void)curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_body);
     (void)curl_easy_setopt(c, CURLOPT_WRITEDATA, s);
+    (void)curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, on_header);
+    (void)curl_easy_setopt(c, CURLOPT_HEADERDATA, s);
     (void)curl_easy_setopt(c, CURLOPT_NOPROGRESS, 0L);
     (void)curl_easy_setopt(c, CURLOPT_XFERINFOFUNCTION, on_progress);
     (void)curl_easy_setopt(c, CURLOPT_XFERINFODATA, s);
@@ -303,6 +329,7 @@ static int hop(const char *url, const struct ufetch_opts *o, struct sink *s, int
     char ebuf[CURL_ERROR_SIZE] = "";
     int rc = -1;
     s->n = 0;
+    s->length = -1;
     if (!c)
         *err = xstrdup("cannot set up libcurl");
     else if (ftruncate(s->fd, 0) != 0 || lseek(s->fd, 0, SEEK_SET) != 0)
@@ -311,7 +338,7 @@ static int hop(const char *url, const struct ufetch_opts *o, struct sink *s, int
         set_options(c, url, s, pin, left_ms, o, ebuf);
         CURLcode cc = curl_easy_perform(c);
         if (cc != CURLE_OK)
-            *err = transfer_error(c, cc, s, o, ebuf);
+            *err = transfer_error(cc, s, o, ebuf);
         else
             rc = answer_of(c, url, next, err);
     }
