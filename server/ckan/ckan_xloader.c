@@ -1,5 +1,6 @@
 /* ckan_xloader — XLoader's actions: xloader_submit queues a DataStore load of a resource's
- * uploaded file on ds_load's threads (the loading library opendata-import runs: Big5 or UTF-8,
+ * uploaded file, or of the file at its URL (fetched on the loading thread first: url_fetch.h,
+ * within the --xloader-* limits), on ds_load's threads (the loading library opendata-import runs: Big5 or UTF-8,
  * types inferred, the table swapped in at once), xloader_status reports it. The task's state
  * is SQL's (sql/functions/21_upload.sql, xloader_task): the submit writes it pending, the
  * loading thread running and then complete or error, on its own connection, so the state is
