@@ -259,8 +259,20 @@ static char *transfer_error(CURLcode rc, const struct sink *s, const struct ufet
     return xasprintf("Could not fetch the URL: %s", *ebuf ? ebuf : curl_easy_strerror(rc));
 }
 
+/* A body that opens with markup (after white space and a UTF-8 BOM): a web page, when the
+ * answer says text/html too (some sites label CSV files text/html; those are kept). */
+static bool body_is_markup(int fd)
+{
+    unsigned char b[512];
+    ssize_t n = pread(fd, b, sizeof(b), 0);
+    ssize_t i = n >= 3 && b[0] == 0xef && b[1] == 0xbb && b[2] == 0xbf ? 3 : 0;
+    while (i < n && (b[i] == ' ' || b[i] == '\t' || b[i] == '\r' || b[i] == '\n'))
+        i++;
+    return i < n && b[i] == '<';
+}
+
 /* After a transfer: 0 a 2xx answer (the body is the file), 1 a redirect (*next), -1 (*err). */
-static int answer_of(CURL *c, const char *url, char **next, char **err)
+static int answer_of(CURL *c, const char *url, int fd, char **next, char **err)
 {
     long status = 0;
     char *loc = NULL, *ctype = NULL;
@@ -277,7 +289,7 @@ static int answer_of(CURL *c, const char *url, char **next, char **err)
                          status, url);
         return -1;
     }
-    if (starts_with_ci(ctype, "text/html")) {
+    if (starts_with_ci(ctype, "text/html") && body_is_markup(fd)) {
         *err = xasprintf("The URL %s answered a web page (Content-Type %s), not a table: CSV, "
                          "TSV and XML files are loaded.",
                          url, ctype);
@@ -340,7 +352,7 @@ static int hop(const char *url, const struct ufetch_opts *o, struct sink *s, int
         if (cc != CURLE_OK)
             *err = transfer_error(cc, s, o, ebuf);
         else
-            rc = answer_of(c, url, next, err);
+            rc = answer_of(c, url, s->fd, next, err);
     }
     if (c)
         curl_easy_cleanup(c);

@@ -64,6 +64,8 @@ class Remote(http.server.BaseHTTPRequestHandler):
             self.send(200, BIG5)
         elif path == "/small.csv":
             self.send(200, SMALL)
+        elif path == "/mislabelled.csv":  # a CSV file served as text/html: still a table
+            self.send(200, SMALL, "text/html")
         elif path == "/moved.csv":
             self.send(301, b"moved", "text/plain", [("Location", "/big5.csv")])
         elif path == "/loop.csv":
@@ -189,6 +191,13 @@ def test_redirect_is_followed(site):
     st = site.wait_load(rid)
     assert st["status"] == "complete", st
     assert site.ok("datastore_search", resource_id=rid, limit=0)["total"] > 300
+
+
+def test_csv_served_as_html_is_still_loaded(site):
+    rid = site.create("/mislabelled.csv")["id"]
+    st = site.wait_load(rid)
+    assert st["status"] == "complete", st
+    assert site.ok("datastore_search", resource_id=rid)["records"][0]["名稱"] == "甲"
 
 
 def test_update_submits_only_a_new_url_and_a_failed_fetch_keeps_the_table(site):
