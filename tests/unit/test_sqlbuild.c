@@ -547,7 +547,7 @@ static void test_rows(void)
     T_CHECK(sqlb_datastore_rows(&b, &table, &r, &out, &nout, &err), "rows built");
     T_STREQ(b.sql, "SELECT " COLS " FROM datastore.\"rid-1\" WHERE \"_id\" > 7 ORDER BY \"_id\" "
                    "ASC LIMIT 3", "rows: the key");
-    T_CHECK(nout == 7 && out[0] == &id_field, "all fields, _id first");
+    T_CHECK(nout == 7 && out[0] == &sqlb_id_field, "all fields, _id first");
     free(out);
     sqlb_free(&b);
     read_free(&r);
