@@ -17,7 +17,9 @@ LDLIBS  += $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lpthread
 # The server hashes API tokens with OpenSSL's SHA-256, passwords with libxcrypt's yescrypt (and
 # checks CKAN's pbkdf2_sha512 ones with OpenSSL).
 CRYPT_LIBS  := -lcrypt
-SERVER_LIBS := $(shell pkg-config --libs libcrypto 2>/dev/null) $(CRYPT_LIBS)
+# XLoader fetches resource URLs with libcurl (url_fetch.c).
+SERVER_LIBS := $(shell pkg-config --libs libcrypto libcurl 2>/dev/null) $(CRYPT_LIBS)
+CFLAGS  += $(shell pkg-config --cflags libcurl 2>/dev/null)
 # The DataStore importers (and their unit tests): libxml2, OpenSSL's SHA-256, libcsv (no .pc).
 IMPORT_PKGS := libxml-2.0 libcrypto
 CFLAGS  += $(shell pkg-config --cflags $(IMPORT_PKGS) 2>/dev/null)
@@ -35,7 +37,8 @@ SAN_BIN := $(SAN_B)/bin
 
 # Debian packages: build, run, test and bench.
 DEB_BUILD := build-essential pkg-config libevent-dev libjson-c-dev libpq-dev libminizip-dev zlib1g-dev \
-             libcsv-dev libxml2-dev libssl-dev libcrypt-dev
+             libcsv-dev libxml2-dev libssl-dev libcrypt-dev \
+             libcurl4-openssl-dev
 DEB_RUN   := postgresql-15 postgresql-client-15
 DEB_TEST  := python3 python3-pytest python3-requests python3-jsonschema python3-psycopg2 \
              python3-docopt python3-simplejson python3-slugify curl clang libclang-rt-14-dev
@@ -51,7 +54,7 @@ CKAN_SRC   := $(addprefix server/ckan/,ckan_family.c ckan_config.c ckan_resp.c c
               ckan_call.c ckan_xloader.c ckan_download.c ckan_upload.c ckan_search.c ckan_util.c search_cache.c solrq.c solrq_mem.c solrq_lex.c solrq_parse.c \
               solrq_sql.c solrq_map.c ckan_view_rel.c)
 DS_SRC     := $(addprefix server/datastore/,ds_family.c ds_read.c ds_cache.c sqlbuild.c sqlbuild_cols.c sqlbuild_geo.c astore.c dump.c dump_fmt.c dump_src.c \
-              dump_stream.c dump_worker.c zipw.c ds_load.c ustore.c hk_query.c)
+              dump_stream.c dump_worker.c zipw.c ds_load.c ustore.c url_fetch.c hk_query.c)
 HK_SRC     := $(addprefix server/hk/,hkf_family.c hkf_resp.c hkf_filter.c hk_family.c hk_archive.c hk_nearest.c hk_params.c)
 CMD_SRC    := $(addprefix server/cmd/,main.c user_cli.c routes_cli.c)
 SERVER_SRC := $(COMMON_SRC) $(CORE_SRC) $(TW_SRC) $(CKAN_SRC) $(DS_SRC) $(HK_SRC) $(CMD_SRC)
@@ -105,6 +108,9 @@ $(B)/%.o: %.c
 $(BINDIR)/test_%: tests/unit/test_%.c
 	@mkdir -p $(BINDIR) $(B)/tests
 	$(CC) $(CFLAGS) -MF $(B)/tests/test_$*.d -o $@ $< $(LDFLAGS) $(LDLIBS) $(IMPORT_LIBS) $(CRYPT_LIBS)
+
+# url_fetch.c's test links libcurl, as the server does.
+$(BINDIR)/test_url_fetch: LDLIBS += $(shell pkg-config --libs libcurl 2>/dev/null)
 
 -include $(SERVER_OBJ:.o=.d) $(IMPORT_OBJ:.o=.d) $(LOAD_OBJ:.o=.d) $(LOAD_THREADS_OBJ:.o=.d) \
     $(wildcard $(B)/tests/*.d)

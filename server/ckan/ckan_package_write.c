@@ -4,7 +4,8 @@
  * package_resource_reorder,
  * resource_create, _update, _patch, _delete. Each checks the request's shape as CKAN's
  * dictization does and hands one object to its function in sql/functions/19 (ckan_call), which
- * authorizes, validates and writes in one transaction. */
+ * authorizes, validates and writes in one transaction (the resource writes through 21b's, which
+ * add an upload's file and XLoader's submit: ckan_upload.c). */
 #include "ckan_handlers.h"
 
 #include <json-c/json.h>
@@ -27,9 +28,6 @@ CKAN_CALL_STMT_V(dataset_purge, ckan_dataset_purge);
 CKAN_CALL_STMT_V(owner_org_update, ckan_package_owner_org_update);
 CKAN_CALL_STMT_V(bulk_update, ckan_bulk_update);
 CKAN_CALL_STMT_V(resource_reorder, ckan_package_resource_reorder);
-CKAN_CALL_STMT_V(resource_create, ckan_resource_create);
-CKAN_CALL_STMT_V(resource_update, ckan_resource_update);
-CKAN_CALL_STMT_V(resource_patch, ckan_resource_patch);
 CKAN_CALL_STMT_V(resource_delete, ckan_resource_delete);
 
 void ckan_package_write_init(void)
@@ -37,8 +35,7 @@ void ckan_package_write_init(void)
     struct db_stmt *all[] = {&st_package_create,   &st_package_update, &st_package_patch,
                              &st_package_revise,
                              &st_package_delete,   &st_dataset_purge,  &st_owner_org_update,
-                             &st_bulk_update,      &st_resource_reorder, &st_resource_create,
-                             &st_resource_update,  &st_resource_patch, &st_resource_delete};
+                             &st_bulk_update,      &st_resource_reorder, &st_resource_delete};
     for (size_t i = 0; i < ARRAY_LEN(all); i++)
         dbp_register(all[i]);
 }
@@ -79,9 +76,9 @@ static int package_write(struct req *r, const struct db_stmt *st, const char *re
 }
 
 /* {data} for the patches, whose id CKAN's auth reads first: absent, its own message. */
-/* {data} to st; with an uploaded file (ckan_upload.c), to the upload's write of verb. */
-static int resource_write(struct req *r, const struct db_stmt *st, json_object *data,
-                          const char *verb)
+/* {data} to the write of verb (ckan_upload.c): with its uploaded file, or without (a URL's load
+ * submitted then, as XLoader does). */
+static int resource_write(struct req *r, json_object *data, const char *verb)
 {
     json_object *p = json_object_new_object();
     struct ckan_upload *up;
@@ -91,7 +88,7 @@ static int resource_write(struct req *r, const struct db_stmt *st, json_object *
         return REQ_DONE;
     }
     json_object_object_add(p, "data", data);
-    return up ? ckan_upload_write(r, p, verb, up) : ckan_call(r, st, p);
+    return up ? ckan_upload_write(r, p, verb, up) : ckan_url_write(r, p, verb);
 }
 
 static int patch_write(struct req *r, const struct db_stmt *st, const char *model)
@@ -111,7 +108,7 @@ static int patch_write(struct req *r, const struct db_stmt *st, const char *mode
         return REQ_DONE;
     }
     if (model[0] == 'R')
-        return resource_write(r, st, data, "patch");
+        return resource_write(r, data, "patch");
     json_object *p = json_object_new_object();
     json_object_object_add(p, "data", data);
     return ckan_call(r, st, p);
@@ -240,7 +237,7 @@ int ckan_resource_create(struct req *r)
         json_object_put(data);
         return REQ_DONE;
     }
-    return resource_write(r, &st_resource_create, data, "create");
+    return resource_write(r, data, "create");
 }
 
 int ckan_resource_update(struct req *r)
@@ -253,12 +250,12 @@ int ckan_resource_update(struct req *r)
         json_object_put(data);
         return REQ_DONE;
     }
-    return resource_write(r, &st_resource_update, data, "update");
+    return resource_write(r, data, "update");
 }
 
 int ckan_resource_patch(struct req *r)
 {
-    return patch_write(r, &st_resource_patch, "Resource");
+    return patch_write(r, NULL, "Resource");
 }
 
 int ckan_resource_delete(struct req *r)

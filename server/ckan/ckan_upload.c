@@ -142,10 +142,15 @@ void ckan_upload_undo(const struct ckan_upload *up)
 static struct db_stmt st_upload_write = {
     "ckan_resource_upload_write",
     "SELECT ckan_resource_upload_write($1::jsonb, $2, $3::ckan_viewer, $4)", 4, 0};
+static struct db_stmt st_url_write = {
+    "ckan_resource_url_write",
+    "SELECT res_dict, task FROM ckan_resource_url_write($1::jsonb, $2, $3::ckan_viewer, $4)", 4,
+    0};
 
 void ckan_upload_init(void)
 {
     dbp_register(&st_upload_write);
+    dbp_register(&st_url_write);
 }
 
 static void put_json(void *o)
@@ -193,4 +198,31 @@ int ckan_upload_write(struct req *r, json_object *p, const char *verb, struct ck
     params[2] = ckan_auth_viewer(r);
     params[3] = verb;
     return req_db_or(r, &st_upload_write, params, write_done, write_failed);
+}
+
+/* The resource dict as the write gave it (answered as it is), and the load it submitted. */
+static void url_write_done(struct req *r, PGresult *res)
+{
+    const char *reply = PQgetvalue(res, 0, 0);
+    if (PQgetisnull(res, 0, 1)) {
+        (void)ckan_call_literal(r, reply);
+        return;
+    }
+    json_object *sub = json_tokener_parse(PQgetvalue(res, 0, 1)), *v;
+    arena_defer(r->a, put_json, sub);
+    if (sub && json_object_object_get_ex(sub, "load", &v) && json_object_get_boolean(v))
+        (void)ckan_xloader_start(r, sub, reply);
+    else
+        (void)ckan_call_literal(r, reply);
+}
+
+int ckan_url_write(struct req *r, json_object *p, const char *verb)
+{
+    arena_defer(r->a, put_json, p);
+    const char **params = arena_alloc(r->a, 4 * sizeof(char *));
+    params[0] = arena_strdup(r->a, json_object_to_json_string_ext(p, JSON_C_TO_STRING_PLAIN));
+    params[1] = ckan_config()->site_url;
+    params[2] = ckan_auth_viewer(r);
+    params[3] = verb;
+    return req_db(r, &st_url_write, params, url_write_done);
 }

@@ -30,6 +30,11 @@ void ckan_upload_init(void);
  * write removes the file up linked. */
 int ckan_upload_write(struct req *r, json_object *p, const char *verb, struct ckan_upload *up);
 
+/* Run the write verb of p (taken) without a file: answered with the resource dict, and a load
+ * of the resource's URL queued when the write gave it one in a format the DataStore loads
+ * (sql/functions/21b, ckan_resource_url_write). */
+int ckan_url_write(struct req *r, json_object *p, const char *verb);
+
 /* ckan_xloader.c: start the load a submit queued (t: its answer), then answer r with reply
  * (when it cannot start, its task is recorded as an error in words first). */
 int ckan_xloader_start(struct req *r, json_object *t, const char *reply);

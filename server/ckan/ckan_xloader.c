@@ -1,5 +1,6 @@
 /* ckan_xloader — XLoader's actions: xloader_submit queues a DataStore load of a resource's
- * uploaded file on ds_load's threads (the loading library opendata-import runs: Big5 or UTF-8,
+ * uploaded file, or of the file at its URL (fetched on the loading thread first: url_fetch.h,
+ * within the --xloader-* limits), on ds_load's threads (the loading library opendata-import runs: Big5 or UTF-8,
  * types inferred, the table swapped in at once), xloader_status reports it. The task's state
  * is SQL's (sql/functions/21_upload.sql, xloader_task): the submit writes it pending, the
  * loading thread running and then complete or error, on its own connection, so the state is
@@ -25,9 +26,11 @@
 #include "log.h"
 #include "req.h"
 #include "server.h"
+#include "url_fetch.h"
 #include "ustore.h"
 
 #define XL_SAMPLE_ROWS 10000 /* as opendata-import's --sample-rows */
+#define XL_MAX_REDIRECTS 5
 
 CKAN_CALL_STMT_V(xl_submit, ckan_xloader_submit);
 CKAN_CALL_STMT_V(xl_status, ckan_xloader_status);
@@ -74,8 +77,33 @@ static void task_exec(PGconn *pg, const char *sql, int n, const char *const *par
 
 static void xl_begin(const struct dsl_request *rq, PGconn *pg)
 {
-    const char *p[2] = {rq->resource_id, rq->tag};
-    task_exec(pg, "SELECT xloader_task_begin($1, $2::uuid)", 2, p);
+    const char *p[3] = {rq->resource_id, rq->tag, rq->url};
+    task_exec(pg, "SELECT xloader_task_begin($1, $2::uuid, $3)", 3, p);
+}
+
+static bool xl_stopping(void)
+{
+    return dsl_stopping();
+}
+
+/* The resource's URL fetched into a file of the upload directory (url_fetch.h's limits). */
+static int xl_fetch(const struct dsl_request *rq, char **err)
+{
+    const struct config *cfg = ckan_config();
+    struct ufetch_opts o = {.dir = ustore_dir(),
+                            .max_bytes = cfg->xloader_max_size > 0 ? cfg->xloader_max_size
+                                                                   : cfg->max_upload_size,
+                            .connect_timeout_s = cfg->xloader_connect_timeout,
+                            .timeout_s = cfg->xloader_timeout,
+                            .max_redirects = XL_MAX_REDIRECTS,
+                            .allow_private = cfg->xloader_allow_private,
+                            .cancelled = xl_stopping};
+    int64_t size = 0;
+    int fd = ufetch(rq->url, &o, &size, err);
+    if (fd >= 0)
+        log_info("xloader: resource %s: fetched %lld bytes from %s", rq->resource_id,
+                 (long long)size, rq->url);
+    return fd;
 }
 
 static void xl_end(const struct dsl_request *rq, PGconn *pg, const struct dsl_outcome *out)
@@ -131,13 +159,17 @@ int ckan_xloader_start(struct req *r, json_object *t, const char *reply)
     r->data = (void *)arena_strdup(r->a, reply);
     const char *rid = get_str(t, "resource_id"), *job = get_str(t, "job_id");
     const char *sha = get_str(t, "sha256"), *fmt = get_str(t, "format");
+    const char *url = get_str(t, "url");
     int fd = rid && sha ? ustore_open(rid, sha) : -1;
-    if (fd < 0)
+    if (fd < 0 && !url)
         return fail_task(r, rid, job, "The resource's uploaded file is missing from the store.");
+    const char *name = get_str(t, "file_name");
     struct dsl_request rq = {.resource_id = rid,
                              .format = fmt,
-                             .name = get_str(t, "file_name"),
+                             .name = name ? name : "download",
                              .fd = fd,
+                             .url = fd < 0 ? url : NULL,
+                             .fetch = fd < 0 ? xl_fetch : NULL,
                              .encoding = ENC_AUTO,
                              .sample_rows = XL_SAMPLE_ROWS,
                              .search_index = true,

@@ -99,6 +99,18 @@ static const struct cfg_entry cfg_table[] = {
     {"max-upload-size", "OPENDATAD_MAX_UPLOAD_SIZE", CFG_INT, OFF(max_upload_size),
      "1073741824", 0, 2147483647,
      S, "largest file accepted in a multipart upload (bytes); larger ones get 413"},
+    {"xloader-max-size", "OPENDATAD_XLOADER_MAX_SIZE", CFG_INT, OFF(xloader_max_size), "0", 0,
+     2147483647, S, "largest file xloader_submit fetches from a resource's URL (bytes; 0 = "
+     "--max-upload-size)"},
+    {"xloader-timeout", "OPENDATAD_XLOADER_TIMEOUT", CFG_INT, OFF(xloader_timeout), "60", 1,
+     86400, S, "seconds a fetch of a resource's URL may take in all, redirects included"},
+    {"xloader-connect-timeout", "OPENDATAD_XLOADER_CONNECT_TIMEOUT", CFG_INT,
+     OFF(xloader_connect_timeout), "10", 1, 3600, S,
+     "seconds to connect to a resource's URL's host"},
+    {"xloader-allow-private", "OPENDATAD_XLOADER_ALLOW_PRIVATE", CFG_BOOL,
+     OFF(xloader_allow_private), "false", 0, 0, S,
+     "fetch resource URLs whose host has a private, loopback or link-local address (off: such "
+     "fetches are refused)"},
     {"dump-workers", "OPENDATAD_DUMP_WORKERS", CFG_INT, OFF(dump_workers), "2", 1, 64, S,
      "threads that read and compress datastore dumps"},
     {"dump-zip-level", "OPENDATAD_DUMP_ZIP_LEVEL", CFG_INT, OFF(dump_zip_level), "1", 0, 9, S,

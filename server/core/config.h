@@ -48,6 +48,10 @@ struct config {
     int dump_streams_max;  /* CKAN /datastore/dump streams at once (each holds a connection) */
     char *upload_dir;      /* uploaded files; "" = <program dir>/../var/uploads */
     int max_upload_size;   /* bytes of one uploaded file */
+    int xloader_max_size;  /* bytes of a fetched resource URL; 0 = max_upload_size */
+    int xloader_timeout;   /* seconds of a whole fetch */
+    int xloader_connect_timeout; /* seconds to connect */
+    bool xloader_allow_private; /* private/loopback/link-local addresses fetched */
     char *config_file;
     /* opendata-import csv|xml */
     char *resource_id;

@@ -4,6 +4,7 @@
 #include "astore.h"
 #include "config.h"
 #include "ds_load.h"
+#include "url_fetch.h"
 #include "ustore.h"
 #include "ds_read.h"
 #include "dump.h"
@@ -16,7 +17,7 @@ static bool ds_init(const struct config *cfg, char **err)
 {
     dsr_init(cfg->datastore_prepared);
     dsl_init(cfg->db, cfg->connect_timeout);
-    return ustore_init(cfg, err) && dump_init(cfg, err) &&
+    return ustore_init(cfg, err) && ufetch_global_init(err) && dump_init(cfg, err) &&
            astore_init(dump_dir(), cfg->dump_zip_level, err);
 }
 

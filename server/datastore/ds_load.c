@@ -55,6 +55,7 @@ static void job_free(struct dsl_job *j)
     free((char *)j->rq.name);
     free((char *)j->rq.record);
     free((char *)j->rq.tag);
+    free((char *)j->rq.url);
     free(j->out.err);
     load_result_clear(&j->out.result);
     free(j);
@@ -69,6 +70,11 @@ static void on_log(void *arg, enum load_level level, const char *line)
 static bool on_cancelled(void *arg)
 {
     (void)arg;
+    return atomic_load(&g_dsl.stopping);
+}
+
+bool dsl_stopping(void)
+{
     return atomic_load(&g_dsl.stopping);
 }
 
@@ -87,6 +93,15 @@ static void run_job(struct dsl_job *j)
         const struct dsl_request *rq = &j->rq;
         if (rq->on_begin)
             rq->on_begin(rq, pg);
+        if (rq->fd < 0 && rq->fetch)
+            j->rq.fd = rq->fetch(rq, &j->out.err);
+    }
+    if (pg && j->rq.fd < 0) {
+        j->out.rc = -1;
+        if (!j->out.err)
+            j->out.err = xstrdup("the load has no file");
+    } else if (pg) {
+        const struct dsl_request *rq = &j->rq;
         struct load_opts o = {.format = rq->format,
                               .path = rq->name,
                               .from_fd = true,
@@ -110,7 +125,8 @@ static void run_job(struct dsl_job *j)
         j->rq.on_end(&j->rq, pg, &j->out);
     if (pg)
         PQfinish(pg);
-    close(j->rq.fd);
+    if (j->rq.fd >= 0)
+        close(j->rq.fd);
     j->rq.fd = -1;
 }
 
@@ -175,6 +191,7 @@ bool dsl_start(const struct dsl_request *rq, struct event_base *base, dsl_done_f
     j->rq.name = xstrdup(rq->name);
     j->rq.record = dup_or_null(rq->record);
     j->rq.tag = dup_or_null(rq->tag);
+    j->rq.url = dup_or_null(rq->url);
     j->out.resource_id = j->rq.resource_id;
     j->base = base;
     j->done = done;

@@ -23,6 +23,10 @@ struct dsl_request {
     const char *format;  /* "csv" or "xml" */
     const char *name;    /* the file's name (in messages and source.file) */
     int fd;              /* the file, e.g. an upload's temp file: the load's from dsl_start */
+    /* Or, with fd -1: the file fetch makes on the loading thread (a descriptor, or -1 with
+     * *err malloc'd), e.g. a remote URL's (url_fetch.h); after on_begin. */
+    const char *url;
+    int (*fetch)(const struct dsl_request *rq, char **err);
     enum enc_kind encoding;
     char delimiter;     /* csv: 0 to detect */
     const char *record; /* xml: NULL to detect */
@@ -54,6 +58,8 @@ void dsl_init(const char *conninfo, int connect_timeout_s);
  * or no thread can be started; rq->fd is closed then. */
 bool dsl_start(const struct dsl_request *rq, struct event_base *base, dsl_done_fn done, void *arg,
                char **err) MUSTCHECK;
+/* True once the server is stopping (a fetch gives up then). */
+bool dsl_stopping(void);
 /* Stop: queued loads are dropped, running ones cancelled (rolled back; done is not called for
  * either); waits up to wait_ms for their threads to end. */
 void dsl_shutdown(int wait_ms);

@@ -60,6 +60,11 @@ bool ustore_init(const struct config *cfg, char **err)
     return true;
 }
 
+const char *ustore_dir(void)
+{
+    return g_dir ? g_dir : ".";
+}
+
 /* <dir>/resources/<sha256 of rid>, the resource's folder. */
 static char *resource_dir(const char *rid)
 {

@@ -15,6 +15,8 @@ struct config;
 /* The directory (--upload-dir, else var/uploads beside bin/), made when missing, handed to
  * the server for its spooled bodies. */
 bool ustore_init(const struct config *cfg, char **err) MUSTCHECK;
+/* The directory (after ustore_init): fetched files are made there too. */
+const char *ustore_dir(void);
 /* The stored file of a resource's upload (malloc'd path). */
 char *ustore_path(const char *rid, const char *sha256);
 /* Open it for reading: a descriptor, or -1 (errno). */

@@ -113,29 +113,46 @@ BEGIN
 END
 $$;
 
+-- The file name at the end of a URL's path (no query or fragment), NULL when there is none.
+CREATE OR REPLACE FUNCTION xloader_url_file(url text) RETURNS text
+LANGUAGE sql IMMUTABLE AS $$
+    SELECT nullif(substring(regexp_replace(url, '[?#].*$', '') FROM '[^/]*$'), '')
+$$;
+
+-- The URL a load of r fetches (CKAN's url of the resource), NULL when r's file is not elsewhere:
+-- an upload (url_type upload), a table written through the DataStore API, or no URL at all.
+CREATE OR REPLACE FUNCTION xloader_remote_url(r resource, site text) RETURNS text
+LANGUAGE sql IMMUTABLE AS $$
+    SELECT CASE WHEN coalesce(r.url_type, '') NOT IN ('upload', 'datastore')
+                THEN nullif(ckan_resource_url(r, site), '') END
+$$;
+
 -- The format a load reads a resource's file as (csv for TSV too: the delimiter is detected),
--- or NULL when it is not one the DataStore loads.
+-- or NULL when it is not one the DataStore loads: the resource's format, else the extension of
+-- the uploaded file's name (or of the URL's file).
 CREATE OR REPLACE FUNCTION upload_load_format(r resource, u resource_upload) RETURNS text
 LANGUAGE sql IMMUTABLE AS $$
     SELECT CASE lower(coalesce(nullif(btrim(r.format), ''),
-                               substring(u.file_name FROM '\.([A-Za-z0-9]+)$'), ''))
+                               substring(coalesce(u.file_name, xloader_url_file(
+                                   coalesce(r.download_url, r.access_url)))
+                                   FROM '\.([A-Za-z0-9]+)$'), ''))
         WHEN 'csv' THEN 'csv' WHEN 'tsv' THEN 'csv'
         WHEN 'text/csv' THEN 'csv' WHEN 'xml' THEN 'xml' ELSE NULL END
 $$;
 
--- Why the resource's file cannot be loaded, in words; NULL when it can.
-CREATE OR REPLACE FUNCTION upload_load_refusal(r resource, u resource_upload) RETURNS text
+-- Why the resource's file cannot be loaded, in words; NULL when it can. u: its upload (NULL
+-- row when it has none); url: where it is fetched from otherwise (xloader_remote_url).
+DROP FUNCTION IF EXISTS upload_load_refusal(resource, resource_upload);
+CREATE OR REPLACE FUNCTION upload_load_refusal(r resource, u resource_upload, url text)
+RETURNS text
 LANGUAGE sql IMMUTABLE AS $$
     SELECT CASE
-        WHEN u.sha256 IS NULL AND coalesce(r.download_url, r.access_url, '') ~* '^https?://' THEN
-            'The resource''s file is at another site (' || coalesce(r.download_url, r.access_url)
-            || '): only files uploaded to this portal are loaded into the DataStore. '
-            'Upload the file to load it.'
-        WHEN u.sha256 IS NULL THEN
-            'The resource has no uploaded file to load into the DataStore.'
+        WHEN u.sha256 IS NULL AND url IS NULL THEN
+            'The resource has no uploaded file or URL to load into the DataStore.'
         WHEN upload_load_format(r, u) IS NULL THEN
             format('The resource''s format (%s) is not one the DataStore loads: CSV, TSV '
-                   'and XML files are.', coalesce(nullif(btrim(r.format), ''), u.file_name))
+                   'and XML files are.', coalesce(nullif(btrim(r.format), ''), u.file_name,
+                                                  xloader_url_file(url), 'none'))
         END
 $$;
 
@@ -151,6 +168,7 @@ DECLARE
     r resource := upload_resource_for_update(rid, v);
     u resource_upload;
     refusal text;
+    url text;
     job uuid := gen_random_uuid();
 BEGIN
     IF NOT coalesce((p->>'force')::boolean, false) AND EXISTS (SELECT 1 FROM xloader_task
@@ -158,8 +176,10 @@ BEGIN
               AND last_updated > now() - interval '1 hour') THEN
         RETURN '{"submit": false}';
     END IF;
-    SELECT * INTO u FROM resource_upload WHERE resource_id = rid;
-    refusal := upload_load_refusal(r, u);
+    -- an upload row of a resource whose url has since been changed to a link is not its file
+    SELECT * INTO u FROM resource_upload WHERE resource_id = rid AND r.url_type = 'upload';
+    url := CASE WHEN u.sha256 IS NULL THEN xloader_remote_url(r, site) END;
+    refusal := upload_load_refusal(r, u, url);
     INSERT INTO xloader_task AS t (resource_id, job_id, state, created, last_updated, finished,
                                    error, logs)
         VALUES (rid, job, CASE WHEN refusal IS NULL THEN 'pending' ELSE 'error' END,
@@ -172,8 +192,10 @@ BEGIN
             state = EXCLUDED.state, created = EXCLUDED.created,
             last_updated = EXCLUDED.last_updated, finished = EXCLUDED.finished,
             error = EXCLUDED.error, logs = EXCLUDED.logs;
-    RETURN json_build_object('submit', true, 'resource_id', rid, 'job_id', job, 'load', refusal IS NULL,
-        'sha256', u.sha256, 'file_name', u.file_name, 'format', upload_load_format(r, u))::text;
+    RETURN json_build_object('submit', true, 'resource_id', rid, 'job_id', job,
+        'load', refusal IS NULL, 'sha256', u.sha256, 'url', url,
+        'file_name', coalesce(u.file_name, xloader_url_file(url)),
+        'format', upload_load_format(r, u))::text;
 END
 $$;
 
@@ -184,11 +206,15 @@ LANGUAGE sql VOLATILE AS $$
                                                 'level', level, 'message', message))
 $$;
 
--- The load of task job began (on its loading thread).
-CREATE OR REPLACE FUNCTION xloader_task_begin(rid text, job uuid) RETURNS void
+-- The load of task job began (on its loading thread); url: the URL it fetches first, if any.
+DROP FUNCTION IF EXISTS xloader_task_begin(text, uuid);
+CREATE OR REPLACE FUNCTION xloader_task_begin(rid text, job uuid, url text DEFAULT NULL)
+RETURNS void
 LANGUAGE sql AS $$
     UPDATE xloader_task SET state = 'running', last_updated = clock_timestamp(),
-        logs = logs || upload_task_log('INFO', 'Loading the file into the DataStore.')
+        logs = logs || CASE WHEN url IS NOT NULL
+            THEN upload_task_log('INFO', 'Fetching from: ' || url) ELSE '[]' END
+            || upload_task_log('INFO', 'Loading the file into the DataStore.')
     WHERE resource_id = rid AND job_id = job
 $$;
 

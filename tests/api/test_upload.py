@@ -152,13 +152,18 @@ def test_bad_file_is_an_error_in_words_and_keeps_the_old_table(site):
     assert site.ok("datastore_search", resource_id=BIG5_RID, limit=1)["total"] == before
 
 
-def test_remote_url_is_refused_in_words(site):
-    rid = "A62000000A-000001-001"
+def test_remote_url_that_cannot_be_fetched_is_an_error_in_words(site):
+    # resources with a URL are fetched (tests/api/test_ckan_xloader_url.py); a host that does
+    # not resolve (.invalid never does) ends the task in words, the table untouched
+    rid = UTF8_RID
+    site.sql("UPDATE resource SET download_url = 'https://no-such-host.invalid/x.csv' "
+             "WHERE id = %s", rid)
     assert site.ok("xloader_submit", "sam", resource_id=rid) is True
-    st = site.ok("xloader_status", resource_id=rid)
+    st = site.wait_load(rid)
     assert st["status"] == "error"
-    assert "only files uploaded to this portal" in st["error"]["message"]
-    assert "https://" in st["error"]["message"]
+    assert "Could not resolve host: no-such-host.invalid" in st["error"]["message"]
+    assert st["task_info"]["logs"][0]["message"] == \
+        "Fetching from: https://no-such-host.invalid/x.csv"
 
 
 def test_other_format_is_refused_in_words(site):
