@@ -274,7 +274,7 @@ BEGIN
     IF jsonb_typeof(d->'packages') = 'array' THEN
         o := o || jsonb_build_object('packages', (
             SELECT coalesce(jsonb_agg(CASE WHEN jsonb_typeof(x) = 'object' THEN x
-                                           ELSE jsonb_build_object('name', x) END), '[]')
+                                           ELSE jsonb_build_object('id', x) END), '[]')
             FROM jsonb_array_elements(d->'packages') x));
     END IF;
     RETURN o;
@@ -299,16 +299,20 @@ CREATE OR REPLACE FUNCTION legacy_create(p jsonb, site text, v ckan_viewer) RETU
 LANGUAGE plpgsql VOLATILE AS $$
 DECLARE
     ver int := (p->>'ver')::int;
+    res text;
 BEGIN
+    -- each write is a statement of its own, so that the reshaping reads what it wrote
     IF p->>'sub' IS NULL AND p->>'id' IS NULL AND p->>'reg' = 'dataset' THEN
-        RETURN legacy_package_dict(ckan_package_create(jsonb_build_object('data',
-                   legacy_package_input(p->'data')), site, v)::jsonb, ver, site, v);
+        res := ckan_package_create(jsonb_build_object('data', legacy_package_input(p->'data')),
+                                   site, v);
+        RETURN legacy_package_dict(res::jsonb, ver, site, v);
     ELSIF p->>'sub' IS NULL AND p->>'id' IS NULL AND p->>'reg' = 'group' THEN
-        RETURN legacy_group_dict(ckan_group_create(jsonb_build_object('is_org', false, 'data',
-                   legacy_group_input(p->'data')), site, v)::jsonb, ver, v);
+        res := ckan_group_create(jsonb_build_object('is_org', false, 'data',
+                                                    legacy_group_input(p->'data')), site, v);
+        RETURN legacy_group_dict(res::jsonb, ver, v);
     ELSIF legacy_is_rel(p) AND p->>'sub' <> 'relationships' THEN
-        RETURN legacy_rel_dict(ckan_package_relationship_create(legacy_rel_input(p), site, v),
-                               ver);
+        res := ckan_package_relationship_create(legacy_rel_input(p), site, v);
+        RETURN legacy_rel_dict(res, ver);
     END IF;
     RAISE EXCEPTION 'Cannot create new entity of this type: % %', p->>'reg',
         coalesce(p->>'sub', 'None') USING ERRCODE = 'OD210';
@@ -322,22 +326,23 @@ LANGUAGE plpgsql VOLATILE AS $$
 DECLARE
     ver int := (p->>'ver')::int;
     g grp;
+    res text;
 BEGIN
     IF p->>'sub' IS NULL AND p->>'reg' = 'dataset' THEN
-        RETURN legacy_package_dict(ckan_package_update(jsonb_build_object('data',
-                   legacy_package_input(p->'data') || jsonb_build_object('id', p->'id')), site,
-                   v)::jsonb, ver, site, v);
+        res := ckan_package_update(jsonb_build_object('data', legacy_package_input(p->'data')
+                                   || jsonb_build_object('id', p->'id')), site, v);
+        RETURN legacy_package_dict(res::jsonb, ver, site, v);
     ELSIF p->>'sub' IS NULL AND p->>'reg' = 'group' THEN
         g := ckan_g_group(p->>'id');
         IF g.id IS NULL OR g.state <> 'active' THEN
             RAISE EXCEPTION 'Group was not found.' USING ERRCODE = 'OD100';
         END IF;
-        RETURN legacy_group_dict(ckan_group_update(jsonb_build_object('is_org', g.is_organization,
-                   'data', legacy_group_input(p->'data') || jsonb_build_object('id', g.id)), site,
-                   v)::jsonb, ver, v);
+        res := ckan_group_update(jsonb_build_object('is_org', g.is_organization, 'data',
+                   legacy_group_input(p->'data') || jsonb_build_object('id', g.id)), site, v);
+        RETURN legacy_group_dict(res::jsonb, ver, v);
     ELSIF legacy_is_rel(p) AND p->>'sub' <> 'relationships' THEN
-        RETURN legacy_rel_dict(ckan_package_relationship_update(legacy_rel_input(p), site, v),
-                               ver);
+        res := ckan_package_relationship_update(legacy_rel_input(p), site, v);
+        RETURN legacy_rel_dict(res, ver);
     END IF;
     RAISE EXCEPTION 'Cannot update entity of this type: %', p->>'reg' USING ERRCODE = 'OD210';
 END
