@@ -119,7 +119,7 @@ static void legacy_env_app_error(struct req *r, const struct db_error *err)
             resp_error(r, ERR_INTERNAL, NULL, "bad error detail");
             break;
         }
-        char *text = xstrdup(json_object_to_json_string_ext(d, JSON_C_TO_STRING_SPACED |
+        char *text = xstrdup(json_object_to_json_string_ext(d, JSON_C_TO_STRING_PLAIN |
                                                                    JSON_C_TO_STRING_NOSLASHESCAPE));
         json_object_put(d);
         resp_send(r, 409, text, strlen(text));
@@ -130,7 +130,7 @@ static void legacy_env_app_error(struct req *r, const struct db_error *err)
             json_object *d = json_object_new_object(), *l = json_object_new_array();
             json_object_array_add(l, json_object_new_string(err->message));
             json_object_object_add(d, err->detail, l);
-            char *text = xstrdup(json_object_to_json_string_ext(d, JSON_C_TO_STRING_SPACED));
+            char *text = xstrdup(json_object_to_json_string_ext(d, JSON_C_TO_STRING_PLAIN));
             json_object_put(d);
             resp_send(r, 409, text, strlen(text));
         } else {

@@ -217,6 +217,17 @@ static void put_num(json_object *in, const char *key, long long n)
     json_object_object_add(in, key, json_object_new_string(buf));
 }
 
+/* A key that can name an index field (the rest would change the query's syntax). */
+static bool field_name(const char *key)
+{
+    if (!*key)
+        return false;
+    for (const char *p = key; *p; p++)
+        if (!isalnum((unsigned char)*p) && *p != '_' && *p != '-' && *p != '.')
+            return false;
+    return true;
+}
+
 struct opts {
     long long rows, start;
     const char *sort, *fl;
@@ -264,6 +275,8 @@ static bool one(const char *key, json_object *v, struct opts *o, struct qbuf *q,
         return add_tags(q, v, err);
     if (in_list(solr_keys, key))
         return true;
+    if (!field_name(key))
+        return fail(err, "Unknown search option %s", key, NULL);
     add_terms(q, key, v);
     return true;
 }

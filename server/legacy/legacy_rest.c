@@ -99,7 +99,7 @@ static bool lists_ok(struct req *r, json_object *in)
         json_object_object_add(err, "data", json_object_get(in));
         json_object_object_add(body, "success", json_object_new_boolean(false));
         json_object_object_add(body, "error", err);
-        char *text = xstrdup(json_object_to_json_string_ext(body, JSON_C_TO_STRING_SPACED));
+        char *text = xstrdup(json_object_to_json_string_ext(body, JSON_C_TO_STRING_PLAIN));
         json_object_put(body);
         resp_send(r, 400, text, strlen(text));
         return false;

@@ -44,13 +44,6 @@ struct search_state {
     long long count;
 };
 
-static void send_obj(struct req *r, json_object *o)
-{
-    const char *text = json_object_to_json_string_ext(o, JSON_C_TO_STRING_SPACED |
-                                                             JSON_C_TO_STRING_NOSLASHESCAPE);
-    resp_ok_json(r, text, strlen(text));
-}
-
 /* all_fields: {"count": n, "results": the dicts}. */
 static void dicts_done(struct req *r, PGresult *res)
 {
@@ -89,15 +82,16 @@ static void search_done(struct req *r, PGresult *res)
         params[1] = legacy_version(r) == 2 ? "2" : "1";
         params[2] = ckan_config()->site_url;
         params[3] = ckan_auth_viewer(r);
-        if (req_db(r, &st_dicts, params, dicts_done) == REQ_DONE)
-            return;
+        int rc = req_db(r, &st_dicts, params, dicts_done); /* answers either way */
+        (void)rc;
         return;
     }
-    json_object *out = json_object_new_object();
-    json_object_object_add(out, "count", json_object_new_int64(s->count));
-    json_object_object_add(out, "results", list);
-    arena_defer(r->a, put_json, out);
-    send_obj(r, out);
+    /* CKAN's key order and spacing around the list */
+    const char *body = arena_printf(r->a, "{\"count\": %lld, \"results\": %s}", s->count,
+        json_object_to_json_string_ext(list, JSON_C_TO_STRING_PLAIN |
+                                                 JSON_C_TO_STRING_NOSLASHESCAPE));
+    json_object_put(list);
+    resp_ok_json(r, body, strlen(body));
 }
 
 /* The options: qjson, a form/query whose one key is a JSON object, else the parameters (a POST's
