@@ -49,7 +49,8 @@ CKAN_SRC   := $(addprefix server/ckan/,ckan_family.c ckan_config.c ckan_resp.c c
 DS_SRC     := $(addprefix server/datastore/,ds_family.c ds_read.c ds_cache.c sqlbuild.c dump.c dump_fmt.c dump_src.c \
               dump_stream.c dump_worker.c zipw.c ds_load.c ustore.c hk_query.c)
 HK_SRC     := $(addprefix server/hk/,hkf_family.c hkf_resp.c hkf_filter.c hk_family.c hk_archive.c hk_nearest.c hk_params.c)
-LEGACY_SRC := $(addprefix server/legacy/,legacy_family.c legacy_rest.c legacy_search.c legacy_query.c)
+LEGACY_SRC := $(addprefix server/legacy/,legacy_family.c legacy_rest.c legacy_search.c legacy_query.c \
+                                            legacy_util.c legacy_munge.c)
 CMD_SRC    := $(addprefix server/cmd/,main.c user_cli.c routes_cli.c)
 SERVER_SRC := $(COMMON_SRC) $(CORE_SRC) $(TW_SRC) $(CKAN_SRC) $(DS_SRC) $(HK_SRC) $(LEGACY_SRC) $(CMD_SRC)
 # The loading library (importers/load.h): a static archive both programs link.

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "ckan_handlers.h"
 #include "db_err.h"
 #include "family.h"
 #include "req.h"
@@ -36,10 +37,31 @@ static const struct route_def routes[] = {
     {M_GET, "/api/tag_counts", legacy_tag_counts, NULL},
     {M_GET, "/api/1/tag_counts", legacy_tag_counts, NULL},
     {M_GET, "/api/2/tag_counts", legacy_tag_counts, NULL},
+    /* the utils CKAN 2.7 had beside the autocompletes (before the CKAN family's /util/{k}/{op}) */
+    {M_GET, "/api/util/is_slug_valid", legacy_util_slug, NULL},
+    {M_GET, "/api/util/markdown", legacy_util_markdown, NULL},
+    {M_GET, "/api/util/status", ckan_status_show, NULL},
+    {M_GET, "/api/util/dataset/munge_name", legacy_util_munge_name, NULL},
+    {M_GET, "/api/util/dataset/munge_title_to_name", legacy_util_munge_title, NULL},
+    {M_GET, "/api/util/tag/munge", legacy_util_munge_tag, NULL},
+    {M_GET, "/api/1/util/is_slug_valid", legacy_util_slug, NULL},
+    {M_GET, "/api/1/util/markdown", legacy_util_markdown, NULL},
+    {M_GET, "/api/1/util/status", ckan_status_show, NULL},
+    {M_GET, "/api/1/util/dataset/munge_name", legacy_util_munge_name, NULL},
+    {M_GET, "/api/1/util/dataset/munge_title_to_name", legacy_util_munge_title, NULL},
+    {M_GET, "/api/1/util/tag/munge", legacy_util_munge_tag, NULL},
+    {M_GET, "/api/2/util/is_slug_valid", legacy_util_slug, NULL},
+    {M_GET, "/api/2/util/markdown", legacy_util_markdown, NULL},
+    {M_GET, "/api/2/util/status", ckan_status_show, NULL},
+    {M_GET, "/api/2/util/dataset/munge_name", legacy_util_munge_name, NULL},
+    {M_GET, "/api/2/util/dataset/munge_title_to_name", legacy_util_munge_title, NULL},
+    {M_GET, "/api/2/util/tag/munge", legacy_util_munge_tag, NULL},
 };
 
-static const char *const prefixes[] = {"/api/rest", "/api/1/rest", "/api/2/rest", "/api/search",
-                                       "/api/1/search", "/api/2/search", NULL};
+static const char *const prefixes[] = {"/api/rest",       "/api/1/rest",       "/api/2/rest",
+                                       "/api/search",     "/api/1/search",     "/api/2/search",
+                                       "/api/tag_counts", "/api/1/tag_counts", "/api/2/tag_counts",
+                                       NULL};
 
 int legacy_version(const struct req *r)
 {
@@ -153,6 +175,7 @@ static bool legacy_init(const struct config *cfg, char **err)
     (void)cfg, (void)err;
     legacy_rest_init();
     legacy_search_init();
+    legacy_util_init();
     return true;
 }
 

@@ -14,7 +14,13 @@ extern const struct srv_family legacy_family;
 int legacy_rest(struct req *r);
 int legacy_tag_counts(struct req *r);
 int legacy_search(struct req *r);
+int legacy_util_slug(struct req *r);
+int legacy_util_markdown(struct req *r);
+int legacy_util_munge_name(struct req *r);
+int legacy_util_munge_title(struct req *r);
+int legacy_util_munge_tag(struct req *r);
 void legacy_rest_init(void);
+void legacy_util_init(void);
 void legacy_search_init(void);
 
 /* The API version a request's path names: 1 (/api, /api/1) or 2 (/api/2). */

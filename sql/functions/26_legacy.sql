@@ -435,3 +435,12 @@ LANGUAGE sql STABLE AS $$
                                   ORDER BY pg.package_id, pg.position, pg.id) FROM page pg),
                  '[]'))::text
 $$;
+
+-- /api/util/is_slug_valid: a name no dataset (type package) or group (type group) has taken, nor
+-- one of the names the site's pages use.
+CREATE OR REPLACE FUNCTION legacy_slug_valid(slug text, kind text) RETURNS text
+LANGUAGE sql STABLE AS $$
+    SELECT json_build_object('valid', NOT (slug IN ('new', 'edit', 'search') OR CASE kind
+        WHEN 'package' THEN EXISTS (SELECT 1 FROM package WHERE name = slug)
+        ELSE EXISTS (SELECT 1 FROM grp WHERE name = slug) END))::text
+$$;

@@ -451,3 +451,37 @@ def test_sru_api_keeps_legacy_under_versions(site):
         assert r.status_code == 200 and isinstance(r.json(), dict)
     finally:
         s.stop()
+
+
+# ---- /api/util helpers of the legacy API ---------------------------------------------------------
+
+@pytest.mark.parametrize("prefix", ["/api", "/api/1", "/api/2"])
+def test_util_helpers(site, prefix):
+    u = prefix + "/util"
+    assert site.ok(u + "/is_slug_valid", params={"slug": "leg-one", "type": "package"}) == \
+        {"valid": False}
+    assert site.ok(u + "/is_slug_valid", params={"slug": "free-name", "type": "package"}) == \
+        {"valid": True}
+    assert site.ok(u + "/is_slug_valid", params={"slug": "new", "type": "group"}) == \
+        {"valid": False}
+    assert site.ok(u + "/is_slug_valid", params={"slug": "lakes", "type": "group"}) == \
+        {"valid": False}
+    bare_error(site.get(u + "/is_slug_valid", params={"slug": "x", "type": "user"}), 400,
+               "Bad request - Bad slug type: user")
+    assert site.ok(u + "/dataset/munge_name", params={"name": "Caf\u00e9 Au.Lait"}) == \
+        "cafe-au-lait"
+    assert site.ok(u + "/dataset/munge_title_to_name",
+                   params={"title": " My -- Title! "}) == "my-title"
+    assert site.ok(u + "/dataset/munge_title_to_name", params={"name": "x"}) == "x_"
+    assert site.ok(u + "/tag/munge", params={"tag": " Road Safety! "}) == "road-safety"
+    assert site.ok(u + "/markdown", params={"q": "a <i>\n\nb"}) == "<p>a &lt;i&gt;</p>\n<p>b</p>"
+    assert site.ok(u + "/markdown") == ""
+    status = site.ok(u + "/status")
+    assert status == site.get("/api/3/action/status_show").json()["result"]
+    # the autocompletes stay the CKAN family's
+    assert "ResultSet" in site.ok(u + "/dataset/autocomplete", params={"incomplete": "leg"})
+
+
+def test_util_jsonp(site):
+    r = site.get("/api/util/tag/munge", params={"tag": "A b", "callback": "f"})
+    assert r.text == 'f("a-b");'
