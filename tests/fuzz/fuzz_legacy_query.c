@@ -1,12 +1,14 @@
-/* libFuzzer driver for the legacy search options (server/legacy/legacy_query.c): any text as a
- * JSON object of options (and as a since_time). Checks: a translation either refuses with a
- * message or gives a request whose rows and start are decimal naturals within the cap, fq the
- * public filter, and a fl; byte 0 picks the API version. */
+/* libFuzzer driver for the legacy search options (server/legacy/legacy_query.c) and the util
+ * munging (legacy_munge.c): any text as a JSON object of options, a since_time, and a name,
+ * title or tag to munge. Checks: a translation either refuses with a message or gives a request
+ * whose rows and start are decimal naturals within the cap, fq the public filter, and a fl; a
+ * munged name is 2..100 characters of [a-z0-9_-]. Byte 0 picks the API version. */
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "legacy_munge.h"
 #include "legacy_query.h"
 
 #define FAIL(...)                                                                            \
@@ -29,6 +31,14 @@ static void check_num(json_object *in, const char *key, long long max)
         FAIL("%s is %s", key, s ? s : "(none)");
 }
 
+static void check_munged(char *m, const char *what)
+{
+    size_t n = strlen(m);
+    if (n < 2 || n > 100 || strspn(m, "abcdefghijklmnopqrstuvwxyz0123456789_-") != n)
+        FAIL("%s gave %s", what, m);
+    free(m);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     if (size < 1)
@@ -38,6 +48,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     memcpy(s, data + 1, size - 1);
     s[size - 1] = '\0';
     (void)legacy_iso_time_ok(s);
+    check_munged(legacy_munge_name(s), "munge_name");
+    check_munged(legacy_munge_title_to_name(s), "munge_title_to_name");
+    check_munged(legacy_munge_tag(s), "munge_tag");
     json_object *p = json_tokener_parse(s);
     if (json_object_is_type(p, json_type_object)) {
         struct legacy_search ls;
