@@ -305,6 +305,8 @@ bool legacy_search_translate(json_object *params, int ver, struct legacy_search 
     put_num(in, "start", o.start);
     if (o.sort)
         json_object_object_add(in, "sort", json_object_new_string(o.sort));
+    if (o.fl && strcmp(o.fl, "*") == 0) /* every field: the whole dicts */
+        o.all_fields = true;
     const char *fl = o.all_fields ? "id" : o.fl ? o.fl : ver == 2 ? "id" : "name";
     json_object_object_add(in, "fl", json_object_new_string(fl));
     json_object_object_add(in, "facet", json_object_new_string("false"));

@@ -146,8 +146,17 @@ static void rest_done(struct req *r, PGresult *res)
     resp_ok_json(r, PQgetvalue(res, 0, 0), (size_t)PQgetlength(res, 0, 0));
 }
 
+/* A JSONP call runs as anonymous, as the action API's do: a page on another site must not read
+ * what the visitor's credentials would show. */
+static void jsonp_anonymous(struct req *r)
+{
+    if (req_query_get(r, "callback", NULL))
+        r->user = NULL;
+}
+
 static int rest_run(struct req *r)
 {
+    jsonp_anonymous(r);
     int n = r->route.nparams;
     const char *reg = req_path_param(r, 0), *op = operation(r->method, n);
     bool known = false;
@@ -190,6 +199,7 @@ int legacy_rest(struct req *r)
 
 static int tag_counts_run(struct req *r)
 {
+    jsonp_anonymous(r);
     const char **params = arena_alloc(r->a, sizeof(char *));
     params[0] = ckan_auth_viewer(r);
     return req_db(r, &st_tag_counts, params, req_reply_json_cell);

@@ -263,6 +263,9 @@ def test_jsonp_wraps_200_gets_only(site):
     assert r.status_code == 404 and r.json() == "Not found"
     r = site.get("/api/rest/tag_counts_no", params={"callback": "cb"})
     assert r.status_code == 404
+    # a JSONP call runs as anonymous, whatever credentials come with it
+    r = site.get("/api/rest/dataset/leg-secret", "ann", params={"callback": "cb"})
+    assert r.status_code == 403
 
 
 # ---- writes ---------------------------------------------------------------------------------

@@ -122,6 +122,11 @@ def test_all_fields_any_nonempty_value(site, value):
     assert alpha == site.ok("/api/rest/dataset/srch-alpha")
 
 
+def test_fl_star_is_all_fields(site):
+    res = site.ok("/api/search/dataset", q="habitat", fl="*")
+    assert res["results"] == [site.ok("/api/rest/dataset/srch-beta")]
+
+
 def test_all_fields_v2_refers_by_id(site):
     res = site.ok("/api/2/search/dataset", q="habitat", all_fields="1")
     assert res["results"] == [site.ok("/api/2/rest/dataset/srch-beta")]

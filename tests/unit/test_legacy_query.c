@@ -43,6 +43,7 @@ static void test_translate(void)
         {"{\"fl\": \"id\"}", 1, NULL, "10", "0", NULL, "id", false, "id"},
         {"{\"all_fields\": \"0\"}", 1, NULL, "10", "0", NULL, "id", true, NULL},
         {"{\"all_fields\": \"1\", \"fl\": \"name\"}", 2, NULL, "10", "0", NULL, "id", true, NULL},
+        {"{\"fl\": \"*\"}", 1, NULL, "10", "0", NULL, "id", true, NULL},
         {"{\"all_fields\": false}", 1, NULL, "10", "0", NULL, "name", false, "name"},
         {"{\"all_fields\": 0}", 1, NULL, "10", "0", NULL, "name", false, "name"},
         {"{\"callback\": \"cb\", \"wt\": \"json\", \"facet\": \"true\"}", 1, NULL, "10", "0",
