@@ -61,6 +61,16 @@ static const struct route_def routes[] = {
 static const char *const prefixes[] = {"/api/rest",       "/api/1/rest",       "/api/2/rest",
                                        "/api/search",     "/api/1/search",     "/api/2/search",
                                        "/api/tag_counts", "/api/1/tag_counts", "/api/2/tag_counts",
+                                       /* the utils' own paths only: the rest of /util is CKAN's */
+                                       "/api/util/is_slug_valid", "/api/util/markdown",
+                                       "/api/util/status", "/api/util/dataset/munge_name",
+                                       "/api/util/dataset/munge_title_to_name", "/api/util/tag/munge",
+                                       "/api/1/util/is_slug_valid", "/api/1/util/markdown",
+                                       "/api/1/util/status", "/api/1/util/dataset/munge_name",
+                                       "/api/1/util/dataset/munge_title_to_name", "/api/1/util/tag/munge",
+                                       "/api/2/util/is_slug_valid", "/api/2/util/markdown",
+                                       "/api/2/util/status", "/api/2/util/dataset/munge_name",
+                                       "/api/2/util/dataset/munge_title_to_name", "/api/2/util/tag/munge",
                                        NULL};
 
 int legacy_version(const struct req *r)

@@ -18,6 +18,7 @@
 #include "db_pool.h"
 #include "req.h"
 #include "resp.h"
+#include "server.h"
 #include "util.h"
 
 static struct db_stmt st_rest = {"legacy_rest",
@@ -157,6 +158,14 @@ static void jsonp_anonymous(struct req *r)
 static int rest_run(struct req *r)
 {
     jsonp_anonymous(r);
+    /* With the Taiwan service root at /api, /api/rest is Taiwan's: what its routes do not take
+     * is its 404 (the legacy registers stay under /api/1 and /api/2). */
+    const struct srv_family *owner = srv_path_family(r->path);
+    if (owner != &legacy_family) {
+        r->fam = owner;
+        resp_error(r, ERR_NO_ROUTE, NULL, "Not found: no such API path %s", r->path);
+        return REQ_DONE;
+    }
     int n = r->route.nparams;
     const char *reg = req_path_param(r, 0), *op = operation(r->method, n);
     bool known = false;

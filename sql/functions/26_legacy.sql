@@ -108,7 +108,7 @@ $$;
 -- (v1) or ids (v2).
 CREATE OR REPLACE FUNCTION legacy_group_dict(d jsonb, ver int, v ckan_viewer) RETURNS jsonb
 LANGUAGE sql STABLE AS $$
-    SELECT (d - 'package_count') || jsonb_build_object(
+    SELECT d || jsonb_build_object(
         'extras', (SELECT coalesce(jsonb_object_agg(e->>'key', e->'value'), '{}')
                    FROM jsonb_array_elements(coalesce(d->'extras', '[]')) e),
         'packages', (SELECT coalesce(jsonb_agg(CASE WHEN ver = 2 THEN to_jsonb(pk.id::text)

@@ -193,7 +193,7 @@ def test_group_entity(site):
     g1 = site.ok("/api/rest/group/lakes")
     assert g1["name"] == "lakes" and g1["title"] == "Lakes"
     assert g1["extras"] == {"region": "north"}
-    assert g1["packages"] == ["leg-one"]
+    assert g1["packages"] == ["leg-one"] and g1["package_count"] == 1
     g2 = site.ok("/api/2/rest/group/" + gid(site, "lakes"))
     assert g2["packages"] == [pid(site, "leg-one")]
     org = site.ok("/api/rest/group/ann-org")
@@ -449,9 +449,15 @@ def test_sru_api_keeps_legacy_under_versions(site):
         assert r.status_code == 200 and pid(site, "leg-one") in r.json()
         r = requests.get(s.base + "/api/search/dataset", params={"q": "leg-one"}, timeout=10)
         assert r.status_code == 200 and "leg-one" in r.json()["results"]
-        # /api/rest is the Taiwan API's there
+        # /api/rest is the Taiwan API's there, what its routes do not take included
         r = requests.get(s.base + "/api/rest/dataset", timeout=10)
-        assert r.status_code == 200 and isinstance(r.json(), dict)
+        assert r.status_code == 200 and r.json()["success"] is True
+        for method, path in (("GET", "/api/rest/nope"), ("GET", "/api/rest/dataset/a/b"),
+                             ("POST", "/api/rest/dataset")):
+            r = requests.request(method, s.base + path, timeout=10)
+            assert r.status_code == 404 and r.json()["error"]["type"].startswith("ER010004")
+        r = requests.post(s.base + "/api/1/rest/dataset", json={"name": "x-y"}, timeout=10)
+        assert r.status_code == 403 and r.json().startswith("Access denied")
     finally:
         s.stop()
 
