@@ -6,7 +6,7 @@ PKGS    := libevent libevent_pthreads json-c libpq minizip zlib
 CFLAGS  ?= -O2 -g
 # The server's folders: the core, the API families and the programs (docs/ARCHITECTURE.md); and
 # importers/, the loading library's headers (importers/load.h), which the DataStore family uses.
-SERVER_DIRS := core tw ckan datastore hk cmd
+SERVER_DIRS := core tw ckan datastore hk legacy cmd
 SERVER_INC  := $(SERVER_DIRS:%=-Iserver/%) -Iimporters
 # The version both programs and status_show report (server/core/version.h).
 VERSION := $(shell cat VERSION 2>/dev/null)
@@ -56,8 +56,10 @@ CKAN_SRC   := $(addprefix server/ckan/,ckan_family.c ckan_config.c ckan_resp.c c
 DS_SRC     := $(addprefix server/datastore/,ds_family.c ds_read.c ds_cache.c sqlbuild.c sqlbuild_cols.c sqlbuild_geo.c astore.c dump.c dump_fmt.c dump_src.c \
               dump_stream.c dump_worker.c zipw.c ds_load.c ustore.c url_fetch.c hk_query.c)
 HK_SRC     := $(addprefix server/hk/,hkf_family.c hkf_resp.c hkf_filter.c hk_family.c hk_archive.c hk_nearest.c hk_params.c)
+LEGACY_SRC := $(addprefix server/legacy/,legacy_family.c legacy_rest.c legacy_search.c legacy_query.c \
+                                            legacy_util.c legacy_munge.c)
 CMD_SRC    := $(addprefix server/cmd/,main.c user_cli.c routes_cli.c)
-SERVER_SRC := $(COMMON_SRC) $(CORE_SRC) $(TW_SRC) $(CKAN_SRC) $(DS_SRC) $(HK_SRC) $(CMD_SRC)
+SERVER_SRC := $(COMMON_SRC) $(CORE_SRC) $(TW_SRC) $(CKAN_SRC) $(DS_SRC) $(HK_SRC) $(LEGACY_SRC) $(CMD_SRC)
 # The loading library (importers/load.h): a static archive both programs link.
 LOAD_SRC   := $(addprefix importers/,enc.c infer.c csv_in.c xml_in.c load.c load_cols.c load_db.c \
               load_compat.c)
@@ -173,7 +175,7 @@ FUZZ_CC      ?= clang
 FUZZ_TIME    ?= 300
 FUZZ_ARGS    ?=
 FUZZ_TARGETS := solrq csv xml catalog ckan_params tw_datastore hframe multipart range hk_query hk_params \
-                proxy json_span
+                proxy json_span legacy_query
 FUZZ_BINS    := $(FUZZ_TARGETS:%=bin/fuzz_%)
 FUZZ_SMOKE   := $(FUZZ_TARGETS:%=build/fuzz-smoke/%)
 # ENC_CHUNK: enc.c reads tiny chunks, so that short inputs cross chunk boundaries.
@@ -203,6 +205,8 @@ FUZZ_SRC_range        := server/core/range.c
 FUZZ_SRC_proxy        := server/core/proxy.c server/core/arena.c server/core/util.c
 FUZZ_SRC_hk_params    := server/hk/hk_params.c server/core/valid.c server/core/util.c
 FUZZ_SRC_json_span    := server/core/json_span.c server/core/util.c
+FUZZ_SRC_legacy_query := server/legacy/legacy_query.c server/legacy/legacy_munge.c server/core/util.c
+FUZZ_LIBS_legacy_query := $(shell pkg-config --libs json-c 2>/dev/null)
 FUZZ_LIBS_hframe      := $(shell pkg-config --libs libevent 2>/dev/null)
 FUZZ_LIBS_csv          := -lcsv $(shell pkg-config --libs libxml-2.0 libcrypto 2>/dev/null)
 FUZZ_LIBS_xml          := -lcsv $(shell pkg-config --libs libxml-2.0 libcrypto 2>/dev/null)

@@ -20,7 +20,9 @@
 #include "ckan_limits.h"
 #include "ckan_params.h"
 #include "ckan_resp.h"
+#include "ckan_search.h"
 #include "config.h"
+#include "family.h"
 #include "log.h"
 #include "req.h"
 #include "resp.h"
@@ -91,6 +93,10 @@ static char *py_repr(struct req *r, const char *s)
 /* {help, error: {message, __type}, success: false} with the given status. */
 static int search_error(struct req *r, int status, const char *type, const char *message)
 {
+    if (r->fam->env != &ckan_resp_env) { /* another family's search (the legacy API's) */
+        resp_error(r, ERR_BAD_REQUEST, NULL, "Bad search option: %s", message);
+        return REQ_DONE;
+    }
     ckan_resp_error(r, status, type, "message", message);
     return REQ_DONE;
 }
@@ -670,6 +676,12 @@ int ckan_package_search(struct req *r)
     json_object *in = ckan_request_data(r);
     if (!in) /* answered: r is gone */
         return REQ_DONE;
+    return ckan_package_search_with(r, in, req_reply_json_cell);
+}
+
+int ckan_package_search_with(struct req *r, json_object *in,
+                             void (*done)(struct req *r, PGresult *res))
+{
     struct search *s = arena_alloc(r->a, sizeof(*s));
     if (!read_params(r, in, s))
         return REQ_DONE;
@@ -681,6 +693,5 @@ int ckan_package_search(struct req *r)
     if (!build_parts(st))
         return REQ_DONE;
     const char *sql = build_sql(st, false); /* adds parameters: before counting them */
-    return req_db_sql_prepared(r, sql, solrq_nparams(st->sq), solrq_params(st->sq),
-                               req_reply_json_cell);
+    return req_db_sql_prepared(r, sql, solrq_nparams(st->sq), solrq_params(st->sq), done);
 }

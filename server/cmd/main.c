@@ -14,6 +14,7 @@
 #include "routes_cli.h"
 #include "server.h"
 #include "hk_family.h"
+#include "legacy_family.h"
 #include "tw_family.h"
 #include "user_cli.h"
 #include "util.h"
@@ -26,6 +27,7 @@ static const struct srv_family *const families[] = {
     &ds_family,
     &hkf_family,
     &hk_family,
+    &legacy_family,
     &ckan_family,
 };
 #define FALLBACK_FAMILY (&ckan_family)

@@ -107,6 +107,11 @@ static const struct srv_family *srv_family_of(const char *path)
     return g_fallback;
 }
 
+const struct srv_family *srv_path_family(const char *path)
+{
+    return srv_family_of(path);
+}
+
 /* Run r's handler. REQ_DONE promises that r was answered, and so released, before the handler
  * returned (req_release asserts the reply was exactly one); REQ_ASYNC that a callback will. */
 static void srv_run_handler(struct req *r)

@@ -38,6 +38,9 @@ int srv_run(const struct config *cfg, const struct srv_family *const *fams, size
             const struct srv_family *fallback) MUSTCHECK;
 /* The running configuration (read-only after start). */
 const struct config *srv_config(void);
+/* The family whose envelope answers a path no route matches (the first claiming it under one of
+ * its prefixes, else the fallback): for a family that yields such a path to an earlier one. */
+const struct srv_family *srv_path_family(const char *path);
 /* The state fam's thread_new hook made for thr (NULL when it has none). */
 void *srv_thread_state(const struct srv_thread *thr, const struct srv_family *fam);
 /* Where multipart action bodies are spooled (spool.c: unnamed files there): a family's init

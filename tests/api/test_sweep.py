@@ -364,6 +364,8 @@ def envelope_problem(call, status, ctype, body):
         return None if status < 500 else f"status {status}"
     if call.api == "hk":
         return hk_problem(status, ctype, body)
+    if call.api == "legacy":
+        return legacy_problem(status, ctype, body)
     if status < 200 or status >= 500 or 300 <= status < 400 and status != 304:
         return f"unexpected status {status}"
     if status < 300 and not call.success_env and call.api == "ckan":
@@ -402,6 +404,32 @@ def envelope_problem(call, status, ctype, body):
     if err["__type"] != "Validation Error" and not isinstance(err.get("message"), str):
         return "CKAN error without message"
     return None
+
+
+def legacy_problem(status, ctype, body):
+    """Why a legacy API answer is not its shape: JSON (JSONP on 200s; a delete's empty body),
+    errors a bare string, a 409 dict, or the Integrity Error dict."""
+    if status not in (200, 201, 400, 403, 404, 405, 409):
+        return f"unexpected status {status}"
+    if status == 200 and ctype.startswith("application/javascript"):
+        m = re.match(rb"^[A-Za-z_$][\w$.]*\((.*)\);$", body, re.S)
+        if not m:
+            return "not a JSONP body"
+        body = m.group(1)
+    if status == 200 and body == b"":
+        return None
+    try:
+        doc = json.loads(body)
+    except ValueError:
+        return "body is not JSON"
+    if status < 300 or isinstance(doc, str) and status != 409:
+        return None
+    if status == 409 and isinstance(doc, dict) and "__type" not in doc:
+        return None
+    if status == 400 and isinstance(doc, dict) and doc.get("error", {}).get("__type") == \
+            "Integrity Error":
+        return None
+    return "not a legacy error"
 
 
 def hkf_problem(status, body):
@@ -496,7 +524,8 @@ def test_routes_command_lists_the_dispatch_tables():
     table = server_routes()
     patterns = {r["pattern"] for r in table["routes"]}
     assert {"{sru}/rest/datastore/{rid}", "/api/3/action/{name}", "/datastore/dump/{rid}"} <= patterns
-    assert all(r["api"] in ("ckan", "tw", "hk-filter", "hk") and r["methods"] for r in table["routes"])
+    assert all(r["api"] in ("ckan", "tw", "hk-filter", "hk", "legacy") and r["methods"]
+               for r in table["routes"])
     assert {"/v2/filter", "/v1/filter"} <= patterns
     names = [a["name"] for a in table["ckan_actions"]]
     assert names == sorted(names) and len(names) == len(set(names))
