@@ -472,7 +472,12 @@ static const char *results_sql(struct stmt *st)
     struct req *r = st->r;
     struct search *s = st->s;
     const char *doc;
-    if (!s->nfl) {
+    const char *lang = ckan_read_lang(r);
+    if (!s->nfl && lang) { /* the dict in the language of the prefix (sql/functions/25_i18n) */
+        int site = solrq_param(st->sq, ckan_config()->site_url);
+        doc = arena_printf(r->a, "ckan_package_doc_lang(m.id, $%d::text, $%d::text)", site,
+                           solrq_param(st->sq, lang));
+    } else if (!s->nfl) {
         doc = arena_printf(r->a, "ckan_package_doc(m.id, $%d::text)",
                            solrq_param(st->sq, ckan_config()->site_url));
     } else {
@@ -607,6 +612,8 @@ static const char *cache_key(struct req *r, const struct search *s)
     }
     qsort(fq, (size_t)s->nfq, sizeof(fq[0]), cmp_strp);
     struct evbuffer *b = evbuffer_new();
+    const char *lang = ckan_read_lang(r);
+    evbuffer_add_printf(b, "%s\x1f", lang ? lang : ""); /* answers differ by language */
     evbuffer_add_printf(b, "%s\x1f%lld\x1f%lld\x1f%d%d%d%d\x1f%lld\x1f%lld\x1f", s->sort, s->rows,
                         s->start, s->facet, s->include_private, s->include_drafts,
                         s->include_deleted, s->facet_limit, s->facet_mincount);
