@@ -5,6 +5,7 @@ where a translation is missing), names and ids are the same, help links keep the
 through a prefix store what /api/3 stores, and q matches the translations.
 
 Users: sam sysadmin."""
+import json
 import os
 import subprocess
 
@@ -12,7 +13,7 @@ import psycopg2
 import pytest
 import requests
 
-from conftest import BIN, DEMO_CATALOG, Server, new_database
+from conftest import BIN, DEMO_CATALOG, Server, new_database, run_import
 
 SITE = "http://data.example.test"
 PREFIXES = {"en-data": "en", "tc-data": "zh_TW", "sc-data": "zh_CN"}
@@ -299,3 +300,74 @@ def test_translation_validation(site, key, value, message):
         r = site.post("package_create", name="bad-tr", owner_org="hk-epd", **{key: value})
         assert r.status_code == 409 and r.json()["error"][key] == [message]
     assert site.sql("SELECT count(*), max(name) FROM grp") == before
+
+
+def test_activity_of_untranslated_org(site):
+    org = site.sql("""SELECT name FROM grp WHERE is_organization AND translated IS NULL
+                      AND state = 'active' ORDER BY name LIMIT 1""")[0][0]
+    site.ok("package_create", name="in-plain-org", title="Plain", owner_org=org,
+            title_translated={"zh_CN": "简"})
+    for prefix, title in [("sc-data", "简"), ("tc-data", "Plain"), (None, "Plain")]:
+        acts = site.read("package_activity_list", prefix, id="in-plain-org")
+        assert acts[0]["data"]["package"]["title"] == title
+        assert acts[0]["data"]["package"]["organization"]["name"] == org
+
+
+# ---- the catalogue importer's translations (docs/HK_API.md) ----------------------------------
+
+def record(ident, **extra):
+    rec = {"identifier": ident, "title": "道路交通 (default)", "description": "預設說明",
+           "publisher": "運輸署", "publisherOrgCode": "HK-TD", "categoryCode": "A00",
+           "type": "rawData", "license": "政府資料開放授權條款-第1版",
+           "distribution": [{"resourceID": ident + "-1", "resourceDescription": "預設資源",
+                             "format": "CSV", "downloadURL": "http://example.test/a.csv",
+                             "name_translated": {"en": "Detectors (CSV)", "zh_CN": "检测器"}}]}
+    rec.update(extra)
+    return rec
+
+
+@pytest.fixture(scope="module")
+def imported(cluster, tmp_path_factory):
+    db = new_database(cluster)
+    path = tmp_path_factory.mktemp("cat") / "catalog.json"
+    path.write_text(json.dumps([
+        record("hk-td-1", title_translated={"en": "Traffic detectors", "zh_TW": "交通偵測器",
+                                            "zh_CN": "交通侦测器"},
+               description_translated={"en": "Locations of detectors"},
+               publisher_translated={"en": "Transport Department", "zh_CN": "运输署"}),
+        record("hk-td-2", title_translated=None)], ensure_ascii=False))
+    run_import(db, "catalog", str(path), check=True)
+    srv = Server(db, "--site-url", SITE)
+    yield Site(srv, db, None), path
+    srv.stop()
+
+
+@pytest.mark.parametrize("prefix,title,notes,res,org", [
+    ("en-data", "Traffic detectors", "Locations of detectors", "Detectors (CSV)",
+     "Transport Department"),
+    ("tc-data", "交通偵測器", "預設說明", "預設資源", "運輸署"),
+    ("sc-data", "交通侦测器", "預設說明", "检测器", "运输署"),
+    (None, "道路交通 (default)", "預設說明", "預設資源", "運輸署")])
+def test_import_translations(imported, prefix, title, notes, res, org):
+    site, _ = imported
+    d = site.read("package_show", prefix, id="hk-td-1")
+    assert (d["title"], d["notes"], d["resources"][0]["name"], d["organization"]["title"]) == \
+        (title, notes, res, org)
+    assert d["title_translated"]["zh_TW"] == "交通偵測器"
+    assert not [e for e in d["extras"] if e["key"].endswith("_translated")]
+    plain = site.read("package_show", prefix, id="hk-td-2")
+    assert plain["title"] == "道路交通 (default)" and "title_translated" not in plain
+    assert plain["organization"]["title"] == org
+
+
+def test_import_refuses_bad_translations(cluster, tmp_path):
+    db = new_database(cluster)
+    path = tmp_path / "bad.json"
+    path.write_text(json.dumps([record("hk-bad-1", title_translated={"fr": "x"}),
+                                record("hk-bad-2", title_translated="text")]))
+    p = run_import(db, "catalog", str(path))
+    assert p.returncode != 0
+    assert "title_translated" in p.stderr
+    with psycopg2.connect(db) as conn, conn.cursor() as cur:
+        cur.execute("SELECT count(*) FROM package WHERE identifier LIKE 'hk-bad-%'")
+        assert cur.fetchone()[0] == 0
