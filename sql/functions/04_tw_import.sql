@@ -52,7 +52,8 @@ BEGIN
         RETURN org_id;
     END IF;
     INSERT INTO grp (name, title, type, is_organization, translated)
-    VALUES (org_name, title, 'organization', true, jsonb_build_object('title_translated', tr))
+    VALUES (org_name, title, 'organization', true,
+            CASE WHEN tr IS NOT NULL THEN jsonb_build_object('title_translated', tr) END)
     ON CONFLICT (name) DO UPDATE SET title = EXCLUDED.title,
         translated = CASE WHEN tr IS NULL THEN grp.translated
             ELSE coalesce(grp.translated, '{}') || jsonb_build_object('title_translated', tr) END

@@ -259,7 +259,7 @@ BEGIN
         ckan_g_kv('created', to_json(ckan_g_iso(g.created))),
         ckan_g_kv('description', to_json(ckan_tr(g.description,
                                                  g.translated->'description_translated', lang)))];
-    IF g.translated ? 'description_translated' THEN
+    IF jsonb_typeof(g.translated->'description_translated') = 'object' THEN
         parts := parts || ckan_g_kv('description_translated',
                                     (g.translated->'description_translated')::json);
     END IF;
@@ -300,7 +300,7 @@ BEGIN
     END IF;
     parts := parts || ARRAY[
         ckan_g_kv('title', to_json(g_title))];
-    IF g.translated ? 'title_translated' THEN
+    IF jsonb_typeof(g.translated->'title_translated') = 'object' THEN
         parts := parts || ckan_g_kv('title_translated', (g.translated->'title_translated')::json);
     END IF;
     parts := parts || ckan_g_kv('type', to_json(g.type));

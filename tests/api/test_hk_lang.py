@@ -371,3 +371,57 @@ def test_import_refuses_bad_translations(cluster, tmp_path):
     with psycopg2.connect(db) as conn, conn.cursor() as cur:
         cur.execute("SELECT count(*) FROM package WHERE identifier LIKE 'hk-bad-%'")
         assert cur.fetchone()[0] == 0
+
+
+# ---- a real client's calls -------------------------------------------------------------------
+# The HTTP calls of mcp-open-data-hk (github.com/mcp-open-data-hk/mcp-open-data-hk,
+# src/mcp_open_data_hk/server.py): its tools GET {base}/{en,tc,sc}-data/api/3/action/<action>
+# with these parameters (booleans as the strings "true"/"false") and read result[...] when
+# success is true. Replayed here with requests, its base URL swapped for ours.
+
+@pytest.mark.parametrize("lang", ["en", "tc", "sc"])
+def test_mcp_open_data_hk_calls(site, lang):
+    base = f"{site.srv.base}/{lang}-data/api/3/action"
+
+    def call(action, params=None):
+        r = requests.get(f"{base}/{action}", params=params, timeout=20)
+        r.raise_for_status()
+        body = r.json()
+        assert body["success"] is True, body
+        return body["result"]
+
+    # list_datasets(limit, offset)
+    names = call("package_list", {"limit": 1000})
+    assert "hk-epd-aqhi" in names
+    assert call("package_list", {"limit": 2, "offset": 1}) == names[1:3]
+    # get_dataset_details(dataset_id, include_tracking=True)
+    d = call("package_show", {"id": "hk-epd-aqhi", "include_tracking": "true"})
+    assert d["title"] == TITLE[PREFIXES[f"{lang}-data"]]
+    # list_categories(): sort "title asc", all_fields as "true"/"false", limit/offset as text,
+    # order_by only when not "name"
+    groups = call("group_list", {"sort": "title asc", "all_fields": "false"})
+    assert "environment" in groups
+    full = call("group_list", {"sort": "title asc", "all_fields": "true", "limit": "10",
+                               "offset": "0", "order_by": "packages"})
+    assert any(g["name"] == "environment" and g["title"] == GROUP_TITLE[PREFIXES[f"{lang}-data"]]
+               for g in full)
+    # get_category_details(category_id, include_* flags)
+    g = call("group_show", {"id": "environment", "include_datasets": "true",
+                            "include_dataset_count": "true", "include_extras": "true",
+                            "include_users": "true", "include_groups": "true",
+                            "include_tags": "true", "include_followers": "true"})
+    assert g["name"] == "environment" and g["package_count"] >= 1
+    assert g["packages"][0]["title"] == TITLE[PREFIXES[f"{lang}-data"]]
+    # search_datasets(query, limit, offset)
+    s = call("package_search", {"q": "AQHI", "rows": 10, "start": 0})
+    assert s["count"] >= 1 and "results" in s
+    s = call("package_search", {"q": "*:*", "rows": 1000, "start": 0})
+    assert s["count"] == len(names)
+    # search_datasets_with_facets(query)
+    s = call("package_search", {"q": "*:*", "rows": 3, "start": 0, "facet": "true",
+                                "facet.limit": 10})
+    assert len(s["results"]) == 3 and "search_facets" in s
+    # get_datasets_by_format(file_format)
+    s = call("package_search", {"q": "res_format:CSV", "rows": 10, "start": 0})
+    assert s["count"] >= 1
+    assert all(any(r["format"] == "CSV" for r in d["resources"]) for d in s["results"])
