@@ -294,11 +294,13 @@ BEGIN
 END
 $$;
 
--- A cached doc's dict in language lang, NULL when that is the default one.
-CREATE OR REPLACE FUNCTION ckan_doc_in(d ckan_doc, lang text) RETURNS text
-LANGUAGE sql IMMUTABLE AS $$
-    SELECT CASE lang WHEN 'en' THEN d.doc_en WHEN 'zh_TW' THEN d.doc_zh_tw
-                     WHEN 'zh_CN' THEN d.doc_zh_cn END
+-- A package's cached dict in language lang (ckan_doc_lang), NULL when that is the default one
+-- (or lang is NULL).
+CREATE OR REPLACE FUNCTION ckan_doc_in(pid uuid, lang text) RETURNS text
+LANGUAGE sql STABLE AS $$
+    SELECT CASE lang WHEN 'en' THEN l.doc_en WHEN 'zh_TW' THEN l.doc_zh_tw
+                     WHEN 'zh_CN' THEN l.doc_zh_cn END
+    FROM ckan_doc_lang l WHERE lang IS NOT NULL AND l.package_id = pid
 $$;
 
 -- REQUIRED INTERFACE (package_search, group_show ... call it): the package_show dict of one
@@ -323,7 +325,7 @@ BEGIN
     IF NOT FOUND THEN
         RETURN ckan_build_doc(pid, site_url, ckan_portal_tz(), lang);
     END IF;
-    body := coalesce(ckan_doc_in(d, lang), d.doc);
+    body := coalesce(ckan_doc_in(pid, lang), d.doc);
     IF d.site_dependent THEN
         RETURN ckan_site_put(body, site_url);
     END IF;
@@ -352,13 +354,18 @@ BEGIN
                     ckan_build_doc(pid, ckan_site_marker(), tz, 'zh_TW'),
                     ckan_build_doc(pid, ckan_site_marker(), tz, 'zh_CN')];
     END IF;
-    INSERT INTO ckan_doc (package_id, built_xact, site_dependent, doc, doc_en, doc_zh_tw,
-                          doc_zh_cn)
-    VALUES (pid, pg_current_xact_id(), strpos(doc, '\u0001site\u0002') > 0, doc,
-            nullif(tr[1], doc), nullif(tr[2], doc), nullif(tr[3], doc))
+    INSERT INTO ckan_doc (package_id, built_xact, site_dependent, doc)
+    VALUES (pid, pg_current_xact_id(), strpos(doc, '\u0001site\u0002') > 0, doc)
     ON CONFLICT (package_id) DO UPDATE SET built_xact = EXCLUDED.built_xact,
-        site_dependent = EXCLUDED.site_dependent, doc = EXCLUDED.doc,
-        doc_en = EXCLUDED.doc_en, doc_zh_tw = EXCLUDED.doc_zh_tw, doc_zh_cn = EXCLUDED.doc_zh_cn;
+        site_dependent = EXCLUDED.site_dependent, doc = EXCLUDED.doc;
+    IF tr IS NULL THEN
+        DELETE FROM ckan_doc_lang WHERE package_id = pid;
+    ELSE
+        INSERT INTO ckan_doc_lang (package_id, doc_en, doc_zh_tw, doc_zh_cn)
+        VALUES (pid, nullif(tr[1], doc), nullif(tr[2], doc), nullif(tr[3], doc))
+        ON CONFLICT (package_id) DO UPDATE SET doc_en = EXCLUDED.doc_en,
+            doc_zh_tw = EXCLUDED.doc_zh_tw, doc_zh_cn = EXCLUDED.doc_zh_cn;
+    END IF;
 END
 $$;
 
@@ -410,7 +417,7 @@ DECLARE
     dep boolean;
 BEGIN
     SELECT ckan_can_read(p.state, p.private, p.owner_org, p.creator_user_id, v),
-           coalesce(ckan_doc_in(d, lang), d.doc), d.site_dependent INTO visible, body, dep
+           coalesce(ckan_doc_in(pid, lang), d.doc), d.site_dependent INTO visible, body, dep
     FROM package p LEFT JOIN ckan_doc d ON d.package_id = p.id WHERE p.id = pid;
     IF pid IS NULL THEN
         RAISE EXCEPTION '' USING ERRCODE = 'OD100';

@@ -6,12 +6,17 @@
 -- the datasets' documents that show them.
 ALTER TABLE grp ADD COLUMN IF NOT EXISTS translated jsonb;
 
--- A dataset's package_show dict in each language, cached beside the default one: NULL when
--- the dataset, its resources, organization and groups have no translation (the default dict
--- is then the answer in every language), so datasets without translations cost nothing more.
-ALTER TABLE ckan_doc ADD COLUMN IF NOT EXISTS doc_en text,
-                     ADD COLUMN IF NOT EXISTS doc_zh_tw text,
-                     ADD COLUMN IF NOT EXISTS doc_zh_cn text;
+-- A dataset's package_show dict in each language, cached beside the default one (ckan_doc;
+-- a table of its own, since ckan_doc has deferred triggers whose events an earlier migration
+-- of the same db init may have queued, and ALTER TABLE refuses such a table): a row only for
+-- datasets whose texts, resources, organization or groups have a translation, a column NULL
+-- where that language's dict is the default one. Datasets without translations cost nothing.
+CREATE TABLE IF NOT EXISTS ckan_doc_lang (
+    package_id uuid PRIMARY KEY REFERENCES package(id) ON DELETE CASCADE,
+    doc_en     text,
+    doc_zh_tw  text,
+    doc_zh_cn  text
+);
 
 -- The dict builders take the language now (sql/functions/08): the old signatures go, so that
 -- a call with fewer arguments names one function.

@@ -167,6 +167,17 @@ def test_search_results_and_cache(site, prefix, lang):
     assert res["results"][0]["title"] == "AQHI (default)"
 
 
+@pytest.mark.parametrize("prefix,lang", [(None, None), *PREFIXES.items()])
+def test_search_facet_titles(site, prefix, lang):
+    res = site.read("package_search", prefix, fq="organization:hk-epd",
+                    **{"facet.field": '["organization", "groups"]'})
+    items = res["search_facets"]["organization"]["items"]
+    assert items == [{"name": "hk-epd", "count": 1,
+                      "display_name": ORG_TITLE[lang] if lang else "EPD (default)"}]
+    items = res["search_facets"]["groups"]["items"]
+    assert items[0]["display_name"] == (GROUP_TITLE[lang] if lang else "Environment (default)")
+
+
 @pytest.mark.parametrize("q", ["空氣質素", "空气", "Hourly", "讀數", "AQHI"])
 def test_search_matches_translations(site, q):
     for prefix in [None, *PREFIXES]:

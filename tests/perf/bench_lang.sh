@@ -35,7 +35,7 @@ UPDATE resource SET extras = extras || jsonb_build_object(
 UPDATE grp SET translated = jsonb_build_object(
     'title_translated', jsonb_build_object('en', 'EN ' || name, 'zh_TW', title || '（繁）'));
 SQL
-echo "catalogue: $N datasets, $(psql -tAq "$URI" -c "SELECT count(*) FROM ckan_doc WHERE doc_zh_tw IS NOT NULL") with language dicts"
+echo "catalogue: $N datasets, $(psql -tAq "$URI" -c "SELECT count(*) FROM ckan_doc_lang WHERE doc_zh_tw IS NOT NULL") with language dicts"
 
 run() {  # label, extra server flags, query
     "$ROOT/bin/opendatad" serve --db "$URI" --listen "127.0.0.1:$PORT" --threads 2 $2 \
