@@ -318,15 +318,21 @@ CREATE OR REPLACE FUNCTION ckan_package_doc_lang(pid uuid, site_url text, lang t
 RETURNS text
 LANGUAGE plpgsql STABLE AS $$
 DECLARE
-    d ckan_doc;
     body text;
+    dep boolean;
 BEGIN
-    SELECT * INTO d FROM ckan_doc WHERE package_id = pid;
+    IF lang IS NULL THEN
+        SELECT d.doc, d.site_dependent INTO body, dep FROM ckan_doc d WHERE d.package_id = pid;
+    ELSE  -- one lookup for both: this runs once per dict of a search page
+        SELECT coalesce(CASE lang WHEN 'en' THEN l.doc_en WHEN 'zh_TW' THEN l.doc_zh_tw
+                                  WHEN 'zh_CN' THEN l.doc_zh_cn END, d.doc), d.site_dependent
+          INTO body, dep
+        FROM ckan_doc d LEFT JOIN ckan_doc_lang l ON l.package_id = d.package_id
+        WHERE d.package_id = pid;
+    END IF;
     IF NOT FOUND THEN
         RETURN ckan_build_doc(pid, site_url, ckan_portal_tz(), lang);
-    END IF;
-    body := coalesce(ckan_doc_in(pid, lang), d.doc);
-    IF d.site_dependent THEN
+    ELSIF dep THEN
         RETURN ckan_site_put(body, site_url);
     END IF;
     RETURN body;
