@@ -40,13 +40,13 @@ DEB_BENCH := wrk nginx-light postgresql-contrib zip unzip time
 
 COMMON_SRC := $(addprefix server/core/,util.c log.c arena.c config.c valid.c pgconn.c)
 CORE_SRC   := $(addprefix server/core/,hframe.c edge.c route.c req.c req_query.c resp.c db_err.c db_pool.c db_policy.c \
-              server.c migrate.c multipart.c spool.c range.c passwd.c apitoken.c bgwork.c)
+              server.c migrate.c multipart.c spool.c range.c fsend.c passwd.c apitoken.c bgwork.c)
 TW_SRC     := $(addprefix server/tw/,tw_family.c tw_config.c tw_resp.c tw_rest.c tw_params.c tw_datastore.c)
 CKAN_SRC   := $(addprefix server/ckan/,ckan_family.c ckan_config.c ckan_resp.c ckan_action.c ckan_auth.c ckan_params.c ckan_datastore.c ckan_datastore_write.c ckan_datastore_sql.c \
               ckan_geo.c ckan_package.c ckan_package_write.c ckan_group.c ckan_tag.c ckan_user.c ckan_activity.c ckan_site.c \
               ckan_call.c ckan_xloader.c ckan_download.c ckan_upload.c ckan_search.c ckan_util.c search_cache.c solrq.c solrq_mem.c solrq_lex.c solrq_parse.c \
               solrq_sql.c solrq_map.c ckan_view_rel.c)
-DS_SRC     := $(addprefix server/datastore/,ds_family.c ds_read.c ds_cache.c sqlbuild.c dump.c dump_fmt.c dump_src.c \
+DS_SRC     := $(addprefix server/datastore/,ds_family.c ds_read.c ds_cache.c sqlbuild.c sqlbuild_cols.c sqlbuild_geo.c astore.c dump.c dump_fmt.c dump_src.c \
               dump_stream.c dump_worker.c zipw.c ds_load.c ustore.c hk_query.c)
 HK_SRC     := $(addprefix server/hk/,hkf_family.c hkf_resp.c hkf_filter.c hk_family.c hk_archive.c hk_nearest.c hk_params.c)
 CMD_SRC    := $(addprefix server/cmd/,main.c user_cli.c routes_cli.c)
@@ -183,8 +183,8 @@ FUZZ_SRC_catalog      := importers/catalog_in.c importers/catalog_keys.c server/
 FUZZ_SRC_ckan_params  := server/ckan/ckan_params.c server/core/req_query.c server/core/route.c server/core/arena.c \
                          server/core/util.c server/core/valid.c
 FUZZ_SRC_tw_datastore := server/tw/tw_params.c server/core/req_query.c server/core/route.c server/core/arena.c \
-                         server/core/util.c server/core/valid.c server/datastore/sqlbuild.c
-FUZZ_SRC_hk_query     := server/datastore/hk_query.c server/datastore/sqlbuild.c server/core/valid.c \
+                         server/core/util.c server/core/valid.c server/datastore/sqlbuild.c server/datastore/sqlbuild_cols.c
+FUZZ_SRC_hk_query     := server/datastore/hk_query.c server/datastore/sqlbuild.c server/datastore/sqlbuild_cols.c server/core/valid.c \
                          server/core/util.c
 FUZZ_SRC_hframe       := server/core/hframe.c
 FUZZ_SRC_multipart    := server/core/multipart.c server/core/util.c

@@ -35,7 +35,6 @@ void ckan_action_init(void)
     ckan_datastore_init();
     ckan_datastore_write_init();
     ckan_datastore_sql_init();
-    ckan_geo_init();
     ckan_package_init();
     ckan_package_write_init();
     ckan_group_init();

@@ -21,8 +21,8 @@
 #include "ckan_config.h"
 #include "config.h"
 #include "db_pool.h"
+#include "fsend.h"
 #include "log.h"
-#include "range.h"
 #include "req.h"
 #include "resp.h"
 #include "ustore.h"
@@ -53,8 +53,8 @@ static const char *get_str(json_object *o, const char *key)
 static const char *content_type(const char *mimetype, const char *name)
 {
     static const char *const types[][2] = {
-        {".csv", "text/csv"},       {".tsv", "text/tab-separated-values"},
-        {".txt", "text/plain"},     {".xml", "application/xml"},
+        {".csv", "text/csv"},          {".tsv", "text/tab-separated-values"},
+        {".txt", "text/plain"},        {".xml", "application/xml"},
         {".json", "application/json"}, {".zip", "application/zip"},
         {".pdf", "application/pdf"},
     };
@@ -79,51 +79,6 @@ static const char *disposition(struct req *r, const char *name)
                                  enc ? enc : "");
     free(enc);
     return v;
-}
-
-static void send_file(struct req *r, int fd, uint64_t size, const char *etag, const char *type,
-                      const char *name)
-{
-    struct evkeyvalq *in = evhttp_request_get_input_headers(r->ev);
-    struct evkeyvalq *out = evhttp_request_get_output_headers(r->ev);
-    evhttp_add_header(out, "ETag", etag);
-    evhttp_add_header(out, "Accept-Ranges", "bytes");
-    const char *inm = evhttp_find_header(in, "If-None-Match");
-    if (inm && util_etag_listed(inm, etag)) {
-        close(fd);
-        req_finish(r, 304, NULL, evbuffer_new());
-        return;
-    }
-    const char *ifr = evhttp_find_header(in, "If-Range");
-    uint64_t first = 0, last = size ? size - 1 : 0;
-    enum range_kind k = ifr && strcmp(ifr, etag) != 0
-                            ? RANGE_WHOLE
-                            : range_parse(evhttp_find_header(in, "Range"), size, &first, &last);
-    struct evbuffer *body = evbuffer_new();
-    if (k == RANGE_UNSATISFIABLE) {
-        close(fd);
-        evhttp_add_header(out, "Content-Range", arena_printf(r->a, "bytes */%llu",
-                                                             (unsigned long long)size));
-        req_finish(r, 416, "text/plain", body);
-        return;
-    }
-    uint64_t n = size ? last - first + 1 : 0;
-    evbuffer_set_flags(body, EVBUFFER_FLAG_DRAINS_TO_FD); /* lets libevent use sendfile */
-    if (n == 0)
-        close(fd);
-    else if (evbuffer_add_file(body, fd, (ev_off_t)first, (ev_off_t)n) != 0) {
-        close(fd);
-        evbuffer_free(body);
-        resp_error(r, ERR_INTERNAL, NULL, "cannot send the uploaded file");
-        return;
-    }
-    evhttp_add_header(out, "Content-Disposition", disposition(r, name));
-    evhttp_add_header(out, "Content-Length", arena_printf(r->a, "%llu", (unsigned long long)n));
-    if (k == RANGE_PART)
-        evhttp_add_header(out, "Content-Range",
-                          arena_printf(r->a, "bytes %llu-%llu/%llu", (unsigned long long)first,
-                                       (unsigned long long)last, (unsigned long long)size));
-    req_finish(r, k == RANGE_PART ? 206 : 200, type, body);
 }
 
 /* Not an upload: CKAN redirects to the resource's URL, when it has one. */
@@ -157,8 +112,9 @@ static void download_done(struct req *r, PGresult *res)
         return;
     }
     const char *name = r->route.nparams > 2 ? req_path_param(r, 2) : file;
-    send_file(r, fd, (uint64_t)st.st_size, arena_printf(r->a, "\"%s\"", sha),
-              content_type(get_str(d, "mimetype"), file), name && *name ? name : file);
+    fsend_file(r, fd, (uint64_t)st.st_size, arena_printf(r->a, "\"%s\"", sha),
+               content_type(get_str(d, "mimetype"), file),
+               disposition(r, name && *name ? name : file), NULL);
 }
 
 static int download_run(struct req *r)

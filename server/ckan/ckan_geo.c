@@ -1,7 +1,8 @@
 /* ckan_geo — datastore_nearest (our extension; CKAN has no row-level nearest search): a
  * resource's rows nearest to a point, with their great-circle distance, found through the
  * spatial index the loading library builds (sql/functions/24b_geo.sql). Syntax is checked
- * here, with CKAN's validators and messages; fields and the index are SQL's. */
+ * here, with CKAN's validators and messages; the statement is the DataStore SELECT
+ * generator's (sqlbuild_geo.c), run through the reads' copies of the bookkeeping. */
 #include "ckan_handlers.h"
 
 #include <json-c/json.h>
@@ -13,21 +14,13 @@
 #include "ckan_auth.h"
 #include "ckan_params.h"
 #include "ckan_resp.h"
-#include "db_pool.h"
+#include "ds_read.h"
 #include "req.h"
+#include "sqlbuild.h"
 #include "valid.h"
 
 #define NEAREST_LIMIT_DEFAULT 10
 #define NEAREST_LIMIT_MAX 100
-
-static struct db_stmt st_nearest = {"ckan_datastore_nearest",
-                                    "SELECT ckan_datastore_nearest($1::jsonb, $2::ckan_viewer)",
-                                    2, 0};
-
-void ckan_geo_init(void)
-{
-    dbp_register(&st_nearest);
-}
 
 /* A number within limit either way: a JSON number or decimal text. */
 static bool degrees(struct req *r, json_object *in, const char *key, double limit, double *out)
@@ -46,16 +39,17 @@ static bool degrees(struct req *r, json_object *in, const char *key, double limi
              valid_degrees(json_object_get_string(v), limit, out);
     }
     if (!ok)
-        ckan_resp_invalid(r, key, limit == 90
-                                      ? "Must be a latitude in decimal degrees (-90 to 90)"
+        ckan_resp_invalid(r, key,
+                          limit == 90 ? "Must be a latitude in decimal degrees (-90 to 90)"
                                       : "Must be a longitude in decimal degrees (-180 to 180)");
     return ok;
 }
 
-/* radius_m: a positive number of metres, optional. */
-static bool radius(struct req *r, json_object *in, json_object *p)
+/* radius_m: a positive number of metres, optional (*out NULL when absent). */
+static bool radius(struct req *r, json_object *in, const char **out)
 {
     json_object *v;
+    *out = NULL;
     if (!json_object_object_get_ex(in, "radius_m", &v) || json_object_is_type(v, json_type_null))
         return true;
     double m = -1;
@@ -74,22 +68,30 @@ static bool radius(struct req *r, json_object *in, json_object *p)
         ckan_resp_invalid(r, "radius_m", "Must be a positive number of metres");
         return false;
     }
-    json_object_object_add(p, "radius_m", json_object_new_double(m));
+    *out = arena_printf(r->a, "%.17g", m);
     return true;
 }
 
+static void put_json(void *o)
+{
+    json_object_put(o);
+}
+
 /* filters: field → value or list of values, each compared as text; normalized to field →
- * [text, ...]. */
-static bool filters(struct req *r, json_object *in, json_object *p)
+ * [text, ...] (*norm: NULL when absent; freed with the request). */
+static bool filters(struct req *r, json_object *in, json_object **norm)
 {
     json_object *f;
+    *norm = NULL;
     if (!ckan_json_object_validator(r, in, "filters", &f))
         return false;
     if (!f)
         return true;
     json_object *out = json_object_new_object();
-    json_object_object_add(p, "filters", out);
-    json_object_object_foreach(f, key, val) {
+    arena_defer(r->a, put_json, out);
+    *norm = out;
+    json_object_object_foreach(f, key, val)
+    {
         json_object *list = json_object_new_array();
         json_object_object_add(out, key, list);
         bool is_list = json_object_is_type(val, json_type_array);
@@ -98,9 +100,9 @@ static bool filters(struct req *r, json_object *in, json_object *p)
             json_object *e = is_list ? json_object_array_get_idx(val, i) : val;
             if (!e || json_object_is_type(e, json_type_object) ||
                 json_object_is_type(e, json_type_array) || json_object_is_type(e, json_type_null)) {
-                ckan_resp_invalid(r, "filters",
-                                  arena_printf(r->a, "Values of \"%s\" must be texts or numbers",
-                                               key));
+                ckan_resp_invalid(
+                    r, "filters",
+                    arena_printf(r->a, "Values of \"%s\" must be texts or numbers", key));
                 return false;
             }
             json_object_array_add(list, json_object_new_string(json_object_get_string(e)));
@@ -109,16 +111,18 @@ static bool filters(struct req *r, json_object *in, json_object *p)
     return true;
 }
 
-static bool field_name(struct req *r, json_object *in, const char *key, json_object *p)
+/* A field name, optional (*out NULL when absent). */
+static bool field_name(struct req *r, json_object *in, const char *key, const char **out)
 {
     json_object *v;
+    *out = NULL;
     if (!json_object_object_get_ex(in, key, &v) || json_object_is_type(v, json_type_null))
         return true;
     if (!json_object_is_type(v, json_type_string)) {
         ckan_resp_invalid(r, key, "Must be a string");
         return false;
     }
-    json_object_object_add(p, key, json_object_get(v));
+    *out = arena_strdup(r->a, json_object_get_string(v));
     return true;
 }
 
@@ -128,14 +132,9 @@ static const char *resource_id(struct req *r, json_object *in)
     if ((json_object_object_get_ex(in, "resource_id", &v) ||
          json_object_object_get_ex(in, "id", &v)) &&
         json_object_is_type(v, json_type_string) && *json_object_get_string(v))
-        return json_object_get_string(v);
+        return arena_strdup(r->a, json_object_get_string(v));
     ckan_resp_invalid(r, "resource_id", "Missing value");
     return NULL;
-}
-
-static void put_json(void *o)
-{
-    json_object_put(o);
 }
 
 int ckan_datastore_nearest(struct req *r)
@@ -143,23 +142,20 @@ int ckan_datastore_nearest(struct req *r)
     json_object *in = ckan_request_data(r);
     if (!in)
         return REQ_DONE;
-    json_object *p = json_object_new_object();
-    arena_defer(r->a, put_json, p);
-    const char *rid = resource_id(r, in);
+    struct sqlb_near *q = arena_alloc(r->a, sizeof(*q));
+    *q = (struct sqlb_near){.style = SQLB_NEAR_CKAN};
     double lat, lon;
     long long limit;
-    if (!rid || !degrees(r, in, "lat", 90, &lat) || !degrees(r, in, "lon", 180, &lon) ||
+    if (!(q->rid = resource_id(r, in)) || !degrees(r, in, "lat", 90, &lat) ||
+        !degrees(r, in, "lon", 180, &lon) ||
         !ckan_natural_number_validator(r, in, "limit", NEAREST_LIMIT_DEFAULT, &limit) ||
-        !radius(r, in, p) || !filters(r, in, p) || !field_name(r, in, "lat_field", p) ||
-        !field_name(r, in, "lon_field", p))
+        !radius(r, in, &q->radius_m) || !filters(r, in, &q->filters) ||
+        !field_name(r, in, "lat_field", &q->lat_field) ||
+        !field_name(r, in, "lon_field", &q->lon_field))
         return REQ_DONE;
-    json_object_object_add(p, "resource_id", json_object_new_string(rid));
-    json_object_object_add(p, "lat", json_object_new_double(lat));
-    json_object_object_add(p, "lon", json_object_new_double(lon));
-    json_object_object_add(p, "limit", json_object_new_int64(ckan_limit_to_configured_maximum(
-                                           limit, NEAREST_LIMIT_MAX)));
-    const char **params = arena_alloc(r->a, 2 * sizeof(char *));
-    params[0] = arena_strdup(r->a, json_object_to_json_string_ext(p, JSON_C_TO_STRING_PLAIN));
-    params[1] = ckan_auth_viewer(r);
-    return req_db(r, &st_nearest, params, req_reply_json_cell);
+    q->viewer = ckan_auth_viewer(r);
+    q->lat = arena_printf(r->a, "%.17g", lat);
+    q->lon = arena_printf(r->a, "%.17g", lon);
+    q->limit = ckan_limit_to_configured_maximum(limit, NEAREST_LIMIT_MAX);
+    return dsr_nearest(r, q);
 }

@@ -17,7 +17,6 @@ struct req;
 void ckan_datastore_init(void);
 void ckan_datastore_write_init(void);
 void ckan_datastore_sql_init(void);
-void ckan_geo_init(void);
 void ckan_package_init(void);
 void ckan_package_write_init(void);
 void ckan_group_init(void);

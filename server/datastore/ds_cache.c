@@ -7,8 +7,25 @@
 #include "ds_read.h"
 #include "util.h"
 
-enum { M_GEN, M_TABLE, M_SEARCH, M_ROWS, M_MAXID, M_N, M_ID, M_TYPE, M_TW, M_CKAN, M_VERSION,
-       M_MODIFIED, M_HEADER };
+enum {
+    M_GEN,
+    M_TABLE,
+    M_SEARCH,
+    M_ROWS,
+    M_MAXID,
+    M_N,
+    M_ID,
+    M_TYPE,
+    M_TW,
+    M_CKAN,
+    M_VERSION,
+    M_MODIFIED,
+    M_HEADER,
+    M_GEO_LAT,
+    M_GEO_LON,
+    M_GEO_EXPR,
+    M_GEO_INDEXED
+};
 
 static char *value_dup(const PGresult *res, int row, int col)
 {
@@ -27,6 +44,10 @@ struct dsr_table *dsr_table_from(const char *rid, const PGresult *res)
     t->t.search_expr = value_dup(res, 0, M_SEARCH);
     t->t.row_count = strtoll(PQgetvalue(res, 0, M_ROWS), NULL, 10);
     t->t.max_id = strtoll(PQgetvalue(res, 0, M_MAXID), NULL, 10);
+    t->t.geo_lat = value_dup(res, 0, M_GEO_LAT);
+    t->t.geo_lon = value_dup(res, 0, M_GEO_LON);
+    t->t.geo_expr = value_dup(res, 0, M_GEO_EXPR);
+    t->t.geo_indexed = strcmp(PQgetvalue(res, 0, M_GEO_INDEXED), "t") == 0;
     t->fields = xcalloc((size_t)n + 1, sizeof(*t->fields));
     t->t.fields = t->fields;
     t->t.nfields = n;
@@ -62,6 +83,9 @@ void dsr_table_free(struct dsr_table *t)
     free(t->fields);
     free((char *)t->t.table);
     free((char *)t->t.search_expr);
+    free((char *)t->t.geo_lat);
+    free((char *)t->t.geo_lon);
+    free((char *)t->t.geo_expr);
     free(t->rid);
     free(t);
 }

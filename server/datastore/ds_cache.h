@@ -15,15 +15,18 @@
 
 /* The bookkeeping of resource $1 for caller $2 (a ckan_viewer, NULL: anonymous), with each
  * field's entry in the APIs' field lists as PostgreSQL renders it: one row per field in table
- * order, or one row with n NULL when the table has none. OD100/OD403 (ds_table) when the
+ * order, or one row with n NULL when the table has none; then where its rows are
+ * (ds_geo_fields, and whether the spatial index exists). OD100/OD403 (ds_table) when the
  * resource has no data or the caller may not read it. */
 #define DSR_TABLE_SQL                                                                           \
     "SELECT d.generation, d.table_name, d.search_expr, d.row_count, d.max_id, e.n, "            \
     "f->>'id', f->>'type', json_build_object('type', f->>'type', 'id', f->>'id')::text, "       \
     "(jsonb_build_object('id', f->>'id', 'type', f->>'type') || CASE WHEN f ? 'info' "          \
     "THEN jsonb_build_object('info', f->'info') ELSE '{}' END)::text, d.data_version, "         \
-    "(extract(epoch FROM d.modified) * 1000000)::int8, f->'info'->>'original_header' "          \
-    "FROM ds_table($1, $2::ckan_viewer) d "                                                     \
+    "(extract(epoch FROM d.modified) * 1000000)::int8, f->'info'->>'original_header', "         \
+    "g.lat, g.lon, g.expr, "                                                                    \
+    "to_regclass(format('datastore.%I', d.table_name || '_geo')) IS NOT NULL "                  \
+    "FROM ds_table($1, $2::ckan_viewer) d CROSS JOIN LATERAL ds_geo_fields(d.fields) g "        \
     "LEFT JOIN LATERAL jsonb_array_elements(d.fields) WITH ORDINALITY e(f, n) ON true "         \
     "ORDER BY e.n"
 

@@ -1,6 +1,7 @@
 /* ds_family — the DataStore's start-up and stop. */
 #include "ds_family.h"
 
+#include "astore.h"
 #include "config.h"
 #include "ds_load.h"
 #include "ustore.h"
@@ -15,7 +16,8 @@ static bool ds_init(const struct config *cfg, char **err)
 {
     dsr_init(cfg->datastore_prepared);
     dsl_init(cfg->db, cfg->connect_timeout);
-    return ustore_init(cfg, err) && dump_init(cfg, err);
+    return ustore_init(cfg, err) && dump_init(cfg, err) &&
+           astore_init(dump_dir(), cfg->dump_zip_level, err);
 }
 
 static void ds_stop(void)

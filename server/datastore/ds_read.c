@@ -23,9 +23,10 @@
 
 static struct db_stmt st_meta = {"ds_read_meta", DSR_TABLE_SQL, 2, 0};
 
-/* What a request needs across its statements. */
+/* What a request needs across its statements: a read, or a nearest search (near set). */
 struct dsr_state {
-    struct sqlb_read q;
+    struct sqlb_read q; /* q.rid and q.viewer name the resource and caller of both */
+    const struct sqlb_near *near;
     int rounds; /* bookkeeping reads so far */
 };
 
@@ -77,8 +78,8 @@ static bool statement_failed(struct req *r, const struct db_error *err)
     struct dsr_state *s = r->data;
     if (err->kind != DBE_QUERY || s->rounds == DSR_ROUNDS_MAX)
         return false;
-    log_info("datastore: the read of %s failed (%s: %s); reading its bookkeeping again",
-             s->q.rid, err->sqlstate, err->message);
+    log_info("datastore: the read of %s failed (%s: %s); reading its bookkeeping again", s->q.rid,
+             err->sqlstate, err->message);
     (void)read_meta(r);
     return true;
 }
@@ -90,21 +91,31 @@ static void refused(struct req *r, const struct sqlb_err *e)
     req_db_fail(r, &err);
 }
 
+/* The statement of s's request from the copy t. */
+static bool build(struct sqlb *b, const struct dsr_table *t, struct dsr_state *s,
+                  struct sqlb_err *err)
+{
+    if (!s->near)
+        return sqlb_datastore_read(b, &t->t, &s->q, err);
+    struct sqlb_near n = *s->near;
+    n.generation = t->generation;
+    return sqlb_nearest(b, &t->t, &n, err);
+}
+
 /* Build the statement from the copy t and run it. A copy read before this request may not know
  * a field the request names: input refused is answered only from a copy read for it. */
 static int run_statement(struct req *r, const struct dsr_table *t, bool fresh)
 {
     struct dsr_state *s = r->data;
     if (!t->usable) {
-        resp_error(r, ERR_INTERNAL, NULL, "the field list of resource %s does not parse",
-                   s->q.rid);
+        resp_error(r, ERR_INTERNAL, NULL, "the field list of resource %s does not parse", s->q.rid);
         return REQ_DONE;
     }
     s->q.generation = t->generation;
     struct sqlb b;
     struct sqlb_err err = {0};
     sqlb_init(&b);
-    if (!sqlb_datastore_read(&b, &t->t, &s->q, &err)) {
+    if (!build(&b, t, s, &err)) {
         sqlb_free(&b);
         if (!fresh) {
             sqlb_err_clear(&err);
@@ -131,12 +142,23 @@ static void meta_done(struct req *r, PGresult *res)
     (void)run_statement(r, t, true);
 }
 
+static int start(struct req *r, struct dsr_state *s)
+{
+    r->data = s;
+    const struct dsr_table *t = dsr_cache_get(thread_cache(r), s->q.rid);
+    return t ? run_statement(r, t, false) : read_meta(r);
+}
+
 int dsr_read(struct req *r, const struct sqlb_read *q)
 {
     struct dsr_state *s = arena_alloc(r->a, sizeof(*s));
-    s->q = *q;
-    s->rounds = 0;
-    r->data = s;
-    const struct dsr_table *t = dsr_cache_get(thread_cache(r), q->rid);
-    return t ? run_statement(r, t, false) : read_meta(r);
+    *s = (struct dsr_state){.q = *q};
+    return start(r, s);
+}
+
+int dsr_nearest(struct req *r, const struct sqlb_near *q)
+{
+    struct dsr_state *s = arena_alloc(r->a, sizeof(*s));
+    *s = (struct dsr_state){.q = {.rid = q->rid, .viewer = q->viewer}, .near = q};
+    return start(r, s);
 }

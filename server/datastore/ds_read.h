@@ -15,6 +15,7 @@
 
 struct req;
 struct sqlb_read;
+struct sqlb_near;
 struct dsr_cache;
 
 /* Register the statements (before any pool starts); prepared: --datastore-prepared. */
@@ -28,5 +29,7 @@ void dsr_cache_free(struct dsr_cache *c);
  * generation is filled in here) with the whole result, in r's envelope; input refused and
  * database errors are answered there too. Returns REQ_ASYNC or REQ_DONE. */
 int dsr_read(struct req *r, const struct sqlb_read *q) MUSTCHECK;
+/* The same for the nearest search q (sqlbuild.h's sqlb_near), through the same copies. */
+int dsr_nearest(struct req *r, const struct sqlb_near *q) MUSTCHECK;
 
 #endif

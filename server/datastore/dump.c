@@ -59,6 +59,11 @@ static struct db_stmt st_meta = {
 
 /* ---- shared ---------------------------------------------------------------------------------- */
 
+const char *dump_dir(void)
+{
+    return g.dir;
+}
+
 bool dump_init(const struct config *cfg, char **err)
 {
     g.dir = *cfg->dump_dir ? xstrdup(cfg->dump_dir)

@@ -22,6 +22,8 @@ struct req;
 
 /* Cache directory, statements, worker threads; false with *err (malloc'd). */
 bool dump_init(const struct config *cfg, char **err) MUSTCHECK;
+/* The cache directory, absolute (once dump_init ran): the archive's files live under it too. */
+const char *dump_dir(void);
 /* Let dumps in progress finish (bounded), then stop the workers. */
 void dump_shutdown(void);
 

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "sqlbuild_int.h"
 #include "util.h"
 
 /* ---- the builder ---------------------------------------------------------------------------- */
@@ -94,7 +95,7 @@ void sqlb_literal(struct sqlb *b, const char *s)
 }
 
 /* Register a parameter without writing its reference; returns its number. */
-static int new_param(struct sqlb *b, const char *value, char *owned)
+int sqlb_new_param(struct sqlb *b, const char *value, char *owned)
 {
     if (b->nparams == b->pcap) {
         b->pcap = b->pcap ? b->pcap * 2 : 8;
@@ -113,14 +114,14 @@ static int new_param(struct sqlb *b, const char *value, char *owned)
 
 int sqlb_param(struct sqlb *b, const char *value, const char *cast)
 {
-    int n = new_param(b, value, NULL);
+    int n = sqlb_new_param(b, value, NULL);
     sqlb_addf(b, "$%d%s", n, cast);
     return n;
 }
 
 int sqlb_param_own(struct sqlb *b, char *value, const char *cast)
 {
-    int n = new_param(b, value, value);
+    int n = sqlb_new_param(b, value, value);
     sqlb_addf(b, "$%d%s", n, cast);
     return n;
 }
@@ -172,31 +173,8 @@ char *sqlb_like_pattern(const char *s)
 /* ---- datastore reads ------------------------------------------------------------------------- */
 
 /* _id as each API lists it (the bookkeeping's field list does not hold it; it is int8). */
-static const struct sqlb_field id_field = {"_id", "int8", "{\"type\" : \"int4\", \"id\" : \"_id\"}",
-                                           "{\"id\": \"_id\", \"type\": \"int\"}", NULL};
-
-#define ERR_BAD_VALUE "OD210" /* db_pool.h's DB_STATE_BAD_VALUE */
-#define ERR_NO_FIELD "OD220"  /* db_pool.h's DB_STATE_NO_FIELD */
-
-struct sort_key {
-    const struct sqlb_field *f;
-    bool desc;
-};
-
-struct ds_build {
-    struct sqlb *b; /* the statement; every parameter is registered here */
-    const struct sqlb_table *t;
-    const struct sqlb_read *q;
-    bool literals;  /* values as literals, not parameters (dumps) */
-    struct sqlb_err *err;
-    const struct sqlb_field **out; /* the fields shown */
-    int nout;
-    struct sqlb conds; /* the WHERE conditions, " AND "-joined */
-    int nconds;
-    struct sort_key *keys;
-    int nkeys;
-    int offset_param; /* 0 until referenced */
-};
+const struct sqlb_field sqlb_id_field = {"_id", "int8", "{\"type\" : \"int4\", \"id\" : \"_id\"}",
+                                         "{\"id\": \"_id\", \"type\": \"int\"}", NULL};
 
 void sqlb_err_clear(struct sqlb_err *err)
 {
@@ -205,8 +183,7 @@ void sqlb_err_clear(struct sqlb_err *err)
 }
 
 /* Refuse the request: err gets the state, parameter and message. Returns false. */
-static bool __attribute__((format(printf, 4, 5)))
-refuse(struct ds_build *d, const char *state, const char *param, const char *fmt, ...)
+bool sqlb_refuse(struct ds_build *d, const char *state, const char *param, const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
@@ -222,10 +199,10 @@ refuse(struct ds_build *d, const char *state, const char *param, const char *fmt
 }
 
 /* The field called name (_id included), or NULL; the first one of that name. */
-static const struct sqlb_field *find_field(const struct sqlb_table *t, const char *name)
+const struct sqlb_field *sqlb_find_field(const struct sqlb_table *t, const char *name)
 {
     if (strcmp(name, "_id") == 0)
-        return &id_field;
+        return &sqlb_id_field;
     for (int i = 0; i < t->nfields; i++)
         if (strcmp(t->fields[i].id, name) == 0)
             return &t->fields[i];
@@ -233,12 +210,11 @@ static const struct sqlb_field *find_field(const struct sqlb_table *t, const cha
 }
 
 /* The field called name, or NULL after refusing the request on param. */
-static const struct sqlb_field *field_named(struct ds_build *d, const char *name,
-                                            const char *param)
+static const struct sqlb_field *field_named(struct ds_build *d, const char *name, const char *param)
 {
-    const struct sqlb_field *f = find_field(d->t, name);
+    const struct sqlb_field *f = sqlb_find_field(d->t, name);
     if (!f)
-        refuse(d, ERR_NO_FIELD, param, "field \"%s\" does not exist", name);
+        sqlb_refuse(d, ERR_NO_FIELD, param, "field \"%s\" does not exist", name);
     return f;
 }
 
@@ -292,10 +268,10 @@ static const char **jsonb_keys(json_object *o, int *n)
 
 /* Write a value into the conditions (owned: malloc'd or NULL for SQL NULL, taken over): a new
  * parameter, or in a dump a literal. */
-static void cond_value(struct ds_build *d, char *owned, const char *cast)
+void sqlb_cond_value(struct ds_build *d, char *owned, const char *cast)
 {
     if (!d->literals) {
-        sqlb_addf(&d->conds, "$%d%s", new_param(d->b, owned, owned), cast);
+        sqlb_addf(&d->conds, "$%d%s", sqlb_new_param(d->b, owned, owned), cast);
         return;
     }
     if (owned)
@@ -312,11 +288,12 @@ static void json_text_value(struct ds_build *d, json_object *v)
 {
     char *s = scalar_text(v);
     if (s || json_object_is_type(v, json_type_null)) {
-        cond_value(d, s, "::text");
+        sqlb_cond_value(d, s, "::text");
         return;
     }
     sqlb_add(&d->conds, "(");
-    cond_value(d, xstrdup(json_object_to_json_string_ext(v, JSON_C_TO_STRING_PLAIN)), "::jsonb");
+    sqlb_cond_value(d, xstrdup(json_object_to_json_string_ext(v, JSON_C_TO_STRING_PLAIN)),
+                    "::jsonb");
     sqlb_add(&d->conds, " #>> '{}')");
 }
 
@@ -325,7 +302,7 @@ static void like_value(struct ds_build *d, json_object *v)
 {
     char *s = scalar_text(v);
     if (s || json_object_is_type(v, json_type_null)) {
-        cond_value(d, s ? sqlb_like_pattern(s) : NULL, "::text");
+        sqlb_cond_value(d, s ? sqlb_like_pattern(s) : NULL, "::text");
         free(s);
         return;
     }
@@ -342,13 +319,13 @@ static void like_value(struct ds_build *d, json_object *v)
     sqlb_add(&d->conds, " || '%')");
 }
 
-static void cond_start(struct ds_build *d)
+void sqlb_cond_start(struct ds_build *d)
 {
     sqlb_add(&d->conds, d->nconds++ ? " AND " : "");
 }
 
 /* A column's text form, as filters compare it. */
-static void column_text(struct sqlb *w, const struct sqlb_field *f)
+void sqlb_column_text(struct sqlb *w, const struct sqlb_field *f)
 {
     sqlb_ident(w, f->id);
     if (strcmp(f->type, "text") != 0)
@@ -368,11 +345,11 @@ static void filter_list(struct ds_build *d, json_object *v)
     }
     sqlb_add(&d->conds, " = ANY (");
     if (simple) {
-        cond_value(d, sqlb_text_array((const char *const *)vals, (int)n), "::text[]");
+        sqlb_cond_value(d, sqlb_text_array((const char *const *)vals, (int)n), "::text[]");
     } else {
         sqlb_add(&d->conds, "ARRAY(SELECT e #>> '{}' FROM jsonb_array_elements(");
-        cond_value(d, xstrdup(json_object_to_json_string_ext(v, JSON_C_TO_STRING_PLAIN)),
-                   "::jsonb");
+        sqlb_cond_value(d, xstrdup(json_object_to_json_string_ext(v, JSON_C_TO_STRING_PLAIN)),
+                        "::jsonb");
         sqlb_add(&d->conds, ") e)");
     }
     sqlb_add(&d->conds, ")");
@@ -388,15 +365,15 @@ static bool filter_cond(struct ds_build *d, const char *key, json_object *v)
     if (!f)
         return false;
     if (json_object_is_type(v, json_type_object))
-        return refuse(d, ERR_BAD_VALUE, "filters",
-                      "filter value for \"%s\" must be a value or a list of values", key);
-    cond_start(d);
+        return sqlb_refuse(d, ERR_BAD_VALUE, "filters",
+                           "filter value for \"%s\" must be a value or a list of values", key);
+    sqlb_cond_start(d);
     if (json_object_is_type(v, json_type_null)) {
         sqlb_ident(&d->conds, key);
         sqlb_add(&d->conds, " IS NULL");
         return true;
     }
-    column_text(&d->conds, f);
+    sqlb_column_text(&d->conds, f);
     if (json_object_is_type(v, json_type_array)) {
         filter_list(d, v);
     } else {
@@ -411,7 +388,7 @@ static bool filter_conds(struct ds_build *d)
     if (!d->q->filters)
         return true;
     if (!json_object_is_type(d->q->filters, json_type_object))
-        return refuse(d, ERR_BAD_VALUE, "filters", "filters must be a JSON object");
+        return sqlb_refuse(d, ERR_BAD_VALUE, "filters", "filters must be a JSON object");
     int n;
     const char **keys = jsonb_keys(d->q->filters, &n);
     bool ok = true;
@@ -429,7 +406,7 @@ static bool q_conds(struct ds_build *d)
     if (json_object_is_type(q, json_type_string)) {
         if (json_object_get_string_len(q) == 0)
             return true;
-        cond_start(d);
+        sqlb_cond_start(d);
         sqlb_addf(&d->conds, "(%s) ILIKE ", d->t->search_expr ? d->t->search_expr : "''::text");
         like_value(d, q);
         return true;
@@ -442,7 +419,7 @@ static bool q_conds(struct ds_build *d)
     for (int i = 0; i < n && ok; i++) {
         ok = field_named(d, keys[i], "q") != NULL;
         if (ok) {
-            cond_start(d);
+            sqlb_cond_start(d);
             sqlb_ident(&d->conds, keys[i]);
             sqlb_add(&d->conds, "::text ILIKE ");
             like_value(d, json_object_object_get(q, keys[i]));
@@ -460,7 +437,7 @@ static bool out_fields(struct ds_build *d)
     d->nout = 0;
     d->out = xmalloc(sizeof(*d->out) * (size_t)((q->fields ? q->nfields : t->nfields) + 1));
     if (!q->fields) {
-        d->out[d->nout++] = &id_field;
+        d->out[d->nout++] = &sqlb_id_field;
         for (int i = 0; i < t->nfields; i++)
             d->out[d->nout++] = &t->fields[i];
         return true;
@@ -468,13 +445,13 @@ static bool out_fields(struct ds_build *d)
     for (int i = 0; i < q->nfields; i++) {
         for (int j = 0; j < d->nout; j++)
             if (strcmp(d->out[j]->id, q->fields[i]) == 0)
-                return refuse(d, ERR_BAD_VALUE, "fields", "names a field twice: \"%s\"",
-                              q->fields[i]);
+                return sqlb_refuse(d, ERR_BAD_VALUE, "fields", "names a field twice: \"%s\"",
+                                   q->fields[i]);
         if (!(d->out[d->nout++] = field_named(d, q->fields[i], "fields")))
             return false;
     }
     if (d->nout == 0)
-        return refuse(d, ERR_BAD_VALUE, "fields", "fields must name at least one field");
+        return sqlb_refuse(d, ERR_BAD_VALUE, "fields", "fields must name at least one field");
     return true;
 }
 
@@ -562,16 +539,16 @@ static bool order_keys(struct ds_build *d)
         char *name;
         bool desc;
         if (!sort_key_parse(q->sort[i], &name, &desc))
-            return refuse(d, ERR_BAD_VALUE, "sort", "cannot sort by \"%s\"", q->sort[i]);
+            return sqlb_refuse(d, ERR_BAD_VALUE, "sort", "cannot sort by \"%s\"", q->sort[i]);
         const struct sqlb_field *f = field_named(d, name, "sort");
         free(name);
         if (!f)
             return false;
         d->keys[d->nkeys++] = (struct sort_key){f, desc};
-        has_id = has_id || f == &id_field;
+        has_id = has_id || f == &sqlb_id_field;
     }
     if (!has_id && !q->distinct)
-        d->keys[d->nkeys++] = (struct sort_key){&id_field, false};
+        d->keys[d->nkeys++] = (struct sort_key){&sqlb_id_field, false};
     return true;
 }
 
@@ -584,9 +561,10 @@ static bool distinct_keys_shown(struct ds_build *d)
         for (int j = 0; j < d->nout && !shown; j++)
             shown = d->out[j] == d->keys[i].f;
         if (!shown)
-            return refuse(d, ERR_BAD_VALUE, "sort",
-                          "cannot sort by \"%s\" with distinct: it is not one of the fields shown",
-                          d->keys[i].f->id);
+            return sqlb_refuse(
+                d, ERR_BAD_VALUE, "sort",
+                "cannot sort by \"%s\" with distinct: it is not one of the fields shown",
+                d->keys[i].f->id);
     }
     return true;
 }
@@ -600,7 +578,7 @@ static bool ds_check(struct ds_build *d)
            distinct_keys_shown(d);
 }
 
-static void ds_build_free(struct ds_build *d)
+void sqlb_build_free(struct ds_build *d)
 {
     free(d->out);
     free(d->keys);
@@ -619,7 +597,7 @@ static void ref_offset(struct ds_build *d, struct sqlb *w)
     }
     if (!d->offset_param) {
         char *s = xasprintf("%lld", d->q->offset);
-        d->offset_param = new_param(d->b, s, s);
+        d->offset_param = sqlb_new_param(d->b, s, s);
     }
     sqlb_addf(w, "$%d::bigint", d->offset_param);
 }
@@ -640,10 +618,10 @@ static void from_table(struct ds_build *d, struct sqlb *w)
 
 /* The page's SELECT; an unfiltered _id-ordered page of a dense table starts after the key
  * instead of skipping rows. */
-static void page_select(struct ds_build *d, struct sqlb *w)
+void sqlb_page_select(struct ds_build *d, struct sqlb *w)
 {
     const struct sqlb_read *q = d->q;
-    bool keyset = d->nconds == 0 && d->nkeys == 1 && d->keys[0].f == &id_field &&
+    bool keyset = d->nconds == 0 && d->nkeys == 1 && d->keys[0].f == &sqlb_id_field &&
                   !d->keys[0].desc && d->t->max_id == d->t->row_count && q->offset > 0;
     sqlb_add(w, q->distinct ? "SELECT DISTINCT " : "SELECT ");
     column_list(d, w);
@@ -670,7 +648,7 @@ static void page_select(struct ds_build *d, struct sqlb *w)
 
 /* A column's JSON value as the API shows it: timestamps without fraction or zone; numeric as
  * a string for the Taiwan API (its example) and as a number for CKAN. */
-static void value_expr(struct sqlb *w, const struct sqlb_field *f, enum sqlb_style style)
+void sqlb_value_expr(struct sqlb *w, const struct sqlb_field *f, enum sqlb_style style)
 {
     if (strcmp(f->type, "timestamp") == 0) {
         sqlb_add(w, "to_char(");
@@ -693,7 +671,7 @@ static void text_expr(struct sqlb *w, const struct sqlb_field *f)
         sqlb_ident(w, f->id);
         sqlb_add(w, " THEN 'f' END");
     } else if (strcmp(f->type, "timestamp") == 0) {
-        value_expr(w, f, SQLB_CKAN);
+        sqlb_value_expr(w, f, SQLB_CKAN);
     } else {
         sqlb_ident(w, f->id);
         sqlb_add(w, "::text");
@@ -730,10 +708,10 @@ static void records_sql(struct ds_build *d, struct sqlb *w)
             sqlb_literal(w, f->id);
             sqlb_add(w, ", ");
         }
-        value_expr(w, f, d->q->style);
+        sqlb_value_expr(w, f, d->q->style);
     }
     sqlb_add(w, csv ? " || E'\\n', ''), ''))::text FROM (" : ")), '[]')::text FROM (");
-    page_select(d, w);
+    sqlb_page_select(d, w);
     sqlb_add(w, ") s)");
 }
 
@@ -810,13 +788,13 @@ bool sqlb_datastore_read(struct sqlb *b, const struct sqlb_table *t, const struc
 {
     struct ds_build d = {.b = b, .t = t, .q = q, .err = err};
     char *gen = xasprintf("%lld", q->generation);
-    new_param(b, q->rid, NULL);
-    new_param(b, q->viewer, NULL);
-    new_param(b, gen, gen);
+    sqlb_new_param(b, q->rid, NULL);
+    sqlb_new_param(b, q->viewer, NULL);
+    sqlb_new_param(b, gen, gen);
     bool ok = ds_check(&d);
     if (ok)
         statement(&d);
-    ds_build_free(&d);
+    sqlb_build_free(&d);
     return ok;
 }
 
@@ -828,12 +806,12 @@ bool sqlb_datastore_rows(struct sqlb *b, const struct sqlb_table *t, const struc
     struct ds_build d = {.b = b, .t = t, .q = &page, .literals = true, .err = err};
     bool ok = ds_check(&d);
     if (ok)
-        page_select(&d, b);
+        sqlb_page_select(&d, b);
     *out = ok ? d.out : NULL;
     *nout = ok ? d.nout : 0;
     if (ok)
         d.out = NULL;
-    ds_build_free(&d);
+    sqlb_build_free(&d);
     return ok;
 }
 
@@ -855,244 +833,4 @@ bool sqlb_q_too_long(json_object *q)
             return true;
     }
     return false;
-}
-
-/* ---- the Filter API: columns by position ----------------------------------------------------- */
-
-static const struct {
-    const char *name;
-    int min, max;
-} ops[SQLB_NOPS] = {
-    [SQLB_EQ] = {"eq", 1, 1},   [SQLB_NE] = {"ne", 1, 1},   [SQLB_IN] = {"in", 1, -1},
-    [SQLB_NI] = {"ni", 1, -1},  [SQLB_CT] = {"ct", 1, 1},   [SQLB_NCT] = {"nct", 1, 1},
-    [SQLB_BW] = {"bw", 1, 1},   [SQLB_NBW] = {"nbw", 1, 1}, [SQLB_EW] = {"ew", 1, 1},
-    [SQLB_NEW] = {"new", 1, 1}, [SQLB_LT] = {"lt", 1, 1},   [SQLB_LE] = {"le", 1, 1},
-    [SQLB_GT] = {"gt", 1, 1},   [SQLB_GE] = {"ge", 1, 1},   [SQLB_BT] = {"bt", 2, 2},
-};
-
-bool sqlb_op_parse(const char *name, enum sqlb_op *op)
-{
-    for (int i = 0; i < SQLB_NOPS; i++)
-        if (strcmp(ops[i].name, name) == 0) {
-            *op = (enum sqlb_op)i;
-            return true;
-        }
-    return false;
-}
-
-const char *sqlb_op_name(enum sqlb_op op)
-{
-    return ops[op].name;
-}
-
-void sqlb_op_arity(enum sqlb_op op, int *min, int *max)
-{
-    *min = ops[op].min;
-    *max = ops[op].max;
-}
-
-bool sqlb_op_numeric(enum sqlb_op op)
-{
-    return op >= SQLB_LT;
-}
-
-/* The longest text read as a number: PostgreSQL's numeric takes any such text (131072 digits
- * before the point, 16383 after), and no cell of open data that is a number is longer. */
-#define NUMBER_MAX_LEN 500
-/* sqlb_is_number in PostgreSQL's regular expressions, with length(x) <= NUMBER_MAX_LEN. */
-#define NUMBER_RE "'^[ \\t]*[-+]?([0-9]+\\.?[0-9]*|\\.[0-9]+)([eE][-+]?[0-9]{1,3})?[ \\t]*$'"
-
-static size_t digit_run(const char *s)
-{
-    size_t n = 0;
-    while (s[n] >= '0' && s[n] <= '9')
-        n++;
-    return n;
-}
-
-bool sqlb_is_number(const char *s)
-{
-    if (strlen(s) > NUMBER_MAX_LEN)
-        return false;
-    s += strspn(s, " \t");
-    s += *s == '+' || *s == '-';
-    size_t ni = digit_run(s), nf = 0;
-    s += ni;
-    if (*s == '.') {
-        nf = digit_run(++s);
-        s += nf;
-    }
-    if (ni == 0 && nf == 0)
-        return false;
-    if (*s == 'e' || *s == 'E') {
-        s++;
-        s += *s == '+' || *s == '-';
-        size_t ne = digit_run(s);
-        if (ne == 0 || ne > 3)
-            return false;
-        s += ne;
-    }
-    s += strspn(s, " \t");
-    return *s == '\0';
-}
-
-/* A cell's text as the filters compare it and the API shows it; an empty cell is "". */
-static void cell_text(struct sqlb *w, const struct sqlb_field *f)
-{
-    sqlb_add(w, "coalesce(");
-    if (strcmp(f->type, "timestamp") == 0)
-        value_expr(w, f, SQLB_CKAN);
-    else
-        column_text(w, f);
-    sqlb_add(w, ", '')");
-}
-
-/* A cell's number, or NULL when it is not one (a text that does not read as one). */
-static void cell_number(struct sqlb *w, const struct sqlb_field *f)
-{
-    const char *t = f->type;
-    if (!strcmp(t, "int4") || !strcmp(t, "int8") || !strcmp(t, "numeric")) {
-        sqlb_ident(w, f->id);
-        return;
-    }
-    sqlb_add(w, "CASE WHEN length(");
-    cell_text(w, f);
-    sqlb_addf(w, ") <= %d AND ", NUMBER_MAX_LEN);
-    cell_text(w, f);
-    sqlb_add(w, " ~ " NUMBER_RE " THEN ");
-    cell_text(w, f);
-    sqlb_add(w, "::numeric END");
-}
-
-/* Column col (1-based), or NULL after refusing the request on param. */
-static const struct sqlb_field *column_at(struct ds_build *d, long long col, const char *param,
-                                          int item)
-{
-    int n = d->t->nfields;
-    if (col >= 1 && col <= n)
-        return &d->t->fields[col - 1];
-    refuse(d, ERR_BAD_VALUE, param, "%s[%d]: column %lld does not exist: the resource has %d %s",
-           param, item, col, n, n == 1 ? "column" : "columns");
-    return NULL;
-}
-
-static void text_op(struct ds_build *d, const struct sqlb_field *f, const struct sqlb_colfilter *c)
-{
-    struct sqlb *w = &d->conds;
-    const char *v = c->operands[0];
-    bool neg = c->op == SQLB_NE || c->op == SQLB_NI || c->op == SQLB_NCT || c->op == SQLB_NBW ||
-               c->op == SQLB_NEW;
-    switch (c->op) {
-    case SQLB_IN:
-    case SQLB_NI:
-        sqlb_add(w, neg ? "NOT (" : "(");
-        cell_text(w, f);
-        sqlb_add(w, " = ANY (");
-        cond_value(d, sqlb_text_array(c->operands, c->n), "::text[]");
-        sqlb_add(w, "))");
-        return;
-    case SQLB_CT:
-    case SQLB_NCT:
-        sqlb_add(w, "strpos(");
-        cell_text(w, f);
-        sqlb_add(w, ", ");
-        cond_value(d, xstrdup(v), "::text");
-        sqlb_add(w, neg ? ") = 0" : ") > 0");
-        return;
-    case SQLB_BW:
-    case SQLB_NBW:
-        sqlb_add(w, neg ? "NOT starts_with(" : "starts_with(");
-        cell_text(w, f);
-        sqlb_add(w, ", ");
-        cond_value(d, xstrdup(v), "::text");
-        sqlb_add(w, ")");
-        return;
-    case SQLB_EW:
-    case SQLB_NEW:
-        sqlb_add(w, "right(");
-        cell_text(w, f);
-        sqlb_add(w, ", length(");
-        cond_value(d, xstrdup(v), "::text");
-        sqlb_add(w, neg ? ")) <> " : ")) = ");
-        break;
-    default:
-        cell_text(w, f); /* eq, ne */
-        sqlb_add(w, neg ? " <> " : " = ");
-    }
-    cond_value(d, xstrdup(v), "::text");
-}
-
-static void number_op(struct ds_build *d, const struct sqlb_field *f,
-                      const struct sqlb_colfilter *c)
-{
-    static const char *const cmp[] = {[SQLB_LT] = " < ", [SQLB_LE] = " <= ", [SQLB_GT] = " > ",
-                                      [SQLB_GE] = " >= ", [SQLB_BT] = " BETWEEN "};
-    struct sqlb *w = &d->conds;
-    sqlb_add(w, "(");
-    cell_number(w, f);
-    sqlb_add(w, cmp[c->op]);
-    cond_value(d, xstrdup(c->operands[0]), "::numeric");
-    if (c->op == SQLB_BT) {
-        sqlb_add(w, " AND ");
-        cond_value(d, xstrdup(c->operands[1]), "::numeric");
-    }
-    sqlb_add(w, ")");
-}
-
-/* The filters as conditions; their operand counts and numbers were checked by the parser. */
-static bool column_conds(struct ds_build *d, const struct sqlb_cols *q)
-{
-    for (int i = 0; i < q->nfilters; i++) {
-        const struct sqlb_colfilter *c = &q->filters[i];
-        const struct sqlb_field *f = column_at(d, c->col, "filters", i);
-        if (!f)
-            return false;
-        cond_start(d);
-        if (sqlb_op_numeric(c->op))
-            number_op(d, f, c);
-        else
-            text_op(d, f, c);
-    }
-    return true;
-}
-
-/* The sorts, then file order; every data field shown, in table order. */
-static bool column_keys(struct ds_build *d, const struct sqlb_cols *q)
-{
-    d->keys = xmalloc(sizeof(*d->keys) * (size_t)(q->nsorts + 1));
-    for (int i = 0; i < q->nsorts; i++) {
-        const struct sqlb_field *f = column_at(d, q->sorts[i].col, "sorts", i);
-        if (!f)
-            return false;
-        d->keys[d->nkeys++] = (struct sort_key){f, q->sorts[i].desc};
-    }
-    d->keys[d->nkeys++] = (struct sort_key){&id_field, false};
-    d->out = xmalloc(sizeof(*d->out) * (size_t)d->t->nfields);
-    for (int i = 0; i < d->t->nfields; i++)
-        d->out[d->nout++] = &d->t->fields[i];
-    return true;
-}
-
-bool sqlb_column_rows(struct sqlb *b, const struct sqlb_table *t, const struct sqlb_cols *q,
-                      const struct sqlb_field ***out, int *nout, struct sqlb_err *err)
-{
-    static const struct sqlb_read page = {.limit = -1};
-    struct ds_build d = {.b = b, .t = t, .q = &page, .literals = true, .err = err};
-    sqlb_init(&d.conds);
-    bool ok = false;
-    if (t->nfields == 0)
-        refuse(&d, "OD100", "resource", "the resource has no columns");
-    else if (q->section != 1)
-        refuse(&d, ERR_BAD_VALUE, "section",
-               "section %lld does not exist: the resource has 1 section", q->section);
-    else
-        ok = column_conds(&d, q) && column_keys(&d, q);
-    if (ok)
-        page_select(&d, b);
-    *out = ok ? d.out : NULL;
-    *nout = ok ? d.nout : 0;
-    if (ok)
-        d.out = NULL;
-    ds_build_free(&d);
-    return ok;
 }

@@ -64,6 +64,11 @@ struct sqlb_table {
     long long row_count, max_id;
     int nfields;
     const struct sqlb_field *fields; /* table order, without _id */
+    /* Where its rows are (sql/functions/24b_geo.sql, ds_geo_fields): the latitude and
+     * longitude fields (one field twice for a "lat,long" one), the point expression its spatial
+     * index is on (NULL: the fields name no place), and whether that index exists yet. */
+    const char *geo_lat, *geo_lon, *geo_expr;
+    bool geo_indexed;
 };
 
 enum sqlb_style { SQLB_TW, SQLB_CKAN };
@@ -112,6 +117,33 @@ bool sqlb_datastore_read(struct sqlb *b, const struct sqlb_table *t, const struc
 bool sqlb_datastore_rows(struct sqlb *b, const struct sqlb_table *t, const struct sqlb_read *q,
                          const struct sqlb_field ***out, int *nout,
                          struct sqlb_err *err) MUSTCHECK;
+
+/* ---- nearest rows (datastore_nearest, /v1/nearest-schools): sqlbuild_geo.c ------------------ */
+
+enum sqlb_near_style {
+    SQLB_NEAR_CKAN,    /* datastore_nearest's result object */
+    SQLB_NEAR_SCHOOLS, /* /v1/nearest-schools' {"results": [...]} (hk_schools_result) */
+};
+
+/* One nearest search, its syntax already checked by the API's handler. */
+struct sqlb_near {
+    enum sqlb_near_style style;
+    const char *rid, *viewer;          /* as sqlb_read's */
+    long long generation;              /* filled in by the reader */
+    const char *lat, *lon;             /* decimal degrees, in range */
+    const char *radius_m;              /* a positive number of metres, or NULL: none */
+    json_object *filters;              /* field → [text, ...] (compared as text), or NULL */
+    const char *lat_field, *lon_field; /* the fields the caller named, or NULL */
+    long long limit;
+};
+
+/* Build the statement answering q on t, through t's spatial index (nearest first, then by
+ * _id; each record the row's fields then "_distance_m", the great-circle distance in metres);
+ * one row, or none as sqlb_datastore_read. False with *err: OD210 on "resource_id" for a table
+ * without place fields or without its index yet, on "lat_field"/"lon_field" for fields that
+ * are not its place fields; OD220 on "filters" for an unknown field. */
+bool sqlb_nearest(struct sqlb *b, const struct sqlb_table *t, const struct sqlb_near *q,
+                  struct sqlb_err *err) MUSTCHECK;
 
 /* ---- the Filter API: columns by position ---------------------------------------------------- */
 

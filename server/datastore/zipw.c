@@ -1,4 +1,4 @@
-/* zipw — one-entry zip files through minizip, written to a temp file and renamed. */
+/* zipw — zip files through minizip, written to a temp file and renamed. */
 #include "zipw.h"
 
 #include <dirent.h>
@@ -82,6 +82,16 @@ static void fill_info(zip_fileinfo *zi, time_t mtime)
     zi->external_fa = (uLong)0100644 << 16;
 }
 
+/* Start an entry of zf; false when minizip refuses. */
+static bool open_entry(zipFile zf, const char *entry, int level, time_t mtime)
+{
+    zip_fileinfo zi;
+    fill_info(&zi, mtime);
+    return zipOpenNewFileInZip4_64(zf, entry, &zi, NULL, 0, NULL, 0, NULL, level ? Z_DEFLATED : 0,
+                                   level, 0, -MAX_WBITS, DEF_MEM_LEVEL, Z_DEFAULT_STRATEGY, NULL, 0,
+                                   MADE_BY_UNIX_45, ZIP_UTF8_NAMES, 1) == ZIP_OK;
+}
+
 struct zipw *zipw_open(const char *dir, const char *entry, int level, time_t mtime, char **err)
 {
     char *tmp = xasprintf("%s/" TMP_PREFIX "XXXXXX", dir);
@@ -94,12 +104,7 @@ struct zipw *zipw_open(const char *dir, const char *entry, int level, time_t mti
     fchmod(fd, 0644); /* readable like any file the server publishes */
     close(fd);
     zipFile zf = zipOpen64(tmp, APPEND_STATUS_CREATE);
-    zip_fileinfo zi;
-    fill_info(&zi, mtime);
-    if (!zf || zipOpenNewFileInZip4_64(zf, entry, &zi, NULL, 0, NULL, 0, NULL,
-                                       level ? Z_DEFLATED : 0, level, 0, -MAX_WBITS,
-                                       DEF_MEM_LEVEL, Z_DEFAULT_STRATEGY, NULL, 0,
-                                       MADE_BY_UNIX_45, ZIP_UTF8_NAMES, 1) != ZIP_OK) {
+    if (!zf || !open_entry(zf, entry, level, mtime)) {
         *err = xasprintf("cannot start the zip file %s", tmp);
         if (zf)
             zipClose(zf, NULL);
@@ -111,6 +116,15 @@ struct zipw *zipw_open(const char *dir, const char *entry, int level, time_t mti
     z->zf = zf;
     z->tmp = tmp;
     return z;
+}
+
+bool zipw_entry(struct zipw *z, const char *entry, int level, time_t mtime, char **err)
+{
+    if (zipCloseFileInZip(z->zf) != ZIP_OK || !open_entry(z->zf, entry, level, mtime)) {
+        *err = xasprintf("cannot add an entry to the zip file %s (disk full?)", z->tmp);
+        return false;
+    }
+    return true;
 }
 
 bool zipw_write(struct zipw *z, const void *p, size_t n, char **err)

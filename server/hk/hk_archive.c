@@ -1,23 +1,31 @@
 /* hk_archive — the historical archive, GET /v1/historical-archive/{list-files,
  * list-file-versions, get-file, get-schema, get-data-dictionary} (docs/HK_API.md), over the
- * raw-file versions the loading library records, and the two paths the redirects lead to:
- * files/{rid}/{sha256}/{name} (the exact stored bytes: ETag, single byte ranges) and
- * schemas/{rid}/{sha256}.json (the field list of that version). Parameter syntax is checked
- * here (hk_params.c); the rest is sql/functions/24_hk_archive.sql. */
+ * raw-file versions the loading library and uploads record, and the paths the redirects lead
+ * to: files/{rid}/{sha256}/{name} (the exact stored bytes), bundles/{rid}/{YYYYMMDD}/{key}.zip
+ * (a month's or a day's versions in one ZIP), both sent from disk (astore.c copies them out of
+ * the database once; ETag, single byte ranges), and schemas/{rid}/{sha256}.json (the field list
+ * of that version). Parameter syntax is checked here (hk_params.c); the rest is
+ * sql/functions/24_hk_archive.sql. */
 #include "hk_handlers.h"
 
 #include <event2/buffer.h>
 #include <event2/http.h>
-#include <inttypes.h>
+#include <fcntl.h>
 #include <json-c/json.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "arena.h"
+#include "astore.h"
 #include "db_pool.h"
+#include "fsend.h"
 #include "hk_params.h"
+#include "log.h"
 #include "req.h"
 #include "resp.h"
+#include "ustore.h"
 #include "util.h"
 
 #define LIST_MAX_DEFAULT 500
@@ -32,8 +40,9 @@ static struct db_stmt st_get_dict = {"hk_get_data_dictionary",
                                      "SELECT hk_get_data_dictionary($1, $2)", 2, 0};
 static struct db_stmt st_file = {"hk_archive_file", "SELECT hk_archive_file($1, $2)", 2, 0};
 static struct db_stmt st_schema = {"hk_archive_schema", "SELECT hk_archive_schema($1, $2)", 2, 0};
-static struct db_stmt st_bytes = {"hk_archive_bytes",
-                                  "SELECT lo_get($1::oid, $2::bigint, $3::int)", 3, 0};
+static struct db_stmt st_get_bundle = {"hk_get_bundle", "SELECT hk_get_bundle($1, $2)", 2, 0};
+static struct db_stmt st_bundle = {"hk_archive_bundle", "SELECT hk_archive_bundle($1, $2, $3)", 3,
+                                   0};
 
 void hk_archive_init(void)
 {
@@ -44,7 +53,8 @@ void hk_archive_init(void)
     dbp_register(&st_get_dict);
     dbp_register(&st_file);
     dbp_register(&st_schema);
-    dbp_register(&st_bytes);
+    dbp_register(&st_get_bundle);
+    dbp_register(&st_bundle);
 }
 
 /* ---- parameters ------------------------------------------------------------------------- */
@@ -110,8 +120,8 @@ static const char **jsonb_param(struct req *r, json_object *p)
 }
 
 /* A count parameter (digits, min..max), def when absent. */
-static bool count_param(struct req *r, const char *key, long long min, long long max,
-                        long long def, json_object *p, bool *bad)
+static bool count_param(struct req *r, const char *key, long long min, long long max, long long def,
+                        json_object *p, bool *bad)
 {
     const char *s = optional(r, key, bad);
     long long v = def;
@@ -205,11 +215,8 @@ int hk_get_file(struct req *r)
     char canon[14];
     if (n == 1 && hk_parse_time(t, canon))
         return req_db(r, &st_get_file, url_and(r, url, canon), redirect);
-    if (n == 1 && hk_parse_day(t, &day)) {
-        /* a day is the name of a bundle (DATA.GOV.HK's monthly and daily ZIPs): none is made */
-        resp_error(r, ERR_NOT_FOUND, NULL, "Not Found");
-        return REQ_DONE;
-    }
+    if (n == 1 && hk_parse_day(t, &day)) /* a day names a bundle: a month's or a day's ZIP */
+        return req_db(r, &st_get_bundle, url_and(r, url, t), redirect);
     return hk_bad_param(r, "Invalid", "time");
 }
 
@@ -235,13 +242,13 @@ int hk_get_data_dictionary(struct req *r)
     return get_dated(r, &st_get_dict);
 }
 
-/* ---- the stored bytes and field lists ------------------------------------------------------ */
+/* ---- the stored bytes, bundles and field lists ---------------------------------------------- */
 
+/* A file being served: its ETag, type and recorded size. */
 struct download {
-    char etag[70];      /* "\"<sha256>\"" */
-    const char *type;   /* Content-Type by the version's format */
-    int64_t size, first, last;
-    bool partial;
+    const char *etag, *type, *disposition;
+    const char *key; /* a bundle's */
+    int64_t size;    /* -1: not recorded (a bundle) */
 };
 
 static bool is_sha256(const char *s)
@@ -249,11 +256,22 @@ static bool is_sha256(const char *s)
     return strlen(s) == 64 && strspn(s, "0123456789abcdef") == 64;
 }
 
+/* A large object's number (PostgreSQL's JSON writes an oid as a string); not JSON null. */
+static bool is_oid(json_object *v)
+{
+    const char *s = v && json_object_is_type(v, json_type_string) ? json_object_get_string(v) : "";
+    return *s && strspn(s, "0123456789") == strlen(s);
+}
+
 static const char *content_type(const char *format)
 {
-    static const struct { const char *format, *type; } types[] = {
-        {"csv", "text/csv; charset=utf-8"}, {"json", "application/json"},
-        {"xml", "application/xml"}, {"zip", "application/zip"},
+    static const struct {
+        const char *format, *type;
+    } types[] = {
+        {"csv", "text/csv; charset=utf-8"},
+        {"json", "application/json"},
+        {"xml", "application/xml"},
+        {"zip", "application/zip"},
     };
     for (size_t i = 0; format && i < ARRAY_LEN(types); i++)
         if (strcmp(format, types[i].format) == 0)
@@ -266,104 +284,79 @@ static void header(struct req *r, const char *name, const char *value)
     evhttp_add_header(evhttp_request_get_output_headers(r->ev), name, value);
 }
 
-static void free_bytes(const void *data, size_t len, void *arg)
+static void unsatisfiable(struct req *r)
 {
-    (void)len, (void)arg;
-    PQfreemem((void *)data);
+    char *text = xstrdup("{\"message\": \"Range Not Satisfiable\"}");
+    resp_send(r, 416, text, strlen(text));
 }
 
-/* The headers of a version's bytes (set just before its reply: an error answered instead
- * carries none of them). */
-static void version_headers(struct req *r, const struct download *d, bool body)
+/* 304 when the client holds this representation; the headers it needs either way. */
+static bool not_modified(struct req *r, const struct download *d)
 {
-    header(r, "ETag", d->etag);
-    header(r, "Accept-Ranges", "bytes");
     header(r, "Cache-Control", "public, max-age=31536000, immutable"); /* content-addressed */
-    if (!body)
-        return;
-    header(r, "Content-Length", arena_printf(r->a, "%" PRId64, d->last - d->first + 1));
-    if (d->partial)
-        header(r, "Content-Range", arena_printf(r->a, "bytes %" PRId64 "-%" PRId64 "/%" PRId64,
-                                                d->first, d->last, d->size));
+    const char *inm = evhttp_find_header(evhttp_request_get_input_headers(r->ev), "If-None-Match");
+    if (!inm || !util_etag_listed(inm, d->etag))
+        return false;
+    header(r, "ETag", d->etag);
+    req_finish(r, 304, NULL, evbuffer_new());
+    return true;
 }
 
-/* The bytes of the range asked for: the reply. */
-static void bytes_done(struct req *r, PGresult *res)
+/* Send the file at path (the archive's copy, or an upload's file). */
+static void serve_path(struct req *r, const struct download *d, const char *path)
 {
-    struct download *d = r->data;
-    size_t n = 0;
-    unsigned char *bytes = NULL;
-    if (PQntuples(res) == 1 && !PQgetisnull(res, 0, 0))
-        bytes = PQunescapeBytea((const unsigned char *)PQgetvalue(res, 0, 0), &n);
-    if (!bytes || (int64_t)n != d->last - d->first + 1) {
-        if (bytes)
-            PQfreemem(bytes);
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    struct stat st;
+    if (fd < 0 || fstat(fd, &st) != 0 || (d->size >= 0 && st.st_size != d->size)) {
+        log_error("archive: %s is missing or not as recorded", path);
+        if (fd >= 0)
+            close(fd);
         resp_error(r, ERR_INTERNAL, NULL, "the stored file is not as recorded");
         return;
     }
-    version_headers(r, d, true);
-    struct evbuffer *body = evbuffer_new();
-    evbuffer_add_reference(body, bytes, n, free_bytes, NULL);
-    req_finish(r, d->partial ? 206 : 200, d->type, body);
+    fsend_file(r, fd, (uint64_t)st.st_size, d->etag, d->type, d->disposition, unsatisfiable);
 }
 
-/* Whether a Range applies: no If-Range, or one naming this version's ETag. */
-static bool range_applies(struct req *r, const struct download *d)
+/* The archive's copy is on disk (or could not be made). */
+static void copy_ready(struct req *r, const char *path, const char *error)
 {
-    const char *if_range = evhttp_find_header(evhttp_request_get_input_headers(r->ev), "If-Range");
-    return !if_range || strcmp(if_range, d->etag) == 0;
+    if (!path) {
+        log_error("archive: %s", error);
+        resp_error(r, ERR_UNAVAILABLE, NULL, "the archived file cannot be read now: %s", error);
+        return;
+    }
+    serve_path(r, r->data, path);
 }
 
-/* The version's row: answer 304 or 416 at once, or read the bytes asked for. */
+/* The version's row: 304, or the bytes, copied out of the database first when needed. */
 static void file_done(struct req *r, PGresult *res)
 {
     struct download *d = r->data;
     json_object *o = PQntuples(res) == 1 && !PQgetisnull(res, 0, 0)
-                         ? json_tokener_parse(PQgetvalue(res, 0, 0)) : NULL, *v;
-    const char *oid =
-        o && json_object_object_get_ex(o, "oid", &v) ? json_object_get_string(v) : NULL;
+                         ? json_tokener_parse(PQgetvalue(res, 0, 0))
+                         : NULL,
+                *v;
+    arena_defer(r->a, put_json, o);
+    const char *oid = o && json_object_object_get_ex(o, "oid", &v) && is_oid(v)
+                          ? json_object_get_string(v)
+                          : NULL;
     d->size = o && json_object_object_get_ex(o, "size", &v) ? json_object_get_int64(v) : -1;
-    d->type = content_type(o && json_object_object_get_ex(o, "format", &v)
-                               ? json_object_get_string(v) : NULL);
-    oid = oid ? arena_strdup(r->a, oid) : NULL;
-    json_object_put(o);
-    if (!oid || d->size < 0 || d->size > INT32_MAX) {
+    d->type = content_type(
+        o && json_object_object_get_ex(o, "format", &v) ? json_object_get_string(v) : NULL);
+    if (!o || d->size < 0) {
         resp_error(r, ERR_INTERNAL, NULL, "the archive's file record is not readable");
         return;
     }
-    struct evkeyvalq *in = evhttp_request_get_input_headers(r->ev);
-    const char *inm = evhttp_find_header(in, "If-None-Match");
-    if (inm && util_etag_listed(inm, d->etag)) {
-        version_headers(r, d, false);
-        req_finish(r, 304, NULL, evbuffer_new());
+    if (not_modified(r, d))
+        return;
+    const char *rid = req_path_param(r, 0), *hash = req_path_param(r, 1);
+    if (!oid) { /* an upload's version: the upload store holds its bytes */
+        char *path = ustore_path(rid, hash);
+        arena_defer(r->a, free, path);
+        serve_path(r, d, path);
         return;
     }
-    d->first = 0;
-    d->last = d->size - 1;
-    if (range_applies(r, d)) {
-        switch (hk_parse_range(evhttp_find_header(in, "Range"), d->size, &d->first, &d->last)) {
-        case HK_RANGE_OK:
-            d->partial = true;
-            break;
-        case HK_RANGE_UNSATISFIABLE:
-            header(r, "Content-Range", arena_printf(r->a, "bytes */%" PRId64, d->size));
-            char *text = xstrdup("{\"message\": \"Range Not Satisfiable\"}");
-            resp_send(r, 416, text, strlen(text));
-            return;
-        case HK_RANGE_NONE:
-            break;
-        }
-    }
-    if (d->size == 0 || r->method == M_HEAD) {
-        version_headers(r, d, true);
-        req_finish(r, d->partial ? 206 : 200, d->type, evbuffer_new());
-        return;
-    }
-    const char **params = arena_alloc(r->a, 3 * sizeof(char *));
-    params[0] = oid;
-    params[1] = arena_printf(r->a, "%" PRId64, d->first);
-    params[2] = arena_printf(r->a, "%" PRId64, d->last - d->first + 1);
-    (void)!req_db(r, &st_bytes, params, bytes_done); /* REQ_DONE: answered already (503) */
+    astore_file(r, oid, hash, d->size, copy_ready);
 }
 
 int hk_archive_download(struct req *r)
@@ -374,13 +367,85 @@ int hk_archive_download(struct req *r)
         return REQ_DONE;
     }
     struct download *d = arena_alloc(r->a, sizeof(*d));
-    memset(d, 0, sizeof(*d));
-    snprintf(d->etag, sizeof(d->etag), "\"%s\"", hash);
+    *d = (struct download){.etag = arena_printf(r->a, "\"%s\"", hash)};
     r->data = d;
     const char **params = arena_alloc(r->a, 2 * sizeof(char *));
     params[0] = rid;
     params[1] = hash;
     return req_db(r, &st_file, params, file_done);
+}
+
+/* One member of a bundle from its JSON, into m; false when the record is not readable. */
+static bool bundle_member(struct req *r, json_object *e, struct astore_member *m)
+{
+    json_object *v;
+    const char *rid = req_path_param(r, 0);
+    memset(m, 0, sizeof(*m));
+    if (!json_object_object_get_ex(e, "name", &v) || !(m->name = json_object_get_string(v)) ||
+        !json_object_object_get_ex(e, "size", &v) || (m->size = json_object_get_int64(v)) < 0 ||
+        !json_object_object_get_ex(e, "mtime", &v))
+        return false;
+    m->mtime = (time_t)json_object_get_int64(v);
+    if (json_object_object_get_ex(e, "oid", &v) && is_oid(v)) {
+        m->oid = json_object_get_string(v);
+        return true;
+    }
+    if (!json_object_object_get_ex(e, "hash", &v) || !is_sha256(json_object_get_string(v)))
+        return false;
+    char *path = ustore_path(rid, json_object_get_string(v));
+    arena_defer(r->a, free, path);
+    m->path = path;
+    return true;
+}
+
+/* The bundle's members: 304, or its ZIP, made first when needed. */
+static void bundle_done(struct req *r, PGresult *res)
+{
+    struct download *d = r->data;
+    json_object *o = PQntuples(res) == 1 && !PQgetisnull(res, 0, 0)
+                         ? json_tokener_parse(PQgetvalue(res, 0, 0))
+                         : NULL,
+                *list;
+    arena_defer(r->a, put_json, o);
+    size_t n = o && json_object_object_get_ex(o, "members", &list) &&
+                       json_object_is_type(list, json_type_array)
+                   ? json_object_array_length(list)
+                   : 0;
+    struct astore_member *m = arena_alloc(r->a, sizeof(*m) * (n ? n : 1));
+    bool ok = n > 0 && n <= INT32_MAX;
+    for (size_t i = 0; ok && i < n; i++)
+        ok = bundle_member(r, json_object_array_get_idx(list, i), &m[i]);
+    if (!ok) {
+        resp_error(r, ERR_INTERNAL, NULL, "the archive's bundle record is not readable");
+        return;
+    }
+    if (!not_modified(r, d))
+        astore_bundle(r, d->key, m, (int)n, copy_ready);
+}
+
+int hk_archive_bundle(struct req *r)
+{
+    const char *rid = req_path_param(r, 0), *day = req_path_param(r, 1);
+    const char *file = req_path_param(r, 2);
+    int d8;
+    size_t n = strlen(file);
+    char *key = arena_strdup(r->a, file);
+    if (!hk_parse_day(day, &d8) || n != 68 || strcmp(file + 64, ".zip") != 0 ||
+        (key[64] = '\0', !is_sha256(key))) {
+        resp_error(r, ERR_NOT_FOUND, NULL, "Not Found");
+        return REQ_DONE;
+    }
+    struct download *d = arena_alloc(r->a, sizeof(*d));
+    *d = (struct download){.etag = arena_printf(r->a, "\"%s\"", key),
+                           .type = "application/zip",
+                           .key = key,
+                           .size = -1};
+    r->data = d;
+    const char **params = arena_alloc(r->a, 3 * sizeof(char *));
+    params[0] = rid;
+    params[1] = day;
+    params[2] = key;
+    return req_db(r, &st_bundle, params, bundle_done);
 }
 
 int hk_archive_schema(struct req *r)

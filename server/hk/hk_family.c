@@ -24,6 +24,7 @@ static const struct route_def routes[] = {
     {M_GET, "/v1/historical-archive/get-schema", hk_get_schema, NULL},
     {M_GET, "/v1/historical-archive/get-data-dictionary", hk_get_data_dictionary, NULL},
     {M_GET, "/v1/historical-archive/files/{rid}/{hash}/{name}", hk_archive_download, NULL},
+    {M_GET, "/v1/historical-archive/bundles/{rid}/{day}/{file}", hk_archive_bundle, NULL},
     {M_GET, "/v1/historical-archive/schemas/{rid}/{file}", hk_archive_schema, NULL},
     {M_GET, "/v1/nearest-schools", hk_nearest_schools, NULL},
 };

@@ -13,6 +13,7 @@ int hk_get_file(struct req *r);
 int hk_get_schema(struct req *r);
 int hk_get_data_dictionary(struct req *r);
 int hk_archive_download(struct req *r);
+int hk_archive_bundle(struct req *r);
 int hk_archive_schema(struct req *r);
 
 /* hk_nearest.c */

@@ -1,17 +1,18 @@
 /* hk_nearest — GET /v1/nearest-schools?lat=&long=[&max=]: the rows of the school list the
  * portal configures (--nearest-schools-resource) nearest to a point, in the shape Hong Kong's
- * clients read ({"results": [...]}, sql/functions/24b_geo.sql), through the same spatial
- * index as datastore_nearest. */
+ * clients read ({"results": [...]}, sql/functions/24b_geo.sql's hk_schools_result), by the
+ * same generated statement and spatial index as datastore_nearest. */
 #include "hk_handlers.h"
 
 #include <stdio.h>
 
 #include "arena.h"
 #include "config.h"
-#include "db_pool.h"
+#include "ds_read.h"
 #include "hk_params.h"
 #include "req.h"
 #include "resp.h"
+#include "sqlbuild.h"
 #include "valid.h"
 
 #define SCHOOLS_DEFAULT 10
@@ -19,13 +20,9 @@
 
 static const char *g_resource; /* "" or NULL: none configured */
 
-static struct db_stmt st_schools = {
-    "hk_nearest_schools", "SELECT hk_nearest_schools($1, $2::float8, $3::float8, $4::int)", 4, 0};
-
 void hk_nearest_init(const struct config *cfg)
 {
     g_resource = cfg->nearest_schools_resource;
-    dbp_register(&st_schools);
 }
 
 /* The one value of a parameter (NULL when absent); *dup when given more than once. */
@@ -59,10 +56,9 @@ int hk_nearest_schools(struct req *r)
     s = one(r, "max", &dup);
     if (s && (dup || !hk_parse_count(s, 1, SCHOOLS_MAX, &max)))
         return hk_bad_param(r, "Invalid", "max");
-    const char **params = arena_alloc(r->a, 4 * sizeof(char *));
-    params[0] = g_resource;
-    params[1] = arena_printf(r->a, "%.17g", lat);
-    params[2] = arena_printf(r->a, "%.17g", lon);
-    params[3] = arena_printf(r->a, "%lld", max);
-    return req_db(r, &st_schools, params, req_reply_json_cell);
+    struct sqlb_near *q = arena_alloc(r->a, sizeof(*q));
+    *q = (struct sqlb_near){.style = SQLB_NEAR_SCHOOLS, .rid = g_resource, .limit = max};
+    q->lat = arena_printf(r->a, "%.17g", lat);
+    q->lon = arena_printf(r->a, "%.17g", lon);
+    return dsr_nearest(r, q); /* read as an anonymous caller (viewer NULL) */
 }

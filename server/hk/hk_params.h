@@ -1,5 +1,5 @@
 /* hk_params — the Hong Kong-style APIs' parameter formats (pure): archive dates and times,
- * byte ranges of a download, counts. Each parser accepts exactly its form and nothing
+ * counts. Each parser accepts exactly its form and nothing
  * around it (no space, sign or separator it does not name). */
 #ifndef HK_PARAMS_H
 #define HK_PARAMS_H
@@ -18,14 +18,5 @@ bool hk_parse_day(const char *s, int *out) MUSTCHECK;
 bool hk_parse_time(const char *s, char out[14]) MUSTCHECK;
 /* Digits only, min..max. */
 bool hk_parse_count(const char *s, long long min, long long max, long long *out) MUSTCHECK;
-
-/* One byte range of a Range header against a file of size bytes (RFC 9110 §14): */
-enum hk_range {
-    HK_RANGE_NONE,          /* no header, or one we answer with the whole file (several
-                               ranges, another unit, a malformed one: the RFC lets us ignore it) */
-    HK_RANGE_OK,            /* *first..*last, inclusive */
-    HK_RANGE_UNSATISFIABLE, /* 416 */
-};
-enum hk_range hk_parse_range(const char *header, int64_t size, int64_t *first, int64_t *last);
 
 #endif

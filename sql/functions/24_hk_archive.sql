@@ -130,9 +130,33 @@ BEGIN
 END
 $$;
 
+-- The bundle a version recorded at t belongs to, named by its first day (DATA.GOV.HK's ZIPs of
+-- an archive's versions): the month's for a month before the portal's current one, else the
+-- day's.
+CREATE OR REPLACE FUNCTION hk_bundle_day(t timestamptz) RETURNS date
+LANGUAGE sql STABLE AS $$
+    SELECT CASE WHEN date_trunc('month', d) < date_trunc('month', hk_today())
+                THEN date_trunc('month', d)::date ELSE d END
+    FROM (SELECT (t AT TIME ZONE ckan_portal_tz())::date AS d) x
+$$;
+
+-- The versions of resource r in the bundle named d (the first day of a past month, or a day
+-- of the current month before today), oldest first; none for any other day.
+CREATE OR REPLACE FUNCTION hk_bundle_versions(r resource, d date) RETURNS SETOF resource_version
+LANGUAGE sql STABLE AS $$
+    SELECT v.* FROM resource_version v
+    WHERE v.resource_id = r.id AND d < hk_today() AND hk_bundle_day(hk_day_start(d)) = d
+      AND v.created >= hk_day_start(d)
+      AND v.created < hk_day_start(CASE WHEN d < date_trunc('month', hk_today())
+                                        THEN (d + interval '1 month')::date ELSE d + 1 END)
+      AND v.created < hk_day_start(hk_today())
+    ORDER BY v.created, v.content_hash
+$$;
+
 -- list-file-versions: p {url, start, end} → the six keys. timestamps: the first 10,000 of the
--- period's versions, ascending; version-count and total-size: all of them. data-files: none
--- (no bundles are made). schema-dates: the days the field list changed, the one in force at
+-- period's versions, ascending; version-count and total-size: all of them. data-files: the
+-- bundles holding the period's versions, with the bytes of their files (the ZIP adds its
+-- headers). schema-dates: the days the field list changed, the one in force at
 -- start included. data-dictionary-dates: the day of the first version when the dataset
 -- records a data dictionary (its data_dictionary extra).
 CREATE OR REPLACE FUNCTION hk_list_file_versions(p jsonb) RETURNS text
@@ -162,7 +186,13 @@ BEGIN
                                 FROM (SELECT created FROM v ORDER BY created LIMIT 10000) f), '[]'),
         'version-count', (SELECT count(*) FROM v),
         'total-size', (SELECT coalesce(sum(size), 0) FROM v),
-        'data-files', '[]'::json,
+        'data-files', coalesce((
+            SELECT json_agg(json_build_object(
+                'timestamp', to_char(b.d, 'YYYYMMDD'),
+                'period', CASE WHEN b.d < date_trunc('month', hk_today()) THEN 'M' ELSE 'D' END,
+                'size', (SELECT coalesce(sum(x.size), 0) FROM hk_bundle_versions(r, b.d) x))
+                ORDER BY b.d)
+            FROM (SELECT DISTINCT hk_bundle_day(created) AS d FROM v) b), '[]'),
         'data-dictionary-dates', coalesce((
             SELECT json_agg(hk_stamp(fv.t, 'YYYYMMDD')) FROM first_version fv
             WHERE fv.t < to_t AND EXISTS (SELECT 1 FROM package_extra e
@@ -196,6 +226,59 @@ BEGIN
     RETURN json_build_object('location', format('/v1/historical-archive/files/%s/%s/%s',
         hk_path_part(r.id), v.content_hash,
         hk_path_part(coalesce(nullif(v.file_name, ''), 'file'))))::text;
+END
+$$;
+
+-- A bundle's key: what names its ZIP's content (the URL its members are named by, and each
+-- member's content and time), so a cached ZIP is the one a key names for ever.
+CREATE OR REPLACE FUNCTION hk_bundle_key(r resource, d date) RETURNS text
+LANGUAGE sql STABLE AS $$
+    SELECT encode(sha256(convert_to(hk_archive_url(r) || string_agg(
+               ' ' || v.content_hash || '@' || extract(epoch FROM v.created), ''
+               ORDER BY v.created, v.content_hash), 'UTF8')), 'hex')
+    FROM hk_bundle_versions(r, d) v
+$$;
+
+-- get-file with a day (YYYYMMDD): the bundle of that name → {"location"}; OD100 when there is
+-- none (another day of a past month, today, a day without versions).
+CREATE OR REPLACE FUNCTION hk_get_bundle(url text, d text) RETURNS text
+LANGUAGE plpgsql STABLE AS $$
+DECLARE
+    r resource := hk_archive_resource(url);
+    day date := to_date(d, 'YYYYMMDD');
+    key text := hk_bundle_key(r, day);
+BEGIN
+    IF key IS NULL THEN
+        RAISE EXCEPTION 'Not Found' USING ERRCODE = 'OD100';
+    END IF;
+    RETURN json_build_object('location', format('/v1/historical-archive/bundles/%s/%s/%s.zip',
+        hk_path_part(r.id), d, key))::text;
+END
+$$;
+
+-- What the bundle path serves: the members of resource rid's bundle d when its key is still
+-- key → {"members": [{name, oid (NULL: an upload's file), hash, size, mtime (epoch)}]}, named
+-- as DATA.GOV.HK names them: <URL, percent-encoded>/<YYYYMMDD-HHMM>-<the URL's file name, else
+-- the file's own>; OD100 otherwise.
+CREATE OR REPLACE FUNCTION hk_archive_bundle(rid text, d text, key text) RETURNS text
+LANGUAGE plpgsql STABLE AS $$
+DECLARE
+    r resource := hk_archive_resource(rid);
+    day date := to_date(d, 'YYYYMMDD');
+    base text;
+    out text;
+BEGIN
+    IF hk_bundle_key(r, day) IS DISTINCT FROM key THEN
+        RAISE EXCEPTION 'Not Found' USING ERRCODE = 'OD100';
+    END IF;
+    base := nullif(regexp_replace(hk_archive_url(r), '[?#].*$|^.*/', '', 'g'), '');
+    SELECT json_build_object('members', json_agg(json_build_object(
+        'name', hk_path_part(hk_archive_url(r)) || '/' || hk_stamp(v.created) || '-' ||
+                coalesce(base, nullif(v.file_name, ''), 'file'),
+        'oid', v.content_oid, 'hash', v.content_hash, 'size', v.size,
+        'mtime', extract(epoch FROM v.created)::bigint) ORDER BY v.created, v.content_hash))::text
+    INTO out FROM hk_bundle_versions(r, day) v;
+    RETURN out;
 END
 $$;
 
@@ -249,8 +332,9 @@ BEGIN
 END
 $$;
 
--- The stored file of a version (what get-file's location serves): {oid, size, format,
--- file_name} when an anonymous caller may read the resource; OD100 otherwise.
+-- The stored file of a version (what get-file's location serves): {oid (NULL: an upload's
+-- file, in the upload store by its hash), size, format, file_name} when an anonymous caller
+-- may read the resource; OD100 otherwise.
 CREATE OR REPLACE FUNCTION hk_archive_file(rid text, hash text) RETURNS text
 LANGUAGE plpgsql STABLE AS $$
 DECLARE
@@ -258,7 +342,8 @@ DECLARE
 BEGIN
     PERFORM hk_archive_resource(rid);
     SELECT * INTO v FROM resource_version
-    WHERE resource_id = rid AND content_hash = hash AND content_oid IS NOT NULL;
+    WHERE resource_id = rid AND content_hash = hash
+    ORDER BY content_oid IS NULL LIMIT 1;
     IF NOT FOUND THEN
         RAISE EXCEPTION 'Not Found' USING ERRCODE = 'OD100';
     END IF;

@@ -1,4 +1,5 @@
--- 24b_geo: nearest rows of a datastore table (CKAN datastore_nearest, /v1/nearest-schools).
+-- 24b_geo: where a datastore table's rows are, for the nearest searches (CKAN datastore_nearest,
+-- /v1/nearest-schools) whose SELECT the DataStore generator writes (sqlbuild_geo.c).
 -- A table whose fields hold a latitude and a longitude (found by name) gets, when the loading
 -- library loads it (importers/load_db.c), a GiST index on the point of each row as a cube in
 -- metres (the cube extension, sql/migrations/025); the search is that index's nearest-first scan
@@ -106,95 +107,19 @@ LANGUAGE sql STABLE AS $$
     WHERE t.resource_id = rid AND g.expr IS NOT NULL
 $$;
 
--- The rows of rid nearest to (lat, lon), as the records of a datastore answer (JSON text of an
--- array, each row's fields then "_distance_m", nearest first) with the table's fields and
--- where it found the places. p: lat, lon, limit,
--- radius_m (optional), filters (optional: field → array of texts, compared as text),
--- lat_field/lon_field (optional: must be the indexed ones). OD100/OD403 as ds_table; OD422 for
--- a resource without places or fields that are not the indexed ones; OD220 for a filter on an
--- unknown field.
-CREATE OR REPLACE FUNCTION ds_geo_nearest(p jsonb, v ckan_viewer, OUT fields jsonb,
-                                          OUT lat_field text, OUT lon_field text,
-                                          OUT records text)
-LANGUAGE plpgsql STABLE AS $$
-DECLARE
-    t datastore_table := ds_table(p->>'resource_id', v);
-    g record := ds_geo_fields(t.fields);
-    errs jsonb := '{}';
-    cond text := '';
-    k text;
-BEGIN
-    IF g.expr IS NULL THEN
-        errs := ckan_gw_err(errs, 'resource_id',
-                            'The resource has no latitude and longitude fields');
-    ELSIF to_regclass(format('datastore.%I', t.table_name || '_geo')) IS NULL THEN
-        errs := ckan_gw_err(errs, 'resource_id',
-                            'The resource has no spatial index yet: load its data again');
-    END IF;
-    IF p ? 'lat_field' AND p->>'lat_field' IS DISTINCT FROM g.lat THEN
-        errs := ckan_gw_err(errs, 'lat_field', format('The latitude field of this resource is %s',
-                                                       coalesce(g.lat, 'unknown')));
-    END IF;
-    IF p ? 'lon_field' AND p->>'lon_field' IS DISTINCT FROM g.lon THEN
-        errs := ckan_gw_err(errs, 'lon_field', format('The longitude field of this resource is %s',
-                                                       coalesce(g.lon, 'unknown')));
-    END IF;
-    PERFORM ckan_gw_raise(errs);
-    FOR k IN SELECT jsonb_object_keys(coalesce(p->'filters', '{}')) LOOP
-        IF k <> '_id' AND NOT EXISTS (SELECT 1 FROM jsonb_array_elements(t.fields) f
-                                      WHERE f->>'id' = k) THEN
-            RAISE EXCEPTION 'field "%" does not exist', k USING ERRCODE = 'OD220',
-                DETAIL = 'filters';
-        END IF;
-        cond := cond || format(' AND r.%I::text = ANY (ARRAY(SELECT '
-                               'jsonb_array_elements_text($3->%L)))', k, k);
-    END LOOP;
-    IF p ? 'radius_m' THEN
-        -- the box (indexed) around the sphere, then the sphere itself
-        cond := cond || format(' AND public.cube_enlarge($1, ds_geo_chord($2), 3) @> %s'
-                               ' AND %s <-> $1 <= ds_geo_chord($2)', g.expr, g.expr);
-    END IF;
-    EXECUTE format('SELECT coalesce(string_agg(left(row_to_json(s.r)::text, -1) || '
-                   '%L || round(ds_geo_arc(s.d)::numeric, 2) || %L, %L'
-                   ' ORDER BY s.d, (s.r)._id), %L)'
-                   ' FROM (SELECT r, %s <-> $1 AS d FROM datastore.%I r WHERE %s IS NOT NULL%s'
-                   ' ORDER BY %s <-> $1 LIMIT $4) s',
-                   ', "_distance_m" : ', '}', ', ', '', g.expr, t.table_name, g.expr, cond, g.expr)
-        INTO records
-        USING ds_geo_point((p->>'lat')::float8, (p->>'lon')::float8),
-              (p->>'radius_m')::float8, p->'filters', (p->>'limit')::bigint;
-    fields := jsonb_build_array(jsonb_build_object('id', '_id', 'type', 'int'))
-              || t.fields || '[{"id": "_distance_m", "type": "float8"}]'::jsonb;
-    lat_field := g.lat;
-    lon_field := g.lon;
-    records := '[' || records || ']';
-END
-$$;
-
--- CKAN datastore_nearest (our extension: CKAN has no row-level nearest search): p as
--- ds_geo_nearest reads it (checked by server/ckan/ckan_geo.c). The records keep their
--- fields' order (json, not jsonb, around them).
-CREATE OR REPLACE FUNCTION ckan_datastore_nearest(p jsonb, v ckan_viewer) RETURNS text
-LANGUAGE sql STABLE AS $$
-    SELECT format('{"resource_id": %s, "fields": %s, "lat_field": %s, "lon_field": %s, '
-                  '"limit": %s, "records": %s}',
-                  to_json(p->>'resource_id'), n.fields, to_json(n.lat_field),
-                  to_json(n.lon_field), (p->>'limit')::bigint, n.records)
-    FROM ds_geo_nearest(p, v) n
-$$;
-
 -- /v1/nearest-schools over the school list the portal configures (EDB's "School Location and
--- Information" columns), read as an anonymous caller: {"results": [...]} nearest first, one
--- object per row with the keys Hong Kong's clients read (docs/HK_API.md). An empty cell or a
--- missing column gives "" (the source file's empty text); "lat-long" is null without a place.
-CREATE OR REPLACE FUNCTION hk_nearest_schools(rid text, lat float8, lon float8, n int)
+-- Information" columns): the nearest rows the generator found (records: the text of a JSON
+-- array, nearest first; server/datastore/sqlbuild_geo.c) as {"results": [...]}, one object per
+-- row with the keys Hong Kong's clients read (docs/HK_API.md). An empty cell or a missing
+-- column gives "" (the source file's empty text); "lat-long" is null without a place.
+CREATE OR REPLACE FUNCTION hk_schools_result(records text, lat_field text, lon_field text)
 RETURNS text
-LANGUAGE sql STABLE AS $$
+LANGUAGE sql IMMUTABLE AS $$
     SELECT json_build_object('results', coalesce(json_agg(json_build_object(
-        'lat-long', CASE WHEN ds_geo_deg(r->>g.lat_field) IS NOT NULL
-                          AND ds_geo_deg(r->>g.lon_field) IS NOT NULL
-                         THEN json_build_array(ds_geo_deg(r->>g.lat_field),
-                                               ds_geo_deg(r->>g.lon_field)) END,
+        'lat-long', CASE WHEN ds_geo_deg(r->>lat_field) IS NOT NULL
+                          AND ds_geo_deg(r->>lon_field) IS NOT NULL
+                         THEN json_build_array(ds_geo_deg(r->>lat_field),
+                                               ds_geo_deg(r->>lon_field)) END,
         'name-en', coalesce(r->>'ENGLISH NAME', ''),
         'name-zh', coalesce(r->>'中文名稱', ''),
         'category-en', coalesce(r->>'ENGLISH CATEGORY', ''),
@@ -216,7 +141,5 @@ LANGUAGE sql STABLE AS $$
         'telephone', coalesce(r->>'TELEPHONE', ''),
         'fax', coalesce(r->>'FAX NUMBER', ''),
         'website', coalesce(r->>'WEBSITE', '')) ORDER BY k), '[]'))::text
-    FROM ds_geo_nearest(jsonb_build_object('resource_id', rid, 'lat', lat, 'lon', lon,
-                                           'limit', n), NULL) g,
-         json_array_elements(g.records::json) WITH ORDINALITY x(r, k)
+    FROM json_array_elements(records::json) WITH ORDINALITY x(r, k)
 $$;

@@ -3,8 +3,11 @@ loading library records, with Hong Kong's real files: every parameter form and e
 302s and the exact stored bytes behind them (ETag, ranges), the 10,000 cap of timestamps."""
 import datetime
 import hashlib
+import io
 import os
 import re
+import urllib.parse
+import zipfile
 
 import psycopg2
 import pytest
@@ -59,7 +62,9 @@ def site(cluster, tmp_path_factory):
         cur.execute("INSERT INTO resource_version (resource_id, content_hash, size, created) "
                     "SELECT %s, md5(i::text), 10, '2026-02-01 00:00+08'::timestamptz "
                     "+ i * interval '1 minute' FROM generate_series(1, 10050) i", (FEED,))
-    srv = Server(db)
+    uploads = tmp / "uploads"
+    srv = Server(db, "--upload-dir", str(uploads))
+    srv.uploads = uploads
     yield srv, db, files
     srv.stop()
 
@@ -148,7 +153,9 @@ def test_list_file_versions_six_keys(site):
                          "data-dictionary-dates", "schema-dates"}
     assert body["timestamps"] == ["20260110-0805", "20260111-0930"]
     assert body["version-count"] == 2 and body["total-size"] == len(files[0]) + len(files[1])
-    assert body["data-files"] == [] and body["data-dictionary-dates"] == []
+    assert body["data-files"] == [{"timestamp": "20260101", "period": "M",
+                                   "size": len(files[0]) + len(files[1])}]
+    assert body["data-dictionary-dates"] == []
     assert body["schema-dates"] == ["20260110", "20260111"]
     later = get(srv, "list-file-versions", url=URL, start="20260111", end="20260111").json()
     assert later["timestamps"] == ["20260111-0930"]
@@ -237,7 +244,8 @@ def test_download_unknown_version(site):
 
 @pytest.mark.parametrize("t,status,message", [
     ("20260110-0806", 404, "Not Found"),
-    ("20260110", 404, "Not Found"),        # a bundle's name: none are made
+    ("20260110", 404, "Not Found"),        # a day of a past month names no bundle
+    ("20250101", 404, "Not Found"),        # a month without versions
     ("202507", 400, "REQUEST ERROR: Invalid time parameter"),
     ("20260110-2460", 400, "REQUEST ERROR: Invalid time parameter"),
     ("2026-01-10-0805", 400, "REQUEST ERROR: Invalid time parameter"),
@@ -327,3 +335,109 @@ def test_methods_and_unknown_paths(site):
     assert r.status_code == 405
     r = srv.get(ARCHIVE + "list-everything")
     assert r.status_code == 404 and r.json() == {"message": "Not Found"}
+
+
+# ---- bundles: a month's (or, in the current month, a day's) versions in one ZIP ------------
+
+def bundle_of(srv, day):
+    r = get(srv, "get-file", url=URL, time=day)
+    assert r.status_code == 302, r.text
+    loc = r.headers["Location"]
+    assert re.fullmatch(re.escape(ARCHIVE + "bundles/" + RID + "/" + day + "/") + "[0-9a-f]{64}\\.zip",
+                        loc), loc
+    return loc
+
+
+def test_month_bundle_holds_every_version_of_the_month(site):
+    srv, _, files = site
+    loc = bundle_of(srv, "20260101")
+    r = srv.get(loc)
+    assert r.status_code == 200 and r.headers["Content-Type"] == "application/zip"
+    key = loc.rsplit("/", 1)[1][:-4]
+    assert r.headers["ETag"] == '"%s"' % key
+    z = zipfile.ZipFile(io.BytesIO(r.content))
+    prefix = urllib.parse.quote(URL, safe="") + "/"
+    assert z.namelist() == [prefix + "20260110-0805-weather-station-info.csv",
+                            prefix + "20260111-0930-weather-station-info.csv"]
+    assert [z.read(n) for n in z.namelist()] == files[:2]
+    assert z.testzip() is None
+    # the same bytes again (made once, then sent from the cache), conditionals and ranges
+    assert srv.get(loc).content == r.content
+    assert srv.get(loc, headers={"If-None-Match": '"%s"' % key}).status_code == 304
+    part = srv.get(loc, headers={"Range": "bytes=0-3"})
+    assert part.status_code == 206 and part.content == b"PK\x03\x04"
+    # followed as a client follows get-file
+    assert requests.get(srv.base + ARCHIVE + "get-file", params={"url": URL, "time": "20260101"},
+                        timeout=10).content == r.content
+
+
+def test_bundle_paths_that_name_nothing(site):
+    srv, _, _ = site
+    loc = bundle_of(srv, "20260101")
+    for path in (loc.rsplit("/", 1)[0] + "/" + "0" * 64 + ".zip",   # a key no longer current
+                 f"{ARCHIVE}bundles/{RID}/20260110/" + loc.rsplit("/", 1)[1],
+                 f"{ARCHIVE}bundles/{RID}/2026011/x.zip", f"{ARCHIVE}bundles/no-such/20260101/"
+                 + loc.rsplit("/", 1)[1]):
+        r = srv.get(path)
+        assert r.status_code == 404 and r.json() == {"message": "Not Found"}, path
+
+
+def test_current_month_bundles_are_days(site):
+    """A version of yesterday: in the current month it is a day's bundle, else its month's."""
+    srv, db, _ = site
+    yesterday = today_hk() - datetime.timedelta(days=1)
+    data = b"station_code,name\r\nHKO,Observatory\r\n"
+    with psycopg2.connect(db) as conn, conn.cursor() as cur:
+        cur.execute("INSERT INTO resource_version (resource_id, content_hash, size, created, "
+                    "content_oid, file_name, format) VALUES (%s, %s, %s, %s, "
+                    "lo_from_bytea(0, %s), 'y.csv', 'CSV')",
+                    (RID, hashlib.sha256(data).hexdigest(), len(data),
+                     f"{yesterday} 10:00+08", data))
+        vid = (RID, hashlib.sha256(data).hexdigest())
+    try:
+        day = ymd(yesterday) if yesterday.month == today_hk().month else ymd(yesterday.replace(day=1))
+        period = "D" if yesterday.month == today_hk().month else "M"
+        body = get(srv, "list-file-versions", url=URL, start=ymd(yesterday),
+                   end=ymd(yesterday)).json()
+        assert body["data-files"] == [{"timestamp": day, "period": period, "size": len(data)}]
+        z = zipfile.ZipFile(io.BytesIO(srv.get(bundle_of(srv, day)).content))
+        assert [z.read(n) for n in z.namelist()] == [data]
+        if period == "D":  # the month of a current-month day is no bundle yet
+            first = ymd(yesterday.replace(day=1))
+            if first != day:
+                assert get(srv, "get-file", url=URL, time=first).status_code == 404
+    finally:
+        with psycopg2.connect(db) as conn, conn.cursor() as cur:
+            cur.execute("SELECT lo_unlink(content_oid) FROM resource_version "
+                        "WHERE resource_id = %s AND content_hash = %s", vid)
+            cur.execute("DELETE FROM resource_version WHERE resource_id = %s "
+                        "AND content_hash = %s", vid)
+
+
+def test_an_uploads_version_is_served_from_the_upload_store(site):
+    """Uploads keep their bytes in the upload store (no large object): the archive serves
+    that file, alone and in its month's bundle."""
+    srv, db, _ = site
+    data = "站名,緯度\r\n天文台,22.3\r\n".encode()
+    sha = hashlib.sha256(data).hexdigest()
+    folder = srv.uploads / "resources" / hashlib.sha256(RID.encode()).hexdigest()
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / sha).write_bytes(data)
+    with psycopg2.connect(db) as conn, conn.cursor() as cur:
+        cur.execute("INSERT INTO resource_version (resource_id, content_hash, size, created, "
+                    "file_name, format) VALUES (%s, %s, %s, '2025-12-05 09:00+08', "
+                    "'up.csv', 'CSV')", (RID, sha, len(data)))
+    try:
+        r = get(srv, "get-file", url=URL, time="20251205-0900")
+        assert r.status_code == 302, r.text
+        f = srv.get(r.headers["Location"])
+        assert f.status_code == 200 and f.content == data
+        assert f.headers["ETag"] == '"%s"' % sha
+        z = zipfile.ZipFile(io.BytesIO(srv.get(bundle_of(srv, "20251201")).content))
+        assert z.namelist() == [urllib.parse.quote(URL, safe="") +
+                                "/20251205-0900-weather-station-info.csv"]
+        assert z.read(z.namelist()[0]) == data
+    finally:
+        with psycopg2.connect(db) as conn, conn.cursor() as cur:
+            cur.execute("DELETE FROM resource_version WHERE resource_id = %s "
+                        "AND content_hash = %s", (RID, sha))

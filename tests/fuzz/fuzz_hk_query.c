@@ -28,8 +28,9 @@ static const struct sqlb_field fields0[] = {F("District", "text"), F("Building n
 static const struct sqlb_field fields1[] = {F("a\"b", "numeric"), F("x'y", "bool"),
                                             F("E'", "timestamp"), F("back\\slash", "int8"),
                                             F("名稱", "text")};
-static const struct sqlb_table tables[] = {{"t0", NULL, 10, 10, 4, fields0},
-                                           {"t'1", NULL, 0, 0, 5, fields1}};
+static const struct sqlb_table tables[] = {
+    {"t0", NULL, 10, 10, 4, fields0, NULL, NULL, NULL, false},
+    {"t'1", NULL, 0, 0, 5, fields1, NULL, NULL, NULL, false}};
 
 /* Quotes balance; outside them only ASCII SQL, no ';', no comment. */
 static void check_sql(const char *s)

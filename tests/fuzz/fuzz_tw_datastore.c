@@ -204,7 +204,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         return 0;
     uint8_t opt = data[0];
     struct sqlb_table t = {"ds_fuzz", opt & 8 ? NULL : "\"SiteName\"::text", 1000,
-                           opt & 4 ? 1000 : 1200, layouts[opt & 3].n, layouts[opt & 3].f};
+                           opt & 4 ? 1000 : 1200, layouts[opt & 3].n, layouts[opt & 3].f,
+                           NULL, NULL, NULL, false};
     struct arena *a = arena_new();
     char *text = arena_strndup(a, (const char *)data + 1, size - 1);
     const char *who = opt & 32 ? "(u1,f,{})" : NULL;

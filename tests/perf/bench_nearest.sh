@@ -75,15 +75,18 @@ tail -n +"$((l0 + 1))" "$PGDIR/postgres.log" >"$T/sql.log"
 python3 - "$T/sql.log" "$T/pgb" "$i" <<'EOF'
 import re, sys
 log, out, want = open(sys.argv[1], encoding="utf-8").read(), sys.argv[2], int(sys.argv[3])
-# execute <name>: SELECT ckan_datastore_nearest($1::jsonb, $2::ckan_viewer)
-# DETAIL:  Parameters: $1 = '{...}', $2 = NULL
-stmts = re.findall(r"execute [^:]*: (SELECT ckan_datastore_nearest\(\$1::jsonb, \$2::ckan_viewer\))"
-                   r"\s*\n[^\n]*DETAIL:\s+Parameters: \$1 = '((?:[^']|'')*)', \$2 = NULL", log, re.I)
+# execute <name>: SELECT '{"resource_id": ' || ... FROM ds_readable($1::text, ...) ...
+# DETAIL:  Parameters: $1 = 'nearest-100k', $2 = NULL, $3 = '1', $4 = '22.3', $5 = '114.1'
+stmts = re.findall(r"execute [^:]*: (SELECT .*? FROM ds_readable\(.*)\n[^\n]*DETAIL:\s+"
+                   r"[Pp]arameters: ([^\n]*)", log)
 if len(stmts) != want:
     sys.exit(f"bench_nearest: {len(stmts)} statements in the log, {want} requests")
-for k, (sql, p) in enumerate(stmts):
+for k, (sql, params) in enumerate(stmts):
+    values = re.findall(r"\$(\d+) = (NULL|'(?:[^']|'')*')", params)
+    for n, v in sorted(values, key=lambda x: -int(x[0])):
+        sql = sql.replace(f"${n}", v)
     with open(f"{out}/q{k}.sql", "w") as f:
-        f.write(sql.replace("$1", "'" + p + "'").replace("$2", "NULL") + ";\n")
+        f.write(sql + ";\n")
 EOF
 # the bodies and the statement's own answer agree (the same rows)
 psqlq -f "$T/pgb/q0.sql" >"$T/sql.0"

@@ -1,4 +1,4 @@
-/* Unit tests for server/hk/hk_params.c (the archive's day and time forms, counts, byte ranges)
+/* Unit tests for server/hk/hk_params.c (the archive's day and time forms, counts)
  * and core/valid.c's valid_degrees (the coordinates of nearest-schools and datastore_nearest). */
 #include "../../server/core/util.c"
 #include "../../server/core/valid.c"
@@ -62,43 +62,6 @@ static void test_count(void)
     T_CHECK(hk_parse_count("000000000000000005", 0, 100, &v) && v == 5, "leading zeros");
 }
 
-static void test_range(void)
-{
-    static const struct {
-        const char *in;
-        int64_t size;
-        enum hk_range want;
-        int64_t first, last;
-    } cases[] = {
-        {"bytes=0-9", 100, HK_RANGE_OK, 0, 9},
-        {"bytes=10-", 100, HK_RANGE_OK, 10, 99},
-        {"bytes=-5", 100, HK_RANGE_OK, 95, 99},
-        {"bytes=-500", 100, HK_RANGE_OK, 0, 99},
-        {"bytes=90-200", 100, HK_RANGE_OK, 90, 99},
-        {"bytes=99-99", 100, HK_RANGE_OK, 99, 99},
-        {"bytes=100-", 100, HK_RANGE_UNSATISFIABLE, 0, 0},
-        {"bytes=-0", 100, HK_RANGE_UNSATISFIABLE, 0, 0},
-        {"bytes=0-", 0, HK_RANGE_UNSATISFIABLE, 0, 0},
-        {"bytes=9-0", 100, HK_RANGE_NONE, 0, 0},
-        {"bytes=0-1,5-6", 100, HK_RANGE_NONE, 0, 0},
-        {"items=0-9", 100, HK_RANGE_NONE, 0, 0},
-        {"bytes=", 100, HK_RANGE_NONE, 0, 0},
-        {"bytes=-", 100, HK_RANGE_NONE, 0, 0},
-        {"bytes=a-b", 100, HK_RANGE_NONE, 0, 0},
-        {"bytes=9999999999999999999-", 100, HK_RANGE_NONE, 0, 0},
-        {"", 100, HK_RANGE_NONE, 0, 0},
-    };
-    for (size_t i = 0; i < ARRAY_LEN(cases); i++) {
-        int64_t f = -1, l = -1;
-        enum hk_range got = hk_parse_range(cases[i].in, cases[i].size, &f, &l);
-        T_CHECK(got == cases[i].want, "hk_parse_range(%s): %d", cases[i].in, (int)got);
-        if (got == HK_RANGE_OK)
-            T_CHECK(f == cases[i].first && l == cases[i].last, "%s: %lld-%lld", cases[i].in,
-                    (long long)f, (long long)l);
-    }
-    int64_t f, l;
-    T_CHECK(hk_parse_range(NULL, 10, &f, &l) == HK_RANGE_NONE, "no header");
-}
 
 static void test_degrees(void)
 {
@@ -130,7 +93,6 @@ int main(void)
     test_day();
     test_time();
     test_count();
-    test_range();
     test_degrees();
     T_DONE();
 }

@@ -7,6 +7,7 @@
 #include "../../server/core/valid.c"
 #include "../../server/datastore/hk_query.c"
 #include "../../server/datastore/sqlbuild.c"
+#include "../../server/datastore/sqlbuild_cols.c"
 #include "testh.h"
 
 static void test_parse_full(void)
@@ -139,7 +140,7 @@ static const struct sqlb_field fields[] = {
     {"at", "timestamp", "{}", "{}", NULL},
     {"ok", "bool", "{}", "{}", NULL},
 };
-static const struct sqlb_table table = {"t", NULL, 10, 10, (int)ARRAY_LEN(fields), fields};
+static const struct sqlb_table table = {"t", NULL, 10, 10, (int)ARRAY_LEN(fields), fields, NULL, NULL, NULL, false};
 
 #define ALL "SELECT \"name\", \"n\", \"at\", \"ok\" FROM datastore.\"t\""
 #define NAME "coalesce(\"name\", '')"
@@ -247,7 +248,7 @@ static void test_sorts_and_refusals(void)
         free(msg);
     }
     /* a table without fields has nothing to show */
-    struct sqlb_table empty = {"t", NULL, 0, 0, 0, NULL};
+    struct sqlb_table empty = {"t", NULL, 0, 0, 0, NULL, NULL, NULL, NULL, false};
     struct sqlb_cols cols = {.section = 1};
     struct sqlb b;
     struct sqlb_err e = {0};

@@ -4,9 +4,11 @@
  * list and scalar, q as text and as an object, fields, sort keys read as PostgreSQL's regular
  * expression read them, DISTINCT, limit and offset, the key for deep pages, the types' value
  * expressions), the dumps' SELECT with literals, and every refusal with its SQLSTATE, message
- * and parameter, in the order the checks find them. The answers are checked against PostgreSQL by
+ * and parameter, in the order the checks find them; the nearest search's statement (index
+ * order, filters, radius) and its refusals. The answers are checked against PostgreSQL by
  * tests/api (test_datastore_read.py, test_datastore_prepared.py, test_dumps.py). */
 #include "../../server/datastore/sqlbuild.c"
+#include "../../server/datastore/sqlbuild_geo.c"
 #include "../../server/core/util.c"
 #include "testh.h"
 
@@ -98,7 +100,7 @@ static const struct sqlb_field fields[] = {
      "{\"id\": \"a\\\"b\", \"type\": \"text\"}", NULL},
 };
 static const struct sqlb_table table = {"rid-1", "coalesce(\"SiteName\", '')", 500, 500,
-                                         (int)ARRAY_LEN(fields), fields};
+                                         (int)ARRAY_LEN(fields), fields, NULL, NULL, NULL, false};
 
 /* A read with JSON texts for filters and q (NULL: none); the rest as given. */
 static struct sqlb_read read_of(enum sqlb_style style, const char *filters, const char *q)
@@ -545,7 +547,7 @@ static void test_rows(void)
     T_CHECK(sqlb_datastore_rows(&b, &table, &r, &out, &nout, &err), "rows built");
     T_STREQ(b.sql, "SELECT " COLS " FROM datastore.\"rid-1\" WHERE \"_id\" > 7 ORDER BY \"_id\" "
                    "ASC LIMIT 3", "rows: the key");
-    T_CHECK(nout == 7 && out[0] == &id_field, "all fields, _id first");
+    T_CHECK(nout == 7 && out[0] == &sqlb_id_field, "all fields, _id first");
     free(out);
     sqlb_free(&b);
     read_free(&r);
@@ -601,6 +603,89 @@ static void test_q_length(void)
     free(over);
 }
 
+/* The nearest search: ordered by the index's expression, filters and radius as parameters,
+ * the checks of place fields and index in order. */
+static void test_nearest(void)
+{
+    struct sqlb_table geo = table;
+    geo.geo_lat = "SiteName";
+    geo.geo_lon = "SiteName";
+    geo.geo_expr = "ds_geo_point(ds_geo_deg(split_part(\"SiteName\"::text, ',', 1)), "
+                   "ds_geo_deg(split_part(\"SiteName\"::text, ',', 2)))";
+    geo.geo_indexed = true;
+    struct sqlb_near q = {.style = SQLB_NEAR_CKAN,
+                          .rid = "rid-1",
+                          .generation = 42,
+                          .lat = "22.3",
+                          .lon = "114.1",
+                          .limit = 10};
+    struct sqlb b;
+    struct sqlb_err err = {0};
+    sqlb_init(&b);
+    T_CHECK(sqlb_nearest(&b, &geo, &q, &err), "plain search taken");
+    T_CHECK(b.nparams == 5 && strcmp(b.params[2], "42") == 0 && strcmp(b.params[3], "22.3") == 0 &&
+                strcmp(b.params[4], "114.1") == 0,
+            "rid, viewer, generation, lat, lon");
+    T_CHECK(strstr(b.sql, "FROM datastore.\"rid-1\" r WHERE ds_geo_point(") &&
+                strstr(b.sql, "ORDER BY ds_geo_point(ds_geo_deg(split_part(\"SiteName\"::text, "
+                              "',', 1)), ds_geo_deg(split_part(\"SiteName\"::text, ',', 2))) <-> "
+                              "ds_geo_point($4::float8, $5::float8) LIMIT 10) s)"),
+            "index order: %s", b.sql);
+    T_CHECK(strstr(b.sql, "\"limit\": 10, \"records\": [") &&
+                strstr(b.sql, "{\"id\": \"_distance_m\", \"type\": \"float8\"}]") &&
+                strstr(b.sql, "WHERE t.generation = $3::bigint"),
+            "the answer and the guard");
+    sqlb_free(&b);
+
+    json_object *f = json_tokener_parse("{\"PM25\": [\"1\", \"a\\\"b\"]}");
+    q.filters = f;
+    q.radius_m = "300";
+    q.style = SQLB_NEAR_SCHOOLS;
+    T_CHECK(sqlb_nearest(&b, &geo, &q, &err), "filters and radius taken");
+    T_CHECK(b.nparams == 7 && strcmp(b.params[5], "{\"1\",\"a\\\"b\"}") == 0 &&
+                strcmp(b.params[6], "300") == 0,
+            "filter values as a text[], then the radius: %s", b.params[5]);
+    T_CHECK(strstr(b.sql, " AND r.\"PM25\"::text = ANY ($6::text[])") &&
+                strstr(b.sql, "ds_geo_chord($7::float8), 3) @> ") &&
+                strstr(b.sql, "<= ds_geo_chord($7::float8) ORDER BY"),
+            "conditions: %s", b.sql);
+    T_CHECK(strncmp(b.sql, "SELECT hk_schools_result('[' || ", 32) == 0 &&
+                strstr(b.sql, " || ']', 'SiteName', 'SiteName') FROM ds_readable("),
+            "the schools' shape");
+    sqlb_free(&b);
+    json_object_put(f);
+
+    static const struct {
+        const char *lat_field, *filters, *state, *param, *message;
+        bool no_expr, no_index;
+    } bad[] = {
+        {NULL, NULL, "OD210", "resource_id", "The resource has no latitude and longitude fields",
+         true, false},
+        {NULL, NULL, "OD210", "resource_id",
+         "The resource has no spatial index yet: load its data again", false, true},
+        {"PM25", NULL, "OD210", "lat_field", "The latitude field of this resource is SiteName",
+         false, false},
+        {NULL, "{\"nope\": [\"x\"]}", "OD220", "filters", "field \"nope\" does not exist", false,
+         false},
+    };
+    for (size_t i = 0; i < ARRAY_LEN(bad); i++) {
+        struct sqlb_table t = geo;
+        t.geo_expr = bad[i].no_expr ? NULL : geo.geo_expr;
+        t.geo_indexed = !bad[i].no_index;
+        struct sqlb_near n = {
+            .rid = "rid-1", .lat = "1", .lon = "2", .limit = 1, .lat_field = bad[i].lat_field};
+        n.filters = bad[i].filters ? json_tokener_parse(bad[i].filters) : NULL;
+        sqlb_init(&b);
+        T_CHECK(!sqlb_nearest(&b, &t, &n, &err) && strcmp(err.state, bad[i].state) == 0 &&
+                    strcmp(err.param, bad[i].param) == 0 &&
+                    strcmp(err.message, bad[i].message) == 0,
+                "refusal %zu: %s", i, err.message ? err.message : "(none)");
+        sqlb_err_clear(&err);
+        sqlb_free(&b);
+        json_object_put(n.filters);
+    }
+}
+
 int main(void)
 {
     test_q_length();
@@ -615,5 +700,6 @@ int main(void)
     test_rendered_values();
     test_sort_keys();
     test_rows();
+    test_nearest();
     T_DONE();
 }
