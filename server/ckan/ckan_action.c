@@ -111,6 +111,12 @@ int ckan_action(struct req *r)
     return ckan_auth_then(r, run_action);
 }
 
+const char *ckan_read_lang(const struct req *r)
+{
+    const struct ckan_action_def *a = r->action ? ckan_action_find(r->action) : NULL;
+    return a && a->get ? ckan_path_lang(r) : NULL;
+}
+
 /* help_show: the description of an action we serve; others are not found. */
 int ckan_help_show(struct req *r)
 {

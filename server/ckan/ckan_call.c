@@ -9,6 +9,7 @@
 #include "arena.h"
 #include "ckan_auth.h"
 #include "ckan_config.h"
+#include "ckan_handlers.h"
 #include "ckan_resp.h"
 #include "config.h"
 #include "db_pool.h"
@@ -36,10 +37,12 @@ int ckan_call_invalid(struct req *r, const char *key, const char *message)
 int ckan_call(struct req *r, const struct db_stmt *st, json_object *p)
 {
     arena_defer(r->a, put_json, p);
-    const char **params = arena_alloc(r->a, 3 * sizeof(char *));
+    const char **params = arena_alloc(r->a, 4 * sizeof(char *));
     params[0] = arena_strdup(r->a, json_object_to_json_string_ext(p, JSON_C_TO_STRING_PLAIN));
     params[1] = ckan_config()->site_url;
-    params[2] = ckan_auth_viewer(r); /* read only by the _V statements */
+    if (st->nparams == 4)
+        params[2] = ckan_auth_viewer(r); /* the _V statements */
+    params[st->nparams - 1] = ckan_read_lang(r);
     return req_db(r, st, params, req_reply_json_cell);
 }
 

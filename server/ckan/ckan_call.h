@@ -11,14 +11,25 @@
 struct req;
 struct db_stmt;
 
+/* A read's language (ckan_read_lang; NULL: the default) as the setting sql/functions/25_i18n
+ * reads, from parameter $n: the statement "CKAN_LANG_WITH(n) SELECT ... " CKAN_LANG_FROM. The
+ * setting is made when the one row of ckan_l is read, before the select list runs. */
+#define CKAN_LANG_WITH(n)                                                                          \
+    "WITH ckan_l AS MATERIALIZED (SELECT set_config('opendatad.lang', coalesce($" #n             \
+    "::text, ''), true)) "
+#define CKAN_LANG_FROM " FROM ckan_l"
+
 /* A statement calling fn(p, site_url); the _V form passes the caller (ckan_viewer) too, for
- * the actions whose answer depends on who asks. */
+ * the actions whose answer depends on who asks. The last parameter is the read's language. */
 #define CKAN_CALL_STMT(id, fn)                                                                     \
-    static struct db_stmt st_##id = {"ckan_g_" #id,                                                \
-                                     "SELECT " #fn "($1::jsonb, $2)", 2, 0}
-#define CKAN_CALL_STMT_V(id, fn)                                                                   \
     static struct db_stmt st_##id = {                                                              \
-        "ckan_g_" #id, "SELECT " #fn "($1::jsonb, $2, $3::ckan_viewer)", 3, 0}
+        "ckan_g_" #id, CKAN_LANG_WITH(3) "SELECT " #fn "($1::jsonb, $2)" CKAN_LANG_FROM, 3, 0}
+#define CKAN_CALL_STMT_V(id, fn)                                                                   \
+    static struct db_stmt st_##id = {"ckan_g_" #id,                                                \
+                                     CKAN_LANG_WITH(4) "SELECT " #fn                               \
+                                                       "($1::jsonb, $2, $3::ckan_viewer)"          \
+                                                       CKAN_LANG_FROM,                             \
+                                     4, 0}
 
 /* Run st with the normalized request p (taken), the site URL and the caller. */
 int ckan_call(struct req *r, const struct db_stmt *st, json_object *p);

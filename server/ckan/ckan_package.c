@@ -12,6 +12,7 @@
 
 #include "arena.h"
 #include "ckan_auth.h"
+#include "ckan_call.h"
 #include "ckan_config.h"
 #include "ckan_limits.h"
 #include "ckan_params.h"
@@ -27,19 +28,21 @@
  * sql/migrations/017, which returned (code, body), still gives its document: the migration
  * tests read a dataset of an old database with today's server. */
 static struct db_stmt st_show = {"ckan_package_show",
-    "SELECT body FROM ckan_package_show($1, $2, $3::ckan_viewer) body", 3, 0};
+    CKAN_LANG_WITH(4) "SELECT (SELECT body FROM ckan_package_show($1, $2, $3::ckan_viewer) body)"
+    CKAN_LANG_FROM, 4, 0};
 static struct db_stmt st_list = {"ckan_package_list",
     "SELECT ckan_package_list($1::bigint, $2::bigint)", 2, 0};
 static struct db_stmt st_current = {"ckan_current_package_list",
-    "SELECT ckan_current_package_list($1::bigint, $2::bigint, $3, $4::boolean)", 4, 0};
+    CKAN_LANG_WITH(5) "SELECT ckan_current_package_list($1::bigint, $2::bigint, $3, $4::boolean)"
+    CKAN_LANG_FROM, 5, 0};
 static struct db_stmt st_autocomplete = {"ckan_package_autocomplete",
     "SELECT ckan_package_autocomplete($1, $2::bigint)", 2, 0};
 static struct db_stmt st_formats = {"ckan_format_autocomplete",
     "SELECT ckan_format_autocomplete($1, $2::bigint)", 2, 0};
 static struct db_stmt st_res_show = {"ckan_resource_show",
-    "SELECT ckan_resource_show($1, $2, $3::ckan_viewer)", 3, 0};
+    CKAN_LANG_WITH(4) "SELECT ckan_resource_show($1, $2, $3::ckan_viewer)" CKAN_LANG_FROM, 4, 0};
 static struct db_stmt st_res_search = {"ckan_resource_search",
-    "SELECT ckan_resource_search($1::jsonb, $2)", 2, 0};
+    CKAN_LANG_WITH(3) "SELECT ckan_resource_search($1::jsonb, $2)" CKAN_LANG_FROM, 3, 0};
 static struct db_stmt st_rels = {"ckan_package_relationships",
     "SELECT ckan_package_relationships($1, $2, $3, $4::ckan_viewer)", 4, 0};
 
@@ -102,10 +105,11 @@ int ckan_package_show(struct req *r)
     if (!ckan_boolean_validator(r, in, "use_default_schema", false, &ignored) ||
         !ckan_boolean_validator(r, in, "include_plugin_data", false, &ignored))
         return REQ_DONE;
-    const char **params = params_new(r, 3);
+    const char **params = params_new(r, 4);
     params[0] = id;
     params[1] = ckan_config()->site_url;
     params[2] = ckan_auth_viewer(r);
+    params[3] = ckan_read_lang(r);
     return req_db(r, &st_show, params, req_reply_json_cell);
 }
 
@@ -139,11 +143,12 @@ int ckan_current_package_list_with_resources(struct req *r)
         offset = 0;
     long long rows = limit < 0 ? CKAN_SEARCH_ROWS_DEFAULT : limit;
     rows = ckan_limit_to_configured_maximum(rows, CKAN_SEARCH_ROWS_MAX);
-    const char **params = params_new(r, 4);
+    const char **params = params_new(r, 5);
     params[0] = num_text(r, rows);
     params[1] = num_text(r, offset);
     params[2] = ckan_config()->site_url;
     params[3] = r->user && r->user->sysadmin ? "true" : "false";
+    params[4] = ckan_read_lang(r);
     return req_db(r, &st_current, params, req_reply_json_cell);
 }
 
@@ -184,10 +189,11 @@ int ckan_resource_show(struct req *r)
     const char *id = param_text(r, in, "id");
     if (!id)
         return invalid(r, "id", "Missing value");
-    const char **params = params_new(r, 3);
+    const char **params = params_new(r, 4);
     params[0] = id;
     params[1] = ckan_config()->site_url;
     params[2] = ckan_auth_viewer(r);
+    params[3] = ckan_read_lang(r);
     return req_db(r, &st_res_show, params, req_reply_json_cell);
 }
 
@@ -277,9 +283,10 @@ int ckan_resource_search(struct req *r)
         json_object_object_add(p, "offset", json_object_new_int64(offset));
     if (limit >= 0)
         json_object_object_add(p, "limit", json_object_new_int64(limit));
-    const char **params = params_new(r, 2);
+    const char **params = params_new(r, 3);
     params[0] = arena_strdup(r->a, json_object_to_json_string_ext(p, JSON_C_TO_STRING_PLAIN));
     params[1] = ckan_config()->site_url;
+    params[2] = ckan_read_lang(r);
     return req_db(r, &st_res_search, params, req_reply_json_cell);
 }
 

@@ -112,10 +112,38 @@ char *ckan_resp_build_ok(const char *help_url, const char *payload, size_t len, 
     return out;
 }
 
+/* The language prefixes (DATA.GOV.HK's three single-language sites) and their languages. */
+static const struct {
+    const char *prefix;
+    const char *lang;
+} lang_prefixes[] = {{"/en-data", "en"}, {"/tc-data", "zh_TW"}, {"/sc-data", "zh_CN"}};
+
+static int lang_index(const struct req *r)
+{
+    for (int i = 0; i < (int)ARRAY_LEN(lang_prefixes); i++) {
+        size_t n = strlen(lang_prefixes[i].prefix);
+        if (strncmp(r->path, lang_prefixes[i].prefix, n) == 0 && r->path[n] == '/')
+            return i;
+    }
+    return -1;
+}
+
+const char *ckan_lang_prefix(const struct req *r)
+{
+    int i = lang_index(r);
+    return i < 0 ? "" : lang_prefixes[i].prefix;
+}
+
+const char *ckan_path_lang(const struct req *r)
+{
+    int i = lang_index(r);
+    return i < 0 ? NULL : lang_prefixes[i].lang;
+}
+
 const char *ckan_resp_help_url(struct req *r)
 {
-    return arena_printf(r->a, "%s/api/3/action/help_show?name=%s", ckan_config()->site_url,
-                        r->action ? r->action : "");
+    return arena_printf(r->a, "%s%s/api/3/action/help_show?name=%s", ckan_config()->site_url,
+                        ckan_lang_prefix(r), r->action ? r->action : "");
 }
 
 void ckan_resp_invalid(struct req *r, const char *field, const char *message)

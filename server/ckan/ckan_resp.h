@@ -27,8 +27,12 @@ void ckan_resp_bare(struct req *r, int status, const char *message);
 void ckan_resp_invalid_dict(struct req *r, json_object *errors);
 /* Answer 400 Integrity Error {message, data: the request dict} (CKAN's DataError). */
 void ckan_resp_integrity(struct req *r, const char *message, json_object *data);
-/* The help link of r's action (arena string). */
+/* The help link of r's action (arena string), under r's language prefix. */
 const char *ckan_resp_help_url(struct req *r);
+/* r's language prefix ("/en-data", "/tc-data", "/sc-data") or "". */
+const char *ckan_lang_prefix(const struct req *r);
+/* The language r's prefix asks for ("en", "zh_TW", "zh_CN"), or NULL (/api: the default). */
+const char *ckan_path_lang(const struct req *r);
 
 /* Pure builders, for tests and for the senders: the body (malloc'd) and the HTTP status. */
 char *ckan_resp_build_ok(const char *help_url, const char *payload, size_t len,

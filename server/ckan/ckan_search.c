@@ -287,6 +287,7 @@ struct stmt {
     bool *facet_ok;
     bool any_facet;         /* some facet field is known */
     bool rank;
+    int lang_param;         /* the parameter of the read's language, once added (lang_param) */
     /* The error found while building, answered by build_parts once its buffer is freed (an
      * answer frees r's arena, st with it). */
     int err_status;
@@ -472,13 +473,28 @@ static const char *facet_ctes(struct stmt *st)
     return out;
 }
 
+/* The parameter holding the read's language (ckan_read_lang), added once; 0 without one. */
+static int lang_param(struct stmt *st)
+{
+    const char *lang = ckan_read_lang(st->r);
+    if (!lang)
+        return 0;
+    if (!st->lang_param)
+        st->lang_param = solrq_param(st->sq, lang);
+    return st->lang_param;
+}
+
 /* The page's result dicts: package_show dicts, or the fl fields. */
 static const char *results_sql(struct stmt *st)
 {
     struct req *r = st->r;
     struct search *s = st->s;
     const char *doc;
-    if (!s->nfl) {
+    if (!s->nfl && lang_param(st)) { /* the dict in the prefix's language (sql/functions/25) */
+        int site = solrq_param(st->sq, ckan_config()->site_url);
+        doc = arena_printf(r->a, "ckan_package_doc_lang(m.id, $%d::text, $%d::text)", site,
+                           lang_param(st));
+    } else if (!s->nfl) {
         doc = arena_printf(r->a, "ckan_package_doc(m.id, $%d::text)",
                            solrq_param(st->sq, ckan_config()->site_url));
     } else {
@@ -500,10 +516,16 @@ static const char *results_sql(struct stmt *st)
         doc, st->order, st->order, num_param(st, s->rows), num_param(st, s->start));
 }
 
-/* A facet item's display_name: the group or organization title, the licence title, else the
- * value (CKAN's package_search; a blank title counts as none). */
-static const char *display_sql(const char *field)
+/* A facet item's display_name: the group or organization title (in the language of parameter
+ * $lang when lang > 0), the licence title, else the value (CKAN's package_search; a blank title
+ * counts as none). */
+static const char *display_sql(struct req *r, const char *field, int lang)
 {
+    if (lang > 0 && (strcmp(field, "groups") == 0 || strcmp(field, "organization") == 0))
+        return arena_printf(r->a,
+                            "coalesce(nullif(btrim(ckan_tr(x.title, "
+                            "x.translated->'title_translated', $%d::text)), ''), f.v)",
+                            lang);
     if (strcmp(field, "groups") == 0 || strcmp(field, "organization") == 0 ||
         strcmp(field, "license_id") == 0)
         return "coalesce(nullif(btrim(x.title), ''), f.v)";
@@ -539,7 +561,8 @@ static const char *facets_json(struct stmt *st, bool items)
                 "(SELECT coalesce(json_agg(json_build_object('name', t.v, 'display_name', t.d, "
                 "'count', t.c) ORDER BY t.d COLLATE \"C\" DESC), '[]')::text FROM "
                 "(SELECT f.v, f.c, %s AS d FROM f%d f%s) t)",
-                display_sql(s->facet_fields[i]), i, display_join(s->facet_fields[i]));
+                display_sql(r, s->facet_fields[i], lang_param(st)), i,
+                display_join(s->facet_fields[i]));
         if (items)
             value = arena_printf(r->a, "'{\"title\": ' || to_json($%d::text)::text || "
                                        "', \"items\": ' || %s || '}'", name, value);
@@ -613,6 +636,8 @@ static const char *cache_key(struct req *r, const struct search *s)
     }
     qsort(fq, (size_t)s->nfq, sizeof(fq[0]), cmp_strp);
     struct evbuffer *b = evbuffer_new();
+    const char *lang = ckan_read_lang(r);
+    evbuffer_add_printf(b, "%s\x1f", lang ? lang : ""); /* answers differ by language */
     evbuffer_add_printf(b, "%s\x1f%lld\x1f%lld\x1f%d%d%d%d\x1f%lld\x1f%lld\x1f", s->sort, s->rows,
                         s->start, s->facet, s->include_private, s->include_drafts,
                         s->include_deleted, s->facet_limit, s->facet_mincount);
@@ -653,6 +678,7 @@ static const char *cached_sql(struct req *r, void *arg, int *nparams, const char
 static bool build_parts(struct stmt *st)
 {
     st->sq = solrq_new(&solrq_ckan_map, 1);
+    st->lang_param = 0;
     arena_defer(st->r->a, free_solrq, st->sq);
     st->where = evbuffer_new();
     bool ok = build_where(st) && build_sort(st);

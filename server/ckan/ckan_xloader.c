@@ -211,10 +211,11 @@ int ckan_xloader_submit(struct req *r)
     if (!p)
         return REQ_DONE;
     arena_defer(r->a, put_json, p);
-    const char **params = arena_alloc(r->a, 3 * sizeof(char *));
+    const char **params = arena_alloc(r->a, 4 * sizeof(char *));
     params[0] = arena_strdup(r->a, json_object_to_json_string_ext(p, JSON_C_TO_STRING_PLAIN));
     params[1] = ckan_config()->site_url;
     params[2] = ckan_auth_viewer(r);
+    params[3] = ckan_read_lang(r); /* a write: none (CKAN_CALL_STMT_V's last parameter) */
     return req_db(r, &st_xl_submit, params, submit_done);
 }
 

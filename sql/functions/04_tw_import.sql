@@ -19,7 +19,9 @@ LANGUAGE sql IMMUTABLE AS $$
         'publisher', 'publisherContactName', 'publisherContactPhone', 'publisherContactEmail',
         'publisherOID', 'publisherOrgCode', 'accrualPeriodicity', 'temporalCoverageFrom',
         'temporalCoverageTo', 'issued', 'modified', 'spatial', 'language', 'landingPage',
-        'keyword', 'numberOfData', 'notes', 'distribution']
+        'keyword', 'numberOfData', 'notes', 'distribution',
+        -- translations (an opendatad extension, docs/IMPORT.md): not extras
+        'title_translated', 'description_translated', 'publisher_translated']
 $$;
 
 -- The publishing organization: CKAN name = publisherOrgCode in lower case where usable.
@@ -28,6 +30,9 @@ LANGUAGE plpgsql AS $$
 DECLARE
     code text := nullif(rec->>'publisherOrgCode', '');
     title text := coalesce(rec->>'publisher', '');
+    -- the publisher's translations when the record gives them (else the stored ones stay)
+    tr jsonb := CASE WHEN jsonb_typeof(rec->'publisher_translated') = 'object'
+                     THEN rec->'publisher_translated' END;
     org_name text;
     org_id uuid;
 BEGIN
@@ -38,6 +43,7 @@ BEGIN
     -- imported at once wait for each other's commits.
     SELECT g.id INTO org_id FROM grp g
     WHERE g.name = org_name AND g.title = coalesce(rec->>'publisher', '')
+      AND (tr IS NULL OR g.translated->'title_translated' = tr)
       AND NOT EXISTS (
         SELECT 1 FROM unnest(ARRAY['publisherOID', 'publisherOrgCode']) k
         WHERE coalesce(rec->>k, '') <> '' AND NOT EXISTS (
@@ -45,10 +51,14 @@ BEGIN
     IF org_id IS NOT NULL THEN
         RETURN org_id;
     END IF;
-    INSERT INTO grp (name, title, type, is_organization)
-    VALUES (org_name, title, 'organization', true)
-    ON CONFLICT (name) DO UPDATE SET title = EXCLUDED.title
-        WHERE grp.title IS DISTINCT FROM EXCLUDED.title;
+    INSERT INTO grp (name, title, type, is_organization, translated)
+    VALUES (org_name, title, 'organization', true,
+            CASE WHEN tr IS NOT NULL THEN jsonb_build_object('title_translated', tr) END)
+    ON CONFLICT (name) DO UPDATE SET title = EXCLUDED.title,
+        translated = CASE WHEN tr IS NULL THEN grp.translated
+            ELSE coalesce(grp.translated, '{}') || jsonb_build_object('title_translated', tr) END
+        WHERE grp.title IS DISTINCT FROM EXCLUDED.title
+           OR (tr IS NOT NULL AND grp.translated->'title_translated' IS DISTINCT FROM tr);
     SELECT id INTO org_id FROM grp WHERE name = org_name;
     INSERT INTO group_extra (group_id, key, value)
     SELECT org_id, k, rec->>k FROM unnest(ARRAY['publisherOID', 'publisherOrgCode']) k
@@ -177,7 +187,7 @@ BEGIN
         publisher_org_code, publisher_contact_name, publisher_contact_phone,
         publisher_contact_email, maintainer, maintainer_email, accrual_periodicity,
         temporal_coverage_from, temporal_coverage_to, issued, modified, spatial, language,
-        landing_page, number_of_data, remarks, source_hash, state, metadata_modified)
+        landing_page, number_of_data, remarks, source_hash, state, metadata_modified, translated)
     VALUES (coalesce(pid, gen_random_uuid()),
         regexp_replace(lower(ident), '[^a-z0-9_.-]', '-', 'g'), ident,
         coalesce(rec->>'title', ''), rec->>'description', org_id, rec->>'fieldDescription',
@@ -189,7 +199,13 @@ BEGIN
         rec->>'publisherContactName', rec->>'publisherContactEmail', rec->>'accrualPeriodicity',
         rec->>'temporalCoverageFrom', rec->>'temporalCoverageTo',
         tw_parse_time(rec->>'issued', tz), tw_parse_time(rec->>'modified', tz), rec->>'spatial',
-        rec->>'language', rec->>'landingPage', n_data, rec->>'notes', h, 'active', now())
+        rec->>'language', rec->>'landingPage', n_data, rec->>'notes', h, 'active', now(),
+        -- the record's description is the dataset's notes
+        nullif(jsonb_strip_nulls(jsonb_build_object(
+            'title_translated', CASE WHEN jsonb_typeof(rec->'title_translated') = 'object'
+                                     THEN rec->'title_translated' END,
+            'notes_translated', CASE WHEN jsonb_typeof(rec->'description_translated') = 'object'
+                                     THEN rec->'description_translated' END)), '{}'))
     ON CONFLICT (id) DO UPDATE SET
         title = EXCLUDED.title, notes = EXCLUDED.notes, owner_org = EXCLUDED.owner_org,
         field_description = EXCLUDED.field_description, data_type = EXCLUDED.data_type,
@@ -211,7 +227,7 @@ BEGIN
         modified = EXCLUDED.modified, spatial = EXCLUDED.spatial, language = EXCLUDED.language,
         landing_page = EXCLUDED.landing_page, number_of_data = EXCLUDED.number_of_data,
         remarks = EXCLUDED.remarks, source_hash = EXCLUDED.source_hash, state = EXCLUDED.state,
-        metadata_modified = EXCLUDED.metadata_modified
+        metadata_modified = EXCLUDED.metadata_modified, translated = EXCLUDED.translated
     RETURNING id INTO pid;
     DELETE FROM tw_recheck WHERE package_id = pid;
     PERFORM tw_import_tags(pid, rec);

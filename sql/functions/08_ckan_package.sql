@@ -42,15 +42,19 @@ END
 $$;
 
 -- One resource dict (§3.1) at position pos (0-based among the package's active resources):
--- CKAN's columns in order, then the Taiwan fields and the resource's own extra keys.
-CREATE OR REPLACE FUNCTION ckan_resource_doc(r resource, pos int, site_url text) RETURNS text
+-- CKAN's columns in order, then the Taiwan fields and the resource's own extra keys; name and
+-- description in language lang (NULL: the default text; 25_i18n).
+CREATE OR REPLACE FUNCTION ckan_resource_doc(r resource, pos int, site_url text,
+                                             lang text DEFAULT NULL) RETURNS text
 LANGUAGE sql STABLE AS $$
     SELECT tw_json_append(json_build_object(
         'cache_last_updated', NULL,
         'cache_url', NULL,
         'created', ckan_time(r.created),
         'datastore_active', r.datastore_active,
-        'description', r.description,
+        'description', CASE WHEN lang IS NULL THEN r.description
+            ELSE coalesce(nullif(r.extras->'description_translated'->>lang, ''), r.description)
+            END,
         'format', coalesce(r.format, ''),
         'hash', coalesce(r.hash, ''),
         'id', r.id,
@@ -58,7 +62,8 @@ LANGUAGE sql STABLE AS $$
         'metadata_modified', ckan_time(r.metadata_modified),
         'mimetype', r.mimetype,
         'mimetype_inner', r.mimetype_inner,
-        'name', r.name,
+        'name', CASE WHEN lang IS NULL THEN r.name
+            ELSE coalesce(nullif(r.extras->'name_translated'->>lang, ''), r.name) END,
         'package_id', r.package_id,
         'position', pos,
         'resource_type', r.resource_type,
@@ -123,13 +128,15 @@ BEGIN
 END
 $$;
 
--- The dataset's groups (not organizations) as the show schema reduces them, by display_name.
-CREATE OR REPLACE FUNCTION ckan_groups_doc(pid uuid, site_url text) RETURNS text
+-- The dataset's groups (not organizations) as the show schema reduces them, by display_name;
+-- titles and descriptions in language lang (NULL: the default text).
+CREATE OR REPLACE FUNCTION ckan_groups_doc(pid uuid, site_url text, lang text DEFAULT NULL)
+RETURNS text
 LANGUAGE plpgsql STABLE AS $$
 BEGIN
     RETURN (
         SELECT coalesce(json_agg(json_build_object(
-            'description', g.description,
+            'description', ckan_tr(g.description, g.translated->'description_translated', lang),
             'display_name', coalesce(nullif(g.title, ''), g.name),
             'id', g.id,
             'image_display_url', CASE WHEN g.image_url <> '' AND g.image_url !~ '^http'
@@ -137,7 +144,10 @@ BEGIN
             'name', g.name,
             'title', g.title) ORDER BY coalesce(nullif(g.title, ''), g.name) COLLATE "C"),
             '[]')::text
-        FROM member m JOIN grp g ON g.id = m.group_id
+        FROM member m
+        JOIN (SELECT x.id, x.name, x.is_organization, x.state, x.image_url, x.translated,
+                     x.description, ckan_tr(x.title, x.translated->'title_translated', lang) AS title
+              FROM grp x) g ON g.id = m.group_id
         WHERE m.table_id = pid AND m.table_name = 'package' AND m.state = 'active'
           AND NOT g.is_organization AND g.state = 'active');
 END
@@ -167,8 +177,10 @@ END
 $$;
 
 -- The package_show dict of one package (any state), NULL when there is none. site_url goes
--- into upload/datastore resource URLs and uploaded group image URLs.
-CREATE OR REPLACE FUNCTION ckan_build_doc(pid uuid, site_url text, tz text) RETURNS text
+-- into upload/datastore resource URLs and uploaded group image URLs; the texts are in language
+-- lang (NULL: the default text; 25_i18n).
+CREATE OR REPLACE FUNCTION ckan_build_doc(pid uuid, site_url text, tz text,
+                                          lang text DEFAULT NULL) RETURNS text
 LANGUAGE plpgsql STABLE AS $$
 DECLARE
     p package;
@@ -199,7 +211,7 @@ BEGIN
     ELSE
         lic_title := p.license_id;
     END IF;
-    SELECT '[' || coalesce(string_agg(ckan_resource_doc(s.r, (s.n - 1)::int, site_url), ', '
+    SELECT '[' || coalesce(string_agg(ckan_resource_doc(s.r, (s.n - 1)::int, site_url, lang), ', '
                                       ORDER BY s.n), '') || ']', count(*)
     INTO res_doc, nres
     FROM (SELECT r, row_number() OVER (ORDER BY r.position, r.id COLLATE "C") AS n
@@ -215,7 +227,7 @@ BEGIN
         'author_email', p.author_email,
         'creator_user_id', p.creator_user_id,
         'extras', ckan_extras_doc(p, o, tz)::json,
-        'groups', ckan_groups_doc(pid, site_url)::json,
+        'groups', ckan_groups_doc(pid, site_url, lang)::json,
         'id', p.id,
         'isopen', coalesce(lic.od_conformance = 'approved' OR lic.osd_conformance = 'approved',
                            false),
@@ -227,20 +239,20 @@ BEGIN
         'metadata_created', ckan_time(p.metadata_created),
         'metadata_modified', ckan_time(p.metadata_modified),
         'name', p.name,
-        'notes', p.notes,
+        'notes', ckan_tr(p.notes, p.translated->'notes_translated', lang),
         'notes_translated', p.translated->'notes_translated',
         'num_resources', nres,
         'num_tags', ntags,
         'organization', CASE WHEN o.id IS NOT NULL THEN json_build_object(
             'approval_status', o.approval_status,
             'created', ckan_time(o.created),
-            'description', o.description,
+            'description', ckan_tr(o.description, o.translated->'description_translated', lang),
             'id', o.id,
             'image_url', o.image_url,
             'is_organization', o.is_organization,
             'name', o.name,
             'state', o.state,
-            'title', o.title,
+            'title', ckan_tr(o.title, o.translated->'title_translated', lang),
             'type', o.type) END,
         'owner_org', p.owner_org,
         'private', p.private,
@@ -249,7 +261,8 @@ BEGIN
         'resources', res_doc::json,
         'state', p.state,
         'tags', tags_doc::json,
-        'title', regexp_replace(p.title, '^\s+|\s+$', '', 'g'),
+        'title', regexp_replace(ckan_tr(p.title, p.translated->'title_translated', lang),
+                                '^\s+|\s+$', '', 'g'),
         'title_translated', p.translated->'title_translated',
         'type', coalesce(nullif(p.type, ''), 'dataset'),
         'url', p.url,
@@ -281,20 +294,48 @@ BEGIN
 END
 $$;
 
+-- A package's cached dict in language lang (ckan_doc_lang), NULL when that is the default one
+-- (or lang is NULL).
+CREATE OR REPLACE FUNCTION ckan_doc_in(pid uuid, lang text) RETURNS text
+LANGUAGE sql STABLE AS $$
+    SELECT CASE lang WHEN 'en' THEN l.doc_en WHEN 'zh_TW' THEN l.doc_zh_tw
+                     WHEN 'zh_CN' THEN l.doc_zh_cn END
+    FROM ckan_doc_lang l WHERE lang IS NOT NULL AND l.package_id = pid
+$$;
+
 -- REQUIRED INTERFACE (package_search, group_show ... call it): the package_show dict of one
--- package as JSON text, whatever its state; NULL when there is no such package.
+-- package as JSON text, whatever its state; NULL when there is no such package. Its texts are
+-- in the language of the read (25_i18n's ckan_lang).
 CREATE OR REPLACE FUNCTION ckan_package_doc(pid uuid, site_url text) RETURNS text
 LANGUAGE plpgsql STABLE AS $$
-DECLARE
-    d ckan_doc;
 BEGIN
-    SELECT * INTO d FROM ckan_doc WHERE package_id = pid;
-    IF NOT FOUND THEN
-        RETURN ckan_build_doc(pid, site_url, ckan_portal_tz());
-    ELSIF d.site_dependent THEN
-        RETURN ckan_site_put(d.doc, site_url);
+    RETURN ckan_package_doc_lang(pid, site_url, ckan_lang());
+END
+$$;
+
+-- ckan_package_doc in language lang (NULL: the default text).
+CREATE OR REPLACE FUNCTION ckan_package_doc_lang(pid uuid, site_url text, lang text)
+RETURNS text
+LANGUAGE plpgsql STABLE AS $$
+DECLARE
+    body text;
+    dep boolean;
+BEGIN
+    IF lang IS NULL THEN
+        SELECT d.doc, d.site_dependent INTO body, dep FROM ckan_doc d WHERE d.package_id = pid;
+    ELSE  -- one lookup for both: this runs once per dict of a search page
+        SELECT coalesce(CASE lang WHEN 'en' THEN l.doc_en WHEN 'zh_TW' THEN l.doc_zh_tw
+                                  WHEN 'zh_CN' THEN l.doc_zh_cn END, d.doc), d.site_dependent
+          INTO body, dep
+        FROM ckan_doc d LEFT JOIN ckan_doc_lang l ON l.package_id = d.package_id
+        WHERE d.package_id = pid;
     END IF;
-    RETURN d.doc;
+    IF NOT FOUND THEN
+        RETURN ckan_build_doc(pid, site_url, ckan_portal_tz(), lang);
+    ELSIF dep THEN
+        RETURN ckan_site_put(body, site_url);
+    END IF;
+    RETURN body;
 END
 $$;
 
@@ -304,18 +345,33 @@ CREATE OR REPLACE FUNCTION ckan_refresh_doc(pid uuid) RETURNS void
 LANGUAGE plpgsql AS $$
 DECLARE
     doc text;
+    tz text := ckan_portal_tz();
+    tr text[];  -- the en, zh_TW, zh_CN dicts (25_i18n), or NULLs
 BEGIN
     IF pid IS NULL THEN
         RETURN;
     END IF;
-    doc := ckan_build_doc(pid, ckan_site_marker(), ckan_portal_tz());
+    doc := ckan_build_doc(pid, ckan_site_marker(), tz);
     IF doc IS NULL THEN
         RETURN;
+    END IF;
+    IF ckan_i18n_has(pid) THEN
+        tr := ARRAY[ckan_build_doc(pid, ckan_site_marker(), tz, 'en'),
+                    ckan_build_doc(pid, ckan_site_marker(), tz, 'zh_TW'),
+                    ckan_build_doc(pid, ckan_site_marker(), tz, 'zh_CN')];
     END IF;
     INSERT INTO ckan_doc (package_id, built_xact, site_dependent, doc)
     VALUES (pid, pg_current_xact_id(), strpos(doc, '\u0001site\u0002') > 0, doc)
     ON CONFLICT (package_id) DO UPDATE SET built_xact = EXCLUDED.built_xact,
         site_dependent = EXCLUDED.site_dependent, doc = EXCLUDED.doc;
+    IF tr IS NULL THEN
+        DELETE FROM ckan_doc_lang WHERE package_id = pid;
+    ELSE
+        INSERT INTO ckan_doc_lang (package_id, doc_en, doc_zh_tw, doc_zh_cn)
+        VALUES (pid, nullif(tr[1], doc), nullif(tr[2], doc), nullif(tr[3], doc))
+        ON CONFLICT (package_id) DO UPDATE SET doc_en = EXCLUDED.doc_en,
+            doc_zh_tw = EXCLUDED.doc_zh_tw, doc_zh_cn = EXCLUDED.doc_zh_cn;
+    END IF;
 END
 $$;
 
@@ -361,12 +417,13 @@ RETURNS text
 LANGUAGE plpgsql STABLE AS $$
 DECLARE
     pid uuid := ckan_find_package(id_in);
+    lang text := ckan_lang();
     visible boolean;
     body text;
     dep boolean;
 BEGIN
-    SELECT ckan_can_read(p.state, p.private, p.owner_org, p.creator_user_id, v), d.doc,
-           d.site_dependent INTO visible, body, dep
+    SELECT ckan_can_read(p.state, p.private, p.owner_org, p.creator_user_id, v),
+           coalesce(ckan_doc_in(pid, lang), d.doc), d.site_dependent INTO visible, body, dep
     FROM package p LEFT JOIN ckan_doc d ON d.package_id = p.id WHERE p.id = pid;
     IF pid IS NULL THEN
         RAISE EXCEPTION '' USING ERRCODE = 'OD100';
@@ -374,7 +431,7 @@ BEGIN
         RAISE EXCEPTION 'User % not authorized to read package %', ckan_viewer_name(v), pid
             USING ERRCODE = 'OD403';
     ELSIF body IS NULL THEN
-        body := ckan_build_doc(pid, site_url, ckan_portal_tz());
+        body := ckan_build_doc(pid, site_url, ckan_portal_tz(), lang);
     ELSIF dep THEN
         body := ckan_site_put(body, site_url);
     END IF;
@@ -487,7 +544,7 @@ BEGIN
     ELSIF r.state <> 'active' THEN
         RAISE EXCEPTION 'Resource was not found.' USING ERRCODE = 'OD100';
     END IF;
-    RETURN ckan_resource_doc(r, ckan_resource_position(r), site_url);
+    RETURN ckan_resource_doc(r, ckan_resource_position(r), site_url, ckan_lang());
 END
 $$;
 
@@ -558,7 +615,7 @@ BEGIN
         page AS (SELECT r, k FROM m ORDER BY k OFFSET %s LIMIT %s),
         placed AS (SELECT r, k, ckan_resource_position(r) AS pos FROM page)
         SELECT (SELECT count(*) FROM m),
-               (SELECT '[' || coalesce(string_agg(ckan_resource_doc(r, pos, $1), ', '
+               (SELECT '[' || coalesce(string_agg(ckan_resource_doc(r, pos, $1, ckan_lang()), ', '
                                                   ORDER BY pos, k), '') || ']' FROM placed)
         $q$, ord, cond, coalesce((p->>'offset')::bigint, 0),
         coalesce((p->>'limit')::bigint::text, 'ALL'))

@@ -245,6 +245,8 @@ DECLARE
     extras text;
     users_json text;
     n_users bigint;
+    lang text := ckan_lang();  -- 25_i18n
+    g_title text := ckan_tr(g.title, g.translated->'title_translated', lang);
 BEGIN
     IF o ? 'packages' THEN
         SELECT count(*) INTO n_packages FROM ckan_g_group_packages(g, v);
@@ -255,8 +257,13 @@ BEGIN
     END IF;
     parts := parts || ARRAY[
         ckan_g_kv('created', to_json(ckan_g_iso(g.created))),
-        ckan_g_kv('description', to_json(g.description)),
-        ckan_g_kv('display_name', to_json(coalesce(nullif(g.title, ''), g.name)))];
+        ckan_g_kv('description', to_json(ckan_tr(g.description,
+                                                 g.translated->'description_translated', lang)))];
+    IF jsonb_typeof(g.translated->'description_translated') = 'object' THEN
+        parts := parts || ckan_g_kv('description_translated',
+                                    (g.translated->'description_translated')::json);
+    END IF;
+    parts := parts || ckan_g_kv('display_name', to_json(coalesce(nullif(g_title, ''), g.name)));
     IF (o->>'extras')::boolean THEN
         SELECT coalesce(json_agg(json_build_object('group_id', e.group_id,
                    'id', md5(e.group_id::text || '/' || e.key)::uuid, 'key', e.key,
@@ -292,8 +299,11 @@ BEGIN
         parts := parts || ckan_g_kv('tags', '[]');  -- group tags cannot be made through the API
     END IF;
     parts := parts || ARRAY[
-        ckan_g_kv('title', to_json(g.title)),
-        ckan_g_kv('type', to_json(g.type))];
+        ckan_g_kv('title', to_json(g_title))];
+    IF jsonb_typeof(g.translated->'title_translated') = 'object' THEN
+        parts := parts || ckan_g_kv('title_translated', (g.translated->'title_translated')::json);
+    END IF;
+    parts := parts || ckan_g_kv('type', to_json(g.type));
     IF (o->>'users')::boolean THEN
         SELECT coalesce(json_agg(ckan_g_user_dict(u, m.capacity, site, v)::json
                                  ORDER BY u.name COLLATE "C"), '[]')::text
@@ -754,6 +764,8 @@ BEGIN
           AND NOT coalesce(a.data ? 'group', false) THEN
         SELECT * INTO g FROM grp WHERE id = a.object_id;
         data := json_build_object('group', ckan_g_group_row(g));
+    ELSIF is_pkg AND ckan_lang() IS NOT NULL THEN  -- the snapshot in the read's language
+        data := jsonb_set(a.data, '{package}', ckan_i18n_package(a.data->'package', ckan_lang()))::json;
     ELSE
         data := coalesce(a.data, '{}')::json;
     END IF;

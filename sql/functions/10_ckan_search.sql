@@ -123,7 +123,9 @@ BEGIN
                     FILTER (WHERE coalesce(x.download_url, x.access_url) IS NOT NULL), '{}') AS urls,
            coalesce(array_agg(x.resource_type ORDER BY x.position, x.id) FILTER (WHERE x.resource_type IS NOT NULL), '{}') AS types,
            coalesce(array_agg(x.name ORDER BY x.position, x.id) FILTER (WHERE x.name IS NOT NULL), '{}') AS names,
-           coalesce(array_agg(x.description ORDER BY x.position, x.id) FILTER (WHERE x.description IS NOT NULL), '{}') AS descs
+           coalesce(array_agg(x.description ORDER BY x.position, x.id) FILTER (WHERE x.description IS NOT NULL), '{}') AS descs,
+           string_agg(concat_ws(' ', ckan_i18n_text(x.extras->'name_translated'),
+                                ckan_i18n_text(x.extras->'description_translated')), ' ') AS i18n
       INTO r
     FROM resource x WHERE x.package_id = pid AND x.state = 'active';
 
@@ -135,11 +137,12 @@ BEGIN
     FROM jsonb_array_elements(coalesce(ckan_package_doc(pid, '')::jsonb->'extras', '[]')) e
     WHERE e->>'key' IS NOT NULL AND e->>'value' IS NOT NULL;
 
-    a := concat_ws(' ', p.name, p.title);
+    -- the translations (25_i18n) are matched as the texts they translate, in any language
+    a := concat_ws(' ', p.name, p.title, ckan_i18n_text(p.translated->'title_translated'));
     b := concat_ws(' ', array_to_string(v_tags, ' '), v_group_text, org_name);
-    c := p.notes;
+    c := concat_ws(' ', p.notes, ckan_i18n_text(p.translated->'notes_translated'));
     d := concat_ws(' ', org_title, p.author, p.maintainer, p.license_id, p.url, p.version,
-                   array_to_string(r.names, ' '), array_to_string(r.descs, ' '),
+                   array_to_string(r.names, ' '), array_to_string(r.descs, ' '), r.i18n,
                    array_to_string(r.formats, ' '), v_vocab_text, v_extra_text);
     abc := setweight(ckan_search_tsv(a), 'A') || setweight(ckan_search_tsv(b), 'B') ||
            setweight(ckan_search_tsv(c), 'C');

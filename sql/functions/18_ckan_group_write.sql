@@ -104,7 +104,8 @@ DECLARE
     given_id text := ckan_gw_text(d->'id');
     roots text[] := ARRAY['id', 'name', 'title', 'description', 'image_url', 'image_display_url',
                           'type', 'state', 'created', 'is_organization', 'approval_status',
-                          'extras', 'packages', 'users', 'groups'];
+                          'extras', 'packages', 'users', 'groups', 'title_translated',
+                          'description_translated'];
 BEGIN
     IF self IS NULL AND sysadmin AND coalesce(given_id, '') <> '' THEN  -- others' are dropped
         IF NOT ckan_g_is_uuid(given_id) THEN
@@ -151,7 +152,7 @@ BEGIN
     IF jsonb_array_length(coalesce(d->'groups', '[]')) > 0 THEN
         errs := ckan_gw_err(errs, 'groups', 'Group hierarchies are not supported');
     END IF;
-    RETURN errs;
+    RETURN ckan_i18n_group_errors(errs, d);  -- 25_i18n
 END
 $$;
 
@@ -196,7 +197,7 @@ BEGIN
     PERFORM ckan_gw_raise(ckan_gw_dict_errors(d, sysadmin, NULL));
     BEGIN
         INSERT INTO grp (id, name, title, description, image_url, type, is_organization,
-                         approval_status, state)
+                         approval_status, state, translated)
         VALUES (CASE WHEN sysadmin AND coalesce(ckan_gw_text(d->'id'), '') <> ''
                      THEN ckan_gw_text(d->'id')::uuid ELSE gen_random_uuid() END,
                 ckan_gw_text(d->'name'), coalesce(ckan_gw_text(d->'title'), ''),
@@ -206,7 +207,8 @@ BEGIN
                          CASE WHEN is_org THEN 'organization' ELSE 'group' END),
                 is_org, coalesce(ckan_gw_text(d->'approval_status'), 'approved'),
                 CASE WHEN sysadmin THEN coalesce(ckan_gw_text(d->'state'), 'active')
-                     ELSE 'active' END)
+                     ELSE 'active' END,
+                ckan_i18n_group_put(d, NULL))
         RETURNING * INTO g;
     EXCEPTION WHEN unique_violation THEN  -- a concurrent create took the name or id
         RAISE EXCEPTION 'invalid input' USING ERRCODE = 'OD422',
@@ -273,7 +275,8 @@ BEGIN
             image_url = CASE WHEN d ? 'image_url' THEN coalesce(ckan_gw_text(d->'image_url'), '')
                              ELSE image_url END,
             approval_status = coalesce(ckan_gw_text(d->'approval_status'), approval_status),
-            state = coalesce(ckan_gw_text(d->'state'), state)
+            state = coalesce(ckan_gw_text(d->'state'), state),
+            translated = ckan_i18n_group_put(d, translated)
         WHERE id = g.id RETURNING * INTO g;
     EXCEPTION WHEN unique_violation THEN  -- a concurrent write took the name
         RAISE EXCEPTION 'invalid input' USING ERRCODE = 'OD422',
