@@ -191,9 +191,12 @@ class Server:
         self.base = f"http://127.0.0.1:{self.port}"
         self.log_path = tempfile.mktemp(prefix="opendatad-", suffix=".log")
         self.log = open(self.log_path, "w")
+        # one site URL for every test server unless told otherwise, so that answers of
+        # servers on different ports (help links) can be compared byte for byte
+        site = () if "--site-url" in extra else ("--site-url", "http://127.0.0.1:5000")
         self.proc = subprocess.Popen(
             [os.path.join(BIN, "opendatad"), "serve", "--db", db_url,
-             "--listen", f"127.0.0.1:{self.port}", "--threads", str(threads), *extra],
+             "--listen", f"127.0.0.1:{self.port}", "--threads", str(threads), *site, *extra],
             stdout=self.log, stderr=subprocess.STDOUT)
         self._wait_ready()
 
