@@ -104,25 +104,30 @@ static void test_eviction(void)
 
 /* A result shaped as DSR_TABLE_SQL's: rows of {generation, table, search_expr, row_count,
  * max_id, n, id, type, tw_json, ckan_json, data_version, modified µs, original header}; NULL
- * cells are NULLs. */
+ * cells are NULLs. Its place columns (lat, lon, expr: NULL; indexed: false) follow. */
 static PGresult *meta_result(int nrows, const char *const (*rows)[13])
 {
-    static const char *const names[13] = {
-        "generation", "table_name", "search_expr", "row_count",    "max_id",   "n",     "id",
-        "type",       "tw",         "ckan",        "data_version", "modified", "header"};
-    PGresAttDesc att[13];
+    static const char *const names[17] = {
+        "generation", "table_name", "search_expr", "row_count",    "max_id",   "n",
+        "id",         "type",       "tw",          "ckan",         "data_version", "modified",
+        "header",     "lat",        "lon",         "expr",         "indexed"};
+    PGresAttDesc att[17];
     memset(att, 0, sizeof(att));
-    for (int i = 0; i < 13; i++) {
+    for (int i = 0; i < 17; i++) {
         att[i].name = (char *)names[i];
         att[i].format = 0;
         att[i].typlen = -1;
         att[i].atttypmod = -1;
     }
     PGresult *res = PQmakeEmptyPGresult(NULL, PGRES_TUPLES_OK);
-    PQsetResultAttrs(res, 13, att);
-    for (int r = 0; r < nrows; r++)
+    PQsetResultAttrs(res, 17, att);
+    for (int r = 0; r < nrows; r++) {
         for (int c = 0; c < 13; c++)
             PQsetvalue(res, r, c, (char *)rows[r][c], rows[r][c] ? (int)strlen(rows[r][c]) : -1);
+        for (int c = 13; c < 16; c++)
+            PQsetvalue(res, r, c, NULL, -1);
+        PQsetvalue(res, r, 16, "f", 1);
+    }
     return res;
 }
 
