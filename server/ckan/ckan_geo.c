@@ -146,7 +146,11 @@ int ckan_datastore_nearest(struct req *r)
     *q = (struct sqlb_near){.style = SQLB_NEAR_CKAN};
     double lat, lon;
     long long limit;
-    if (!(q->rid = resource_id(r, in)) || !degrees(r, in, "lat", 90, &lat) ||
+    const char *rid = resource_id(r, in); /* NULL: answered, q (in r's arena) is gone */
+    if (!rid)
+        return REQ_DONE;
+    q->rid = rid;
+    if (!degrees(r, in, "lat", 90, &lat) ||
         !degrees(r, in, "lon", 180, &lon) ||
         !ckan_natural_number_validator(r, in, "limit", NEAREST_LIMIT_DEFAULT, &limit) ||
         !radius(r, in, &q->radius_m) || !filters(r, in, &q->filters) ||
