@@ -122,7 +122,7 @@ static int lang_index(const struct req *r)
 {
     for (int i = 0; i < (int)ARRAY_LEN(lang_prefixes); i++) {
         size_t n = strlen(lang_prefixes[i].prefix);
-        if (strncmp(r->path, lang_prefixes[i].prefix, n) == 0 && r->path[n] == '/')
+        if (r->path && strncmp(r->path, lang_prefixes[i].prefix, n) == 0 && r->path[n] == '/')
             return i;
     }
     return -1;

@@ -47,7 +47,8 @@ struct dsr_table *dsr_table_from(const char *rid, const PGresult *res)
     t->t.geo_lat = value_dup(res, 0, M_GEO_LAT);
     t->t.geo_lon = value_dup(res, 0, M_GEO_LON);
     t->t.geo_expr = value_dup(res, 0, M_GEO_EXPR);
-    t->t.geo_indexed = strcmp(PQgetvalue(res, 0, M_GEO_INDEXED), "t") == 0;
+    const char *indexed = PQgetvalue(res, 0, M_GEO_INDEXED); /* NULL: no such column */
+    t->t.geo_indexed = indexed && strcmp(indexed, "t") == 0;
     t->fields = xcalloc((size_t)n + 1, sizeof(*t->fields));
     t->t.fields = t->fields;
     t->t.nfields = n;
