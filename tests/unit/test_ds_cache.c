@@ -104,25 +104,29 @@ static void test_eviction(void)
 
 /* A result shaped as DSR_TABLE_SQL's: rows of {generation, table, search_expr, row_count,
  * max_id, n, id, type, tw_json, ckan_json, data_version, modified µs, original header}; NULL
- * cells are NULLs. */
+ * cells are NULLs. The place columns after them (geo_lat, geo_lon, geo_expr: NULL; geo_indexed:
+ * "f") are the same for every row. */
 static PGresult *meta_result(int nrows, const char *const (*rows)[13])
 {
-    static const char *const names[13] = {
+    static const char *const names[17] = {
         "generation", "table_name", "search_expr", "row_count",    "max_id",   "n",     "id",
-        "type",       "tw",         "ckan",        "data_version", "modified", "header"};
-    PGresAttDesc att[13];
+        "type",       "tw",         "ckan",        "data_version", "modified", "header",
+        "geo_lat",    "geo_lon",    "geo_expr",    "geo_indexed"};
+    PGresAttDesc att[17];
     memset(att, 0, sizeof(att));
-    for (int i = 0; i < 13; i++) {
+    for (int i = 0; i < 17; i++) {
         att[i].name = (char *)names[i];
         att[i].format = 0;
         att[i].typlen = -1;
         att[i].atttypmod = -1;
     }
     PGresult *res = PQmakeEmptyPGresult(NULL, PGRES_TUPLES_OK);
-    PQsetResultAttrs(res, 13, att);
+    PQsetResultAttrs(res, 17, att);
     for (int r = 0; r < nrows; r++)
-        for (int c = 0; c < 13; c++)
-            PQsetvalue(res, r, c, (char *)rows[r][c], rows[r][c] ? (int)strlen(rows[r][c]) : -1);
+        for (int c = 0; c < 17; c++) {
+            const char *v = c < 13 ? rows[r][c] : c == 16 ? "f" : NULL;
+            PQsetvalue(res, r, c, (char *)v, v ? (int)strlen(v) : -1);
+        }
     return res;
 }
 
