@@ -8,8 +8,11 @@ CFLAGS  ?= -O2 -g
 # importers/, the loading library's headers (importers/load.h), which the DataStore family uses.
 SERVER_DIRS := core tw ckan datastore hk legacy cmd
 SERVER_INC  := $(SERVER_DIRS:%=-Iserver/%) -Iimporters
+# The version both programs and status_show report (server/core/version.h).
+VERSION := $(shell cat VERSION 2>/dev/null)
 CFLAGS  += -std=c17 -D_GNU_SOURCE -Wall -Wextra -Wshadow -Wstrict-prototypes -Wno-unused-parameter \
-           -MMD -MP $(SERVER_INC) $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+           -MMD -MP $(SERVER_INC) $(shell pkg-config --cflags $(PKGS) 2>/dev/null) \
+           $(if $(VERSION),-DOPENDATAD_VERSION='"$(VERSION)"')
 LDLIBS  += $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lpthread
 # The server hashes API tokens with OpenSSL's SHA-256, passwords with libxcrypt's yescrypt (and
 # checks CKAN's pbkdf2_sha512 ones with OpenSSL).
@@ -38,9 +41,9 @@ DEB_TEST  := python3 python3-pytest python3-requests python3-jsonschema python3-
              python3-docopt python3-simplejson python3-slugify curl clang libclang-rt-14-dev
 DEB_BENCH := wrk nginx-light postgresql-contrib zip unzip time
 
-COMMON_SRC := $(addprefix server/core/,util.c log.c arena.c config.c valid.c pgconn.c)
+COMMON_SRC := $(addprefix server/core/,util.c log.c arena.c config.c netaddr.c valid.c pgconn.c)
 CORE_SRC   := $(addprefix server/core/,hframe.c edge.c route.c req.c req_query.c resp.c db_err.c db_pool.c db_policy.c \
-              server.c migrate.c multipart.c spool.c range.c fsend.c passwd.c apitoken.c bgwork.c)
+              server.c migrate.c multipart.c spool.c range.c fsend.c proxy.c passwd.c apitoken.c bgwork.c)
 TW_SRC     := $(addprefix server/tw/,tw_family.c tw_config.c tw_resp.c tw_rest.c tw_params.c tw_datastore.c)
 CKAN_SRC   := $(addprefix server/ckan/,ckan_family.c ckan_config.c ckan_resp.c ckan_action.c ckan_auth.c ckan_params.c ckan_datastore.c ckan_datastore_write.c ckan_datastore_sql.c \
               ckan_geo.c ckan_package.c ckan_package_write.c ckan_group.c ckan_tag.c ckan_user.c ckan_activity.c ckan_site.c \
@@ -164,7 +167,8 @@ bench: deps-bench
 FUZZ_CC      ?= clang
 FUZZ_TIME    ?= 300
 FUZZ_ARGS    ?=
-FUZZ_TARGETS := solrq csv xml catalog ckan_params tw_datastore hframe multipart range hk_query hk_params legacy_query
+FUZZ_TARGETS := solrq csv xml catalog ckan_params tw_datastore hframe multipart range hk_query hk_params \
+                proxy legacy_query
 FUZZ_BINS    := $(FUZZ_TARGETS:%=bin/fuzz_%)
 FUZZ_SMOKE   := $(FUZZ_TARGETS:%=build/fuzz-smoke/%)
 # ENC_CHUNK: enc.c reads tiny chunks, so that short inputs cross chunk boundaries.
@@ -191,6 +195,7 @@ FUZZ_SRC_hk_query     := server/datastore/hk_query.c server/datastore/sqlbuild.c
 FUZZ_SRC_hframe       := server/core/hframe.c
 FUZZ_SRC_multipart    := server/core/multipart.c server/core/util.c
 FUZZ_SRC_range        := server/core/range.c
+FUZZ_SRC_proxy        := server/core/proxy.c server/core/arena.c server/core/util.c
 FUZZ_SRC_hk_params    := server/hk/hk_params.c server/core/valid.c server/core/util.c
 FUZZ_SRC_legacy_query := server/legacy/legacy_query.c server/legacy/legacy_munge.c server/core/util.c
 FUZZ_LIBS_legacy_query := $(shell pkg-config --libs json-c 2>/dev/null)

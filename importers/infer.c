@@ -87,15 +87,15 @@ static bool parse_datetime(const char *s, size_t len, struct dt *o)
     return parse_time(s, len, i + 1, o);
 }
 
-/* Integers and decimals written as PostgreSQL writes them back: optional '-', digits without
- * a leading zero, optional '.' and at least one digit. No negative zero ("-0" reads back "0"). */
+/* Integers and decimals: an optional sign, digits without a leading zero, optional '.' and at
+ * least one digit. The value is kept, not always the text: "+1.5" reads back "1.5" and "-0.00"
+ * "0.00" (as pandas and spreadsheets read them as numbers, a column holding them is numeric). */
 static unsigned classify_number(const char *s, size_t len)
 {
-    size_t i = s[0] == '-';
+    size_t i = s[0] == '-' || s[0] == '+';
     size_t start = i;
-    bool nonzero = false;
     while (i < len && is_digit(s[i]))
-        nonzero |= s[i++] != '0';
+        i++;
     size_t int_digits = i - start;
     if (int_digits == 0 || (int_digits > 1 && s[start] == '0') || len > NUMERIC_MAX_LEN)
         return T_TEXT;
@@ -103,11 +103,11 @@ static unsigned classify_number(const char *s, size_t len)
     if (frac) {
         size_t f = ++i;
         while (i < len && is_digit(s[i]))
-            nonzero |= s[i++] != '0';
+            i++;
         if (i == f)
             return T_TEXT;
     }
-    if (i != len || (start == 1 && !nonzero))
+    if (i != len)
         return T_TEXT;
     unsigned mask = T_TEXT | INFER_BIT(INFER_NUMERIC);
     if (frac || int_digits > 19)
@@ -115,8 +115,9 @@ static unsigned classify_number(const char *s, size_t len)
     unsigned long long v = 0;
     for (size_t k = start; k < i; k++)
         v = v * 10 + (unsigned)(s[k] - '0');
-    unsigned long long lim8 = start ? 9223372036854775808ULL : 9223372036854775807ULL;
-    unsigned long long lim4 = start ? 2147483648ULL : 2147483647ULL;
+    bool neg = s[0] == '-';
+    unsigned long long lim8 = neg ? 9223372036854775808ULL : 9223372036854775807ULL;
+    unsigned long long lim4 = neg ? 2147483648ULL : 2147483647ULL;
     if (v <= lim8)
         mask |= INFER_BIT(INFER_INT8);
     if (v <= lim4)
@@ -132,7 +133,7 @@ unsigned infer_classify(const char *s, size_t len)
     if (((c | 0x20) == 't' && len == 4 && strncasecmp(s, "true", 4) == 0) ||
         ((c | 0x20) == 'f' && len == 5 && strncasecmp(s, "false", 5) == 0))
         return T_TEXT | INFER_BIT(INFER_BOOL);
-    if (!is_digit(c) && c != '-')
+    if (!is_digit(c) && c != '-' && c != '+')
         return T_TEXT;
     if (len >= 8 && is_digit(c) && (s[4] == '-' || s[4] == '/')) {
         struct dt d;
@@ -213,7 +214,7 @@ static size_t bin_integer(enum infer_type t, const char *s, size_t len, char *ou
 {
     bool neg = s[0] == '-';
     uint64_t v = 0;
-    for (size_t i = neg; i < len; i++)
+    for (size_t i = neg || s[0] == '+'; i < len; i++)
         v = v * 10 + (uint64_t)(s[i] - '0');
     if (neg)
         v = (uint64_t)0 - v;
@@ -224,9 +225,11 @@ static size_t bin_integer(enum infer_type t, const char *s, size_t len, char *ou
  * decimal point outwards (leading and trailing zero groups are dropped by the server). */
 static size_t bin_numeric(const char *s, size_t len, char *out)
 {
-    bool neg = s[0] == '-';
-    const char *ip = s + neg, *dot = memchr(ip, '.', len - neg);
-    size_t il = dot ? (size_t)(dot - ip) : len - neg, fl = dot ? len - neg - il - 1 : 0;
+    size_t sign = s[0] == '-' || s[0] == '+';
+    /* a zero is never negative (PostgreSQL reads "-0.00" as 0.00) */
+    bool neg = s[0] == '-' && strspn(s + 1, "0.") != len - 1;
+    const char *ip = s + sign, *dot = memchr(ip, '.', len - sign);
+    size_t il = dot ? (size_t)(dot - ip) : len - sign, fl = dot ? len - sign - il - 1 : 0;
     size_t ig = (il + 3) / 4, fg = (fl + 3) / 4;
     char *p = bin_put_be(out, ig + fg, 2);
     p = bin_put_be(p, (uint64_t)(ig - 1) & 0xFFFF, 2);

@@ -45,8 +45,25 @@ static void progress(struct loader *L, bool done)
     if (!done && now - L->shown_us < PROGRESS_EVERY_US)
         return;
     L->shown_us = now;
-    struct load_progress p = {
-        L->what, L->rows, enc_consumed(L->src->enc), enc_size(L->src->enc), now - L->pass_us, done};
+    struct load_progress p = {L->what, L->rows, enc_consumed(L->src->enc), enc_size(L->src->enc),
+                              0, 0, now - L->pass_us, done};
+    L->o->progress(L->o->arg, &p);
+}
+
+void load_phase(struct loader *L, const char *what, int step, int steps, uint64_t bytes,
+                uint64_t size, bool done)
+{
+    if (!L->o->progress)
+        return;
+    int64_t now = util_now_us();
+    if (L->what != what) {
+        L->what = what;
+        L->pass_us = now;
+    } else if (!done && now - L->shown_us < PROGRESS_EVERY_US) {
+        return;
+    }
+    L->shown_us = now;
+    struct load_progress p = {what, L->rows, bytes, size, step, steps, now - L->pass_us, done};
     L->o->progress(L->o->arg, &p);
 }
 
@@ -342,10 +359,14 @@ int load_source_run(struct load_source *src, const struct load_opts *o, struct l
         load_log(&L, LOAD_INFO,
                  "%s: %" PRId64 " rows, %zu fields loaded into resource %s in %.2f s", src->path,
                  L.rows, L.width, o->resource_id, secs);
+        int64_t t1 = util_now_us();
         if (load_db_after(&L, err) < 0) {
             fill_result(&L, res);
             goto done;
         }
+        int64_t t2 = util_now_us();
+        load_log(&L, LOAD_INFO, "%s: indexes and version done in %.2f s (%.2f s in all)",
+                 src->path, (double)(t2 - t1) / 1e6, (double)(t2 - t0) / 1e6);
     }
     fill_result(&L, res);
     rc = 0;

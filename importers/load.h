@@ -22,13 +22,15 @@
 /* The levels of log lines, numbered as log.h's. */
 enum load_level { LOAD_WARN = 1, LOAD_INFO = 2, LOAD_DEBUG = 3 };
 
-/* Where a pass over the file is. */
+/* Where a pass over the file, or a phase after it, is. */
 struct load_progress {
-    const char *what;     /* "sampling", "loading", "rescanning", "reloading" */
-    int64_t rows;         /* rows read in this pass */
-    uint64_t bytes, size; /* raw bytes read in this pass; the file's size */
-    int64_t elapsed_us;   /* since the pass began */
-    bool end;             /* the pass is over (its last report) */
+    const char *what;     /* passes: "sampling", "loading", "rescanning", "reloading"; then
+                             "indexing" (counted in steps) and "versioning" (in bytes) */
+    int64_t rows;         /* rows read in this pass (after it: the rows loaded) */
+    uint64_t bytes, size; /* raw bytes read (versioning: stored) so far; the file's size */
+    int step, steps;      /* "indexing": indexes done, of steps; 0 of 0 otherwise */
+    int64_t elapsed_us;   /* since the pass or phase began */
+    bool end;             /* the pass or phase is over (its last report) */
 };
 
 struct load_opts {

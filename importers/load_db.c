@@ -444,6 +444,14 @@ static void search_index(struct loader *L)
 
 #define FILTER_INDEX_MAX_COLUMNS 32
 
+/* One more of the indexes after the data is built (or skipped): progress. */
+static void index_done(struct loader *L)
+{
+    L->index_step++;
+    load_phase(L, "indexing", L->index_step, L->index_steps, 0, 0,
+               L->index_step == L->index_steps);
+}
+
 /* Btree indexes that serve `filters` with the default _id order (sql/functions/06: it compares text
  * columns as they are and numbers and booleans as text); date/timestamp text forms depend on
  * DateStyle and cannot be indexed. Built without blocking readers, after the data is usable. */
@@ -451,8 +459,10 @@ static void filter_indexes(struct loader *L)
 {
     for (size_t i = 0; L->o->search_index && i < L->width && i < FILTER_INDEX_MAX_COLUMNS; i++) {
         enum infer_type t = L->type[i];
-        if (t == INFER_DATE || t == INFER_TIMESTAMP)
+        if (t == INFER_DATE || t == INFER_TIMESTAMP) {
+            index_done(L);
             continue;
+        }
         char *col = load_db_quote(L, L->src->cols.v[i].name), *err = NULL;
         char *name = xasprintf("%s_f%zu", L->table, i + 1), *qname = load_db_quote(L, name);
         char *sql = xasprintf("CREATE INDEX CONCURRENTLY IF NOT EXISTS %s ON %s ((%s%s), \"_id\")",
@@ -467,6 +477,7 @@ static void filter_indexes(struct loader *L)
         free(qname);
         free(name);
         free(col);
+        index_done(L);
     }
 }
 
@@ -506,11 +517,14 @@ static bool write_lo(struct loader *L, Oid *oid, char *hex, char **err)
     bool ok = md && EVP_DigestInit_ex(md, EVP_sha256(), NULL) &&
               (*oid = lo_creat(L->pg, INV_READ | INV_WRITE)) != InvalidOid &&
               (lo = lo_open(L->pg, *oid, INV_WRITE)) >= 0;
+    uint64_t size = enc_size(L->src->enc);
     while (ok && (n = pread(fd, buf, LO_CHUNK, at)) > 0) {
         EVP_DigestUpdate(md, buf, (size_t)n);
         ok = lo_write(L->pg, lo, buf, (size_t)n) == (int)n;
         at += n;
+        load_phase(L, "versioning", 0, 0, (uint64_t)at, size, false);
     }
+    load_phase(L, "versioning", 0, 0, (uint64_t)at, size, true);
     ok = ok && n == 0 && lo_close(L->pg, lo) == 0;
     if (ok) {
         unsigned char d[EVP_MAX_MD_SIZE];
@@ -578,9 +592,16 @@ static bool store_version(struct loader *L, char **err)
 
 int load_db_after(struct loader *L, char **err)
 {
+    L->index_steps = 2 + (int)(L->o->search_index ? (L->width < FILTER_INDEX_MAX_COLUMNS
+                                                         ? L->width : FILTER_INDEX_MAX_COLUMNS)
+                                                   : 0);
+    L->index_step = 0;
+    load_phase(L, "indexing", 0, L->index_steps, 0, 0, false);
     search_index(L);
+    index_done(L);
     filter_indexes(L);
     geo_index(L);
+    index_done(L);
     if (store_version(L, err))
         return 0;
     char *msg = xasprintf("%s (the data itself was loaded)", *err);

@@ -39,11 +39,16 @@ struct loader {
     bool version_stored;
     const char *what;
     int64_t pass_us, shown_us;
+    int index_step, index_steps; /* indexes after the data: done, of */
 };
 
 /* load.c: a log line to the caller (LOAD_DEBUG only when asked for). */
 void load_log(struct loader *L, enum load_level level, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
+/* load.c: progress of a phase after the data (what: "indexing" by steps, "versioning" by bytes
+ * of size), at most about 4 times a second unless done; a new what starts its clock. */
+void load_phase(struct loader *L, const char *what, int step, int steps, uint64_t bytes,
+                uint64_t size, bool done);
 /* Load an opened source (the fuzz drivers call this without a database): 0, or -1 with *err. */
 int load_source_run(struct load_source *src, const struct load_opts *o, struct load_result *res,
                     char **err) MUSTCHECK;

@@ -1,5 +1,7 @@
 /* opendata-import — load data into the portal: `catalog FILE` (Taiwan metadata JSON), `csv FILE`
  * and `xml FILE` (a resource's DataStore table, docs/DATASTORE.md). */
+#include <errno.h>
+#include <fcntl.h>
 #include <inttypes.h>
 #include <libpq-fe.h>
 #include <stdio.h>
@@ -13,6 +15,7 @@
 #include "load.h"
 #include "log.h"
 #include "util.h"
+#include "version.h"
 
 static void usage(FILE *f)
 {
@@ -24,6 +27,7 @@ static void usage(FILE *f)
                "                or a data.gov.tw v1 answer {\"success\": true, \"result\": ...};\n"
                "                exit status 1 when any record failed (the others are imported)\n"
                "  csv FILE      replace the resource's DataStore table with the CSV file\n"
+               "                (FILE \"-\": standard input, for each command)\n"
                "  xml FILE      the same from an XML file (one record element per row)\n"
                "                (rules: docs/DATASTORE.md, \"Import rules\"); exit status 1 on\n"
                "                any error, and the previous data is then left as it was\n\n");
@@ -42,6 +46,8 @@ static int catalog_jobs(int jobs)
 
 static int cmd_catalog(const struct config *cfg, const char *file)
 {
+    if (strcmp(file, "-") == 0)
+        file = "/dev/stdin"; /* read once, whole */
     char *dir = util_share_dir("OPENDATAD_SCHEMA_DIR", "schemas");
     char *schema = xasprintf("%s/tw-dataset-metadata.schema.json", dir);
     struct catin_stats st = {0};
@@ -95,16 +101,24 @@ static void on_log(void *arg, enum load_level level, const char *line)
     log_msg((enum log_level)level, "%s", line);
 }
 
-/* A terminal gets a progress line, rewritten in place. */
+/* A terminal gets a progress line, rewritten in place: a pass over the file or the version
+ * stored by bytes, the indexes by count, each with an estimate of the time left. */
 static void on_progress(void *arg, const struct load_progress *p)
 {
     (void)arg;
     double secs = (double)p->elapsed_us / 1e6;
-    double mbs = secs > 0 ? (double)p->bytes / 1e6 / secs : 0;
-    int pct = p->size ? (int)(100.0 * (double)p->bytes / (double)p->size) : 0;
-    long eta = mbs > 0 && p->size > p->bytes ? (long)((double)(p->size - p->bytes) / 1e6 / mbs) : 0;
-    fprintf(stderr, "\r%s: %s %" PRId64 " rows, %.1f MB/s, %d%%, ETA %ld:%02ld\033[K", log_progname,
-            p->what, p->rows, mbs, pct, eta / 60, eta % 60);
+    long eta;
+    if (p->steps > 0) {
+        eta = p->step > 0 ? (long)(secs / p->step * (p->steps - p->step)) : 0;
+        fprintf(stderr, "\r%s: %s %d of %d, %.0f s, ETA %ld:%02ld\033[K", log_progname, p->what,
+                p->step, p->steps, secs, eta / 60, eta % 60);
+    } else {
+        double mbs = secs > 0 ? (double)p->bytes / 1e6 / secs : 0;
+        int pct = p->size ? (int)(100.0 * (double)p->bytes / (double)p->size) : 0;
+        eta = mbs > 0 && p->size > p->bytes ? (long)((double)(p->size - p->bytes) / 1e6 / mbs) : 0;
+        fprintf(stderr, "\r%s: %s %" PRId64 " rows, %.1f MB/s, %d%%, ETA %ld:%02ld\033[K",
+                log_progname, p->what, p->rows, mbs, pct, eta / 60, eta % 60);
+    }
     if (p->end)
         fputc('\n', stderr);
 }
@@ -131,6 +145,58 @@ static void print_plan(const char *path, const struct load_result *r)
     fflush(stdout);
 }
 
+static bool write_all(int fd, const char *p, size_t n)
+{
+    while (n > 0) {
+        ssize_t w = write(fd, p, n);
+        if (w < 0 && errno == EINTR)
+            continue;
+        if (w <= 0)
+            return false;
+        p += w;
+        n -= (size_t)w;
+    }
+    return true;
+}
+
+/* The file "-": standard input, copied first to an unnamed temporary file (in $TMPDIR, else
+ * /tmp), because a load reads its file more than once (sampling, hashing, a reload when a type
+ * turned out wrong). A descriptor at its start, or -1 with *err (malloc'd). */
+static int spool_stdin(char **err)
+{
+    const char *dir = getenv("TMPDIR");
+    if (!dir || !*dir)
+        dir = "/tmp";
+    int fd = open(dir, O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
+    if (fd < 0) { /* a file system without O_TMPFILE */
+        char *tmp = xasprintf("%s/opendata-import-XXXXXX", dir);
+        if ((fd = mkstemp(tmp)) >= 0)
+            unlink(tmp);
+        free(tmp);
+    }
+    if (fd < 0) {
+        *err = xasprintf("cannot create a temporary file in %s: %s", dir, strerror(errno));
+        return -1;
+    }
+    static char buf[1 << 16];
+    ssize_t n;
+    while ((n = read(STDIN_FILENO, buf, sizeof(buf))) != 0) {
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0 || !write_all(fd, buf, (size_t)n)) {
+            *err = xasprintf("cannot copy standard input to %s: %s", dir, strerror(errno));
+            close(fd);
+            return -1;
+        }
+    }
+    if (lseek(fd, 0, SEEK_SET) != 0) {
+        *err = xasprintf("cannot read back standard input: %s", strerror(errno));
+        close(fd);
+        return -1;
+    }
+    return fd;
+}
+
 static int cmd_data(const struct config *cfg, bool xml, const char *file)
 {
     struct load_opts o = {.format = xml ? "xml" : "csv",
@@ -152,11 +218,22 @@ static int cmd_data(const struct config *cfg, bool xml, const char *file)
         o.dataset = NULL;
     if (!*o.record)
         o.record = NULL;
-    struct load_result res;
+    struct load_result res = {0};
     char *err = NULL;
+    if (strcmp(file, "-") == 0) {
+        o.path = "stdin";
+        o.from_fd = true;
+        if ((o.fd = spool_stdin(&err)) < 0) {
+            log_error("%s", err);
+            free(err);
+            return 1;
+        }
+    }
     status = load_file(&o, &res, &err) == 0 ? 0 : 1;
+    if (o.from_fd)
+        close(o.fd);
     if (status == 0 && o.dry_run)
-        print_plan(file, &res);
+        print_plan(o.path, &res);
     load_result_clear(&res);
     if (status) {
         log_error("%s", err);
@@ -206,6 +283,10 @@ int main(int argc, char **argv)
         return argc < 2 ? 2 : 0;
     }
     const char *cmd = argv[1];
+    if (strcmp(cmd, "--version") == 0) {
+        printf("opendata-import %s\n", OPENDATAD_VERSION);
+        return 0;
+    }
     if (strcmp(cmd, "catalog") != 0 && strcmp(cmd, "csv") != 0 && strcmp(cmd, "xml") != 0) {
         log_error("unknown command \"%s\" (commands: catalog, csv, xml)", cmd);
         return 2;

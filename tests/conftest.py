@@ -140,6 +140,49 @@ def db_value(url, query, *args):
         return cur.fetchone()[0]
 
 
+
+def add_user(db, *args):
+    """`opendatad user add ARGS` on db: the new user's API token."""
+    p = subprocess.run([os.path.join(BIN, "opendatad"), "user", "add", *args, "--db", db],
+                       check=True, capture_output=True, text=True)
+    return p.stdout.strip().splitlines()[-1]
+
+
+class WriteSite:
+    """A server on a database of its own, with API tokens by user name: actions posted as one
+    of them (CKAN's answers checked), and the database read directly. Suites of writes
+    subclass it with what a failed write must leave as it was."""
+
+    def __init__(self, srv, db, tokens):
+        self.srv, self.db, self.tokens = srv, db, tokens
+
+    # the caller comes positionally: the action's own data may hold "user"
+    def post(self, action, user=None, /, **data):
+        token = self.tokens.get(user) if user else None
+        headers = {"Authorization": token} if token else {}
+        return requests.post(f"{self.srv.base}/api/3/action/{action}", json=data,
+                             headers=headers, timeout=60)
+
+    def ok(self, action, user=None, /, **data):
+        r = self.post(action, user, **data)
+        assert r.status_code == 200, (action, r.text)
+        assert r.json()["success"] is True
+        return r.json()["result"]
+
+    def error(self, action, user=None, /, status=409, **data):
+        r = self.post(action, user, **data)
+        assert r.status_code == status, r.text
+        assert r.json()["success"] is False
+        return r.json()["error"]
+
+    def sql(self, query, *args):
+        with psycopg2.connect(self.db) as conn, conn.cursor() as cur:
+            cur.execute(query, args)
+            return cur.fetchall() if cur.description else None
+
+    def one(self, query, *args):
+        return self.sql(query, *args)[0][0]
+
 class Server:
     """bin/opendatad serve on a free port, with its stderr (access log) in a file."""
 

@@ -11,11 +11,12 @@
 #include "config.h"
 #include "db_pool.h"
 #include "req.h"
+#include "version.h"
 #include "resp.h"
 #include "util.h"
 
 CKAN_CALL_STMT(license_list, ckan_license_list);
-static struct db_stmt st_status_show = {"ckan_status_show", "SELECT ckan_status_show($1, $2)", 2,
+static struct db_stmt st_status_show = {"ckan_status_show", "SELECT ckan_status_show($1, $2, $3)", 3,
                                         0};
 
 /* Register the statements of the actions below (once, before the threads start). */
@@ -41,8 +42,9 @@ int ckan_site_read(struct req *r)
 /* status_show: site facts; it reads the database, so it doubles as the health check. */
 int ckan_status_show(struct req *r)
 {
-    const char **params = arena_alloc(r->a, 2 * sizeof(char *));
+    const char **params = arena_alloc(r->a, 3 * sizeof(char *));
     params[0] = ckan_config()->site_url;
     params[1] = CKAN_COMPAT_VERSION;
+    params[2] = OPENDATAD_VERSION;
     return req_db(r, &st_status_show, params, req_reply_json_cell);
 }

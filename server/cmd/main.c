@@ -18,6 +18,7 @@
 #include "tw_family.h"
 #include "user_cli.h"
 #include "util.h"
+#include "version.h"
 
 /* The API families served, in the order their routes are matched; CKAN answers the paths
  * nobody claims. */
@@ -108,6 +109,10 @@ int main(int argc, char **argv)
         return argc < 2 ? 2 : 0;
     }
     const char *cmd = argv[1];
+    if (strcmp(cmd, "--version") == 0 || strcmp(cmd, "version") == 0) {
+        printf("opendatad %s\n", OPENDATAD_VERSION);
+        return 0;
+    }
     if (strcmp(cmd, "user") == 0)
         return user_cli(argc - 1, argv + 1);
     if (strcmp(cmd, "routes") == 0) {
@@ -142,10 +147,14 @@ int main(int argc, char **argv)
         log_error("unexpected argument \"%s\"", pos[0]);
     } else {
         log_verbosity = cfg.verbosity;
-        if (db_init)
+        if (db_init) {
             status = cmd_db_init(&cfg);
-        else
-            status = serve_precheck(&cfg) ? srv_run(&cfg, families, ARRAY_LEN(families), FALLBACK_FAMILY) : 1;
+        } else {
+            log_timestamps = true; /* a long-running server: every line says when */
+            status = serve_precheck(&cfg)
+                         ? srv_run(&cfg, families, ARRAY_LEN(families), FALLBACK_FAMILY)
+                         : 1;
+        }
     }
     free(err);
     free(pos);

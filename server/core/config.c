@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "netaddr.h"
 #include "util.h"
 
 #define OFF(f) offsetof(struct config, f)
@@ -22,8 +23,9 @@ static const struct cfg_entry cfg_table[] = {
      "event-loop threads (0 = number of cores)"},
     {"sru", "OPENDATAD_SRU", CFG_STR, OFF(sru), "/api/v1", 0, 0, S,
      "service root path of the Taiwan common API (e.g. /api/v1 or /api)"},
-    {"site-url", "OPENDATAD_SITE_URL", CFG_STR, OFF(site_url), "http://127.0.0.1:5000", 0, 0, S,
-     "public base URL of the portal (CKAN help links, site_url)"},
+    {"site-url", "OPENDATAD_SITE_URL", CFG_STR, OFF(site_url), "", 0, 0, S,
+     "public base URL of the portal (CKAN help links, site_url); empty: http:// and the listen "
+     "address (this machine's name for 0.0.0.0 or [::])"},
     {"timezone", "OPENDATAD_TIMEZONE", CFG_STR, OFF(timezone), "Asia/Taipei", 0, 0, S | I,
      "portal local time zone for Taiwan API times"},
     {"db-pool-min", "OPENDATAD_DB_POOL_MIN", CFG_INT, OFF(db_pool_min), "2", 1, 64, S,
@@ -75,6 +77,9 @@ static const struct cfg_entry cfg_table[] = {
      "anyone may call CKAN's user_create (CKAN's ckan.auth.create_user_via_api; sysadmins always may)"},
     {"access-log", "OPENDATAD_ACCESS_LOG", CFG_BOOL, OFF(access_log), "true", 0, 0, S,
      "write one line per request to stderr"},
+    {"trusted-proxies", "OPENDATAD_TRUSTED_PROXIES", CFG_STR, OFF(trusted_proxies), "", 0, 0, S,
+     "reverse proxies (IP addresses or ADDRESS/BITS, comma-separated) whose X-Forwarded-For "
+     "names the client in the access log; empty: none"},
     {"cors-origins", "OPENDATAD_CORS_ORIGINS", CFG_STR, OFF(cors_origins), "*", 0, 0, S,
      "origins browsers may call the API from (CORS): * for any, a space-separated list such as "
      "\"https://a.example https://b.example\", or empty for none"},
@@ -307,7 +312,15 @@ enum cfg_result cfg_parse(struct config *c, unsigned scope, int argc, char **arg
         return CFG_ERROR;
     if (!cfg_apply_env(c, scope, err))
         return CFG_ERROR;
-    return cfg_apply_argv(c, scope, argc, argv, pos, npos, err);
+    enum cfg_result r = cfg_apply_argv(c, scope, argc, argv, pos, npos, err);
+    if (r == CFG_OK && (scope & S) && !*c->site_url) {
+        char *url = netaddr_site_url(c->listen); /* NULL: the listen address is refused later */
+        if (url) {
+            free(c->site_url);
+            c->site_url = url;
+        }
+    }
+    return r;
 }
 
 void cfg_usage(FILE *f, unsigned scope)

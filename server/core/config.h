@@ -39,6 +39,7 @@ struct config {
     bool create_user_via_api; /* anyone may call user_create, not only sysadmins */
     bool access_log;
     char *cors_origins;    /* "*", space-separated origins, or "" (no CORS headers) */
+    char *trusted_proxies; /* addresses/CIDRs whose X-Forwarded-For is believed, or "" */
     int search_cache_mb;   /* package_search answers kept in memory (MiB); 0 = none */
     int verbosity;
     char *dump_dir;        /* cache of Taiwan dump zips; "" = <program dir>/../var/cache/dumps */

@@ -79,17 +79,16 @@ void req_db_busy(struct req *r)
 
 static void access_log(const struct req *r)
 {
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    struct tm tm;
-    gmtime_r(&ts.tv_sec, &tm);
-    char when[32];
-    strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%S", &tm);
+    char when[40];
+    log_time(when, sizeof(when));
     double ms = (double)(util_now_us() - r->t0_us) / 1000.0;
-    char *line = xasprintf("%s.%03ldZ t=%d id=%llu %s %s %s %d %zu %.3fms\n", when,
-                           ts.tv_nsec / 1000000, r->thr->index, (unsigned long long)r->id, r->peer,
-                           r->method_name, r->uri, r->status, r->bytes_out, ms);
+    const char *ua = evhttp_find_header(evhttp_request_get_input_headers(r->ev), "User-Agent");
+    char *agent = log_quote(ua ? ua : "-", 512);
+    char *line = xasprintf("%s t=%d id=%s %s %s %s %d %zu %.3fms %s\n", when, r->thr->index,
+                           r->rid, r->client, r->method_name,
+                           r->uri, r->status, r->bytes_out, ms, agent);
     log_line(line);
+    free(agent);
     free(line);
 }
 
@@ -119,7 +118,16 @@ static const char *cors_origin(const char *list, const char *origin)
     return NULL;
 }
 
-/* CORS on replies to requests with an Origin, and on preflights (OPTIONS). */
+/* The Allow header for a route's methods (HEAD goes with GET; OPTIONS is always answered). */
+static const char *allow_text(struct req *r, unsigned methods)
+{
+    return arena_printf(r->a, "%s%s%s%sOPTIONS", methods & M_GET ? "GET, HEAD, " : "",
+                        methods & M_POST ? "POST, " : "", methods & M_PUT ? "PUT, " : "",
+                        methods & M_DELETE ? "DELETE, " : "");
+}
+
+/* CORS on replies to requests with an Origin, and on preflights (OPTIONS): the methods are the
+ * route's, as Allow says. */
 static void cors_headers(struct req *r, struct evkeyvalq *out)
 {
     const char *list = srv_config()->cors_origins;
@@ -132,7 +140,7 @@ static void cors_headers(struct req *r, struct evkeyvalq *out)
     if (!allow)
         return;
     evhttp_add_header(out, "Access-Control-Allow-Origin", allow);
-    evhttp_add_header(out, "Access-Control-Allow-Methods", "POST, PUT, GET, DELETE, OPTIONS");
+    evhttp_add_header(out, "Access-Control-Allow-Methods", allow_text(r, r->route.allowed));
     evhttp_add_header(out, "Access-Control-Allow-Headers",
                       "Authorization, X-CKAN-API-Key, Content-Type");
 }
@@ -152,14 +160,6 @@ static void cache_headers(struct req *r, struct evkeyvalq *out, int status)
     evhttp_add_header(out, "Cache-Control", v);
 }
 
-/* The Allow header for a route's methods (HEAD goes with GET; OPTIONS is always answered). */
-static const char *allow_text(struct req *r, unsigned methods)
-{
-    return arena_printf(r->a, "%s%s%s%sOPTIONS", methods & M_GET ? "GET, HEAD, " : "",
-                        methods & M_POST ? "POST, " : "", methods & M_PUT ? "PUT, " : "",
-                        methods & M_DELETE ? "DELETE, " : "");
-}
-
 static void reply_headers(struct req *r, int status, const char *content_type)
 {
     struct evkeyvalq *h = evhttp_request_get_output_headers(r->ev);
@@ -169,6 +169,7 @@ static void reply_headers(struct req *r, int status, const char *content_type)
         evhttp_add_header(h, "Allow", allow_text(r, r->route.allowed));
     if (status == 503)
         evhttp_add_header(h, "Retry-After", "1");
+    evhttp_add_header(h, "X-Request-Id", r->rid);
     cors_headers(r, h);
     cache_headers(r, h, status);
 }
@@ -188,6 +189,11 @@ void req_finish(struct req *r, int status, const char *content_type, struct evbu
     r->status = status;
     r->bytes_out = evbuffer_get_length(body);
     reply_headers(r, status, content_type);
+    /* evhttp sends no body to a HEAD, and then no Content-Length either: say what GET sends */
+    struct evkeyvalq *h = evhttp_request_get_output_headers(r->ev);
+    if (r->method == M_HEAD && status >= 200 && status != 204 && status != 304 &&
+        !evhttp_find_header(h, "Content-Length"))
+        evhttp_add_header(h, "Content-Length", arena_printf(r->a, "%zu", r->bytes_out));
     srv_before_reply(r->thr, r->ev);
     evhttp_send_reply(r->ev, status, NULL, body);
     evbuffer_free(body);

@@ -42,7 +42,10 @@ struct req {
     unsigned method;            /* M_* */
     const char *method_name;
     const char *uri;            /* as received, for the log */
-    const char *peer;           /* client address, for the log */
+    const char *peer;           /* the connection's peer address */
+    const char *client;         /* the client: the peer, or behind a trusted proxy the address
+                                   X-Forwarded-For names (proxy.h); for the log */
+    const char *rid;            /* request id: X-Request-Id as given, else made; returned */
     const char *path;           /* raw path */
     struct route_match route;
     struct req_param *query;    /* query-string parameters in order */

@@ -149,14 +149,17 @@ enum route_status route_match(const struct router *rt, unsigned method, const ch
         return ROUTE_NOT_FOUND;
     if (method == M_HEAD)
         method = M_GET;
+    const struct route *hit = NULL; /* the first route of the path taking the method */
     for (size_t i = 0; i < rt->n; i++) {
         const struct route *r = &rt->routes[i];
         if (!segs_match(r, segs, n))
             continue;
-        if (r->def->methods & method)
-            return take_params(r, segs, a, m);
-        m->allowed |= r->def->methods;
+        if (!hit && (r->def->methods & method))
+            hit = r;
+        m->allowed |= r->def->methods; /* every method of the path: Allow, CORS */
     }
+    if (hit)
+        return take_params(hit, segs, a, m);
     return m->allowed ? ROUTE_METHOD : ROUTE_NOT_FOUND;
 }
 

@@ -36,7 +36,7 @@ struct route_match {
     const struct route_def *def;
     char *params[ROUTE_MAX_PARAMS]; /* arena strings */
     int nparams;
-    unsigned allowed;               /* methods of the routes whose path matched */
+    unsigned allowed;               /* methods of every route whose path matched */
 };
 
 /* Build a router; NULL with *err (malloc'd) on a malformed table or sru. */

@@ -16,8 +16,10 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "arena.h"
@@ -27,6 +29,8 @@
 #include "edge.h"
 #include "family.h"
 #include "log.h"
+#include "netaddr.h"
+#include "proxy.h"
 #include "req.h"
 #include "resp.h"
 #include "route.h"
@@ -41,6 +45,8 @@ static const struct srv_family *const *g_fams; /* as main.c registered them */
 static size_t g_nfams;
 static const struct srv_family *g_fallback;    /* answers paths no family claims */
 static struct route_def *g_routes;             /* every family's, in order */
+static struct proxy_list *g_proxies;           /* --trusted-proxies */
+static unsigned g_tag;                         /* this process's part of made request ids */
 
 const struct config *srv_config(void)
 {
@@ -79,6 +85,13 @@ static struct req *req_new(struct srv_thread *thr, struct evhttp_request *ev)
     ev_uint16_t port = 0;
     evhttp_connection_get_peer(evhttp_request_get_connection(ev), &host, &port);
     r->peer = arena_strdup(a, host ? host : "-");
+    struct evkeyvalq *in = evhttp_request_get_input_headers(ev);
+    r->client = proxy_client(g_proxies, r->peer, evhttp_find_header(in, "X-Forwarded-For"), a);
+    const char *rid = evhttp_find_header(in, "X-Request-Id");
+    r->rid = rid && proxy_request_id_ok(rid)
+                 ? arena_strdup(a, rid)
+                 : arena_printf(a, "%08x-%x-%llx", g_tag, thr->index,
+                                (unsigned long long)r->id);
     thr->inflight++;
     return r;
 }
@@ -210,10 +223,8 @@ static struct evconnlistener *srv_listen(struct event_base *base, const char *ad
 {
     struct sockaddr_storage ss;
     int len = sizeof(ss);
-    if (evutil_parse_sockaddr_port(addr, (struct sockaddr *)&ss, &len) < 0) {
-        *err = xasprintf("invalid --listen address \"%s\": expected HOST:PORT", addr);
+    if (!netaddr_resolve(addr, &ss, &len, err))
         return NULL;
-    }
     unsigned flags = LEV_OPT_CLOSE_ON_FREE | LEV_OPT_REUSEABLE | LEV_OPT_REUSEABLE_PORT |
                      LEV_OPT_CLOSE_ON_EXEC;
     struct evconnlistener *l =
@@ -235,10 +246,8 @@ static bool srv_address_free(const char *addr, char **err)
 {
     struct sockaddr_storage ss;
     int len = sizeof(ss);
-    if (evutil_parse_sockaddr_port(addr, (struct sockaddr *)&ss, &len) < 0) {
-        *err = xasprintf("invalid --listen address \"%s\": expected HOST:PORT", addr);
+    if (!netaddr_resolve(addr, &ss, &len, err))
         return false;
-    }
     int fd = socket(ss.ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0), one = 1;
     if (fd < 0) {
         *err = xasprintf("cannot listen on %s: %s", addr, strerror(errno));
@@ -443,6 +452,13 @@ int srv_run(const struct config *cfg, const struct srv_family *const *fams, size
         free(err);
         return 1;
     }
+    if (!(g_proxies = proxy_parse(cfg->trusted_proxies, &err))) {
+        log_error("%s", err);
+        free(err);
+        return 1;
+    }
+    if (getrandom(&g_tag, sizeof(g_tag), 0) != (ssize_t)sizeof(g_tag))
+        g_tag = (unsigned)getpid() ^ (unsigned)time(NULL);
     size_t nroutes;
     g_routes = srv_collect_routes(&nroutes);
     g_router = route_new(g_routes, nroutes, cfg->sru, &err);

@@ -4,8 +4,10 @@
 -- ckan_format_autocomplete (08_ckan_package, 09_ckan_group). jsonb builds the objects so that
 -- keys come out as CKAN orders them and spaced as it spaces.
 
--- CKAN status_show result (also the health check: it needs a live database).
-CREATE OR REPLACE FUNCTION ckan_status_show(site_url text, version text) RETURNS text
+-- CKAN status_show result (also the health check: it needs a live database); version: the CKAN
+-- API it answers as, server_version: this server's.
+CREATE OR REPLACE FUNCTION ckan_status_show(site_url text, version text, server_version text)
+RETURNS text
 LANGUAGE plpgsql STABLE AS $$
 BEGIN
     RETURN (
@@ -16,7 +18,8 @@ BEGIN
             'error_emails_to', NULL,
             'locale_default', (SELECT value FROM system_info WHERE key = 'ckan.locale_default'),
             'extensions', json_build_array('tw_common_api'),
-            'ckan_version', version)::text);
+            'ckan_version', version,
+            'opendatad_version', server_version)::text);
 END
 $$;
 

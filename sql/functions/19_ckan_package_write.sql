@@ -837,6 +837,23 @@ BEGIN
 END
 $$;
 
+-- The dataset ref names, locked for a change v may make to it: OD100 (missing: its message)
+-- when there is none, OD403 as CKAN words it when v may not edit it.
+CREATE OR REPLACE FUNCTION ckan_pw_target(ref text, v ckan_viewer, missing text DEFAULT '')
+RETURNS package
+LANGUAGE plpgsql AS $$
+DECLARE
+    pk package := ckan_pw_lock(ref);
+BEGIN
+    IF pk.id IS NULL THEN
+        RAISE EXCEPTION '%', missing USING ERRCODE = 'OD100';
+    END IF;
+    PERFORM ckan_pw_check_update(pk, v, format('User %s not authorized to edit package %s',
+                                               ckan_viewer_name(v), pk.id));
+    RETURN pk;
+END
+$$;
+
 -- ---- actions ----------------------------------------------------------------------------------
 
 -- package_create. p: {data}. Answers package_show's dict.
@@ -901,12 +918,7 @@ BEGIN
     IF ref IS NULL THEN
         RAISE EXCEPTION 'invalid input' USING ERRCODE = 'OD422', DETAIL = '{"id": "Missing value"}';
     END IF;
-    pk := ckan_pw_lock(ref);
-    IF pk.id IS NULL THEN
-        RAISE EXCEPTION 'Package was not found.' USING ERRCODE = 'OD100';
-    END IF;
-    PERFORM ckan_pw_check_update(pk, v, format('User %s not authorized to edit package %s',
-                                               ckan_viewer_name(v), pk.id));
+    pk := ckan_pw_target(ref, v, 'Package was not found.');
     PERFORM ckan_pw_check_groups(d, pk.id, v);
     RETURN ckan_pw_update(pk, d, v, site);
 END
@@ -917,14 +929,9 @@ CREATE OR REPLACE FUNCTION ckan_package_patch(p jsonb, site text, v ckan_viewer)
 LANGUAGE plpgsql VOLATILE AS $$
 DECLARE
     d jsonb := p->'data';
-    pk package := ckan_pw_lock(ckan_gw_text(d->'id'));
+    pk package := ckan_pw_target(ckan_gw_text(d->'id'), v);
     shown jsonb;
 BEGIN
-    IF pk.id IS NULL THEN
-        RAISE EXCEPTION '' USING ERRCODE = 'OD100';
-    END IF;
-    PERFORM ckan_pw_check_update(pk, v, format('User %s not authorized to edit package %s',
-                                               ckan_viewer_name(v), pk.id));
     PERFORM ckan_pw_check_groups(d, pk.id, v);
     shown := ckan_build_doc(pk.id, site, ckan_portal_tz())::jsonb;
     RETURN ckan_pw_update(pk, (shown - 'metadata_modified') || d, v, site);
@@ -935,13 +942,8 @@ $$;
 CREATE OR REPLACE FUNCTION ckan_package_delete(p jsonb, site text, v ckan_viewer) RETURNS text
 LANGUAGE plpgsql VOLATILE AS $$
 DECLARE
-    pk package := ckan_pw_lock(p->>'id');
+    pk package := ckan_pw_target(p->>'id', v);
 BEGIN
-    IF pk.id IS NULL THEN
-        RAISE EXCEPTION '' USING ERRCODE = 'OD100';
-    END IF;
-    PERFORM ckan_pw_check_update(pk, v, format('User %s not authorized to edit package %s',
-                                               ckan_viewer_name(v), pk.id));
     UPDATE package SET state = 'deleted', metadata_modified = now() WHERE id = pk.id;
     UPDATE member SET state = 'deleted'
     WHERE table_id = pk.id AND table_name = 'package' AND state = 'active';

@@ -14,11 +14,9 @@ import os
 import subprocess
 from concurrent.futures import ThreadPoolExecutor
 
-import psycopg2
 import pytest
-import requests
 
-from conftest import BIN, DEMO_CATALOG, ROOT, Server, new_database, run_import
+from conftest import BIN, DEMO_CATALOG, ROOT, Server, new_database, run_import, WriteSite, add_user
 
 ROLES = ["anon", "user", "other", "member", "editor", "admin", "sysadmin"]
 USERS = {"user": "nob", "other": "oth", "member": "mem", "editor": "edi", "admin": "adm",
@@ -51,29 +49,14 @@ STATE_SQL = """SELECT md5(concat_ws('|',
     (SELECT count(*) FROM activity)))"""
 
 
-class Site:
+class Site(WriteSite):
     def __init__(self, srv, db, tokens):
-        self.srv, self.db, self.tokens = srv, db, tokens
+        super().__init__(srv, db, tokens)
         self.seq = itertools.count()
 
-    def post(self, action, who=None, **data):
-        token = self.tokens.get(who)
-        headers = {"Authorization": token} if token else {}
-        return requests.post(f"{self.srv.base}/api/3/action/{action}", json=data,
-                             headers=headers, timeout=20)
-
-    def ok(self, action, who="sysadmin", **data):
-        r = self.post(action, who, **data)
-        assert r.status_code == 200, (action, r.text)
-        return r.json()["result"]
-
-    def sql(self, query, *args):
-        with psycopg2.connect(self.db) as conn, conn.cursor() as cur:
-            cur.execute(query, args)
-            return cur.fetchall() if cur.description else None
-
-    def one(self, query, *args):
-        return self.sql(query, *args)[0][0]
+    def ok(self, action, who="sysadmin", /, **data):
+        """Setups run as the sysadmin unless told otherwise."""
+        return super().ok(action, who, **data)
 
     def name(self, prefix):
         return f"{prefix}-{next(self.seq)}"
@@ -107,11 +90,6 @@ def resource_of(site, name):
                     "WHERE p.name = %s AND r.state = 'active' ORDER BY r.position, r.id LIMIT 1",
                     name)
 
-
-def add_user(db, *args):
-    p = subprocess.run([os.path.join(BIN, "opendatad"), "user", "add", *args, "--db", db],
-                       check=True, capture_output=True, text=True)
-    return p.stdout.strip().splitlines()[-1]
 
 
 @pytest.fixture(scope="module")

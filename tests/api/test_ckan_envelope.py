@@ -20,7 +20,7 @@ TW_JSON = "application/json; charset=utf-8"
 JSONP = "application/javascript;charset=utf-8"
 PUBLIC = "public, max-age=0, must-revalidate"
 PRIVATE_CC = "private, no-store"
-CORS_METHODS = "POST, PUT, GET, DELETE, OPTIONS"
+ACTION_METHODS = "GET, HEAD, POST, OPTIONS"  # what an action's route takes (CORS says the same)
 CORS_HEADERS = "Authorization, X-CKAN-API-Key, Content-Type"
 BROWSER_ACCEPT = ("text/html,application/xhtml+xml,application/xml;q=0.9,image/avif,"
                   "image/webp,*/*;q=0.8")
@@ -225,18 +225,25 @@ def test_callback_is_not_an_action_parameter(server):
 
 # ---- CORS and OPTIONS -----------------------------------------------------------------------
 
-def assert_cors(r, origin="*"):
+def assert_cors(r, origin="*", methods=None):
+    """CORS headers, their methods the route's own (as its Allow says)."""
     assert r.headers.get("Access-Control-Allow-Origin") == origin
-    assert r.headers.get("Access-Control-Allow-Methods") == CORS_METHODS
+    got = r.headers.get("Access-Control-Allow-Methods")
+    if methods is not None:
+        assert got == methods
+    assert got.endswith("OPTIONS") and set(got.split(", ")) <= {"GET", "HEAD", "POST", "PUT",
+                                                                 "DELETE", "OPTIONS"}
     assert r.headers.get("Access-Control-Allow-Headers") == CORS_HEADERS
 
 
-@pytest.mark.parametrize("path", [STATUS, "/api/3/action/package_show?id=nope", "/api/3",
-                                  "/api/util/group/autocomplete?q=e00", "/api/v1/rest/group",
-                                  "/api/v1/rest/dataset/nope", "/no/such/path"])
-def test_cors_on_requests_with_origin(server, path):
+@pytest.mark.parametrize("path,methods", [
+    (STATUS, ACTION_METHODS), ("/api/3/action/package_show?id=nope", ACTION_METHODS),
+    ("/api/3", "GET, HEAD, OPTIONS"), ("/api/util/group/autocomplete?q=e00", "GET, HEAD, OPTIONS"),
+    ("/api/v1/rest/group", "GET, HEAD, OPTIONS"), ("/api/v1/rest/dataset/nope", "GET, HEAD, OPTIONS"),
+    ("/no/such/path", None)])
+def test_cors_on_requests_with_origin(server, path, methods):
     r = server.get(path, headers={"Origin": "https://app.example"})
-    assert_cors(r)
+    assert_cors(r, methods=methods)
     plain = server.get(path)
     assert "Access-Control-Allow-Origin" not in plain.headers
     assert plain.content == r.content
@@ -257,7 +264,7 @@ def test_options_preflight(server, path, allow):
     assert r.status_code == 204
     assert r.content == b""
     assert r.headers["Allow"] == allow
-    assert_cors(r)
+    assert_cors(r, methods=allow)  # CORS allows what the route takes, no more
 
 
 def test_options_without_origin_still_answers(server):
@@ -491,7 +498,7 @@ def test_deleted_groups_are_not_completed(own):
 def test_cors_origin_list(own):
     for origin in ("https://a.example", "https://b.example"):
         r = own.srv.get(STATUS, headers={"Origin": origin})
-        assert_cors(r, origin)
+        assert_cors(r, origin, ACTION_METHODS)
         assert r.headers["Vary"] == "Origin"
     r = own.srv.get(STATUS, headers={"Origin": "https://evil.example"})
     assert r.status_code == 200 and "Access-Control-Allow-Origin" not in r.headers
@@ -532,3 +539,14 @@ def test_forbidden_uses_the_403_kind(own):
         "message": f"Access denied: User  not authorized to read package {pid}",
         "__type": "Authorization Error"}
     assert r.content.endswith(b'"__type":"Authorization Error"},"success":false}')
+
+
+@pytest.mark.parametrize("path", [STATUS, "/api/3/action/package_list", "/api/v1/rest/dataset",
+                                  "/api/3/action/package_show?id=nope", "/api"])
+def test_head_says_the_length_get_sends(server, path):
+    """evhttp sends no body to a HEAD, and would send no Content-Length either."""
+    got = server.get(path)
+    r = requests.head(server.base + path, timeout=10)
+    assert r.status_code == got.status_code and r.content == b""
+    assert r.headers["Content-Length"] == str(len(got.content))
+    assert r.headers["Content-Type"] == got.headers["Content-Type"]

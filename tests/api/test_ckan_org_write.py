@@ -6,49 +6,18 @@ fails, records CKAN's activities and shows at once in the read actions.
 
 Users: sam sysadmin; ann (creates organizations and groups), ed, mo, out (belongs nowhere)."""
 import json
-import os
-import subprocess
 
-import psycopg2
 import pytest
 import requests
 
-from conftest import BIN, DEMO_CATALOG, Server, new_database
+from conftest import DEMO_CATALOG, Server, new_database, WriteSite, add_user
 
 SITE = "http://data.example.test"
 FULL_ORG = "382000000a"  # a demo organization with datasets
 DATASET = "382000000a-000101"
 
 
-class Site:
-    def __init__(self, srv, db, tokens):
-        self.srv, self.db, self.tokens = srv, db, tokens
-
-    def post(self, action, user=None, **data):
-        headers = {"Authorization": self.tokens[user]} if user else {}
-        return requests.post(f"{self.srv.base}/api/3/action/{action}", json=data,
-                             headers=headers, timeout=10)
-
-    def ok(self, action, user=None, **data):
-        r = self.post(action, user, **data)
-        assert r.status_code == 200, r.text
-        return r.json()["result"]
-
-    def error(self, action, user=None, status=409, **data):
-        r = self.post(action, user, **data)
-        assert r.status_code == status, r.text
-        err = r.json()["error"]
-        assert r.json()["success"] is False
-        return err
-
-    def sql(self, query, *args):
-        with psycopg2.connect(self.db) as conn, conn.cursor() as cur:
-            cur.execute(query, args)
-            return cur.fetchall() if cur.description else None
-
-    def one(self, query, *args):
-        return self.sql(query, *args)[0][0]
-
+class Site(WriteSite):
     def state(self):
         """What a failed write must leave as it was."""
         return self.sql("""SELECT (SELECT count(*) FROM grp), (SELECT count(*) FROM group_extra),
@@ -56,12 +25,6 @@ class Site:
             (SELECT string_agg(group_id::text || table_id::text || capacity || state, ','
                                ORDER BY id)
              FROM member)""")[0]
-
-
-def add_user(db, *args):
-    p = subprocess.run([os.path.join(BIN, "opendatad"), "user", "add", *args, "--db", db],
-                       check=True, capture_output=True, text=True)
-    return p.stdout.strip().splitlines()[-1]
 
 
 @pytest.fixture(scope="module")

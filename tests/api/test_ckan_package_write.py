@@ -14,47 +14,18 @@ import json
 import os
 import subprocess
 
-import psycopg2
 import pytest
-import requests
 
-from conftest import BIN, DEMO_CATALOG, Server, new_database
+from conftest import BIN, DEMO_CATALOG, Server, new_database, WriteSite, add_user
 
 SITE = "http://data.example.test"
 DEMO_ORG = "382000000a"
 SRU = "/api/v1"
 
 
-class Site:
-    def __init__(self, srv, db, tokens):
-        self.srv, self.db, self.tokens = srv, db, tokens
-
-    def post(self, action, user=None, **data):
-        headers = {"Authorization": self.tokens[user]} if user else {}
-        return requests.post(f"{self.srv.base}/api/3/action/{action}", json=data,
-                             headers=headers, timeout=30)
-
-    def ok(self, action, user=None, **data):
-        r = self.post(action, user, **data)
-        assert r.status_code == 200, r.text
-        return r.json()["result"]
-
-    def error(self, action, user=None, status=409, **data):
-        r = self.post(action, user, **data)
-        assert r.status_code == status, r.text
-        assert r.json()["success"] is False
-        return r.json()["error"]
-
+class Site(WriteSite):
     def tw(self, ident):
         return self.srv.get(f"{SRU}/rest/dataset/{ident}")
-
-    def sql(self, query, *args):
-        with psycopg2.connect(self.db) as conn, conn.cursor() as cur:
-            cur.execute(query, args)
-            return cur.fetchall() if cur.description else None
-
-    def one(self, query, *args):
-        return self.sql(query, *args)[0][0]
 
     def state(self):
         """What a failed write must leave as it was."""
@@ -63,12 +34,6 @@ class Site:
             (SELECT count(*) FROM tag), (SELECT count(*) FROM activity),
             (SELECT count(*) FROM member),
             (SELECT max(metadata_modified) FROM package)""")[0]
-
-
-def add_user(db, *args):
-    p = subprocess.run([os.path.join(BIN, "opendatad"), "user", "add", *args, "--db", db],
-                       check=True, capture_output=True, text=True)
-    return p.stdout.strip().splitlines()[-1]
 
 
 @pytest.fixture(scope="module")

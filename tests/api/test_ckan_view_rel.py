@@ -6,14 +6,10 @@ and the relationships visible at once in package_show.
 
 Users: sam sysadmin; ed editor and mo member of the demo organization 382000000a; out belongs
 nowhere."""
-import os
-import subprocess
 
-import psycopg2
 import pytest
-import requests
 
-from conftest import BIN, DEMO_CATALOG, Server, new_database
+from conftest import DEMO_CATALOG, Server, new_database, WriteSite, add_user
 
 ORG = "382000000a"
 DS, DS2 = "382000000a-000101", "382000000a-000102"
@@ -22,35 +18,7 @@ TYPES = ["depends_on", "dependency_of", "derives_from", "has_derivation", "links
          "linked_from", "child_of", "parent_of"]
 
 
-class Site:
-    def __init__(self, srv, db, tokens):
-        self.srv, self.db, self.tokens = srv, db, tokens
-
-    def post(self, action, user=None, **data):
-        headers = {"Authorization": self.tokens[user]} if user else {}
-        return requests.post(f"{self.srv.base}/api/3/action/{action}", json=data,
-                             headers=headers, timeout=10)
-
-    def ok(self, action, user=None, **data):
-        r = self.post(action, user, **data)
-        assert r.status_code == 200, r.text
-        assert r.json()["success"] is True
-        return r.json()["result"]
-
-    def error(self, action, user=None, status=409, **data):
-        r = self.post(action, user, **data)
-        assert r.status_code == status, r.text
-        assert r.json()["success"] is False
-        return r.json()["error"]
-
-    def sql(self, query, *args):
-        with psycopg2.connect(self.db) as conn, conn.cursor() as cur:
-            cur.execute(query, args)
-            return cur.fetchall() if cur.description else None
-
-    def one(self, query, *args):
-        return self.sql(query, *args)[0][0]
-
+class Site(WriteSite):
     def views(self):
         return self.sql("SELECT id, resource_id, title, description, view_type, \"order\", "
                         "config FROM resource_view ORDER BY id")
@@ -58,12 +26,6 @@ class Site:
     def rels(self):
         return self.sql("SELECT subject_package_id, object_package_id, type, comment, state "
                         "FROM package_relationship ORDER BY id")
-
-
-def add_user(db, *args):
-    p = subprocess.run([os.path.join(BIN, "opendatad"), "user", "add", *args, "--db", db],
-                       check=True, capture_output=True, text=True)
-    return p.stdout.strip().splitlines()[-1]
 
 
 @pytest.fixture(scope="module")

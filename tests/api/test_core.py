@@ -12,7 +12,9 @@ import psycopg2
 import pytest
 import requests
 
-from conftest import BIN, Cluster, Server, new_database, validate, DEMO_CATALOG
+from conftest import BIN, ROOT, Cluster, Server, free_port, new_database, validate, DEMO_CATALOG
+
+STATUS_PATH = "/api/3/action/status_show"
 
 
 def test_status_show_is_ckan_envelope(server):
@@ -28,7 +30,18 @@ def test_status_show_is_ckan_envelope(server):
                 "locale_default", "extensions", "ckan_version"):
         assert key in res
     assert res["ckan_version"].startswith("2.")
+    with open(os.path.join(ROOT, "VERSION"), encoding="utf-8") as f:
+        version = f.read().strip()
+    assert res["opendatad_version"] == version  # the server's own (CKAN ignores unknown keys)
     validate(body, "ckan-status-show.schema.json")
+
+
+@pytest.mark.parametrize("program", ["opendatad", "opendata-import"])
+def test_version_flag(program):
+    with open(os.path.join(ROOT, "VERSION"), encoding="utf-8") as f:
+        version = f.read().strip()
+    p = subprocess.run([os.path.join(BIN, program), "--version"], capture_output=True, text=True)
+    assert p.returncode == 0 and p.stdout == f"{program} {version}\n" and p.stderr == ""
 
 
 def test_status_show_also_under_api_action(server):
@@ -67,7 +80,7 @@ def test_oversized_body_refused(server):
 
 
 def _thread_of(log, path):
-    return {int(m.group(1)) for m in re.finditer(r" t=(\d+) id=\d+ \S+ GET (\S+) ", log)
+    return {int(m.group(1)) for m in re.finditer(r" t=(\d+) id=\S+ \S+ GET (\S+) ", log)
             if m.group(2) == path}
 
 
@@ -142,8 +155,8 @@ def test_database_loss_answers_503_and_recovers():
 
 
 # Every line the server writes on stderr: a process log line or an access line.
-LOG_LINE = re.compile(r"^opendatad: (error|warning|info|debug): \S"
-                      r"|^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z t=\d+ id=\d+ ")
+LOG_LINE = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z "
+                      r"(?:opendatad: (error|warning|info|debug): \S|t=\d+ id=\S+ )")
 
 
 def _raw_lines(text):
@@ -184,9 +197,10 @@ def test_database_messages_are_log_lines():
             log = srv.log_text()
         finally:
             srv.stop()
+        lines = [re.sub(r"^\S+Z ", "", line) for line in log.splitlines()]  # less the time
         assert ("opendatad: warning: PostgreSQL WARNING: group list watched DETAIL: two lines "
-                "HINT: none") in log.splitlines()
-        assert "opendatad: debug: PostgreSQL NOTICE: a notice" in log.splitlines()
+                "HINT: none") in lines
+        assert "opendatad: debug: PostgreSQL NOTICE: a notice" in lines
         assert "opendatad: warning: PostgreSQL WARNING: terminating connection" in log
         assert _raw_lines(log) == []
     finally:
@@ -285,3 +299,94 @@ def test_user_add_prints_token_last(cluster):
     assert row == "t|a@example.org"
     assert token not in cluster.psql("SELECT string_agg(token_hash::text, ',') FROM api_token",
                                      name)
+
+
+def serve_at(db, listen, *extra):
+    """opendatad serving at listen (anything --listen takes); waits until it answers."""
+    p = subprocess.Popen([os.path.join(BIN, "opendatad"), "serve", "--db", db, "--listen", listen,
+                          "--threads", "1", *extra], stdout=subprocess.DEVNULL,
+                         stderr=subprocess.PIPE, text=True)
+    return p
+
+
+@pytest.mark.parametrize("host,url_host", [("localhost", "localhost"), ("[::1]", "[::1]")])
+def test_listen_takes_names_and_ipv6_and_site_url_follows(demo_db, host, url_host):
+    if host == "[::1]" and not socket.has_ipv6:
+        pytest.skip("no IPv6 here")
+    port = free_port()
+    p = serve_at(demo_db, f"{host}:{port}")
+    try:
+        base = f"http://{url_host}:{port}"
+        for _ in range(100):
+            try:
+                r = requests.get(base + "/api/3/action/status_show", timeout=2)
+                break
+            except requests.ConnectionError:
+                if p.poll() is not None:
+                    pytest.fail(p.stderr.read())
+                time.sleep(0.1)
+        body = r.json()
+        assert body["result"]["site_url"] == base
+        assert body["help"] == base + "/api/3/action/help_show?name=status_show"
+    finally:
+        p.terminate()
+        p.wait(timeout=10)
+    # a given --site-url wins over the listen address
+    port = free_port()
+    p = serve_at(demo_db, f"127.0.0.1:{port}", "--site-url", "https://data.example.gov")
+    try:
+        for _ in range(100):
+            try:
+                r = requests.get(f"http://127.0.0.1:{port}/api/3/action/status_show", timeout=2)
+                break
+            except requests.ConnectionError:
+                time.sleep(0.1)
+        assert r.json()["result"]["site_url"] == "https://data.example.gov"
+    finally:
+        p.terminate()
+        p.wait(timeout=10)
+
+
+@pytest.mark.parametrize("listen", ["no-such-host.invalid:5000", "::1:5000", "127.0.0.1",
+                                    "127.0.0.1:99999"])
+def test_listen_refusals_say_why(demo_db, listen):
+    p = subprocess.run([os.path.join(BIN, "opendatad"), "serve", "--db", demo_db, "--listen",
+                        listen], capture_output=True, text=True, timeout=30)
+    assert p.returncode != 0 and "--listen" in p.stderr, p.stderr
+
+
+def test_access_log_client_request_id_and_user_agent(demo_db):
+    """X-Forwarded-For names the client only from a trusted proxy; X-Request-Id is taken when
+    sane, made otherwise, and returned; the user agent is quoted; every line has its time."""
+    srv = Server(demo_db, "--trusted-proxies", "127.0.0.0/8")
+    plain = Server(demo_db)
+    try:
+        r = srv.get(STATUS_PATH, headers={"X-Forwarded-For": "6.6.6.6, 198.51.100.7",
+                                          "X-Request-Id": "trace-42", "User-Agent": 'ua "x"\\'})
+        assert r.headers["X-Request-Id"] == "trace-42"
+        made = srv.get(STATUS_PATH, headers={"X-Request-Id": "bad id with spaces"})
+        rid = made.headers["X-Request-Id"]
+        assert re.fullmatch(r"[0-9a-f]{8}-[0-9a-f]+-[0-9a-f]+", rid)
+        assert srv.get(STATUS_PATH).headers["X-Request-Id"] != rid  # one per request
+        p = plain.get(STATUS_PATH, headers={"X-Forwarded-For": "198.51.100.7"})
+        time.sleep(0.3)
+        log = srv.log_text()
+        assert re.search(r"Z t=\d+ id=trace-42 198\.51\.100\.7 GET /api/3/action/status_show "
+                         r'200 \d+ [0-9.]+ms "ua \\"x\\"\\\\"$', log, re.M), log[-2000:]
+        assert f"id={rid} 127.0.0.1 GET" in log
+        assert re.search(r"id=\S+ 127\.0\.0\.1 GET /api/3/action/status_show 200 \d+ [0-9.]+ms "
+                         r'"python-requests/', plain.log_text()), "untrusted: the peer"
+        assert p.headers["X-Request-Id"]
+        for line in log.splitlines():  # process lines too carry their time
+            if "opendatad: " in line:
+                assert re.match(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z opendatad: ", line), line
+    finally:
+        srv.stop()
+        plain.stop()
+
+
+def test_trusted_proxies_refused_at_start(demo_db):
+    p = subprocess.run([os.path.join(BIN, "opendatad"), "serve", "--db", demo_db, "--listen",
+                        f"127.0.0.1:{free_port()}", "--trusted-proxies", "10.0.0.0/40"],
+                       capture_output=True, text=True, timeout=30)
+    assert p.returncode != 0 and "--trusted-proxies" in p.stderr

@@ -9,50 +9,18 @@ Users: sam sysadmin; ann admin, ed editor, mo member of the demo organization ow
 out belongs nowhere."""
 import csv
 import io
-import os
-import subprocess
 import zipfile
 
-import psycopg2
 import pytest
-import requests
 
-from conftest import BIN, DEMO_CATALOG, Server, new_database
+from conftest import DEMO_CATALOG, Server, new_database, WriteSite, add_user
 
 FULL_ORG = "382000000a"
 DATASET = "382000000a-000101"
 SRU = "/api/v1"
 
 
-class Site:
-    def __init__(self, srv, db, tokens):
-        self.srv, self.db, self.tokens = srv, db, tokens
-
-    def post(self, action, user=None, **data):
-        headers = {"Authorization": self.tokens[user]} if user else {}
-        return requests.post(f"{self.srv.base}/api/3/action/{action}", json=data,
-                             headers=headers, timeout=60)
-
-    def ok(self, action, user=None, **data):
-        r = self.post(action, user, **data)
-        assert r.status_code == 200, r.text
-        assert r.json()["success"] is True
-        return r.json()["result"]
-
-    def error(self, action, user=None, status=409, **data):
-        r = self.post(action, user, **data)
-        assert r.status_code == status, r.text
-        assert r.json()["success"] is False
-        return r.json()["error"]
-
-    def sql(self, query, *args):
-        with psycopg2.connect(self.db) as conn, conn.cursor() as cur:
-            cur.execute(query, args)
-            return cur.fetchall() if cur.description else None
-
-    def one(self, query, *args):
-        return self.sql(query, *args)[0][0]
-
+class Site(WriteSite):
     def rows(self, rid, cols="*"):
         """The table's rows; the bookkeeping's row count and largest _id checked against them."""
         table, count, max_id = self.sql("SELECT table_name, row_count, max_id FROM "
@@ -70,12 +38,6 @@ class Site:
             WHERE r.id = %s""", rid)[0], self.sql(
             "SELECT count(*) FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
             "WHERE n.nspname = 'datastore'")[0]
-
-
-def add_user(db, *args):
-    p = subprocess.run([os.path.join(BIN, "opendatad"), "user", "add", *args, "--db", db],
-                       check=True, capture_output=True, text=True)
-    return p.stdout.strip().splitlines()[-1]
 
 
 @pytest.fixture(scope="module")

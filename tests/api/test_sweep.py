@@ -148,7 +148,8 @@ ODD_HEADERS = [{"If-None-Match": "' OR 1=1--"}, {"If-None-Match": "*"}, {"Origin
 AUTH_VALUES = ["' OR 1=1--", "Bearer ", "Bearer " + "x" * 5000, "Bearer $1\\", "é"]
 
 # Error lines: ours, and the sanitizers' when the server is built with them.
-ERROR_LINE = re.compile(r"^(?:opendatad: error: |.*runtime error: |.*ERROR: \w+Sanitizer).*$", re.M)
+ERROR_LINE = re.compile(r"^(?:(?:\S+Z )?opendatad: error: |.*runtime error: "
+                        r"|.*ERROR: \w+Sanitizer).*$", re.M)
 STRAY_LINE = re.compile(r"^(?!\d{4}-\d\d-\d\dT|opendatad: ).+$", re.M)
 
 

@@ -176,6 +176,83 @@ def test_numeric_text_form_kept(db):
                        "25.628234"]
 
 
+def test_signed_numbers_and_negative_zero_are_numbers(db, tmp_path):
+    """A "-0.00" or "+1.5" among the numbers (a thermometer's zero, a signed change) keeps the
+    column numeric, so it sorts as numbers: as pandas reads it."""
+    path = tmp_path / "temps.csv"
+    path.write_text("站名,溫度,變化\nA,9.99,+1\nB,-0.00,-2\nC,+10.5,+0\nD,-3.25,7\n",
+                    encoding="utf-8")
+    ok(imp(db, "csv", str(path), "signed-numbers", "--dataset", "A62000000A-000001"))
+    fields, rows = table(db, "signed-numbers")
+    assert [f["type"] for f in fields] == ["text", "numeric", "int4"]
+    assert [r[1:] for r in rows] == [["9.99", "1"], ["0.00", "-2"], ["10.5", "0"],
+                                     ["-3.25", "7"]]
+    top = sql(db, 'SELECT "站名" FROM datastore."signed-numbers" ORDER BY "溫度" DESC')
+    assert [r[0] for r in top] == ["C", "A", "B", "D"]
+
+
+def test_dash_reads_standard_input(db):
+    """csv/xml "-" read standard input (spooled: the load reads its file more than once), as
+    does catalog; a Big5 file through a pipe is detected as when named."""
+    path = os.path.join(DATA, "aec_env_radiation_realtime.csv")
+    with open(path, "rb") as f:
+        p = subprocess.run([os.path.join(BIN, "opendata-import"), "csv", "-", "--resource-id",
+                            "from-stdin", "--dataset", "A62000000A-000001", "--db", db],
+                           stdin=f, capture_output=True, text=True)
+    ok(p)
+    _, rows = table(db, "from-stdin")
+    _, named = table(db, "A44000000G-000012-001") if info(db, "A44000000G-000012-001") else \
+        (None, None)
+    assert rows[0] == ["彭佳嶼", "PENGCHIAYU", "0.060", "2018-07-04 22:10:00", "122.081985",
+                       "25.628234"]
+    if named:
+        assert rows == named
+    assert sql(db, "SELECT source->>'file' FROM datastore_table WHERE resource_id = %s",
+               "from-stdin")[0][0] == "stdin"
+    p = subprocess.run([os.path.join(BIN, "opendata-import"), "csv", "-", "--resource-id",
+                        "from-stdin", "--db", db], input="", capture_output=True, text=True)
+    assert p.returncode == 1 and p.stderr  # an empty input is refused in words
+    assert table(db, "from-stdin")[1] == rows  # and the table is as it was
+    with open(DEMO_CATALOG, "rb") as f:
+        p = subprocess.run([os.path.join(BIN, "opendata-import"), "catalog", "-", "--db", db],
+                           stdin=f, capture_output=True, text=True)
+    assert p.returncode == 0, p.stderr
+    assert "0 failed" in p.stderr and " unchanged" in p.stderr
+
+
+def test_progress_on_a_terminal_covers_every_phase(db, tmp_path):
+    """On a terminal: loading, then the indexes counted, then the version stored, each with an
+    ETA; otherwise no progress line, the summary lines only (the last one after every phase)."""
+    import pty
+    path = tmp_path / "rows.csv"
+    path.write_text("name,kind,value\n" + "".join(f"n{i},k{i % 7},{i * 0.5}\n"
+                                                   for i in range(20000)), encoding="utf-8")
+    args = [os.path.join(BIN, "opendata-import"), "csv", str(path), "--resource-id", "progress",
+            "--dataset", "A62000000A-000001", "--db", db]
+    master, slave = pty.openpty()
+    p = subprocess.Popen(args, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=slave)
+    os.close(slave)
+    out = b""
+    while True:
+        try:
+            chunk = os.read(master, 65536)
+        except OSError:  # EIO: the child closed the terminal
+            break
+        if not chunk:
+            break
+        out += chunk
+    os.close(master)
+    assert p.wait() == 0, out
+    text = out.decode()
+    for phase in ("loading 20000 rows", "indexing 0 of 5", "indexing 5 of 5", "versioning"):
+        assert phase in text, (phase, text)
+    assert "ETA" in text and text.index("loading") < text.index("indexing") < \
+        text.index("versioning") < text.index("indexes and version done")
+    again = subprocess.run(args, capture_output=True, text=True)
+    assert again.returncode == 0 and "\r" not in again.stderr and "ETA" not in again.stderr
+    assert again.stderr.rstrip().splitlines()[-1].endswith(" s in all)")
+
+
 def test_empty_and_duplicate_headers_and_ragged_rows(db):
     """GDS: 5 named columns, then 9 empty names over unquoted commas of the DN column."""
     rid = "GDS-TEST-001"

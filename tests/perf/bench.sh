@@ -46,6 +46,7 @@ THREADS=2
 TZ_NAME=Asia/Taipei
 SITE_URL=http://127.0.0.1:5000
 CKAN_VERSION=2.11.5
+SERVER_VERSION=$(cat VERSION)
 SRU=/api/v1
 WRK_TIMEOUT=10s
 [ "$NIDS" -le 128 ] || { echo "bench: BENCH_IDS must be <= 128 (pgbench script limit)" >&2; exit 2; }
@@ -343,8 +344,8 @@ pgb_per_value PGB_W1A w1a "$T/ids-mix.txt" "SELECT tw_dataset_show(:v, :tz)"
 PGB_W1=(-D "site=$SITE_URL")
 # (the server sends the caller, NULL for an anonymous one, as $3: pgbench variables cannot be NULL)
 pgb_per_value PGB_W1 w1 "$T/names-mix.txt" "SELECT code, body FROM ckan_package_show(:v, :site, NULL::ckan_viewer)"
-echo "SELECT ckan_status_show(:site, :ver);" >"$T/pgb/w1b.sql"
-PGB_W1B=(-D "site=$SITE_URL" -D "ver=$CKAN_VERSION" -f "$T/pgb/w1b.sql")
+echo "SELECT ckan_status_show(:site, :ver, :srv);" >"$T/pgb/w1b.sql"
+PGB_W1B=(-D "site=$SITE_URL" -D "ver=$CKAN_VERSION" -D "srv=$SERVER_VERSION" -f "$T/pgb/w1b.sql")
 
 # ---- checks: the SQL the server sends, the bytes ------------------------------------------------
 log "checking the SQL the server sends (log_min_duration_statement = 0)"
@@ -365,8 +366,8 @@ grep -q 'tw_dataset_show(\$1, \$2)' "$RAW/000-server-sql.txt" ||
     note "the PostgreSQL log does not show SELECT tw_dataset_show(\$1, \$2) as a prepared statement (see the raw output): P may not run the server's SQL"
 grep -q 'SELECT code, body FROM ckan_package_show(\$1, \$2, \$3::ckan_viewer)' "$RAW/000-server-sql.txt" ||
     note "the PostgreSQL log does not show SELECT code, body FROM ckan_package_show(\$1, \$2, \$3::ckan_viewer) as a prepared statement: P may not run the server's SQL"
-grep -q 'ckan_status_show(\$1, \$2)' "$RAW/000-server-sql.txt" ||
-    note "the PostgreSQL log does not show SELECT ckan_status_show(\$1, \$2) as a prepared statement: P may not run the server's SQL"
+grep -q 'ckan_status_show(\$1, \$2, \$3)' "$RAW/000-server-sql.txt" ||
+    note "the PostgreSQL log does not show SELECT ckan_status_show(\$1, \$2, \$3) as a prepared statement: P may not run the server's SQL"
 
 log "capturing response bodies for nginx"
 NG=$T/ngx
@@ -484,11 +485,11 @@ else
     check "P: the SQL result for $first_id wrapped in the envelope differs from the server's body"
     bad_w1a=$((bad_w1a + 1))
 fi
-psql_body=$(psqlq -c "SELECT ckan_status_show('$SITE_URL', '$CKAN_VERSION')")
+psql_body=$(psqlq -c "SELECT ckan_status_show('$SITE_URL', '$CKAN_VERSION', '$SERVER_VERSION')")
 if grep -qF "\"result\":$psql_body}" "$WWW/api/3/action/status_show"; then
-    check "P: ckan_status_show('$SITE_URL', '$CKAN_VERSION') is the result of the server's status_show body"
+    check "P: ckan_status_show('$SITE_URL', '$CKAN_VERSION', '$SERVER_VERSION') is the result of the server's status_show body"
 else
-    check "P: ckan_status_show('$SITE_URL', '$CKAN_VERSION') is not what the server returned"
+    check "P: ckan_status_show('$SITE_URL', '$CKAN_VERSION', '$SERVER_VERSION') is not what the server returned"
     bad_w1b=1
 fi
 

@@ -343,7 +343,7 @@ def main():
                              "`SELECT body FROM ckan_package_show($1, $2, $3::ckan_viewer) body` "
                              "($3 NULL: anonymous; P writes it as a literal)"),
                       ("W1a", "W1a — Taiwan `GET /api/v1/rest/dataset/{identifier}` → `SELECT tw_dataset_show($1, $2)`"),
-                      ("W1b", "W1b — `GET /api/3/action/status_show` → `SELECT ckan_status_show($1, $2)`")):
+                      ("W1b", "W1b — `GET /api/3/action/status_show` → `SELECT ckan_status_show($1, $2, $3)`")):
         if not cell(runs, wl, "ours"):
             continue
         o.append("## " + title)

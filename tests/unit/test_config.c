@@ -1,5 +1,6 @@
 /* Unit tests for server/core/config.c: defaults, file < env < flags, validation, --help. */
 #include "../../server/core/config.c"
+#include "../../server/core/netaddr.c"
 #include "../../server/core/util.c"
 #include "testh.h"
 
@@ -27,6 +28,16 @@ static void test_defaults(void)
     T_CHECK(c.threads == 0 && c.tw_list_max == 1000 && c.access_log, "default numbers");
     T_STREQ(c.db, "", "no default database");
     T_STREQ(c.cors_origins, "*", "CORS open to any origin by default");
+    T_STREQ(c.site_url, "http://127.0.0.1:5000", "site URL: the listen address");
+    cfg_clear(&c);
+    char *other[] = {"serve", "--listen", "localhost:5099", NULL};
+    T_CHECK(parse(&c, CFG_SERVE, 3, other, &err) == CFG_OK, "a host name parses");
+    T_STREQ(c.site_url, "http://localhost:5099", "site URL follows --listen");
+    cfg_clear(&c);
+    char *given[] = {"serve", "--listen", "[::1]:5099", "--site-url", "https://data.example",
+                     NULL};
+    T_CHECK(parse(&c, CFG_SERVE, 5, given, &err) == CFG_OK, "IPv6 parses");
+    T_STREQ(c.site_url, "https://data.example", "a given site URL is kept");
     cfg_clear(&c);
 }
 

@@ -29,13 +29,22 @@ static void test_classify(void)
         {"0.5", B(NUMERIC)},
         {"-0.25", B(NUMERIC)},
         {"10.00", B(NUMERIC)},
-        /* leading zeros, signs and forms PostgreSQL would print differently stay text */
+        /* signs: numbers, as pandas and spreadsheets read them (the value is kept) */
+        {"-0", NUM},
+        {"-0.0", B(NUMERIC)},
+        {"-0.00", B(NUMERIC)},
+        {"+5", NUM},
+        {"+1.5", B(NUMERIC)},
+        {"+2147483648", B(INT8) | B(NUMERIC)},
+        {"+-5", 0},
+        {"--5", 0},
+        {"+", 0},
+        {"+.5", 0},
+        /* leading zeros (codes) and other forms stay text */
         {"0145080011", 0},
         {"007", 0},
         {"00.5", 0},
-        {"-0", 0},
-        {"-0.0", 0},
-        {"+5", 0},
+        {"-007", 0},
         {".5", 0},
         {"5.", 0},
         {"1e5", 0},
@@ -160,6 +169,11 @@ static void test_binary(void)
     check_bin(INFER_NUMERIC, "-0.25", "0002000040000002000009c4");
     check_bin(INFER_NUMERIC, "12345678", "0002000100000000" "04d2162e");
     check_bin(INFER_NUMERIC, "10.00", "0002000000000002000a0000");
+    check_bin(INFER_NUMERIC, "+1.5", "000200000000000100011388");
+    check_bin(INFER_NUMERIC, "-0.00", "000200000000000200000000"); /* sign +: zero */
+    check_bin(INFER_INT4, "+7", "00000007");
+    check_bin(INFER_INT4, "-0", "00000000");
+    check_bin(INFER_INT8, "+3000000000", "00000000b2d05e00");
     check_bin(INFER_TEXT, "中", "e4b8ad");
     T_CHECK(infer_binary(INFER_TEXT, "", 0, (char[4]){0}) == 0, "empty is NULL");
 }
