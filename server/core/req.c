@@ -82,8 +82,7 @@ static void access_log(const struct req *r)
     char when[40];
     log_time(when, sizeof(when));
     double ms = (double)(util_now_us() - r->t0_us) / 1000.0;
-    const char *ua = evhttp_find_header(evhttp_request_get_input_headers(r->ev), "User-Agent");
-    char *agent = log_quote(ua ? ua : "-", 512);
+    char *agent = log_quote(r->agent ? r->agent : "-", 512); /* r->ev may be gone */
     char *line = xasprintf("%s t=%d id=%s %s %s %s %d %zu %.3fms %s\n", when, r->thr->index,
                            r->rid, r->client, r->method_name,
                            r->uri, r->status, r->bytes_out, ms, agent);

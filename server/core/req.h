@@ -46,6 +46,8 @@ struct req {
     const char *client;         /* the client: the peer, or behind a trusted proxy the address
                                    X-Forwarded-For names (proxy.h); for the log */
     const char *rid;            /* request id: X-Request-Id as given, else made; returned */
+    const char *agent;          /* User-Agent as received, or NULL; for the log line, which is
+                                   written after a client gone mid-stream took ev with it */
     const char *path;           /* raw path */
     struct route_match route;
     struct req_param *query;    /* query-string parameters in order */

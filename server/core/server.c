@@ -81,6 +81,8 @@ static struct req *req_new(struct srv_thread *thr, struct evhttp_request *ev)
     r->method = (unsigned)m;
     r->method_name = method_name(m);
     r->uri = arena_strdup(a, evhttp_request_get_uri(ev));
+    const char *ua = evhttp_find_header(evhttp_request_get_input_headers(ev), "User-Agent");
+    r->agent = ua ? arena_strdup(a, ua) : NULL;
     char *host = NULL;
     ev_uint16_t port = 0;
     evhttp_connection_get_peer(evhttp_request_get_connection(ev), &host, &port);
