@@ -108,13 +108,10 @@ int ckan_action(struct req *r)
         return ckan_bare_400(r, "Bad request - JSON Error: Invalid request. Please use POST "
                                 "method for your request");
     r->action = a->name;
+    /* reads (the GET actions) answer in the prefix's language; writes run without one, so
+     * what they store and answer is the same under every prefix (sql/functions/25_i18n.sql) */
+    r->lang = a->get ? ckan_path_lang(r) : NULL;
     return ckan_auth_then(r, run_action);
-}
-
-const char *ckan_read_lang(const struct req *r)
-{
-    const struct ckan_action_def *a = r->action ? ckan_action_find(r->action) : NULL;
-    return a && a->get ? ckan_path_lang(r) : NULL;
 }
 
 /* help_show: the description of an action we serve; others are not found. */

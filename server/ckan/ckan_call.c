@@ -42,7 +42,7 @@ int ckan_call(struct req *r, const struct db_stmt *st, json_object *p)
     params[1] = ckan_config()->site_url;
     if (st->nparams == 4)
         params[2] = ckan_auth_viewer(r); /* the _V statements */
-    params[st->nparams - 1] = ckan_read_lang(r);
+    params[st->nparams - 1] = r->lang;
     return req_db(r, st, params, req_reply_json_cell);
 }
 

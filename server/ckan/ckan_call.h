@@ -11,7 +11,7 @@
 struct req;
 struct db_stmt;
 
-/* A read's language (ckan_read_lang; NULL: the default) as the setting sql/functions/25_i18n
+/* A read's language (r->lang, set at dispatch; NULL: the default) as the setting sql/functions/25_i18n
  * reads, from parameter $n: the statement "CKAN_LANG_WITH(n) SELECT ... " CKAN_LANG_FROM. The
  * setting is made when the one row of ckan_l is read, before the select list runs. */
 #define CKAN_LANG_WITH(n)                                                                          \

@@ -18,7 +18,7 @@ static const struct route_def routes[] = {
     {M_GET, "/dataset/{id}/resource/{rid}/download/{name}", ckan_resource_download, NULL},
     {M_GET | M_POST, "/api/3/action/{name}", ckan_action, NULL},
     {M_GET | M_POST, "/api/action/{name}", ckan_action, NULL},
-    /* DATA.GOV.HK's language sites: the same actions, texts in one language (ckan_read_lang) */
+    /* DATA.GOV.HK's language sites: the same actions, texts in one language (r->lang, set at dispatch) */
     {M_GET | M_POST, "/en-data/api/3/action/{name}", ckan_action, NULL},
     {M_GET | M_POST, "/tc-data/api/3/action/{name}", ckan_action, NULL},
     {M_GET | M_POST, "/sc-data/api/3/action/{name}", ckan_action, NULL},

@@ -28,11 +28,6 @@ void ckan_search_init(void);
 void ckan_xloader_init(void);
 void ckan_view_rel_init(void);
 
-/* The language of r's answer when r's action reads (the GET actions) under a language prefix
- * ("en", "zh_TW", "zh_CN"), else NULL: writes run without one, so what they store and answer
- * is the same under every prefix (sql/functions/25_i18n.sql). */
-const char *ckan_read_lang(const struct req *r);
-
 /* The CKAN release whose behaviour we follow; clients branch on it. */
 #define CKAN_COMPAT_VERSION "2.11.5"
 

@@ -109,7 +109,7 @@ int ckan_package_show(struct req *r)
     params[0] = id;
     params[1] = ckan_config()->site_url;
     params[2] = ckan_auth_viewer(r);
-    params[3] = ckan_read_lang(r);
+    params[3] = r->lang;
     return req_db(r, &st_show, params, req_reply_json_cell);
 }
 
@@ -148,7 +148,7 @@ int ckan_current_package_list_with_resources(struct req *r)
     params[1] = num_text(r, offset);
     params[2] = ckan_config()->site_url;
     params[3] = r->user && r->user->sysadmin ? "true" : "false";
-    params[4] = ckan_read_lang(r);
+    params[4] = r->lang;
     return req_db(r, &st_current, params, req_reply_json_cell);
 }
 
@@ -193,7 +193,7 @@ int ckan_resource_show(struct req *r)
     params[0] = id;
     params[1] = ckan_config()->site_url;
     params[2] = ckan_auth_viewer(r);
-    params[3] = ckan_read_lang(r);
+    params[3] = r->lang;
     return req_db(r, &st_res_show, params, req_reply_json_cell);
 }
 
@@ -286,7 +286,7 @@ int ckan_resource_search(struct req *r)
     const char **params = params_new(r, 3);
     params[0] = arena_strdup(r->a, json_object_to_json_string_ext(p, JSON_C_TO_STRING_PLAIN));
     params[1] = ckan_config()->site_url;
-    params[2] = ckan_read_lang(r);
+    params[2] = r->lang;
     return req_db(r, &st_res_search, params, req_reply_json_cell);
 }
 

@@ -473,10 +473,10 @@ static const char *facet_ctes(struct stmt *st)
     return out;
 }
 
-/* The parameter holding the read's language (ckan_read_lang), added once; 0 without one. */
+/* The parameter holding the read's language (r->lang, set at dispatch), added once; 0 without one. */
 static int lang_param(struct stmt *st)
 {
-    const char *lang = ckan_read_lang(st->r);
+    const char *lang = st->r->lang;
     if (!lang)
         return 0;
     if (!st->lang_param)
@@ -636,7 +636,7 @@ static const char *cache_key(struct req *r, const struct search *s)
     }
     qsort(fq, (size_t)s->nfq, sizeof(fq[0]), cmp_strp);
     struct evbuffer *b = evbuffer_new();
-    const char *lang = ckan_read_lang(r);
+    const char *lang = r->lang;
     evbuffer_add_printf(b, "%s\x1f", lang ? lang : ""); /* answers differ by language */
     evbuffer_add_printf(b, "%s\x1f%lld\x1f%lld\x1f%d%d%d%d\x1f%lld\x1f%lld\x1f", s->sort, s->rows,
                         s->start, s->facet, s->include_private, s->include_drafts,

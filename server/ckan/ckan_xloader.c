@@ -215,7 +215,7 @@ int ckan_xloader_submit(struct req *r)
     params[0] = arena_strdup(r->a, json_object_to_json_string_ext(p, JSON_C_TO_STRING_PLAIN));
     params[1] = ckan_config()->site_url;
     params[2] = ckan_auth_viewer(r);
-    params[3] = ckan_read_lang(r); /* a write: none (CKAN_CALL_STMT_V's last parameter) */
+    params[3] = r->lang; /* a write: none (CKAN_CALL_STMT_V's last parameter) */
     return req_db(r, &st_xl_submit, params, submit_done);
 }
 

@@ -53,6 +53,8 @@ struct req {
     struct req_param *query;    /* query-string parameters in order */
     int nquery;
     const char *action;         /* CKAN action name, for the help link */
+    const char *lang;           /* the language a read answers in (a family's language prefix,
+                                   set at dispatch), or NULL: the default */
     const struct req_user *user; /* NULL: anonymous */
     int (*auth_next)(struct req *r); /* the action to run once the caller is known */
     struct dbp_job *job;
