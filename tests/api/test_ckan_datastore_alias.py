@@ -5,50 +5,15 @@ of the resource; writes refuse them as an unknown resource. Also the spatial ind
 datastore_create makes for a latitude/longitude pair (datastore_nearest)."""
 import csv
 import io
-import os
-import subprocess
 
-import psycopg2
 import pytest
 import requests
 
-from conftest import BIN, DEMO_CATALOG, Server, new_database, run_import
+from conftest import DEMO_CATALOG, Server, WriteSite, add_user, new_database, run_import
 
 ORG = "382000000a"
 DATASET = "382000000a-000101"
 OTHER = "382000000a-000102"
-
-
-def add_user(db, *args):
-    p = subprocess.run([os.path.join(BIN, "opendatad"), "user", "add", *args, "--db", db],
-                       check=True, capture_output=True, text=True)
-    return p.stdout.strip().splitlines()[-1]
-
-
-class Site:
-    def __init__(self, db, srv, tokens):
-        self.db, self.srv, self.tokens = db, srv, tokens
-
-    def post(self, action, user=None, srv=None, **data):
-        headers = {"Authorization": self.tokens[user]} if user else {}
-        return requests.post(f"{(srv or self.srv).base}/api/3/action/{action}", json=data,
-                             headers=headers, timeout=60)
-
-    def ok(self, action, user=None, srv=None, **data):
-        r = self.post(action, user, srv, **data)
-        assert r.status_code == 200, r.text
-        return r.json()["result"]
-
-    def error(self, action, user=None, status=409, **data):
-        r = self.post(action, user, **data)
-        assert r.status_code == status, r.text
-        assert r.json()["success"] is False
-        return r.json()["error"]
-
-    def sql(self, query, *args):
-        with psycopg2.connect(self.db) as conn, conn.cursor() as cur:
-            cur.execute(query, args)
-            return cur.fetchall() if cur.description else None
 
 
 @pytest.fixture(scope="module")
@@ -57,7 +22,7 @@ def site(cluster):
     tokens = {"sam": add_user(db, "sam", "--sysadmin"), "mo": add_user(db, "mo"),
               "ed": add_user(db, "ed")}
     srv = Server(db, "--datastore-sql")
-    s = Site(db, srv, tokens)
+    s = WriteSite(srv, db, tokens)
     s.ok("organization_member_create", "sam", id=ORG, username="mo", role="member")
     s.ok("organization_member_create", "sam", id=ORG, username="ed", role="editor")
     yield s
@@ -109,8 +74,8 @@ def test_search_by_alias_unprepared_gives_the_same_bytes(site, rid):
     try:
         for _ in range(7):  # past the executions after which PostgreSQL keeps a generic plan
             a = site.post("datastore_search", resource_id="dsa-unprep", filters={"code": "b"})
-            b = site.post("datastore_search", srv=other, resource_id="dsa-unprep",
-                          filters={"code": "b"})
+            b = WriteSite(other, site.db, site.tokens).post(
+                "datastore_search", resource_id="dsa-unprep", filters={"code": "b"})
             assert a.status_code == b.status_code == 200, (a.text, b.text)
             assert a.content == b.content
             assert [x["n"] for x in a.json()["result"]["records"]] == [2]

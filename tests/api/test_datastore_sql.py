@@ -4,25 +4,18 @@ statement timeout; system tables, other schemas, tables of datasets the caller m
 functions not allowed, several statements and writes refused in CKAN's shapes. Without the
 flag the action is unknown, as in CKAN by default. Also the scanner that finds the functions a
 text calls (ds_sql_scan), on strings, comments, quoting and random input."""
-import os
 import random
-import subprocess
 
 import psycopg2
 import pytest
 import requests
 
-from conftest import BIN, DEMO_CATALOG, Server, new_database
+from conftest import DEMO_CATALOG, Server, new_database, add_user
 
 DATASET = "382000000a-000101"
 OTHER = "382000000a-000102"
 ORG = "382000000a"
 
-
-def add_user(db, *args):
-    p = subprocess.run([os.path.join(BIN, "opendatad"), "user", "add", *args, "--db", db],
-                       check=True, capture_output=True, text=True)
-    return p.stdout.strip().splitlines()[-1]
 
 
 class Env:

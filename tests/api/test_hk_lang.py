@@ -6,14 +6,12 @@ through a prefix store what /api/3 stores, and q matches the translations.
 
 Users: sam sysadmin."""
 import json
-import os
-import subprocess
 
 import psycopg2
 import pytest
 import requests
 
-from conftest import BIN, DEMO_CATALOG, Server, new_database, run_import
+from conftest import DEMO_CATALOG, Server, new_database, run_import, add_user
 
 SITE = "http://data.example.test"
 PREFIXES = {"en-data": "en", "tc-data": "zh_TW", "sc-data": "zh_CN"}
@@ -25,11 +23,6 @@ ORG_TITLE = {"en": "Environmental Protection Department", "zh_TW": "環境保護
 ORG_DESC = {"zh_TW": "環保署"}
 GROUP_TITLE = {"en": "Environment", "zh_TW": "環境", "zh_CN": "环境"}
 
-
-def add_user(db, *args):
-    p = subprocess.run([os.path.join(BIN, "opendatad"), "user", "add", *args, "--db", db],
-                       check=True, capture_output=True, text=True)
-    return p.stdout.strip().splitlines()[-1]
 
 
 class Site:

@@ -4,23 +4,16 @@ the same under --sru /api (where /api/rest is Taiwan's and /api/1, /api/2 stay l
 
 Users: sam sysadmin; ann (admin of ann-org, so she writes its datasets), out (belongs nowhere)."""
 import json
-import os
-import subprocess
 
 import psycopg2
 import pytest
 import requests
 
-from conftest import BIN, DEMO_CATALOG, Server, new_database
+from conftest import DEMO_CATALOG, Server, new_database, add_user
 
 SITE = "http://data.example.test"
 JSON_TYPE = "application/json;charset=utf-8"
 
-
-def add_user(db, *args):
-    p = subprocess.run([os.path.join(BIN, "opendatad"), "user", "add", *args, "--db", db],
-                       check=True, capture_output=True, text=True)
-    return p.stdout.strip().splitlines()[-1]
 
 
 class Site:

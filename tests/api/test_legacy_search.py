@@ -3,22 +3,15 @@ q, qjson, field terms, tags, fl, all_fields (and its "0" quirk), offset/limit de
 refused options (400 "Bad search option: ..."), public datasets only, JSONP, and the resource and
 revision searches."""
 import json
-import os
-import subprocess
 
 import pytest
 import requests
 
-from conftest import BIN, DEMO_CATALOG, Server, new_database
+from conftest import DEMO_CATALOG, Server, new_database, add_user
 
 SITE = "http://data.example.test"
 JSON_TYPE = "application/json;charset=utf-8"
 
-
-def add_user(db, *args):
-    p = subprocess.run([os.path.join(BIN, "opendatad"), "user", "add", *args, "--db", db],
-                       check=True, capture_output=True, text=True)
-    return p.stdout.strip().splitlines()[-1]
 
 
 class Site:
