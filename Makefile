@@ -6,7 +6,7 @@ PKGS    := libevent libevent_pthreads json-c libpq minizip zlib
 CFLAGS  ?= -O2 -g
 # The server's folders: the core, the API families and the programs (docs/ARCHITECTURE.md); and
 # importers/, the loading library's headers (importers/load.h), which the DataStore family uses.
-SERVER_DIRS := core tw ckan datastore hk legacy cmd
+SERVER_DIRS := core tw ckan datastore hk legacy web cmd
 SERVER_INC  := $(SERVER_DIRS:%=-Iserver/%) -Iimporters
 # The version both programs and status_show report (server/core/version.h).
 VERSION := $(shell cat VERSION 2>/dev/null)
@@ -58,8 +58,9 @@ DS_SRC     := $(addprefix server/datastore/,ds_family.c ds_read.c ds_cache.c sql
 HK_SRC     := $(addprefix server/hk/,hkf_family.c hkf_resp.c hkf_filter.c hk_family.c hk_archive.c hk_nearest.c hk_params.c)
 LEGACY_SRC := $(addprefix server/legacy/,legacy_family.c legacy_rest.c legacy_search.c legacy_query.c \
                                             legacy_util.c legacy_munge.c)
+WEB_SRC    := $(addprefix server/web/,web_family.c web_assets.c web_accept.c)
 CMD_SRC    := $(addprefix server/cmd/,main.c user_cli.c routes_cli.c)
-SERVER_SRC := $(COMMON_SRC) $(CORE_SRC) $(TW_SRC) $(CKAN_SRC) $(DS_SRC) $(HK_SRC) $(LEGACY_SRC) $(CMD_SRC)
+SERVER_SRC := $(COMMON_SRC) $(CORE_SRC) $(TW_SRC) $(CKAN_SRC) $(DS_SRC) $(HK_SRC) $(LEGACY_SRC) $(WEB_SRC) $(CMD_SRC)
 # The loading library (importers/load.h): a static archive both programs link.
 LOAD_SRC   := $(addprefix importers/,enc.c infer.c csv_in.c xml_in.c load.c load_cols.c load_db.c \
               load_compat.c)

@@ -19,6 +19,7 @@
 #include "user_cli.h"
 #include "util.h"
 #include "version.h"
+#include "web_family.h"
 
 /* The API families served, in the order their routes are matched; CKAN answers the paths
  * nobody claims. */
@@ -28,6 +29,7 @@ static const struct srv_family *const families[] = {
     &hkf_family,
     &hk_family,
     &legacy_family,
+    &web_family,
     &ckan_family,
 };
 #define FALLBACK_FAMILY (&ckan_family)
