@@ -41,7 +41,8 @@ DEB_BUILD := build-essential pkg-config libevent-dev libjson-c-dev libpq-dev lib
              libcurl4-openssl-dev
 DEB_RUN   := postgresql-15 postgresql-client-15
 DEB_TEST  := python3 python3-pytest python3-requests python3-jsonschema python3-psycopg2 \
-             python3-docopt python3-simplejson python3-slugify curl clang libclang-rt-14-dev
+             python3-docopt python3-simplejson python3-slugify curl clang libclang-rt-14-dev \
+             chromium chromium-driver python3-selenium
 DEB_BENCH := wrk nginx-light postgresql-contrib zip unzip time
 
 COMMON_SRC := $(addprefix server/core/,util.c log.c arena.c config.c netaddr.c valid.c pgconn.c)
@@ -176,7 +177,7 @@ FUZZ_CC      ?= clang
 FUZZ_TIME    ?= 300
 FUZZ_ARGS    ?=
 FUZZ_TARGETS := solrq csv xml catalog ckan_params tw_datastore hframe multipart range hk_query hk_params \
-                proxy json_span legacy_query
+                proxy json_span legacy_query web_accept
 FUZZ_BINS    := $(FUZZ_TARGETS:%=bin/fuzz_%)
 FUZZ_SMOKE   := $(FUZZ_TARGETS:%=build/fuzz-smoke/%)
 # ENC_CHUNK: enc.c reads tiny chunks, so that short inputs cross chunk boundaries.
@@ -203,6 +204,7 @@ FUZZ_SRC_hk_query     := server/datastore/hk_query.c server/datastore/sqlbuild.c
 FUZZ_SRC_hframe       := server/core/hframe.c
 FUZZ_SRC_multipart    := server/core/multipart.c server/core/util.c
 FUZZ_SRC_range        := server/core/range.c
+FUZZ_SRC_web_accept   := server/web/web_accept.c
 FUZZ_SRC_proxy        := server/core/proxy.c server/core/arena.c server/core/util.c
 FUZZ_SRC_hk_params    := server/hk/hk_params.c server/core/valid.c server/core/util.c
 FUZZ_SRC_json_span    := server/core/json_span.c server/core/util.c

@@ -393,7 +393,7 @@
       });
       show(breadcrumb([['/dataset', t('Datasets')], ['/dataset/' + enc(pkg.name), pkg.title || pkg.name]], r.name || r.id),
            h('h1', { text: r.name || r.id }),
-           r.description ? h('p', { text: r.description }) : null,
+           r.description && r.description !== r.name ? h('p', { text: r.description }) : null,
            h('p', null, r.format ? h('span', { 'class': 'badge', text: r.format }) : null, ' ',
              r.url ? link(r.url, t('Download the original file'), { rel: 'nofollow' }) : null),
            r.datastore_active ? h('section', { 'aria-labelledby': 'h-dl' },
