@@ -85,7 +85,7 @@ IMPORT_OBJ := $(IMPORT_SRC:%.c=$(B)/%.o)
 LOAD_OBJ   := $(LOAD_SRC:%.c=$(B)/%.o)
 LOAD_THREADS_OBJ := $(LOAD_THREADS_SRC:%.c=$(B)/%.o)
 
-.PHONY: all deps deps-test deps-bench run test unit-test sanitized bench clean format fuzz fuzz-smoke ckanapi-src
+.PHONY: all deps deps-test deps-bench run test unit-test sanitized bench clean format fuzz fuzz-smoke ckanapi-src axe-src
 all: $(BINDIR)/opendatad $(BINDIR)/opendata-import $(TEST_PROGS)
 
 $(LOADLIB): $(LOAD_OBJ)
@@ -149,7 +149,7 @@ sanitized:
 	@CFLAGS="-O1 -g" $(MAKE) --no-print-directory B=$(SAN_B) BINDIR=$(SAN_BIN) \
 	    SANITIZE=address,undefined all $(patsubst $(BINDIR)/%,$(SAN_BIN)/%,$(UNIT_TESTS))
 
-test: deps-test ckanapi-src
+test: deps-test ckanapi-src axe-src
 	@$(MAKE) --no-print-directory all $(UNIT_TESTS) $(FUZZ_SMOKE)
 	@$(MAKE) --no-print-directory sanitized
 	@scripts/test.sh $(UNIT_TESTS) $(FUZZ_SMOKE) $(LAYOUT_CHECKS)
@@ -163,6 +163,15 @@ ckanapi-src:
 	    https://codeload.github.com/ckan/ckanapi/tar.gz/$(CKANAPI_REF) | \
 	    tar -xz --strip-components=1 -C build/ckanapi.tmp && mv build/ckanapi.tmp build/ckanapi; } \
 	  2>/dev/null || { rm -rf build/ckanapi.tmp; echo "ckanapi not fetched: its round-trip test will be skipped"; }
+
+# axe-core (the accessibility rules tests/api/test_web_pages.py runs in Chromium) at a pinned
+# version from npm into build/axe, never kept in the repository. Without npm (or the network)
+# those checks are skipped and say so.
+AXE_VERSION := 4.10.3
+axe-src:
+	@[ -f build/axe/node_modules/axe-core/axe.min.js ] || { mkdir -p build/axe && \
+	    npm install --no-save --no-audit --no-fund --prefix build/axe axe-core@$(AXE_VERSION) >/dev/null 2>&1; } \
+	  || echo "axe-core not installed: the portal pages' accessibility checks will be skipped"
 
 bench: deps-bench
 	@$(MAKE) --no-print-directory all

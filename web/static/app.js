@@ -225,7 +225,7 @@
            h('div', { 'class': 'cols' },
              h('aside', { 'aria-label': t('Filters') }, FACETS.map(function (f) { return facetBlock(f, s, params); })),
              h('section', { 'aria-labelledby': 'h-results' },
-               h('h2', { id: 'h-results', role: 'status', text: tf('{n} datasets found', { n: s.count }) }),
+               h('h2', { id: 'h-results', 'aria-live': 'polite', text: tf('{n} datasets found', { n: s.count }) }),
                activeFilters(params), datasetList(s.results), pager(page, s.count, params))));
     });
   }
@@ -243,7 +243,7 @@
     var chosen = params.getAll(f[0]);
     var id = 'facet-' + f[0];
     return h('section', { 'class': 'facet', 'aria-labelledby': id },
-             h('h3', { id: id, text: t(f[1]) }),
+             h('h2', { id: id, text: t(f[1]) }),
              items.length ? h('ul', null, items.map(function (it) {
                var on = chosen.indexOf(it.name) >= 0;
                var href = withParams(params, function (p) {
@@ -440,7 +440,7 @@
         }
         box.textContent = '';
         add(box, [
-          h('div', { 'class': 'scroll', tabindex: '0', role: 'region', 'aria-label': t('Data preview') }, table),
+          h('div', { 'class': 'scroll', tabindex: '0', role: 'region', 'aria-label': t('Data preview') + ': ' + status }, table),
           h('div', { 'class': 'pager' },
             h('button', { type: 'button', id: 'preview-prev', disabled: offset <= 0, onclick: go(Math.max(0, offset - PREVIEW)), text: t('Previous') }),
             h('span', { id: 'preview-status', role: 'status', tabindex: '-1', text: status }),
@@ -479,6 +479,12 @@
                                                           isOrg ? 'organization_show' : 'group_show')));
         });
     });
+  }
+
+  /* YYYYMMDD of today plus n days (the archive's day parameters) */
+  function day(n) {
+    var d = new Date(Date.now() + n * 86400000);
+    return String(d.getFullYear() * 10000 + (d.getMonth() + 1) * 100 + d.getDate());
   }
 
   /* The APIs with links that work on this server: real names taken from the catalogue */
@@ -531,7 +537,7 @@
              ['/api/2/search/dataset?q=' + enc('資料')]]),
            sect('h-hk', t('Hong Kong style APIs'), t('The Data Filtering API, the historical archive and the language sites.'), [
              ['/v2/filter?q=' + enc(filterQ), '/v2/filter?q=' + filterQ],
-             ['/v1/historical-archive/list-files'],
+             ['/v1/historical-archive/list-files?start=' + day(-30) + '&end=' + day(-1)],
              ['/en-data/api/3/action/package_show?id=' + enc(pkg.name)],
              ['/sc-data/api/3/action/package_show?id=' + enc(pkg.name)]]),
            sect('h-i18n', t('Page texts'), t('The texts of these pages, in the shape of CKAN /api/i18n.'), [
