@@ -72,7 +72,7 @@ echo "== sanitized build (AddressSanitizer + LeakSanitizer + UBSan)"
 for t in "$@"; do
     [ -x "$SAN_BIN/$(basename "$t")" ] && unit "$SAN_BIN/$(basename "$t")"
 done
-OPENDATA_BIN=$SAN_BIN OPENDATA_SANITIZED=1 OPENDATAD_SQL_DIR=$ROOT/sql \
+OPENDATA_BIN=$SAN_BIN OPENDATA_SANITIZED=1 OPENDATAD_SQL_DIR=$ROOT/sql OPENDATAD_WEB_DIR=$ROOT/web \
     OPENDATAD_SCHEMA_DIR=$ROOT/schemas blackbox
 nreports=$(find "$reports" -type f | wc -l)
 if [ "$nreports" -gt 0 ]; then

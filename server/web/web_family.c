@@ -3,14 +3,17 @@
  * start (web_assets.c) and served from memory: ETag, 304, gzip when accepted. */
 #include "web_family.h"
 
+#include <errno.h>
 #include <event2/buffer.h>
 #include <event2/http.h>
 #include <json-c/json.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "config.h"
 #include "db_err.h"
+#include "log.h"
 #include "req.h"
 #include "resp.h"
 #include "route.h"
@@ -55,7 +58,12 @@ static int send_asset(struct req *r, const struct web_asset *a, const char *cach
 /* Every page: the one HTML shell; its script reads the path and renders the page. */
 static int web_page(struct req *r)
 {
-    return send_asset(r, web_asset_find("index.html"), CACHE_SHELL);
+    const struct web_asset *shell = web_asset_find("index.html");
+    if (!shell) { /* served without web/ (web_init said so) */
+        resp_error(r, ERR_NOT_FOUND, NULL, "Not found: the portal's pages are not installed");
+        return REQ_DONE;
+    }
+    return send_asset(r, shell, CACHE_SHELL);
 }
 
 /* /static/{ver}/{file}: only the current version of a file (its URL never changes meaning). */
@@ -88,6 +96,10 @@ static int web_i18n(struct req *r)
     }
     if (a)
         return send_asset(r, a, "public, max-age=0, must-revalidate");
+    if (file) { /* a known locale without its file: CKAN answers "{}" */
+        req_finish_text(r, 200, WEB_JSON_TYPE, xstrdup("{}"), 2);
+        return REQ_DONE;
+    }
     char *msg = xasprintf("Bad request: Unknown locale: %s", lang);
     json_object *s = json_object_new_string(msg);
     char *body = xstrdup(json_object_to_json_string_ext(s, JSON_C_TO_STRING_NOSLASHESCAPE));
@@ -168,10 +180,18 @@ static const struct resp_env web_resp_env = {
     .app_error = web_env_app_error,
 };
 
+/* A server installed without web/ still serves its APIs (the pages answer 404, and it says so
+ * at start); a web/ that is there but broken stops the start. */
 static bool web_init(const struct config *cfg, char **err)
 {
     char *dir = util_share_dir("OPENDATAD_WEB_DIR", "web");
-    bool ok = web_assets_load(dir, cfg->sru, err);
+    char *shell = xasprintf("%s/index.html", dir);
+    bool ok = true;
+    if (access(shell, F_OK) != 0 && errno == ENOENT)
+        log_warn("no portal pages: %s does not exist (set OPENDATAD_WEB_DIR)", shell);
+    else
+        ok = web_assets_load(dir, cfg->sru, err);
+    free(shell);
     free(dir);
     return ok;
 }

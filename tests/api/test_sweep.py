@@ -366,6 +366,8 @@ def envelope_problem(call, status, ctype, body):
         return hk_problem(status, ctype, body)
     if call.api == "legacy":
         return legacy_problem(status, ctype, body)
+    if call.api == "web":
+        return web_problem(status, ctype, body)
     if status < 200 or status >= 500 or 300 <= status < 400 and status != 304:
         return f"unexpected status {status}"
     if status < 300 and not call.success_env and call.api == "ckan":
@@ -403,6 +405,26 @@ def envelope_problem(call, status, ctype, body):
         return "not a CKAN error envelope"
     if err["__type"] != "Validation Error" and not isinstance(err.get("message"), str):
         return "CKAN error without message"
+    return None
+
+
+def web_problem(status, ctype, body):
+    """Why a portal page's answer is not its shape: the HTML shell or a static file (200),
+    /api/i18n's 400 a JSON string, other errors CKAN's error envelope (409: a path that is not
+    UTF-8, refused before any route is known)."""
+    if status == 200:
+        return None if body and ctype else "empty page or file"
+    try:
+        doc = json.loads(body)
+    except ValueError:
+        return "error body is not JSON"
+    if status == 400:
+        return None if isinstance(doc, str) and doc.startswith("Bad request: ") else "not CKAN's 400"
+    if status not in (404, 405, 409):
+        return f"unexpected status {status}"
+    err = doc.get("error") if isinstance(doc, dict) else None
+    if doc.get("success") is not False or not isinstance(err, dict) or "__type" not in err:
+        return "not an error envelope"
     return None
 
 
@@ -524,7 +546,7 @@ def test_routes_command_lists_the_dispatch_tables():
     table = server_routes()
     patterns = {r["pattern"] for r in table["routes"]}
     assert {"{sru}/rest/datastore/{rid}", "/api/3/action/{name}", "/datastore/dump/{rid}"} <= patterns
-    assert all(r["api"] in ("ckan", "tw", "hk-filter", "hk", "legacy") and r["methods"]
+    assert all(r["api"] in ("ckan", "tw", "hk-filter", "hk", "legacy", "web") and r["methods"]
                for r in table["routes"])
     assert {"/v2/filter", "/v1/filter"} <= patterns
     names = [a["name"] for a in table["ckan_actions"]]

@@ -7,12 +7,13 @@ import http.client
 import json
 import os
 import re
+import shutil
 import subprocess
 import urllib.parse
 
 import pytest
 
-from conftest import BIN, ROOT
+from conftest import BIN, ROOT, Server
 
 WEB = os.path.join(ROOT, "web")
 PAGES = ["/", "/dataset", "/dataset?q=%E6%87%B8%E6%B5%AE&organization=355000000i",
@@ -236,3 +237,30 @@ def test_i18n_unknown_locale_is_400_as_ckan(server, lang):
 
 def test_i18n_only_under_api_versions_1_and_2(server):
     assert server.get("/api/3/i18n/en").status_code == 404
+
+
+# ---- the web/ folder at start ----------------------------------------------------------------
+
+def test_without_web_folder_the_apis_still_serve(demo_db, monkeypatch, tmp_path):
+    monkeypatch.setenv("OPENDATAD_WEB_DIR", str(tmp_path / "absent"))
+    srv = Server(demo_db)
+    try:
+        r = srv.get("/")
+        assert r.status_code == 404
+        assert r.json()["error"]["message"] == "Not found: the portal's pages are not installed"
+        assert srv.get("/api/i18n/en").text == "{}"            # CKAN's answer without a file
+        assert srv.get("/api/i18n/xx").status_code == 400
+        assert srv.get("/api/3/action/status_show").status_code == 200
+        assert "no portal pages" in srv.log_text()
+    finally:
+        srv.stop()
+
+
+def test_a_broken_web_folder_stops_the_start(demo_db, tmp_path):
+    shutil.copytree(WEB, tmp_path / "web")
+    (tmp_path / "web" / "index.html").write_text("<script src=\"{{static:gone.js}}\"></script>")
+    p = subprocess.run([os.path.join(BIN, "opendatad"), "serve", "--db", demo_db,
+                        "--listen", "127.0.0.1:0"], capture_output=True, text=True, timeout=60,
+                       env={**os.environ, "OPENDATAD_WEB_DIR": str(tmp_path / "web")})
+    assert p.returncode != 0
+    assert "names a missing asset gone.js" in p.stderr
