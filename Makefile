@@ -42,7 +42,7 @@ DEB_BUILD := build-essential pkg-config libevent-dev libjson-c-dev libpq-dev lib
 DEB_RUN   := postgresql-15 postgresql-client-15
 DEB_TEST  := python3 python3-pytest python3-requests python3-jsonschema python3-psycopg2 \
              python3-docopt python3-simplejson python3-slugify curl clang libclang-rt-14-dev
-DEB_BENCH := wrk nginx-light postgresql-contrib zip unzip time
+DEB_BENCH := wrk nginx-light postgresql-contrib zip unzip time bc
 
 COMMON_SRC := $(addprefix server/core/,util.c log.c arena.c config.c netaddr.c valid.c pgconn.c)
 CORE_SRC   := $(addprefix server/core/,hframe.c edge.c route.c req.c req_query.c resp.c db_err.c db_pool.c db_policy.c \
@@ -83,7 +83,7 @@ IMPORT_OBJ := $(IMPORT_SRC:%.c=$(B)/%.o)
 LOAD_OBJ   := $(LOAD_SRC:%.c=$(B)/%.o)
 LOAD_THREADS_OBJ := $(LOAD_THREADS_SRC:%.c=$(B)/%.o)
 
-.PHONY: all deps deps-test deps-bench run test unit-test sanitized bench clean format fuzz fuzz-smoke ckanapi-src
+.PHONY: all deps deps-test deps-bench run test unit-test sanitized bench bench-quick clean format fuzz fuzz-smoke ckanapi-src
 all: $(BINDIR)/opendatad $(BINDIR)/opendata-import $(TEST_PROGS)
 
 $(LOADLIB): $(LOAD_OBJ)
@@ -165,6 +165,11 @@ ckanapi-src:
 bench: deps-bench
 	@$(MAKE) --no-print-directory all
 	@tests/perf/bench.sh
+
+# The same workloads with shorter runs on smaller data (about 15 minutes).
+bench-quick: deps-bench
+	@$(MAKE) --no-print-directory all
+	@BENCH_QUICK=1 tests/perf/bench.sh
 
 # libFuzzer drivers (tests/fuzz/fuzz_<target>.c), one per parser of outside input. `make fuzz`
 # runs each for FUZZ_TIME seconds, one after another; new inputs go to build/fuzz/<target>, the
