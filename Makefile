@@ -72,7 +72,7 @@ LOAD_THREADS_SRC := tests/import/load_threads.c server/datastore/ds_load.c $(COM
 UNIT_TESTS := $(patsubst tests/unit/%.c,$(BINDIR)/%,$(wildcard tests/unit/test_*.c))
 # Checks of the source tree's layout, run with the unit tests (same last line): the core
 # includes no family header.
-LAYOUT_CHECKS := tests/layout/core_includes.sh
+LAYOUT_CHECKS := tests/layout/core_includes.sh tests/layout/self_contained.sh
 
 # minizip's include directory has a crypt.h of its own, which would hide libxcrypt's <crypt.h>.
 $(B)/server/core/passwd.o $(BINDIR)/test_passwd: CFLAGS := $(filter-out \
