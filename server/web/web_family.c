@@ -173,7 +173,8 @@ static void web_env_app_error(struct req *r, const struct db_error *err)
 
 static const struct resp_env web_resp_env = {
     .json_type = WEB_JSON_TYPE,
-    .render = false,
+    .pretty = false,
+    .jsonp = false,
     .http_cache = false,
     .ok = web_env_ok,
     .error = web_env_error,
