@@ -83,8 +83,9 @@ static int web_static(struct req *r)
     return send_asset(r, a, CACHE_IMMUTABLE);
 }
 
-/* CKAN's /api/i18n/{lang}: the translations as CKAN's JavaScript translation files hold them,
- * or 400 "Bad request: Unknown locale: ..." as a JSON string. */
+/* CKAN's /api/i18n/{lang}: the translations as CKAN's JavaScript translation files hold them
+ * (wrapped for a GET's JSONP callback, as CKAN does), or 400 "Bad request: Unknown locale: ..."
+ * as a JSON string. */
 static int web_i18n(struct req *r)
 {
     const char *lang = req_path_param(r, 0), *file = web_locale_file(lang);
@@ -94,10 +95,10 @@ static int web_i18n(struct req *r)
         a = web_asset_find(name);
         free(name);
     }
-    if (a)
+    if (a && !req_query_get(r, "callback", NULL))
         return send_asset(r, a, "public, max-age=0, must-revalidate");
-    if (file) { /* a known locale without its file: CKAN answers "{}" */
-        req_finish_text(r, 200, WEB_JSON_TYPE, xstrdup("{}"), 2);
+    if (file) { /* JSONP as CKAN wraps it; a known locale without its file: CKAN's "{}" */
+        resp_send(r, 200, a ? xstrndup(a->data, a->len) : xstrdup("{}"), a ? a->len : 2);
         return REQ_DONE;
     }
     char *msg = xasprintf("Bad request: Unknown locale: %s", lang);
@@ -174,7 +175,7 @@ static void web_env_app_error(struct req *r, const struct db_error *err)
 static const struct resp_env web_resp_env = {
     .json_type = WEB_JSON_TYPE,
     .pretty = false,
-    .jsonp = false,
+    .jsonp = true, /* only /api/i18n's answers go through resp_send's JSONP */
     .http_cache = false,
     .ok = web_env_ok,
     .error = web_env_error,

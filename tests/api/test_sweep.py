@@ -409,8 +409,8 @@ def envelope_problem(call, status, ctype, body):
 
 
 def web_problem(status, ctype, body):
-    """Why a portal page's answer is not its shape: the HTML shell or a static file (200),
-    /api/i18n's 400 a JSON string, other errors CKAN's error envelope (409: a path that is not
+    """Why a portal page's answer is not its shape: the HTML shell or a static file (200, or
+    /api/i18n's JSONP), /api/i18n's unknown locale a JSON string, other errors CKAN's error envelope (409: a path that is not
     UTF-8, refused before any route is known)."""
     if status == 200:
         return None if body and ctype else "empty page or file"
@@ -418,9 +418,9 @@ def web_problem(status, ctype, body):
         doc = json.loads(body)
     except ValueError:
         return "error body is not JSON"
-    if status == 400:
-        return None if isinstance(doc, str) and doc.startswith("Bad request: ") else "not CKAN's 400"
-    if status not in (404, 405, 409):
+    if status == 400 and isinstance(doc, str):
+        return None if doc.startswith("Bad request: ") else "not CKAN's 400"
+    if status not in (400, 404, 405, 409):
         return f"unexpected status {status}"
     err = doc.get("error") if isinstance(doc, dict) else None
     if doc.get("success") is not False or not isinstance(err, dict) or "__type" not in err:

@@ -264,3 +264,16 @@ def test_a_broken_web_folder_stops_the_start(demo_db, tmp_path):
                        env={**os.environ, "OPENDATAD_WEB_DIR": str(tmp_path / "web")})
     assert p.returncode != 0
     assert "names a missing asset gone.js" in p.stderr
+
+
+def test_i18n_jsonp_as_ckan(server):
+    r = server.get("/api/i18n/zh_Hant_TW?callback=cb.x_1")
+    assert r.status_code == 200
+    assert r.headers["Content-Type"].startswith("application/javascript")
+    assert r.text.startswith("cb.x_1(") and r.text.endswith(");")
+    assert json.loads(r.text[len("cb.x_1("):-2]) == server.get("/api/i18n/zh_Hant_TW").json()
+    bad = server.get("/api/i18n/en?callback=%3Cscript%3E")
+    assert bad.status_code == 400 and "<script>" not in bad.text
+    # errors are never wrapped
+    r = server.get("/api/i18n/xx?callback=cb")
+    assert r.status_code == 400 and r.json() == "Bad request: Unknown locale: xx"
