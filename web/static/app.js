@@ -182,11 +182,9 @@
 
   function pageHome() {
     title(t('Home'));
-    return Promise.all([
-      api('package_search', { rows: 5, sort: 'metadata_modified desc',
-                              'facet.field': JSON.stringify(['organization', 'groups']), 'facet.limit': 50 }),
-    ]).then(function (res) {
-      var s = res[0];
+    return api('package_search', { rows: 5, sort: 'metadata_modified desc',
+                                   'facet.field': JSON.stringify(['organization', 'groups']),
+                                   'facet.limit': 50 }).then(function (s) {
       var groups = (s.search_facets.groups || { items: [] }).items.slice().sort(byCount);
       show(h('h1', { text: t('Open Data Portal') }),
            h('p', { 'class': 'lead', text: tf('{n} datasets from {o} organizations, free to use.',
