@@ -48,7 +48,7 @@ DEB_BENCH := wrk nginx-light postgresql-contrib zip unzip time bc
 COMMON_SRC := $(addprefix server/core/,util.c log.c arena.c config.c netaddr.c valid.c pgconn.c)
 CORE_SRC   := $(addprefix server/core/,hframe.c edge.c route.c req.c req_query.c resp.c db_err.c db_pool.c db_policy.c \
               server.c migrate.c multipart.c spool.c range.c fsend.c proxy.c passwd.c apitoken.c bgwork.c \
-              json_span.c jcompact.c)
+              json_span.c jcompact.c replica.c)
 TW_SRC     := $(addprefix server/tw/,tw_family.c tw_config.c tw_resp.c tw_rest.c tw_params.c tw_datastore.c)
 CKAN_SRC   := $(addprefix server/ckan/,ckan_family.c ckan_config.c ckan_resp.c ckan_action.c ckan_auth.c ckan_params.c ckan_datastore.c ckan_datastore_write.c ckan_datastore_sql.c \
               ckan_geo.c ckan_package.c ckan_package_write.c ckan_group.c ckan_tag.c ckan_user.c ckan_activity.c ckan_site.c \

@@ -23,6 +23,11 @@ static const struct cfg_entry cfg_table[] = {
     {"db-direct", "OPENDATAD_DB_DIRECT", CFG_STR, OFF(db_direct), "", 0, 0, S,
      "connection string for jobs that hold a session for long (DataStore loads, dump builds): "
      "PostgreSQL itself when --db is a transaction pool (default: --db)"},
+    {"db-replica", "OPENDATAD_DB_REPLICA", CFG_LIST, OFF(db_replicas), "", 0, 0, S,
+     "a read replica (repeatable): anonymous reads go to one that is up and not lagging; "
+     "writes and the reads of callers with credentials go to --db"},
+    {"replica-max-lag", "OPENDATAD_REPLICA_MAX_LAG", CFG_INT, OFF(replica_max_lag), "5000", 0,
+     86400000, S, "milliseconds of replay lag beyond which a replica takes no reads"},
     {"listen", "OPENDATAD_LISTEN", CFG_STR, OFF(listen), "127.0.0.1:5000", 0, 0, S,
      "HOST:PORT to serve HTTP on"},
     {"threads", "OPENDATAD_THREADS", CFG_INT, OFF(threads), "0", 0, 256, S,
@@ -170,7 +175,13 @@ static bool parse_bool(const char *v, bool *out)
 static bool cfg_assign(struct config *c, const struct cfg_entry *e, const char *value, char **err)
 {
     char *field = (char *)c + e->offset;
-    if (e->type == CFG_STR) {
+    if (e->type == CFG_LIST && *(char **)field && **(char **)field && *value) {
+        char *joined = xasprintf("%s\n%s", *(char **)field, value);
+        free(*(char **)field);
+        *(char **)field = joined;
+        return true;
+    }
+    if (e->type == CFG_STR || e->type == CFG_LIST) {
         free(*(char **)field);
         *(char **)field = xstrdup(value);
         return true;
@@ -380,7 +391,7 @@ void cfg_usage(FILE *f, unsigned scope)
 void cfg_clear(struct config *c)
 {
     for (size_t i = 0; i < ARRAY_LEN(cfg_table); i++)
-        if (cfg_table[i].type == CFG_STR) {
+        if (cfg_table[i].type == CFG_STR || cfg_table[i].type == CFG_LIST) {
             char **p = (char **)((char *)c + cfg_table[i].offset);
             free(*p);
             *p = NULL;

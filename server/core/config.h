@@ -13,6 +13,8 @@ struct config {
     char *db;              /* libpq conninfo or URI */
     char *db_pooler;       /* none, session or transaction: what --db reaches (PgBouncer's modes) */
     char *db_direct;       /* conninfo for long jobs holding a session (loads, dumps); "": --db */
+    char *db_replicas;     /* read replicas' conninfos, one a line (--db-replica, repeatable) */
+    int replica_max_lag;   /* milliseconds of replay lag beyond which a replica takes no reads */
     char *listen;          /* HOST:PORT */
     int threads;           /* 0 = number of cores */
     char *sru;             /* Taiwan API service root path */
@@ -67,7 +69,8 @@ struct config {
     bool no_search_index;
 };
 
-enum cfg_type { CFG_STR, CFG_INT, CFG_BOOL };
+/* CFG_LIST: a string setting given any number of times, the values joined by newlines. */
+enum cfg_type { CFG_STR, CFG_INT, CFG_BOOL, CFG_LIST };
 
 struct cfg_entry {
     const char *name;      /* flag --name and config-file key */
