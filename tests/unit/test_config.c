@@ -127,6 +127,20 @@ static void test_pooler(void)
     cfg_clear(&c);
 }
 
+static void test_list(void)
+{
+    struct config c;
+    char *err;
+    char *none[] = {"serve", NULL};
+    T_CHECK(parse(&c, CFG_SERVE, 1, none, &err) == CFG_OK && !*c.db_replicas, "no replica");
+    cfg_clear(&c);
+    char *two[] = {"serve", "--db-replica", "host=a port=1", "--db-replica=host=b", NULL};
+    T_CHECK(parse(&c, CFG_SERVE, 4, two, &err) == CFG_OK, "two replicas parse");
+    T_STREQ(c.db_replicas, "host=a port=1\nhost=b", "repeated flags add up, a line each");
+    T_CHECK(c.replica_max_lag == 5000, "default lag 5 s");
+    cfg_clear(&c);
+}
+
 static void test_usage(void)
 {
     char *buf = NULL;
@@ -146,6 +160,7 @@ int main(void)
     test_precedence();
     test_errors();
     test_pooler();
+    test_list();
     test_usage();
     T_DONE();
 }
