@@ -49,7 +49,7 @@ DEB_BUILD := build-essential pkg-config libevent-dev libjson-c-dev libpq-dev lib
 DEB_RUN   := postgresql-15 postgresql-client-15
 DEB_TEST  := python3 python3-pytest python3-requests python3-jsonschema python3-psycopg2 \
              python3-docopt python3-simplejson python3-slugify curl clang libclang-rt-14-dev
-DEB_BENCH := wrk nginx-light postgresql-contrib zip unzip time
+DEB_BENCH := wrk nginx-light postgresql-contrib zip unzip time bc
 # The install tests (tests/install): the Debian package build, the unit's check, the compose
 # file's validator (without its recommended container engine).
 DEB_PKG   := dpkg-dev debhelper fakeroot systemd
@@ -58,7 +58,7 @@ DEB_NOREC := docker-compose
 COMMON_SRC := $(addprefix server/core/,util.c log.c arena.c config.c netaddr.c valid.c pgconn.c)
 CORE_SRC   := $(addprefix server/core/,hframe.c edge.c route.c req.c req_query.c resp.c db_err.c db_pool.c db_policy.c \
               server.c migrate.c multipart.c spool.c range.c fsend.c proxy.c passwd.c apitoken.c bgwork.c \
-              json_span.c)
+              json_span.c jcompact.c)
 TW_SRC     := $(addprefix server/tw/,tw_family.c tw_config.c tw_resp.c tw_rest.c tw_params.c tw_datastore.c)
 CKAN_SRC   := $(addprefix server/ckan/,ckan_family.c ckan_config.c ckan_resp.c ckan_action.c ckan_auth.c ckan_params.c ckan_datastore.c ckan_datastore_write.c ckan_datastore_sql.c \
               ckan_geo.c ckan_package.c ckan_package_write.c ckan_group.c ckan_tag.c ckan_user.c ckan_activity.c ckan_site.c \
@@ -83,7 +83,7 @@ LOAD_THREADS_SRC := tests/import/load_threads.c server/datastore/ds_load.c $(COM
 UNIT_TESTS := $(patsubst tests/unit/%.c,$(BINDIR)/%,$(wildcard tests/unit/test_*.c))
 # Checks of the source tree's layout, run with the unit tests (same last line): the core
 # includes no family header.
-LAYOUT_CHECKS := tests/layout/core_includes.sh
+LAYOUT_CHECKS := tests/layout/core_includes.sh tests/layout/self_contained.sh
 # Installing and packaging (same last line): the example config lists every setting, the
 # compose file is valid, `make install` and the Debian package give a working server.
 INSTALL_CHECKS := tests/install/config_example.sh tests/install/compose_check.sh \
@@ -98,7 +98,7 @@ IMPORT_OBJ := $(IMPORT_SRC:%.c=$(B)/%.o)
 LOAD_OBJ   := $(LOAD_SRC:%.c=$(B)/%.o)
 LOAD_THREADS_OBJ := $(LOAD_THREADS_SRC:%.c=$(B)/%.o)
 
-.PHONY: all install uninstall deps deps-test deps-bench run test unit-test sanitized bench clean format fuzz fuzz-smoke ckanapi-src
+.PHONY: all install uninstall deps deps-test deps-bench run test unit-test sanitized bench bench-quick clean format fuzz fuzz-smoke ckanapi-src
 all: $(BINDIR)/opendatad $(BINDIR)/opendata-import $(TEST_PROGS)
 
 $(LOADLIB): $(LOAD_OBJ)
@@ -207,6 +207,11 @@ ckanapi-src:
 bench: deps-bench
 	@$(MAKE) --no-print-directory all
 	@tests/perf/bench.sh
+
+# The same workloads with shorter runs on smaller data (about 15 minutes).
+bench-quick: deps-bench
+	@$(MAKE) --no-print-directory all
+	@BENCH_QUICK=1 tests/perf/bench.sh
 
 # libFuzzer drivers (tests/fuzz/fuzz_<target>.c), one per parser of outside input. `make fuzz`
 # runs each for FUZZ_TIME seconds, one after another; new inputs go to build/fuzz/<target>, the
