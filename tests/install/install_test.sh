@@ -162,10 +162,11 @@ else
     fi
     DEB=$(ls "$WORK"/deb/opendatad_"$VERSION"_*.deb 2>/dev/null | head -n 1)
     check "the package's version is VERSION's" test -n "$DEB"
-    check "the .deb holds the programs, unit and conffile" bash -c "
+    check "the .deb holds the programs, SQL, unit, guide and conffile" bash -c "
         dpkg-deb -c '$DEB' | grep -q ' ./usr/bin/opendatad\$' &&
         dpkg-deb -c '$DEB' | grep -q ' ./lib/systemd/system/opendatad.service\$' &&
         dpkg-deb -c '$DEB' | grep -q ' ./usr/share/opendatad/sql/migrations/' &&
+        dpkg-deb -c '$DEB' | grep -q ' ./usr/share/doc/opendatad/DEPLOY.md\$' &&
         dpkg-deb -I '$DEB' conffiles | grep -qx /etc/opendatad/opendatad.conf"
     if [ -n "$DEB" ] && dpkg -i "$DEB" >"$WORK/dpkg.log" 2>&1; then
         pkg_installed=1
