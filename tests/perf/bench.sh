@@ -486,7 +486,7 @@ PY
 w1_first=$(body_file "$(head -n 1 "$T/paths-w1.txt")")
 curl -s "http://127.0.0.1:$SPORT$(head -n 1 "$T/paths-w1.txt")" | cmp -s - "$w1_first" ||
     { bad_w1=$((bad_w1 + 1)); check "W1: two answers for $first_name differ"; }
-psql_body=$(psqlq -c "SELECT body FROM ckan_package_show('$first_name', '$SITE_URL', NULL)")
+psql_body=$(psqlq -c "SELECT body FROM ckan_package_show('$first_name', '$SITE_URL', NULL) body")
 if printf '{"help":"%s/api/3/action/help_show?name=package_show","success":true,"result":%s}' "$SITE_URL" "$psql_body" |
     cmp -s - "$w1_first"; then
     check "P: {\"help\":…,\"success\":true,\"result\":<body of ckan_package_show('$first_name', '$SITE_URL', NULL)>} == the server's body"
