@@ -30,7 +30,12 @@ n=$(printf '%s\n' "$settings" | grep -c .)
 while IFS=$'\t' read -r name def; do
     [ "$name" = config ] && continue # names the file itself
     want="# $name =${def:+ $def}"
-    if grep -qxF -- "$want" "$EXAMPLE"; then ok; else bad "$EXAMPLE lacks the line \"$want\""; fi
+    # --help prints "none" for an empty default; db-pooler's default is the word none itself
+    if grep -qxF -- "$want" "$EXAMPLE" || { [ -z "$def" ] && grep -qxF -- "$want none" "$EXAMPLE"; }; then
+        ok
+    else
+        bad "$EXAMPLE lacks the line \"$want\""
+    fi
 done <<<"$settings"
 # No line for a setting the server does not have.
 while read -r name; do
