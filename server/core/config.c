@@ -103,10 +103,12 @@ static const struct cfg_entry cfg_table[] = {
     {"verbosity", "OPENDATAD_VERBOSITY", CFG_INT, OFF(verbosity), "2", 0, 3, CFG_ALL,
      "log level: 0 errors, 1 warnings, 2 info, 3 debug"},
     {"dump-dir", "OPENDATAD_DUMP_DIR", CFG_STR, OFF(dump_dir), "", 0, 0, S,
-     "directory of cached dump zips (default: var/cache/dumps beside the program's bin/)"},
+     "directory of cached dump zips (default: var/cache/dumps beside the program's bin/ in a "
+     "build tree, /var/lib/opendatad/cache/dumps when installed)"},
     {"upload-dir", "OPENDATAD_UPLOAD_DIR", CFG_STR, OFF(upload_dir), "", 0, 0, S,
      "directory of uploaded resource files and of uploads being received (default: "
-     "var/uploads beside the program's bin/)"},
+     "var/uploads beside the program's bin/ in a build tree, /var/lib/opendatad/uploads when "
+     "installed)"},
     {"max-upload-size", "OPENDATAD_MAX_UPLOAD_SIZE", CFG_INT, OFF(max_upload_size),
      "1073741824", 0, 2147483647,
      S, "largest file accepted in a multipart upload (bytes); larger ones get 413"},
@@ -224,7 +226,8 @@ static char *trim(char *s)
     return s;
 }
 
-/* Read `name = value` lines; '#' starts a comment line. */
+/* Read `name = value` lines; '#' starts a comment line. One file serves every command (serve,
+ * db init, user ...): a setting of another command is skipped, an unknown name is an error. */
 static bool cfg_read_file(struct config *c, const char *path, unsigned scope, char **err)
 {
     FILE *f = fopen(path, "r");
@@ -248,8 +251,11 @@ static bool cfg_read_file(struct config *c, const char *path, unsigned scope, ch
             break;
         }
         *eq = '\0';
-        char *inner = NULL;
-        if (!cfg_set(c, trim(s), trim(eq + 1), scope, &inner)) {
+        char *name = trim(s), *inner = NULL;
+        const struct cfg_entry *e = cfg_find(name, strlen(name));
+        if (e && !(e->scope & scope))
+            continue;
+        if (!cfg_set(c, name, trim(eq + 1), scope, &inner)) {
             *err = xasprintf("%s:%d: %s", path, lineno, inner);
             free(inner);
             ok = false;
