@@ -43,7 +43,7 @@ static const struct cfg_entry cfg_table[] = {
      "database connections kept open per thread"},
     {"db-pool-max", "OPENDATAD_DB_POOL_MAX", CFG_INT, OFF(db_pool_max), "8", 1, 256, S,
      "database connections per thread at most (grown while queries are slow)"},
-    {"db-queue-max", "OPENDATAD_DB_QUEUE_MAX", CFG_INT, OFF(db_queue_max), "4096", 1, 1000000,
+    {"db-queue-max", "OPENDATAD_DB_QUEUE_MAX", CFG_INT, OFF(db_queue_max), "16384", 1, 1000000,
      S, "requests per thread waiting for a database connection; 503 beyond"},
     {"max-requests", "OPENDATAD_MAX_REQUESTS", CFG_INT, OFF(max_requests), "8192", 1, 1000000, S,
      "requests in flight per thread; 503 beyond"},
