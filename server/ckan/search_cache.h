@@ -5,16 +5,15 @@
  * from the cache only after a read of the generation that started after the request arrived
  * returned the entry's generation (or an older one). One read serves every request of a thread that
  * arrived while the previous read was on its way; a miss runs the request's own statement, and the
- * requests of a thread that miss on the same key share one run. Memory is bounded (SCACHE_ENTRIES
- * entries, --search-cache-mb bytes, answers above SCACHE_ENTRY_MAX are not kept; least recently
- * used first out). */
+ * requests of a thread that miss on the same key share one run. Memory is bounded
+ * (--search-cache-mb bytes in a hash table, answers above SCACHE_ENTRY_MAX are not kept; least
+ * recently used first out). package_show's anonymous answers are kept the same way. */
 #ifndef SEARCH_CACHE_H
 #define SEARCH_CACHE_H
 #include <stdbool.h>
 
 struct req;
 
-#define SCACHE_ENTRIES 128
 #define SCACHE_ENTRY_MAX (1u << 20)
 
 /* Builds the statement that computes r's answer: column 0 the CKAN result as JSON text,
