@@ -187,6 +187,12 @@ BULK = ["org_id!:s", "datasets!:a"]
 DS_DELETE = ["resource_id!:s", "filters:o", "force:b=false", "include_deleted_records:b=false"]
 ANY_FIELDS = ["id!:s"]  # the *_patch actions: id and any fields of the object
 
+
+def optional(specs):
+    """The same parameters, none required (an update's fields other than its id)."""
+    return [s.replace("!", "") for s in specs]
+
+
 ACTIONS = {
     "api_token_create": ("Create an API token", ["user!:s", "name!:s"]),
     "api_token_list": ("List a user's API tokens", ["user_id:s", "user:s"]),
@@ -232,7 +238,7 @@ ACTIONS = {
     "group_patch": ("Change some fields of a group", ANY_FIELDS),
     "group_purge": ("Purge a group", ["id!:s"]),
     "group_show": ("One group", GROUP_SHOW),
-    "group_update": ("Update a group", ["id!:s"] + GROUP_CREATE),
+    "group_update": ("Update a group", ["id!:s"] + optional(GROUP_CREATE)),
     "help_show": ("What an action does", ["name!:s"]),
     "license_list": ("The licences datasets may use", []),
     "member_create": ("Add a user or dataset to a group or organization",
@@ -257,7 +263,7 @@ ACTIONS = {
     "organization_patch": ("Change some fields of an organization", ANY_FIELDS),
     "organization_purge": ("Purge an organization", ["id!:s"]),
     "organization_show": ("One organization", GROUP_SHOW),
-    "organization_update": ("Update an organization", ["id!:s"] + GROUP_CREATE),
+    "organization_update": ("Update an organization", ["id!:s"] + optional(GROUP_CREATE)),
     "package_activity_list": ("A dataset's activity stream",
                               ACTIVITY + ["exclude_activity_types:a"]),
     "package_autocomplete": ("Datasets whose name or title contain a string",
@@ -266,7 +272,7 @@ ACTIONS = {
     "package_delete": ("Delete a dataset", ["id!:s"]),
     "package_list": ("Names of the public datasets", ["limit:i", "offset:i=0"]),
     "package_owner_org_update": ("Move a dataset to another organization",
-                                 ["id!:s", "organization_id!:s"]),
+                                 ["id!:s", "organization_id:s"]),
     "package_patch": ("Change some fields of a dataset", ANY_FIELDS),
     "package_relationship_create": ("Relate two datasets",
                                     ["subject!:s", "object!:s", "type!:s", "comment:s"]),
@@ -284,7 +290,7 @@ ACTIONS = {
                         "facet.limit:i=50", "facet.mincount:i=1", "include_private:b=false",
                         "include_drafts:b=false"]),
     "package_show": ("One dataset", ["id!:s"]),
-    "package_update": ("Replace a dataset", ["id:s"] + PACKAGE),
+    "package_update": ("Replace a dataset", ["id!:s"] + optional(PACKAGE[:14] + PACKAGE[15:])),
     "recently_changed_packages_activity_list": ("The site's dataset activity",
                                                 ["offset:i=0", "limit:i=31"]),
     "resource_create": ("Add a resource to a dataset", RESOURCE),
@@ -300,16 +306,17 @@ ACTIONS = {
     "resource_view_list": ("A resource's views", ["id!:s"]),
     "resource_view_reorder": ("Reorder a resource's views", ["id!:s", "order!:a"]),
     "resource_view_show": ("One resource view", ["id!:s"]),
-    "resource_view_update": ("Change a resource view", ["id!:s"] + VIEW[1:]),
+    "resource_view_update": ("Change a resource view", ["id!:s"] + optional(VIEW[1:])),
     "site_read": ("Whether the site may be read", []),
     "status_show": ("The site's status", []),
     "tag_autocomplete": ("Tag names containing a string",
-                         ["query!:s", "vocabulary_id:s", "limit:i=10", "offset:i=0"]),
+                         ["query:s", "q:s", "vocabulary_id:s", "limit:i=10", "offset:i=0"]),
     "tag_create": ("Add a tag to a vocabulary", ["name!:s", "vocabulary_id!:s"]),
     "tag_delete": ("Delete a tag", ["id!:s", "vocabulary_id:s"]),
-    "tag_list": ("The tags in use", ["query:s", "vocabulary_id:s", "all_fields:b=false"]),
+    "tag_list": ("The tags in use", ["query:s", "q:s", "vocabulary_id:s",
+                                     "all_fields:b=false"]),
     "tag_search": ("Tags whose names contain strings",
-                   ["query:sa", "vocabulary_id:s", "limit:i=10", "offset:i=0"]),
+                   ["query:sa", "q:sa", "vocabulary_id:s", "limit:i=10", "offset:i=0"]),
     "tag_show": ("One tag", ["id!:s", "vocabulary_id:s", "include_datasets:b=false"]),
     "user_activity_list": ("A user's activity stream", ACTIVITY[:5]),
     "user_autocomplete": ("Users whose name contains a string", ["q!:s", "limit:i=20"]),
@@ -317,9 +324,9 @@ ACTIONS = {
     "user_delete": ("Delete a user", ["id!:s"]),
     "user_list": ("The site's users", ["q:s", "order_by:s=display_name", "all_fields:b=true"]),
     "user_patch": ("Change some fields of a user", ["id!:s"]),
-    "user_show": ("One user", ["id!:s", "include_datasets:b=false",
+    "user_show": ("One user", ["id:s", "include_datasets:b=false",
                                "include_num_followers:b=false"]),
-    "user_update": ("Update a user", ["id!:s", "email!:s"] + USER[2:]),
+    "user_update": ("Update a user", ["id!:s", "email!:s"] + optional(USER[2:])),
     "vocabulary_create": ("Create a tag vocabulary", ["name!:s", "tags:a"]),
     "vocabulary_delete": ("Delete a tag vocabulary", ["id!:s"]),
     "vocabulary_list": ("The tag vocabularies", []),
@@ -387,6 +394,55 @@ SIMPLE_RESULT = {
     "xloader_status": {"type": "object", "required": ["status"]},
 }
 
+# Words for the parameters many actions share (the rest: the action's help).
+PARAM_DESC = {
+    "id": "The object's id or name.",
+    "resource_id": "A resource's id (id is taken too where noted in the help).",
+    "limit": "At most this many items.",
+    "offset": "Skip this many items first.",
+    "q": "A search string.",
+    "query": "A search string (q is taken too).",
+    "all_fields": "Whole dicts instead of names.",
+    "vocabulary_id": "A tag vocabulary's id or name.",
+    "filters": "A JSON object {field: value or [values]}.",
+    "fields": "Field names: a list or comma-separated.",
+    "sort": "A sort order such as \"name asc\".",
+    "before": "Only activity before this POSIX time.",
+    "after": "Only activity after this POSIX time.",
+    "activity_types": "Only activity of these types.",
+    "exclude_activity_types": "No activity of these types.",
+    "force": "Write to a resource not made for editing.",
+    "records": "Rows as [{field: value}].",
+    "include_records": "Answer with the records written.",
+    "calculate_record_count": "Update the table's row count.",
+    "name": "A unique name: lowercase letters, digits, - and _.",
+    "type": "The object's type.",
+    "extras": "Extra fields as [{key, value}].",
+    "users": "Members as [{name, capacity}].",
+    "packages": "Datasets as [{id}].",
+    "tags": "Tags as [{name[, vocabulary_id]}].",
+    "groups": "Groups as [{id} or {name}].",
+    "resources": "Resource dicts.",
+    "include_dataset_count": "Count the datasets.",
+    "include_extras": "Include extra fields.",
+    "include_users": "Include the members.",
+    "include_groups": "Include sub-groups.",
+    "include_datasets": "Include (some of) the datasets.",
+    "include_followers": "Include the follower count.",
+    "include_member_count": "Include the member count.",
+    "state": "active, draft or deleted (sysadmins).",
+    "private": "Seen only by the organization's members.",
+    "owner_org": "The owning organization's id or name.",
+    "order": "Ids in the wanted order.",
+    "username": "A user's name or id.",
+    "role": "admin, editor or member.",
+    "capacity": "admin, editor or member (datasets: public or private).",
+    "object": "A user's or dataset's id or name.",
+    "object_type": "user or package.",
+    "subject": "A dataset's id or name.",
+    "comment": "A free-text comment.",
+}
+
 JTYPES = {"s": {"type": "string"}, "i": {"type": "integer"}, "n": {"type": "number"},
           "b": {"type": "boolean"}, "a": {"type": "array"}, "o": {"type": "object"}, "x": {},
           "sa": {"type": ["string", "array"]}, "so": {"type": ["string", "object"]}}
@@ -398,6 +454,8 @@ def parse_spec(spec):
     name = name.rstrip("!")
     t, _, default = rest.partition("=")
     schema = dict(JTYPES[t])
+    if name in PARAM_DESC:
+        schema["description"] = PARAM_DESC[name]
     if "=" in rest:
         schema["default"] = ({"i": int, "b": lambda v: v == "true", "n": float}.get(t, str))(
             default)
@@ -428,6 +486,8 @@ def action_help():
 
 def query_param(name, required, schema, where="query"):
     p = {"name": name, "in": where, "required": required}
+    if "description" in schema:
+        p["description"] = schema["description"]
     if isinstance(schema.get("type"), list):
         # a string, or a list or dict as JSON text (lists: comma-separated too)
         p["schema"] = {"type": "string"}
