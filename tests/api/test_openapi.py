@@ -18,7 +18,8 @@ import jsonschema
 import pytest
 import requests
 
-from conftest import BIN, DEMO_CATALOG, FIXTURES, ROOT, Server, new_database, run_import
+from conftest import (BIN, DEMO_CATALOG, FIXTURES, ROOT, Server, free_port, new_database,
+                      run_import)
 
 sys.path.insert(0, os.path.join(ROOT, "schemas", "openapi"))
 import gen  # noqa: E402  (the document's generator)
@@ -193,6 +194,8 @@ def test_served_with_site_url_version_and_a_strong_etag(site, doc):
     etag = r.headers["ETag"]
     assert etag.startswith('"') and not etag.startswith("W/")
     assert site.get("/api/openapi.json", headers={"If-None-Match": etag}).status_code == 304
+    head = requests.head(site.base + "/api/openapi.json", timeout=10)
+    assert head.status_code == 200 and head.headers["ETag"] == etag
     assert doc["servers"] == [{"url": SITE}]
     with open(os.path.join(ROOT, "VERSION"), encoding="utf-8") as f:
         assert doc["info"]["version"] == f.read().strip()
@@ -230,6 +233,19 @@ def test_other_service_root_and_site_url(cluster):
         assert srv.get("/tw/open/rest/dataset").status_code == 200
     finally:
         srv.stop()
+
+
+@pytest.mark.parametrize("text", [None, "{not json", "[1]", '{"openapi": "3.1.0"}'])
+def test_no_start_without_the_document(cluster, tmp_path, text):
+    """The description is part of the server: missing or broken, the server does not start."""
+    (tmp_path / "openapi").mkdir()
+    if text is not None:
+        (tmp_path / "openapi" / "openapi.json").write_text(text)
+    env = dict(os.environ, OPENDATAD_SCHEMA_DIR=str(tmp_path))
+    p = subprocess.run([os.path.join(BIN, "opendatad"), "serve", "--db", new_database(cluster),
+                        "--listen", f"127.0.0.1:{free_port()}"], capture_output=True, text=True,
+                       timeout=60, env=env)
+    assert p.returncode != 0 and "openapi.json" in p.stderr, p.stderr
 
 
 # ---- (2) completeness ---------------------------------------------------------------------------
