@@ -487,7 +487,8 @@ def action_help():
 def query_param(name, required, schema, where="query"):
     p = {"name": name, "in": where, "required": required}
     if "description" in schema:
-        p["description"] = schema["description"]
+        schema = dict(schema)
+        p["description"] = schema.pop("description")
     if isinstance(schema.get("type"), list):
         # a string, or a list or dict as JSON text (lists: comma-separated too)
         p["schema"] = {"type": "string"}
