@@ -42,7 +42,7 @@ DEB_BUILD := build-essential pkg-config libevent-dev libjson-c-dev libpq-dev lib
 DEB_RUN   := postgresql-15 postgresql-client-15
 DEB_TEST  := python3 python3-pytest python3-requests python3-jsonschema python3-psycopg2 \
              python3-docopt python3-simplejson python3-slugify curl clang libclang-rt-14-dev \
-             pgbouncer
+             pgbouncer nginx-light
 DEB_BENCH := wrk nginx-light postgresql-contrib zip unzip time bc
 
 COMMON_SRC := $(addprefix server/core/,util.c log.c arena.c config.c netaddr.c valid.c pgconn.c)
