@@ -197,6 +197,8 @@ struct gen_read {
     struct waiter *riding;
 };
 
+static void fly(struct scache_thread *t, struct waiter *w);
+
 struct scache_thread {
     struct srv_thread *thr;
     int reading;                      /* reads of the generation on their way */
@@ -244,7 +246,7 @@ static void fly(struct scache_thread *t, struct waiter *w)
     f->hash = w->hash;
     f->waiters = w;
     f->tail = &w->next;
-    if (!dbp_exec_sql_prepared(t->thr->db, sql, nparams, params, flight_done, f)) {
+    if (!dbp_exec_sql_prepared(req_pool(w->r), sql, nparams, params, flight_done, f)) {
         free(f);
         req_db_busy(w->r);
         return;
@@ -266,7 +268,10 @@ static void flight_done(void *arg, PGresult *res, const struct db_error *err)
     if (err) {
         for (; w; w = next) {
             next = w->next;
-            req_db_fail(w->r, err);
+            if (req_replica_failed(w->r, err))
+                fly(t, w); /* again, on the primary */
+            else
+                req_db_fail(w->r, err);
         }
         free(f);
         return;
@@ -304,7 +309,11 @@ static void gen_read(void *arg, PGresult *res, const struct db_error *err)
     for (; w; w = next) {
         next = w->next;
         struct body *b = err ? NULL : store_get(w->key, w->hash, gen);
-        if (err) {
+        if (err && req_replica_failed(w->r, err)) {
+            w->next = NULL; /* waits for the next read, on the primary */
+            *t->next_tail = w;
+            t->next_tail = &w->next;
+        } else if (err) {
             req_db_fail(w->r, err);
         } else if (b) {
             reply(w->r, b);
@@ -327,7 +336,24 @@ static void read_gen(struct scache_thread *t)
     t->next = NULL;
     t->next_tail = &t->next;
     t->reading++;
-    if (dbp_exec(t->thr->db, &st_gen, NULL, gen_read, g))
+    /* One read serves requests of one pool (a replica's generation is its own): the others wait
+     * for the next read. */
+    struct dbp *pool = req_pool(g->riding->r);
+    struct waiter **rest = &t->next, **ride = &g->riding;
+    for (struct waiter *w = g->riding; w;) {
+        struct waiter *next = w->next;
+        if (req_pool(w->r) == pool) {
+            ride = &w->next;
+        } else { /* to the waiting list */
+            *ride = next;
+            w->next = NULL;
+            *rest = w;
+            rest = &w->next;
+            t->next_tail = rest;
+        }
+        w = next;
+    }
+    if (dbp_exec(pool, &st_gen, NULL, gen_read, g))
         return;
     struct waiter *w = g->riding, *next;
     free(g);
