@@ -64,7 +64,7 @@ TW_SRC     := $(addprefix server/tw/,tw_family.c tw_config.c tw_resp.c tw_rest.c
 CKAN_SRC   := $(addprefix server/ckan/,ckan_family.c ckan_config.c ckan_resp.c ckan_action.c ckan_auth.c ckan_params.c ckan_datastore.c ckan_datastore_write.c ckan_datastore_sql.c \
               ckan_geo.c ckan_package.c ckan_package_write.c ckan_group.c ckan_tag.c ckan_user.c ckan_activity.c ckan_site.c \
               ckan_call.c ckan_xloader.c ckan_download.c ckan_upload.c ckan_search.c ckan_util.c search_cache.c solrq.c solrq_mem.c solrq_lex.c solrq_parse.c \
-              solrq_sql.c solrq_map.c ckan_view_rel.c)
+              solrq_sql.c solrq_map.c ckan_view_rel.c ckan_openapi.c)
 DS_SRC     := $(addprefix server/datastore/,ds_family.c ds_read.c ds_cache.c sqlbuild.c sqlbuild_cols.c sqlbuild_geo.c astore.c dump.c dump_fmt.c dump_src.c \
               dump_stream.c dump_worker.c zipw.c ds_load.c ustore.c url_fetch.c hk_query.c)
 HK_SRC     := $(addprefix server/hk/,hkf_family.c hkf_resp.c hkf_filter.c hk_family.c hk_archive.c hk_nearest.c hk_params.c)

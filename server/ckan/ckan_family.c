@@ -4,6 +4,7 @@
 #include "ckan_action.h"
 #include "ckan_config.h"
 #include "ckan_download.h"
+#include "ckan_openapi.h"
 #include "ckan_resp.h"
 #include "ckan_util.h"
 #include "dump.h"
@@ -29,6 +30,7 @@ static const struct route_def routes[] = {
     {M_GET, "/api/1", ckan_util_version, NULL},
     {M_GET, "/api/2", ckan_util_version, NULL},
     {M_GET, "/api/3", ckan_util_version, NULL},
+    {M_GET, "/api/openapi.json", ckan_openapi, NULL},
     {M_GET, "/api/util/{kind}/{op}", ckan_util, NULL},
     {M_GET, "/api/1/util/{kind}/{op}", ckan_util, NULL},
     {M_GET, "/api/2/util/{kind}/{op}", ckan_util, NULL},
@@ -36,7 +38,8 @@ static const struct route_def routes[] = {
 
 static bool ckan_init(const struct config *cfg, char **err)
 {
-    (void)err;
+    if (!ckan_openapi_init(cfg, err))
+        return false;
     ckan_config_set(cfg, &ckan_family);
     ckan_action_init();
     ckan_util_init();
