@@ -10,7 +10,6 @@
 #include "dump.h"
 #include "family.h"
 #include "route.h"
-#include "search_cache.h"
 #include "util.h"
 
 static const struct route_def routes[] = {
@@ -47,17 +46,6 @@ static bool ckan_init(const struct config *cfg, char **err)
     return true;
 }
 
-/* A thread's requests waiting on package_search's cache (search_cache.c). */
-static void *ckan_thread_new(struct srv_thread *thr)
-{
-    return scache_thread_new(thr);
-}
-
-static void ckan_thread_free(void *state)
-{
-    scache_thread_free(state);
-}
-
 /* No prefixes: the server's fallback family, whose 404 answers any path nobody claims. */
 const struct srv_family ckan_family = {
     .name = "ckan",
@@ -65,6 +53,4 @@ const struct srv_family ckan_family = {
     .nroutes = ARRAY_LEN(routes),
     .env = &ckan_resp_env,
     .init = ckan_init,
-    .thread_new = ckan_thread_new,
-    .thread_free = ckan_thread_free,
 };

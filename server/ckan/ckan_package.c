@@ -21,7 +21,7 @@
 #include "db_pool.h"
 #include "req.h"
 #include "resp.h"
-#include "search_cache.h"
+#include "scache.h"
 #include "server.h"
 #include "util.h"
 
@@ -31,7 +31,7 @@
 static struct db_stmt st_show = {"ckan_package_show",
     CKAN_LANG_WITH(4) "SELECT (SELECT body FROM ckan_package_show($1, $2, $3::ckan_viewer) body)"
     CKAN_LANG_FROM, 4, 0};
-/* The same with the generation of the same snapshot, for the cache (search_cache.h). */
+/* The same with the generation of the same snapshot, for the cache (scache.h). */
 #define SHOW_CACHED_SQL                                                                            \
     CKAN_LANG_WITH(4) "SELECT (SELECT body FROM ckan_package_show($1, $2, $3::ckan_viewer) body), " \
                       "(SELECT gen FROM ckan_search_gen)" CKAN_LANG_FROM
@@ -104,7 +104,7 @@ static const char *show_cached_sql(struct req *r, void *arg, int *nparams,
 }
 
 /* package_show(id | name_or_id, use_default_schema, include_plugin_data). An anonymous
- * caller's answer is kept in memory until a write changes what it shows (search_cache.h): the
+ * caller's answer is kept in memory until a write changes what it shows (scache.h): the
  * same dict for every anonymous caller, checked against the generation per request. */
 int ckan_package_show(struct req *r)
 {

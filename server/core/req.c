@@ -62,7 +62,18 @@ static void req_db_done(void *arg, PGresult *res, const struct db_error *err)
     }
     if (!err)
         r->db_done(r, res);
-    else if (!r->db_failed || !r->db_failed(r, err))
+    else
+        req_db_error(r, err);
+}
+
+void req_db_set_failed(struct req *r, bool (*failed)(struct req *r, const struct db_error *err))
+{
+    r->db_failed = failed;
+}
+
+void req_db_error(struct req *r, const struct db_error *err)
+{
+    if (!r->db_failed || !r->db_failed(r, err))
         req_db_fail(r, err);
 }
 

@@ -169,6 +169,10 @@ int req_db_sql_prepared(struct req *r, const char *sql, int nparams, const char 
  * SQL function refused (db_err.h) the family's answer (its envelope's app_error). */
 struct db_error;
 void req_db_fail(struct req *r, const struct db_error *err);
+/* The same after r->db_failed (when set) had its say: what req_db's jobs get. */
+void req_db_error(struct req *r, const struct db_error *err);
+/* The statement of r's own (req_db_or) failure handler, for callers that run their own jobs. */
+void req_db_set_failed(struct req *r, bool (*failed)(struct req *r, const struct db_error *err));
 /* 503: the database wait queue is full. */
 void req_db_busy(struct req *r);
 

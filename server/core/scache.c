@@ -1,5 +1,5 @@
-/* search_cache — cached package_search answers, checked against the database's generation. */
-#include "search_cache.h"
+/* scache — kept answers, checked against the database's generation. */
+#include "scache.h"
 
 #include <event2/buffer.h>
 #include <pthread.h>
@@ -10,12 +10,11 @@
 #include <string.h>
 
 #include "arena.h"
-#include "ckan_config.h"
-#include "ckan_resp.h"
 #include "config.h"
 #include "db_pool.h"
 #include "req.h"
 #include "resp.h"
+#include "family.h"
 #include "server.h"
 #include "util.h"
 
@@ -175,7 +174,7 @@ static struct body *store_get(const char *key, uint64_t hash, uint64_t gen)
  * entries to stay within --search-cache-mb. */
 static void store_put(const char *key, uint64_t hash, uint64_t gen, struct body *b)
 {
-    size_t budget = (size_t)ckan_config()->search_cache_mb << 20;
+    size_t budget = (size_t)srv_config()->search_cache_mb << 20;
     size_t size = b->len + strlen(key) + 1 + sizeof(struct entry);
     if (b->len > SCACHE_ENTRY_MAX || size > budget)
         return;
@@ -250,7 +249,7 @@ void scache_init(void)
 
 bool scache_enabled(void)
 {
-    return ckan_config()->search_cache_mb > 0;
+    return srv_config()->search_cache_mb > 0;
 }
 
 /* Send b as r's answer (indented or wrapped for JSONP when r asks: resp_ok_shared). */
@@ -308,7 +307,7 @@ static void flight_done(void *arg, PGresult *res, const struct db_error *err)
             if (req_replica_failed(w->r, err))
                 fly(t, w); /* again, on the primary */
             else
-                req_db_fail(w->r, err);
+                req_db_error(w->r, err);
         }
         free(f);
         return;
@@ -316,8 +315,8 @@ static void flight_done(void *arg, PGresult *res, const struct db_error *err)
     struct req *r = w->r;
     uint64_t gen = PQnfields(res) == 2 ? strtoull(PQgetvalue(res, 0, 1), NULL, 10) : 0;
     size_t len;
-    char *text = ckan_resp_build_ok(ckan_resp_help_url(r), PQgetvalue(res, 0, 0),
-                                    (size_t)PQgetlength(res, 0, 0), &len);
+    /* the family's envelope: the same for every request of one key */
+    char *text = r->fam->env->ok(r, PQgetvalue(res, 0, 0), (size_t)PQgetlength(res, 0, 0), &len);
     struct body *b = body_new(text, len);
     if (gen)
         store_put(f->key, f->hash, gen, b);
@@ -351,7 +350,7 @@ static void gen_read(void *arg, PGresult *res, const struct db_error *err)
             *t->next_tail = w;
             t->next_tail = &w->next;
         } else if (err) {
-            req_db_fail(w->r, err);
+            req_db_error(w->r, err);
         } else if (b) {
             reply(w->r, b);
             body_unref(b);
@@ -403,7 +402,7 @@ static void read_gen(struct scache_thread *t)
 
 int scache_answer(struct req *r, const char *key, scache_build_fn build, void *arg)
 {
-    struct scache_thread *t = srv_thread_state(r->thr, ckan_config_family());
+    struct scache_thread *t = r->thr->scache;
     struct waiter *w = arena_alloc(r->a, sizeof(*w));
     *w = (struct waiter){.r = r, .key = key, .hash = fnv1a(key), .build = build, .arg = arg};
     *t->next_tail = w;
