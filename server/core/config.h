@@ -11,6 +11,10 @@ enum cfg_scope { CFG_SERVE = 1, CFG_DB = 2, CFG_IMPORT = 4, CFG_ALL = 7 };
 
 struct config {
     char *db;              /* libpq conninfo or URI */
+    char *db_pooler;       /* none, session or transaction: what --db reaches (PgBouncer's modes) */
+    char *db_direct;       /* conninfo for long jobs holding a session (loads, dumps); "": --db */
+    char *db_replicas;     /* read replicas' conninfos, one a line (--db-replica, repeatable) */
+    int replica_max_lag;   /* milliseconds of replay lag beyond which a replica takes no reads */
     char *listen;          /* HOST:PORT */
     int threads;           /* 0 = number of cores */
     char *sru;             /* Taiwan API service root path */
@@ -42,11 +46,11 @@ struct config {
     char *trusted_proxies; /* addresses/CIDRs whose X-Forwarded-For is believed, or "" */
     int search_cache_mb;   /* package_search answers kept in memory (MiB); 0 = none */
     int verbosity;
-    char *dump_dir;        /* cache of Taiwan dump zips; "" = <program dir>/../var/cache/dumps */
+    char *dump_dir;        /* cache of Taiwan dump zips; "" = util_share_dir's var/cache/dumps */
     int dump_workers;      /* threads that build dumps (blocking libpq, deflate, file writes) */
     int dump_zip_level;    /* deflate level of dump zips (0 = stored) */
     int dump_streams_max;  /* CKAN /datastore/dump streams at once (each holds a connection) */
-    char *upload_dir;      /* uploaded files; "" = <program dir>/../var/uploads */
+    char *upload_dir;      /* uploaded files; "" = util_share_dir's var/uploads */
     int max_upload_size;   /* bytes of one uploaded file */
     int xloader_max_size;  /* bytes of a fetched resource URL; 0 = max_upload_size */
     int xloader_timeout;   /* seconds of a whole fetch */
@@ -65,7 +69,8 @@ struct config {
     bool no_search_index;
 };
 
-enum cfg_type { CFG_STR, CFG_INT, CFG_BOOL };
+/* CFG_LIST: a string setting given any number of times, the values joined by newlines. */
+enum cfg_type { CFG_STR, CFG_INT, CFG_BOOL, CFG_LIST };
 
 struct cfg_entry {
     const char *name;      /* flag --name and config-file key */
@@ -87,6 +92,13 @@ enum cfg_result { CFG_OK = 0, CFG_HELP = 1, CFG_ERROR = -1 };
 enum cfg_result cfg_parse(struct config *c, unsigned scope, int argc, char **argv, char ***pos,
                           int *npos, char **err) MUSTCHECK;
 void cfg_usage(FILE *f, unsigned scope);
+/* --db-pooler as a number: CFG_POOLER_NONE, _SESSION, _TRANSACTION; -1 when unknown. */
+enum { CFG_POOLER_NONE, CFG_POOLER_SESSION, CFG_POOLER_TRANSACTION };
+int cfg_pooler(const struct config *c);
+/* The connection string of jobs that hold a session (--db-direct, else --db), and whether it
+ * reaches a pooler (no startup options then). */
+const char *cfg_db_direct(const struct config *c);
+bool cfg_db_direct_pooled(const struct config *c);
 void cfg_clear(struct config *c);
 /* Set one setting by name from text; returns false with *err when name or value is bad. */
 bool cfg_set(struct config *c, const char *name, const char *value, unsigned scope,

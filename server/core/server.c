@@ -31,6 +31,8 @@
 #include "log.h"
 #include "netaddr.h"
 #include "proxy.h"
+#include "replica.h"
+#include "scache.h"
 #include "req.h"
 #include "resp.h"
 #include "route.h"
@@ -332,9 +334,13 @@ static bool srv_thread_init(struct srv_thread *thr, int index, char **err)
     evhttp_set_allowed_methods(thr->http, EVHTTP_REQ_GET | EVHTTP_REQ_POST | EVHTTP_REQ_HEAD |
                                               EVHTTP_REQ_PUT | EVHTTP_REQ_DELETE |
                                               EVHTTP_REQ_OPTIONS | EVHTTP_REQ_PATCH);
+    int pooler = cfg_pooler(g_cfg);
     struct dbp_options o = {g_cfg->db_pool_min, g_cfg->db_pool_max, g_cfg->db_queue_max,
-                            g_cfg->connect_timeout, g_cfg->statement_timeout};
+                            g_cfg->connect_timeout, g_cfg->statement_timeout,
+                            pooler != CFG_POOLER_NONE, pooler == CFG_POOLER_TRANSACTION};
     thr->db = dbp_new(thr->base, g_cfg->db, &o);
+    thr->replicas = rep_thread_new(thr->base, thr->index, &o);
+    thr->scache = scache_thread_new(thr);
     thr->fam_state = xcalloc(g_nfams ? g_nfams : 1, sizeof(void *));
     for (size_t i = 0; i < g_nfams; i++)
         if (g_fams[i]->thread_new)
@@ -362,9 +368,11 @@ static void *srv_thread_main(void *arg)
 static void srv_thread_free(struct srv_thread *thr)
 {
     dbp_free(thr->db); /* first: it may still end jobs whose requests a family's state holds */
+    rep_thread_free(thr->replicas);
     for (size_t i = g_nfams; i-- > 0;)
         if (g_fams[i]->thread_free)
             g_fams[i]->thread_free(thr->fam_state[i]);
+    scache_thread_free(thr->scache);
     free(thr->fam_state);
     evhttp_free(thr->http);
     edge_thread_free(thr->edge);
@@ -469,6 +477,16 @@ int srv_run(const struct config *cfg, const struct srv_family *const *fams, size
         free(err);
         return 1;
     }
+    /* Behind a pooler no startup options go out; libpq sends PGTZ as the startup parameter
+     * timezone, which PgBouncer keeps on every server connection it hands us. Set before any
+     * thread or connection exists. */
+    if (cfg_pooler(cfg) != CFG_POOLER_NONE)
+        setenv("PGTZ", "UTC", 1);
+    scache_init();
+    int nreps = rep_init(cfg);
+    if (nreps)
+        log_info("%d read replica%s: anonymous reads go to one not lagging over %d ms", nreps,
+                 nreps > 1 ? "s" : "", cfg->replica_max_lag);
     evthread_use_pthreads();
     /* Blocks of 1 MiB and more (a big datastore page: its PGresult, its reply) come from mmap
      * and go back to the system when freed. glibc's default threshold rises to the size of

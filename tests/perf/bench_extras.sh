@@ -8,12 +8,13 @@
 #   filter   the Filter API streaming a table vs COPY of the same rows (bench_filter.py)
 #   nearest  datastore_nearest vs pgbench of the same SQL (bench_nearest.sh)
 #   lang     package_search under /tc-data vs the same under /api/3 (bench_lang.sh)
+#   pooler   the same reads through PgBouncer (session, transaction) vs directly (bench_pooler.sh)
 #
 # BENCH_EXTRAS="upsert write ..." picks some (default: all); sizes follow BENCH_QUICK.
 extra() { # NAME command...
     local name=$1 s0 rc=0
     shift
-    case " ${BENCH_EXTRAS:-upsert write upload filter nearest lang} " in *" $name "*) ;; *) return 0 ;; esac
+    case " ${BENCH_EXTRAS:-upsert write upload filter nearest lang pooler} " in *" $name "*) ;; *) return 0 ;; esac
     log "extra workload $name: $*"
     s0=$(date +%s)
     {
@@ -31,6 +32,7 @@ if [ "${BENCH_QUICK:-0}" = 1 ]; then
     extra filter /usr/bin/python3 tests/perf/bench_filter.py -n 100000 --reps 1
     extra nearest env NB_POINTS=20000 NB_REPS=1 NB_DUR=3 NB_WARM=1 NB_CONCS=16 tests/perf/bench_nearest.sh
     extra lang tests/perf/bench_lang.sh 1000 3
+    extra pooler tests/perf/bench_pooler.sh 1000 3 1
 else
     extra upsert /usr/bin/python3 tests/perf/bench_ds_upsert.py 10000 5
     extra write env BW_REPS=3 BW_DURATION="$DUR" tests/perf/bench_write.sh
@@ -38,4 +40,5 @@ else
     extra filter /usr/bin/python3 tests/perf/bench_filter.py -n 1000000 --reps 3
     extra nearest env NB_DUR="$DUR" tests/perf/bench_nearest.sh
     extra lang tests/perf/bench_lang.sh 5000 "$DUR"
+    extra pooler tests/perf/bench_pooler.sh 2000 "$DUR" 3
 fi

@@ -73,8 +73,20 @@ def lang(text, rows):
                      "–", None))
 
 
+def pooler(text, rows):
+    what = {"w1a": "W1a `rest/dataset/{id}`", "w1": "W1 `package_show`",
+            "w3s": "`datastore_search` with a filter"}
+    for m in re.finditer(r"^pooler (\S+)\s+direct\s+([\d.]+) req/s\s+session\s+([\d.]+) req/s "
+                         r"\(([\d.]+)\)\s+transaction\s+([\d.]+) req/s \(([\d.]+)\)", text, re.M):
+        for mode, rps, ratio in (("session", m.group(3), m.group(4)),
+                                 ("transaction", m.group(5), m.group(6))):
+            rows.append(("pooler", "%s through a PgBouncer %s pool, c=16" % (
+                what.get(m.group(1), m.group(1)), mode), "%s req/s" % rps,
+                "direct %s req/s" % m.group(2), float(ratio), "–", None))
+
+
 PARSERS = (("upsert", upsert), ("write", write), ("upload", upload), ("filter", filter_),
-           ("nearest", nearest), ("lang", lang))
+           ("nearest", nearest), ("lang", lang), ("pooler", pooler))
 
 
 def rows(work):
