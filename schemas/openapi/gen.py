@@ -772,10 +772,60 @@ def hk_paths():
     return paths
 
 
-# The web pages (/, /dataset..., /static/..., the API page, /api/i18n/{lang}) land on another
-# branch; describe them here when they do (the completeness test names any route left out).
+# The portal's pages (server/web/): every page route answers the one HTML shell, whose script
+# renders the page from the APIs above; its files under a versioned path; CKAN's /api/i18n.
 def web_paths():
-    return {}
+    tag = "Portal pages"
+    html = {"200": resp("The page (the HTML shell its script fills in from the APIs).",
+                        {"type": "string"}, "text/html"),
+            "304": {"description": "Not modified (If-None-Match named the ETag)."}}
+    name = path_param("name", "A dataset's, organization's or group's name or id.")
+    facets = [qp(k, d) for k, d in (
+        ("q", "Words to search for (Chinese substrings too)."),
+        ("organization", "An organization's name (repeatable)."),
+        ("groups", "A group's name (repeatable)."), ("tags", "A tag (repeatable)."),
+        ("res_format", "A resource format (repeatable)."),
+        ("page", "The page of results, from 1."), ("lang", "zh_Hant_TW, en or zh_Hans_CN."))]
+    lang = [qp("lang", "The pages' language: zh_Hant_TW, en or zh_Hans_CN.")]
+    paths = {
+        "/": {"get": op(tag, "The portal's home page", lang, html)},
+        "/dataset": {"get": op(tag, "Dataset search with facets", facets, html)},
+        "/dataset/{name}": {"get": op(tag, "A dataset's page", [name] + lang, html)},
+        "/dataset/{name}/resource/{rid}": {"get": op(
+            tag, "A resource's page with a paged DataStore preview",
+            [name, path_param("rid", "The resource's id."),
+             qp("page", "The preview's page, from 1.")] + lang, html)},
+        "/organization": {"get": op(tag, "The organizations", lang, html)},
+        "/organization/{name}": {"get": op(tag, "An organization's page", [name] + lang, html)},
+        "/group": {"get": op(tag, "The groups (categories)", lang, html)},
+        "/group/{name}": {"get": op(tag, "A group's page", [name] + lang, html)},
+        "/api-guide": {"get": op(tag, "The APIs, with example links", lang, html)},
+        "/static/{ver}/{file}": {"get": op(
+            tag, "A file of the pages (cached for a year: a new content has a new version)",
+            [path_param("ver", "The content's version (its hash), as the pages name it."),
+             path_param("file", "The file's name.")],
+            {"200": {"description": "The file.", "content": {
+                "text/javascript": {"schema": {"type": "string"}},
+                "text/css": {"schema": {"type": "string"}}}},
+             "304": {"description": "Not modified."},
+             "404": {"$ref": "#/components/responses/CkanRouteError"}})},
+    }
+    i18n = {"type": "object", "required": [""],
+            "properties": {"": {"type": "object", "required": ["domain", "lang", "plural-forms"]}},
+            "additionalProperties": {"type": "array", "prefixItems": [
+                {"type": ["string", "null"]}, {"type": "string"}]}}
+    for v in ("", "/1", "/2"):
+        paths[f"/api{v}/i18n/{{lang}}"] = {"get": op(
+            "CKAN API", "The pages' texts in a language, as CKAN's JavaScript translations",
+            [path_param("lang", "en, zh_Hant_TW or zh_Hans_CN (zh_TW, zh_CN also)."),
+             qp("callback", "A JSONP callback name.")],
+            {"200": {"description": "msgid -> [plural, text], the header under \"\".",
+                     "content": {"application/json": {"schema": i18n},
+                                 "application/javascript": {"schema": {"type": "string"}}}},
+             "304": {"description": "Not modified."},
+             "400": resp("Bad request: Unknown locale: ... (a JSON string).",
+                         {"type": "string"})})}
+    return paths
 
 
 # Example requests over the demo catalogue (docs/demo: the dataset A41000000G-000001, the PM2.5
@@ -828,6 +878,10 @@ EXAMPLES = {
     "/v1/filter": {"q": HKQ},
     "/v2/filter": {"q": HKQ},
     "/v1/historical-archive/list-files": {"start": "20260101", "end": "20260131"},
+    "/dataset/{name}": {"name": "355000000i-000207"},
+    "/dataset/{name}/resource/{rid}": {"name": "355000000i-000207", "rid": RID},
+    "/organization/{name}": {"name": "a41000000g"},
+    "/group/{name}": {"name": "i00"},
 }
 
 for _v in ("", "/1", "/2"):  # CKAN's API roots: the same operations under each
@@ -841,6 +895,7 @@ for _v in ("", "/1", "/2"):  # CKAN's API roots: the same operations under each
         "/api/util/dataset/munge_name": {"name": "A B"},
         "/api/util/dataset/munge_title_to_name": {"name": "A B"},
         "/api/util/tag/munge": {"tag": "A B"},
+        "/api/i18n/{lang}": {"lang": "zh_Hant_TW"},
     }.items()})
 
 
@@ -889,7 +944,8 @@ def document():
         "jsonSchemaDialect": "https://spec.openapis.org/oas/3.1/dialect/base",
         "servers": [{"url": "/"}],  # the server writes its --site-url here
         "tags": [{"name": t} for t in ("Taiwan API", "CKAN actions", "CKAN API", "DataStore",
-                                       "CKAN API v1/v2", "Hong Kong APIs", "API discovery")],
+                                       "CKAN API v1/v2", "Hong Kong APIs", "API discovery",
+                                       "Portal pages")],
         "paths": paths,
         "components": {
             "schemas": schemas,

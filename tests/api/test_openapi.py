@@ -42,6 +42,7 @@ NO_EXAMPLE = {
     "/api/3/action/xloader_status": "no load ran on the demo catalogue (404)",
     "/dataset/{id}/resource/{rid}/download/{name}": "the demo catalogue has no uploads",
     "/v1/nearest-schools": "no school list is configured",
+    "/static/{ver}/{file}": "the version is the file's content hash (test_web_static.py)",
     "/v1/historical-archive/list-file-versions": "the archive is empty",
     "/v1/historical-archive/get-file": "the archive is empty",
     "/v1/historical-archive/get-schema": "the archive is empty",
