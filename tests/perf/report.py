@@ -500,7 +500,7 @@ def main():
     extras = report_extras.rows(work)
     for wl, what, ours, comp, ratio, goal, met in extras:
         if goal != "–":
-            goals.append((wl, goal, "%.2f×" % ratio if ratio is not None else "–", bool(met)))
+            goals.append((wl, goal, "%s vs %s" % (ours, comp), bool(met)))
     with open(outpath, "w", encoding="utf-8") as f:
         f.write("\n".join(summary(meta, head, notes, extras, goals)))
 
