@@ -50,7 +50,7 @@ DEB_RUN   := postgresql-15 postgresql-client-15
 DEB_TEST  := python3 python3-pytest python3-requests python3-jsonschema python3-psycopg2 \
              python3-docopt python3-simplejson python3-slugify curl clang libclang-rt-14-dev \
              pgbouncer nginx-light
-DEB_BENCH := wrk nginx-light postgresql-contrib zip unzip time bc
+DEB_BENCH := wrk nginx-light postgresql-contrib zip unzip time bc gnuplot-nox
 # The install tests (tests/install): the Debian package build, the unit's check, the compose
 # file's validator (without its recommended container engine).
 DEB_PKG   := dpkg-dev debhelper fakeroot systemd
@@ -207,11 +207,13 @@ ckanapi-src:
 
 bench: deps-bench
 	@$(MAKE) --no-print-directory all
+	@tests/perf/bench_curves.sh
 	@tests/perf/bench.sh
 
-# The same workloads with shorter runs on smaller data (about 15 minutes).
+# The same workloads with shorter runs on smaller data, and shorter curves (about 20 minutes).
 bench-quick: deps-bench
 	@$(MAKE) --no-print-directory all
+	@CURVE_SIZES="1000 4000" CURVE_ROWS="50000 200000" CURVE_DURATION=3 tests/perf/bench_curves.sh
 	@BENCH_QUICK=1 tests/perf/bench.sh
 
 # libFuzzer drivers (tests/fuzz/fuzz_<target>.c), one per parser of outside input. `make fuzz`
