@@ -602,11 +602,16 @@ BEGIN
             END IF;
         END;
     END IF;
-    -- upsert of records some of whose keys rows have, or update
+    -- upsert of records some of whose keys rows have, or update. A key repeated within the
+    -- call sends the JSON path record by record; ds_w_upsert_set looks for one with a GROUP BY,
+    -- here the unique index finds those without NULLs (for upsert the second record of a key
+    -- goes to the INSERT, which fails; for update fewer rows than records are updated), and
+    -- only keys with NULLs (which the index lets repeat) are grouped.
     BEGIN
         EXECUTE format(
             'WITH s AS MATERIALIZED (SELECT r.n, %s FROM %s), '
-            'd AS (SELECT EXISTS (SELECT 1 FROM s GROUP BY %s HAVING count(*) > 1) AS dup), '
+            'd AS (SELECT EXISTS (SELECT 1 FROM s WHERE %s GROUP BY %s HAVING count(*) > 1) '
+            'AS dup), '
             'u AS (UPDATE datastore.%I t SET %s FROM s WHERE NOT (SELECT dup FROM d) AND %s '
             'RETURNING s.n, t."_id"), '
             'i AS (INSERT INTO datastore.%I (%s) SELECT %s FROM s '
@@ -618,6 +623,8 @@ BEGIN
             (SELECT string_agg(ds_w_line_expr(i, typs[i]) || ' AS c' || i, ', ' ORDER BY i)
              FROM generate_subscripts(typs, 1) i),
             ds_w_line_rows(),
+            (SELECT string_agg('c' || i || ' IS NULL', ' OR ') FROM unnest(given)
+             WITH ORDINALITY x(g, i) WHERE g = ANY(uniq)),
             (SELECT string_agg('c' || i, ', ') FROM unnest(given) WITH ORDINALITY x(g, i)
              WHERE g = ANY(uniq)),
             tbl,

@@ -84,7 +84,8 @@ def run(site, steps, key=True):
 
 
 def same(out):
-    assert out[False] == out[True]
+    for a, b in zip(out[False], out[True]):
+        assert a == b, (a, b)
     return out[False]
 
 
@@ -187,3 +188,14 @@ def test_lines_path_takes_what_it_can(site, method, keys, lines, written):
     else:
         assert (ids, added, count, after) == (list(range(1, written + 1)), written, written,
                                               written + 1)
+
+
+@pytest.mark.parametrize("records", [
+    '[{"k": null, "n": 1}, {"k": null, "n": 2}]',
+    '[{"k": "a", "n": 1}, {"k": "b", "n": 2}, {"k": "b", "n": 3}]',
+    '[{"k": "a", "n": 1}, {"k": "c", "n": 2}, {"k": "c", "n": 3}, {"k": null, "n": 4}]',
+])
+@pytest.mark.parametrize("method", ["upsert", "update"])
+def test_repeated_keys_over_rows_answer_alike(site, records, method):
+    same(run(site, [("upsert", '[{"k": "a", "n": 0}, {"k": "b", "n": 0}]', ""),
+                    (method, records, ""), ("upsert", '[{"k": "z", "n": 9}]', "")]))
