@@ -12,7 +12,8 @@
 -- Records are written set-based (one statement over jsonb_array_elements) whenever that gives
 -- what CKAN's row-by-row writes give; otherwise (a refusal to report, keys repeated within one
 -- call, records carrying _id) they are written one at a time, as CKAN does, which also finds
--- the record CKAN names in its refusal.
+-- the record CKAN names in its refusal. datastore_upsert's plain records come as lines of text
+-- too (ds_w_lines), written the same way without building their jsonb.
 
 -- RAISE OD422 {key: [msg]} (more: further members of the error dict).
 CREATE OR REPLACE FUNCTION ds_w_fail(key text, msg text, more jsonb DEFAULT '{}') RETURNS void
