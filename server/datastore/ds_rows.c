@@ -255,6 +255,10 @@ bool ds_rows_flat(const char *text, size_t len, struct ds_rows *out)
 {
     struct scan c = {.s = text, .n = len};
     size_t n;
+    /* the lines are about as long as the text (quotes, keys and separators go; a tab a value
+     * and a newline a record come): one allocation, most often */
+    c.rows.cap = len + 64;
+    c.rows.s = xmalloc(c.rows.cap);
     bool ok = records(&c, &n);
     free(c.key_at);
     free(c.key_len);
