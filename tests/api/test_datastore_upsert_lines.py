@@ -176,18 +176,19 @@ def test_lines_path_takes_what_it_can(site, method, keys, lines, written):
     (then nothing is written and the sequence is where it was)."""
     rid = table(site)
     with psycopg2.connect(site[1]) as conn, conn.cursor() as cur:
-        cur.execute("""SELECT ids, added FROM ds_w_lines(%s, (SELECT fields FROM datastore_table
-                       WHERE resource_id = %s), %s, %s, %s)""", (rid, rid, method, keys, lines))
-        ids, added = cur.fetchone()
+        cur.execute("""SELECT ids, added, written FROM ds_w_lines(%s, (SELECT fields
+                       FROM datastore_table WHERE resource_id = %s), %s, %s, %s, true)""",
+                    (rid, rid, method, keys, lines))
+        ids, added, written_ = cur.fetchone()
         cur.execute(f'SELECT count(*) FROM datastore."{rid}"')
         count = cur.fetchone()[0]
         cur.execute(f"""SELECT nextval(pg_get_serial_sequence('datastore."{rid}"', '_id'))""")
         after = cur.fetchone()[0]
     if written is None:
-        assert (ids, added, count, after) == (None, None, 0, 1)
+        assert (ids, added, written_, count, after) == (None, None, None, 0, 1)
     else:
-        assert (ids, added, count, after) == (list(range(1, written + 1)), written, written,
-                                              written + 1)
+        assert (ids, added, written_, count, after) == (list(range(1, written + 1)), written,
+                                                        written, written, written + 1)
 
 
 @pytest.mark.parametrize("records", [
