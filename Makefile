@@ -41,13 +41,14 @@ DEB_BUILD := build-essential pkg-config libevent-dev libjson-c-dev libpq-dev lib
              libcurl4-openssl-dev
 DEB_RUN   := postgresql-15 postgresql-client-15
 DEB_TEST  := python3 python3-pytest python3-requests python3-jsonschema python3-psycopg2 \
-             python3-docopt python3-simplejson python3-slugify curl clang libclang-rt-14-dev
-DEB_BENCH := wrk nginx-light postgresql-contrib zip unzip time
+             python3-docopt python3-simplejson python3-slugify curl clang libclang-rt-14-dev \
+             pgbouncer nginx-light
+DEB_BENCH := wrk nginx-light postgresql-contrib zip unzip time bc
 
 COMMON_SRC := $(addprefix server/core/,util.c log.c arena.c config.c netaddr.c valid.c pgconn.c)
 CORE_SRC   := $(addprefix server/core/,hframe.c edge.c route.c req.c req_query.c resp.c db_err.c db_pool.c db_policy.c \
               server.c migrate.c multipart.c spool.c range.c fsend.c proxy.c passwd.c apitoken.c bgwork.c \
-              json_span.c)
+              json_span.c jcompact.c)
 TW_SRC     := $(addprefix server/tw/,tw_family.c tw_config.c tw_resp.c tw_rest.c tw_params.c tw_datastore.c)
 CKAN_SRC   := $(addprefix server/ckan/,ckan_family.c ckan_config.c ckan_resp.c ckan_action.c ckan_auth.c ckan_params.c ckan_datastore.c ckan_datastore_write.c ckan_datastore_sql.c \
               ckan_geo.c ckan_package.c ckan_package_write.c ckan_group.c ckan_tag.c ckan_user.c ckan_activity.c ckan_site.c \
@@ -72,7 +73,7 @@ LOAD_THREADS_SRC := tests/import/load_threads.c server/datastore/ds_load.c $(COM
 UNIT_TESTS := $(patsubst tests/unit/%.c,$(BINDIR)/%,$(wildcard tests/unit/test_*.c))
 # Checks of the source tree's layout, run with the unit tests (same last line): the core
 # includes no family header.
-LAYOUT_CHECKS := tests/layout/core_includes.sh
+LAYOUT_CHECKS := tests/layout/core_includes.sh tests/layout/self_contained.sh
 
 # minizip's include directory has a crypt.h of its own, which would hide libxcrypt's <crypt.h>.
 $(B)/server/core/passwd.o $(BINDIR)/test_passwd: CFLAGS := $(filter-out \
@@ -83,7 +84,7 @@ IMPORT_OBJ := $(IMPORT_SRC:%.c=$(B)/%.o)
 LOAD_OBJ   := $(LOAD_SRC:%.c=$(B)/%.o)
 LOAD_THREADS_OBJ := $(LOAD_THREADS_SRC:%.c=$(B)/%.o)
 
-.PHONY: all deps deps-test deps-bench run test unit-test sanitized bench clean format fuzz fuzz-smoke ckanapi-src
+.PHONY: all deps deps-test deps-bench run test unit-test sanitized bench bench-quick clean format fuzz fuzz-smoke ckanapi-src
 all: $(BINDIR)/opendatad $(BINDIR)/opendata-import $(TEST_PROGS)
 
 $(LOADLIB): $(LOAD_OBJ)
@@ -165,6 +166,11 @@ ckanapi-src:
 bench: deps-bench
 	@$(MAKE) --no-print-directory all
 	@tests/perf/bench.sh
+
+# The same workloads with shorter runs on smaller data (about 15 minutes).
+bench-quick: deps-bench
+	@$(MAKE) --no-print-directory all
+	@BENCH_QUICK=1 tests/perf/bench.sh
 
 # libFuzzer drivers (tests/fuzz/fuzz_<target>.c), one per parser of outside input. `make fuzz`
 # runs each for FUZZ_TIME seconds, one after another; new inputs go to build/fuzz/<target>, the

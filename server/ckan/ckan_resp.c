@@ -244,7 +244,8 @@ static void ckan_env_app_error(struct req *r, const struct db_error *err)
 
 const struct resp_env ckan_resp_env = {
     .json_type = CKAN_JSON_TYPE,
-    .render = true,
+    .pretty = true,
+    .jsonp = true,
     .http_cache = true,
     .ok = ckan_env_ok,
     .error = ckan_env_error,

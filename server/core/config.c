@@ -17,6 +17,12 @@
 static const struct cfg_entry cfg_table[] = {
     {"db", "DATABASE_URL", CFG_STR, OFF(db), "", 0, 0, CFG_ALL,
      "PostgreSQL connection string or URI"},
+    {"db-pooler", "OPENDATAD_DB_POOLER", CFG_STR, OFF(db_pooler), "none", 0, 0, S,
+     "what --db reaches: none (PostgreSQL itself), session or transaction (a PgBouncer pool in "
+     "that mode: no startup options; transaction: no named prepared statements either)"},
+    {"db-direct", "OPENDATAD_DB_DIRECT", CFG_STR, OFF(db_direct), "", 0, 0, S,
+     "connection string for jobs that hold a session for long (DataStore loads, dump builds): "
+     "PostgreSQL itself when --db is a transaction pool (default: --db)"},
     {"listen", "OPENDATAD_LISTEN", CFG_STR, OFF(listen), "127.0.0.1:5000", 0, 0, S,
      "HOST:PORT to serve HTTP on"},
     {"threads", "OPENDATAD_THREADS", CFG_INT, OFF(threads), "0", 0, 256, S,
@@ -325,6 +331,11 @@ enum cfg_result cfg_parse(struct config *c, unsigned scope, int argc, char **arg
     if (!cfg_apply_env(c, scope, err))
         return CFG_ERROR;
     enum cfg_result r = cfg_apply_argv(c, scope, argc, argv, pos, npos, err);
+    if (r == CFG_OK && (scope & S) && cfg_pooler(c) < 0) {
+        *err = xasprintf("--db-pooler must be none, session or transaction, got \"%s\"",
+                         c->db_pooler);
+        return CFG_ERROR;
+    }
     if (r == CFG_OK && (scope & S) && !*c->site_url) {
         char *url = netaddr_site_url(c->listen); /* NULL: the listen address is refused later */
         if (url) {
@@ -333,6 +344,25 @@ enum cfg_result cfg_parse(struct config *c, unsigned scope, int argc, char **arg
         }
     }
     return r;
+}
+
+int cfg_pooler(const struct config *c)
+{
+    static const char *const modes[] = {"none", "session", "transaction"};
+    for (size_t i = 0; c->db_pooler && i < ARRAY_LEN(modes); i++)
+        if (strcmp(c->db_pooler, modes[i]) == 0)
+            return (int)i;
+    return -1;
+}
+
+const char *cfg_db_direct(const struct config *c)
+{
+    return *c->db_direct ? c->db_direct : c->db;
+}
+
+bool cfg_db_direct_pooled(const struct config *c)
+{
+    return !*c->db_direct && cfg_pooler(c) != CFG_POOLER_NONE;
 }
 
 void cfg_usage(FILE *f, unsigned scope)

@@ -11,6 +11,8 @@ enum cfg_scope { CFG_SERVE = 1, CFG_DB = 2, CFG_IMPORT = 4, CFG_ALL = 7 };
 
 struct config {
     char *db;              /* libpq conninfo or URI */
+    char *db_pooler;       /* none, session or transaction: what --db reaches (PgBouncer's modes) */
+    char *db_direct;       /* conninfo for long jobs holding a session (loads, dumps); "": --db */
     char *listen;          /* HOST:PORT */
     int threads;           /* 0 = number of cores */
     char *sru;             /* Taiwan API service root path */
@@ -87,6 +89,13 @@ enum cfg_result { CFG_OK = 0, CFG_HELP = 1, CFG_ERROR = -1 };
 enum cfg_result cfg_parse(struct config *c, unsigned scope, int argc, char **argv, char ***pos,
                           int *npos, char **err) MUSTCHECK;
 void cfg_usage(FILE *f, unsigned scope);
+/* --db-pooler as a number: CFG_POOLER_NONE, _SESSION, _TRANSACTION; -1 when unknown. */
+enum { CFG_POOLER_NONE, CFG_POOLER_SESSION, CFG_POOLER_TRANSACTION };
+int cfg_pooler(const struct config *c);
+/* The connection string of jobs that hold a session (--db-direct, else --db), and whether it
+ * reaches a pooler (no startup options then). */
+const char *cfg_db_direct(const struct config *c);
+bool cfg_db_direct_pooled(const struct config *c);
 void cfg_clear(struct config *c);
 /* Set one setting by name from text; returns false with *err when name or value is bad. */
 bool cfg_set(struct config *c, const char *name, const char *value, unsigned scope,

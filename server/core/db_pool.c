@@ -204,8 +204,9 @@ static PGconn *conn_start(const struct dbp *p)
 {
     char *options = xasprintf("-c statement_timeout=%d -c jit=off -c TimeZone=UTC",
                               p->opt.statement_timeout_ms);
+    /* (a NULL value is skipped: behind a pooler no options are sent) */
     const char *keys[] = {"options", "application_name", "dbname", NULL};
-    const char *vals[] = {options, "opendatad", p->conninfo, NULL};
+    const char *vals[] = {p->opt.pooled ? NULL : options, "opendatad", p->conninfo, NULL};
     PGconn *pg = PQconnectStartParams(keys, vals, 1);
     pgconn_log_notices(pg);
     free(options);
@@ -284,11 +285,12 @@ static bool conn_send(struct dbconn *c)
 {
     const struct db_stmt *st = c->job->st;
     int ok;
-    if (!st && c->job->prepare) {
+    if (!st && c->job->prepare && !c->pool->opt.pooled_transaction) {
         ok = conn_send_dyn(c);
-    } else if (!st) {
+    } else if (!st || c->pool->opt.pooled_transaction) {
         c->step = STEP_EXEC;
-        ok = PQsendQueryParams(c->pg, c->job->sql, c->job->nparams, NULL, c->job->params, NULL,
+        ok = PQsendQueryParams(c->pg, st ? st->sql : c->job->sql,
+                               st ? st->nparams : c->job->nparams, NULL, c->job->params, NULL,
                                NULL, 0);
     } else if (!c->prepared[st->slot]) {
         c->step = STEP_PREPARE;

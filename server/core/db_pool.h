@@ -32,6 +32,10 @@ struct dbp_options {
     int pool_min, pool_max, queue_max;
     int connect_timeout_s;
     int statement_timeout_ms;
+    /* Behind PgBouncer: no startup `options` (it refuses them; the settings they carried then
+     * come from the database's defaults); in transaction mode no named prepared statements
+     * either (a transaction may land on any server connection): every statement unnamed. */
+    bool pooled, pooled_transaction;
 };
 
 void dbp_register(struct db_stmt *st);

@@ -135,7 +135,7 @@ static bool want_pretty(struct req *r)
 /* The JSONP callback when the reply is to be wrapped (a 200 to a GET naming one), else NULL. */
 static const char *jsonp_name(struct req *r, int status)
 {
-    if (status != 200 || (r->method != M_GET && r->method != M_HEAD))
+    if (!r->fam->env->jsonp || status != 200 || (r->method != M_GET && r->method != M_HEAD))
         return NULL;
     return req_query_get(r, "callback", NULL);
 }
@@ -146,12 +146,12 @@ static const char *jsonp_name(struct req *r, int status)
 void resp_send(struct req *r, int status, char *text, size_t len)
 {
     const struct resp_env *env = r->fam->env;
-    if (!env->render) {
+    if (!env->pretty && !env->jsonp) {
         req_finish_text(r, status, env->json_type, text, len);
         return;
     }
     size_t n;
-    char *pretty = want_pretty(r) ? resp_build_pretty(text, len, &n) : NULL;
+    char *pretty = env->pretty && want_pretty(r) ? resp_build_pretty(text, len, &n) : NULL;
     if (pretty) {
         free(text);
         text = pretty;
@@ -191,7 +191,7 @@ void resp_ok_shared(struct req *r, const char *text, size_t len, uint64_t hash,
                     void (*cleanup)(const void *, size_t, void *), void *arg)
 {
     const struct resp_env *env = r->fam->env;
-    if (env->render && (want_pretty(r) || jsonp_name(r, 200))) {
+    if ((env->pretty && want_pretty(r)) || jsonp_name(r, 200)) {
         resp_send(r, 200, xstrndup(text, len), len); /* rendered from a copy */
         cleanup(text, len, arg);
         return;

@@ -32,7 +32,8 @@ enum err_kind {
 /* A family's envelope. The core calls it; the family's texts stay in the family. */
 struct resp_env {
     const char *json_type;   /* Content-Type of its JSON bodies */
-    bool render;             /* pretty=true / a browser's Accept indent, JSONP's callback wraps */
+    bool pretty;             /* pretty=true / a browser's Accept indent its bodies */
+    bool jsonp;              /* a GET's callback=NAME wraps its 200s */
     bool http_cache;         /* Cache-Control on every reply, ETag/304 on anonymous GET 200s */
     /* The success envelope around an already serialized payload (malloc'd). */
     char *(*ok)(struct req *r, const char *payload, size_t len, size_t *out_len);
@@ -62,7 +63,7 @@ void resp_error(struct req *r, enum err_kind kind, const char *code, const char 
     __attribute__((format(printf, 4, 5)));
 
 /* Send a JSON body held whole (text malloc'd, taken over) with status: the one exit, which
- * indents and wraps for JSONP when r's envelope renders. For the families' own shapes. */
+ * indents and wraps for JSONP as r's envelope allows. For the families' own shapes. */
 void resp_send(struct req *r, int status, char *text, size_t len);
 
 /* Pure builders, for tests and for resp_*. */

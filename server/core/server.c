@@ -332,8 +332,10 @@ static bool srv_thread_init(struct srv_thread *thr, int index, char **err)
     evhttp_set_allowed_methods(thr->http, EVHTTP_REQ_GET | EVHTTP_REQ_POST | EVHTTP_REQ_HEAD |
                                               EVHTTP_REQ_PUT | EVHTTP_REQ_DELETE |
                                               EVHTTP_REQ_OPTIONS | EVHTTP_REQ_PATCH);
+    int pooler = cfg_pooler(g_cfg);
     struct dbp_options o = {g_cfg->db_pool_min, g_cfg->db_pool_max, g_cfg->db_queue_max,
-                            g_cfg->connect_timeout, g_cfg->statement_timeout};
+                            g_cfg->connect_timeout, g_cfg->statement_timeout,
+                            pooler != CFG_POOLER_NONE, pooler == CFG_POOLER_TRANSACTION};
     thr->db = dbp_new(thr->base, g_cfg->db, &o);
     thr->fam_state = xcalloc(g_nfams ? g_nfams : 1, sizeof(void *));
     for (size_t i = 0; i < g_nfams; i++)
@@ -469,6 +471,11 @@ int srv_run(const struct config *cfg, const struct srv_family *const *fams, size
         free(err);
         return 1;
     }
+    /* Behind a pooler no startup options go out; libpq sends PGTZ as the startup parameter
+     * timezone, which PgBouncer keeps on every server connection it hands us. Set before any
+     * thread or connection exists. */
+    if (cfg_pooler(cfg) != CFG_POOLER_NONE)
+        setenv("PGTZ", "UTC", 1);
     evthread_use_pthreads();
     /* Blocks of 1 MiB and more (a big datastore page: its PGresult, its reply) come from mmap
      * and go back to the system when freed. glibc's default threshold rises to the size of

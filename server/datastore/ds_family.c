@@ -16,7 +16,7 @@
 static bool ds_init(const struct config *cfg, char **err)
 {
     dsr_init(cfg->datastore_prepared);
-    dsl_init(cfg->db, cfg->connect_timeout);
+    dsl_init(cfg_db_direct(cfg), cfg->connect_timeout);
     return ustore_init(cfg, err) && ufetch_global_init(err) && dump_init(cfg, err) &&
            astore_init(dump_dir(), cfg->dump_zip_level, err);
 }

@@ -79,8 +79,8 @@ bool dump_init(const struct config *cfg, char **err)
     g.max_open = cfg->dump_workers;
     dstream_init(cfg->dump_streams_max);
     dbp_register(&st_meta);
-    struct dw_options o = {cfg->db, cfg->dump_workers, cfg->statement_timeout,
-                           cfg->connect_timeout};
+    struct dw_options o = {cfg_db_direct(cfg), cfg->dump_workers, cfg->statement_timeout,
+                           cfg->connect_timeout, cfg_db_direct_pooled(cfg)};
     if (!dw_start(&o, err))
         return false;
     log_debug("dump files in %s", g.dir);

@@ -51,7 +51,7 @@ static void *dw_main(void *arg)
 bool dw_start(const struct dw_options *o, char **err)
 {
     g_dw.conninfo = xstrdup(o->conninfo);
-    g_dw.options = xasprintf("-c statement_timeout=%d -c jit=off -c TimeZone=UTC "
+    g_dw.options = o->pooled ? NULL : xasprintf("-c statement_timeout=%d -c jit=off -c TimeZone=UTC "
                              "-c DateStyle=ISO,MDY -c idle_in_transaction_session_timeout=600000",
                              o->statement_timeout_ms);
     g_dw.connect_timeout = xasprintf("%d", o->connect_timeout_s);

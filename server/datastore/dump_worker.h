@@ -21,6 +21,7 @@ struct dw_options {
     int threads;
     int statement_timeout_ms;
     int connect_timeout_s;
+    bool pooled; /* conninfo reaches a pooler: no startup options */
 };
 
 /* Start the threads; false with *err (malloc'd) when one cannot be created. */

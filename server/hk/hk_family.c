@@ -88,7 +88,8 @@ static void hk_env_app_error(struct req *r, const struct db_error *err)
 
 static const struct resp_env hk_resp_env = {
     .json_type = HK_JSON_TYPE,
-    .render = false,
+    .pretty = false,
+    .jsonp = false,
     .http_cache = false,
     .ok = hk_env_ok,
     .error = hk_env_error,

@@ -66,7 +66,8 @@ static void hkf_env_app_error(struct req *r, const struct db_error *err)
 
 const struct resp_env hkf_resp_env = {
     .json_type = HKF_JSON_TYPE,
-    .render = false,
+    .pretty = false,
+    .jsonp = false,
     .http_cache = false,
     .ok = hkf_env_ok,
     .error = hkf_env_error,

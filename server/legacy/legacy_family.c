@@ -173,7 +173,8 @@ static void legacy_env_app_error(struct req *r, const struct db_error *err)
 
 static const struct resp_env legacy_resp_env = {
     .json_type = LEGACY_JSON_TYPE,
-    .render = true,
+    .pretty = true,
+    .jsonp = true,
     .http_cache = false,
     .ok = legacy_env_ok,
     .error = legacy_env_error,

@@ -22,12 +22,28 @@ static bool name_allowed(const char *key, const char *const *allowed)
     return false;
 }
 
+/* pretty=true|false: our extension on every endpoint (the envelope indents). */
+static bool pretty_valid(const char *v)
+{
+    static const char *const ok[] = {"true", "false", "1", "0"};
+    for (size_t i = 0; i < ARRAY_LEN(ok); i++)
+        if (strcmp(v, ok[i]) == 0)
+            return true;
+    return false;
+}
+
 const char *tw_params_names(struct req *r, const char *const *allowed, enum err_kind *kind)
 {
     for (int i = 0; i < r->nquery; i++) {
         const char *key = r->query[i].key;
         int count;
-        if (!name_allowed(key, allowed)) {
+        if (strcmp(key, "pretty") == 0) {
+            if (!pretty_valid(r->query[i].value)) {
+                *kind = ERR_PARAM_VALUE;
+                return arena_printf(r->a, "輸入的參數內容格式錯誤: pretty must be true or false, "
+                                    "got \"%s\"", r->query[i].value);
+            }
+        } else if (!name_allowed(key, allowed)) {
             *kind = ERR_PARAM_NAME;
             return arena_printf(r->a, "輸入的參數名稱錯誤: unknown parameter \"%s\"", key);
         }

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "db_err.h"
+#include "jcompact.h"
 #include "req.h"
 #include "util.h"
 
@@ -72,10 +73,11 @@ char *tw_resp_build_ok(const char *payload, size_t len, size_t *out_len)
     size_t hl = sizeof(head) - 1;
     char *out = xmalloc(hl + len + 2);
     memcpy(out, head, hl);
-    memcpy(out + hl, payload, len);
-    out[hl + len] = '}';
-    out[hl + len + 1] = '\0';
-    *out_len = hl + len + 1;
+    /* One spacing style: PostgreSQL's documents mix `"k" : v` and `"k": v`. */
+    size_t n = jcompact_copy(out + hl, payload, len);
+    out[hl + n] = '}';
+    out[hl + n + 1] = '\0';
+    *out_len = hl + n + 1;
     return out;
 }
 
@@ -122,7 +124,8 @@ static void tw_env_app_error(struct req *r, const struct db_error *err)
 
 const struct resp_env tw_resp_env = {
     .json_type = TW_JSON_TYPE,
-    .render = false,
+    .pretty = true, /* pretty=true: our extension; browsers get it indented too */
+    .jsonp = false,
     .http_cache = false,
     .ok = tw_env_ok,
     .error = tw_env_error,

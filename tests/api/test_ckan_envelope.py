@@ -354,10 +354,12 @@ def test_taiwan_answers_keep_their_headers(server):
     r = server.get("/api/v1/rest/dataset")
     assert r.status_code == 200 and r.headers["Content-Type"] == TW_JSON
     assert "Cache-Control" not in r.headers and "ETag" not in r.headers
-    # pretty and callback are no Taiwan parameters: unknown names are ER0200 there
+    # callback is no Taiwan parameter (ER0200, never wrapped); pretty is our extension there
     e = server.get("/api/v1/rest/dataset?pretty=true&callback=cb")
     assert e.status_code == 400 and e.headers["Content-Type"] == TW_JSON
-    assert e.json()["error"]["type"].startswith("ER0200") and b"\n" not in e.content
+    assert e.json()["error"]["type"].startswith("ER0200") and e.content.startswith(b"{\n")
+    e = server.get("/api/v1/rest/dataset?callback=cb")
+    assert e.status_code == 400 and b"\n" not in e.content and not e.content.startswith(b"cb(")
 
 
 # ---- JSON output and pretty ----------------------------------------------------------------

@@ -255,3 +255,15 @@ def test_ckan_datastore_info(ds):
     assert [f["id"] for f in res["fields"]] == [n for n, _ in FIELDS]
     assert res["fields"][1]["schema"]["native_type"] == "integer"
     assert ck(srv, "datastore_info", id="nope").status_code == 404
+
+
+def test_tw_one_spacing_style_and_pretty(ds):
+    srv, _ = ds
+    r = tw(srv, "limit=3")
+    body = r.json()
+    assert r.text == json.dumps(body, ensure_ascii=False, separators=(",", ":"))
+    p = tw(srv, "limit=3&pretty=true")
+    assert p.status_code == 200 and p.json() == body and p.text.startswith("{\n")
+    assert p.text.index('"fields"') < p.text.index('"records"')
+    r = tw(srv, "limit=3&pretty=maybe")
+    assert r.status_code == 400 and r.json()["error"]["type"].startswith("ER0210")

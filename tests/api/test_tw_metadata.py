@@ -686,3 +686,54 @@ def test_database_dropped_is_er0500(cluster):
         assert body["error"]["type"].startswith("ER0500")
     finally:
         s.stop()
+
+
+# ---- one spacing style; pretty=true and browsers get it indented (our extension) ----------
+
+def compact(body):
+    return json.dumps(body, ensure_ascii=False, separators=(",", ":"))
+
+
+@pytest.mark.parametrize("name", sorted(ALL_ENDPOINTS))
+def test_answers_have_one_spacing_style(server, name):
+    r = server.get(SRU + ALL_ENDPOINTS[name])
+    body = check_json(r, 200)
+    # No space or line break outside strings: the text is its own compact form.
+    assert r.content.decode("utf-8") == compact(body)
+
+
+@pytest.mark.parametrize("name", sorted(ALL_ENDPOINTS))
+def test_pretty_true_indents_the_same_answer(server, name):
+    path = SRU + ALL_ENDPOINTS[name]
+    plain = check_json(server.get(path), 200)
+    r = server.get(with_query(path, "pretty=true"))
+    pretty = check_json(r, 200)
+    assert pretty == plain
+    text = r.content.decode("utf-8")
+    assert text.startswith("{\n") and '\n  "success": true' in text, text[:80]
+    if isinstance(plain["result"], dict):  # keys keep their order (the standard's)
+        assert list(pretty["result"]) == list(plain["result"])
+
+
+def test_a_browser_gets_it_indented_and_pretty_false_wins(server):
+    path = SRU + DETAIL_ENDPOINTS["dataset-detail"]
+    html = {"Accept": "text/html,application/xhtml+xml,*/*;q=0.8"}
+    r = server.get(path, headers=html)
+    assert r.status_code == 200 and r.content.startswith(b"{\n")
+    r = server.get(with_query(path, "pretty=false"), headers=html)
+    body = check_json(r, 200)
+    assert r.content.decode("utf-8") == compact(body)
+    r = server.get(with_query(path, "pretty=0"))
+    assert r.status_code == 200 and r.content.decode("utf-8") == compact(check_json(r, 200))
+
+
+def test_errors_are_indented_too_and_bad_pretty_values_refused(server):
+    r = server.get(SRU + "/rest/dataset/NO-SUCH-ID?pretty=true")
+    body = check_json(r, 404)
+    assert r.content.startswith(b"{\n") and body["error"]["type"].startswith("ER0100")
+    for bad in ("yes", "TRUE", "", "2"):
+        e = err(server, "/rest/dataset?pretty=" + bad, 400, "ER0210")
+        assert "pretty" in e["message"]
+    err(server, "/rest/group?pretty=true&pretty=false", 400, "ER0210")
+    # JSONP stays a CKAN feature: callback is not a Taiwan parameter
+    err(server, "/rest/group?callback=f", 400, "ER0200")

@@ -11,7 +11,10 @@
 #        the catalogue grown to BENCH_SEARCH_RECORDS (tests/perf/bench_search.sh, sourced after
 #        W8; BENCH_SEARCH=0 skips them)
 #   W6, W3, W3b, W3c, W4, W5, W5b  the DataStore workloads on a generated 1M-row table
-#        (tests/perf/bench_ds.sh, sourced at the end; BENCH_DATASTORE=0 skips them)
+#        (tests/perf/bench_ds.sh, sourced after the search part; BENCH_DATASTORE=0 skips them)
+#   then the workloads with scripts of their own (tests/perf/bench_extras.sh): datastore_upsert vs
+#        COPY, package_create/update vs pgbench, uploads, the Filter API, nearest, languages
+# The report: docs/BENCHMARKS.md (the summary), docs/bench/details.md, docs/bench/raw/.
 # Comparators, run back to back with ours at the same concurrency:
 #   P  pgbench -n -M prepared with the identical SQL (checked in the PostgreSQL log), same
 #      Unix socket, -c = the connections the server really holds (at most the wrk -c)
@@ -26,11 +29,24 @@
 # ("1 16 64"), BENCH_RECORDS (10000), BENCH_IDS (ids of the random-id mix, 100; pgbench takes
 # at most 128 scripts), BENCH_W8_CONNS (1000), BENCH_OUT (docs/BENCHMARKS.md), BENCH_KEEP=1
 # (keep the temporary directory), BENCH_SEARCH (1), BENCH_DATASTORE (1) and the knobs in
-# bench_search.sh (BENCH_SEARCH_RECORDS, ...) and bench_ds.sh (BENCH_ROWS, ...). A benchmark never fails the build: the exit status is 0
+# bench_search.sh (BENCH_SEARCH_RECORDS, ...) and bench_ds.sh (BENCH_ROWS, ...), BENCH_QUICK=1 (the
+# quick mode below), BENCH_EXTRAS ("none", or some of bench_extras.sh's names). A benchmark never fails the build: the exit status is 0
 # unless the setup itself failed; failed byte checks are written into the report.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 ROOT=$(pwd)
+
+# Quick mode (`make bench-quick`): the same workloads, shorter runs on smaller data, about 15
+# minutes; a knob set in the environment still wins.
+if [ "${BENCH_QUICK:-0}" = 1 ]; then
+    : "${BENCH_DURATION:=3}" "${BENCH_WARMUP:=1}" "${BENCH_REPS:=1}" "${BENCH_CONCS:=16}"
+    : "${BENCH_RECORDS:=2000}" "${BENCH_SEARCH_RECORDS:=10000}" "${BENCH_SEARCH_WARMUP:=1}"
+    : "${BENCH_W2B_CONCS:=16}" "${BENCH_ROWS:=200000}" "${BENCH_DS_CONCS:=16}"
+    : "${BENCH_DS_WARMUP:=1}" "${BENCH_DS_SHORT:=3}" "${BENCH_W5_REPS:=1}"
+    export BENCH_DURATION BENCH_WARMUP BENCH_REPS BENCH_CONCS BENCH_RECORDS BENCH_SEARCH_RECORDS \
+        BENCH_SEARCH_WARMUP BENCH_W2B_CONCS BENCH_ROWS BENCH_DS_CONCS BENCH_DS_WARMUP \
+        BENCH_DS_SHORT BENCH_W5_REPS
+fi
 
 DUR=${BENCH_DURATION:-10}
 WARM=${BENCH_WARMUP:-5}
@@ -249,6 +265,7 @@ meta os "$(. /etc/os-release 2>/dev/null && echo "$PRETTY_NAME")"
 meta wrk "$(wrk -v 2>&1 | head -n 1 | awk '{print $2}')"
 meta nginx "$(nginx -v 2>&1 | sed 's/.*nginx\///')"
 meta pgbench "$(pgbench --version | awk '{print $3}')"
+meta quick "${BENCH_QUICK:-0}"
 meta duration "$DUR"
 meta warmup "$WARM"
 meta reps "$REPS"
@@ -343,7 +360,8 @@ PGB_W1A=(-D "tz=$TZ_NAME")
 pgb_per_value PGB_W1A w1a "$T/ids-mix.txt" "SELECT tw_dataset_show(:v, :tz)"
 PGB_W1=(-D "site=$SITE_URL")
 # (the server sends the caller, NULL for an anonymous one, as $3: pgbench variables cannot be NULL)
-pgb_per_value PGB_W1 w1 "$T/names-mix.txt" "SELECT code, body FROM ckan_package_show(:v, :site, NULL::ckan_viewer)"
+# (and the request's language, NULL outside a language prefix, as $4, set for the statement)
+pgb_per_value PGB_W1 w1 "$T/names-mix.txt" "WITH ckan_l AS MATERIALIZED (SELECT set_config('opendatad.lang', coalesce(NULL::text, ''), true)) SELECT (SELECT body FROM ckan_package_show(:v, :site, NULL::ckan_viewer) body) FROM ckan_l"
 echo "SELECT ckan_status_show(:site, :ver, :srv);" >"$T/pgb/w1b.sql"
 PGB_W1B=(-D "site=$SITE_URL" -D "ver=$CKAN_VERSION" -D "srv=$SERVER_VERSION" -f "$T/pgb/w1b.sql")
 
@@ -364,8 +382,8 @@ tail -n +"$((lines0 + 1))" "$PGDIR/postgres.log" | grep -E 'parse|bind|execute|p
         >"$RAW/000-server-sql.txt" || true
 grep -q 'tw_dataset_show(\$1, \$2)' "$RAW/000-server-sql.txt" ||
     note "the PostgreSQL log does not show SELECT tw_dataset_show(\$1, \$2) as a prepared statement (see the raw output): P may not run the server's SQL"
-grep -q 'SELECT code, body FROM ckan_package_show(\$1, \$2, \$3::ckan_viewer)' "$RAW/000-server-sql.txt" ||
-    note "the PostgreSQL log does not show SELECT code, body FROM ckan_package_show(\$1, \$2, \$3::ckan_viewer) as a prepared statement: P may not run the server's SQL"
+grep -q "set_config('opendatad.lang', coalesce(\$4::text, ''), true)) SELECT (SELECT body FROM ckan_package_show(\$1, \$2, \$3::ckan_viewer) body) FROM ckan_l" "$RAW/000-server-sql.txt" ||
+    note "the PostgreSQL log does not show the server's package_show statement (ckan_package_show(\$1, \$2, \$3::ckan_viewer) under the language's set_config) as a prepared statement: P may not run the server's SQL"
 grep -q 'ckan_status_show(\$1, \$2, \$3)' "$RAW/000-server-sql.txt" ||
     note "the PostgreSQL log does not show SELECT ckan_status_show(\$1, \$2, \$3) as a prepared statement: P may not run the server's SQL"
 
@@ -468,7 +486,7 @@ PY
 w1_first=$(body_file "$(head -n 1 "$T/paths-w1.txt")")
 curl -s "http://127.0.0.1:$SPORT$(head -n 1 "$T/paths-w1.txt")" | cmp -s - "$w1_first" ||
     { bad_w1=$((bad_w1 + 1)); check "W1: two answers for $first_name differ"; }
-psql_body=$(psqlq -c "SELECT body FROM ckan_package_show('$first_name', '$SITE_URL', NULL)")
+psql_body=$(psqlq -c "SELECT body FROM ckan_package_show('$first_name', '$SITE_URL', NULL) body")
 if printf '{"help":"%s/api/3/action/help_show?name=package_show","success":true,"result":%s}' "$SITE_URL" "$psql_body" |
     cmp -s - "$w1_first"; then
     check "P: {\"help\":…,\"success\":true,\"result\":<body of ckan_package_show('$first_name', '$SITE_URL', NULL)>} == the server's body"
@@ -479,8 +497,9 @@ fi
 
 # P runs the same SQL: its result, in the server's envelope, is the server's body
 psql_body=$(psqlq -c "SELECT tw_dataset_show('$first_id', '$TZ_NAME')")
-if printf '{"success":true,"result":%s}' "$psql_body" | cmp -s - "$WWW$SRU/rest/dataset/$first_id"; then
-    check "P: {\"success\":true,\"result\":<tw_dataset_show('$first_id', '$TZ_NAME')>} == the server's body"
+if printf '{"success":true,"result":%s}' "$psql_body" | python3 tests/perf/ds_tool.py compact |
+    cmp -s - "$WWW$SRU/rest/dataset/$first_id"; then
+    check "P: {\"success\":true,\"result\":<tw_dataset_show('$first_id', '$TZ_NAME')>}, whitespace outside strings removed (the Taiwan API's one spacing style), == the server's body"
 else
     check "P: the SQL result for $first_id wrapped in the envelope differs from the server's body"
     bad_w1a=$((bad_w1a + 1))
@@ -620,6 +639,11 @@ fi
 # ---- DataStore: W6, W3, W3b, W3c, W4, W5, W5b (tests/perf/bench_ds.sh) ------------------------
 if [ "${BENCH_DATASTORE:-1}" = 1 ]; then
     . tests/perf/bench_ds.sh
+fi
+# ---- the workloads with scripts of their own (tests/perf/bench_extras.sh) ------------------------
+if [ "${BENCH_EXTRAS:-all}" != none ]; then
+    [ "${BENCH_EXTRAS:-all}" = all ] && unset BENCH_EXTRAS
+    . tests/perf/bench_extras.sh
 fi
 meta loadavg_end "$(cut -d' ' -f1-3 /proc/loadavg)"
 

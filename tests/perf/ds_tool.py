@@ -24,6 +24,9 @@
         the arguments of json_build_object giving a record as the API shows it
     ds_tool.py body WWW PATH
         the file name a captured body of PATH is stored under (and that nginx serves)
+    ds_tool.py compact
+        stdin's JSON text without whitespace outside strings (as the Taiwan API sends its
+        answers: server/core/jcompact.c) on stdout
 """
 import json
 import os
@@ -247,6 +250,23 @@ def cmd_check(kind, www, paths_file, counts_file, rows):
     return 1 if bad else 0
 
 
+def compact(data):
+    out, in_str, esc = bytearray(), False, False
+    for b in data:
+        if in_str:
+            out.append(b)
+            if esc:
+                esc = False
+            elif b == 0x5C:
+                esc = True
+            elif b == 0x22:
+                in_str = False
+        elif b not in b" \t\r\n":
+            out.append(b)
+            in_str = b == 0x22
+    return bytes(out)
+
+
 def main(argv):
     if len(argv) < 2:
         print(__doc__)
@@ -262,6 +282,9 @@ def main(argv):
         return cmd_check(*argv[2:7])
     if c == "items":
         print(", ".join(json_items(argv[2], argv[3])))
+        return 0
+    if c == "compact":
+        sys.stdout.buffer.write(compact(sys.stdin.buffer.read()))
         return 0
     if c == "body":
         print(body_file(argv[2], argv[3]))

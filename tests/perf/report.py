@@ -478,27 +478,85 @@ def main():
             o.append("```")
         o.append("")
 
-    # ---- raw
-    o.append("## Raw outputs")
-    o.append("")
-    o.append("<details><summary>every wrk and pgbench run (warm-ups omitted), the import, the response headers</summary>")
-    o.append("")
+    # ---- the details, the raw outputs beside them, and the summary
+    outdir = os.path.join(os.path.dirname(os.path.abspath(outpath)), "bench")
+    rawout = os.path.join(outdir, "raw")
+    os.makedirs(rawout, exist_ok=True)
+    for name in os.listdir(rawout):
+        os.remove(os.path.join(rawout, name))
     rawdir = os.path.join(work, "raw")
     for name in sorted(os.listdir(rawdir)):
-        if name in ("000-server-log-errors.txt", "000-ds-server-log-errors.txt"):
-            continue
-        o.append("#### " + name[:-4])
-        o.append("")
-        o.append("```")
-        o.extend(read_lines(os.path.join(rawdir, name)))
-        o.append("```")
-        o.append("")
-    o.append("</details>")
+        with open(os.path.join(rawdir, name), "rb") as src, open(os.path.join(rawout, name), "wb") as dst:
+            dst.write(src.read())
+    o.append("## Raw outputs")
     o.append("")
-    os.makedirs(os.path.dirname(os.path.abspath(outpath)), exist_ok=True)
+    o.append("Every timed wrk and pgbench run, the imports, the response headers and the extra "
+             "workloads' whole outputs: [raw/](raw/) (one file per run, named by its order, "
+             "workload, system, concurrency and repetition).")
+    o.append("")
+    with open(os.path.join(outdir, "details.md"), "w", encoding="utf-8") as f:
+        f.write("\n".join(o).replace("# Benchmarks\n", "# Benchmarks — details\n", 1))
+    import report_extras
+    extras = report_extras.rows(work)
+    for wl, what, ours, comp, ratio, goal, met in extras:
+        if goal != "–":
+            goals.append((wl, goal, "%.2f×" % ratio if ratio is not None else "–", bool(met)))
     with open(outpath, "w", encoding="utf-8") as f:
-        f.write("\n".join(o))
+        f.write("\n".join(summary(meta, head, notes, extras, goals)))
 
+
+def summary(meta, head, notes, extras, goals):
+    """docs/BENCHMARKS.md: what a reader needs first; everything else is in bench/details.md."""
+    quick = meta.get("quick") == "1"
+    s = ["# Benchmarks", ""]
+    s.append("Generated whole by `make bench` (`tests/perf/bench.sh`) on {} at commit `{}`{}, in "
+             "**{}**. Do not edit: rerun it. `make bench` takes about an hour; `make bench-quick` "
+             "(`BENCH_QUICK=1`: shorter runs, smaller data) about 15 minutes.".format(
+                 meta.get("date", "?"), meta.get("commit", "?"),
+                 " (working tree with %s uncommitted changes)" % meta["dirty"]
+                 if meta.get("dirty", "0") not in ("0", "") else "",
+                 "quick mode" if quick else "full mode"))
+    s.append("")
+    s.append("Every figure is a **ratio to a comparator run back to back in the same script**: P = "
+             "`pgbench -n -M prepared` running the server's own SQL over the same socket, N = nginx "
+             "serving the identical bytes, L = 1/(1/P + 1/N), C = `psql \\copy`/COPY of the same "
+             "rows, H = a hand-written statement giving the same answer. Load generator, server, "
+             "PostgreSQL and nginx share the machine's {} cores (load average at the start {}, at "
+             "the end {}), so only the ratios carry over. Per-workload tables, the byte checks "
+             "made before timing, CPU per request and memory: [bench/details.md](bench/details.md); "
+             "every raw output: [bench/raw/](bench/raw/).".format(
+                 meta.get("nproc", "?"), meta.get("loadavg", "?"), meta.get("loadavg_end", "?")))
+    s.append("")
+    if head:
+        s += ["## Headline", ""] + head + [""]
+    if extras:
+        s += ["## Writes, uploads, the Filter API, nearest, languages", "",
+              "Each from its own script on a throwaway cluster (`tests/perf/bench_extras.sh`); "
+              "ratio = ours relative to the comparator (1.0 = as fast).", "",
+              "| workload | what | ours | comparator | ratio |", "|---|---|---|---|---|"]
+        for wl, what, ours, comp, ratio, goal, met in extras:
+            s.append("| {} | {} | {} | {} | {} |".format(
+                wl, what, ours, comp, "**%.2f×**" % ratio if ratio is not None else "–"))
+        s.append("")
+    if goals:
+        s += ["## Goals", "", "| workload | goal | measured | |", "|---|---|---|---|"]
+        s += ["| {} | {} | {} | {} |".format(wl, g, m, ok(b)) for wl, g, m, b in goals]
+        s.append("")
+    if notes:
+        s += ["## Notes from the run", ""] + ["- " + n for n in notes] + [""]
+    s += ["## Setup", "",
+          "- machine: {} × {}, {} RAM, {}, kernel {}".format(
+              meta.get("nproc", "?"), meta.get("cpu", "?"), meta.get("mem", "?"), meta.get("os", "?"),
+              meta.get("kernel", "?")),
+          "- PostgreSQL {} (throwaway cluster, Unix socket); wrk {}, nginx {}, pgbench {}".format(
+              meta.get("pg_version", "?"), meta.get("wrk", "?"), meta.get("nginx", "?"),
+              meta.get("pgbench", "?")),
+          "- catalogue: {} synthetic Taiwan records; runs of {} s after {} s warm-ups, {} "
+          "repetition(s) at c=16 (medians); concurrencies {}; DataStore table {} rows".format(
+              meta.get("records", "?"), meta.get("duration", "?"), meta.get("warmup", "?"),
+              meta.get("reps", "?"), meta.get("concs", "?"), meta.get("ds_rows", "–")),
+          ""]
+    return s
 
 if __name__ == "__main__":
     main()

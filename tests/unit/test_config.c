@@ -77,6 +77,7 @@ static void test_errors(void)
         {"serve", "--threads", "x"},  {"serve", "--threads", "-1"}, {"serve", "--nope", "1"},
         {"serve", "--access-log=maybe", NULL}, {"serve", "--listen", NULL},
         {"serve", "--config", "/nonexistent/opendatad.conf"},
+        {"serve", "--db-pooler", "statement"}, {"serve", "--db-pooler", ""},
     };
     for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
         struct config c;
@@ -98,6 +99,34 @@ static void test_errors(void)
     cfg_clear(&c);
 }
 
+static void test_pooler(void)
+{
+    static const struct {
+        const char *mode;
+        int want;
+    } modes[] = {{"none", CFG_POOLER_NONE}, {"session", CFG_POOLER_SESSION},
+                 {"transaction", CFG_POOLER_TRANSACTION}};
+    for (size_t i = 0; i < sizeof(modes) / sizeof(modes[0]); i++) {
+        struct config c;
+        char *err;
+        char *argv[] = {"serve", "--db", "host=db", "--db-pooler", (char *)modes[i].mode, NULL};
+        T_CHECK(parse(&c, CFG_SERVE, 5, argv, &err) == CFG_OK, "--db-pooler %s", modes[i].mode);
+        T_CHECK(cfg_pooler(&c) == modes[i].want, "mode %s", modes[i].mode);
+        /* long jobs: --db unless --db-direct; a pooler in their way only without it */
+        T_STREQ(cfg_db_direct(&c), "host=db", "direct defaults to --db");
+        T_CHECK(cfg_db_direct_pooled(&c) == (modes[i].want != CFG_POOLER_NONE), "pooled");
+        cfg_clear(&c);
+    }
+    struct config c;
+    char *err;
+    char *argv[] = {"serve", "--db", "host=pool", "--db-pooler", "transaction", "--db-direct",
+                    "host=pg", NULL};
+    T_CHECK(parse(&c, CFG_SERVE, 7, argv, &err) == CFG_OK, "--db-direct");
+    T_STREQ(cfg_db_direct(&c), "host=pg", "the direct connection");
+    T_CHECK(!cfg_db_direct_pooled(&c), "not through the pooler");
+    cfg_clear(&c);
+}
+
 static void test_usage(void)
 {
     char *buf = NULL;
@@ -116,6 +145,7 @@ int main(void)
     test_defaults();
     test_precedence();
     test_errors();
+    test_pooler();
     test_usage();
     T_DONE();
 }
