@@ -16,9 +16,9 @@ struct scan {
     const char *s;
     size_t n, i;
     struct buf keys, rows;
-    size_t nkeys, cap;   /* keys of the first record; room in key_at and key_len */
-    size_t *key_at;      /* where the first record's keys start in s (their quote) */
-    size_t *key_len;     /* and their byte length with the quotes */
+    size_t nkeys, cap; /* keys of the first record; room in key_at and key_len */
+    size_t *key_at;    /* where the first record's keys start in s (their quote) */
+    size_t *key_len;   /* and their byte length with the quotes */
 };
 
 static void put(struct buf *b, const char *s, size_t n)
@@ -39,8 +39,8 @@ static void putc1(struct buf *b, char ch)
 
 static void ws(struct scan *c)
 {
-    while (c->i < c->n && (c->s[c->i] == ' ' || c->s[c->i] == '\t' || c->s[c->i] == '\n' ||
-                           c->s[c->i] == '\r'))
+    while (c->i < c->n &&
+           (c->s[c->i] == ' ' || c->s[c->i] == '\t' || c->s[c->i] == '\n' || c->s[c->i] == '\r'))
         c->i++;
 }
 
@@ -207,7 +207,8 @@ static bool key(struct scan *c, size_t k, bool first)
         put(&c->keys, c->s + from, len);
         return true;
     }
-    return k < c->nkeys && c->key_len[k] == len && memcmp(c->s + c->key_at[k], c->s + from, len) == 0;
+    return k < c->nkeys && c->key_len[k] == len &&
+           memcmp(c->s + c->key_at[k], c->s + from, len) == 0;
 }
 
 /* One record (c->i at its brace) as one line. */
