@@ -573,6 +573,8 @@ DECLARE
                          FROM unnest(given) WITH ORDINALITY x(g, i) ORDER BY i);
     cols text := (SELECT string_agg(format('%I', g), ', ' ORDER BY i)
                   FROM unnest(given) WITH ORDINALITY x(g, i));
+    seq text := pg_get_serial_sequence(format('datastore.%I', tbl), '_id');
+    base bigint;
     undo text;
     ins text;
     dup boolean;
@@ -588,19 +590,31 @@ BEGIN
     END IF;
     undo := ds_w_seq_undo(tbl);
     IF method <> 'update' THEN
+        -- the _ids the sequence would give the rows one by one in record order (base + n),
+        -- given at once (the sequence set past them after), when it counts by one
+        IF seq IS NOT NULL AND (SELECT seqincrement FROM pg_sequence
+                                WHERE seqrelid = seq::regclass) = 1 THEN
+            EXECUTE format('SELECT CASE WHEN is_called THEN last_value ELSE last_value - 1 END '
+                           'FROM %s', seq) INTO base;
+        END IF;
         BEGIN
-            ins := format('INSERT INTO datastore.%I (%s) SELECT %s FROM %s ORDER BY r.n', tbl,
-                          cols, (SELECT string_agg(ds_w_line_expr(i, typs[i]), ', ' ORDER BY i)
-                                 FROM generate_subscripts(typs, 1) i),
+            ins := format('INSERT INTO datastore.%I (%s%s) SELECT %s%s FROM %s ORDER BY r.n',
+                          tbl, CASE WHEN base IS NOT NULL THEN '"_id", ' END, cols,
+                          CASE WHEN base IS NOT NULL THEN '$2 + r.n, ' END,
+                          (SELECT string_agg(ds_w_line_expr(i, typs[i]), ', ' ORDER BY i)
+                           FROM generate_subscripts(typs, 1) i),
                           ds_w_line_rows());
             IF want_ids THEN
                 EXECUTE format('WITH i AS (%s RETURNING "_id") '
                                'SELECT coalesce(array_agg("_id" ORDER BY "_id"), ''{}'') FROM i',
-                               ins) INTO ids USING lines;
+                               ins) INTO ids USING lines, base;
                 written := cardinality(ids);
             ELSE  -- (the _ids cost a tenth of the INSERT's time, for include_records only)
-                EXECUTE ins USING lines;
+                EXECUTE ins USING lines, base;
                 GET DIAGNOSTICS written = ROW_COUNT;
+            END IF;
+            IF base IS NOT NULL AND written > 0 THEN
+                PERFORM setval(seq, base + written);
             END IF;
             added := written;
             RETURN;
