@@ -536,8 +536,9 @@ LANGUAGE sql IMMUTABLE AS $$
            'FROM string_to_table($1, E''\n'') WITH ORDINALITY x(l, n) ORDER BY x.n) r'
 $$;
 
--- The statement that puts the sequence of tbl's _id back where it stands now (a failed INSERT
--- moves it, and the JSON path that follows must give the _ids it always gave).
+-- The statement that puts the sequence of tbl's _id back where it stands now (a failed
+-- statement that took _ids from it has moved it, and the JSON path that follows must give the
+-- _ids it always gave).
 CREATE OR REPLACE FUNCTION ds_w_seq_undo(tbl text) RETURNS text
 LANGUAGE plpgsql VOLATILE AS $$
 DECLARE
