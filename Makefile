@@ -34,6 +34,13 @@ B       ?= build
 BINDIR  ?= bin
 SAN_B   := build/san
 SAN_BIN := $(SAN_B)/bin
+# `make install` (PREFIX, DESTDIR): programs in $(PREFIX)/bin, the SQL, schemas, portal pages,
+# demo catalogue and example config in $(PREFIX)/share/opendatad, which the programs also find
+# from a compiled-in default (util_share_dir); what the server writes under STATEDIR.
+PREFIX   ?= /usr/local
+DATADIR  := $(PREFIX)/share/opendatad
+STATEDIR ?= /var/lib/opendatad
+SHARE_SUBDIRS := sql schemas $(wildcard web)
 
 # Debian packages: build, run, test and bench.
 DEB_BUILD := build-essential pkg-config libevent-dev libjson-c-dev libpq-dev libminizip-dev zlib1g-dev \
@@ -44,16 +51,20 @@ DEB_TEST  := python3 python3-pytest python3-requests python3-jsonschema python3-
              python3-docopt python3-simplejson python3-slugify curl clang libclang-rt-14-dev \
              pgbouncer nginx-light
 DEB_BENCH := wrk nginx-light postgresql-contrib zip unzip time bc
+# The install tests (tests/install): the Debian package build, the unit's check, the compose
+# file's validator (without its recommended container engine).
+DEB_PKG   := dpkg-dev debhelper fakeroot systemd
+DEB_NOREC := docker-compose
 
 COMMON_SRC := $(addprefix server/core/,util.c log.c arena.c config.c netaddr.c valid.c pgconn.c)
 CORE_SRC   := $(addprefix server/core/,hframe.c edge.c route.c req.c req_query.c resp.c db_err.c db_pool.c db_policy.c \
               server.c migrate.c multipart.c spool.c range.c fsend.c proxy.c passwd.c apitoken.c bgwork.c \
-              json_span.c jcompact.c)
+              json_span.c jcompact.c replica.c scache.c)
 TW_SRC     := $(addprefix server/tw/,tw_family.c tw_config.c tw_resp.c tw_rest.c tw_params.c tw_datastore.c)
 CKAN_SRC   := $(addprefix server/ckan/,ckan_family.c ckan_config.c ckan_resp.c ckan_action.c ckan_auth.c ckan_params.c ckan_datastore.c ckan_datastore_write.c ckan_datastore_sql.c \
               ckan_geo.c ckan_package.c ckan_package_write.c ckan_group.c ckan_tag.c ckan_user.c ckan_activity.c ckan_site.c \
-              ckan_call.c ckan_xloader.c ckan_download.c ckan_upload.c ckan_search.c ckan_util.c search_cache.c solrq.c solrq_mem.c solrq_lex.c solrq_parse.c \
-              solrq_sql.c solrq_map.c ckan_view_rel.c)
+              ckan_call.c ckan_xloader.c ckan_download.c ckan_upload.c ckan_search.c ckan_util.c solrq.c solrq_mem.c solrq_lex.c solrq_parse.c \
+              solrq_sql.c solrq_map.c ckan_view_rel.c ckan_openapi.c)
 DS_SRC     := $(addprefix server/datastore/,ds_family.c ds_read.c ds_cache.c sqlbuild.c sqlbuild_cols.c sqlbuild_geo.c astore.c dump.c dump_fmt.c dump_src.c \
               dump_stream.c dump_worker.c zipw.c ds_load.c ustore.c url_fetch.c hk_query.c ds_rows.c)
 HK_SRC     := $(addprefix server/hk/,hkf_family.c hkf_resp.c hkf_filter.c hk_family.c hk_archive.c hk_nearest.c hk_params.c)
@@ -74,6 +85,10 @@ UNIT_TESTS := $(patsubst tests/unit/%.c,$(BINDIR)/%,$(wildcard tests/unit/test_*
 # Checks of the source tree's layout, run with the unit tests (same last line): the core
 # includes no family header.
 LAYOUT_CHECKS := tests/layout/core_includes.sh tests/layout/self_contained.sh
+# Installing and packaging (same last line): the example config lists every setting, the
+# compose file is valid, `make install` and the Debian package give a working server.
+INSTALL_CHECKS := tests/install/config_example.sh tests/install/compose_check.sh \
+                  tests/install/install_test.sh
 
 # minizip's include directory has a crypt.h of its own, which would hide libxcrypt's <crypt.h>.
 $(B)/server/core/passwd.o $(BINDIR)/test_passwd: CFLAGS := $(filter-out \
@@ -84,7 +99,7 @@ IMPORT_OBJ := $(IMPORT_SRC:%.c=$(B)/%.o)
 LOAD_OBJ   := $(LOAD_SRC:%.c=$(B)/%.o)
 LOAD_THREADS_OBJ := $(LOAD_THREADS_SRC:%.c=$(B)/%.o)
 
-.PHONY: all deps deps-test deps-bench run test unit-test sanitized bench bench-quick clean format fuzz fuzz-smoke ckanapi-src
+.PHONY: all install uninstall deps deps-test deps-bench run test unit-test sanitized bench bench-quick clean format fuzz fuzz-smoke ckanapi-src
 all: $(BINDIR)/opendatad $(BINDIR)/opendata-import $(TEST_PROGS)
 
 $(LOADLIB): $(LOAD_OBJ)
@@ -105,7 +120,7 @@ $(BINDIR)/load_threads: $(LOAD_THREADS_OBJ) $(LOADLIB)
 
 $(B)/%.o: %.c
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) -c -o $@ $<
+	$(CC) $(CPPFLAGS) $(CFLAGS) -c -o $@ $<
 
 # Unit tests include the module's .c themselves (h2o style) and link the libraries only.
 $(BINDIR)/test_%: tests/unit/test_%.c
@@ -115,15 +130,41 @@ $(BINDIR)/test_%: tests/unit/test_%.c
 # url_fetch.c's test links libcurl, as the server does.
 $(BINDIR)/test_url_fetch: LDLIBS += $(shell pkg-config --libs libcurl 2>/dev/null)
 
+# The compiled-in folders; util.o is rebuilt when they change (paths.stamp holds them).
+UTIL_PATHS := -DOPENDATAD_DATADIR='"$(DATADIR)"' -DOPENDATAD_STATEDIR='"$(STATEDIR)"'
+$(B)/server/core/util.o: CFLAGS += $(UTIL_PATHS)
+$(B)/server/core/util.o: $(B)/paths.stamp
+$(B)/paths.stamp: FORCE
+	@mkdir -p $(B)
+	@echo '$(UTIL_PATHS)' | cmp -s - $@ || echo '$(UTIL_PATHS)' >$@
+FORCE:
+
+install: all
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(DATADIR)
+	install -m 755 $(BINDIR)/opendatad $(BINDIR)/opendata-import $(DESTDIR)$(PREFIX)/bin/
+	@# whole folders replaced: a function file dropped from sql/ must not stay behind
+	set -e; for d in $(SHARE_SUBDIRS) demo; do rm -rf $(DESTDIR)$(DATADIR)/$$d; done; \
+	for d in $(SHARE_SUBDIRS); do cp -R --no-preserve=ownership $$d $(DESTDIR)$(DATADIR)/; done; \
+	cp -R --no-preserve=ownership docs/demo $(DESTDIR)$(DATADIR)/demo; \
+	chmod -R u+rwX,go+rX,go-w $(DESTDIR)$(DATADIR)
+	install -m 644 docs/opendatad.conf.example $(DESTDIR)$(DATADIR)/
+	@# the systemd unit, for the programs of this PREFIX (the Debian package installs its own)
+	sed 's,/usr/bin/,$(PREFIX)/bin/,g' debian/opendatad.service >$(DESTDIR)$(DATADIR)/opendatad.service
+	chmod 644 $(DESTDIR)$(DATADIR)/opendatad.service
+
+uninstall:
+	rm -f $(DESTDIR)$(PREFIX)/bin/opendatad $(DESTDIR)$(PREFIX)/bin/opendata-import
+	rm -rf $(DESTDIR)$(DATADIR)
+
 -include $(SERVER_OBJ:.o=.d) $(IMPORT_OBJ:.o=.d) $(LOAD_OBJ:.o=.d) $(LOAD_THREADS_OBJ:.o=.d) \
     $(wildcard $(B)/tests/*.d)
 
-# Install what is missing, once; a prepared machine never touches apt.
+# Install what is missing, once; a prepared machine never touches apt. $(2): apt-get options.
 define need_debs
 	@missing=""; for p in $(1); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
 	if [ -n "$$missing" ]; then \
 	  echo "installing:$$missing"; \
-	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(2) $$missing >/dev/null; \
 	fi
 endef
 
@@ -131,7 +172,8 @@ deps:
 	$(call need_debs,$(DEB_BUILD) $(DEB_RUN))
 
 deps-test:
-	$(call need_debs,$(DEB_BUILD) $(DEB_RUN) $(DEB_TEST))
+	$(call need_debs,$(DEB_BUILD) $(DEB_RUN) $(DEB_TEST) $(DEB_PKG))
+	$(call need_debs,$(DEB_NOREC),--no-install-recommends)
 
 deps-bench:
 	$(call need_debs,$(DEB_BUILD) $(DEB_RUN) $(DEB_TEST) $(DEB_BENCH))
@@ -151,7 +193,7 @@ sanitized:
 test: deps-test ckanapi-src
 	@$(MAKE) --no-print-directory all $(UNIT_TESTS) $(FUZZ_SMOKE)
 	@$(MAKE) --no-print-directory sanitized
-	@scripts/test.sh $(UNIT_TESTS) $(FUZZ_SMOKE) $(LAYOUT_CHECKS)
+	@scripts/test.sh $(UNIT_TESTS) $(FUZZ_SMOKE) $(LAYOUT_CHECKS) $(INSTALL_CHECKS)
 
 # The real ckanapi client (tests/api/test_ckanapi_roundtrip.py) at a pinned commit, fetched into
 # build/ckanapi, never kept in the repository. Without the network its test is skipped and says so.

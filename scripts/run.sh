@@ -34,26 +34,7 @@ fi
 export DATABASE_URL
 
 bin/opendatad db init
-loaded=$(psql "$DATABASE_URL" -qAtc "SELECT value FROM system_info WHERE key = 'demo.loaded'")
-if [ -z "$loaded" ]; then
-    echo "loading the demo catalogue (docs/demo/catalog.json)"
-    bin/opendata-import catalog docs/demo/catalog.json
-    psql "$DATABASE_URL" -qc "INSERT INTO system_info VALUES ('demo.loaded', now()::text)"
-fi
-# The DataStore: each CSV/XML file of docs/demo/data that a catalogue resource points to (its
-# downloadURL ends in /demo/data/FILE), into that resource, unless it is loaded already.
-psql "$DATABASE_URL" -qAtF ' ' -c "SELECT id, regexp_replace(download_url, '^.*/', '')
-    FROM resource WHERE download_url LIKE '%/demo/data/%' AND NOT datastore_active ORDER BY id" |
-while read -r rid file; do
-    case "$file" in
-    *.csv) kind=csv ;;
-    *.xml) kind=xml ;;
-    *) continue ;;
-    esac
-    [ -f "docs/demo/data/$file" ] || continue
-    bin/opendata-import "$kind" "docs/demo/data/$file" --resource-id "$rid" </dev/null ||
-        echo "warning: docs/demo/data/$file was not loaded"
-done
+scripts/demo-load.sh bin docs/demo
 # make run ends with the server's status (0 after Ctrl-C or SIGTERM); the trap stops the cluster.
 status=0
 bin/opendatad serve "$@" || status=$?

@@ -42,7 +42,6 @@ void ckan_action_init(void)
     ckan_user_init();
     ckan_activity_init();
     ckan_site_init();
-    ckan_search_init();
     ckan_xloader_init();
     ckan_view_rel_init();
     ckan_upload_init();

@@ -4,12 +4,12 @@
 #include "ckan_action.h"
 #include "ckan_config.h"
 #include "ckan_download.h"
+#include "ckan_openapi.h"
 #include "ckan_resp.h"
 #include "ckan_util.h"
 #include "dump.h"
 #include "family.h"
 #include "route.h"
-#include "search_cache.h"
 #include "util.h"
 
 static const struct route_def routes[] = {
@@ -29,6 +29,7 @@ static const struct route_def routes[] = {
     {M_GET, "/api/1", ckan_util_version, NULL},
     {M_GET, "/api/2", ckan_util_version, NULL},
     {M_GET, "/api/3", ckan_util_version, NULL},
+    {M_GET, "/api/openapi.json", ckan_openapi, NULL},
     {M_GET, "/api/util/{kind}/{op}", ckan_util, NULL},
     {M_GET, "/api/1/util/{kind}/{op}", ckan_util, NULL},
     {M_GET, "/api/2/util/{kind}/{op}", ckan_util, NULL},
@@ -36,23 +37,13 @@ static const struct route_def routes[] = {
 
 static bool ckan_init(const struct config *cfg, char **err)
 {
-    (void)err;
+    if (!ckan_openapi_init(cfg, err))
+        return false;
     ckan_config_set(cfg, &ckan_family);
     ckan_action_init();
     ckan_util_init();
     ckan_download_init();
     return true;
-}
-
-/* A thread's requests waiting on package_search's cache (search_cache.c). */
-static void *ckan_thread_new(struct srv_thread *thr)
-{
-    return scache_thread_new(thr);
-}
-
-static void ckan_thread_free(void *state)
-{
-    scache_thread_free(state);
 }
 
 /* No prefixes: the server's fallback family, whose 404 answers any path nobody claims. */
@@ -62,6 +53,4 @@ const struct srv_family ckan_family = {
     .nroutes = ARRAY_LEN(routes),
     .env = &ckan_resp_env,
     .init = ckan_init,
-    .thread_new = ckan_thread_new,
-    .thread_free = ckan_thread_free,
 };

@@ -24,7 +24,6 @@ void ckan_tag_init(void);
 void ckan_user_init(void);
 void ckan_activity_init(void);
 void ckan_site_init(void);
-void ckan_search_init(void);
 void ckan_xloader_init(void);
 void ckan_view_rel_init(void);
 

@@ -21,6 +21,7 @@
 #include "db_pool.h"
 #include "req.h"
 #include "resp.h"
+#include "scache.h"
 #include "server.h"
 #include "util.h"
 
@@ -30,6 +31,10 @@
 static struct db_stmt st_show = {"ckan_package_show",
     CKAN_LANG_WITH(4) "SELECT (SELECT body FROM ckan_package_show($1, $2, $3::ckan_viewer) body)"
     CKAN_LANG_FROM, 4, 0};
+/* The same with the generation of the same snapshot, for the cache (scache.h). */
+#define SHOW_CACHED_SQL                                                                            \
+    CKAN_LANG_WITH(4) "SELECT (SELECT body FROM ckan_package_show($1, $2, $3::ckan_viewer) body), " \
+                      "(SELECT gen FROM ckan_search_gen)" CKAN_LANG_FROM
 static struct db_stmt st_list = {"ckan_package_list",
     "SELECT ckan_package_list($1::bigint, $2::bigint)", 2, 0};
 static struct db_stmt st_current = {"ckan_current_package_list",
@@ -89,7 +94,18 @@ static const char **params_new(struct req *r, int n)
     return arena_alloc(r->a, (size_t)n * sizeof(char *));
 }
 
-/* package_show(id | name_or_id, use_default_schema, include_plugin_data). */
+static const char *show_cached_sql(struct req *r, void *arg, int *nparams,
+                                   const char *const **params)
+{
+    (void)r;
+    *nparams = 4;
+    *params = arg;
+    return SHOW_CACHED_SQL;
+}
+
+/* package_show(id | name_or_id, use_default_schema, include_plugin_data). An anonymous
+ * caller's answer is kept in memory until a write changes what it shows (scache.h): the
+ * same dict for every anonymous caller, checked against the generation per request. */
 int ckan_package_show(struct req *r)
 {
     json_object *in = ckan_request_data(r);
@@ -110,6 +126,10 @@ int ckan_package_show(struct req *r)
     params[1] = ckan_config()->site_url;
     params[2] = ckan_auth_viewer(r);
     params[3] = r->lang;
+    if (scache_enabled() && !req_authenticated(r))
+        return scache_answer(r, arena_printf(r->a, "package_show\x1f%s\x1f%s",
+                                             r->lang ? r->lang : "", id),
+                             show_cached_sql, params);
     return req_db(r, &st_show, params, req_reply_json_cell);
 }
 

@@ -4,7 +4,7 @@
  * ckan_search_doc, which also pages, sorts and counts facets; the package dicts come from
  * ckan_package_doc (sql/functions/08). Statements are kept prepared per connection (every value is
  * a parameter, so a text repeats). Answers without q whose filters are the simple ones facet links
- * make are kept in search_cache.c for anonymous callers. Callers see what ckan_can_read lets them
+ * make are kept in memory (core/scache.c) for anonymous callers. Callers see what ckan_can_read lets them
  * (anonymous: active, public datasets only, whatever include_private / include_drafts say). */
 #include "ckan_handlers.h"
 
@@ -26,7 +26,7 @@
 #include "log.h"
 #include "req.h"
 #include "resp.h"
-#include "search_cache.h"
+#include "scache.h"
 #include "server.h"
 #include "solrq.h"
 #include "util.h"
@@ -42,11 +42,6 @@
 #define CACHE_FQ_MAX 4
 #define CACHE_ROWS_MAX 100
 #define CACHE_START_MAX 1000
-
-void ckan_search_init(void)
-{
-    scache_init();
-}
 
 /* ---- errors CKAN answers outside resp.h's kinds --------------------------------------------- */
 
@@ -574,7 +569,7 @@ static const char *facets_json(struct stmt *st, bool items)
 
 /* One statement: the matches (m, with score, sort keys and facet values), the facet counts
  * (f<i>), and the whole result object as JSON text in CKAN's key order; with_gen adds the
- * generation of ckan_search_gen its snapshot holds (sql/migrations/012, for search_cache.c). m is
+ * generation of ckan_search_gen its snapshot holds (sql/migrations/012, for core/scache.c). m is
  * materialized when it is read for ranks or facets; otherwise the count and the page are
  * planned on their own (without q: an index-only count and the first rows of an index). */
 static char *build_sql(struct stmt *st, bool with_gen)
@@ -637,7 +632,8 @@ static const char *cache_key(struct req *r, const struct search *s)
     qsort(fq, (size_t)s->nfq, sizeof(fq[0]), cmp_strp);
     struct evbuffer *b = evbuffer_new();
     const char *lang = r->lang;
-    evbuffer_add_printf(b, "%s\x1f", lang ? lang : ""); /* answers differ by language */
+    /* (keys of other answers kept begin with their action's name) */
+    evbuffer_add_printf(b, "package_search\x1f%s\x1f", lang ? lang : ""); /* by language */
     evbuffer_add_printf(b, "%s\x1f%lld\x1f%lld\x1f%d%d%d%d\x1f%lld\x1f%lld\x1f", s->sort, s->rows,
                         s->start, s->facet, s->include_private, s->include_drafts,
                         s->include_deleted, s->facet_limit, s->facet_mincount);
@@ -662,7 +658,7 @@ static const char *cache_key(struct req *r, const struct search *s)
 /* The parts of the statement; false once an error was answered (st is gone then). */
 static bool build_parts(struct stmt *st);
 
-/* search_cache's builder: the statement with its generation; NULL once an error was answered. */
+/* The cache's builder (scache.h): the statement with its generation; NULL once an error was answered. */
 static const char *cached_sql(struct req *r, void *arg, int *nparams, const char *const **params)
 {
     (void)r;

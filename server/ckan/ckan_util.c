@@ -10,6 +10,7 @@
 #include "arena.h"
 #include "ckan_auth.h"
 #include "ckan_limits.h"
+#include "ckan_openapi.h"
 #include "ckan_params.h"
 #include "ckan_resp.h"
 #include "db_pool.h"
@@ -57,6 +58,7 @@ int ckan_util_version(struct req *r)
         n--;
     char v = n > 0 && r->path[n - 1] >= '1' && r->path[n - 1] <= '3' ? r->path[n - 1] : '1';
     const char *body = arena_printf(r->a, "{\"version\": %c}", v);
+    ckan_openapi_link(r);
     resp_ok_bare(r, body, strlen(body));
     return REQ_DONE;
 }

@@ -23,6 +23,11 @@ static const struct cfg_entry cfg_table[] = {
     {"db-direct", "OPENDATAD_DB_DIRECT", CFG_STR, OFF(db_direct), "", 0, 0, S,
      "connection string for jobs that hold a session for long (DataStore loads, dump builds): "
      "PostgreSQL itself when --db is a transaction pool (default: --db)"},
+    {"db-replica", "OPENDATAD_DB_REPLICA", CFG_LIST, OFF(db_replicas), "", 0, 0, S,
+     "a read replica (repeatable): anonymous reads go to one that is up and not lagging; "
+     "writes and the reads of callers with credentials go to --db"},
+    {"replica-max-lag", "OPENDATAD_REPLICA_MAX_LAG", CFG_INT, OFF(replica_max_lag), "5000", 0,
+     86400000, S, "milliseconds of replay lag beyond which a replica takes no reads"},
     {"listen", "OPENDATAD_LISTEN", CFG_STR, OFF(listen), "127.0.0.1:5000", 0, 0, S,
      "HOST:PORT to serve HTTP on"},
     {"threads", "OPENDATAD_THREADS", CFG_INT, OFF(threads), "0", 0, 256, S,
@@ -38,7 +43,7 @@ static const struct cfg_entry cfg_table[] = {
      "database connections kept open per thread"},
     {"db-pool-max", "OPENDATAD_DB_POOL_MAX", CFG_INT, OFF(db_pool_max), "8", 1, 256, S,
      "database connections per thread at most (grown while queries are slow)"},
-    {"db-queue-max", "OPENDATAD_DB_QUEUE_MAX", CFG_INT, OFF(db_queue_max), "4096", 1, 1000000,
+    {"db-queue-max", "OPENDATAD_DB_QUEUE_MAX", CFG_INT, OFF(db_queue_max), "16384", 1, 1000000,
      S, "requests per thread waiting for a database connection; 503 beyond"},
     {"max-requests", "OPENDATAD_MAX_REQUESTS", CFG_INT, OFF(max_requests), "8192", 1, 1000000, S,
      "requests in flight per thread; 503 beyond"},
@@ -98,10 +103,12 @@ static const struct cfg_entry cfg_table[] = {
     {"verbosity", "OPENDATAD_VERBOSITY", CFG_INT, OFF(verbosity), "2", 0, 3, CFG_ALL,
      "log level: 0 errors, 1 warnings, 2 info, 3 debug"},
     {"dump-dir", "OPENDATAD_DUMP_DIR", CFG_STR, OFF(dump_dir), "", 0, 0, S,
-     "directory of cached dump zips (default: var/cache/dumps beside the program's bin/)"},
+     "directory of cached dump zips (default: var/cache/dumps beside the program's bin/ in a "
+     "build tree, /var/lib/opendatad/cache/dumps when installed)"},
     {"upload-dir", "OPENDATAD_UPLOAD_DIR", CFG_STR, OFF(upload_dir), "", 0, 0, S,
      "directory of uploaded resource files and of uploads being received (default: "
-     "var/uploads beside the program's bin/)"},
+     "var/uploads beside the program's bin/ in a build tree, /var/lib/opendatad/uploads when "
+     "installed)"},
     {"max-upload-size", "OPENDATAD_MAX_UPLOAD_SIZE", CFG_INT, OFF(max_upload_size),
      "1073741824", 0, 2147483647,
      S, "largest file accepted in a multipart upload (bytes); larger ones get 413"},
@@ -170,7 +177,13 @@ static bool parse_bool(const char *v, bool *out)
 static bool cfg_assign(struct config *c, const struct cfg_entry *e, const char *value, char **err)
 {
     char *field = (char *)c + e->offset;
-    if (e->type == CFG_STR) {
+    if (e->type == CFG_LIST && *(char **)field && **(char **)field && *value) {
+        char *joined = xasprintf("%s\n%s", *(char **)field, value);
+        free(*(char **)field);
+        *(char **)field = joined;
+        return true;
+    }
+    if (e->type == CFG_STR || e->type == CFG_LIST) {
         free(*(char **)field);
         *(char **)field = xstrdup(value);
         return true;
@@ -213,7 +226,8 @@ static char *trim(char *s)
     return s;
 }
 
-/* Read `name = value` lines; '#' starts a comment line. */
+/* Read `name = value` lines; '#' starts a comment line. One file serves every command (serve,
+ * db init, user ...): a setting of another command is skipped, an unknown name is an error. */
 static bool cfg_read_file(struct config *c, const char *path, unsigned scope, char **err)
 {
     FILE *f = fopen(path, "r");
@@ -237,8 +251,11 @@ static bool cfg_read_file(struct config *c, const char *path, unsigned scope, ch
             break;
         }
         *eq = '\0';
-        char *inner = NULL;
-        if (!cfg_set(c, trim(s), trim(eq + 1), scope, &inner)) {
+        char *name = trim(s), *inner = NULL;
+        const struct cfg_entry *e = cfg_find(name, strlen(name));
+        if (e && !(e->scope & scope))
+            continue;
+        if (!cfg_set(c, name, trim(eq + 1), scope, &inner)) {
             *err = xasprintf("%s:%d: %s", path, lineno, inner);
             free(inner);
             ok = false;
@@ -380,7 +397,7 @@ void cfg_usage(FILE *f, unsigned scope)
 void cfg_clear(struct config *c)
 {
     for (size_t i = 0; i < ARRAY_LEN(cfg_table); i++)
-        if (cfg_table[i].type == CFG_STR) {
+        if (cfg_table[i].type == CFG_STR || cfg_table[i].type == CFG_LIST) {
             char **p = (char **)((char *)c + cfg_table[i].offset);
             free(*p);
             *p = NULL;

@@ -13,6 +13,8 @@ struct config {
     char *db;              /* libpq conninfo or URI */
     char *db_pooler;       /* none, session or transaction: what --db reaches (PgBouncer's modes) */
     char *db_direct;       /* conninfo for long jobs holding a session (loads, dumps); "": --db */
+    char *db_replicas;     /* read replicas' conninfos, one a line (--db-replica, repeatable) */
+    int replica_max_lag;   /* milliseconds of replay lag beyond which a replica takes no reads */
     char *listen;          /* HOST:PORT */
     int threads;           /* 0 = number of cores */
     char *sru;             /* Taiwan API service root path */
@@ -44,11 +46,11 @@ struct config {
     char *trusted_proxies; /* addresses/CIDRs whose X-Forwarded-For is believed, or "" */
     int search_cache_mb;   /* package_search answers kept in memory (MiB); 0 = none */
     int verbosity;
-    char *dump_dir;        /* cache of Taiwan dump zips; "" = <program dir>/../var/cache/dumps */
+    char *dump_dir;        /* cache of Taiwan dump zips; "" = util_share_dir's var/cache/dumps */
     int dump_workers;      /* threads that build dumps (blocking libpq, deflate, file writes) */
     int dump_zip_level;    /* deflate level of dump zips (0 = stored) */
     int dump_streams_max;  /* CKAN /datastore/dump streams at once (each holds a connection) */
-    char *upload_dir;      /* uploaded files; "" = <program dir>/../var/uploads */
+    char *upload_dir;      /* uploaded files; "" = util_share_dir's var/uploads */
     int max_upload_size;   /* bytes of one uploaded file */
     int xloader_max_size;  /* bytes of a fetched resource URL; 0 = max_upload_size */
     int xloader_timeout;   /* seconds of a whole fetch */
@@ -67,7 +69,8 @@ struct config {
     bool no_search_index;
 };
 
-enum cfg_type { CFG_STR, CFG_INT, CFG_BOOL };
+/* CFG_LIST: a string setting given any number of times, the values joined by newlines. */
+enum cfg_type { CFG_STR, CFG_INT, CFG_BOOL, CFG_LIST };
 
 struct cfg_entry {
     const char *name;      /* flag --name and config-file key */

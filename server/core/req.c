@@ -16,17 +16,64 @@
 #include "edge.h"
 #include "family.h"
 #include "log.h"
+#include "replica.h"
 #include "resp.h"
 #include "server.h"
 #include "util.h"
+
+struct dbp *req_pool(struct req *r)
+{
+    if (!r->db) {
+        struct dbp *rep = r->primary || req_authenticated(r) ? NULL : rep_pick(r->thr->replicas);
+        r->db = rep ? rep : r->thr->db;
+    }
+    return r->db;
+}
+
+void req_use_primary(struct req *r)
+{
+    r->primary = true;
+    r->db = r->thr->db;
+}
+
+void req_set_pool(struct req *r, struct dbp *p)
+{
+    r->db = p;
+}
+
+static int req_send(struct req *r);
+
+bool req_replica_failed(struct req *r, const struct db_error *err)
+{
+    if (!r->db || r->db == r->thr->db || !rep_is_replica(r->thr->replicas, r->db) ||
+        (err->kind != DBE_UNAVAILABLE && strcmp(err->sqlstate, "25006") != 0))
+        return false;
+    req_use_primary(r);
+    return true;
+}
 
 static void req_db_done(void *arg, PGresult *res, const struct db_error *err)
 {
     struct req *r = arg;
     r->job = NULL;
+    if (err && req_replica_failed(r, err)) {
+        (void)req_send(r); /* on the primary now (a full queue is answered in there) */
+        return;
+    }
     if (!err)
         r->db_done(r, res);
-    else if (!r->db_failed || !r->db_failed(r, err))
+    else
+        req_db_error(r, err);
+}
+
+void req_db_set_failed(struct req *r, bool (*failed)(struct req *r, const struct db_error *err))
+{
+    r->db_failed = failed;
+}
+
+void req_db_error(struct req *r, const struct db_error *err)
+{
+    if (!r->db_failed || !r->db_failed(r, err))
         req_db_fail(r, err);
 }
 
@@ -54,11 +101,27 @@ int req_db_or(struct req *r, const struct db_stmt *st, const char *const *params
 {
     r->db_done = done;
     r->db_failed = failed;
-    r->job = dbp_exec(r->thr->db, st, params, req_db_done, r);
-    if (r->job)
-        return REQ_ASYNC;
-    req_db_busy(r);
-    return REQ_DONE;
+    r->stmt = (struct req_stmt){.st = st, .params = params};
+    return req_send(r);
+}
+
+/* Send r->stmt to r's pool. */
+static int req_send(struct req *r)
+{
+    const struct req_stmt *q = &r->stmt;
+    struct dbp *p = req_pool(r);
+    if (q->st)
+        r->job = dbp_exec(p, q->st, q->params, req_db_done, r);
+    else
+        r->job = (q->prepare ? dbp_exec_sql_prepared : dbp_exec_sql)(p, q->sql, q->nparams,
+                                                                      q->params, req_db_done, r);
+    if (!r->job) {
+        req_db_busy(r);
+        return REQ_DONE;
+    }
+    if (q->quiet)
+        dbp_job_quiet(r->job);
+    return REQ_ASYNC;
 }
 
 void req_reply_json_cell(struct req *r, PGresult *res)
@@ -299,12 +362,9 @@ static int req_db_text(struct req *r, bool prepare, const char *sql, int nparams
 {
     r->db_done = done;
     r->db_failed = failed;
-    r->job = (prepare ? dbp_exec_sql_prepared : dbp_exec_sql)(r->thr->db, sql, nparams, params,
-                                                               req_db_done, r);
-    if (r->job)
-        return REQ_ASYNC;
-    req_db_busy(r);
-    return REQ_DONE;
+    r->stmt = (struct req_stmt){.sql = sql, .nparams = nparams, .params = params,
+                                .prepare = prepare, .quiet = failed != NULL};
+    return req_send(r);
 }
 
 int req_db_sql(struct req *r, const char *sql, int nparams, const char *const *params,
@@ -323,8 +383,5 @@ int req_db_sql_then(struct req *r, bool prepare, const char *sql, int nparams,
                     const char *const *params, void (*done)(struct req *r, PGresult *res),
                     bool (*failed)(struct req *r, const struct db_error *err))
 {
-    int rc = req_db_text(r, prepare, sql, nparams, params, done, failed);
-    if (rc == REQ_ASYNC && failed)
-        dbp_job_quiet(r->job);
-    return rc;
+    return req_db_text(r, prepare, sql, nparams, params, done, failed);
 }

@@ -58,6 +58,15 @@ struct req {
     const struct req_user *user; /* NULL: anonymous */
     int (*auth_next)(struct req *r); /* the action to run once the caller is known */
     struct dbp_job *job;
+    struct dbp *db;             /* where its statements go, chosen at the first (req_pool) */
+    bool primary;               /* its statements go to the primary (req_use_primary) */
+    struct req_stmt {           /* the statement running, to send again elsewhere */
+        const struct db_stmt *st;
+        const char *sql;
+        int nparams;
+        const char *const *params;
+        bool prepare, quiet;
+    } stmt;
     void (*db_done)(struct req *r, PGresult *res);
     /* optional: sees a failed statement first; true when it took care of the request */
     bool (*db_failed)(struct req *r, const struct db_error *err);
@@ -77,6 +86,18 @@ bool req_parse_query(struct req *r, const char *qs) MUSTCHECK;
 const char *req_query_get(const struct req *r, const char *key, int *count);
 /* Path parameter i (percent-decoded). */
 const char *req_path_param(const struct req *r, int i);
+
+/* The pool r's statements go to: a read replica for an anonymous caller when one may take
+ * reads now (replica.h), else the primary; chosen once per request. */
+struct dbp *req_pool(struct req *r);
+/* Send r's statements to the primary (before its first one): reads whose result names a data
+ * version another connection then builds from (dumps). */
+void req_use_primary(struct req *r);
+/* Send r's statements to p (one of req_pool's choices): requests sharing one read. */
+void req_set_pool(struct req *r, struct dbp *p);
+/* A statement of r failed on a replica that went away, or that refused it as a write
+ * (read-only): true when so, r's statements then going to the primary (send it again there). */
+bool req_replica_failed(struct req *r, const struct db_error *err);
 
 /* Run a prepared statement for r; done(r, res) runs with a successful result, while database
  * failures are answered (503/500 in r's envelope) without calling done. Returns REQ_ASYNC, or
@@ -148,6 +169,10 @@ int req_db_sql_prepared(struct req *r, const char *sql, int nparams, const char 
  * SQL function refused (db_err.h) the family's answer (its envelope's app_error). */
 struct db_error;
 void req_db_fail(struct req *r, const struct db_error *err);
+/* The same after r->db_failed (when set) had its say: what req_db's jobs get. */
+void req_db_error(struct req *r, const struct db_error *err);
+/* The statement of r's own (req_db_or) failure handler, for callers that run their own jobs. */
+void req_db_set_failed(struct req *r, bool (*failed)(struct req *r, const struct db_error *err));
 /* 503: the database wait queue is full. */
 void req_db_busy(struct req *r);
 

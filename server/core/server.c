@@ -31,6 +31,8 @@
 #include "log.h"
 #include "netaddr.h"
 #include "proxy.h"
+#include "replica.h"
+#include "scache.h"
 #include "req.h"
 #include "resp.h"
 #include "route.h"
@@ -337,6 +339,8 @@ static bool srv_thread_init(struct srv_thread *thr, int index, char **err)
                             g_cfg->connect_timeout, g_cfg->statement_timeout,
                             pooler != CFG_POOLER_NONE, pooler == CFG_POOLER_TRANSACTION};
     thr->db = dbp_new(thr->base, g_cfg->db, &o);
+    thr->replicas = rep_thread_new(thr->base, thr->index, &o);
+    thr->scache = scache_thread_new(thr);
     thr->fam_state = xcalloc(g_nfams ? g_nfams : 1, sizeof(void *));
     for (size_t i = 0; i < g_nfams; i++)
         if (g_fams[i]->thread_new)
@@ -364,9 +368,11 @@ static void *srv_thread_main(void *arg)
 static void srv_thread_free(struct srv_thread *thr)
 {
     dbp_free(thr->db); /* first: it may still end jobs whose requests a family's state holds */
+    rep_thread_free(thr->replicas);
     for (size_t i = g_nfams; i-- > 0;)
         if (g_fams[i]->thread_free)
             g_fams[i]->thread_free(thr->fam_state[i]);
+    scache_thread_free(thr->scache);
     free(thr->fam_state);
     evhttp_free(thr->http);
     edge_thread_free(thr->edge);
@@ -476,6 +482,11 @@ int srv_run(const struct config *cfg, const struct srv_family *const *fams, size
      * thread or connection exists. */
     if (cfg_pooler(cfg) != CFG_POOLER_NONE)
         setenv("PGTZ", "UTC", 1);
+    scache_init();
+    int nreps = rep_init(cfg);
+    if (nreps)
+        log_info("%d read replica%s: anonymous reads go to one not lagging over %d ms", nreps,
+                 nreps > 1 ? "s" : "", cfg->replica_max_lag);
     evthread_use_pthreads();
     /* Blocks of 1 MiB and more (a big datastore page: its PGresult, its reply) come from mmap
      * and go back to the system when freed. glibc's default threshold rises to the size of

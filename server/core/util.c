@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <libgen.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -136,17 +137,70 @@ size_t util_utf8_len(const char *s, size_t len)
     return count;
 }
 
+#ifndef OPENDATAD_DATADIR
+#define OPENDATAD_DATADIR "/usr/local/share/opendatad"
+#endif
+#ifndef OPENDATAD_STATEDIR
+#define OPENDATAD_STATEDIR "/var/lib/opendatad"
+#endif
+
+static bool is_dir(const char *path)
+{
+    struct stat st;
+    return stat(path, &st) == 0 && S_ISDIR(st.st_mode);
+}
+
+/* The folder above the one holding the running program ("/usr" for /usr/bin/opendatad, "" for
+ * /opendatad); NULL when /proc/self/exe cannot be read. */
+static char *exe_root(void)
+{
+    char *exe = realpath("/proc/self/exe", NULL);
+    if (!exe)
+        return NULL;
+    char *root = xstrdup(dirname(dirname(exe)));
+    free(exe);
+    if (strcmp(root, "/") == 0)
+        root[0] = '\0';
+    return root;
+}
+
+/* util_share_dir's order for a program whose folder above bin/ is root (NULL: unknown). A
+ * var/ subfolder is written to, so it is never looked up among the shipped files: an installed
+ * program (root/share/opendatad exists) keeps it under OPENDATAD_STATEDIR, a build tree beside
+ * its bin/ (made when missing, as before). */
+static char *share_dir_at(const char *root, const char *sub)
+{
+    char *installed = root ? xasprintf("%s/share/opendatad", root) : NULL;
+    char *dir = NULL;
+    if (strncmp(sub, "var/", 4) == 0) {
+        if (!root || is_dir(installed))
+            dir = xasprintf("%s/%s", OPENDATAD_STATEDIR, sub + 4);
+        else
+            dir = xasprintf("%s/%s", root, sub);
+    } else if (root) {
+        dir = xasprintf("%s/%s", installed, sub);
+        if (!is_dir(dir)) {
+            free(dir);
+            dir = xasprintf("%s/%s", root, sub);
+            if (!is_dir(dir)) {
+                free(dir);
+                dir = NULL;
+            }
+        }
+    }
+    free(installed);
+    return dir ? dir : xasprintf("%s/%s", OPENDATAD_DATADIR, sub);
+}
+
 char *util_share_dir(const char *env, const char *sub)
 {
     const char *v = getenv(env);
     if (v && *v)
         return xstrdup(v);
-    char exe[4096];
-    ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
-    if (n <= 0)
-        return xstrdup(sub);
-    exe[n] = '\0';
-    return xasprintf("%s/../%s", dirname(exe), sub);
+    char *root = exe_root();
+    char *dir = share_dir_at(root, sub);
+    free(root);
+    return dir;
 }
 
 char *util_read_file(const char *path, size_t *len, char **err)

@@ -38,7 +38,12 @@ size_t util_utf8_len(const char *s, size_t len);
 /* The whole file (NUL-terminated, *len bytes before the NUL); NULL with *err (malloc'd). */
 char *util_read_file(const char *path, size_t *len, char **err) MUSTCHECK;
 
-/* A directory shipped with the program: $env when set, else ../sub next to the binary. */
+/* A directory shipped with the program (sql, schemas, web), in this order: $env when set;
+ * <prefix>/share/opendatad/sub when it exists (an install: <prefix>/bin holds the program);
+ * <prefix>/sub when it exists (a checkout: bin/ beside sql/); else OPENDATAD_DATADIR/sub, the
+ * folder `make install` fills (compiled in from the Makefile's PREFIX). A sub under var/ is
+ * data the server writes: $env, else var/... beside bin/ in a build tree, OPENDATAD_STATEDIR/...
+ * (/var/lib/opendatad) for an installed program. Malloc'd. */
 char *util_share_dir(const char *env, const char *sub);
 
 /* XXH64 (seed 0) of n bytes: a fast 64-bit hash, e.g. for ETags of reply bodies. Computed

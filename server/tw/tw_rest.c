@@ -9,6 +9,7 @@
 #include "db_pool.h"
 #include "req.h"
 #include "resp.h"
+#include "scache.h"
 #include "server.h"
 #include "tw_config.h"
 #include "tw_params.h"
@@ -165,6 +166,17 @@ static bool tw_dataset_missing(struct req *r, const struct db_error *err)
     return tw_missing(r, err, "ER010002");
 }
 
+static const char *dataset_cached_sql(struct req *r, void *arg, int *nparams,
+                                      const char *const **params)
+{
+    (void)r;
+    *nparams = 2;
+    *params = arg;
+    return "SELECT tw_dataset_show($1, $2), (SELECT gen FROM ckan_search_gen)";
+}
+
+/* Endpoint 6. Answers are kept in memory until a write changes a dataset (scache.h): the
+ * Taiwan API shows the same public document to everyone. */
 int tw_dataset_show(struct req *r)
 {
     if (!tw_check_names(r, no_names))
@@ -172,6 +184,11 @@ int tw_dataset_show(struct req *r)
     const char **params = arena_alloc(r->a, 2 * sizeof(char *));
     params[0] = req_path_param(r, 0);
     params[1] = tw_config()->timezone;
+    if (scache_enabled()) {
+        req_db_set_failed(r, tw_dataset_missing);
+        return scache_answer(r, arena_printf(r->a, "tw_dataset_show\x1f%s", params[0]),
+                             dataset_cached_sql, params);
+    }
     return req_db_or(r, &st_dataset_show, params, req_reply_json_cell,
                      tw_dataset_missing);
 }

@@ -24,6 +24,15 @@ SELECT schema_trigger('ckan_doc', 'CREATE CONSTRAINT TRIGGER ckan_search_gen_dic
     AFTER INSERT OR DELETE OR UPDATE ON public.ckan_doc
     DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION ckan_search_bump()');
 
+-- The Taiwan API's dataset documents are kept by the same cache (core/scache.c).
+SELECT schema_trigger('tw_doc', 'CREATE CONSTRAINT TRIGGER ckan_search_gen_tw
+    AFTER INSERT OR DELETE OR UPDATE ON public.tw_doc
+    DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION ckan_search_bump()');
+
+SELECT schema_trigger('tw_doc', 'CREATE TRIGGER ckan_search_gen_tw_truncate
+    AFTER TRUNCATE ON public.tw_doc
+    FOR EACH STATEMENT EXECUTE FUNCTION ckan_search_bump()');
+
 SELECT schema_trigger('ckan_license', 'CREATE TRIGGER ckan_search_gen_license
     AFTER INSERT OR DELETE OR UPDATE OR TRUNCATE ON public.ckan_license
     FOR EACH STATEMENT EXECUTE FUNCTION ckan_search_bump()');

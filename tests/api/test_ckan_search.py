@@ -590,6 +590,7 @@ def test_callers_with_credentials_are_not_served_from_the_cache(cluster, pair):
     # a change that does not move the generation (its trigger off): the cache keeps the page
     psql(cluster, a.db, "ALTER TABLE ckan_doc DISABLE TRIGGER ckan_search_gen_dict;"
                         "ALTER TABLE ckan_search_doc DISABLE TRIGGER ckan_search_gen_doc;"
+                        "ALTER TABLE tw_doc DISABLE TRIGGER ckan_search_gen_tw;"
                         "UPDATE package SET title = 'Unannounced' WHERE name = 't10000000a-000001'")
     try:
         def titles(**kw):
@@ -599,7 +600,8 @@ def test_callers_with_credentials_are_not_served_from_the_cache(cluster, pair):
             assert "Unannounced" in titles(headers={header: "some-token"})
     finally:
         psql(cluster, a.db, "ALTER TABLE ckan_doc ENABLE TRIGGER ckan_search_gen_dict;"
-                            "ALTER TABLE ckan_search_doc ENABLE TRIGGER ckan_search_gen_doc")
+                            "ALTER TABLE ckan_search_doc ENABLE TRIGGER ckan_search_gen_doc;"
+                            "ALTER TABLE tw_doc ENABLE TRIGGER ckan_search_gen_tw")
 
 
 def test_more_keys_than_the_cache_holds(cluster, tmp_path):
@@ -607,7 +609,7 @@ def test_more_keys_than_the_cache_holds(cluster, tmp_path):
     a, b = Server(db, "--search-cache-mb", "1"), Server(db, "--search-cache-mb", "0")
     try:
         keys = [{"rows": str(r), "start": str(s), "facet.field": FACETS}
-                for r in range(1, 13) for s in range(0, 13)]  # 156 keys > 128 entries
+                for r in range(1, 13) for s in range(0, 13)]  # 156 keys: evictions, the table grows
         for k in keys + keys:
             assert raw(a, k) == raw(b, k)
         psql(cluster, db, "UPDATE package SET title = 'Changed' WHERE name = 't20000000b-000002'")
@@ -703,3 +705,89 @@ def test_harvest_with_organization_and_group_terms(cluster, harvest):
                                 "organization:h1000000aa", "-organization:h1000000ba",
                                 "groups:e00"])
     assert got == want
+
+
+# ---- package_show's anonymous answers, kept the same way -----------------------------------
+
+SHOW = "/api/3/action/package_show"
+
+
+def show_names(srv):
+    return srv.get("/api/3/action/package_list").json()["result"]
+
+
+def test_package_show_kept_answers_equal_computed_ones(pair):
+    a, b = pair
+    names = show_names(b)
+    ids = [b.get(SHOW, params={"id": n}).json()["result"]["id"] for n in names]
+    for key in names + ids:  # by name and by id: separate entries, equal answers
+        first, again, other = (s.get(SHOW, params={"id": key}) for s in (a, a, b))
+        assert first.status_code == 200 and first.content == again.content == other.content
+        assert first.headers["ETag"] == other.headers["ETag"]
+        r = a.get(SHOW, params={"id": key}, headers={"If-None-Match": first.headers["ETag"]})
+        assert r.status_code == 304
+    for lang in ("en", "tc", "sc"):  # a language prefix is part of the key
+        path = f"/{lang}-data/api/3/action/package_show"
+        assert a.get(path, params={"id": names[0]}).content == \
+            b.get(path, params={"id": names[0]}).content
+    for extra in ({"callback": "cb"}, {"pretty": "true"}):
+        ra = a.get(SHOW, params={"id": names[0], **extra})
+        assert ra.content == b.get(SHOW, params={"id": names[0], **extra}).content
+    missing = a.get(SHOW, params={"id": "no-such-dataset"})
+    assert missing.status_code == 404 and missing.content == \
+        b.get(SHOW, params={"id": "no-such-dataset"}).content
+
+
+def test_package_show_sees_a_commit_at_once(cluster, pair):
+    a, b = pair
+    name = show_names(b)[0]
+    assert a.get(SHOW, params={"id": name}).status_code == 200  # kept
+    psql(cluster, a.db, f"UPDATE package SET title = 'Changed under the cache' WHERE name = '{name}'")
+    got = a.get(SHOW, params={"id": name})
+    assert got.json()["result"]["title"] == "Changed under the cache"
+    assert got.content == b.get(SHOW, params={"id": name}).content
+    psql(cluster, a.db, f"UPDATE package SET private = true WHERE name = '{name}'")
+    gone, other = a.get(SHOW, params={"id": name}), b.get(SHOW, params={"id": name})
+    assert gone.status_code == other.status_code != 200 and gone.content == other.content
+    psql(cluster, a.db, f"UPDATE package SET private = false WHERE name = '{name}'")
+    assert a.get(SHOW, params={"id": name}).status_code == 200
+
+
+def test_package_show_with_credentials_is_never_served_from_memory(cluster, pair):
+    a, b = pair
+    name = show_names(b)[1]
+    a.get(SHOW, params={"id": name})
+    psql(cluster, a.db, "ALTER TABLE ckan_doc DISABLE TRIGGER ckan_search_gen_dict;"
+                        "ALTER TABLE ckan_search_doc DISABLE TRIGGER ckan_search_gen_doc;"
+                        "ALTER TABLE tw_doc DISABLE TRIGGER ckan_search_gen_tw;"
+                        f"UPDATE package SET title = 'Unannounced show' WHERE name = '{name}'")
+    try:
+        anon = a.get(SHOW, params={"id": name}).json()["result"]["title"]
+        assert anon != "Unannounced show"  # anonymous: the kept answer (the trigger was off)
+        mine = a.get(SHOW, params={"id": name}, headers={"Authorization": "some-token"})
+        assert mine.json()["result"]["title"] == "Unannounced show"
+    finally:
+        psql(cluster, a.db, "ALTER TABLE ckan_doc ENABLE TRIGGER ckan_search_gen_dict;"
+                            "ALTER TABLE ckan_search_doc ENABLE TRIGGER ckan_search_gen_doc;"
+                            "ALTER TABLE tw_doc ENABLE TRIGGER ckan_search_gen_tw;")
+
+
+def test_taiwan_dataset_kept_answers_are_never_stale(cluster, pair):
+    """Endpoint 6 is kept the same way (every caller gets the same public document)."""
+    a, b = pair
+    ids = b.get("/api/v1/rest/dataset").json()["result"]
+    for i in ids:
+        path = f"/api/v1/rest/dataset/{i}"
+        first, again, other = a.get(path), a.get(path), b.get(path)
+        assert first.status_code == 200 and first.content == again.content == other.content
+        assert a.get(path + "?pretty=true").content == b.get(path + "?pretty=true").content
+    missing = "/api/v1/rest/dataset/NO-SUCH-ID"
+    assert a.get(missing).status_code == 404
+    assert a.get(missing).content == b.get(missing).content  # ER010002 as computed
+    name = ids[0].lower()
+    psql(cluster, a.db, f"UPDATE package SET title = '改過的標題' WHERE name = '{name}'")
+    got = a.get(f"/api/v1/rest/dataset/{ids[0]}").json()["result"]
+    assert got["title"] == "改過的標題"
+    psql(cluster, a.db, f"UPDATE package SET private = true WHERE name = '{name}'")
+    gone = a.get(f"/api/v1/rest/dataset/{ids[0]}")
+    assert gone.status_code == 404 and gone.content == b.get(f"/api/v1/rest/dataset/{ids[0]}").content

@@ -224,7 +224,13 @@ for wl in w3 w4; do
     psqlq -f "$DSQ/pgb/$wl.check.sql" >"$DSQ/$wl.psql.txt" 2>&1 || true
     if python3 - "$f" "$DSQ/$wl.psql.txt" <<'PY'; then
 import sys
+sys.path.insert(0, "tests/perf")
+import ds_tool
 body, res = open(sys.argv[1], encoding="utf-8").read(), open(sys.argv[2], encoding="utf-8").read().rstrip("\n")
+# (the Taiwan API sends its answers without whitespace outside strings: compare that form)
+tw = body.startswith('{"success":true,"result":')
+if tw:
+    res = ds_tool.compact(res.encode()).decode()
 sys.exit(0 if res and body.endswith('"result":' + res + "}") else 1)
 PY
         check "P $wl: the result of the server's statement with the first request's parameters is the result in the server's body"

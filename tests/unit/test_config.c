@@ -71,6 +71,35 @@ static void test_precedence(void)
     unlink(path);
 }
 
+/* One file for every command: db init skips the server's settings, refuses unknown names. */
+static void test_file_scopes(void)
+{
+    char path[] = "/tmp/opendatad-cfg-XXXXXX";
+    int fd = mkstemp(path);
+    FILE *f = fdopen(fd, "w");
+    fprintf(f, "db = postgresql:///filedb\nlisten = 127.0.0.1:6000\ndump-dir = /x\n"
+               "verbosity = 1\n");
+    fclose(f);
+    struct config c;
+    char *err;
+    char *argv[] = {"init", "--config", path, NULL};
+    T_CHECK(parse(&c, CFG_DB, 3, argv, &err) == CFG_OK, "db init reads the server's file: %s",
+            err ? err : "");
+    T_STREQ(c.db, "postgresql:///filedb", "db from the file");
+    T_CHECK(c.verbosity == 1, "verbosity from the file");
+    T_STREQ(c.listen, "127.0.0.1:5000", "the server's listen skipped by db init");
+    cfg_clear(&c);
+    free(err);
+    f = fopen(path, "a");
+    fprintf(f, "no-such-setting = 1\n");
+    fclose(f);
+    T_CHECK(parse(&c, CFG_DB, 3, argv, &err) == CFG_ERROR && err && strstr(err, "no-such-setting"),
+            "an unknown name in the file is an error: %s", err ? err : "");
+    free(err);
+    cfg_clear(&c);
+    unlink(path);
+}
+
 static void test_errors(void)
 {
     static char *const bad[][3] = {
@@ -127,6 +156,20 @@ static void test_pooler(void)
     cfg_clear(&c);
 }
 
+static void test_list(void)
+{
+    struct config c;
+    char *err;
+    char *none[] = {"serve", NULL};
+    T_CHECK(parse(&c, CFG_SERVE, 1, none, &err) == CFG_OK && !*c.db_replicas, "no replica");
+    cfg_clear(&c);
+    char *two[] = {"serve", "--db-replica", "host=a port=1", "--db-replica=host=b", NULL};
+    T_CHECK(parse(&c, CFG_SERVE, 4, two, &err) == CFG_OK, "two replicas parse");
+    T_STREQ(c.db_replicas, "host=a port=1\nhost=b", "repeated flags add up, a line each");
+    T_CHECK(c.replica_max_lag == 5000, "default lag 5 s");
+    cfg_clear(&c);
+}
+
 static void test_usage(void)
 {
     char *buf = NULL;
@@ -144,8 +187,10 @@ int main(void)
 {
     test_defaults();
     test_precedence();
+    test_file_scopes();
     test_errors();
     test_pooler();
+    test_list();
     test_usage();
     T_DONE();
 }

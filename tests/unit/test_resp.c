@@ -2,6 +2,7 @@
  * re-indenting, the Accept header rule) and of the families' envelopes (tw/tw_resp.c,
  * ckan/ckan_resp.c), their answers to the refusals SQL functions raise included). */
 #include "../../server/core/arena.c"
+#include "../../server/core/jcompact.c"
 #include "../../server/core/resp.c"
 #include "../../server/core/util.c"
 #include "../../server/ckan/ckan_resp.c"

@@ -1,9 +1,10 @@
-/* Unit tests for server/core/util.c: the XXH64 hash (vectors from the reference libxxhash) and
- * If-None-Match list matching. */
+/* Unit tests for server/core/util.c: the XXH64 hash (vectors from the reference libxxhash),
+ * If-None-Match list matching and the order in which shipped folders are looked up. */
 #include "../../server/core/util.c"
 #include "testh.h"
 
 #include <stdlib.h>
+#include <sys/stat.h>
 
 static void test_hash(void)
 {
@@ -69,10 +70,67 @@ static void test_utf8(void)
     }
 }
 
+/* A folder made under the test's temporary root. */
+static void mk(const char *root, const char *sub)
+{
+    char *cmd = xasprintf("mkdir -p '%s/%s'", root, sub);
+    T_CHECK(system(cmd) == 0, "%s", cmd);
+    free(cmd);
+}
+
+static void check_dir(const char *root, const char *sub, const char *want_rel, const char *what)
+{
+    char *got = share_dir_at(root, sub);
+    char *want = want_rel[0] == '/' ? xstrdup(want_rel) : xasprintf("%s/%s", root, want_rel);
+    T_STREQ(got, want, what);
+    free(got);
+    free(want);
+}
+
+/* util_share_dir's order: an install's share/opendatad, then a checkout's folder beside bin/,
+ * then the compiled-in default; var/ folders never from share/. */
+static void test_share_dir(void)
+{
+    char tmpl[] = "/tmp/opendata-share-XXXXXX";
+    char *root = mkdtemp(tmpl);
+    T_CHECK(root != NULL, "mkdtemp");
+    if (!root)
+        return;
+    check_dir(root, "sql", OPENDATAD_DATADIR "/sql", "nothing there: the compiled-in default");
+    check_dir(NULL, "sql", OPENDATAD_DATADIR "/sql", "program folder unknown");
+    check_dir(root, "var/uploads", "var/uploads", "build tree: var/ beside bin/");
+    mk(root, "sql");
+    check_dir(root, "sql", "sql", "checkout: sql/ beside bin/");
+    check_dir(root, "web", OPENDATAD_DATADIR "/web", "a folder the checkout lacks");
+    mk(root, "share/opendatad/sql");
+    check_dir(root, "sql", "share/opendatad/sql", "install: share/opendatad/sql first");
+    check_dir(root, "schemas", OPENDATAD_DATADIR "/schemas", "install lacking it: the default");
+    check_dir(root, "var/uploads", OPENDATAD_STATEDIR "/uploads", "install: the state folder");
+    check_dir(root, "var/cache/dumps", OPENDATAD_STATEDIR "/cache/dumps", "install: dumps");
+    check_dir(NULL, "var/uploads", OPENDATAD_STATEDIR "/uploads", "unknown: the state folder");
+
+    setenv("OPENDATA_TEST_DIR", "/somewhere/else", 1);
+    char *got = util_share_dir("OPENDATA_TEST_DIR", "sql");
+    T_STREQ(got, "/somewhere/else", "the environment variable first");
+    free(got);
+    setenv("OPENDATA_TEST_DIR", "", 1);
+    got = util_share_dir("OPENDATA_TEST_DIR", "bin");
+    /* this program runs from a bin/ folder (of the checkout or build/san/): root/bin exists */
+    T_CHECK(got && strlen(got) > 4 && strcmp(got + strlen(got) - 4, "/bin") == 0 &&
+                strncmp(got, OPENDATAD_DATADIR, strlen(OPENDATAD_DATADIR)) != 0,
+            "empty variable: looked up from the program (%s)", got ? got : "(null)");
+    free(got);
+
+    char *cmd = xasprintf("rm -rf '%s'", root);
+    T_CHECK(system(cmd) == 0, "%s", cmd);
+    free(cmd);
+}
+
 int main(void)
 {
     test_hash();
     test_utf8();
     test_etag_listed();
+    test_share_dir();
     T_DONE();
 }

@@ -1,5 +1,5 @@
-/* search_cache — cached package_search answers, checked against the database's generation. */
-#include "search_cache.h"
+/* scache — kept answers, checked against the database's generation. */
+#include "scache.h"
 
 #include <event2/buffer.h>
 #include <pthread.h>
@@ -10,12 +10,11 @@
 #include <string.h>
 
 #include "arena.h"
-#include "ckan_config.h"
-#include "ckan_resp.h"
 #include "config.h"
 #include "db_pool.h"
 #include "req.h"
 #include "resp.h"
+#include "family.h"
 #include "server.h"
 #include "util.h"
 
@@ -37,17 +36,20 @@ struct body {
     uint64_t hash; /* util_hash64 of data: the ETag */
 };
 
+/* The store: a hash table of entries, with a list from the most to the least recently used. */
 struct entry {
-    char *key; /* NULL: free */
-    uint64_t hash, gen, used;
+    char *key;
+    uint64_t hash, gen;
     struct body *body;
+    struct entry *hnext;         /* the next in its bucket */
+    struct entry *newer, *older; /* the use list */
 };
 
 static struct {
     pthread_mutex_t mu;
-    struct entry e[SCACHE_ENTRIES];
-    size_t bytes;
-    uint64_t tick;
+    struct entry **buckets; /* nbuckets (a power of two) chains */
+    size_t nbuckets, count, bytes;
+    struct entry *newest, *oldest;
 } store = {.mu = PTHREAD_MUTEX_INITIALIZER};
 
 static uint64_t fnv1a(const char *s)
@@ -85,16 +87,70 @@ static void body_sent(const void *data, size_t len, void *b)
 
 static size_t entry_size(const struct entry *e)
 {
-    return e->body->len + strlen(e->key) + 1;
+    return e->body->len + strlen(e->key) + 1 + sizeof(*e);
 }
 
-static void entry_clear(struct entry *e)
+static struct entry **bucket_of(uint64_t hash)
 {
+    return &store.buckets[hash & (store.nbuckets - 1)];
+}
+
+static struct entry *store_find(const char *key, uint64_t hash)
+{
+    if (!store.buckets)
+        return NULL;
+    for (struct entry *e = *bucket_of(hash); e; e = e->hnext)
+        if (e->hash == hash && strcmp(e->key, key) == 0)
+            return e;
+    return NULL;
+}
+
+static void use_unlink(struct entry *e)
+{
+    *(e->newer ? &e->newer->older : &store.newest) = e->older;
+    *(e->older ? &e->older->newer : &store.oldest) = e->newer;
+    e->newer = e->older = NULL;
+}
+
+static void use_front(struct entry *e)
+{
+    e->older = store.newest;
+    e->newer = NULL;
+    *(store.newest ? &store.newest->newer : &store.oldest) = e;
+    store.newest = e;
+}
+
+static void entry_remove(struct entry *e)
+{
+    for (struct entry **p = bucket_of(e->hash); *p; p = &(*p)->hnext)
+        if (*p == e) {
+            *p = e->hnext;
+            break;
+        }
+    use_unlink(e);
     store.bytes -= entry_size(e);
+    store.count--;
     body_unref(e->body);
     free(e->key);
-    e->key = NULL;
-    e->body = NULL;
+    free(e);
+}
+
+/* Twice the buckets once there are more entries than buckets. */
+static void store_grow(void)
+{
+    size_t n = store.nbuckets ? store.nbuckets * 2 : 16;
+    struct entry **old = store.buckets;
+    size_t oldn = store.nbuckets;
+    store.buckets = xcalloc(n, sizeof(*store.buckets));
+    store.nbuckets = n;
+    for (size_t i = 0; i < oldn; i++)
+        for (struct entry *e = old[i], *next; e; e = next) {
+            next = e->hnext;
+            struct entry **b = bucket_of(e->hash);
+            e->hnext = *b;
+            *b = e;
+        }
+    free(old);
 }
 
 /* The body kept under key, referenced, if it was computed under generation gen or a later one
@@ -103,68 +159,48 @@ static struct body *store_get(const char *key, uint64_t hash, uint64_t gen)
 {
     struct body *b = NULL;
     pthread_mutex_lock(&store.mu);
-    for (int i = 0; i < SCACHE_ENTRIES; i++) {
-        struct entry *e = &store.e[i];
-        if (e->key && e->hash == hash && strcmp(e->key, key) == 0) {
-            if (e->gen >= gen) {
-                e->used = ++store.tick;
-                b = e->body;
-                atomic_fetch_add(&b->refs, 1);
-            }
-            break;
-        }
+    struct entry *e = store_find(key, hash);
+    if (e && e->gen >= gen) {
+        use_unlink(e);
+        use_front(e);
+        b = e->body;
+        atomic_fetch_add(&b->refs, 1);
     }
     pthread_mutex_unlock(&store.mu);
     return b;
 }
 
-/* The least recently used entry other than keep, or NULL when there is none. */
-static struct entry *store_lru(const struct entry *keep)
-{
-    struct entry *lru = NULL;
-    for (int i = 0; i < SCACHE_ENTRIES; i++) {
-        struct entry *e = &store.e[i];
-        if (e->key && e != keep && (!lru || e->used < lru->used))
-            lru = e;
-    }
-    return lru;
-}
-
 /* Keep b under key unless a newer generation is kept already; evict the least recently used
- * entries to stay within SCACHE_ENTRIES and SCACHE_BYTES. */
+ * entries to stay within --search-cache-mb. */
 static void store_put(const char *key, uint64_t hash, uint64_t gen, struct body *b)
 {
-    size_t size = b->len + strlen(key) + 1;
-    if (b->len > SCACHE_ENTRY_MAX || size > (size_t)ckan_config()->search_cache_mb << 20)
+    size_t budget = (size_t)srv_config()->search_cache_mb << 20;
+    size_t size = b->len + strlen(key) + 1 + sizeof(struct entry);
+    if (b->len > SCACHE_ENTRY_MAX || size > budget)
         return;
     pthread_mutex_lock(&store.mu);
-    struct entry *slot = NULL, *free_slot = NULL;
-    for (int i = 0; i < SCACHE_ENTRIES && !slot; i++) {
-        struct entry *e = &store.e[i];
-        if (!e->key)
-            free_slot = free_slot ? free_slot : e;
-        else if (e->hash == hash && strcmp(e->key, key) == 0)
-            slot = e;
-    }
-    if (slot && slot->gen > gen) {
+    struct entry *old = store_find(key, hash);
+    if (old && old->gen > gen) {
         pthread_mutex_unlock(&store.mu);
         return;
     }
-    if (slot)
-        entry_clear(slot);
-    else
-        slot = free_slot ? free_slot : store_lru(NULL);
-    if (slot->key)
-        entry_clear(slot);
-    size_t budget = (size_t)ckan_config()->search_cache_mb << 20;
-    for (struct entry *old; store.bytes + size > budget && (old = store_lru(slot));)
-        entry_clear(old);
-    slot->key = xstrdup(key);
-    slot->hash = hash;
-    slot->gen = gen;
-    slot->used = ++store.tick;
-    slot->body = b;
+    if (old)
+        entry_remove(old);
+    while (store.oldest && store.bytes + size > budget)
+        entry_remove(store.oldest);
+    if (store.count >= store.nbuckets)
+        store_grow();
+    struct entry *e = xcalloc(1, sizeof(*e));
+    e->key = xstrdup(key);
+    e->hash = hash;
+    e->gen = gen;
+    e->body = b;
     atomic_fetch_add(&b->refs, 1);
+    struct entry **bk = bucket_of(hash);
+    e->hnext = *bk;
+    *bk = e;
+    use_front(e);
+    store.count++;
     store.bytes += size;
     pthread_mutex_unlock(&store.mu);
 }
@@ -197,6 +233,8 @@ struct gen_read {
     struct waiter *riding;
 };
 
+static void fly(struct scache_thread *t, struct waiter *w);
+
 struct scache_thread {
     struct srv_thread *thr;
     int reading;                      /* reads of the generation on their way */
@@ -211,7 +249,7 @@ void scache_init(void)
 
 bool scache_enabled(void)
 {
-    return ckan_config()->search_cache_mb > 0;
+    return srv_config()->search_cache_mb > 0;
 }
 
 /* Send b as r's answer (indented or wrapped for JSONP when r asks: resp_ok_shared). */
@@ -244,7 +282,7 @@ static void fly(struct scache_thread *t, struct waiter *w)
     f->hash = w->hash;
     f->waiters = w;
     f->tail = &w->next;
-    if (!dbp_exec_sql_prepared(t->thr->db, sql, nparams, params, flight_done, f)) {
+    if (!dbp_exec_sql_prepared(req_pool(w->r), sql, nparams, params, flight_done, f)) {
         free(f);
         req_db_busy(w->r);
         return;
@@ -266,7 +304,10 @@ static void flight_done(void *arg, PGresult *res, const struct db_error *err)
     if (err) {
         for (; w; w = next) {
             next = w->next;
-            req_db_fail(w->r, err);
+            if (req_replica_failed(w->r, err))
+                fly(t, w); /* again, on the primary */
+            else
+                req_db_error(w->r, err);
         }
         free(f);
         return;
@@ -274,8 +315,8 @@ static void flight_done(void *arg, PGresult *res, const struct db_error *err)
     struct req *r = w->r;
     uint64_t gen = PQnfields(res) == 2 ? strtoull(PQgetvalue(res, 0, 1), NULL, 10) : 0;
     size_t len;
-    char *text = ckan_resp_build_ok(ckan_resp_help_url(r), PQgetvalue(res, 0, 0),
-                                    (size_t)PQgetlength(res, 0, 0), &len);
+    /* the family's envelope: the same for every request of one key */
+    char *text = r->fam->env->ok(r, PQgetvalue(res, 0, 0), (size_t)PQgetlength(res, 0, 0), &len);
     struct body *b = body_new(text, len);
     if (gen)
         store_put(f->key, f->hash, gen, b);
@@ -304,8 +345,12 @@ static void gen_read(void *arg, PGresult *res, const struct db_error *err)
     for (; w; w = next) {
         next = w->next;
         struct body *b = err ? NULL : store_get(w->key, w->hash, gen);
-        if (err) {
-            req_db_fail(w->r, err);
+        if (err && req_replica_failed(w->r, err)) {
+            w->next = NULL; /* waits for the next read, on the primary */
+            *t->next_tail = w;
+            t->next_tail = &w->next;
+        } else if (err) {
+            req_db_error(w->r, err);
         } else if (b) {
             reply(w->r, b);
             body_unref(b);
@@ -327,7 +372,24 @@ static void read_gen(struct scache_thread *t)
     t->next = NULL;
     t->next_tail = &t->next;
     t->reading++;
-    if (dbp_exec(t->thr->db, &st_gen, NULL, gen_read, g))
+    /* One read serves requests of one pool (a replica's generation is its own): the others wait
+     * for the next read. */
+    struct dbp *pool = req_pool(g->riding->r);
+    struct waiter **rest = &t->next, **ride = &g->riding;
+    for (struct waiter *w = g->riding; w;) {
+        struct waiter *next = w->next;
+        if (req_pool(w->r) == pool) {
+            ride = &w->next;
+        } else { /* to the waiting list */
+            *ride = next;
+            w->next = NULL;
+            *rest = w;
+            rest = &w->next;
+            t->next_tail = rest;
+        }
+        w = next;
+    }
+    if (dbp_exec(pool, &st_gen, NULL, gen_read, g))
         return;
     struct waiter *w = g->riding, *next;
     free(g);
@@ -340,7 +402,7 @@ static void read_gen(struct scache_thread *t)
 
 int scache_answer(struct req *r, const char *key, scache_build_fn build, void *arg)
 {
-    struct scache_thread *t = srv_thread_state(r->thr, ckan_config_family());
+    struct scache_thread *t = r->thr->scache;
     struct waiter *w = arena_alloc(r->a, sizeof(*w));
     *w = (struct waiter){.r = r, .key = key, .hash = fnv1a(key), .build = build, .arg = arg};
     *t->next_tail = w;

@@ -1,24 +1,24 @@
-/* search_cache — answers of package_search without q kept in the server process, shared by its
- * threads, and never stale: each is stored with the generation of ckan_search_gen
+/* scache — answers kept in the server process (package_search without q, anonymous
+ * package_show, the Taiwan dataset), shared by its threads, and never stale: each is stored with the generation of ckan_search_gen
  * (sql/migrations/012) its statement saw, which every committed change of what a search shows
  * increments, in the writing transaction itself, whichever process wrote. A request is answered
  * from the cache only after a read of the generation that started after the request arrived
  * returned the entry's generation (or an older one). One read serves every request of a thread that
  * arrived while the previous read was on its way; a miss runs the request's own statement, and the
- * requests of a thread that miss on the same key share one run. Memory is bounded (SCACHE_ENTRIES
- * entries, --search-cache-mb bytes, answers above SCACHE_ENTRY_MAX are not kept; least recently
- * used first out). */
-#ifndef SEARCH_CACHE_H
-#define SEARCH_CACHE_H
+ * requests of a thread that miss on the same key share one run. Memory is bounded
+ * (--search-cache-mb bytes in a hash table, answers above SCACHE_ENTRY_MAX are not kept; least
+ * recently used first out). package_show's anonymous answers are kept the same way. */
+#ifndef SCACHE_H
+#define SCACHE_H
 #include <stdbool.h>
 
 struct req;
 
-#define SCACHE_ENTRIES 128
 #define SCACHE_ENTRY_MAX (1u << 20)
 
-/* Builds the statement that computes r's answer: column 0 the CKAN result as JSON text,
- * column 1 `(SELECT gen FROM ckan_search_gen)` as text (the same snapshot); sets *nparams and
+/* Builds the statement that computes r's answer: column 0 the result as JSON text (put in r's
+ * family's envelope), column 1 `(SELECT gen FROM ckan_search_gen)` as text (the same
+ * snapshot); sets *nparams and
  * *params. The text, the array and the values live in r's arena. Or answers r with an error
  * (its parameters are not valid) and returns NULL. Requests with the same key must get the
  * same outcome. */
@@ -36,7 +36,9 @@ bool scache_enabled(void);
 /* Answer r, whose answer depends only on key and the database, from the cache or by running
  * build's statement (then kept under key). Returns REQ_ASYNC. */
 int scache_answer(struct req *r, const char *key, scache_build_fn build, void *arg);
-/* A thread's waiting-request state (ckan_family's thread hook makes it for each loop thread). */
+/* A thread's waiting-request state (each server thread has one). Keys begin with the name of
+ * what they answer (package_search, package_show, tw_dataset_show). A failed statement is
+ * answered as req_db's are (r->db_failed first: req_db_set_failed). */
 struct srv_thread;
 struct scache_thread *scache_thread_new(struct srv_thread *thr);
 /* Free a thread's waiting-request state once its loop has ended, when no request waits any
