@@ -50,7 +50,7 @@ DEB_RUN   := postgresql-15 postgresql-client-15
 DEB_TEST  := python3 python3-pytest python3-requests python3-jsonschema python3-psycopg2 \
              python3-docopt python3-simplejson python3-slugify curl clang libclang-rt-14-dev \
              pgbouncer nginx-light chromium chromium-driver python3-selenium
-DEB_BENCH := wrk nginx-light postgresql-contrib zip unzip time bc
+DEB_BENCH := wrk nginx-light postgresql-contrib zip unzip time bc gnuplot-nox
 # The install tests (tests/install): the Debian package build, the unit's check, the compose
 # file's validator (without its recommended container engine).
 DEB_PKG   := dpkg-dev debhelper fakeroot systemd
@@ -66,7 +66,7 @@ CKAN_SRC   := $(addprefix server/ckan/,ckan_family.c ckan_config.c ckan_resp.c c
               ckan_call.c ckan_xloader.c ckan_download.c ckan_upload.c ckan_search.c ckan_util.c solrq.c solrq_mem.c solrq_lex.c solrq_parse.c \
               solrq_sql.c solrq_map.c ckan_view_rel.c ckan_openapi.c)
 DS_SRC     := $(addprefix server/datastore/,ds_family.c ds_read.c ds_cache.c sqlbuild.c sqlbuild_cols.c sqlbuild_geo.c astore.c dump.c dump_fmt.c dump_src.c \
-              dump_stream.c dump_worker.c zipw.c ds_load.c ustore.c url_fetch.c hk_query.c)
+              dump_stream.c dump_worker.c zipw.c ds_load.c ustore.c url_fetch.c hk_query.c ds_rows.c)
 HK_SRC     := $(addprefix server/hk/,hkf_family.c hkf_resp.c hkf_filter.c hk_family.c hk_archive.c hk_nearest.c hk_params.c)
 LEGACY_SRC := $(addprefix server/legacy/,legacy_family.c legacy_rest.c legacy_search.c legacy_query.c \
                                             legacy_util.c legacy_munge.c)
@@ -217,11 +217,13 @@ axe-src:
 
 bench: deps-bench
 	@$(MAKE) --no-print-directory all
+	@tests/perf/bench_curves.sh
 	@tests/perf/bench.sh
 
-# The same workloads with shorter runs on smaller data (about 15 minutes).
+# The same workloads with shorter runs on smaller data, and shorter curves (about 20 minutes).
 bench-quick: deps-bench
 	@$(MAKE) --no-print-directory all
+	@CURVE_SIZES="1000 4000" CURVE_ROWS="50000 200000" CURVE_DURATION=3 tests/perf/bench_curves.sh
 	@BENCH_QUICK=1 tests/perf/bench.sh
 
 # libFuzzer drivers (tests/fuzz/fuzz_<target>.c), one per parser of outside input. `make fuzz`
@@ -233,7 +235,7 @@ FUZZ_CC      ?= clang
 FUZZ_TIME    ?= 300
 FUZZ_ARGS    ?=
 FUZZ_TARGETS := solrq csv xml catalog ckan_params tw_datastore hframe multipart range hk_query hk_params \
-                proxy json_span legacy_query web_accept
+                proxy json_span legacy_query ds_rows web_accept
 FUZZ_BINS    := $(FUZZ_TARGETS:%=bin/fuzz_%)
 FUZZ_SMOKE   := $(FUZZ_TARGETS:%=build/fuzz-smoke/%)
 # ENC_CHUNK: enc.c reads tiny chunks, so that short inputs cross chunk boundaries.
@@ -264,6 +266,7 @@ FUZZ_SRC_web_accept   := server/web/web_accept.c
 FUZZ_SRC_proxy        := server/core/proxy.c server/core/arena.c server/core/util.c
 FUZZ_SRC_hk_params    := server/hk/hk_params.c server/core/valid.c server/core/util.c
 FUZZ_SRC_json_span    := server/core/json_span.c server/core/util.c
+FUZZ_SRC_ds_rows      := server/datastore/ds_rows.c server/core/util.c
 FUZZ_SRC_legacy_query := server/legacy/legacy_query.c server/legacy/legacy_munge.c server/core/util.c
 FUZZ_LIBS_legacy_query := $(shell pkg-config --libs json-c 2>/dev/null)
 FUZZ_LIBS_hframe      := $(shell pkg-config --libs libevent 2>/dev/null)
@@ -275,6 +278,7 @@ FUZZ_LIBS_tw_datastore := $(shell pkg-config --libs libevent json-c 2>/dev/null)
 FUZZ_LIBS_hk_query     := $(shell pkg-config --libs json-c 2>/dev/null)
 FUZZ_LIBS_hk_params    := $(shell pkg-config --libs json-c 2>/dev/null) -lm
 FUZZ_LIBS_json_span    := $(shell pkg-config --libs json-c 2>/dev/null)
+FUZZ_LIBS_ds_rows      := $(shell pkg-config --libs json-c 2>/dev/null)
 # Longest input tried: a query string is short, a file slice longer.
 FUZZ_LEN_solrq := 4096
 FUZZ_LEN_csv := 8192
@@ -288,6 +292,7 @@ FUZZ_LEN_multipart := 4096
 FUZZ_LEN_range := 256
 FUZZ_LEN_hk_params := 256
 FUZZ_LEN_json_span := 4096
+FUZZ_LEN_ds_rows := 4096
 
 define fuzz_rules
 bin/fuzz_$(1): tests/fuzz/fuzz_$(1).c $(FUZZ_SRC_$(1)) $(wildcard server/*/*.h importers/*.h tests/fuzz/*.h)

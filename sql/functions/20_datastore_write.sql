@@ -12,7 +12,8 @@
 -- Records are written set-based (one statement over jsonb_array_elements) whenever that gives
 -- what CKAN's row-by-row writes give; otherwise (a refusal to report, keys repeated within one
 -- call, records carrying _id) they are written one at a time, as CKAN does, which also finds
--- the record CKAN names in its refusal.
+-- the record CKAN names in its refusal. datastore_upsert's plain records come as lines of text
+-- too (ds_w_lines), written the same way without building their jsonb.
 
 -- RAISE OD422 {key: [msg]} (more: further members of the error dict).
 CREATE OR REPLACE FUNCTION ds_w_fail(key text, msg text, more jsonb DEFAULT '{}') RETURNS void
@@ -514,9 +515,172 @@ LANGUAGE sql STABLE AS $$
 $$;
 
 -- ---------------------------------------------------------------------------------------------
--- datastore_upsert.
+-- Records as lines of text (server/datastore/ds_rows.h): the plain records most clients send,
+-- which PostgreSQL splits several times faster than it builds their jsonb. Every record gives
+-- the same fields (keys) and each value is the text ->> would give (null: NULL).
 
-CREATE OR REPLACE FUNCTION ckan_datastore_upsert(p jsonb, site text, v ckan_viewer)
+-- The value of field i (1-based) of a line r.a (a[1] is the empty text before the first tab),
+-- as ds_w_expr reads it from a record.
+CREATE OR REPLACE FUNCTION ds_w_line_expr(i bigint, typ text) RETURNS text
+LANGUAGE sql IMMUTABLE AS $$
+    SELECT CASE WHEN typ IN ('text', 'varchar', 'bpchar') THEN format('r.a[%s]::%s', i + 1, typ)
+                ELSE format('nullif(r.a[%s], '''')::%s', i + 1, typ) END
+$$;
+
+-- The lines ($1) as rows r (n: the record's number from 1, a: its values from a[2]). The
+-- ORDER BY keeps the subquery whole (flattened, each a[i] would split the line again) and costs
+-- no sort (the ordinality's order).
+CREATE OR REPLACE FUNCTION ds_w_line_rows() RETURNS text
+LANGUAGE sql IMMUTABLE AS $$
+    SELECT '(SELECT x.n, string_to_array(x.l, E''\t'', ''\N'') AS a '
+           'FROM string_to_table($1, E''\n'') WITH ORDINALITY x(l, n) ORDER BY x.n) r'
+$$;
+
+-- The statement that puts the sequence of tbl's _id back where it stands now (a failed
+-- statement that took _ids from it has moved it, and the JSON path that follows must give the
+-- _ids it always gave).
+CREATE OR REPLACE FUNCTION ds_w_seq_undo(tbl text) RETURNS text
+LANGUAGE plpgsql VOLATILE AS $$
+DECLARE
+    seq text := pg_get_serial_sequence(format('datastore.%I', tbl), '_id');
+    last bigint;
+    called boolean;
+BEGIN
+    IF seq IS NULL THEN
+        RETURN 'SELECT 1';
+    END IF;
+    EXECUTE format('SELECT last_value, is_called FROM %s', seq) INTO last, called;
+    RETURN format('SELECT setval(%L, %s, %L)', seq, last, called);
+END
+$$;
+
+-- Records as lines (keys: the fields every record gives, in order), written as the JSON path
+-- (ds_w_insert, ds_w_upsert) would write them: for insert and upsert first one INSERT in record
+-- order (a record whose key a row has stops it), then for upsert and update the UPDATE-then-
+-- INSERT statement of ds_w_upsert_set. written: the records written, ids their _ids (for
+-- include_records; the INSERT leaves them NULL unless want_ids). Returns NULL written, having
+-- written nothing, whenever the JSON path could answer otherwise: a field unknown or repeated, or given to a json or array
+-- column (whose values are not what ->> gives), a key field not given, a key repeated, a value
+-- PostgreSQL refuses, an update's key not there. That path then answers as CKAN does.
+CREATE OR REPLACE FUNCTION ds_w_lines(tbl text, flds jsonb, method text, keys jsonb, lines text,
+                                      want_ids boolean, OUT ids bigint[], OUT added bigint,
+                                      OUT written bigint)
+LANGUAGE plpgsql VOLATILE AS $$
+DECLARE
+    given text[] := ARRAY(SELECT jsonb_array_elements_text(keys));
+    uniq text[] := ds_w_unique_key(tbl);
+    typs text[] := ARRAY(SELECT (SELECT f->>'type' FROM jsonb_array_elements(flds) f
+                                 WHERE f->>'id' = g LIMIT 1)
+                         FROM unnest(given) WITH ORDINALITY x(g, i) ORDER BY i);
+    cols text := (SELECT string_agg(format('%I', g), ', ' ORDER BY i)
+                  FROM unnest(given) WITH ORDINALITY x(g, i));
+    seq text := pg_get_serial_sequence(format('datastore.%I', tbl), '_id');
+    base bigint;
+    undo text;
+    ins text;
+    dup boolean;
+    upd bigint[];
+    nupd bigint;
+BEGIN
+    IF cardinality(given) = 0
+       OR (SELECT count(DISTINCT g) FROM unnest(given) g) <> cardinality(given)
+       OR EXISTS (SELECT 1 FROM unnest(typs) y WHERE y IS NULL OR y IN ('json', 'jsonb')
+                                                     OR y LIKE '\_%')
+       OR (method <> 'insert' AND (uniq = '{}' OR NOT uniq <@ given)) THEN
+        RETURN;
+    END IF;
+    undo := ds_w_seq_undo(tbl);
+    IF method <> 'update' THEN
+        -- the _ids the sequence would give the rows one by one in record order (base + n),
+        -- given at once (the sequence set past them after), when it counts by one
+        IF seq IS NOT NULL AND (SELECT seqincrement FROM pg_sequence
+                                WHERE seqrelid = seq::regclass) = 1 THEN
+            EXECUTE format('SELECT CASE WHEN is_called THEN last_value ELSE last_value - 1 END '
+                           'FROM %s', seq) INTO base;
+        END IF;
+        BEGIN
+            ins := format('INSERT INTO datastore.%I (%s%s) SELECT %s%s FROM %s ORDER BY r.n',
+                          tbl, CASE WHEN base IS NOT NULL THEN '"_id", ' END, cols,
+                          CASE WHEN base IS NOT NULL THEN '$2 + r.n, ' END,
+                          (SELECT string_agg(ds_w_line_expr(i, typs[i]), ', ' ORDER BY i)
+                           FROM generate_subscripts(typs, 1) i),
+                          ds_w_line_rows());
+            IF want_ids THEN
+                EXECUTE format('WITH i AS (%s RETURNING "_id") '
+                               'SELECT coalesce(array_agg("_id" ORDER BY "_id"), ''{}'') FROM i',
+                               ins) INTO ids USING lines, base;
+                written := cardinality(ids);
+            ELSE  -- (the _ids cost a tenth of the INSERT's time, for include_records only)
+                EXECUTE ins USING lines, base;
+                GET DIAGNOSTICS written = ROW_COUNT;
+            END IF;
+            IF base IS NOT NULL AND written > 0 THEN
+                PERFORM setval(seq, base + written);
+            END IF;
+            added := written;
+            RETURN;
+        EXCEPTION WHEN OTHERS THEN
+            EXECUTE undo;
+            IF method = 'insert' OR SQLSTATE <> '23505' THEN
+                ids := NULL;
+                RETURN;  -- the JSON path reports the refusal
+            END IF;
+        END;
+    END IF;
+    -- upsert of records some of whose keys rows have, or update. A key repeated within the
+    -- call sends the JSON path record by record; ds_w_upsert_set looks for one with a GROUP BY,
+    -- here the unique index finds those without NULLs (for upsert the second record of a key
+    -- goes to the INSERT, which fails; for update fewer rows than records are updated), and
+    -- only keys with NULLs (which the index lets repeat) are grouped.
+    BEGIN
+        EXECUTE format(
+            'WITH s AS MATERIALIZED (SELECT r.n, %s FROM %s), '
+            'd AS (SELECT EXISTS (SELECT 1 FROM s WHERE %s GROUP BY %s HAVING count(*) > 1) '
+            'AS dup), '
+            'u AS (UPDATE datastore.%I t SET %s FROM s WHERE NOT (SELECT dup FROM d) AND %s '
+            'RETURNING s.n, t."_id"), '
+            'i AS (INSERT INTO datastore.%I (%s) SELECT %s FROM s '
+            'WHERE $2 = ''upsert'' AND NOT (SELECT dup FROM d) '
+            'AND s.n NOT IN (SELECT n FROM u) ORDER BY s.n RETURNING "_id") '
+            'SELECT (SELECT dup FROM d), (SELECT count(*) FROM u), '
+            '(SELECT array_agg("_id" ORDER BY n) FROM u), '
+            '(SELECT array_agg("_id" ORDER BY "_id") FROM i)',
+            (SELECT string_agg(ds_w_line_expr(i, typs[i]) || ' AS c' || i, ', ' ORDER BY i)
+             FROM generate_subscripts(typs, 1) i),
+            ds_w_line_rows(),
+            (SELECT string_agg('c' || i || ' IS NULL', ' OR ') FROM unnest(given)
+             WITH ORDINALITY x(g, i) WHERE g = ANY(uniq)),
+            (SELECT string_agg('c' || i, ', ') FROM unnest(given) WITH ORDINALITY x(g, i)
+             WHERE g = ANY(uniq)),
+            tbl,
+            (SELECT string_agg(format('%I = s.c%s', g, i), ', ')
+             FROM unnest(given) WITH ORDINALITY x(g, i)),
+            (SELECT string_agg(format('t.%I = s.c%s', g, i), ' AND ')
+             FROM unnest(given) WITH ORDINALITY x(g, i) WHERE g = ANY(uniq)),
+            tbl, cols,
+            (SELECT string_agg('s.c' || i, ', ' ORDER BY i) FROM generate_subscripts(typs, 1) i))
+            INTO dup, nupd, upd, ids USING lines, method;
+        IF dup OR (method = 'update'
+                   AND nupd < (SELECT count(*) FROM string_to_table(lines, E'\n'))) THEN
+            RAISE EXCEPTION 'not for this path' USING ERRCODE = 'DSW01';
+        END IF;
+    EXCEPTION WHEN OTHERS THEN
+        EXECUTE undo;
+        ids := NULL;
+        RETURN;  -- undone; the JSON path writes record by record and reports as CKAN does
+    END;
+    added := coalesce(cardinality(ids), 0);
+    ids := coalesce(upd, '{}') || coalesce(ids, '{}');
+    written := cardinality(ids);
+END
+$$;
+
+-- ---------------------------------------------------------------------------------------------
+-- datastore_upsert. recs: the request's records as sent, and lines: the same as lines of text
+-- (ds_w_lines), when the server found them plain (else both NULL, and the records are in p).
+
+CREATE OR REPLACE FUNCTION ckan_datastore_upsert(p jsonb, site text, v ckan_viewer, recs text,
+                                                 lines text)
 RETURNS text
 LANGUAGE plpgsql VOLATILE AS $$
 DECLARE
@@ -525,6 +689,7 @@ DECLARE
     t datastore_table;
     ids bigint[];
     added bigint := 0;
+    written bigint;
     out jsonb;
     kept text;
 BEGIN
@@ -535,12 +700,18 @@ BEGIN
     t := ds_w_open(p, v);
     method := coalesce(nullif(method, ''), 'upsert');
     BEGIN
-        IF method = 'insert' THEN
-            ids := ds_w_insert(t.table_name, t.fields, d->'records');
+        IF lines IS NOT NULL THEN
+            SELECT * INTO ids, added, written FROM ds_w_lines(t.table_name, t.fields, method,
+                p->'record_keys', lines, (p->>'include_records')::boolean);
+        END IF;
+        IF written IS NULL AND method = 'insert' THEN
+            ids := ds_w_insert(t.table_name, t.fields, coalesce(recs::jsonb, d->'records'));
             added := cardinality(ids);
-        ELSE
+            written := added;
+        ELSIF written IS NULL THEN
             SELECT * INTO ids, added FROM ds_w_upsert(t.table_name, t.fields, method,
-                                                      d->'records');
+                                                      coalesce(recs::jsonb, d->'records'));
+            written := cardinality(ids);
         END IF;
         out := ds_w_answer(d - 'records' - 'dry_run', (p->>'include_records')::boolean,
                            t.table_name, ids)
@@ -556,11 +727,18 @@ BEGIN
         GET STACKED DIAGNOSTICS kept = PG_EXCEPTION_DETAIL;
         RETURN kept;
     END;
-    IF cardinality(ids) > 0 THEN
+    IF written > 0 THEN
         PERFORM ds_w_rows_changed(t, added);
     END IF;
     RETURN out::text;
 END
+$$;
+
+-- The same with the records in p (the call's shape of every other write).
+CREATE OR REPLACE FUNCTION ckan_datastore_upsert(p jsonb, site text, v ckan_viewer)
+RETURNS text
+LANGUAGE sql VOLATILE AS $$
+    SELECT ckan_datastore_upsert(p, site, v, NULL, NULL)
 $$;
 
 -- ---------------------------------------------------------------------------------------------

@@ -382,7 +382,10 @@ tail -n +"$((lines0 + 1))" "$PGDIR/postgres.log" | grep -E 'parse|bind|execute|p
         >"$RAW/000-server-sql.txt" || true
 grep -q 'tw_dataset_show(\$1, \$2)' "$RAW/000-server-sql.txt" ||
     note "the PostgreSQL log does not show SELECT tw_dataset_show(\$1, \$2) as a prepared statement (see the raw output): P may not run the server's SQL"
-grep -q "set_config('opendatad.lang', coalesce(\$4::text, ''), true)) SELECT (SELECT body FROM ckan_package_show(\$1, \$2, \$3::ckan_viewer) body) FROM ckan_l" "$RAW/000-server-sql.txt" ||
+# (an anonymous package_show is answered from memory once computed: the statement that computes
+# it adds the generation; P runs the statement without it, what a server asking PostgreSQL on
+# every request runs)
+grep -q "set_config('opendatad.lang', coalesce(\$4::text, ''), true)) SELECT (SELECT body FROM ckan_package_show(\$1, \$2, \$3::ckan_viewer) body)" "$RAW/000-server-sql.txt" ||
     note "the PostgreSQL log does not show the server's package_show statement (ckan_package_show(\$1, \$2, \$3::ckan_viewer) under the language's set_config) as a prepared statement: P may not run the server's SQL"
 grep -q 'ckan_status_show(\$1, \$2, \$3)' "$RAW/000-server-sql.txt" ||
     note "the PostgreSQL log does not show SELECT ckan_status_show(\$1, \$2, \$3) as a prepared statement: P may not run the server's SQL"

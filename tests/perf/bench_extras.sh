@@ -9,12 +9,13 @@
 #   nearest  datastore_nearest vs pgbench of the same SQL (bench_nearest.sh)
 #   lang     package_search under /tc-data vs the same under /api/3 (bench_lang.sh)
 #   pooler   the same reads through PgBouncer (session, transaction) vs directly (bench_pooler.sh)
+#   mixed    W7: a W1/W3/W2 read mix while a CSV import runs vs the mix alone (bench_mixed.sh)
 #
 # BENCH_EXTRAS="upsert write ..." picks some (default: all); sizes follow BENCH_QUICK.
 extra() { # NAME command...
     local name=$1 s0 rc=0
     shift
-    case " ${BENCH_EXTRAS:-upsert write upload filter nearest lang pooler} " in *" $name "*) ;; *) return 0 ;; esac
+    case " ${BENCH_EXTRAS:-upsert write upload filter nearest lang pooler mixed} " in *" $name "*) ;; *) return 0 ;; esac
     log "extra workload $name: $*"
     s0=$(date +%s)
     {
@@ -33,6 +34,7 @@ if [ "${BENCH_QUICK:-0}" = 1 ]; then
     extra nearest env NB_POINTS=20000 NB_REPS=1 NB_DUR=3 NB_WARM=1 NB_CONCS=16 tests/perf/bench_nearest.sh
     extra lang tests/perf/bench_lang.sh 1000 3
     extra pooler tests/perf/bench_pooler.sh 1000 3 1
+    extra mixed tests/perf/bench_mixed.sh 1000 200000 10
 else
     extra upsert /usr/bin/python3 tests/perf/bench_ds_upsert.py 10000 5
     extra write env BW_REPS=3 BW_DURATION="$DUR" tests/perf/bench_write.sh
@@ -41,4 +43,5 @@ else
     extra nearest env NB_DUR="$DUR" tests/perf/bench_nearest.sh
     extra lang tests/perf/bench_lang.sh 5000 "$DUR"
     extra pooler tests/perf/bench_pooler.sh 2000 "$DUR" 3
+    extra mixed tests/perf/bench_mixed.sh 2000 1000000 30
 fi

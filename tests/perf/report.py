@@ -480,6 +480,7 @@ def main():
 
     # ---- the details, the raw outputs beside them, and the summary
     outdir = os.path.join(os.path.dirname(os.path.abspath(outpath)), "bench")
+    meta["_outdir"] = outdir
     rawout = os.path.join(outdir, "raw")
     os.makedirs(rawout, exist_ok=True)
     for name in os.listdir(rawout):
@@ -500,9 +501,37 @@ def main():
     extras = report_extras.rows(work)
     for wl, what, ours, comp, ratio, goal, met in extras:
         if goal != "–":
-            goals.append((wl, goal, "%.2f×" % ratio if ratio is not None else "–", bool(met)))
+            goals.append((wl, goal, "%s vs %s" % (ours, comp), bool(met)))
     with open(outpath, "w", encoding="utf-8") as f:
         f.write("\n".join(summary(meta, head, notes, extras, goals)))
+
+
+def curves_section(meta):
+    """The cost curves tests/perf/bench_curves.sh left in bench/curves (make bench runs it
+    first): one row per curve, a column per size, and the drawings."""
+    path = os.path.join(meta.get("_outdir", ""), "curves", "curves.tsv")
+    rows = [l.split("\t") for l in read_lines(path)[1:] if l.count("\t") == 3]
+    if not rows:
+        return []
+    s = ["## Cost curves", "",
+         "The same workloads on growing data, one short run per point "
+         "(`tests/perf/bench_curves.sh`; each point's summary in [bench/curves/](bench/curves/)); "
+         "each cell is ours relative to the workload's comparator (1.0 = as fast), so a falling "
+         "row is where the server adds cost as the work grows.", ""]
+    for kind, unit in (("W1", "datasets"), ("W3", "rows")):
+        mine = [r for r in rows if (r[0].startswith("W1") or r[0].startswith("W2")) == (kind == "W1")]
+        sizes = sorted({int(r[1]) for r in mine})
+        if not sizes:
+            continue
+        s.append("| curve (ratio) | " + " | ".join("{:,} {}".format(n, unit) for n in sizes) + " |")
+        s.append("|---" * (len(sizes) + 1) + "|")
+        for name in dict.fromkeys(r[0] for r in mine):
+            cells = {int(r[1]): r[2] for r in mine if r[0] == name}
+            of = next(r[3] for r in mine if r[0] == name)
+            s.append("| [{}](bench/curves/{}.svg) ({}) | ".format(name, name, of) +
+                     " | ".join((cells.get(n) or "–") for n in sizes) + " |")
+        s.append("")
+    return s
 
 
 def summary(meta, head, notes, extras, goals):
@@ -542,6 +571,7 @@ def summary(meta, head, notes, extras, goals):
         s += ["## Goals", "", "| workload | goal | measured | |", "|---|---|---|---|"]
         s += ["| {} | {} | {} | {} |".format(wl, g, m, ok(b)) for wl, g, m, b in goals]
         s.append("")
+    s += curves_section(meta)
     if notes:
         s += ["## Notes from the run", ""] + ["- " + n for n in notes] + [""]
     s += ["## Setup", "",

@@ -85,8 +85,21 @@ def pooler(text, rows):
                 "direct %s req/s" % m.group(2), float(ratio), "–", None))
 
 
+def mixed(text, rows):
+    m = re.search(r"^mixed p99 alone ([\d.]+) ms \((\d+) errors, (\d+) req\)\s+during import "
+                  r"([\d.]+) ms \((\d+) errors, (\d+) req\)", text, re.M)
+    if m:
+        alone, during = float(m.group(1)), float(m.group(4))
+        errors = int(m.group(2)) + int(m.group(5))
+        rows.append(("W7", "p99 of a read mix (80%% W1, 15%% W3, 5%% W2; c=16) while a CSV import "
+                     "runs, %d errors" % errors, "p99 %.1f ms" % during, "alone %.1f ms" % alone,
+                     alone / during if during else None, "p99 ≤ 3× alone, no errors",
+                     during <= 3 * alone and errors == 0))
+
+
 PARSERS = (("upsert", upsert), ("write", write), ("upload", upload), ("filter", filter_),
-           ("nearest", nearest), ("lang", lang), ("pooler", pooler))
+           ("nearest", nearest), ("lang", lang), ("pooler", pooler),
+           ("mixed", mixed))
 
 
 def rows(work):
