@@ -539,8 +539,8 @@ def summary(meta, head, notes, extras, goals):
     quick = meta.get("quick") == "1"
     s = ["# Benchmarks", ""]
     s.append("Generated whole by `make bench` (`tests/perf/bench.sh`) on {} at commit `{}`{}, in "
-             "**{}**. Do not edit: rerun it. `make bench` takes about an hour; `make bench-quick` "
-             "(`BENCH_QUICK=1`: shorter runs, smaller data) about 15 minutes.".format(
+             "**{}**. Do not edit: rerun it. `make bench` takes hours (its cost curves reach 200,000 datasets and 10M rows); "
+             "`make bench-quick` (`BENCH_QUICK=1`: shorter runs, smaller data, short curves) about 25 minutes.".format(
                  meta.get("date", "?"), meta.get("commit", "?"),
                  " (working tree with %s uncommitted changes)" % meta["dirty"]
                  if meta.get("dirty", "0") not in ("0", "") else "",
