@@ -220,11 +220,15 @@ bench: deps-bench
 	@tests/perf/bench_curves.sh
 	@tests/perf/bench.sh
 
-# The same workloads with shorter runs on smaller data, and shorter curves (about 20 minutes).
+# The same workloads with shorter runs on smaller data (about 10 minutes); the report keeps the
+# cost curves of the last `make bench` or `make bench-curves-quick` (short curves, ~12 minutes).
 bench-quick: deps-bench
 	@$(MAKE) --no-print-directory all
-	@CURVE_SIZES="1000 4000" CURVE_ROWS="50000 200000" CURVE_DURATION=3 tests/perf/bench_curves.sh
 	@BENCH_QUICK=1 tests/perf/bench.sh
+
+bench-curves-quick: deps-bench
+	@$(MAKE) --no-print-directory all
+	@CURVE_SIZES="1000 4000" CURVE_ROWS="50000 200000" CURVE_DURATION=3 tests/perf/bench_curves.sh
 
 # libFuzzer drivers (tests/fuzz/fuzz_<target>.c), one per parser of outside input. `make fuzz`
 # runs each for FUZZ_TIME seconds, one after another; new inputs go to build/fuzz/<target>, the

@@ -15,7 +15,7 @@ ROWS=${CURVE_ROWS:-"100000 1000000 10000000"}
 OUT=${CURVE_OUT:-docs/bench/curves}
 DUR=${CURVE_DURATION:-5}
 mkdir -p "$OUT"
-rm -f "$OUT"/*.md "$OUT"/*.svg "$OUT"/curves.tsv
+rm -f "$OUT"/*.md "$OUT"/*.svg "$OUT"/curves.tsv "$OUT"/meta.txt
 T=$(mktemp -d /tmp/opendatad-curves.XXXXXX)
 trap 'rm -rf "$T"' EXIT
 common=(BENCH_DURATION="$DUR" BENCH_WARMUP=1 BENCH_REPS=1 BENCH_CONCS=16 BENCH_W1A_CONCS=16
@@ -34,4 +34,11 @@ for r in $ROWS; do
         >"$T/ds-$r.log" 2>&1 || echo "[curves] the run for $r rows failed (see below)" >&2
     cp "$T/ds-$r/B.md" "$OUT/datastore-$r.md" 2>/dev/null || tail -20 "$T/ds-$r.log" >&2
 done
+{
+    echo "date=$(date -u '+%Y-%m-%d %H:%M UTC')"
+    echo "commit=$(git rev-parse --short HEAD 2>/dev/null || echo unknown)"
+    echo "loadavg=$(cut -d' ' -f1-3 /proc/loadavg)"
+    echo "sizes=$SIZES"
+    echo "rows=$ROWS"
+} >"$OUT/meta.txt"
 /usr/bin/python3 tests/perf/curves.py "$OUT"

@@ -513,9 +513,16 @@ def curves_section(meta):
     rows = [l.split("\t") for l in read_lines(path)[1:] if l.count("\t") == 3]
     if not rows:
         return []
+    cm = {}
+    for line in read_lines(os.path.join(meta.get("_outdir", ""), "curves", "meta.txt")):
+        k, _, v = line.partition("=")
+        cm[k] = v
     s = ["## Cost curves", "",
          "The same workloads on growing data, one short run per point "
-         "(`tests/perf/bench_curves.sh`; each point's summary in [bench/curves/](bench/curves/)); "
+         "(`tests/perf/bench_curves.sh`, run by `make bench` before the rest; this run: {} at "
+         "commit `{}`, load average {} at its end; each point's summary in "
+         "[bench/curves/](bench/curves/)); ".format(cm.get("date", "?"), cm.get("commit", "?"),
+                                                     cm.get("loadavg", "?")) +
          "each cell is ours relative to the workload's comparator (1.0 = as fast), so a falling "
          "row is where the server adds cost as the work grows.", ""]
     for kind, unit in (("W1", "datasets"), ("W3", "rows")):
@@ -540,7 +547,7 @@ def summary(meta, head, notes, extras, goals):
     s = ["# Benchmarks", ""]
     s.append("Generated whole by `make bench` (`tests/perf/bench.sh`) on {} at commit `{}`{}, in "
              "**{}**. Do not edit: rerun it. `make bench` takes hours (its cost curves reach 200,000 datasets and 10M rows); "
-             "`make bench-quick` (`BENCH_QUICK=1`: shorter runs, smaller data, short curves) about 25 minutes.".format(
+             "`make bench-quick` (`BENCH_QUICK=1`: shorter runs, smaller data, no curves: those of the last `make bench` or `make bench-curves-quick` stay) about 10 minutes.".format(
                  meta.get("date", "?"), meta.get("commit", "?"),
                  " (working tree with %s uncommitted changes)" % meta["dirty"]
                  if meta.get("dirty", "0") not in ("0", "") else "",
