@@ -20,11 +20,10 @@ import psycopg2
 import pytest
 import requests
 
-from conftest import BIN, DEMO_CATALOG, Server, add_user, db_init, free_port, run_import
+from conftest import PG_LOCAL, DEMO_CATALOG, Server, add_user, db_init, free_port, run_import
 
 PGBIN = subprocess.run(["pg_config", "--bindir"], capture_output=True, text=True).stdout.strip() \
     or "/usr/lib/postgresql/15/bin"
-PG_LOCAL = os.path.join(os.path.dirname(BIN), "scripts", "pg-local.sh")
 MAX_LAG_MS = 1500
 
 
