@@ -36,8 +36,8 @@ static const struct ckan_err ckan_errs[ERR_KINDS] = {
 
 static char *ckan_json_text(json_object *o)
 {
-    char *s = xstrdup(json_object_to_json_string_ext(
-        o, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE));
+    char *s = xstrdup(
+        json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE));
     json_object_put(o);
     return s;
 }
@@ -196,8 +196,16 @@ static char *ckan_env_ok(struct req *r, const char *payload, size_t len, size_t 
     return ckan_resp_build_ok(ckan_resp_help_url(r), payload, len, out_len);
 }
 
-static char *ckan_env_error(struct req *r, enum err_kind kind, const char *code, const char *message,
-                       int *status)
+/* The envelope ends with the payload's closing brace. */
+static char *ckan_env_ok_around(struct req *r, size_t *head_len, size_t *len)
+{
+    char *text = ckan_resp_build_ok(ckan_resp_help_url(r), "", 0, len);
+    *head_len = *len - 1;
+    return text;
+}
+
+static char *ckan_env_error(struct req *r, enum err_kind kind, const char *code,
+                            const char *message, int *status)
 {
     (void)code;
     return ckan_resp_build_error(ckan_resp_help_url(r), kind, message, status);
@@ -228,15 +236,9 @@ static void ckan_invalid_dict(struct req *r, const struct db_error *err)
 static void ckan_env_app_error(struct req *r, const struct db_error *err)
 {
     switch (err->kind) {
-    case DBE_FORBIDDEN:
-        ckan_lead_error(r, ERR_FORBIDDEN, "Access denied", err->message);
-        break;
-    case DBE_NOT_FOUND:
-        ckan_lead_error(r, ERR_NOT_FOUND, "Not found", err->message);
-        break;
-    case DBE_INVALID:
-        ckan_invalid_dict(r, err);
-        break;
+    case DBE_FORBIDDEN: ckan_lead_error(r, ERR_FORBIDDEN, "Access denied", err->message); break;
+    case DBE_NOT_FOUND: ckan_lead_error(r, ERR_NOT_FOUND, "Not found", err->message); break;
+    case DBE_INVALID: ckan_invalid_dict(r, err); break;
     default: /* a bad value, an unknown field, a conflict: one field's message */
         ckan_resp_invalid(r, *err->detail ? err->detail : "message", err->message);
     }
@@ -248,6 +250,7 @@ const struct resp_env ckan_resp_env = {
     .jsonp = true,
     .http_cache = true,
     .ok = ckan_env_ok,
+    .ok_around = ckan_env_ok_around,
     .error = ckan_env_error,
     .app_error = ckan_env_app_error,
 };

@@ -2,6 +2,7 @@
 #include "db_pool.h"
 
 #include <event2/event.h>
+#include <malloc.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -16,8 +17,11 @@
 #define DB_MAX_STMTS 128
 /* libpq keeps a connection's input buffer as large as the largest message it received (for a
  * one-value result: the whole result), for the connection's life. A connection that received
- * more than this is closed and replaced, so big datastore pages do not pin memory. */
+ * a row of more than this is closed and replaced, so big datastore pages do not pin memory. */
 #define DB_RECYCLE_BYTES (2 * 1024 * 1024)
+/* A result of many rows lives in libpq's small blocks, which stay in the heap once freed: past
+ * this many bytes they are handed back to the system (malloc_trim) once it is cleared. */
+#define DB_TRIM_BYTES (1024 * 1024)
 #define DB_IDLE_CLOSE_US (30 * 1000000LL)
 #define DB_UPKEEP_MS 1000
 
@@ -30,14 +34,15 @@ enum job_step { STEP_PREPARE, STEP_EXEC, STEP_DEALLOCATE };
 struct dbp_job {
     TAILQ_ENTRY(dbp_job) link;
     struct dbp *pool;
-    struct dbconn *conn; /* set while running */
-    const struct db_stmt *st;   /* NULL for SQL text (dbp_exec_sql) */
+    struct dbconn *conn;      /* set while running */
+    const struct db_stmt *st; /* NULL for SQL text (dbp_exec_sql) */
     const char *sql;
-    bool prepare;               /* keep sql prepared on the connection (dbp_exec_sql_prepared) */
-    bool quiet;                 /* a statement error is expected: not logged (dbp_job_quiet) */
+    bool prepare; /* keep sql prepared on the connection (dbp_exec_sql_prepared) */
+    bool quiet;   /* a statement error is expected: not logged (dbp_job_quiet) */
     int nparams;
     const char *const *params;
     dbp_done_fn done;
+    dbp_row_fn row; /* rows one by one as they arrive (dbp_exec_sql_rows) */
     void *arg;
     bool cancelled;
 };
@@ -68,8 +73,8 @@ struct dbp {
     int failures;          /* consecutive failed connection attempts */
     int64_t next_retry_us; /* no background reconnect before this */
     struct event *ev_upkeep;
-    struct event *ev_kick;  /* runs pool_kick on the next loop pass */
-    struct event *ev_slow;  /* re-checks for slow queries while requests wait */
+    struct event *ev_kick; /* runs pool_kick on the next loop pass */
+    struct event *ev_slow; /* re-checks for slow queries while requests wait */
 };
 
 static void conn_on_io(evutil_socket_t fd, short what, void *arg);
@@ -185,9 +190,7 @@ static void conn_poll_connect(struct dbconn *c)
         conn_make_events(c);
         conn_connected(c);
         return;
-    default:
-        conn_connect_failed(c);
-        return;
+    default: conn_connect_failed(c); return;
     }
 }
 
@@ -289,9 +292,9 @@ static bool conn_send(struct dbconn *c)
         ok = conn_send_dyn(c);
     } else if (!st || c->pool->opt.pooled_transaction) {
         c->step = STEP_EXEC;
-        ok = PQsendQueryParams(c->pg, st ? st->sql : c->job->sql,
-                               st ? st->nparams : c->job->nparams, NULL, c->job->params, NULL,
-                               NULL, 0);
+        ok =
+            PQsendQueryParams(c->pg, st ? st->sql : c->job->sql, st ? st->nparams : c->job->nparams,
+                              NULL, c->job->params, NULL, NULL, 0);
     } else if (!c->prepared[st->slot]) {
         c->step = STEP_PREPARE;
         ok = PQsendPrepare(c->pg, st->name, st->sql, st->nparams, NULL);
@@ -300,6 +303,8 @@ static bool conn_send(struct dbconn *c)
         ok = PQsendQueryPrepared(c->pg, st->name, st->nparams, c->job->params, NULL, NULL, 0);
     }
     if (!ok)
+        return false;
+    if (c->step == STEP_EXEC && c->job->row && !PQsetSingleRowMode(c->pg))
         return false;
     int f = PQflush(c->pg);
     if (f < 0)
@@ -325,15 +330,21 @@ static void conn_broken(struct dbconn *c)
     pool_dispatch(p);
 }
 
-/* The bytes of a result's values (about what its messages carried), counted up to just past
- * DB_RECYCLE_BYTES. */
-static size_t result_bytes(const PGresult *res)
+/* The bytes of a result's values (about what its messages carried): in all, counted up to just
+ * past DB_TRIM_BYTES, and in its largest row (*row_max: the largest message) among those. */
+static size_t result_bytes(const PGresult *res, size_t *row_max)
 {
     size_t n = 0;
+    *row_max = 0;
     int rows = PQntuples(res), cols = PQnfields(res);
-    for (int i = 0; i < rows && n <= DB_RECYCLE_BYTES; i++)
+    for (int i = 0; i < rows && n <= DB_TRIM_BYTES; i++) {
+        size_t row = 0;
         for (int j = 0; j < cols; j++)
-            n += (size_t)PQgetlength(res, i, j);
+            row += (size_t)PQgetlength(res, i, j);
+        n += row;
+        if (row > *row_max)
+            *row_max = row;
+    }
     return n;
 }
 
@@ -360,7 +371,9 @@ static void conn_step_done(struct dbconn *c)
     c->job = NULL;
     c->state = C_IDLE;
     c->idle_since = util_now_us();
-    bool big = ok && result_bytes(res) > DB_RECYCLE_BYTES;
+    size_t row_max = 0;
+    bool many = ok && result_bytes(res, &row_max) > DB_TRIM_BYTES;
+    bool big = row_max > DB_RECYCLE_BYTES;
     if (ok) {
         job_finish(job, res, NULL);
     } else {
@@ -377,6 +390,8 @@ static void conn_step_done(struct dbconn *c)
     }
     if (res)
         PQclear(res);
+    if (many && !big)
+        malloc_trim(0);
     if (PQstatus(c->pg) == CONNECTION_BAD) {
         conn_broken(c);
     } else if (big) {
@@ -389,7 +404,8 @@ static void conn_step_done(struct dbconn *c)
     }
 }
 
-/* Read whatever results are complete; keep the first, then finish at the NULL result. */
+/* Read whatever results are complete; keep the first, then finish at the NULL result. A job
+ * taking rows one by one gets each as it comes. */
 static void conn_read_results(struct dbconn *c)
 {
     if (!PQconsumeInput(c->pg)) {
@@ -402,7 +418,11 @@ static void conn_read_results(struct dbconn *c)
             conn_step_done(c);
             return;
         }
-        if (!c->result)
+        if (PQresultStatus(r) == PGRES_SINGLE_TUPLE) {
+            if (!c->job->cancelled)
+                c->job->row(c->job->arg, r);
+            PQclear(r);
+        } else if (!c->result)
             c->result = r;
         else
             PQclear(r);
@@ -643,7 +663,8 @@ void dbp_free(struct dbp *p)
 /* ---- SQL text ------------------------------------------------------------------------------- */
 
 static struct dbp_job *exec_sql(struct dbp *p, const char *sql, bool prepare, int nparams,
-                                const char *const *params, dbp_done_fn done, void *arg)
+                                const char *const *params, dbp_row_fn row, dbp_done_fn done,
+                                void *arg)
 {
     if (p->nwaiting >= p->opt.queue_max)
         return NULL;
@@ -653,6 +674,7 @@ static struct dbp_job *exec_sql(struct dbp *p, const char *sql, bool prepare, in
     job->prepare = prepare;
     job->nparams = nparams;
     job->params = params;
+    job->row = row;
     job->done = done;
     job->arg = arg;
     struct dbconn *c = TAILQ_EMPTY(&p->waiting) ? pool_idle_conn(p) : NULL;
@@ -666,14 +688,21 @@ static struct dbp_job *exec_sql(struct dbp *p, const char *sql, bool prepare, in
     return job;
 }
 
-struct dbp_job *dbp_exec_sql(struct dbp *p, const char *sql, int nparams,
-                             const char *const *params, dbp_done_fn done, void *arg)
+struct dbp_job *dbp_exec_sql(struct dbp *p, const char *sql, int nparams, const char *const *params,
+                             dbp_done_fn done, void *arg)
 {
-    return exec_sql(p, sql, false, nparams, params, done, arg);
+    return exec_sql(p, sql, false, nparams, params, NULL, done, arg);
 }
 
 struct dbp_job *dbp_exec_sql_prepared(struct dbp *p, const char *sql, int nparams,
                                       const char *const *params, dbp_done_fn done, void *arg)
 {
-    return exec_sql(p, sql, true, nparams, params, done, arg);
+    return exec_sql(p, sql, true, nparams, params, NULL, done, arg);
+}
+
+struct dbp_job *dbp_exec_sql_rows(struct dbp *p, const char *sql, bool prepare, int nparams,
+                                  const char *const *params, dbp_row_fn row, dbp_done_fn done,
+                                  void *arg)
+{
+    return exec_sql(p, sql, prepare, nparams, params, row, done, arg);
 }

@@ -52,11 +52,18 @@ bool req_replica_failed(struct req *r, const struct db_error *err)
     return true;
 }
 
+static void req_db_row(void *arg, PGresult *res)
+{
+    struct req *r = arg;
+    r->db_rows_seen = true;
+    r->db_row(r, res);
+}
+
 static void req_db_done(void *arg, PGresult *res, const struct db_error *err)
 {
     struct req *r = arg;
     r->job = NULL;
-    if (err && req_replica_failed(r, err)) {
+    if (err && !r->db_rows_seen && req_replica_failed(r, err)) {
         (void)req_send(r); /* on the primary now (a full queue is answered in there) */
         return;
     }
@@ -101,6 +108,7 @@ int req_db_or(struct req *r, const struct db_stmt *st, const char *const *params
 {
     r->db_done = done;
     r->db_failed = failed;
+    r->db_row = NULL;
     r->stmt = (struct req_stmt){.st = st, .params = params};
     return req_send(r);
 }
@@ -112,9 +120,12 @@ static int req_send(struct req *r)
     struct dbp *p = req_pool(r);
     if (q->st)
         r->job = dbp_exec(p, q->st, q->params, req_db_done, r);
+    else if (r->db_row)
+        r->job = dbp_exec_sql_rows(p, q->sql, q->prepare, q->nparams, q->params, req_db_row,
+                                   req_db_done, r);
     else
         r->job = (q->prepare ? dbp_exec_sql_prepared : dbp_exec_sql)(p, q->sql, q->nparams,
-                                                                      q->params, req_db_done, r);
+                                                                     q->params, req_db_done, r);
     if (!r->job) {
         req_db_busy(r);
         return REQ_DONE;
@@ -127,8 +138,8 @@ static int req_send(struct req *r)
 void req_reply_json_cell(struct req *r, PGresult *res)
 {
     if (PQntuples(res) != 1 || PQnfields(res) != 1 || PQgetisnull(res, 0, 0)) {
-        log_error("a statement answered %d rows of %d columns, not one JSON text",
-                  PQntuples(res), PQnfields(res));
+        log_error("a statement answered %d rows of %d columns, not one JSON text", PQntuples(res),
+                  PQnfields(res));
         resp_error(r, ERR_INTERNAL, NULL, "the database gave no answer");
         return;
     }
@@ -146,9 +157,8 @@ static void access_log(const struct req *r)
     log_time(when, sizeof(when));
     double ms = (double)(util_now_us() - r->t0_us) / 1000.0;
     char *agent = log_quote(r->agent ? r->agent : "-", 512); /* r->ev may be gone */
-    char *line = xasprintf("%s t=%d id=%s %s %s %s %d %zu %.3fms %s\n", when, r->thr->index,
-                           r->rid, r->client, r->method_name,
-                           r->uri, r->status, r->bytes_out, ms, agent);
+    char *line = xasprintf("%s t=%d id=%s %s %s %s %d %zu %.3fms %s\n", when, r->thr->index, r->rid,
+                           r->client, r->method_name, r->uri, r->status, r->bytes_out, ms, agent);
     log_line(line);
     free(agent);
     free(line);
@@ -212,7 +222,8 @@ static void cors_headers(struct req *r, struct evkeyvalq *out)
  * methods are not reused. */
 static void cache_headers(struct req *r, struct evkeyvalq *out, int status)
 {
-    if (!r->fam->env->http_cache || r->method == M_OPTIONS || evhttp_find_header(out, "Cache-Control"))
+    if (!r->fam->env->http_cache || r->method == M_OPTIONS ||
+        evhttp_find_header(out, "Cache-Control"))
         return;
     const char *v = "no-cache";
     if (req_authenticated(r))
@@ -271,8 +282,8 @@ static void free_ref(const void *data, size_t len, void *extra)
 /* Whether the reply gets a strong ETag: an anonymous GET 200 of a family that caches (CKAN). */
 static bool etag_wanted(const struct req *r, int status)
 {
-    return r->fam->env->http_cache && status == 200 && (r->method == M_GET || r->method == M_HEAD) &&
-           !req_authenticated(r);
+    return r->fam->env->http_cache && status == 200 &&
+           (r->method == M_GET || r->method == M_HEAD) && !req_authenticated(r);
 }
 
 /* Add the ETag of a body whose hash is given; answer 304 when If-None-Match names it. */
@@ -348,6 +359,18 @@ void req_stream_end(struct req *r)
     req_release(r);
 }
 
+void req_stream_cut(struct req *r)
+{
+    struct evhttp_connection *evcon = evhttp_request_get_connection(r->ev);
+    if (evcon) {
+        req_on_close(r, NULL, NULL);
+        evhttp_connection_free(evcon); /* frees the request too */
+    } else {
+        evhttp_request_free(r->ev);
+    }
+    req_release(r);
+}
+
 void req_stream_abort(struct req *r, bool ev_freed)
 {
     if (!ev_freed)
@@ -362,8 +385,12 @@ static int req_db_text(struct req *r, bool prepare, const char *sql, int nparams
 {
     r->db_done = done;
     r->db_failed = failed;
-    r->stmt = (struct req_stmt){.sql = sql, .nparams = nparams, .params = params,
-                                .prepare = prepare, .quiet = failed != NULL};
+    r->db_row = NULL;
+    r->stmt = (struct req_stmt){.sql = sql,
+                                .nparams = nparams,
+                                .params = params,
+                                .prepare = prepare,
+                                .quiet = failed != NULL};
     return req_send(r);
 }
 
@@ -384,4 +411,21 @@ int req_db_sql_then(struct req *r, bool prepare, const char *sql, int nparams,
                     bool (*failed)(struct req *r, const struct db_error *err))
 {
     return req_db_text(r, prepare, sql, nparams, params, done, failed);
+}
+
+int req_db_sql_rows(struct req *r, bool prepare, const char *sql, int nparams,
+                    const char *const *params, void (*row)(struct req *r, PGresult *res),
+                    void (*done)(struct req *r, PGresult *res),
+                    bool (*failed)(struct req *r, const struct db_error *err))
+{
+    r->db_done = done;
+    r->db_failed = failed;
+    r->db_row = row;
+    r->db_rows_seen = false;
+    r->stmt = (struct req_stmt){.sql = sql,
+                                .nparams = nparams,
+                                .params = params,
+                                .prepare = prepare,
+                                .quiet = failed != NULL};
+    return req_send(r);
 }

@@ -27,7 +27,7 @@ enum { REQ_DONE = 0, REQ_ASYNC = 1 };
 struct req_user {
     const char *id, *name;
     bool sysadmin;
-    const char *viewer;   /* the caller as an SQL ckan_viewer value (text) */
+    const char *viewer; /* the caller as an SQL ckan_viewer value (text) */
 };
 
 struct req_param {
@@ -39,28 +39,28 @@ struct req {
     struct srv_thread *thr;
     struct arena *a;
     const struct srv_family *fam; /* whose route (or path): picks the envelope */
-    unsigned method;            /* M_* */
+    unsigned method;              /* M_* */
     const char *method_name;
-    const char *uri;            /* as received, for the log */
-    const char *peer;           /* the connection's peer address */
-    const char *client;         /* the client: the peer, or behind a trusted proxy the address
+    const char *uri;    /* as received, for the log */
+    const char *peer;   /* the connection's peer address */
+    const char *client; /* the client: the peer, or behind a trusted proxy the address
                                    X-Forwarded-For names (proxy.h); for the log */
-    const char *rid;            /* request id: X-Request-Id as given, else made; returned */
-    const char *agent;          /* User-Agent as received, or NULL; for the log line, which is
+    const char *rid;    /* request id: X-Request-Id as given, else made; returned */
+    const char *agent;  /* User-Agent as received, or NULL; for the log line, which is
                                    written after a client gone mid-stream took ev with it */
-    const char *path;           /* raw path */
+    const char *path;   /* raw path */
     struct route_match route;
-    struct req_param *query;    /* query-string parameters in order */
+    struct req_param *query; /* query-string parameters in order */
     int nquery;
-    const char *action;         /* CKAN action name, for the help link */
-    const char *lang;           /* the language a read answers in (a family's language prefix,
+    const char *action;              /* CKAN action name, for the help link */
+    const char *lang;                /* the language a read answers in (a family's language prefix,
                                    set at dispatch), or NULL: the default */
-    const struct req_user *user; /* NULL: anonymous */
+    const struct req_user *user;     /* NULL: anonymous */
     int (*auth_next)(struct req *r); /* the action to run once the caller is known */
     struct dbp_job *job;
-    struct dbp *db;             /* where its statements go, chosen at the first (req_pool) */
-    bool primary;               /* its statements go to the primary (req_use_primary) */
-    struct req_stmt {           /* the statement running, to send again elsewhere */
+    struct dbp *db;   /* where its statements go, chosen at the first (req_pool) */
+    bool primary;     /* its statements go to the primary (req_use_primary) */
+    struct req_stmt { /* the statement running, to send again elsewhere */
         const struct db_stmt *st;
         const char *sql;
         int nparams;
@@ -68,12 +68,14 @@ struct req {
         bool prepare, quiet;
     } stmt;
     void (*db_done)(struct req *r, PGresult *res);
+    void (*db_row)(struct req *r, PGresult *res); /* rows one by one (req_db_sql_rows) */
+    bool db_rows_seen; /* a row went to db_row: the statement is not run again */
     /* optional: sees a failed statement first; true when it took care of the request */
     bool (*db_failed)(struct req *r, const struct db_error *err);
     void *data;                 /* the handler's own state across database calls */
     struct edge_upload *upload; /* a spooled multipart body's file or refusal; NULL: none */
     int status;
-    int replies;                /* replies begun: exactly one per request (asserted) */
+    int replies; /* replies begun: exactly one per request (asserted) */
     size_t bytes_out;
     int64_t t0_us;
     uint64_t id;
@@ -152,6 +154,9 @@ void req_stream_chunk(struct req *r, struct evbuffer *buf,
 void req_on_close(struct req *r, void (*cb)(struct evhttp_connection *, void *), void *arg);
 /* Finish the reply, then release the request. */
 void req_stream_end(struct req *r);
+/* The reply cannot be completed (its source failed mid-stream): cut the connection so the
+ * client sees an incomplete reply, and release the request. */
+void req_stream_cut(struct req *r);
 /* The client went away mid-stream: release the request. ev_freed tells whether libevent freed
  * r->ev already (the connection closed while the request was still attached to it). */
 void req_stream_abort(struct req *r, bool ev_freed);
@@ -181,6 +186,13 @@ void req_db_busy(struct req *r);
  * 503/500 answer follows when it returns false. */
 int req_db_sql_then(struct req *r, bool prepare, const char *sql, int nparams,
                     const char *const *params, void (*done)(struct req *r, PGresult *res),
+                    bool (*failed)(struct req *r, const struct db_error *err)) MUSTCHECK;
+/* req_db_sql_then whose rows go to row(r, res) one by one as PostgreSQL sends them (res one
+ * row, valid during the call); done then gets the result's end, without rows. A statement on a
+ * replica that fails after its first row is not run again on the primary. */
+int req_db_sql_rows(struct req *r, bool prepare, const char *sql, int nparams,
+                    const char *const *params, void (*row)(struct req *r, PGresult *res),
+                    void (*done)(struct req *r, PGresult *res),
                     bool (*failed)(struct req *r, const struct db_error *err)) MUSTCHECK;
 
 #endif

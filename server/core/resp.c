@@ -107,7 +107,8 @@ bool resp_accept_prefers_html(const char *accept)
         if (type_is(p, tn, "text/html") && q > html)
             html = q;
         if ((type_is(p, tn, "application/json") || type_is(p, tn, "application/*") ||
-             type_is(p, tn, "*/*")) && q > json)
+             type_is(p, tn, "*/*")) &&
+            q > json)
             json = q;
         p += n;
     }
@@ -160,9 +161,11 @@ void resp_send(struct req *r, int status, char *text, size_t len)
     const char *cb = jsonp_name(r, status);
     if (cb && !resp_jsonp_name_valid(cb)) {
         free(text);
-        resp_error(r, ERR_BAD_REQUEST, NULL, "Bad request - the callback parameter must be a "
+        resp_error(r, ERR_BAD_REQUEST, NULL,
+                   "Bad request - the callback parameter must be a "
                    "JavaScript name such as jQuery123_456 or a.b_c$1: ASCII letters, digits, _ "
-                   "and $, parts separated by dots, at most %d characters", JSONP_NAME_MAX);
+                   "and $, parts separated by dots, at most %d characters",
+                   JSONP_NAME_MAX);
         return;
     }
     if (!cb) {
@@ -173,6 +176,12 @@ void resp_send(struct req *r, int status, char *text, size_t len)
     char *wrapped = resp_build_jsonp(cb, text, len, &n);
     free(text);
     req_finish_text(r, status, JSONP_TYPE, wrapped, n);
+}
+
+bool resp_streamable(struct req *r)
+{
+    const struct resp_env *env = r->fam->env;
+    return env->ok_around && !(env->pretty && want_pretty(r)) && !jsonp_name(r, 200);
 }
 
 void resp_ok_json(struct req *r, const char *payload, size_t len)

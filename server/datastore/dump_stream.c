@@ -222,19 +222,6 @@ static void stream_send(struct stream *s, struct dbuf *chunk)
     evbuffer_free(eb);
 }
 
-/* The rows failed mid-stream: cut the connection so the client sees an incomplete reply. */
-static void stream_cut(struct req *r)
-{
-    struct evhttp_connection *evcon = evhttp_request_get_connection(r->ev);
-    if (evcon) {
-        req_on_close(r, NULL, NULL);
-        evhttp_connection_free(evcon); /* frees the request too */
-    } else {
-        evhttp_request_free(r->ev);
-    }
-    req_release(r);
-}
-
 /* Answer or end the request, then free the stream (the worker is done with it). */
 static void stream_finish(struct stream *s)
 {
@@ -248,7 +235,7 @@ static void stream_finish(struct stream *s)
     } else if (!s->started) {
         resp_error(r, ERR_UNAVAILABLE, NULL, "%s", STOPPING_MESSAGE);
     } else if (s->failed) {
-        stream_cut(r);
+        req_stream_cut(r);
     } else {
         req_on_close(r, NULL, NULL);
         req_stream_end(r);

@@ -661,6 +661,36 @@ void sqlb_value_expr(struct sqlb *w, const struct sqlb_field *f, enum sqlb_style
         sqlb_add(w, "::text");
 }
 
+/* How the C writer renders a field's column in a row-wise read (sqlb_value_expr's for
+ * timestamps and Taiwan numerics: text). Dates and times go through to_json, whose ISO form
+ * does not depend on DateStyle; so does every type without a plain text form. */
+static enum sqlb_kind value_kind(const struct sqlb_field *f, enum sqlb_style style)
+{
+    static const char *const numbers[] = {"int2", "int4", "int8", "float4", "float8", "numeric"};
+    static const char *const strings[] = {"text", "varchar", "bpchar", "uuid", "timestamp"};
+    if (style == SQLB_TW && strcmp(f->type, "numeric") == 0)
+        return SQLB_K_STRING;
+    for (size_t i = 0; i < ARRAY_LEN(numbers); i++)
+        if (strcmp(f->type, numbers[i]) == 0)
+            return SQLB_K_NUMBER;
+    for (size_t i = 0; i < ARRAY_LEN(strings); i++)
+        if (strcmp(f->type, strings[i]) == 0)
+            return SQLB_K_STRING;
+    return strcmp(f->type, "bool") == 0 ? SQLB_K_BOOL : SQLB_K_JSON;
+}
+
+/* A field's column in a row-wise read: its value as value_kind says the writer reads it. */
+static void row_value_expr(struct sqlb *w, const struct sqlb_field *f, enum sqlb_style style)
+{
+    if (value_kind(f, style) != SQLB_K_JSON) {
+        sqlb_value_expr(w, f, style);
+        return;
+    }
+    sqlb_add(w, "to_json(");
+    sqlb_ident(w, f->id);
+    sqlb_add(w, ")");
+}
+
 /* A column's text in csv/tsv records. */
 static void text_expr(struct sqlb *w, const struct sqlb_field *f)
 {
@@ -678,41 +708,43 @@ static void text_expr(struct sqlb *w, const struct sqlb_field *f)
     }
 }
 
-/* The records as JSON text: an array of objects or lists, or the csv/tsv string (rows ending
- * in \n, no header, values quoted by ds_csv_quote as COPY would) as a JSON string. */
-static void records_sql(struct ds_build *d, struct sqlb *w)
+/* The csv/tsv records as one JSON string (rows ending in \n, no header, values quoted by
+ * ds_csv_quote as COPY would). */
+static void csv_records_sql(struct ds_build *d, struct sqlb *w)
 {
-    enum sqlb_format fmt = d->q->format;
-    bool csv = fmt == SQLB_CSV || fmt == SQLB_TSV;
-    const char *sep = fmt == SQLB_CSV ? "," : "\t";
-    sqlb_add(w, csv ? "(SELECT to_json(coalesce(string_agg(" : "(SELECT coalesce(json_agg(");
-    if (!csv)
-        sqlb_add(w, fmt == SQLB_LISTS ? "json_build_array(" : "json_build_object(");
+    const char *sep = d->q->format == SQLB_CSV ? "," : "\t";
+    sqlb_add(w, "(SELECT to_json(coalesce(string_agg(");
     for (int i = 0; i < d->nout; i++) {
-        const struct sqlb_field *f = d->out[i];
-        if (csv) {
-            if (i) {
-                sqlb_add(w, " || ");
-                sqlb_literal(w, sep);
-                sqlb_add(w, " || ");
-            }
-            sqlb_add(w, "ds_csv_quote(");
-            text_expr(w, f);
-            sqlb_add(w, ", ");
+        if (i) {
+            sqlb_add(w, " || ");
             sqlb_literal(w, sep);
-            sqlb_add(w, ")");
-            continue;
+            sqlb_add(w, " || ");
         }
-        sqlb_add(w, i ? ", " : "");
-        if (fmt == SQLB_OBJECTS) {
-            sqlb_literal(w, f->id);
-            sqlb_add(w, ", ");
-        }
-        sqlb_value_expr(w, f, d->q->style);
+        sqlb_add(w, "ds_csv_quote(");
+        text_expr(w, d->out[i]);
+        sqlb_add(w, ", ");
+        sqlb_literal(w, sep);
+        sqlb_add(w, ")");
     }
-    sqlb_add(w, csv ? " || E'\\n', ''), ''))::text FROM (" : ")), '[]')::text FROM (");
+    sqlb_add(w, " || E'\\n', ''), ''))::text FROM (");
     sqlb_page_select(d, w);
     sqlb_add(w, ") s)");
+}
+
+/* The page's rows, numbered, one column per shown field (the row-wise shape). */
+static void rows_sql(struct ds_build *d, struct sqlb *w)
+{
+    sqlb_add(w, "(SELECT row_number() OVER ()");
+    for (int i = 0; i < d->nout; i++) {
+        sqlb_add(w, ", ");
+        row_value_expr(w, d->out[i], d->q->style);
+    }
+    sqlb_add(w, " FROM (");
+    sqlb_page_select(d, w);
+    sqlb_add(w, ") p) s(n");
+    for (int i = 0; i < d->nout; i++)
+        sqlb_addf(w, ", c%d", i + 1);
+    sqlb_add(w, ")");
 }
 
 /* The total: the rows matching, the distinct rows, or the maintained row count. */
@@ -752,40 +784,111 @@ static char *fields_json(struct ds_build *d)
     return w.sql;
 }
 
-/* SELECT <result> FROM ds_readable($1, $2) t WHERE t.generation = $3. The fields array is a
- * literal: it depends on the table and the shape only, so a generic plan holds it parsed. */
-static void statement(struct ds_build *d)
+/* The result's text before the records (CKAN's: after ckan_ds_head). */
+static void head_sql(struct ds_build *d, const char *fields)
 {
     struct sqlb *b = d->b;
-    char *fields = fields_json(d);
     if (d->q->style == SQLB_TW) {
-        sqlb_add(b, "SELECT tw_ds_result($1::text, ");
+        sqlb_add(b, "tw_ds_head($1::text, ");
         sqlb_literal(b, fields);
-        sqlb_add(b, ", ");
-        records_sql(d, b);
-        sqlb_addf(b, ", %lld, ", d->q->limit);
-        ref_offset(d, b);
-        sqlb_add(b, ", ");
-        total_sql(d, b);
         sqlb_add(b, ")");
+        return;
+    }
+    sqlb_add(b, "ckan_ds_head(");
+    sqlb_param(b, d->q->ckan_p, "::jsonb");
+    sqlb_add(b, ", ");
+    sqlb_literal(b, fields);
+    sqlb_add(b, "::jsonb, ");
+    total_sql(d, b);
+    sqlb_add(b, ") || ', \"records\": '");
+}
+
+/* The result's text after the records. */
+static void tail_sql(struct ds_build *d)
+{
+    struct sqlb *b = d->b;
+    if (d->q->style == SQLB_CKAN) {
+        sqlb_add(b, "'}'");
+        return;
+    }
+    sqlb_addf(b, "tw_ds_tail(%lld, ", d->q->limit);
+    ref_offset(d, b);
+    sqlb_add(b, ", ");
+    total_sql(d, b);
+    sqlb_add(b, ")");
+}
+
+#define READABLE " FROM ds_readable($1::text, $2::ckan_viewer) t"
+#define AT_GENERATION " WHERE t.generation = $3::bigint"
+
+/* Records as objects or lists: the head and tail once (a lateral over the bookkeeping row), on
+ * the first row only, then the page's rows; an empty page's one row has n NULL. The fields
+ * array is a literal: it depends on the table and the shape only, so a generic plan holds it
+ * parsed. */
+static void rowwise_statement(struct ds_build *d, const char *fields)
+{
+    struct sqlb *b = d->b;
+    sqlb_add(b, "SELECT CASE WHEN s.n IS NULL OR s.n = 1 THEN h.head END, CASE WHEN s.n IS NULL "
+                "OR s.n = 1 THEN h.tail END, s.*" READABLE " CROSS JOIN LATERAL (SELECT ");
+    head_sql(d, fields);
+    sqlb_add(b, " AS head, ");
+    tail_sql(d);
+    sqlb_add(b, " AS tail) h LEFT JOIN LATERAL ");
+    rows_sql(d, b);
+    sqlb_add(b, " ON true" AT_GENERATION);
+}
+
+/* csv/tsv records: one row, the whole result. */
+static void csv_statement(struct ds_build *d, const char *fields)
+{
+    struct sqlb *b = d->b;
+    sqlb_add(b, "SELECT ");
+    head_sql(d, fields);
+    sqlb_add(b, " || ");
+    csv_records_sql(d, b);
+    sqlb_add(b, " || '}'" READABLE AT_GENERATION);
+}
+
+static void fill_shape(const struct ds_build *d, struct sqlb_shape *shape)
+{
+    shape->rowwise = true;
+    shape->format = d->q->format;
+    shape->first = 3;
+    shape->ncols = d->nout;
+    shape->names = xcalloc((size_t)d->nout + 1, sizeof(char *));
+    shape->kinds = xcalloc((size_t)d->nout + 1, sizeof(enum sqlb_kind));
+    for (int i = 0; i < d->nout; i++) {
+        shape->names[i] = xstrdup(d->out[i]->id);
+        shape->kinds[i] = value_kind(d->out[i], d->q->style);
+    }
+}
+
+void sqlb_shape_free(struct sqlb_shape *s)
+{
+    for (int i = 0; s->names && i < s->ncols; i++)
+        free(s->names[i]);
+    free(s->names);
+    free(s->kinds);
+    *s = (struct sqlb_shape){0};
+}
+
+static void statement(struct ds_build *d, struct sqlb_shape *shape)
+{
+    char *fields = fields_json(d);
+    *shape = (struct sqlb_shape){.format = d->q->format};
+    if (d->q->style == SQLB_CKAN && (d->q->format == SQLB_CSV || d->q->format == SQLB_TSV)) {
+        csv_statement(d, fields);
     } else {
-        sqlb_add(b, "SELECT ckan_ds_head(");
-        sqlb_param(b, d->q->ckan_p, "::jsonb");
-        sqlb_add(b, ", ");
-        sqlb_literal(b, fields);
-        sqlb_add(b, "::jsonb, ");
-        total_sql(d, b);
-        sqlb_add(b, ") || ', \"records\": ' || ");
-        records_sql(d, b);
-        sqlb_add(b, " || '}'");
+        rowwise_statement(d, fields);
+        fill_shape(d, shape);
     }
     free(fields);
-    sqlb_add(b, " FROM ds_readable($1::text, $2::ckan_viewer) t WHERE t.generation = $3::bigint");
 }
 
 bool sqlb_datastore_read(struct sqlb *b, const struct sqlb_table *t, const struct sqlb_read *q,
-                         struct sqlb_err *err)
+                         struct sqlb_shape *shape, struct sqlb_err *err)
 {
+    *shape = (struct sqlb_shape){0};
     struct ds_build d = {.b = b, .t = t, .q = q, .err = err};
     char *gen = xasprintf("%lld", q->generation);
     sqlb_new_param(b, q->rid, NULL);
@@ -793,7 +896,62 @@ bool sqlb_datastore_read(struct sqlb *b, const struct sqlb_table *t, const struc
     sqlb_new_param(b, gen, gen);
     bool ok = ds_check(&d);
     if (ok)
-        statement(&d);
+        statement(&d, shape);
+    sqlb_build_free(&d);
+    return ok;
+}
+
+/* A split read's head: SELECT <head>, <tail> FROM ds_readable($1, $2) t WHERE generation. */
+static void head_statement(struct ds_build *d)
+{
+    char *fields = fields_json(d);
+    sqlb_add(d->b, "SELECT ");
+    head_sql(d, fields);
+    sqlb_add(d->b, ", ");
+    tail_sql(d);
+    sqlb_add(d->b, READABLE AT_GENERATION);
+    free(fields);
+}
+
+/* A split read's rows: the page's, one column per shown field. */
+static void rows_statement(struct ds_build *d)
+{
+    sqlb_add(d->b, "SELECT ");
+    for (int i = 0; i < d->nout; i++) {
+        sqlb_add(d->b, i ? ", " : "");
+        row_value_expr(d->b, d->out[i], d->q->style);
+    }
+    sqlb_add(d->b, " FROM (");
+    sqlb_page_select(d, d->b);
+    sqlb_add(d->b, ") p");
+}
+
+bool sqlb_datastore_read_split(struct sqlb *head, struct sqlb *rows, const struct sqlb_table *t,
+                               const struct sqlb_read *q, struct sqlb_shape *shape,
+                               struct sqlb_err *err)
+{
+    *shape = (struct sqlb_shape){0};
+    if (q->format != SQLB_OBJECTS && q->format != SQLB_LISTS)
+        return sqlb_refuse(&(struct ds_build){.err = err}, ERR_BAD_VALUE, "records_format",
+                           "a split read writes objects or lists");
+    struct ds_build d = {.b = head, .t = t, .q = q, .err = err};
+    char *gen = xasprintf("%lld", q->generation);
+    sqlb_new_param(head, q->rid, NULL);
+    sqlb_new_param(head, q->viewer, NULL);
+    sqlb_new_param(head, gen, gen);
+    bool ok = ds_check(&d);
+    if (ok)
+        head_statement(&d);
+    sqlb_build_free(&d);
+    if (!ok)
+        return false;
+    d = (struct ds_build){.b = rows, .t = t, .q = q, .err = err};
+    ok = ds_check(&d);
+    if (ok) {
+        rows_statement(&d);
+        fill_shape(&d, shape);
+        shape->first = 0;
+    }
     sqlb_build_free(&d);
     return ok;
 }

@@ -77,15 +77,15 @@ enum sqlb_format { SQLB_OBJECTS, SQLB_LISTS, SQLB_CSV, SQLB_TSV };
 /* One read, its syntax already checked by the API's handler. limit < 0: no limit (dumps). */
 struct sqlb_read {
     enum sqlb_style style;
-    enum sqlb_format format;      /* SQLB_OBJECTS for the Taiwan API */
-    const char *rid, *viewer;     /* viewer: a ckan_viewer value as text, NULL = anonymous */
-    long long generation;         /* of the bookkeeping the table description comes from */
-    json_object *filters;         /* an object, or NULL */
-    json_object *q;               /* a string searched in search_expr, or an object field →
+    enum sqlb_format format;   /* SQLB_OBJECTS for the Taiwan API */
+    const char *rid, *viewer;  /* viewer: a ckan_viewer value as text, NULL = anonymous */
+    long long generation;      /* of the bookkeeping the table description comes from */
+    json_object *filters;      /* an object, or NULL */
+    json_object *q;            /* a string searched in search_expr, or an object field →
                                      words (CKAN), or NULL */
-    const char *const *fields;    /* names to show, in order; NULL = all */
+    const char *const *fields; /* names to show, in order; NULL = all */
     int nfields;
-    const char *const *sort;      /* "name", "name asc", "name desc"; NULL/0 = none */
+    const char *const *sort; /* "name", "name asc", "name desc"; NULL/0 = none */
     int nsort;
     long long limit, offset;
     bool distinct, include_total; /* include_total: CKAN only (Taiwan always counts) */
@@ -102,21 +102,53 @@ struct sqlb_err {
 /* Free err's message. */
 void sqlb_err_clear(struct sqlb_err *err);
 
-/* Build the statement answering q on t: one row holding the whole result text (the Taiwan
- * result through tw_ds_result, CKAN's through ckan_ds_head), or no row when the resource is not
+/* How a row-wise read's value column becomes JSON (server/datastore/ds_json.c writes it as
+ * PostgreSQL's json_build_object would). */
+enum sqlb_kind {
+    SQLB_K_NUMBER, /* a number's text: as it is when a JSON number, else a string (NaN) */
+    SQLB_K_BOOL,   /* t or f: true or false */
+    SQLB_K_STRING, /* text, written as a JSON string */
+    SQLB_K_JSON,   /* the value's JSON text (to_json in the statement), as it is */
+};
+
+/* The result a read's statement gives. Row-wise (records as objects or lists): columns 0 and 1
+ * the result's text before and after the records, on the first row only; column 2 the record's
+ * number, NULL on the one row of an empty page; then one column per shown field, its value's
+ * text. Otherwise (csv/tsv records) one row of one column, the whole result. */
+struct sqlb_shape {
+    bool rowwise;
+    enum sqlb_format format;
+    int first; /* the first value column: 3, or 0 in a split read's rows */
+    int ncols;
+    char **names;          /* malloc'd, each malloc'd: the shown fields' ids, in order */
+    enum sqlb_kind *kinds; /* malloc'd */
+};
+/* Free what a shape holds. */
+void sqlb_shape_free(struct sqlb_shape *s);
+
+/* Build the statement answering q on t, its result's shape in *shape (the Taiwan result around
+ * tw_ds_head and tw_ds_tail, CKAN's after ckan_ds_head), or no row when the resource is not
  * readable by q->viewer or its bookkeeping is no longer at q->generation. False with *err (b
- * unusable) for input refused; the checks run in the order filters, q, sort, fields, and with
- * DISTINCT that every sort key is shown. */
+ * unusable, *shape empty) for input refused; the checks run in the order filters, q, sort,
+ * fields, and with DISTINCT that every sort key is shown. */
 bool sqlb_datastore_read(struct sqlb *b, const struct sqlb_table *t, const struct sqlb_read *q,
-                         struct sqlb_err *err) MUSTCHECK;
+                         struct sqlb_shape *shape, struct sqlb_err *err) MUSTCHECK;
+
+/* The same read (records as objects or lists) as two statements, for big pages sent as their
+ * rows arrive: *head gives the result's text before and after the records (one row of two
+ * columns, or none as sqlb_datastore_read's), *rows the page's rows, one column per shown field
+ * (shape->first 0). Both builders are initialized by the caller; false with *err as
+ * sqlb_datastore_read. */
+bool sqlb_datastore_read_split(struct sqlb *head, struct sqlb *rows, const struct sqlb_table *t,
+                               const struct sqlb_read *q, struct sqlb_shape *shape,
+                               struct sqlb_err *err) MUSTCHECK;
 
 /* The SELECT of a dump's rows: q's page over t (style, format and DISTINCT aside: the dump
  * writes its own select list over it, DISTINCT there), ordered, every value a literal. *out
  * (malloc'd, *nout entries, pointing into t or static) are the fields it shows, in order. False
  * with *err for input refused, as sqlb_datastore_read. */
 bool sqlb_datastore_rows(struct sqlb *b, const struct sqlb_table *t, const struct sqlb_read *q,
-                         const struct sqlb_field ***out, int *nout,
-                         struct sqlb_err *err) MUSTCHECK;
+                         const struct sqlb_field ***out, int *nout, struct sqlb_err *err) MUSTCHECK;
 
 /* ---- nearest rows (datastore_nearest, /v1/nearest-schools): sqlbuild_geo.c ------------------ */
 

@@ -40,12 +40,15 @@ BEGIN
 END
 $$;
 
--- Taiwan endpoint 7 result around its records: flds is the fields array as JSON text.
+-- Taiwan endpoint 7 result before its records (flds: the fields array as JSON text) and after
+-- them; the server writes the records between (server/datastore/ds_json.c).
 -- (STABLE as format and to_json are: a SQL function no more volatile than its body is inlined
 -- into the statement calling it, instead of being planned again at every call.)
-CREATE OR REPLACE FUNCTION tw_ds_result(rid text, flds text, recs text, lim bigint, off bigint,
-                                        total bigint) RETURNS text
+CREATE OR REPLACE FUNCTION tw_ds_head(rid text, flds text) RETURNS text
 LANGUAGE sql STABLE AS $$
-    SELECT format('{"resource_id": %s, "fields": %s, "records": %s, "limit": %s, "offset": %s, "total": %s}',
-                  to_json(rid), flds, recs, to_json(lim), coalesce(off, 0), total)
+    SELECT format('{"resource_id": %s, "fields": %s, "records": ', to_json(rid), flds)
+$$;
+CREATE OR REPLACE FUNCTION tw_ds_tail(lim bigint, off bigint, total bigint) RETURNS text
+LANGUAGE sql STABLE AS $$
+    SELECT format(', "limit": %s, "offset": %s, "total": %s}', to_json(lim), coalesce(off, 0), total)
 $$;

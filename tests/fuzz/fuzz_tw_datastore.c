@@ -94,7 +94,12 @@ static void build(const struct sqlb_table *t, const struct sqlb_read *q)
     struct sqlb b;
     struct sqlb_err err = {0};
     sqlb_init(&b);
-    bool ok = sqlb_datastore_read(&b, t, q, &err);
+    struct sqlb_shape shape;
+    bool ok = sqlb_datastore_read(&b, t, q, &shape, &err);
+    if (ok && shape.rowwise != (q->style == SQLB_TW || q->format == SQLB_OBJECTS ||
+                                q->format == SQLB_LISTS))
+        FAIL("a read of the wrong shape");
+    sqlb_shape_free(&shape);
     if (ok)
         check_sql(&b);
     else if (!err.state || !err.param || !err.message)

@@ -119,6 +119,7 @@ static void read_free(struct sqlb_read *r)
 }
 
 static struct sqlb_err last_err;
+static struct sqlb_shape last_shape;
 
 /* Build r; *sql the text (malloc'd) or NULL when refused (last_err says why); params joined by
  * '|' into *params. */
@@ -127,7 +128,8 @@ static bool build(struct sqlb_read *r, char **sql, char **params)
     struct sqlb b;
     sqlb_init(&b);
     sqlb_err_clear(&last_err);
-    bool ok = sqlb_datastore_read(&b, &table, r, &last_err);
+    sqlb_shape_free(&last_shape);
+    bool ok = sqlb_datastore_read(&b, &table, r, &last_shape, &last_err);
     *sql = ok ? xstrdup(b.sql) : NULL;
     struct sqlb p;
     sqlb_init(&p);
@@ -150,11 +152,12 @@ static bool build(struct sqlb_read *r, char **sql, char **params)
     "\"timestamp\"}, {\"id\": \"Ok\", \"type\": \"bool\"}, {\"id\": \"a\\\\\"b\", \"type\": "     \
     "\"text\"}]'"
 #define COLS "\"_id\", \"SiteName\", \"MonitorDate\", \"PM25\", \"At\", \"Ok\", \"a\"\"b\""
-#define OBJ_ITEMS                                                                              \
-    "'_id', \"_id\", 'SiteName', \"SiteName\", 'MonitorDate', \"MonitorDate\", 'PM25', "       \
-    "\"PM25\", 'At', to_char(\"At\", 'YYYY-MM-DD\"T\"HH24:MI:SS'), 'Ok', \"Ok\", 'a\"b', "     \
-    "\"a\"\"b\""
-#define TAIL " FROM ds_readable($1::text, $2::ckan_viewer) t WHERE t.generation = $3::bigint"
+#define ROW_VALUES                                                                             \
+    "\"_id\", \"SiteName\", \"MonitorDate\", \"PM25\", to_char(\"At\", "                       \
+    "'YYYY-MM-DD\"T\"HH24:MI:SS'), \"Ok\", \"a\"\"b\""
+#define READABLE " FROM ds_readable($1::text, $2::ckan_viewer) t"
+#define AT_GENERATION " WHERE t.generation = $3::bigint"
+#define TAIL READABLE AT_GENERATION
 
 static void test_ckan_w3_shape(void)
 {
@@ -166,12 +169,20 @@ static void test_ckan_w3_shape(void)
     char *sql, *params;
     T_CHECK(build(&r, &sql, &params), "W3 shape taken");
     T_STREQ(sql,
-            "SELECT ckan_ds_head($5::jsonb, " CKAN_FIELDS_ALL "::jsonb, (SELECT count(*) FROM "
-            "datastore.\"rid-1\" WHERE \"SiteName\" = $4::text)) || ', \"records\": ' || (SELECT "
-            "coalesce(json_agg(json_build_object(" OBJ_ITEMS ")), '[]')::text FROM (SELECT " COLS
-            " FROM datastore.\"rid-1\" WHERE \"SiteName\" = $4::text ORDER BY \"_id\" ASC LIMIT "
-            "100) s) || '}'" TAIL,
+            "SELECT CASE WHEN s.n IS NULL OR s.n = 1 THEN h.head END, CASE WHEN s.n IS NULL OR "
+            "s.n = 1 THEN h.tail END, s.*" READABLE " CROSS JOIN LATERAL (SELECT ckan_ds_head("
+            "$5::jsonb, " CKAN_FIELDS_ALL "::jsonb, (SELECT count(*) FROM datastore.\"rid-1\" "
+            "WHERE \"SiteName\" = $4::text)) || ', \"records\": ' AS head, '}' AS tail) h LEFT "
+            "JOIN LATERAL (SELECT row_number() OVER (), " ROW_VALUES " FROM (SELECT " COLS
+            " FROM datastore.\"rid-1\" WHERE \"SiteName\" = $4::text ORDER BY \"_id\" ASC "
+            "LIMIT 100) p) s(n, c1, c2, c3, c4, c5, c6, c7) ON true" AT_GENERATION,
             "W3 SQL");
+    T_CHECK(last_shape.rowwise && last_shape.format == SQLB_OBJECTS && last_shape.ncols == 7 &&
+                last_shape.first == 3 && strcmp(last_shape.names[6], "a\"b") == 0 &&
+                last_shape.kinds[0] == SQLB_K_NUMBER && last_shape.kinds[1] == SQLB_K_STRING &&
+                last_shape.kinds[3] == SQLB_K_NUMBER && last_shape.kinds[4] == SQLB_K_STRING &&
+                last_shape.kinds[5] == SQLB_K_BOOL,
+            "W3 shape: one column a field, numeric a number for CKAN");
     T_STREQ(params, "rid-1|(u,alice,f,{})|42|美濃|{}", "W3 parameters");
     free(sql);
     free(params);
@@ -188,14 +199,19 @@ static void test_tw_w4_shape(void)
     char *sql, *params;
     T_CHECK(build(&r, &sql, &params), "W4 shape taken");
     T_STREQ(sql,
-            "SELECT tw_ds_result($1::text, '[{\"type\" : \"numeric\", \"id\" : \"PM25\"}, "
-            "{\"type\" : \"int4\", \"id\" : \"_id\"}]', (SELECT coalesce(json_agg("
-            "json_build_object('PM25', \"PM25\"::text, '_id', \"_id\")), '[]')::text FROM (SELECT "
-            "\"PM25\", \"_id\" FROM datastore.\"rid-1\" WHERE \"Ok\"::text = $4::text AND "
-            "\"MonitorDate\"::text = $5::text ORDER BY \"_id\" ASC LIMIT 1000 OFFSET $6::bigint) "
-            "s), 1000, $6::bigint, (SELECT count(*) FROM datastore.\"rid-1\" WHERE \"Ok\"::text = "
-            "$4::text AND \"MonitorDate\"::text = $5::text))" TAIL,
+            "SELECT CASE WHEN s.n IS NULL OR s.n = 1 THEN h.head END, CASE WHEN s.n IS NULL OR "
+            "s.n = 1 THEN h.tail END, s.*" READABLE " CROSS JOIN LATERAL (SELECT tw_ds_head("
+            "$1::text, '[{\"type\" : \"numeric\", \"id\" : \"PM25\"}, {\"type\" : \"int4\", "
+            "\"id\" : \"_id\"}]') AS head, tw_ds_tail(1000, $6::bigint, (SELECT count(*) FROM "
+            "datastore.\"rid-1\" WHERE \"Ok\"::text = $4::text AND \"MonitorDate\"::text = "
+            "$5::text)) AS tail) h LEFT JOIN LATERAL (SELECT row_number() OVER (), \"PM25\"::text, "
+            "\"_id\" FROM (SELECT \"PM25\", \"_id\" FROM datastore.\"rid-1\" WHERE \"Ok\"::text "
+            "= $4::text AND \"MonitorDate\"::text = $5::text ORDER BY \"_id\" ASC LIMIT 1000 "
+            "OFFSET $6::bigint) p) s(n, c1, c2) ON true" AT_GENERATION,
             "W4 SQL (filters in jsonb key order: shorter names first)");
+    T_CHECK(last_shape.rowwise && last_shape.ncols == 2 && last_shape.kinds[0] == SQLB_K_STRING &&
+                last_shape.kinds[1] == SQLB_K_NUMBER,
+            "W4 shape: numeric a string for Taiwan");
     T_STREQ(params, "rid-1|NULL|42|true|20200512|30", "W4 parameters");
     free(sql);
     free(params);
@@ -211,8 +227,9 @@ static void test_keyset_and_totals(void)
     r.nsort = 1;
     char *sql, *params;
     T_CHECK(build(&r, &sql, &params), "keyset taken");
-    T_CHECK(strstr(sql, "FROM datastore.\"rid-1\" WHERE \"_id\" > $4::bigint ORDER BY \"_id\" ASC "
-                        "LIMIT 100) s), 100, $4::bigint, t.row_count)") != NULL,
+    T_CHECK(strstr(sql, "tw_ds_tail(100, $4::bigint, t.row_count) AS tail") &&
+                strstr(sql, "FROM datastore.\"rid-1\" WHERE \"_id\" > $4::bigint ORDER BY "
+                            "\"_id\" ASC LIMIT 100) p)") != NULL,
             "keyset page, maintained total: %s", sql);
     T_CHECK(!strstr(sql, "OFFSET"), "no OFFSET with the key");
     free(sql);
@@ -226,7 +243,7 @@ static void test_keyset_and_totals(void)
         r.sort = i < 0 ? NULL : ids[i];
         r.nsort = i < 0 ? 0 : 1;
         T_CHECK(build(&r, &sql, &params) && strstr(sql, "WHERE \"_id\" > $5::bigint ORDER BY "
-                                                        "\"_id\" ASC LIMIT 2) s)") &&
+                                                        "\"_id\" ASC LIMIT 2) p)") &&
                     !strstr(sql, "OFFSET"), "key for sort %s", i < 0 ? "(none)" : ids[i][0]);
         free(sql);
         free(params);
@@ -238,9 +255,12 @@ static void test_keyset_and_totals(void)
     r.offset = 10;
     struct sqlb b;
     struct sqlb_err err = {0};
+    struct sqlb_shape shape;
     sqlb_init(&b);
-    T_CHECK(sqlb_datastore_read(&b, &gaps, &r, &err) && strstr(b.sql, "OFFSET $5::bigint") &&
-                !strstr(b.sql, "> $5"), "gaps: OFFSET");
+    T_CHECK(sqlb_datastore_read(&b, &gaps, &r, &shape, &err) &&
+                strstr(b.sql, "OFFSET $5::bigint") && !strstr(b.sql, "> $5"),
+            "gaps: OFFSET");
+    sqlb_shape_free(&shape);
     sqlb_free(&b);
     read_free(&r);
     r = read_of(SQLB_TW, "{\"SiteName\": \"x\"}", NULL);
@@ -293,6 +313,7 @@ static void test_distinct_csv_lists(void)
             "\"SiteName\", \"Ok\", \"At\" FROM datastore.\"rid-1\" WHERE (coalesce(\"SiteName\", "
             "'')) ILIKE $4::text LIMIT 100) s) || '}'" TAIL,
             "distinct csv SQL (no _id key when DISTINCT)");
+    T_CHECK(!last_shape.rowwise && last_shape.ncols == 0, "csv: one cell");
     T_STREQ(params, "rid-1|NULL|42|%美濃%|{}", "distinct csv parameters");
     free(sql);
     free(params);
@@ -314,8 +335,9 @@ static void test_distinct_csv_lists(void)
     r = read_of(SQLB_CKAN, NULL, "\"\"");
     r.format = SQLB_LISTS;
     T_CHECK(build(&r, &sql, &params), "lists taken");
-    T_CHECK(strstr(sql, "json_agg(json_build_array(\"_id\", \"SiteName\", ") &&
-                !strstr(sql, "ILIKE"), "lists without keys, empty q ignored: %s", sql);
+    T_CHECK(strstr(sql, "row_number() OVER (), \"_id\", \"SiteName\", ") && last_shape.rowwise &&
+                last_shape.format == SQLB_LISTS && !strstr(sql, "ILIKE"),
+            "lists row-wise, empty q ignored: %s", sql);
     free(sql);
     free(params);
 }
