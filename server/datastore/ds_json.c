@@ -28,6 +28,8 @@ static inline void reserve(char **p, size_t *used, size_t *cap, size_t more)
 /* (inline: called for every value and every piece of punctuation) */
 static inline void put(struct out *o, const char *s, size_t n)
 {
+    if (n == 0) /* (o->p may still be NULL) */
+        return;
     reserve(&o->p, &o->used, &o->cap, n);
     memcpy(o->p + o->used, s, n);
     o->used += n;
@@ -234,6 +236,8 @@ void dsj_free(struct dsj_writer *w)
 
 void dsj_put(struct dsj_writer *w, const char *s, size_t n)
 {
+    if (n == 0)
+        return;
     reserve(&w->p, &w->used, &w->cap, n);
     memcpy(w->p + w->used, s, n);
     w->used += n;
