@@ -264,3 +264,26 @@ def test_client_gone_mid_page(site, big):
                      params={"resource_id": BIG, "limit": 1000}, timeout=30)
     assert r.status_code == 200 and len(r.json()["result"]["records"]) == 1000
     assert site.srv.proc.poll() is None
+
+
+def test_dates_whatever_the_datestyle(site, big):
+    """Dates are ISO strings as to_json writes them even when the database's DateStyle is not
+    ISO (the server reads their text under ISO, to_json's otherwise)."""
+    dbname = site.one("SELECT current_database()")
+    site.sql(f"ALTER DATABASE {qid(dbname)} SET DateStyle = 'German, DMY'")
+    srv = Server(site.db)
+    try:
+        for rid, table_all in ((RID, True), (BIG, False)):
+            for limit in (100, 1000):
+                r = requests.get(f"{srv.base}/api/3/action/datastore_search",
+                                 params={"resource_id": rid, "limit": limit}, timeout=30)
+                assert r.status_code == 200, r.text
+                want = (expected(site, ALL) if table_all
+                        else big_expected(site, big, limit=limit))
+                assert f'"records": {want}' in r.text, (rid, limit)
+        assert '"d" : "0044-03-15 BC"' in requests.get(
+            f"{srv.base}/api/3/action/datastore_search", params={"resource_id": RID},
+            timeout=30).text
+    finally:
+        srv.stop()
+        site.sql(f"ALTER DATABASE {qid(dbname)} RESET DateStyle")
