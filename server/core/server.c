@@ -32,7 +32,6 @@
 #include "netaddr.h"
 #include "proxy.h"
 #include "replica.h"
-#include "scache.h"
 #include "req.h"
 #include "resp.h"
 #include "route.h"
@@ -340,7 +339,6 @@ static bool srv_thread_init(struct srv_thread *thr, int index, char **err)
                             pooler != CFG_POOLER_NONE, pooler == CFG_POOLER_TRANSACTION};
     thr->db = dbp_new(thr->base, g_cfg->db, &o);
     thr->replicas = rep_thread_new(thr->base, thr->index, &o);
-    thr->scache = scache_thread_new(thr);
     thr->fam_state = xcalloc(g_nfams ? g_nfams : 1, sizeof(void *));
     for (size_t i = 0; i < g_nfams; i++)
         if (g_fams[i]->thread_new)
@@ -372,7 +370,6 @@ static void srv_thread_free(struct srv_thread *thr)
     for (size_t i = g_nfams; i-- > 0;)
         if (g_fams[i]->thread_free)
             g_fams[i]->thread_free(thr->fam_state[i]);
-    scache_thread_free(thr->scache);
     free(thr->fam_state);
     evhttp_free(thr->http);
     edge_thread_free(thr->edge);
@@ -482,7 +479,6 @@ int srv_run(const struct config *cfg, const struct srv_family *const *fams, size
      * thread or connection exists. */
     if (cfg_pooler(cfg) != CFG_POOLER_NONE)
         setenv("PGTZ", "UTC", 1);
-    scache_init();
     int nreps = rep_init(cfg);
     if (nreps)
         log_info("%d read replica%s: anonymous reads go to one not lagging over %d ms", nreps,
