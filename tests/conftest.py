@@ -183,6 +183,61 @@ class WriteSite:
     def one(self, query, *args):
         return self.sql(query, *args)[0][0]
 
+class RawBodySite:
+    """A server on the demo catalogue, for DataStore writes whose bodies are sent as text (as
+    the client wrote them), by a sysadmin: tables made on one dataset as needed, their rows read
+    directly. The raw-records suites post each body twice, plainly and with a key escaped."""
+
+    DATASET = "382000000a-000101"
+
+    def __init__(self, cluster):
+        self.db = new_database(cluster, DEMO_CATALOG)
+        self.token = add_user(self.db, "sam", "--sysadmin")
+        self.srv = Server(self.db)
+        self.n = 0
+
+    def post(self, action, body):
+        return requests.post(f"{self.srv.base}/api/3/action/{action}",
+                             data=body.encode("utf-8"), timeout=60,
+                             headers={"Authorization": self.token,
+                                      "Content-Type": "application/json"})
+
+    def resource(self, prefix):
+        """A new datastore resource of DATASET (no table yet): its id."""
+        self.n += 1
+        rid = f"{prefix}-{self.n}"
+        with psycopg2.connect(self.db) as conn, conn.cursor() as cur:
+            cur.execute("""INSERT INTO resource (id, package_id, position, name, url_type)
+                           SELECT %s, id, 100 + %s, %s, 'datastore' FROM package
+                           WHERE name = %s""", (rid, self.n, rid, self.DATASET))
+        return rid
+
+    def table(self, prefix, fields, primary_key=None):
+        """A new resource with a DataStore table of those fields: its id."""
+        rid = self.resource(prefix)
+        body = {"resource_id": rid, "fields": fields}
+        if primary_key:
+            body["primary_key"] = primary_key
+        r = self.post("datastore_create", json.dumps(body))
+        assert r.status_code == 200, r.text
+        return rid
+
+    def rows(self, rid, order='"_id"', without_id=False):
+        """The table's rows as JSON objects (the alias is no field's name)."""
+        drop = " - '_id'" if without_id else ""
+        with psycopg2.connect(self.db) as conn, conn.cursor() as cur:
+            cur.execute(f'SELECT to_jsonb(row_){drop} FROM datastore."{rid}" row_ '
+                        f'ORDER BY {order}')
+            return [r[0] for r in cur.fetchall()]
+
+
+@pytest.fixture(scope="module")
+def raw_site(cluster):
+    site = RawBodySite(cluster)
+    yield site
+    site.srv.stop()
+
+
 class Server:
     """bin/opendatad serve on a free port, with its stderr (access log) in a file."""
 

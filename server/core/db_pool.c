@@ -42,7 +42,7 @@ struct dbp_job {
     int nparams;
     const char *const *params;
     dbp_done_fn done;
-    dbp_row_fn row; /* rows one by one as they arrive (dbp_exec_sql_rows) */
+    dbp_line_fn line; /* COPY's lines one by one as they arrive (dbp_exec_copy) */
     void *arg;
     bool cancelled;
 };
@@ -61,6 +61,7 @@ struct dbconn {
     bool prepared[DB_MAX_STMTS];
     struct dbpol_dyn dyn; /* SQL texts kept prepared (dbp_exec_sql_prepared) */
     int dyn_cur;          /* the slot the running step works on */
+    bool copying;         /* in COPY OUT: lines come before the result */
 };
 
 struct dbp {
@@ -304,8 +305,6 @@ static bool conn_send(struct dbconn *c)
     }
     if (!ok)
         return false;
-    if (c->step == STEP_EXEC && c->job->row && !PQsetSingleRowMode(c->pg))
-        return false;
     int f = PQflush(c->pg);
     if (f < 0)
         return false;
@@ -404,24 +403,45 @@ static void conn_step_done(struct dbconn *c)
     }
 }
 
-/* Read whatever results are complete; keep the first, then finish at the NULL result. A job
- * taking rows one by one gets each as it comes. */
+/* Hand the COPY lines received so far to the job; false while more are to come. */
+static bool conn_copy_lines(struct dbconn *c)
+{
+    for (;;) {
+        char *line;
+        int n = PQgetCopyData(c->pg, &line, 1);
+        if (n == 0)
+            return false;
+        if (n < 0) { /* the end (-1) or an error (-2): the result says which */
+            c->copying = false;
+            return true;
+        }
+        if (!c->job->cancelled && c->job->line)
+            c->job->line(c->job->arg, line, (size_t)n);
+        PQfreemem(line);
+    }
+}
+
+/* Read whatever results are complete; keep the first, then finish at the NULL result. A COPY
+ * OUT's lines go to the job as they come. */
 static void conn_read_results(struct dbconn *c)
 {
     if (!PQconsumeInput(c->pg)) {
         conn_broken(c);
         return;
     }
+    if (c->copying && !conn_copy_lines(c))
+        return;
     while (c->state == C_BUSY && !PQisBusy(c->pg)) {
         PGresult *r = PQgetResult(c->pg);
         if (!r) {
             conn_step_done(c);
             return;
         }
-        if (PQresultStatus(r) == PGRES_SINGLE_TUPLE) {
-            if (!c->job->cancelled)
-                c->job->row(c->job->arg, r);
+        if (PQresultStatus(r) == PGRES_COPY_OUT) {
             PQclear(r);
+            c->copying = true;
+            if (!conn_copy_lines(c))
+                return;
         } else if (!c->result)
             c->result = r;
         else
@@ -663,7 +683,7 @@ void dbp_free(struct dbp *p)
 /* ---- SQL text ------------------------------------------------------------------------------- */
 
 static struct dbp_job *exec_sql(struct dbp *p, const char *sql, bool prepare, int nparams,
-                                const char *const *params, dbp_row_fn row, dbp_done_fn done,
+                                const char *const *params, dbp_line_fn line, dbp_done_fn done,
                                 void *arg)
 {
     if (p->nwaiting >= p->opt.queue_max)
@@ -674,7 +694,7 @@ static struct dbp_job *exec_sql(struct dbp *p, const char *sql, bool prepare, in
     job->prepare = prepare;
     job->nparams = nparams;
     job->params = params;
-    job->row = row;
+    job->line = line;
     job->done = done;
     job->arg = arg;
     struct dbconn *c = TAILQ_EMPTY(&p->waiting) ? pool_idle_conn(p) : NULL;
@@ -700,9 +720,8 @@ struct dbp_job *dbp_exec_sql_prepared(struct dbp *p, const char *sql, int nparam
     return exec_sql(p, sql, true, nparams, params, NULL, done, arg);
 }
 
-struct dbp_job *dbp_exec_sql_rows(struct dbp *p, const char *sql, bool prepare, int nparams,
-                                  const char *const *params, dbp_row_fn row, dbp_done_fn done,
-                                  void *arg)
+struct dbp_job *dbp_exec_copy(struct dbp *p, const char *sql, dbp_line_fn line, dbp_done_fn done,
+                              void *arg)
 {
-    return exec_sql(p, sql, prepare, nparams, params, row, done, arg);
+    return exec_sql(p, sql, false, 0, NULL, line, done, arg);
 }

@@ -27,9 +27,9 @@ struct db_stmt {
 /* Called exactly once per job unless it was cancelled. res (NULL on error) and err belong to
  * the pool and are valid during the call only. */
 typedef void (*dbp_done_fn)(void *arg, PGresult *res, const struct db_error *err);
-/* Called for each row of a job's result as it arrives (libpq's single-row mode); res holds that
- * row, belongs to the pool and is valid during the call only. */
-typedef void (*dbp_row_fn)(void *arg, PGresult *res);
+/* Called for each line a COPY ... TO STDOUT job sends, as it arrives (COPY's text format, the
+ * newline included); line belongs to the pool and is valid during the call only. */
+typedef void (*dbp_line_fn)(void *arg, const char *line, size_t len);
 
 struct dbp_options {
     int pool_min, pool_max, queue_max;
@@ -68,11 +68,10 @@ struct dbp_job *dbp_exec_sql(struct dbp *p, const char *sql, int nparams, const 
 struct dbp_job *dbp_exec_sql_prepared(struct dbp *p, const char *sql, int nparams,
                                       const char *const *params, dbp_done_fn done,
                                       void *arg) MUSTCHECK;
-/* dbp_exec_sql (prepare false) or dbp_exec_sql_prepared (true) whose rows go to row one by one
- * as PostgreSQL sends them (the reply can be on its way before the last row is made); done
- * then gets the result's end, without rows, or the error that cut it short. */
-struct dbp_job *dbp_exec_sql_rows(struct dbp *p, const char *sql, bool prepare, int nparams,
-                                  const char *const *params, dbp_row_fn row, dbp_done_fn done,
-                                  void *arg) MUSTCHECK;
+/* Run a COPY ... TO STDOUT statement (SQL text, no parameters: COPY takes none) whose lines go
+ * to line one by one as PostgreSQL sends them (the reply can be on its way before the last row
+ * is made); done then gets the statement's end (COMMAND_OK) or the error that cut it short. */
+struct dbp_job *dbp_exec_copy(struct dbp *p, const char *sql, dbp_line_fn line, dbp_done_fn done,
+                              void *arg) MUSTCHECK;
 
 #endif

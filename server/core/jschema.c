@@ -899,9 +899,9 @@ static bool v_node(struct ctx *c, json_object *s, json_object *inst, const struc
 
 /* Validates one value; the first failure (in schema order) ends up in *err. */
 bool jschema_validate(json_object *schema, json_object *instance,
-                      const struct jschema_format *formats, struct jschema_error *err)
+                      const struct jschema_format *fmts, struct jschema_error *err)
 {
-    struct ctx c = {.root = schema, .formats = formats};
+    struct ctx c = {.root = schema, .formats = fmts};
     struct verr e = {0};
     if (err)
         *err = (struct jschema_error){0};

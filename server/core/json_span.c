@@ -30,85 +30,142 @@ static int js_hex(char ch)
     return -1;
 }
 
-/* \uXXXX at c->i (after the backslash and u): not U+0000, not a surrogate. */
-static bool js_uescape(struct js_scan *c)
+/* The four hex digits at s (known to be there) as a number; -1 if one is not a hex digit. */
+static long js_hex4(const char *s)
 {
-    if (c->n - c->i < 4)
-        return false;
-    unsigned u = 0;
+    long u = 0;
     for (int k = 0; k < 4; k++) {
-        int h = js_hex(c->s[c->i + (size_t)k]);
+        int h = js_hex(s[k]);
         if (h < 0)
-            return false;
-        u = u << 4 | (unsigned)h;
+            return -1;
+        u = u << 4 | h;
     }
-    c->i += 4;
-    return u != 0 && (u < 0xD800 || u > 0xDFFF);
+    return u;
 }
 
-/* A string at c->i (its opening quote); *escaped: whether it has a backslash. */
-static bool js_string(struct js_scan *c, bool *escaped)
+bool json_span_string(const char *text, size_t len, size_t *i, bool *escaped)
 {
-    *escaped = false;
-    c->i++;
-    while (c->i < c->n) {
-        unsigned char ch = (unsigned char)c->s[c->i++];
-        if (ch == '"')
-            return true;
-        if (ch < 0x20)
+    size_t k = *i + 1;
+    bool esc = false;
+    for (;;) {
+        while (k < len && (unsigned char)text[k] >= 0x20 && text[k] != '"' && text[k] != '\\')
+            k++;
+        if (k >= len || (unsigned char)text[k] < 0x20)
             return false;
-        if (ch != '\\')
-            continue;
-        *escaped = true;
-        if (c->i >= c->n)
+        if (text[k++] == '"')
+            break;
+        esc = true;
+        if (k >= len)
             return false;
-        ch = (unsigned char)c->s[c->i++];
-        if (ch == 'u') {
-            if (!js_uescape(c))
+        char e = text[k++];
+        if (e == 'u') {
+            long u = len - k < 4 ? -1 : js_hex4(text + k);
+            if (u <= 0 || (u >= 0xD800 && u <= 0xDFFF))
                 return false;
-        } else if (!strchr("\"\\/bfnrt", ch) || ch == '\0') {
+            k += 4;
+        } else if (!strchr("\"\\/bfnrt", e) || e == '\0') {
             return false;
         }
     }
-    return false;
+    *i = k;
+    *escaped = esc;
+    return true;
 }
 
-static size_t js_digits(struct js_scan *c)
+/* A \uXXXX escape's code point (not a surrogate) as UTF-8 at out; returns its length. */
+static size_t js_utf8(unsigned long u, char *out)
 {
-    size_t k = 0;
-    while (c->i < c->n && c->s[c->i] >= '0' && c->s[c->i] <= '9')
-        c->i++, k++;
-    return k;
+    if (u < 0x80) {
+        out[0] = (char)u;
+        return 1;
+    }
+    if (u < 0x800) {
+        out[0] = (char)(0xC0 | u >> 6), out[1] = (char)(0x80 | (u & 0x3F));
+        return 2;
+    }
+    out[0] = (char)(0xE0 | u >> 12), out[1] = (char)(0x80 | (u >> 6 & 0x3F));
+    out[2] = (char)(0x80 | (u & 0x3F));
+    return 3;
+}
+
+size_t json_span_unescape(const char *s, size_t n, char *out)
+{
+    size_t i = 0, m = 0;
+    while (i < n) {
+        const char *bs = memchr(s + i, '\\', n - i);
+        size_t run = bs ? (size_t)(bs - s) - i : n - i;
+        memcpy(out + m, s + i, run);
+        i += run, m += run;
+        if (!bs)
+            break;
+        char e = s[i + 1];
+        i += 2;
+        if (e == 'u') {
+            m += js_utf8((unsigned long)js_hex4(s + i), out + m);
+            i += 4;
+            continue;
+        }
+        switch (e) {
+        case 'b': out[m++] = '\b'; break;
+        case 'f': out[m++] = '\f'; break;
+        case 'n': out[m++] = '\n'; break;
+        case 'r': out[m++] = '\r'; break;
+        case 't': out[m++] = '\t'; break;
+        default: out[m++] = e; /* ", \\ and / stand for themselves */
+        }
+    }
+    return m;
+}
+
+/* Digits from text[*k]; *nonzero: set when one is not 0. */
+static size_t js_digits(const char *text, size_t len, size_t *k, bool *nonzero)
+{
+    size_t from = *k, j = *k;
+    bool nz = false;
+    while (j < len && text[j] >= '0' && text[j] <= '9')
+        nz |= text[j++] != '0';
+    *k = j;
+    *nonzero |= nz;
+    return j - from;
+}
+
+bool json_span_number(const char *text, size_t len, size_t *i, struct json_span_num *num)
+{
+    size_t k = *i;
+    bool nonzero = false, ignored = false;
+    *num = (struct json_span_num){.minus = k < len && text[k] == '-'};
+    if (num->minus)
+        k++;
+    size_t lead = k;
+    num->nint = js_digits(text, len, &k, &nonzero);
+    if (num->nint == 0 || (num->nint > 1 && text[lead] == '0'))
+        return false;
+    if (k < len && text[k] == '.') {
+        k++;
+        if ((num->nfrac = js_digits(text, len, &k, &nonzero)) == 0)
+            return false;
+    }
+    if (k < len && (text[k] == 'e' || text[k] == 'E')) {
+        k++;
+        if (k < len && (text[k] == '+' || text[k] == '-'))
+            k++;
+        if ((num->nexp = js_digits(text, len, &k, &ignored)) == 0)
+            return false;
+    }
+    num->zero = !nonzero;
+    *i = k;
+    return true;
 }
 
 /* A number at c->i, within the limits json_span.h gives. */
 static bool js_number(struct js_scan *c)
 {
-    size_t from = c->i;
-    bool minus = c->s[c->i] == '-';
-    if (minus)
-        c->i++;
-    size_t lead = c->i, nint = js_digits(c);
-    if (nint == 0 || (nint > 1 && c->s[lead] == '0'))
+    struct json_span_num num;
+    if (!json_span_number(c->s, c->n, &c->i, &num))
         return false;
-    size_t nfrac = 0, nexp = 0;
-    bool frac = c->i < c->n && c->s[c->i] == '.', exp = false;
-    if (frac) {
-        c->i++;
-        if ((nfrac = js_digits(c)) == 0)
-            return false;
-    }
-    if (c->i < c->n && (c->s[c->i] == 'e' || c->s[c->i] == 'E')) {
-        exp = true;
-        c->i++;
-        if (c->i < c->n && (c->s[c->i] == '+' || c->s[c->i] == '-'))
-            c->i++;
-        if ((nexp = js_digits(c)) == 0 || nexp > 2)
-            return false;
-    }
-    if (!frac && !exp)  /* json-c reads it as an int64 and writes it back */
-        return nint <= 18 && !(minus && c->i - from == 2 && c->s[lead] == '0');
-    return nint + nfrac <= 100;
+    if (num.nfrac == 0 && num.nexp == 0) /* json-c reads it as an int64 and writes it back */
+        return num.nint <= 18 && !(num.minus && num.zero);
+    return num.nexp <= 2 && num.nint + num.nfrac <= 100;
 }
 
 static bool js_word(struct js_scan *c, const char *w)
@@ -134,7 +191,7 @@ static bool js_members(struct js_scan *c, int level, const char *key, size_t *st
         js_ws(c);
         bool escaped;
         size_t k0 = c->i + 1;
-        if (c->i >= c->n || c->s[c->i] != '"' || !js_string(c, &escaped))
+        if (c->i >= c->n || c->s[c->i] != '"' || !json_span_string(c->s, c->n, &c->i, &escaped))
             return false;
         size_t klen = c->i - 1 - k0;
         bool mine = key && klen == strlen(key) && memcmp(c->s + k0, key, klen) == 0;
@@ -202,7 +259,7 @@ static bool js_value(struct js_scan *c, int level)
         c->i++;
         return js_elements(c, level + 1);
     case '"':
-        return js_string(c, &escaped);
+        return json_span_string(c->s, c->n, &c->i, &escaped);
     case 't':
         return js_word(c, "true");
     case 'f':

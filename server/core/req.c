@@ -52,18 +52,18 @@ bool req_replica_failed(struct req *r, const struct db_error *err)
     return true;
 }
 
-static void req_db_row(void *arg, PGresult *res)
+static void req_db_line(void *arg, const char *line, size_t len)
 {
     struct req *r = arg;
-    r->db_rows_seen = true;
-    r->db_row(r, res);
+    r->db_lines_seen = true;
+    r->db_line(r, line, len);
 }
 
 static void req_db_done(void *arg, PGresult *res, const struct db_error *err)
 {
     struct req *r = arg;
     r->job = NULL;
-    if (err && !r->db_rows_seen && req_replica_failed(r, err)) {
+    if (err && !r->db_lines_seen && req_replica_failed(r, err)) {
         (void)req_send(r); /* on the primary now (a full queue is answered in there) */
         return;
     }
@@ -108,7 +108,7 @@ int req_db_or(struct req *r, const struct db_stmt *st, const char *const *params
 {
     r->db_done = done;
     r->db_failed = failed;
-    r->db_row = NULL;
+    r->db_line = NULL;
     r->stmt = (struct req_stmt){.st = st, .params = params};
     return req_send(r);
 }
@@ -120,9 +120,8 @@ static int req_send(struct req *r)
     struct dbp *p = req_pool(r);
     if (q->st)
         r->job = dbp_exec(p, q->st, q->params, req_db_done, r);
-    else if (r->db_row)
-        r->job = dbp_exec_sql_rows(p, q->sql, q->prepare, q->nparams, q->params, req_db_row,
-                                   req_db_done, r);
+    else if (r->db_line)
+        r->job = dbp_exec_copy(p, q->sql, req_db_line, req_db_done, r);
     else
         r->job = (q->prepare ? dbp_exec_sql_prepared : dbp_exec_sql)(p, q->sql, q->nparams,
                                                                      q->params, req_db_done, r);
@@ -385,7 +384,7 @@ static int req_db_text(struct req *r, bool prepare, const char *sql, int nparams
 {
     r->db_done = done;
     r->db_failed = failed;
-    r->db_row = NULL;
+    r->db_line = NULL;
     r->stmt = (struct req_stmt){.sql = sql,
                                 .nparams = nparams,
                                 .params = params,
@@ -413,19 +412,15 @@ int req_db_sql_then(struct req *r, bool prepare, const char *sql, int nparams,
     return req_db_text(r, prepare, sql, nparams, params, done, failed);
 }
 
-int req_db_sql_rows(struct req *r, bool prepare, const char *sql, int nparams,
-                    const char *const *params, void (*row)(struct req *r, PGresult *res),
-                    void (*done)(struct req *r, PGresult *res),
-                    bool (*failed)(struct req *r, const struct db_error *err))
+int req_db_copy(struct req *r, const char *sql,
+                void (*line)(struct req *r, const char *line, size_t len),
+                void (*done)(struct req *r, PGresult *res),
+                bool (*failed)(struct req *r, const struct db_error *err))
 {
     r->db_done = done;
     r->db_failed = failed;
-    r->db_row = row;
-    r->db_rows_seen = false;
-    r->stmt = (struct req_stmt){.sql = sql,
-                                .nparams = nparams,
-                                .params = params,
-                                .prepare = prepare,
-                                .quiet = failed != NULL};
+    r->db_line = line;
+    r->db_lines_seen = false;
+    r->stmt = (struct req_stmt){.sql = sql, .quiet = failed != NULL};
     return req_send(r);
 }

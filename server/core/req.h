@@ -68,8 +68,9 @@ struct req {
         bool prepare, quiet;
     } stmt;
     void (*db_done)(struct req *r, PGresult *res);
-    void (*db_row)(struct req *r, PGresult *res); /* rows one by one (req_db_sql_rows) */
-    bool db_rows_seen; /* a row went to db_row: the statement is not run again */
+    /* COPY's lines one by one (req_db_copy) */
+    void (*db_line)(struct req *r, const char *line, size_t len);
+    bool db_lines_seen; /* a line went to db_line: the statement is not run again */
     /* optional: sees a failed statement first; true when it took care of the request */
     bool (*db_failed)(struct req *r, const struct db_error *err);
     void *data;                 /* the handler's own state across database calls */
@@ -187,12 +188,13 @@ void req_db_busy(struct req *r);
 int req_db_sql_then(struct req *r, bool prepare, const char *sql, int nparams,
                     const char *const *params, void (*done)(struct req *r, PGresult *res),
                     bool (*failed)(struct req *r, const struct db_error *err)) MUSTCHECK;
-/* req_db_sql_then whose rows go to row(r, res) one by one as PostgreSQL sends them (res one
- * row, valid during the call); done then gets the result's end, without rows. A statement on a
- * replica that fails after its first row is not run again on the primary. */
-int req_db_sql_rows(struct req *r, bool prepare, const char *sql, int nparams,
-                    const char *const *params, void (*row)(struct req *r, PGresult *res),
-                    void (*done)(struct req *r, PGresult *res),
-                    bool (*failed)(struct req *r, const struct db_error *err)) MUSTCHECK;
+/* Run a COPY ... TO STDOUT statement (no parameters) whose lines go to line(r, line, len) one by
+ * one as PostgreSQL sends them (valid during the call); done then gets the statement's end, and
+ * failed (optional) a failure first, as req_db_sql_then's. A statement on a replica that fails
+ * after its first line is not run again on the primary. */
+int req_db_copy(struct req *r, const char *sql,
+                void (*line)(struct req *r, const char *line, size_t len),
+                void (*done)(struct req *r, PGresult *res),
+                bool (*failed)(struct req *r, const struct db_error *err)) MUSTCHECK;
 
 #endif

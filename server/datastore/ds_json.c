@@ -28,6 +28,8 @@ static inline void reserve(char **p, size_t *used, size_t *cap, size_t more)
 /* (inline: called for every value and every piece of punctuation) */
 static inline void put(struct out *o, const char *s, size_t n)
 {
+    if (n == 0) /* (o->p may still be NULL) */
+        return;
     reserve(&o->p, &o->used, &o->cap, n);
     memcpy(o->p + o->used, s, n);
     o->used += n;
@@ -91,14 +93,9 @@ static bool json_number(const char *s, size_t n)
     return i < n && s[i] >= '0' && s[i] <= '9';
 }
 
-static void put_value(struct out *o, const PGresult *res, int row, int col, enum sqlb_kind kind)
+/* A value's text (not NULL) as JSON, as its kind says. */
+static void put_text(struct out *o, const char *v, size_t n, enum sqlb_kind kind)
 {
-    if (PQgetisnull(res, row, col)) {
-        PUTS(o, "null");
-        return;
-    }
-    const char *v = PQgetvalue(res, row, col);
-    size_t n = (size_t)PQgetlength(res, row, col);
     switch (kind) {
     case SQLB_K_NUMBER:
         if (json_number(v, n))
@@ -115,6 +112,97 @@ static void put_value(struct out *o, const PGresult *res, int row, int col, enum
     case SQLB_K_STRING: put_string(o, v, n); break;
     case SQLB_K_JSON: put(o, v, n); break;
     }
+}
+
+static void put_value(struct out *o, const PGresult *res, int row, int col, enum sqlb_kind kind)
+{
+    if (PQgetisnull(res, row, col)) {
+        PUTS(o, "null");
+        return;
+    }
+    put_text(o, PQgetvalue(res, row, col), (size_t)PQgetlength(res, row, col), kind);
+}
+
+/* ---- COPY's text format ------------------------------------------------------------------------
+ * A line: values separated by tabs, \N for NULL; in a value COPY writes a backslash, and the
+ * control characters b f n r t v, as a backslash and a letter; other bytes as they are. */
+
+/* The byte a COPY escape letter stands for. */
+static char copy_unescaped(char c)
+{
+    switch (c) {
+    case 'b': return '\b';
+    case 'f': return '\f';
+    case 'n': return '\n';
+    case 'r': return '\r';
+    case 't': return '\t';
+    case 'v': return '\v';
+    default: return c; /* \\ and anything else escaped: itself */
+    }
+}
+
+/* A COPY value as a JSON string: \b \f \n \r \t and \\ are JSON's escapes already. */
+static void put_copy_string(struct out *o, const char *v, size_t n)
+{
+    PUTS(o, "\"");
+    size_t run = 0;
+    for (size_t i = 0; i < n; i++) {
+        unsigned char c = (unsigned char)v[i];
+        if (c >= 0x20 && c != '"' && c != '\\')
+            continue;
+        dsj_escape(&o->p, &o->used, &o->cap, v + run, i - run);
+        if (c == '\\' && i + 1 < n) {
+            char e = v[++i];
+            if (e == 'b' || e == 'f' || e == 'n' || e == 'r' || e == 't' || e == '\\') {
+                char pair[2] = {'\\', e};
+                put(o, pair, 2);
+            } else {
+                char u = copy_unescaped(e);
+                dsj_escape(&o->p, &o->used, &o->cap, &u, 1);
+            }
+        } else {
+            dsj_escape(&o->p, &o->used, &o->cap, v + i, 1);
+        }
+        run = i + 1;
+    }
+    dsj_escape(&o->p, &o->used, &o->cap, v + run, n - run);
+    PUTS(o, "\"");
+}
+
+/* A COPY value's bytes as they are (JSON text from to_json): its escapes undone. */
+static void put_copy_raw(struct out *o, const char *v, size_t n)
+{
+    size_t run = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (v[i] != '\\' || i + 1 == n)
+            continue;
+        put(o, v + run, i - run);
+        char u = copy_unescaped(v[++i]);
+        put(o, &u, 1);
+        run = i + 1;
+    }
+    put(o, v + run, n - run);
+}
+
+/* One value of a COPY line. */
+static void put_copy_value(struct out *o, const char *v, size_t n, enum sqlb_kind kind)
+{
+    if (n == 2 && v[0] == '\\' && v[1] == 'N')
+        PUTS(o, "null");
+    else if (kind == SQLB_K_STRING)
+        put_copy_string(o, v, n);
+    else if (kind == SQLB_K_JSON)
+        put_copy_raw(o, v, n);
+    else /* numbers and booleans: no escapes */
+        put_text(o, v, n, kind);
+}
+
+/* The end of the COPY value starting at i: the next tab or newline not escaped, or n. */
+static size_t copy_value_end(const char *line, size_t i, size_t n)
+{
+    while (i < n && line[i] != '\t' && line[i] != '\n')
+        i += line[i] == '\\' ? 2 : 1;
+    return i < n ? i : n;
 }
 
 /* What goes before each value of a record: for objects "{"key" : " then ", "key" : " as
@@ -148,6 +236,8 @@ void dsj_free(struct dsj_writer *w)
 
 void dsj_put(struct dsj_writer *w, const char *s, size_t n)
 {
+    if (n == 0)
+        return;
     reserve(&w->p, &w->used, &w->cap, n);
     memcpy(w->p + w->used, s, n);
     w->used += n;
@@ -169,6 +259,33 @@ void dsj_record(struct dsj_writer *w, const PGresult *res, int row)
     w->p = o.p;
     w->used = o.used;
     w->cap = o.cap;
+}
+
+bool dsj_copy_record(struct dsj_writer *w, const char *line, size_t len)
+{
+    struct out o = {w->p, w->used, w->cap};
+    const struct sqlb_shape *shape = w->shape;
+    size_t start = o.used;
+    if (w->records)
+        PUTS(&o, ", ");
+    if (shape->ncols == 0)
+        put(&o, shape->format == SQLB_LISTS ? "[" : "{", 1);
+    size_t i = 0;
+    bool ok = true;
+    for (int c = 0; c < shape->ncols && ok; c++) {
+        size_t end = copy_value_end(line, i, len);
+        put(&o, w->pre[c], w->prelen[c]);
+        put_copy_value(&o, line + i, end - i, shape->kinds[c]);
+        ok = c + 1 == shape->ncols ? end == len || line[end] == '\n'
+                                   : end < len && line[end] == '\t';
+        i = end + 1;
+    }
+    put(&o, shape->format == SQLB_LISTS ? "]" : "}", 1);
+    w->p = o.p;
+    w->cap = o.cap;
+    w->used = ok ? o.used : start; /* a line of another shape writes nothing */
+    w->records += ok;
+    return ok;
 }
 
 char *dsj_result(const PGresult *res, const struct sqlb_shape *shape, size_t *len)

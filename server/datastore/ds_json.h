@@ -30,6 +30,11 @@ void dsj_put(struct dsj_writer *w, const char *s, size_t n);
  * before every record but the first. */
 void dsj_record(struct dsj_writer *w, const PGresult *res, int row);
 
+/* The same from a line of COPY's text format (the values tab-separated, \N for NULL, COPY's
+ * backslash escapes; the newline at its end optional). False, writing nothing, for a line that
+ * does not hold the shape's number of values. */
+bool dsj_copy_record(struct dsj_writer *w, const char *line, size_t len) MUSTCHECK;
+
 /* The result of a row-wise read (sqlbuild.h, struct sqlb_shape): the head, the records as a
  * JSON array, the tail; malloc'd, *len its length. NULL when res does not have the shape's
  * columns or no row. */

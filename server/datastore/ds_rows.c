@@ -1,10 +1,12 @@
-/* ds_rows — flat JSON records as tab-separated lines (see ds_rows.h). One pass over the text;
- * anything but the plain kind stops it, and the caller sends the records as JSON instead. */
+/* ds_rows — flat JSON records as tab-separated lines (see ds_rows.h). One pass over the text,
+ * its strings and numbers read by json_span's scanners; anything but the plain kind stops it,
+ * and the caller sends the records as JSON instead. */
 #include "ds_rows.h"
 
 #include <stdlib.h>
 #include <string.h>
 
+#include "json_span.h"
 #include "util.h"
 
 struct buf {
@@ -21,12 +23,18 @@ struct scan {
     size_t *key_len;   /* and their byte length with the quotes */
 };
 
-static void put(struct buf *b, const char *s, size_t n)
+/* Room for n more bytes and a NUL after them. */
+static void reserve(struct buf *b, size_t n)
 {
     if (b->cap - b->len < n + 1) {
         b->cap = (b->cap + n + 1) * 2;
         b->s = xrealloc(b->s, b->cap);
     }
+}
+
+static void put(struct buf *b, const char *s, size_t n)
+{
+    reserve(b, n);
     memcpy(b->s + b->len, s, n);
     b->len += n;
     b->s[b->len] = '\0';
@@ -54,81 +62,28 @@ static bool eat(struct scan *c, char ch)
     return false;
 }
 
-static int hex(char ch)
-{
-    if (ch >= '0' && ch <= '9')
-        return ch - '0';
-    if (ch >= 'a' && ch <= 'f')
-        return ch - 'a' + 10;
-    if (ch >= 'A' && ch <= 'F')
-        return ch - 'A' + 10;
-    return -1;
-}
-
-/* \uXXXX (c->i after the u) as UTF-8: not U+0000, a tab or a newline, not a surrogate. */
-static bool uescape(struct scan *c)
-{
-    unsigned u = 0;
-    if (c->n - c->i < 4)
-        return false;
-    for (int k = 0; k < 4; k++) {
-        int h = hex(c->s[c->i++]);
-        if (h < 0)
-            return false;
-        u = u << 4 | (unsigned)h;
-    }
-    if (u == 0 || u == '\t' || u == '\n' || u == '\\' || (u >= 0xD800 && u <= 0xDFFF))
-        return false;
-    char out[3];
-    if (u < 0x80) {
-        putc1(&c->rows, (char)u);
-    } else if (u < 0x800) {
-        out[0] = (char)(0xC0 | u >> 6), out[1] = (char)(0x80 | (u & 0x3F));
-        put(&c->rows, out, 2);
-    } else {
-        out[0] = (char)(0xE0 | u >> 12), out[1] = (char)(0x80 | (u >> 6 & 0x3F));
-        out[2] = (char)(0x80 | (u & 0x3F));
-        put(&c->rows, out, 3);
-    }
-    return true;
-}
-
 /* A string value (c->i at its quote), unescaped into the rows. */
 static bool string(struct scan *c)
 {
-    c->i++;
-    while (c->i < c->n) {
-        size_t from = c->i;
-        while (c->i < c->n && c->s[c->i] != '"' && c->s[c->i] != '\\' &&
-               (unsigned char)c->s[c->i] >= 0x20)
-            c->i++;
-        put(&c->rows, c->s + from, c->i - from);
-        if (c->i >= c->n || (unsigned char)c->s[c->i] < 0x20)
-            return false;
-        if (c->s[c->i++] == '"')
-            return true;
-        if (c->i >= c->n)
-            return false;
-        char e = c->s[c->i++];
-        const char *to = strchr("\"\"//b\bf\fr\r", e);
-        if (e == 'u') {
-            if (!uescape(c))
-                return false;
-        } else if (e != '\0' && to && (to - "\"\"//b\bf\fr\r") % 2 == 0) {
-            putc1(&c->rows, to[1]);
-        } else {
-            return false; /* \\, \n, \t: not in a line of tab-separated text; or no escape */
-        }
+    size_t from = c->i + 1;
+    bool escaped;
+    if (!json_span_string(c->s, c->n, &c->i, &escaped))
+        return false;
+    size_t n = c->i - 1 - from;
+    if (!escaped) {
+        put(&c->rows, c->s + from, n);
+        return true;
     }
-    return false;
-}
-
-static size_t digits(struct scan *c)
-{
-    size_t k = 0;
-    while (c->i < c->n && c->s[c->i] >= '0' && c->s[c->i] <= '9')
-        c->i++, k++;
-    return k;
+    reserve(&c->rows, n);
+    char *out = c->rows.s + c->rows.len;
+    size_t m = json_span_unescape(c->s + from, n, out);
+    out[m] = '\0';
+    /* a tab, a newline or a backslash has no place in a line of tab-separated text (U+0000,
+     * which would end it, json_span_string refuses) */
+    if (strcspn(out, "\t\n\\") != m)
+        return false;
+    c->rows.len += m;
+    return true;
 }
 
 /* A number as JSON writes it, without an exponent and not a negative zero: the text numeric
@@ -136,26 +91,10 @@ static size_t digits(struct scan *c)
 static bool number(struct scan *c)
 {
     size_t from = c->i;
-    bool neg = c->s[c->i] == '-';
-    if (neg)
-        c->i++;
-    size_t d = digits(c);
-    if (d == 0 || (d > 1 && c->s[c->i - d] == '0'))
+    struct json_span_num num;
+    /* numeric has no -0: "-0.00" reads back as "0.00" */
+    if (!json_span_number(c->s, c->n, &c->i, &num) || num.nexp > 0 || (num.minus && num.zero))
         return false;
-    if (c->i < c->n && c->s[c->i] == '.') {
-        c->i++;
-        if (digits(c) == 0)
-            return false;
-    }
-    if (c->i < c->n && (c->s[c->i] == 'e' || c->s[c->i] == 'E'))
-        return false;
-    if (neg) { /* numeric has no -0: "-0.00" reads back as "0.00" */
-        size_t k = from + 1;
-        while (k < c->i && (c->s[k] == '0' || c->s[k] == '.'))
-            k++;
-        if (k == c->i)
-            return false;
-    }
     put(&c->rows, c->s + from, c->i - from);
     return true;
 }
@@ -187,13 +126,9 @@ static bool value(struct scan *c)
  * The first record's keys are kept; later records must repeat them in order. */
 static bool key(struct scan *c, size_t k, bool first)
 {
-    size_t from = c->i++;
-    while (c->i < c->n && c->s[c->i] != '"') {
-        if (c->s[c->i] == '\\' || (unsigned char)c->s[c->i] < 0x20)
-            return false;
-        c->i++;
-    }
-    if (c->i++ >= c->n)
+    size_t from = c->i;
+    bool escaped;
+    if (!json_span_string(c->s, c->n, &c->i, &escaped) || escaped)
         return false;
     size_t len = c->i - from;
     if (first) {

@@ -913,17 +913,17 @@ static void head_statement(struct ds_build *d)
     free(fields);
 }
 
-/* A split read's rows: the page's, one column per shown field. */
+/* A split read's rows: the page's, one column per shown field, by COPY (values as literals). */
 static void rows_statement(struct ds_build *d)
 {
-    sqlb_add(d->b, "SELECT ");
+    sqlb_add(d->b, "COPY (SELECT ");
     for (int i = 0; i < d->nout; i++) {
         sqlb_add(d->b, i ? ", " : "");
         row_value_expr(d->b, d->out[i], d->q->style);
     }
     sqlb_add(d->b, " FROM (");
     sqlb_page_select(d, d->b);
-    sqlb_add(d->b, ") p");
+    sqlb_add(d->b, ") p) TO STDOUT");
 }
 
 bool sqlb_datastore_read_split(struct sqlb *head, struct sqlb *rows, const struct sqlb_table *t,
@@ -945,7 +945,7 @@ bool sqlb_datastore_read_split(struct sqlb *head, struct sqlb *rows, const struc
     sqlb_build_free(&d);
     if (!ok)
         return false;
-    d = (struct ds_build){.b = rows, .t = t, .q = q, .err = err};
+    d = (struct ds_build){.b = rows, .t = t, .q = q, .literals = true, .err = err};
     ok = ds_check(&d);
     if (ok) {
         rows_statement(&d);

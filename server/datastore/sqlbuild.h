@@ -136,9 +136,9 @@ bool sqlb_datastore_read(struct sqlb *b, const struct sqlb_table *t, const struc
 
 /* The same read (records as objects or lists) as two statements, for big pages sent as their
  * rows arrive: *head gives the result's text before and after the records (one row of two
- * columns, or none as sqlb_datastore_read's), *rows the page's rows, one column per shown field
- * (shape->first 0). Both builders are initialized by the caller; false with *err as
- * sqlb_datastore_read. */
+ * columns, or none as sqlb_datastore_read's), *rows is a COPY ... TO STDOUT of the page's rows,
+ * one value per shown field (values as literals: COPY takes no parameters). Both builders are
+ * initialized by the caller; false with *err as sqlb_datastore_read. */
 bool sqlb_datastore_read_split(struct sqlb *head, struct sqlb *rows, const struct sqlb_table *t,
                                const struct sqlb_read *q, struct sqlb_shape *shape,
                                struct sqlb_err *err) MUSTCHECK;

@@ -405,19 +405,32 @@ BEGIN
 END
 $$;
 
+-- The target of member_create / member_delete (ckan_gw_member_target) and the member row it
+-- already has, if any (m NULL), locked for the change.
+CREATE OR REPLACE FUNCTION ckan_gw_member_row(p jsonb, v ckan_viewer, OUT g grp, OUT obj uuid,
+                                              OUT m member)
+LANGUAGE plpgsql VOLATILE AS $$
+DECLARE
+    t record;
+BEGIN
+    SELECT * INTO t FROM ckan_gw_member_target(p, v);
+    g := t.g;
+    obj := t.obj;
+    SELECT * INTO m FROM member WHERE group_id = g.id AND table_name = p->>'object_type'
+        AND table_id = obj FOR UPDATE;
+END
+$$;
+
 -- member_create. p: {id, object, object_type, capacity}. An admin may not lower their own
 -- capacity.
 CREATE OR REPLACE FUNCTION ckan_member_create(p jsonb, site text, v ckan_viewer) RETURNS text
 LANGUAGE plpgsql VOLATILE AS $$
 DECLARE
     t record;
-    old member;
 BEGIN
-    SELECT * INTO t FROM ckan_gw_member_target(p, v);
-    SELECT * INTO old FROM member m WHERE m.group_id = (t.g).id
-        AND m.table_name = p->>'object_type' AND m.table_id = t.obj FOR UPDATE;
-    IF FOUND AND old.table_name = 'user' AND old.table_id = (v).user_id
-       AND old.capacity = 'admin' AND p->>'capacity' <> 'admin' THEN
+    SELECT * INTO t FROM ckan_gw_member_row(p, v);
+    IF (t.m).table_name = 'user' AND (t.m).table_id = (v).user_id
+       AND (t.m).capacity = 'admin' AND p->>'capacity' <> 'admin' THEN
         RAISE EXCEPTION 'Administrators cannot revoke their own admin status'
             USING ERRCODE = 'OD403';
     END IF;
@@ -432,9 +445,8 @@ LANGUAGE plpgsql VOLATILE AS $$
 DECLARE
     t record;
 BEGIN
-    SELECT * INTO t FROM ckan_gw_member_target(p, v);
-    UPDATE member SET state = 'deleted' WHERE group_id = (t.g).id
-        AND table_name = p->>'object_type' AND table_id = t.obj AND state = 'active';
+    SELECT * INTO t FROM ckan_gw_member_row(p, v);
+    UPDATE member SET state = 'deleted' WHERE id = (t.m).id AND state = 'active';
     RETURN 'null';
 END
 $$;

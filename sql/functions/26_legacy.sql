@@ -9,6 +9,49 @@ LANGUAGE sql STABLE AS $$
     SELECT CASE WHEN ver = 2 THEN pid::text ELSE (SELECT name FROM package WHERE id = pid) END
 $$;
 
+-- The same with the row at hand: its name (v1) or id (v2).
+CREATE OR REPLACE FUNCTION legacy_ref(id uuid, name text, ver int) RETURNS text
+LANGUAGE sql IMMUTABLE AS $$
+    SELECT CASE WHEN ver = 2 THEN id::text ELSE name END
+$$;
+
+-- A dict's extras (the action API's list of {key, value}) as the API's object.
+CREATE OR REPLACE FUNCTION legacy_extras_object(extras jsonb) RETURNS jsonb
+LANGUAGE sql IMMUTABLE AS $$
+    SELECT coalesce(jsonb_object_agg(e->>'key', e->'value'), '{}')
+    FROM jsonb_array_elements(coalesce(extras, '[]')) e
+$$;
+
+-- The API form's extras object as the action API's list, by key (null values dropped).
+CREATE OR REPLACE FUNCTION legacy_extras_list(extras jsonb) RETURNS jsonb
+LANGUAGE sql IMMUTABLE AS $$
+    SELECT coalesce(jsonb_agg(jsonb_build_object('key', k, 'value', x) ORDER BY k), '[]')
+    FROM jsonb_each(extras) e(k, x) WHERE jsonb_typeof(x) <> 'null'
+$$;
+
+-- A list the API form gives by names or ids (tags, groups, packages) as the action API's
+-- dicts: an item that is not a dict becomes {field: item}.
+CREATE OR REPLACE FUNCTION legacy_dicts(items jsonb, field text) RETURNS jsonb
+LANGUAGE sql IMMUTABLE AS $$
+    SELECT coalesce(jsonb_agg(CASE WHEN jsonb_typeof(x) = 'object' THEN x
+                                   ELSE jsonb_build_object(field, x) END), '[]')
+    FROM jsonb_array_elements(items) x
+$$;
+
+-- A relationship dict (datasets by name) with its datasets by id, as v2 gives them.
+CREATE OR REPLACE FUNCTION legacy_rel_ids(x jsonb) RETURNS jsonb
+LANGUAGE sql STABLE AS $$
+    SELECT x || jsonb_build_object(
+               'subject', (SELECT p.id FROM package p WHERE p.name = x->>'subject'),
+               'object', (SELECT p.id FROM package p WHERE p.name = x->>'object'))
+$$;
+
+-- Whether /rest/{reg}/{id}/{sub} names a dataset's relationships (all, or of one type).
+CREATE OR REPLACE FUNCTION legacy_rel_path(reg text, sub text) RETURNS boolean
+LANGUAGE sql STABLE AS $$
+    SELECT reg = 'dataset' AND (sub = 'relationships' OR sub = ANY(ckan_vr_rel_types()))
+$$;
+
 -- notes_rendered: the text HTML-escaped, paragraphs (blank-line separated) in <p>. Markdown's
 -- inline syntax is left as text: safe, and readable.
 CREATE OR REPLACE FUNCTION legacy_markdown(s text) RETURNS text
@@ -48,8 +91,7 @@ LANGUAGE sql STABLE AS $$
         'tags', (SELECT coalesce(jsonb_agg(t->'name' ORDER BY i), '[]')
                  FROM jsonb_array_elements(coalesce(d->'tags', '[]')) WITH ORDINALITY x(t, i)
                  WHERE coalesce(t->>'vocabulary_id', '') = ''),
-        'extras', (SELECT coalesce(jsonb_object_agg(e->>'key', e->'value'), '{}')
-                   FROM jsonb_array_elements(coalesce(d->'extras', '[]')) e),
+        'extras', legacy_extras_object(d->'extras'),
         'groups', (SELECT coalesce(jsonb_agg(g->(CASE WHEN ver = 2 THEN 'id' ELSE 'name' END)
                                              ORDER BY i), '[]')
                    FROM jsonb_array_elements(coalesce(d->'groups', '[]')) WITH ORDINALITY x(g, i)),
@@ -86,10 +128,7 @@ CREATE OR REPLACE FUNCTION legacy_rel_list(id text, id2 text, rel text, ver int,
 RETURNS jsonb
 LANGUAGE sql STABLE AS $$
     SELECT CASE WHEN ver = 2 THEN (
-        SELECT coalesce(jsonb_agg(x || jsonb_build_object(
-                   'subject', (SELECT p.id FROM package p WHERE p.name = x->>'subject'),
-                   'object', (SELECT p.id FROM package p WHERE p.name = x->>'object'))
-                   ORDER BY i), '[]')
+        SELECT coalesce(jsonb_agg(legacy_rel_ids(x) ORDER BY i), '[]')
         FROM jsonb_array_elements(l) WITH ORDINALITY t(x, i)) ELSE l END
     FROM (SELECT ckan_package_relationships(id, id2, rel, v)::jsonb AS l) s
 $$;
@@ -97,10 +136,7 @@ $$;
 -- A relationship dict (ckan_vr_rel_dict's, by name) as a version refers to datasets.
 CREATE OR REPLACE FUNCTION legacy_rel_dict(d text, ver int) RETURNS jsonb
 LANGUAGE sql STABLE AS $$
-    SELECT CASE WHEN ver = 2 AND x <> 'null' THEN x || jsonb_build_object(
-               'subject', (SELECT p.id FROM package p WHERE p.name = x->>'subject'),
-               'object', (SELECT p.id FROM package p WHERE p.name = x->>'object'))
-           ELSE x END
+    SELECT CASE WHEN ver = 2 AND x <> 'null' THEN legacy_rel_ids(x) ELSE x END
     FROM (SELECT d::jsonb AS x) s
 $$;
 
@@ -109,12 +145,10 @@ $$;
 CREATE OR REPLACE FUNCTION legacy_group_dict(d jsonb, ver int, v ckan_viewer) RETURNS jsonb
 LANGUAGE sql STABLE AS $$
     SELECT d || jsonb_build_object(
-        'extras', (SELECT coalesce(jsonb_object_agg(e->>'key', e->'value'), '{}')
-                   FROM jsonb_array_elements(coalesce(d->'extras', '[]')) e),
-        'packages', (SELECT coalesce(jsonb_agg(CASE WHEN ver = 2 THEN to_jsonb(pk.id::text)
-                                                    ELSE to_jsonb(pk.name) END
-                                               ORDER BY CASE WHEN ver = 2 THEN pk.id::text
-                                                             ELSE pk.name END COLLATE "C"), '[]')
+        'extras', legacy_extras_object(d->'extras'),
+        'packages', (SELECT coalesce(jsonb_agg(to_jsonb(legacy_ref(pk.id, pk.name, ver))
+                                               ORDER BY legacy_ref(pk.id, pk.name, ver)
+                                                        COLLATE "C"), '[]')
                      FROM package pk
                      WHERE pk.state = 'active'
                        AND ckan_can_read(pk.state, pk.private, pk.owner_org, pk.creator_user_id, v)
@@ -143,7 +177,7 @@ BEGIN
         RAISE EXCEPTION '' USING ERRCODE = 'OD100';
     END IF;
     RETURN (SELECT coalesce(jsonb_agg(r ORDER BY r COLLATE "C"), '[]')
-            FROM (SELECT DISTINCT CASE WHEN ver = 2 THEN pk.id::text ELSE pk.name END AS r
+            FROM (SELECT DISTINCT legacy_ref(pk.id, pk.name, ver) AS r
                   FROM package_tag pt JOIN package pk ON pk.id = pt.package_id
                   WHERE pt.tag_id = tid AND pt.state = 'active' AND pk.state = 'active'
                     AND ckan_can_read(pk.state, pk.private, pk.owner_org, pk.creator_user_id, v)
@@ -157,12 +191,12 @@ LANGUAGE plpgsql STABLE AS $$
 BEGIN
     CASE reg
     WHEN 'dataset' THEN
-        RETURN (SELECT coalesce(jsonb_agg(CASE WHEN ver = 2 THEN id::text ELSE name END
-                                          ORDER BY name COLLATE "C"), '[]')
+        RETURN (SELECT coalesce(jsonb_agg(legacy_ref(id, name, ver) ORDER BY name COLLATE "C"),
+                                '[]')
                 FROM package WHERE state = 'active' AND NOT private);
     WHEN 'group' THEN
-        RETURN (SELECT coalesce(jsonb_agg(CASE WHEN ver = 2 THEN id::text ELSE name END
-                                          ORDER BY name COLLATE "C"), '[]')
+        RETURN (SELECT coalesce(jsonb_agg(legacy_ref(id, name, ver) ORDER BY name COLLATE "C"),
+                                '[]')
                 FROM grp WHERE state = 'active' AND NOT is_organization AND type = 'group');
     WHEN 'tag' THEN
         RETURN ckan_tag_list('{"all_fields": false}', site)::jsonb;
@@ -184,7 +218,7 @@ DECLARE
     sub text := p->>'sub';
     ver int := (p->>'ver')::int;
 BEGIN
-    IF reg = 'dataset' AND (sub = 'relationships' OR sub = ANY(ckan_vr_rel_types())) THEN
+    IF legacy_rel_path(reg, sub) THEN
         RETURN legacy_rel_list(p->>'id', NULL, sub, ver, v);
     ELSIF reg = 'dataset' AND sub = 'revisions' THEN
         PERFORM ckan_package_show(p->>'id', site, v);  -- its refusals
@@ -206,7 +240,7 @@ DECLARE
     ver int := (p->>'ver')::int;
 BEGIN
     IF sub IS NOT NULL THEN
-        IF reg = 'dataset' AND (sub = 'relationships' OR sub = ANY(ckan_vr_rel_types())) THEN
+        IF legacy_rel_path(reg, sub) THEN
             RETURN legacy_rel_list(p->>'id', p->>'id2', sub, ver, v);
         END IF;
     ELSIF reg = 'dataset' THEN
@@ -236,21 +270,13 @@ BEGIN
             SELECT coalesce(jsonb_agg(jsonb_build_object('name', t)), '[]')
             FROM regexp_split_to_table(d->>'tags', '\s+') t WHERE t <> ''));
     ELSIF jsonb_typeof(d->'tags') = 'array' THEN
-        o := o || jsonb_build_object('tags', (
-            SELECT coalesce(jsonb_agg(CASE WHEN jsonb_typeof(t) = 'object' THEN t
-                                           ELSE jsonb_build_object('name', t) END), '[]')
-            FROM jsonb_array_elements(d->'tags') t));
+        o := o || jsonb_build_object('tags', legacy_dicts(d->'tags', 'name'));
     END IF;
     IF jsonb_typeof(d->'extras') = 'object' THEN
-        o := o || jsonb_build_object('extras', (
-            SELECT coalesce(jsonb_agg(jsonb_build_object('key', k, 'value', x) ORDER BY k), '[]')
-            FROM jsonb_each(d->'extras') e(k, x) WHERE jsonb_typeof(x) <> 'null'));
+        o := o || jsonb_build_object('extras', legacy_extras_list(d->'extras'));
     END IF;
     IF jsonb_typeof(d->'groups') = 'array' THEN
-        o := o || jsonb_build_object('groups', (
-            SELECT coalesce(jsonb_agg(CASE WHEN jsonb_typeof(g) = 'object' THEN g
-                                           ELSE jsonb_build_object('name', g) END), '[]')
-            FROM jsonb_array_elements(d->'groups') g));
+        o := o || jsonb_build_object('groups', legacy_dicts(d->'groups', 'name'));
     END IF;
     IF NOT d ? 'resources' AND coalesce(ckan_gw_text(d->'download_url'), '') <> '' THEN
         o := o || jsonb_build_object('resources',
@@ -267,15 +293,10 @@ DECLARE
     o jsonb := d;
 BEGIN
     IF jsonb_typeof(d->'extras') = 'object' THEN
-        o := o || jsonb_build_object('extras', (
-            SELECT coalesce(jsonb_agg(jsonb_build_object('key', k, 'value', x) ORDER BY k), '[]')
-            FROM jsonb_each(d->'extras') e(k, x) WHERE jsonb_typeof(x) <> 'null'));
+        o := o || jsonb_build_object('extras', legacy_extras_list(d->'extras'));
     END IF;
     IF jsonb_typeof(d->'packages') = 'array' THEN
-        o := o || jsonb_build_object('packages', (
-            SELECT coalesce(jsonb_agg(CASE WHEN jsonb_typeof(x) = 'object' THEN x
-                                           ELSE jsonb_build_object('id', x) END), '[]')
-            FROM jsonb_array_elements(d->'packages') x));
+        o := o || jsonb_build_object('packages', legacy_dicts(d->'packages', 'id'));
     END IF;
     RETURN o;
 END
@@ -288,10 +309,11 @@ LANGUAGE sql IMMUTABLE AS $$
                               'comment', coalesce(p->'data'->'comment', '""'))
 $$;
 
+-- Whether p names one relationship to write: /rest/dataset/{id}/{type}/{id2}.
 CREATE OR REPLACE FUNCTION legacy_is_rel(p jsonb) RETURNS boolean
 LANGUAGE sql IMMUTABLE AS $$
-    SELECT p->>'reg' = 'dataset' AND p->>'id2' IS NOT NULL
-       AND (p->>'sub' = 'relationships' OR p->>'sub' = ANY(ckan_vr_rel_types()))
+    SELECT p->>'id2' IS NOT NULL AND p->>'sub' <> 'relationships'
+       AND legacy_rel_path(p->>'reg', p->>'sub')
 $$;
 
 -- POST /rest/{reg}[/{id}/{sub}[/{id2}]]: a dataset, a group, a relationship.
@@ -310,7 +332,7 @@ BEGIN
         res := ckan_group_create(jsonb_build_object('is_org', false, 'data',
                                                     legacy_group_input(p->'data')), site, v);
         RETURN legacy_group_dict(res::jsonb, ver, v);
-    ELSIF legacy_is_rel(p) AND p->>'sub' <> 'relationships' THEN
+    ELSIF legacy_is_rel(p) THEN
         res := ckan_package_relationship_create(legacy_rel_input(p), site, v);
         RETURN legacy_rel_dict(res, ver);
     END IF;
@@ -340,7 +362,7 @@ BEGIN
         res := ckan_group_update(jsonb_build_object('is_org', g.is_organization, 'data',
                    legacy_group_input(p->'data') || jsonb_build_object('id', g.id)), site, v);
         RETURN legacy_group_dict(res::jsonb, ver, v);
-    ELSIF legacy_is_rel(p) AND p->>'sub' <> 'relationships' THEN
+    ELSIF legacy_is_rel(p) THEN
         res := ckan_package_relationship_update(legacy_rel_input(p), site, v);
         RETURN legacy_rel_dict(res, ver);
     END IF;
@@ -360,7 +382,7 @@ BEGIN
         g := ckan_g_group(p->>'id');
         PERFORM ckan_group_delete(jsonb_build_object('id', p->'id',
                                   'is_org', coalesce(g.is_organization, false)), site, v);
-    ELSIF legacy_is_rel(p) AND p->>'sub' <> 'relationships' THEN
+    ELSIF legacy_is_rel(p) THEN
         PERFORM ckan_package_relationship_delete(legacy_rel_input(p), site, v);
     ELSE
         RAISE EXCEPTION 'Cannot delete entity of this type: % %', p->>'reg',

@@ -5,64 +5,17 @@ Each scenario here is a series of calls run twice on two tables made alike: once
 bodies (the lines path) and once with a key of the body spelled with an escape (the server
 parses the body, the records go as JSON). Answers, statuses, rows and their _ids, and the _ids
 later records get (the sequence) must be the same."""
-import json
-import os
-import subprocess
-
 import psycopg2
 import pytest
-import requests
 
-from conftest import BIN, DEMO_CATALOG, Server, new_database
-
-DATASET = "382000000a-000101"
 FIELDS = [{"id": "k", "type": "text"}, {"id": "n", "type": "int4"},
           {"id": "x", "type": "numeric"}, {"id": "d", "type": "date"},
           {"id": "b", "type": "bool"}, {"id": "v", "type": "varchar"},
           {"id": "j", "type": "json"}, {"id": "t", "type": "_text"}]
 
 
-@pytest.fixture(scope="module")
-def site(cluster):
-    db = new_database(cluster, DEMO_CATALOG)
-    token = subprocess.run([os.path.join(BIN, "opendatad"), "user", "add", "sam", "--sysadmin",
-                            "--db", db], check=True, capture_output=True,
-                           text=True).stdout.strip().splitlines()[-1]
-    srv = Server(db)
-    yield srv, db, token
-    srv.stop()
-
-
-_n = [0]
-
-
 def table(site, key=True):
-    _, db, _ = site
-    _n[0] += 1
-    rid = f"lines-{_n[0]}"
-    with psycopg2.connect(db) as conn, conn.cursor() as cur:
-        cur.execute("""INSERT INTO resource (id, package_id, position, name, url_type)
-                       SELECT %s, id, 100 + %s, %s, 'datastore' FROM package WHERE name = %s""",
-                    (rid, _n[0], rid, DATASET))
-    body = {"resource_id": rid, "fields": FIELDS}
-    if key:
-        body["primary_key"] = "k"
-    r = post(site, "datastore_create", json.dumps(body))
-    assert r.status_code == 200, r.text
-    return rid
-
-
-def post(site, action, body):
-    srv, _, token = site
-    return requests.post(f"{srv.base}/api/3/action/{action}", data=body.encode("utf-8"),
-                         headers={"Authorization": token, "Content-Type": "application/json"},
-                         timeout=60)
-
-
-def rows(site, rid):
-    with psycopg2.connect(site[1]) as conn, conn.cursor() as cur:
-        cur.execute(f'SELECT to_jsonb(w) FROM datastore."{rid}" w ORDER BY "_id"')
-        return [r[0] for r in cur.fetchall()]
+    return site.table("lines", FIELDS, "k" if key else None)
 
 
 def run(site, steps, key=True):
@@ -76,9 +29,9 @@ def run(site, steps, key=True):
             name = "reso\\u0075rce_id" if escape else "resource_id"
             body = (f'{{"{name}": "{rid}", "method": "{method}", "include_records": true'
                     f'{extra}, "records": {records}}}')
-            r = post(site, "datastore_upsert", body)
+            r = site.post("datastore_upsert", body)
             assert r.status_code != 500, r.text
-            seen.append((r.status_code, r.text.replace(rid, "RID"), rows(site, rid)))
+            seen.append((r.status_code, r.text.replace(rid, "RID"), site.rows(rid)))
         out[escape] = seen
     return out
 
@@ -93,8 +46,8 @@ A = '{"k": "a", "n": 1, "x": "1.50", "d": "2024-01-02", "b": true, "v": "\u7ad9"
 B = '{"k": "b", "n": 2, "x": 2.25, "d": null, "b": false, "v": ""}'
 
 
-def test_insert_then_upsert_of_new_and_old_keys(site):
-    got = same(run(site, [
+def test_insert_then_upsert_of_new_and_old_keys(raw_site):
+    got = same(run(raw_site, [
         ("upsert", f"[{A}, {B}]", ""),
         ("upsert", '[{"k": "b", "n": 20}, {"k": "c", "n": 3}, {"k": "a", "n": 10}]', ""),
         ("insert", '[{"k": "d", "n": 4}]', ""),
@@ -106,12 +59,13 @@ def test_insert_then_upsert_of_new_and_old_keys(site):
     assert last[0]["x"] == 1.50 and last[0]["v"] == "\u7ad9"  # fields not given are kept
 
 
-def test_values_as_the_json_path_reads_them(site):
+def test_values_as_the_json_path_reads_them(raw_site):
     recs = ('[{"k": "e", "n": "", "x": "", "d": "", "b": "", "v": ""},'
             ' {"k": "", "n": -7, "x": -0.001, "d": "2024-02-29", "b": "false", "v": 1.50},'
             ' {"k": "\\u00e9\\"\\/", "n": null, "x": 12345678901234567890.5, "d": null,'
             ' "b": null, "v": true}]')
-    got = same(run(site, [("upsert", recs, ""), ("insert", recs.replace('"k": "', '"k": "z'), "")]))
+    got = same(run(raw_site, [("upsert", recs, ""),
+                              ("insert", recs.replace('"k": "', '"k": "z'), "")]))
     assert got[0][0] == 200 and got[1][0] == 200
     first = {r["k"]: r for r in got[0][2]}
     assert first["e"]["n"] is None and first["e"]["v"] == ""
@@ -147,14 +101,14 @@ def test_values_as_the_json_path_reads_them(site):
     [("upsert", '[{"k": "a", "_id": 5}]', ""),                                # _id given
      ("upsert", '[{"k": "b", "n": 1}]', "")],
 ])
-def test_declined_or_refused_answers_alike(site, steps):
-    same(run(site, steps))
+def test_declined_or_refused_answers_alike(raw_site, steps):
+    same(run(raw_site, steps))
 
 
-def test_table_without_key(site):
-    got = same(run(site, [("upsert", '[{"k": "a", "n": 1}]', ""),
-                          ("insert", '[{"k": "a", "n": 1}, {"k": "a", "n": 2}]', ""),
-                          ("update", '[{"k": "a", "n": 1}]', "")], key=False))
+def test_table_without_key(raw_site):
+    got = same(run(raw_site, [("upsert", '[{"k": "a", "n": 1}]', ""),
+                              ("insert", '[{"k": "a", "n": 1}, {"k": "a", "n": 2}]', ""),
+                              ("update", '[{"k": "a", "n": 1}]', "")], key=False))
     assert [s[0] for s in got] == [409, 200, 409]
     assert [r["_id"] for r in got[1][2]] == [1, 2]
 
@@ -171,11 +125,11 @@ def test_table_without_key(site):
     ("upsert", '["k", "n"]', "\ta\tx", None),          # refused value
     ("update", '["k", "n"]', "\tq\t1", None),          # no such row
 ])
-def test_lines_path_takes_what_it_can(site, method, keys, lines, written):
+def test_lines_path_takes_what_it_can(raw_site, method, keys, lines, written):
     """ds_w_lines itself: the records it writes, and NULL for those it leaves to the JSON path
     (then nothing is written and the sequence is where it was)."""
-    rid = table(site)
-    with psycopg2.connect(site[1]) as conn, conn.cursor() as cur:
+    rid = table(raw_site)
+    with psycopg2.connect(raw_site.db) as conn, conn.cursor() as cur:
         cur.execute("""SELECT ids, added, written FROM ds_w_lines(%s, (SELECT fields
                        FROM datastore_table WHERE resource_id = %s), %s, %s, %s, true)""",
                     (rid, rid, method, keys, lines))
@@ -197,6 +151,6 @@ def test_lines_path_takes_what_it_can(site, method, keys, lines, written):
     '[{"k": "a", "n": 1}, {"k": "c", "n": 2}, {"k": "c", "n": 3}, {"k": null, "n": 4}]',
 ])
 @pytest.mark.parametrize("method", ["upsert", "update"])
-def test_repeated_keys_over_rows_answer_alike(site, records, method):
-    same(run(site, [("upsert", '[{"k": "a", "n": 0}, {"k": "b", "n": 0}]', ""),
-                    (method, records, ""), ("upsert", '[{"k": "z", "n": 9}]', "")]))
+def test_repeated_keys_over_rows_answer_alike(raw_site, records, method):
+    same(run(raw_site, [("upsert", '[{"k": "a", "n": 0}, {"k": "b", "n": 0}]', ""),
+                        (method, records, ""), ("upsert", '[{"k": "z", "n": 9}]', "")]))

@@ -4,60 +4,15 @@ before). Both ways must answer alike: the same body is sent once plainly and onc
 spelled with an escape (which the scanner leaves to json-c), to two tables made alike, and the
 answers, statuses and rows compared."""
 import json
-import os
-import subprocess
 
-import psycopg2
 import pytest
-import requests
 
-from conftest import BIN, DEMO_CATALOG, Server, new_database
-
-ORG = "382000000a"
-DATASET = "382000000a-000101"
 FIELDS = [{"id": "k", "type": "text"}, {"id": "n", "type": "int8"}, {"id": "x", "type": "numeric"},
           {"id": "f", "type": "float8"}, {"id": "j", "type": "json"}, {"id": "t", "type": "_text"}]
 
 
-@pytest.fixture(scope="module")
-def site(cluster):
-    db = new_database(cluster, DEMO_CATALOG)
-    token = subprocess.run([os.path.join(BIN, "opendatad"), "user", "add", "sam", "--sysadmin",
-                            "--db", db], check=True, capture_output=True,
-                           text=True).stdout.strip().splitlines()[-1]
-    srv = Server(db)
-    yield srv, db, token
-    srv.stop()
-
-
-_n = [0]
-
-
-def table(site):
-    srv, db, token = site
-    _n[0] += 1
-    rid = f"raw-{_n[0]}"
-    with psycopg2.connect(db) as conn, conn.cursor() as cur:
-        cur.execute("""INSERT INTO resource (id, package_id, position, name, url_type)
-                       SELECT %s, id, 100 + %s, %s, 'datastore' FROM package WHERE name = %s""",
-                    (rid, _n[0], rid, DATASET))
-    r = post(site, "datastore_create", json.dumps({"resource_id": rid, "fields": FIELDS,
-                                                    "primary_key": "k"}))
-    assert r.status_code == 200, r.text
-    return rid
-
-
-def post(site, action, body):
-    srv, _, token = site
-    return requests.post(f"{srv.base}/api/3/action/{action}", data=body.encode("utf-8"),
-                         headers={"Authorization": token, "Content-Type": "application/json"},
-                         timeout=60)
-
-
 def rows(site, rid):
-    with psycopg2.connect(site[1]) as conn, conn.cursor() as cur:
-        cur.execute(f'SELECT to_jsonb(t) - \'_id\' FROM datastore."{rid}" t ORDER BY k')
-        return [r[0] for r in cur.fetchall()]
+    return site.rows(rid, order="k", without_id=True)
 
 
 CASES = [
@@ -79,31 +34,25 @@ CASES = [
 
 @pytest.mark.parametrize("records", CASES)
 @pytest.mark.parametrize("method", ["insert", "upsert"])
-def test_raw_and_parsed_records_answer_alike(site, records, method):
-    a, b = table(site), table(site)
+def test_raw_and_parsed_records_answer_alike(raw_site, records, method):
+    a, b = raw_site.table("raw", FIELDS, "k"), raw_site.table("raw", FIELDS, "k")
     plain = f'{{"resource_id": "{a}", "method": "{method}", "include_records": true, ' \
             f'"records": {records}}}'
     escaped = f'{{"reso\\u0075rce_id": "{b}", "method": "{method}", ' \
               f'"include_records": true, "records": {records}}}'
-    ra, rb = post(site, "datastore_upsert", plain), post(site, "datastore_upsert", escaped)
+    ra, rb = raw_site.post("datastore_upsert", plain), raw_site.post("datastore_upsert", escaped)
     assert ra.status_code == rb.status_code, (ra.text, rb.text)
     assert ra.text.replace(a, "RID") == rb.text.replace(b, "RID")
-    assert rows(site, a) == rows(site, b)
+    assert rows(raw_site, a) == rows(raw_site, b)
 
 
 @pytest.mark.parametrize("records", CASES[:4])
-def test_create_with_records_answers_alike(site, records):
-    _, db, _ = site
+def test_create_with_records_answers_alike(raw_site, records):
     out = []
-    for n, key in enumerate(("resource_id", "reso\\u0075rce_id")):
-        _n[0] += 1
-        rid = f"rawc-{_n[0]}"
-        with psycopg2.connect(db) as conn, conn.cursor() as cur:
-            cur.execute("""INSERT INTO resource (id, package_id, position, name, url_type)
-                           SELECT %s, id, 300 + %s, %s, 'datastore' FROM package
-                           WHERE name = %s""", (rid, _n[0], rid, DATASET))
-        r = post(site, "datastore_create", f'{{"{key}": "{rid}", "fields": '
-                 f'{json.dumps(FIELDS)}, "records": {records}}}')
+    for key in ("resource_id", "reso\\u0075rce_id"):
+        rid = raw_site.resource("rawc")
+        r = raw_site.post("datastore_create", f'{{"{key}": "{rid}", "fields": '
+                          f'{json.dumps(FIELDS)}, "records": {records}}}')
         out.append((r.status_code, r.text.replace(rid, "RID"),
-                    rows(site, rid) if r.status_code == 200 else None))
+                    rows(raw_site, rid) if r.status_code == 200 else None))
     assert out[0] == out[1]

@@ -125,7 +125,11 @@ def read_paths(direct, rid):
                      + urllib.parse.quote(json.dumps(f)) + "&sort=n%20desc")
     paths += [f"/api/3/action/datastore_search?resource_id={rid}&q=d2&limit=3",
               f"/api/v1/rest/datastore/{rid}?limit=4&sort=n%20desc",
-              f"/api/v1/rest/datastore/{rid}?filters=" + urllib.parse.quote('{"district":"d3"}')]
+              f"/api/v1/rest/datastore/{rid}?filters=" + urllib.parse.quote('{"district":"d3"}'),
+              # big pages: streamed, their rows by COPY
+              f"/api/3/action/datastore_search?resource_id={rid}&limit=1000",
+              f"/api/3/action/datastore_search?resource_id={rid}&limit=5000&records_format=lists"
+              "&filters=" + urllib.parse.quote('{"district":"d1"}')]
     return paths
 
 

@@ -1,8 +1,8 @@
 /* libFuzzer target for server/core/json_span.c (the records of a DataStore write handed to
  * PostgreSQL unparsed). The input is the body. Whenever json_span vouches for a text, json-c
  * (as the server's valid_json reads bodies) must accept it, find the member's value equal to the
- * span read alone, and read the text with "null" in the span's place. (The caller checks the
- * text is UTF-8 without NUL, as ckan_params.c does.) */
+ * span read alone (a string's unescaped bytes too), and read the text with "null" in the
+ * span's place. (The caller checks the text is UTF-8 without NUL, as ckan_params.c does.) */
 #include <json-c/json.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -43,6 +43,19 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         if (!ok1 || !ok2 || !json_object_object_get_ex(whole, "records", &v) ||
             !json_object_equal(v, member))
             abort();
+        if (t[a] == '"') { /* a string: unescaped as json-c reads it */
+            size_t i = a;
+            bool escaped;
+            char *out = malloc(b - a);
+            if (!out || !json_span_string(t, size, &i, &escaped) || i != b)
+                abort();
+            size_t m = json_span_unescape(t + a + 1, b - a - 2, out);
+            if (m != (size_t)json_object_get_string_len(v) ||
+                memcmp(out, json_object_get_string(v), m) != 0 ||
+                escaped != (memchr(t + a, '\\', b - a) != NULL))
+                abort();
+            free(out);
+        }
         char *rest = malloc(size + 5);
         if (!rest)
             abort();

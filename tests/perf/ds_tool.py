@@ -6,12 +6,17 @@
         w3b-u.txt, w3b-k.txt, w3c.txt, w5.txt) and districts.txt (the filter values used)
     ds_tool.py pgb NAME LOG_EXCERPT NPATHS OUTDIR
         from the PostgreSQL log of NPATHS requests (log_min_duration_statement = 0, one request
-        after the other), the statement the server executed for each request and its parameters
-        → OUTDIR/NAME-K.sql (one pgbench script per request: the server's statement text, each
-        $n a pgbench variable, or NULL when the server sent NULL) and OUTDIR/NAME.args (the
+        after the other), the statements the server executed for each request and their
+        parameters (one, or for a big page streamed its head statement and the COPY of its rows)
+        → OUTDIR/NAME-K.sql (one pgbench script per request: the server's statement texts, each
+        $n a pgbench variable, or NULL when the server sent NULL; a COPY ... TO STDOUT as its
+        SELECT, which pgbench can run) and OUTDIR/NAME.args (the
         pgbench arguments, NUL-separated: -D var=value ... -f script ...), OUTDIR/NAME.check.sql
         (the first request's statement with its values as literals, for psql) and
         OUTDIR/NAME.stmt (the statement text)
+    ds_tool.py pcheck BODY PSQL_OUT
+        whether the server's statement (NAME.check.sql run by psql -XAtq -F US -R RS) gives the
+        body's result: the text before and after the records, and as many records
     ds_tool.py hand NAME RID COLUMNS_TSV DISTRICTS STYLE OUTDIR
         the hand-written equivalent of a W3/W4 request (one statement: the same 100-row page
         as JSON with the same keys and values, and the exact filtered count), one pgbench script
@@ -126,38 +131,62 @@ def executes(log_lines):
     return out
 
 
+COPY_RE = re.compile(r"^COPY \((.*)\) TO STDOUT$", re.S)
+
+
+def requests_of(ex):
+    """The statements grouped by request: one, or (a big page streamed by the server) its head
+    statement followed by the COPY of its rows."""
+    out = []
+    for e in ex:
+        if COPY_RE.match(e[1]) and out:
+            out[-1].append(e)
+        else:
+            out.append([e])
+    return out
+
+
+def pgb_sql(sql):
+    """A statement as pgbench can run it: a COPY ... TO STDOUT as its SELECT (pgbench takes no
+    COPY; the server reads the same rows)."""
+    m = COPY_RE.match(sql)
+    return m.group(1) if m else sql
+
+
 def lit(v):
     return "NULL" if v is None else "'" + v.replace("'", "''") + "'"
 
 
 def cmd_pgb(name, log, npaths, outdir):
     with open(log, encoding="utf-8", errors="replace") as f:
-        ex = executes(f.read().splitlines())
-    if len(ex) != npaths:
-        print("%s: %d statements executed for %d requests in the log" % (name, len(ex), npaths))
+        reqs = requests_of(executes(f.read().splitlines()))
+    if len(reqs) != npaths:
+        print("%s: %d requests' statements in the log for %d requests" % (name, len(reqs), npaths))
         return 1
-    stmts = {e[1] for e in ex}
+    stmts = {" + ".join(e[1] for e in req) for req in reqs}
     args = []
-    for k, (sname, sql, params) in enumerate(ex, 1):
-        def var(m):
-            i = int(m.group(1))
-            v = params.get(i)
-            if v is None:
-                return "NULL"
-            vn = "%s_%d_%d" % (re.sub(r"\W", "_", name), k, i)
-            if vn not in seen:
-                seen.add(vn)
-                args.extend(["-D", "%s=%s" % (vn, v)])
-            return ":" + vn
+    for k, req in enumerate(reqs, 1):
         seen = set()
-        script = re.sub(r"\$(\d+)", var, sql) + ";\n"
+        lines = []
+        for sname, sql, params in req:
+            def var(m):
+                i = int(m.group(1))
+                v = params.get(i)
+                if v is None:
+                    return "NULL"
+                vn = "%s_%d_%d" % (re.sub(r"\W", "_", name), k, i)
+                if vn not in seen:
+                    seen.add(vn)
+                    args.extend(["-D", "%s=%s" % (vn, v)])
+                return ":" + vn
+            lines.append(re.sub(r"\$(\d+)", var, pgb_sql(sql)) + ";\n")
         path = os.path.join(outdir, "%s-%d.sql" % (name, k))
         with open(path, "w") as f:
-            f.write(script)
+            f.write("".join(lines))
         args.extend(["-f", path])
     with open(os.path.join(outdir, name + ".args"), "w") as f:
         f.write("\0".join(args) + "\0")
-    sname, sql, params = ex[0]
+    sname, sql, params = reqs[0][0]
     with open(os.path.join(outdir, name + ".check.sql"), "w") as f:
         f.write(re.sub(r"\$(\d+)", lambda m: lit(params.get(int(m.group(1)))), sql) + ";\n")
     with open(os.path.join(outdir, name + ".stmt"), "w") as f:
@@ -166,6 +195,26 @@ def cmd_pgb(name, log, npaths, outdir):
             "$%d = %s" % (i, lit(v)) for i, v in sorted(params.items())))
     print("%s: %d requests → %d statement text(s): %s" % (name, npaths, len(stmts), " | ".join(sorted(stmts))))
     return 0
+
+
+def cmd_pcheck(body_file, psql_out):
+    """Whether the server's statement (its rows as psql -F US -R RS prints them: the result's text
+    before and after the records on the first, then a number and the values) gives the body's
+    result: it starts with the text before the records and ends with the text after them, with
+    as many records between."""
+    body = open(body_file, encoding="utf-8").read()
+    rows = [r.split("\x1f") for r in open(psql_out, encoding="utf-8").read().rstrip("\n").split("\x1e") if r]
+    if not rows or len(rows[0]) < 3:
+        return 1
+    head, tail = rows[0][0], rows[0][1]
+    nrec = 0 if rows[0][2] == "" else len(rows)
+    tw = body.startswith('{"success":true,"result":')
+    if tw:  # (the Taiwan API sends its answers without whitespace outside strings)
+        head, tail = compact(head.encode()).decode(), compact(tail.encode()).decode()
+    result = body[body.index('"result":') + len('"result":'):-1]
+    recs = json.loads(body)["result"]["records"]
+    ok = result.startswith(head) and result.endswith(tail) and len(recs) == nrec
+    return 0 if ok else 1
 
 
 # ---- hand-written equivalent ----------------------------------------------------------------------
@@ -276,6 +325,8 @@ def main(argv):
         return cmd_paths(argv[2], argv[3]) or 0
     if c == "pgb":
         return cmd_pgb(argv[2], argv[3], int(argv[4]), argv[5])
+    if c == "pcheck":
+        return cmd_pcheck(*argv[2:4])
     if c == "hand":
         return cmd_hand(*argv[2:8])
     if c == "check":

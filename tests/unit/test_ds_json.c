@@ -139,8 +139,38 @@ static void test_escape_long(void)
     free(s);
 }
 
+/* Records from COPY's text lines: the same bytes as from result rows. */
+static void test_copy_lines(void)
+{
+    const char *names[] = {"n", "s", "b", "j"};
+    const enum sqlb_kind kinds[] = {SQLB_K_NUMBER, SQLB_K_STRING, SQLB_K_BOOL, SQLB_K_JSON};
+    struct sqlb_shape shape = {.rowwise = true, .format = SQLB_OBJECTS, .ncols = 4,
+                               .names = (char **)names, .kinds = (enum sqlb_kind *)kinds};
+    struct dsj_writer w;
+    dsj_init(&w, &shape);
+    static const char l1[] = "1\ttab\\t \"q\" \\\\ \\n\\r\\b\\f\\v\x01 \xc3\xa9\tt\t{\"a\" : \"x\\\\\"y\\n\"}\n";
+    T_CHECK(dsj_copy_record(&w, l1, sizeof(l1) - 1), "a line with escapes");
+    static const char l2[] = "NaN\t\\N\tf\t\\N";
+    T_CHECK(dsj_copy_record(&w, l2, sizeof(l2) - 1), "NULLs, no newline at the end");
+    static const char l3[] = "\\N\t\\\\N\t\\N\t[1,\t2]\n";
+    T_CHECK(!dsj_copy_record(&w, l3, sizeof(l3) - 1), "five values for four: refused");
+    static const char l4[] = "1\tx\tt\n";
+    T_CHECK(!dsj_copy_record(&w, l4, sizeof(l4) - 1), "three values for four: refused");
+    static const char l5[] = "-0.5\t\\\\N\tt\tnull\n";
+    T_CHECK(dsj_copy_record(&w, l5, sizeof(l5) - 1), "a text \\N is not NULL");
+    dsj_put(&w, "", 1);
+    T_STREQ(w.p,
+            "{\"n\" : 1, \"s\" : \"tab\\t \\\"q\\\" \\\\ \\n\\r\\b\\f\\u000b\\u0001 \xc3\xa9\", "
+            "\"b\" : true, \"j\" : {\"a\" : \"x\\\"y\n\"}}, {\"n\" : \"NaN\", \"s\" : null, \"b\" : "
+            "false, \"j\" : null}, {\"n\" : -0.5, \"s\" : \"\\\\N\", \"b\" : true, \"j\" : null}",
+            "records from COPY lines");
+    T_CHECK(w.records == 3, "three records written");
+    dsj_free(&w);
+}
+
 int main(void)
 {
+    test_copy_lines();
     test_objects();
     test_lists_and_empty();
     test_wrong_shapes();

@@ -3,6 +3,7 @@
  * written) and the lines and keys it gives. */
 #include <stdlib.h>
 
+#include "../../server/core/json_span.c"
 #include "../../server/core/util.c"
 #include "../../server/datastore/ds_rows.c"
 #include "testh.h"

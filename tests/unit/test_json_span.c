@@ -1,5 +1,6 @@
 /* Unit tests for server/core/json_span.c: the span of one top-level member, found only in texts
- * json-c and PostgreSQL read alike; every text it vouches for is checked against json-c. */
+ * json-c and PostgreSQL read alike; every text it vouches for is checked against json-c. And the
+ * string and number scanners it lends to other readers. */
 #include <json-c/json.h>
 #include <stdlib.h>
 
@@ -65,8 +66,96 @@ static json_object *jc(const char *text, size_t len)
     return o;
 }
 
+/* json_span_string, then json_span_unescape over the contents; want NULL: refused. */
+static const struct {
+    const char *text;
+    const char *want;
+    bool escaped;
+} strings[] = {
+    {"\"\" rest", "", false},
+    {"\"plain \xe7\xab\x99\":1", "plain \xe7\xab\x99", false},
+    {"\"\\\"\\\\\\/\\b\\f\\n\\r\\t\"", "\"\\/\b\f\n\r\t", true},
+    {"\"a\\u0041\\u00e9\\u07FF\\u0800\\u7ad9\\uFFFF\"",
+     "aA\xc3\xa9\xdf\xbf\xe0\xa0\x80\xe7\xab\x99\xef\xbf\xbf", true},
+    {"\"\\u0009\\u000a\\u005c\"", "\t\n\\", true},
+    {"\"a\\u0000\"", NULL, false},
+    {"\"\\ud800\"", NULL, false},
+    {"\"\\uDFFF\"", NULL, false},
+    {"\"\\u12\"", NULL, false},
+    {"\"\\u12g4\"", NULL, false},
+    {"\"\\x\"", NULL, false},
+    {"\"tab\there\"", NULL, false},
+    {"\"open", NULL, false},
+    {"\"open\\", NULL, false},
+    {"\"\\u00", NULL, false},
+};
+
+/* json_span_number; nint < 0: refused. */
+static const struct {
+    const char *text;
+    size_t len; /* how much of text it reads */
+    int nint, nfrac, nexp;
+    bool minus, zero;
+} numbers[] = {
+    {"0", 1, 1, 0, 0, false, true},
+    {"-0.00,", 5, 1, 2, 0, true, true},
+    {"-0.001", 6, 1, 3, 0, true, false},
+    {"12345678901234567890123]", 23, 23, 0, 0, false, false},
+    {"1.5e+10}", 7, 1, 1, 2, false, false},
+    {"0E-7", 4, 1, 0, 1, false, true},
+    {"-10e400", 7, 2, 0, 3, true, false},
+    {"01", 0, -1, 0, 0, false, false},
+    {"-", 0, -1, 0, 0, false, false},
+    {"1.", 0, -1, 0, 0, false, false},
+    {"1.e5", 0, -1, 0, 0, false, false},
+    {"1e", 0, -1, 0, 0, false, false},
+    {"1e+", 0, -1, 0, 0, false, false},
+    {".5", 0, -1, 0, 0, false, false},
+    {"+1", 0, -1, 0, 0, false, false},
+    {"", 0, -1, 0, 0, false, false},
+};
+
+static void test_scanners(void)
+{
+    for (size_t k = 0; k < sizeof(strings) / sizeof(strings[0]); k++) {
+        /* an exact-size copy: ASan sees any read past the end */
+        size_t n = strlen(strings[k].text), i = 0;
+        char *t = malloc(n ? n : 1);
+        memcpy(t, strings[k].text, n);
+        bool escaped = !strings[k].escaped;
+        bool ok = json_span_string(t, n, &i, &escaped);
+        T_CHECK(ok == (strings[k].want != NULL), "string %zu (%s): %d", k, strings[k].text, ok);
+        if (!ok || !strings[k].want) {
+            free(t);
+            continue;
+        }
+        T_CHECK(i > 1 && t[i - 1] == '"' && escaped == strings[k].escaped, "string %zu: end %zu", k,
+                i);
+        char *out = malloc(i - 2 + 1);
+        size_t m = json_span_unescape(t + 1, i - 2, out);
+        T_CHECK(m <= i - 2 && m == strlen(strings[k].want) && memcmp(out, strings[k].want, m) == 0,
+                "string %zu: unescaped %.*s", k, (int)m, out);
+        free(out);
+        free(t);
+    }
+    for (size_t k = 0; k < sizeof(numbers) / sizeof(numbers[0]); k++) {
+        const char *t = numbers[k].text;
+        size_t i = 0;
+        struct json_span_num num;
+        bool ok = json_span_number(t, strlen(t), &i, &num);
+        T_CHECK(ok == (numbers[k].nint >= 0), "number %zu (%s): %d", k, t, ok);
+        if (!ok || numbers[k].nint < 0)
+            continue;
+        T_CHECK(i == numbers[k].len && num.nint == (size_t)numbers[k].nint &&
+                    num.nfrac == (size_t)numbers[k].nfrac && num.nexp == (size_t)numbers[k].nexp &&
+                    num.minus == numbers[k].minus && num.zero == numbers[k].zero,
+                "number %zu (%s): %zu bytes, %zu.%zue%zu", k, t, i, num.nint, num.nfrac, num.nexp);
+    }
+}
+
 int main(void)
 {
+    test_scanners();
     for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
         const char *t = cases[i].text;
         size_t a = 0, b = 0;
