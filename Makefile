@@ -49,7 +49,7 @@ DEB_BUILD := build-essential pkg-config libevent-dev libjson-c-dev libpq-dev lib
 DEB_RUN   := postgresql-15 postgresql-client-15
 DEB_TEST  := python3 python3-pytest python3-requests python3-jsonschema python3-psycopg2 \
              python3-docopt python3-simplejson python3-slugify curl clang libclang-rt-14-dev \
-             pgbouncer nginx-light chromium chromium-driver python3-selenium
+             pgbouncer nginx-light haproxy openssl chromium chromium-driver python3-selenium
 DEB_BENCH := wrk nginx-light postgresql-contrib zip unzip time bc gnuplot-nox
 # The install tests (tests/install): the Debian package build, the unit's check, the compose
 # file's validator (without its recommended container engine).

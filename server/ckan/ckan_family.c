@@ -13,26 +13,27 @@
 #include "util.h"
 
 static const struct route_def routes[] = {
-    {M_GET, "/datastore/dump/{rid}", dump_ckan, NULL},
-    {M_GET, "/dataset/{id}/resource/{rid}/download", ckan_resource_download, NULL},
-    {M_GET, "/dataset/{id}/resource/{rid}/download/{name}", ckan_resource_download, NULL},
-    {M_GET | M_POST, "/api/3/action/{name}", ckan_action, NULL},
-    {M_GET | M_POST, "/api/action/{name}", ckan_action, NULL},
+    /* the table read is then streamed from the primary */
+    {M_GET, "/datastore/dump/{rid}", dump_ckan, ROUTE_PRIMARY},
+    {M_GET, "/dataset/{id}/resource/{rid}/download", ckan_resource_download, 0},
+    {M_GET, "/dataset/{id}/resource/{rid}/download/{name}", ckan_resource_download, 0},
+    {M_GET | M_POST, "/api/3/action/{name}", ckan_action, 0},
+    {M_GET | M_POST, "/api/action/{name}", ckan_action, 0},
     /* DATA.GOV.HK's language sites: the same actions, texts in one language (r->lang, set at dispatch) */
-    {M_GET | M_POST, "/en-data/api/3/action/{name}", ckan_action, NULL},
-    {M_GET | M_POST, "/tc-data/api/3/action/{name}", ckan_action, NULL},
-    {M_GET | M_POST, "/sc-data/api/3/action/{name}", ckan_action, NULL},
-    {M_GET | M_POST, "/en-data/api/action/{name}", ckan_action, NULL},
-    {M_GET | M_POST, "/tc-data/api/action/{name}", ckan_action, NULL},
-    {M_GET | M_POST, "/sc-data/api/action/{name}", ckan_action, NULL},
-    {M_GET, "/api", ckan_util_version, NULL},
-    {M_GET, "/api/1", ckan_util_version, NULL},
-    {M_GET, "/api/2", ckan_util_version, NULL},
-    {M_GET, "/api/3", ckan_util_version, NULL},
-    {M_GET, "/api/openapi.json", ckan_openapi, NULL},
-    {M_GET, "/api/util/{kind}/{op}", ckan_util, NULL},
-    {M_GET, "/api/1/util/{kind}/{op}", ckan_util, NULL},
-    {M_GET, "/api/2/util/{kind}/{op}", ckan_util, NULL},
+    {M_GET | M_POST, "/en-data/api/3/action/{name}", ckan_action, 0},
+    {M_GET | M_POST, "/tc-data/api/3/action/{name}", ckan_action, 0},
+    {M_GET | M_POST, "/sc-data/api/3/action/{name}", ckan_action, 0},
+    {M_GET | M_POST, "/en-data/api/action/{name}", ckan_action, 0},
+    {M_GET | M_POST, "/tc-data/api/action/{name}", ckan_action, 0},
+    {M_GET | M_POST, "/sc-data/api/action/{name}", ckan_action, 0},
+    {M_GET, "/api", ckan_util_version, 0},
+    {M_GET, "/api/1", ckan_util_version, 0},
+    {M_GET, "/api/2", ckan_util_version, 0},
+    {M_GET, "/api/3", ckan_util_version, 0},
+    {M_GET, "/api/openapi.json", ckan_openapi, 0},
+    {M_GET, "/api/util/{kind}/{op}", ckan_util, 0},
+    {M_GET, "/api/1/util/{kind}/{op}", ckan_util, 0},
+    {M_GET, "/api/2/util/{kind}/{op}", ckan_util, 0},
 };
 
 static bool ckan_init(const struct config *cfg, char **err)

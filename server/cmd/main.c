@@ -12,6 +12,7 @@
 #include "migrate.h"
 #include "pgconn.h"
 #include "routes_cli.h"
+#include "scache.h"
 #include "server.h"
 #include "hk_family.h"
 #include "legacy_family.h"
@@ -22,8 +23,9 @@
 #include "web_family.h"
 
 /* The API families served, in the order their routes are matched; CKAN answers the paths
- * nobody claims. */
+ * nobody claims. The kept answers (no routes) serve the Taiwan and CKAN families. */
 static const struct srv_family *const families[] = {
+    &scache_family,
     &tw_family,
     &ds_family,
     &hkf_family,

@@ -1,6 +1,7 @@
 /* family — what an API family hands the server (h2o's handlers on a path, nginx's modules as
  * data): its routes, its envelope, and its hooks. The core knows the families only through
- * this descriptor; main.c lists them. */
+ * this descriptor; main.c lists them. A part without routes (the DataStore, the core's kept
+ * answers) uses it for its start-up, per-thread state and stop alone. */
 #ifndef FAMILY_H
 #define FAMILY_H
 #include <stdbool.h>

@@ -93,8 +93,8 @@ const char *req_path_param(const struct req *r, int i);
 /* The pool r's statements go to: a read replica for an anonymous caller when one may take
  * reads now (replica.h), else the primary; chosen once per request. */
 struct dbp *req_pool(struct req *r);
-/* Send r's statements to the primary (before its first one): reads whose result names a data
- * version another connection then builds from (dumps). */
+/* Send r's statements to the primary (before its first one): the dispatcher's for a route
+ * marked ROUTE_PRIMARY (route.h); a read a replica failed goes again (req_replica_failed). */
 void req_use_primary(struct req *r);
 /* Send r's statements to p (one of req_pool's choices): requests sharing one read. */
 void req_set_pool(struct req *r, struct dbp *p);

@@ -13,7 +13,6 @@
 
 struct req;
 struct arena;
-struct srv_family;
 
 /* Methods, as evhttp_cmd_type bits. */
 enum { M_GET = 1 << 0, M_POST = 1 << 1, M_HEAD = 1 << 2, M_PUT = 1 << 3, M_DELETE = 1 << 4,
@@ -21,11 +20,19 @@ enum { M_GET = 1 << 0, M_POST = 1 << 1, M_HEAD = 1 << 2, M_PUT = 1 << 3, M_DELET
 
 typedef int (*route_handler)(struct req *r);
 
+/* What the server does for a route before its handler runs. */
+enum {
+    /* Every statement to the primary, none to a read replica (req_use_primary): reads whose
+     * result names what another connection to the primary then builds or streams (dumps, the
+     * Filter API). */
+    ROUTE_PRIMARY = 1 << 0,
+};
+
 struct route_def {
     unsigned methods;
     const char *pattern;
     route_handler handler;
-    const struct srv_family *fam; /* whose route: set by the server when it builds its table */
+    unsigned flags; /* ROUTE_*, or 0 */
 };
 
 struct router;

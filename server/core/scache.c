@@ -24,6 +24,7 @@
 #define SCACHE_READS 1
 
 static struct db_stmt st_gen = {"ckan_search_gen", "SELECT gen FROM ckan_search_gen", 0, 0};
+static size_t g_budget; /* --search-cache-mb in bytes; 0: nothing is kept */
 
 /* ---- the store, shared by the threads ------------------------------------------------------ */
 
@@ -174,9 +175,8 @@ static struct body *store_get(const char *key, uint64_t hash, uint64_t gen)
  * entries to stay within --search-cache-mb. */
 static void store_put(const char *key, uint64_t hash, uint64_t gen, struct body *b)
 {
-    size_t budget = (size_t)srv_config()->search_cache_mb << 20;
     size_t size = b->len + strlen(key) + 1 + sizeof(struct entry);
-    if (b->len > SCACHE_ENTRY_MAX || size > budget)
+    if (b->len > SCACHE_ENTRY_MAX || size > g_budget)
         return;
     pthread_mutex_lock(&store.mu);
     struct entry *old = store_find(key, hash);
@@ -186,7 +186,7 @@ static void store_put(const char *key, uint64_t hash, uint64_t gen, struct body 
     }
     if (old)
         entry_remove(old);
-    while (store.oldest && store.bytes + size > budget)
+    while (store.oldest && store.bytes + size > g_budget)
         entry_remove(store.oldest);
     if (store.count >= store.nbuckets)
         store_grow();
@@ -236,20 +236,22 @@ struct gen_read {
 static void fly(struct scache_thread *t, struct waiter *w);
 
 struct scache_thread {
-    struct srv_thread *thr;
     int reading;                      /* reads of the generation on their way */
     struct waiter *next, **next_tail; /* the requests that arrived since the last was sent */
     struct flight *flights;
 };
 
-void scache_init(void)
+static bool scache_init(const struct config *cfg, char **err)
 {
+    (void)err;
+    g_budget = (size_t)cfg->search_cache_mb << 20;
     dbp_register(&st_gen);
+    return true;
 }
 
 bool scache_enabled(void)
 {
-    return srv_config()->search_cache_mb > 0;
+    return g_budget > 0;
 }
 
 /* Send b as r's answer (indented or wrapped for JSONP when r asks: resp_ok_shared). */
@@ -402,7 +404,7 @@ static void read_gen(struct scache_thread *t)
 
 int scache_answer(struct req *r, const char *key, scache_build_fn build, void *arg)
 {
-    struct scache_thread *t = r->thr->scache;
+    struct scache_thread *t = srv_thread_state(r->thr, &scache_family);
     struct waiter *w = arena_alloc(r->a, sizeof(*w));
     *w = (struct waiter){.r = r, .key = key, .hash = fnv1a(key), .build = build, .arg = arg};
     *t->next_tail = w;
@@ -412,16 +414,18 @@ int scache_answer(struct req *r, const char *key, scache_build_fn build, void *a
     return REQ_ASYNC;
 }
 
-struct scache_thread *scache_thread_new(struct srv_thread *thr)
+static void *scache_thread_new(struct srv_thread *thr)
 {
+    (void)thr;
     struct scache_thread *t = xcalloc(1, sizeof(*t));
-    t->thr = thr;
     t->next_tail = &t->next;
     return t;
 }
 
-void scache_thread_free(struct scache_thread *t)
+/* Once the thread's loop has ended, when no request waits any more. */
+static void scache_thread_free(void *state)
 {
+    struct scache_thread *t = state;
     if (!t)
         return;
     /* Flights are left only when the grace period cut requests short; their waiters live in
@@ -432,3 +436,10 @@ void scache_thread_free(struct scache_thread *t)
     }
     free(t);
 }
+
+const struct srv_family scache_family = {
+    .name = "scache",
+    .init = scache_init,
+    .thread_new = scache_thread_new,
+    .thread_free = scache_thread_free,
+};

@@ -13,6 +13,7 @@
 #include <stdbool.h>
 
 struct req;
+struct srv_family;
 
 #define SCACHE_ENTRY_MAX (1u << 20)
 
@@ -25,24 +26,18 @@ struct req;
 typedef const char *(*scache_build_fn)(struct req *r, void *arg, int *nparams,
                                        const char *const **params);
 
-/* Register the statement that reads the generation (before any pool starts). */
-struct scache_thread;
-
-void scache_init(void);
+/* Its start-up (the statement that reads the generation, the size of the store) and each
+ * server thread's waiting requests: main.c lists it among the families handed to srv_run (it
+ * has no routes); unlisted, scache_enabled is false. */
+extern const struct srv_family scache_family;
 
 /* Whether answers are kept (--search-cache-mb is not 0). */
 bool scache_enabled(void);
 
 /* Answer r, whose answer depends only on key and the database, from the cache or by running
- * build's statement (then kept under key). Returns REQ_ASYNC. */
+ * build's statement (then kept under key). Returns REQ_ASYNC. Keys begin with the name of what
+ * they answer (package_search, package_show, tw_dataset_show). A failed statement is answered
+ * as req_db's are (r->db_failed first: req_db_set_failed). */
 int scache_answer(struct req *r, const char *key, scache_build_fn build, void *arg);
-/* A thread's waiting-request state (each server thread has one). Keys begin with the name of
- * what they answer (package_search, package_show, tw_dataset_show). A failed statement is
- * answered as req_db's are (r->db_failed first: req_db_set_failed). */
-struct srv_thread;
-struct scache_thread *scache_thread_new(struct srv_thread *thr);
-/* Free a thread's waiting-request state once its loop has ended, when no request waits any
- * more. NULL is fine. */
-void scache_thread_free(struct scache_thread *t);
 
 #endif

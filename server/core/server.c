@@ -32,7 +32,6 @@
 #include "netaddr.h"
 #include "proxy.h"
 #include "replica.h"
-#include "scache.h"
 #include "req.h"
 #include "resp.h"
 #include "route.h"
@@ -47,6 +46,7 @@ static const struct srv_family *const *g_fams; /* as main.c registered them */
 static size_t g_nfams;
 static const struct srv_family *g_fallback;    /* answers paths no family claims */
 static struct route_def *g_routes;             /* every family's, in order */
+static const struct srv_family **g_route_fams; /* g_routes[i]'s family */
 static struct proxy_list *g_proxies;           /* --trusted-proxies */
 static unsigned g_tag;                         /* this process's part of made request ids */
 
@@ -177,7 +177,9 @@ static void srv_dispatch(struct req *r)
     case ROUTE_OK:
         break;
     }
-    r->fam = r->route.def->fam;
+    r->fam = g_route_fams[r->route.def - g_routes];
+    if (r->route.def->flags & ROUTE_PRIMARY)
+        req_use_primary(r);
     if (!req_parse_query(r, u ? evhttp_uri_get_query(u) : NULL)) {
         resp_error(r, ERR_PARAM_VALUE, NULL,
                    "The query string is not valid percent-encoded UTF-8");
@@ -340,7 +342,6 @@ static bool srv_thread_init(struct srv_thread *thr, int index, char **err)
                             pooler != CFG_POOLER_NONE, pooler == CFG_POOLER_TRANSACTION};
     thr->db = dbp_new(thr->base, g_cfg->db, &o);
     thr->replicas = rep_thread_new(thr->base, thr->index, &o);
-    thr->scache = scache_thread_new(thr);
     thr->fam_state = xcalloc(g_nfams ? g_nfams : 1, sizeof(void *));
     for (size_t i = 0; i < g_nfams; i++)
         if (g_fams[i]->thread_new)
@@ -372,7 +373,6 @@ static void srv_thread_free(struct srv_thread *thr)
     for (size_t i = g_nfams; i-- > 0;)
         if (g_fams[i]->thread_free)
             g_fams[i]->thread_free(thr->fam_state[i]);
-    scache_thread_free(thr->scache);
     free(thr->fam_state);
     evhttp_free(thr->http);
     edge_thread_free(thr->edge);
@@ -424,20 +424,21 @@ static void srv_raise_fd_limit(void)
     }
 }
 
-/* One route table from every family's, each route knowing its family. */
-static struct route_def *srv_collect_routes(size_t *n)
+/* One route table from every family's (g_routes), and each route's family (g_route_fams). */
+static size_t srv_collect_routes(void)
 {
-    *n = 0;
+    size_t n = 0;
     for (size_t i = 0; i < g_nfams; i++)
-        *n += g_fams[i]->nroutes;
-    struct route_def *all = xcalloc(*n ? *n : 1, sizeof(*all));
+        n += g_fams[i]->nroutes;
+    g_routes = xcalloc(n ? n : 1, sizeof(*g_routes));
+    g_route_fams = xcalloc(n ? n : 1, sizeof(*g_route_fams));
     size_t k = 0;
     for (size_t i = 0; i < g_nfams; i++)
-        for (size_t j = 0; j < g_fams[i]->nroutes; j++) {
-            all[k] = g_fams[i]->routes[j];
-            all[k++].fam = g_fams[i];
+        for (size_t j = 0; j < g_fams[i]->nroutes; j++, k++) {
+            g_routes[k] = g_fams[i]->routes[j];
+            g_route_fams[k] = g_fams[i];
         }
-    return all;
+    return n;
 }
 
 /* Each family's start-up, in the order registered. */
@@ -469,8 +470,7 @@ int srv_run(const struct config *cfg, const struct srv_family *const *fams, size
     }
     if (getrandom(&g_tag, sizeof(g_tag), 0) != (ssize_t)sizeof(g_tag))
         g_tag = (unsigned)getpid() ^ (unsigned)time(NULL);
-    size_t nroutes;
-    g_routes = srv_collect_routes(&nroutes);
+    size_t nroutes = srv_collect_routes();
     g_router = route_new(g_routes, nroutes, cfg->sru, &err);
     if (!g_router) {
         log_error("%s", err);
@@ -482,7 +482,6 @@ int srv_run(const struct config *cfg, const struct srv_family *const *fams, size
      * thread or connection exists. */
     if (cfg_pooler(cfg) != CFG_POOLER_NONE)
         setenv("PGTZ", "UTC", 1);
-    scache_init();
     int nreps = rep_init(cfg);
     if (nreps)
         log_info("%d read replica%s: anonymous reads go to one not lagging over %d ms", nreps,
@@ -536,5 +535,6 @@ int srv_run(const struct config *cfg, const struct srv_family *const *fams, size
     free(thrs);
     route_free(g_router);
     free(g_routes);
+    free(g_route_fams);
     return 0;
 }

@@ -22,7 +22,6 @@ struct srv_thread {
     struct evhttp_bound_socket *bound;
     struct dbp *db;
     struct rep_set *replicas;     /* read replicas' pools (replica.h), NULL: none */
-    struct scache_thread *scache; /* requests waiting on kept answers (scache.h) */
     int inflight;          /* requests accepted and not yet finished */
     int draining;          /* replies written while stopping and not yet sent */
     bool stopping;

@@ -503,7 +503,6 @@ static void tw_meta_done(struct req *r, PGresult *res)
 int dump_tw(struct req *r)
 {
     static const char *const names[] = {"format", NULL};
-    req_use_primary(r); /* the data version read here names what a worker builds on the primary */
     if (!tw_check_names(r, names))
         return REQ_DONE;
     const char *f = req_query_get(r, "format", NULL);
@@ -675,6 +674,5 @@ static int dump_ckan_run(struct req *r)
 int dump_ckan(struct req *r)
 {
     r->action = "datastore_search";
-    req_use_primary(r); /* the table read here is then streamed from the primary */
     return ckan_auth_then(r, dump_ckan_run);
 }

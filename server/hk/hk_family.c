@@ -18,15 +18,15 @@
 #define HK_JSON_TYPE "application/json; charset=utf-8"
 
 static const struct route_def routes[] = {
-    {M_GET, "/v1/historical-archive/list-files", hk_list_files, NULL},
-    {M_GET, "/v1/historical-archive/list-file-versions", hk_list_file_versions, NULL},
-    {M_GET, "/v1/historical-archive/get-file", hk_get_file, NULL},
-    {M_GET, "/v1/historical-archive/get-schema", hk_get_schema, NULL},
-    {M_GET, "/v1/historical-archive/get-data-dictionary", hk_get_data_dictionary, NULL},
-    {M_GET, "/v1/historical-archive/files/{rid}/{hash}/{name}", hk_archive_download, NULL},
-    {M_GET, "/v1/historical-archive/bundles/{rid}/{day}/{file}", hk_archive_bundle, NULL},
-    {M_GET, "/v1/historical-archive/schemas/{rid}/{file}", hk_archive_schema, NULL},
-    {M_GET, "/v1/nearest-schools", hk_nearest_schools, NULL},
+    {M_GET, "/v1/historical-archive/list-files", hk_list_files, 0},
+    {M_GET, "/v1/historical-archive/list-file-versions", hk_list_file_versions, 0},
+    {M_GET, "/v1/historical-archive/get-file", hk_get_file, 0},
+    {M_GET, "/v1/historical-archive/get-schema", hk_get_schema, 0},
+    {M_GET, "/v1/historical-archive/get-data-dictionary", hk_get_data_dictionary, 0},
+    {M_GET, "/v1/historical-archive/files/{rid}/{hash}/{name}", hk_archive_download, 0},
+    {M_GET, "/v1/historical-archive/bundles/{rid}/{day}/{file}", hk_archive_bundle, 0},
+    {M_GET, "/v1/historical-archive/schemas/{rid}/{file}", hk_archive_schema, 0},
+    {M_GET, "/v1/nearest-schools", hk_nearest_schools, 0},
 };
 
 static const char *const prefixes[] = {"/v1/historical-archive", "/v1/nearest-schools", NULL};

@@ -7,9 +7,10 @@
 #include "route.h"
 #include "util.h"
 
+/* The table read is then streamed from the primary. */
 static const struct route_def routes[] = {
-    {M_GET, "/v2/filter", hkf_filter, NULL},
-    {M_GET, "/v1/filter", hkf_filter, NULL},
+    {M_GET, "/v2/filter", hkf_filter, ROUTE_PRIMARY},
+    {M_GET, "/v1/filter", hkf_filter, ROUTE_PRIMARY},
 };
 
 /* Unknown paths below these are the Filter API's (404 in its envelope). */

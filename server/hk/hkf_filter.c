@@ -20,7 +20,6 @@ static const struct {
 int hkf_filter(struct req *r)
 {
     int count = 0;
-    req_use_primary(r); /* the table read here is then streamed from the primary */
     const char *q = req_query_get(r, "q", &count);
     if (!q || count > 1) {
         resp_error(r, ERR_BAD_REQUEST, NULL, "%s",

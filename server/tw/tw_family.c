@@ -10,14 +10,15 @@
 #include "util.h"
 
 static const struct route_def routes[] = {
-    {M_GET, "{sru}/rest/group", tw_group_list, NULL},
-    {M_GET, "{sru}/rest/group/{code}", tw_group_show, NULL},
-    {M_GET, "{sru}/rest/tag", tw_tag_list, NULL},
-    {M_GET, "{sru}/rest/tag/{tag}", tw_tag_show, NULL},
-    {M_GET, "{sru}/rest/dataset", tw_dataset_list, NULL},
-    {M_GET, "{sru}/rest/dataset/{id}", tw_dataset_show, NULL},
-    {M_GET, "{sru}/rest/datastore/{rid}", tw_datastore, NULL},
-    {M_GET, "{sru}/dump/datastore/{rid}", dump_tw, NULL},
+    {M_GET, "{sru}/rest/group", tw_group_list, 0},
+    {M_GET, "{sru}/rest/group/{code}", tw_group_show, 0},
+    {M_GET, "{sru}/rest/tag", tw_tag_list, 0},
+    {M_GET, "{sru}/rest/tag/{tag}", tw_tag_show, 0},
+    {M_GET, "{sru}/rest/dataset", tw_dataset_list, 0},
+    {M_GET, "{sru}/rest/dataset/{id}", tw_dataset_show, 0},
+    {M_GET, "{sru}/rest/datastore/{rid}", tw_datastore, 0},
+    /* the data version read names what a worker builds on the primary */
+    {M_GET, "{sru}/dump/datastore/{rid}", dump_tw, ROUTE_PRIMARY},
 };
 
 /* Unknown paths here are the Taiwan API's (ER010004), whatever follows. */

@@ -111,19 +111,19 @@ static int web_i18n(struct req *r)
 }
 
 static const struct route_def routes[] = {
-    {M_GET, "/", web_page, NULL},
-    {M_GET, "/dataset", web_page, NULL},
-    {M_GET, "/dataset/{name}", web_page, NULL},
-    {M_GET, "/dataset/{name}/resource/{rid}", web_page, NULL},
-    {M_GET, "/organization", web_page, NULL},
-    {M_GET, "/organization/{name}", web_page, NULL},
-    {M_GET, "/group", web_page, NULL},
-    {M_GET, "/group/{name}", web_page, NULL},
-    {M_GET, "/api-guide", web_page, NULL},
-    {M_GET, "/static/{ver}/{file}", web_static, NULL},
-    {M_GET, "/api/i18n/{lang}", web_i18n, NULL},
-    {M_GET, "/api/1/i18n/{lang}", web_i18n, NULL},
-    {M_GET, "/api/2/i18n/{lang}", web_i18n, NULL},
+    {M_GET, "/", web_page, 0},
+    {M_GET, "/dataset", web_page, 0},
+    {M_GET, "/dataset/{name}", web_page, 0},
+    {M_GET, "/dataset/{name}/resource/{rid}", web_page, 0},
+    {M_GET, "/organization", web_page, 0},
+    {M_GET, "/organization/{name}", web_page, 0},
+    {M_GET, "/group", web_page, 0},
+    {M_GET, "/group/{name}", web_page, 0},
+    {M_GET, "/api-guide", web_page, 0},
+    {M_GET, "/static/{ver}/{file}", web_static, 0},
+    {M_GET, "/api/i18n/{lang}", web_i18n, 0},
+    {M_GET, "/api/1/i18n/{lang}", web_i18n, 0},
+    {M_GET, "/api/2/i18n/{lang}", web_i18n, 0},
 };
 
 static const char *const prefixes[] = {"/static", NULL};

@@ -620,6 +620,40 @@ def test_more_keys_than_the_cache_holds(cluster, tmp_path):
         b.stop()
 
 
+def test_search_cache_mb_sizes_the_cache(cluster, tmp_path):
+    """--search-cache-mb 0 keeps nothing; 1 keeps answers until 1 MiB of newer ones push the
+    oldest out. Seen through a change that does not move the generation (its triggers off)."""
+    db = new_database(cluster, write_catalog(tmp_path / "catalog.json", CRAFTED))
+    a, b = Server(db, "--search-cache-mb", "1"), Server(db, "--search-cache-mb", "0")
+    first = {"rows": "20"}
+
+    def titles(srv):
+        return {p["title"] for p in json.loads(raw(srv, first))["result"]["results"]}
+    try:
+        raw(a, first)
+        raw(b, first)
+        psql(cluster, db, "ALTER TABLE ckan_doc DISABLE TRIGGER ckan_search_gen_dict;"
+                          "ALTER TABLE ckan_search_doc DISABLE TRIGGER ckan_search_gen_doc;"
+                          "ALTER TABLE tw_doc DISABLE TRIGGER ckan_search_gen_tw;"
+                          "UPDATE package SET title = 'Unannounced' WHERE name = 't10000000a-000001'")
+        assert "Unannounced" not in titles(a)  # kept
+        assert "Unannounced" in titles(b)  # nothing kept
+        newer = 0
+        for rows in range(1, 13):
+            for start in range(0, 13):
+                if newer <= (5 << 20) // 4:
+                    newer += len(raw(a, {"rows": str(rows), "start": str(start),
+                                         "facet.field": FACETS}))
+        assert newer > (5 << 20) // 4, newer
+        assert "Unannounced" in titles(a)  # pushed out by more than 1 MiB of newer answers
+    finally:
+        psql(cluster, db, "ALTER TABLE ckan_doc ENABLE TRIGGER ckan_search_gen_dict;"
+                          "ALTER TABLE ckan_search_doc ENABLE TRIGGER ckan_search_gen_doc;"
+                          "ALTER TABLE tw_doc ENABLE TRIGGER ckan_search_gen_tw")
+        a.stop()
+        b.stop()
+
+
 # ---- the demo catalogue --------------------------------------------------------------------
 
 

@@ -8,19 +8,23 @@ past `--replica-max-lag`, or that is stopped, is skipped (a log line each time) 
 when it answers in time again; after the primary stops and the standby is promoted, writes and
 reads go on through it without a restart.
 
-Where a read went is seen in each server's `pg_stat_database.xact_commit` for the database.
+Where a read went is seen in each server's `pg_stat_database.xact_commit` for the database (or
+its table scan counts).
 """
+import json
 import os
 import shutil
 import subprocess
 import tempfile
 import time
+import urllib.parse
 
 import psycopg2
 import pytest
 import requests
 
-from conftest import PG_LOCAL, DEMO_CATALOG, Server, add_user, db_init, free_port, run_import
+from conftest import (FIXTURES, PG_LOCAL, DEMO_CATALOG, Server, add_user, db_init, free_port,
+                      run_import)
 
 PGBIN = subprocess.run(["pg_config", "--bindir"], capture_output=True, text=True).stdout.strip() \
     or "/usr/lib/postgresql/15/bin"
@@ -183,6 +187,55 @@ def test_a_stopped_standby_is_skipped_without_errors(nodes):
     for _ in range(20):
         assert srv.get("/api/3/action/package_list").status_code == 200
     assert standby.commits_reach(s0 + 20) - s0 >= 20
+
+
+def test_dumps_and_the_filter_api_read_from_the_primary(nodes):
+    """Their routes send every statement to the primary, anonymous callers' too: what they read
+    names what is then built or streamed there."""
+    primary, standby, srv, token = nodes
+    url = f"postgresql://postgres@{primary.dir.replace('/', '%2F')}:{primary.port}/opendata"
+    run_import(url, "csv", os.path.join(FIXTURES, "hk", "weather_station_info.csv"),
+               "--resource-id", "rep-dump", "--dataset", "A41000000G-000001", check=True)
+    # the standby has it too: only the routes' mark keeps the reads off it
+    lsn = primary.sql("SELECT pg_current_wal_lsn()::text")
+    deadline = time.time() + 30
+    while not standby.sql(f"SELECT pg_last_wal_replay_lsn() >= '{lsn}'"):
+        assert time.time() < deadline
+        time.sleep(0.1)
+    q = json.dumps({"resource": "rep-dump", "filters": [[1, "ne", ["x"]]]})
+    paths = ["/api/v1/dump/datastore/rep-dump?format=csv", "/datastore/dump/rep-dump",
+             "/v2/filter?q=" + urllib.parse.quote(q), "/v1/filter?q=" + urllib.parse.quote(q)]
+    for p in paths:  # the first builds the dump
+        assert srv.get(p, timeout=60).status_code == 200, p
+    # What each reads first, the table's bookkeeping row (data version, fields, permission),
+    # read on the standby would count there: counts its server connections report as they end.
+    scans = "SELECT coalesce(seq_scan, 0) + coalesce(idx_scan, 0) FROM pg_stat_user_tables " \
+            "WHERE relname = 'datastore_table'"
+    before = flushed(srv, standby, scans)
+    for _ in range(10):
+        for p in paths:
+            r = srv.get(p)
+            assert r.status_code == 200 and r.content, p
+    assert flushed(srv, standby, scans) == before
+
+
+def flushed(srv, standby, query):
+    """query's answer on the standby once the server's connections there have ended (ending,
+    a backend reports its statistics) and the server takes reads from it again."""
+    mark = len(srv.log_text())
+    pids = "SELECT coalesce(array_agg(pid), '{}') FROM pg_stat_activity " \
+           "WHERE datname = 'opendata' AND pid <> pg_backend_pid()"
+    gone = standby.sql(pids)
+    standby.sql("SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
+                "WHERE datname = 'opendata' AND pid <> pg_backend_pid()")
+    deadline = time.time() + 15
+    while set(standby.sql(pids)) & set(gone):
+        assert time.time() < deadline
+        time.sleep(0.05)
+    answer = standby.sql(query)
+    if "replica 1 is unavailable" in srv.log_text()[mark:]:
+        wait_log(srv, "replica 1 takes reads", after=mark)
+    return answer
 
 
 def test_promotion_of_the_standby(nodes):

@@ -97,7 +97,7 @@ static int h(struct req *r)
 static void test_path_params(void)
 {
     static const struct route_def defs[] = {
-        {M_GET, "/t/{a}/x/{b}", h, NULL},
+        {M_GET, "/t/{a}/x/{b}", h, 0},
     };
     static const struct {
         const char *path;

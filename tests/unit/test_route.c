@@ -9,9 +9,9 @@ static int h_b(struct req *r) { (void)r; return 2; }
 static int h_c(struct req *r) { (void)r; return 3; }
 
 static const struct route_def defs[] = {
-    {M_GET, "{sru}/rest/dataset", h_a, NULL},
-    {M_GET, "{sru}/rest/dataset/{id}", h_b, NULL},
-    {M_GET | M_POST, "/api/3/action/{name}", h_c, NULL},
+    {M_GET, "{sru}/rest/dataset", h_a, 0},
+    {M_GET, "{sru}/rest/dataset/{id}", h_b, 0},
+    {M_GET | M_POST, "/api/3/action/{name}", h_c, 0},
 };
 
 struct case_ {
