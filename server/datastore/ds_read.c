@@ -271,6 +271,16 @@ static bool stream_failed(struct req *r, const struct db_error *err)
     return true;
 }
 
+/* Input the generator refused: from a copy read for this request it is answered; from an older
+ * copy the bookkeeping is read again (the copy may not know a field the request names). */
+static int build_refused(struct req *r, struct sqlb_err *err, bool fresh)
+{
+    if (fresh)
+        refused(r, err);
+    sqlb_err_clear(err);
+    return fresh ? REQ_DONE : read_meta(r);
+}
+
 /* b's text and parameters into the request's arena. */
 static struct dsr_sql sql_to_arena(struct req *r, const struct sqlb *b)
 {
@@ -329,15 +339,8 @@ static int run_split(struct req *r, const struct dsr_table *t, bool fresh)
     }
     sqlb_free(&head);
     sqlb_free(&rows);
-    if (!ok) {
-        if (!fresh) {
-            sqlb_err_clear(&err);
-            return read_meta(r);
-        }
-        refused(r, &err);
-        sqlb_err_clear(&err);
-        return REQ_DONE;
-    }
+    if (!ok)
+        return build_refused(r, &err, fresh);
     keep_shape(r, &shape);
     return req_db_sql_then(r, g_prepared, h.sql, h.n, h.params, head_done, statement_failed);
 }
@@ -361,13 +364,7 @@ static int run_statement(struct req *r, const struct dsr_table *t, bool fresh)
     sqlb_init(&b);
     if (!build(&b, t, s, &shape, &err)) {
         sqlb_free(&b);
-        if (!fresh) {
-            sqlb_err_clear(&err);
-            return read_meta(r);
-        }
-        refused(r, &err);
-        sqlb_err_clear(&err);
-        return REQ_DONE;
+        return build_refused(r, &err, fresh);
     }
     struct dsr_sql q = sql_to_arena(r, &b);
     sqlb_free(&b);

@@ -895,15 +895,21 @@ static void statement(struct ds_build *d, struct sqlb_shape *shape)
     free(fields);
 }
 
+/* $1 the resource, $2 the caller, $3 the generation: what ds_readable checks. */
+static void read_params(struct sqlb *b, const struct sqlb_read *q)
+{
+    char *gen = xasprintf("%lld", q->generation);
+    sqlb_new_param(b, q->rid, NULL);
+    sqlb_new_param(b, q->viewer, NULL);
+    sqlb_new_param(b, gen, gen);
+}
+
 bool sqlb_datastore_read(struct sqlb *b, const struct sqlb_table *t, const struct sqlb_read *q,
                          struct sqlb_shape *shape, struct sqlb_err *err)
 {
     *shape = (struct sqlb_shape){0};
     struct ds_build d = {.b = b, .t = t, .q = q, .err = err};
-    char *gen = xasprintf("%lld", q->generation);
-    sqlb_new_param(b, q->rid, NULL);
-    sqlb_new_param(b, q->viewer, NULL);
-    sqlb_new_param(b, gen, gen);
+    read_params(b, q);
     bool ok = ds_check(&d);
     if (ok)
         statement(&d, shape);
@@ -945,10 +951,7 @@ bool sqlb_datastore_read_split(struct sqlb *head, struct sqlb *rows, const struc
         return sqlb_refuse(&(struct ds_build){.err = err}, ERR_BAD_VALUE, "records_format",
                            "a split read writes objects or lists");
     struct ds_build d = {.b = head, .t = t, .q = q, .err = err};
-    char *gen = xasprintf("%lld", q->generation);
-    sqlb_new_param(head, q->rid, NULL);
-    sqlb_new_param(head, q->viewer, NULL);
-    sqlb_new_param(head, gen, gen);
+    read_params(head, q);
     bool ok = ds_check(&d);
     if (ok)
         head_statement(&d);
