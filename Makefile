@@ -74,7 +74,7 @@ WEB_SRC    := $(addprefix server/web/,web_family.c web_assets.c web_accept.c)
 CMD_SRC    := $(addprefix server/cmd/,main.c user_cli.c routes_cli.c)
 SERVER_SRC := $(COMMON_SRC) $(CORE_SRC) $(TW_SRC) $(CKAN_SRC) $(DS_SRC) $(HK_SRC) $(LEGACY_SRC) $(WEB_SRC) $(CMD_SRC)
 # The loading library (importers/load.h): a static archive both programs link.
-LOAD_SRC   := $(addprefix importers/,enc.c infer.c csv_in.c xml_in.c load.c load_cols.c load_db.c \
+LOAD_SRC   := $(addprefix importers/,enc.c infer.c csv_in.c xml_in.c load.c load_cols.c load_db.c load_index.c \
               load_compat.c)
 LOADLIB    := $(B)/lib/libodload.a
 IMPORT_SRC := $(COMMON_SRC) server/core/jschema.c server/core/jschema_load.c importers/catalog_in.c \

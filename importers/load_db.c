@@ -32,7 +32,7 @@ static void sql_add(struct sql *b, const char *s)
     b->len += n;
 }
 
-static char *db_error(PGconn *pg, const PGresult *res)
+char *load_db_error(PGconn *pg, const PGresult *res)
 {
     const char *m = res ? PQresultErrorMessage(res) : "";
     if (!m || !*m)
@@ -46,7 +46,7 @@ PGresult *load_db_exec(struct loader *L, const char *sql, int n, const char *con
     PGresult *res = PQexecParams(L->pg, sql, n, NULL, params, NULL, NULL, 0);
     if (PQresultStatus(res) == want)
         return res;
-    *err = db_error(L->pg, res);
+    *err = load_db_error(L->pg, res);
     PQclear(res);
     return NULL;
 }
@@ -87,6 +87,19 @@ static void load_notice(void *arg, const PGresult *res)
     free(line);
 }
 
+/* An import may take long: no statement timeout from the role or database defaults. */
+static bool session_settings(PGconn *pg, char **err)
+{
+    PGresult *res = PQexec(pg, "SET client_min_messages = warning; SET statement_timeout = 0;"
+                               " SET lock_timeout = 0; SET DateStyle = 'ISO, YMD';"
+                               " SET client_encoding = 'UTF8'");
+    bool ok = PQresultStatus(res) == PGRES_COMMAND_OK;
+    if (!ok)
+        *err = load_db_error(pg, res);
+    PQclear(res);
+    return ok;
+}
+
 static bool connect_db(struct loader *L, char **err)
 {
     if (L->o->pg) {
@@ -103,15 +116,42 @@ static bool connect_db(struct loader *L, char **err)
         }
         L->own_pg = true;
     }
-    /* An import may take long: no statement timeout from the role or database defaults. */
-    PGresult *res = PQexec(L->pg, "SET client_min_messages = warning; SET statement_timeout = 0;"
-                                  " SET lock_timeout = 0; SET DateStyle = 'ISO, YMD';"
-                                  " SET client_encoding = 'UTF8'");
-    bool ok = PQresultStatus(res) == PGRES_COMMAND_OK;
-    if (!ok)
-        *err = db_error(L->pg, res);
-    PQclear(res);
-    return ok;
+    return session_settings(L->pg, err);
+}
+
+PGconn *load_db_connect_more(struct loader *L, char **err)
+{
+    /* the load's own connection's parameters, whoever opened it */
+    PQconninfoOption *opts = PQconninfo(L->pg);
+    if (!opts) {
+        *err = xstrdup("out of memory");
+        return NULL;
+    }
+    int n = 0;
+    for (PQconninfoOption *o = opts; o->keyword; o++)
+        n++;
+    const char **keys = xcalloc((size_t)n + 1, sizeof(char *));
+    const char **vals = xcalloc((size_t)n + 1, sizeof(char *));
+    int k = 0;
+    for (PQconninfoOption *o = opts; o->keyword; o++) {
+        if (o->val && *o->val) {
+            keys[k] = o->keyword;
+            vals[k++] = o->val;
+        }
+    }
+    char *cerr = NULL;
+    PGconn *pg = pgconn_open_with(keys, vals, load_notice, L, &cerr);
+    free(keys);
+    free(vals);
+    PQconninfoFree(opts);
+    if (!pg) {
+        *err = xasprintf("cannot open a second connection: %s", cerr);
+        free(cerr);
+    } else if (!session_settings(pg, err)) {
+        PQfinish(pg);
+        pg = NULL;
+    }
+    return pg;
 }
 
 /* The resource must exist, or --dataset must name the dataset to create it in. */
@@ -141,12 +181,11 @@ static bool check_resource(struct loader *L, char **err)
     return *p[1] && dataset;
 }
 
-/* Imports of one resource run one after the other, from the check to the last index: an index
- * built concurrently after a swap waits for every older transaction, so a second import whose
- * swap waited for that index (to drop the table) would deadlock with it. The lock is asked for
- * again every 0.1 s rather than waited for, as a statement waiting for it would be such an
- * older transaction too. The key: a class of our own and the resource id's hash (a collision
- * only makes two imports take turns). */
+/* Imports of one resource run one after the other, from the check to the last index, so that
+ * a second import never swaps away the table the first one is still indexing. The lock is
+ * asked for again every 0.1 s rather than waited for, so that a waiting import holds no
+ * statement open. The key: a class of our own and the resource id's hash (a collision only
+ * makes two imports take turns). */
 #define LOAD_LOCK_CLASS "1685287012"
 #define LOAD_LOCK_POLL_NS 100000000L
 
@@ -234,7 +273,7 @@ bool load_db_send(struct loader *L)
     if (L->out.len == 0)
         return true;
     if (PQputCopyData(L->pg, L->out.p, (int)L->out.len) != 1) {
-        L->err = db_error(L->pg, NULL);
+        L->err = load_db_error(L->pg, NULL);
         return false;
     }
     L->out.len = 0;
@@ -248,13 +287,13 @@ static bool end_copy(struct loader *L, const char *msg, char **err)
     PGresult *res;
     while ((res = PQgetResult(L->pg)) != NULL) {
         if (ok && !msg && PQresultStatus(res) != PGRES_COMMAND_OK) {
-            *err = db_error(L->pg, res);
+            *err = load_db_error(L->pg, res);
             ok = false;
         }
         PQclear(res);
     }
     if (!ok && !msg && !*err)
-        *err = db_error(L->pg, NULL);
+        *err = load_db_error(L->pg, NULL);
     return ok && !msg;
 }
 
@@ -324,7 +363,7 @@ static char *source_json(const struct loader *L)
 
 /* The text searched by `q`: text and number columns (dates are left out: their text form
  * depends on settings, so it is not immutable and cannot be indexed). NULL when none. */
-static char *search_expr(struct loader *L)
+char *load_db_search_expr(struct loader *L)
 {
     struct sql b = {0};
     for (size_t i = 0; i < L->width; i++) {
@@ -371,7 +410,7 @@ static bool swap(struct loader *L, char **err)
 {
     const char *ins[4] = {L->o->resource_id, L->o->dataset, base_name(L->src->path),
                           strcmp(L->src->format, "csv") == 0 ? "CSV" : "XML"};
-    char rows[24], *expr = search_expr(L), *source = source_json(L);
+    char rows[24], *expr = load_db_search_expr(L), *source = source_json(L);
     snprintf(rows, sizeof(rows), "%lld", (long long)L->rows);
     free(L->fields);
     L->fields = fields_json(L);
@@ -416,95 +455,6 @@ int load_db_attempt(struct loader *L, char **err)
 
 /* --- after the swap ------------------------------------------------------------------------- */
 
-/* The trigram index for `q`, built without blocking readers; the data is usable without it,
- * so a failure is only a warning. */
-static void search_index(struct loader *L)
-{
-    char *expr = search_expr(L);
-    if (!expr || !L->o->search_index) {
-        free(expr);
-        return;
-    }
-    char *name = xasprintf("%s_search", L->table), *q = load_db_quote(L, name), *err = NULL;
-    char *sql = xasprintf("CREATE INDEX CONCURRENTLY IF NOT EXISTS %s ON %s USING gin ((%s)"
-                          " gin_trgm_ops)",
-                          q, L->qtable, expr);
-    int64_t t0 = util_now_us();
-    if (!load_db_run(L, sql, 0, NULL, &err)) {
-        load_log(L, LOAD_WARN, "the search index was not built (q works, more slowly): %s", err);
-        free(err);
-    } else {
-        load_log(L, LOAD_DEBUG, "search index built in %.2f s", (double)(util_now_us() - t0) / 1e6);
-    }
-    free(sql);
-    free(q);
-    free(name);
-    free(expr);
-}
-
-#define FILTER_INDEX_MAX_COLUMNS 32
-
-/* One more of the indexes after the data is built (or skipped): progress. */
-static void index_done(struct loader *L)
-{
-    L->index_step++;
-    load_phase(L, "indexing", L->index_step, L->index_steps, 0, 0,
-               L->index_step == L->index_steps);
-}
-
-/* Btree indexes that serve `filters` with the default _id order (sql/functions/06: it compares text
- * columns as they are and numbers and booleans as text); date/timestamp text forms depend on
- * DateStyle and cannot be indexed. Built without blocking readers, after the data is usable. */
-static void filter_indexes(struct loader *L)
-{
-    for (size_t i = 0; L->o->search_index && i < L->width && i < FILTER_INDEX_MAX_COLUMNS; i++) {
-        enum infer_type t = L->type[i];
-        if (t == INFER_DATE || t == INFER_TIMESTAMP) {
-            index_done(L);
-            continue;
-        }
-        char *col = load_db_quote(L, L->src->cols.v[i].name), *err = NULL;
-        char *name = xasprintf("%s_f%zu", L->table, i + 1), *qname = load_db_quote(L, name);
-        char *sql = xasprintf("CREATE INDEX CONCURRENTLY IF NOT EXISTS %s ON %s ((%s%s), \"_id\")",
-                              qname, L->qtable, col, t == INFER_TEXT ? "" : "::text");
-        if (!load_db_run(L, sql, 0, NULL, &err)) {
-            load_log(L, LOAD_WARN,
-                     "the filter index on %s was not built (filters work, more slowly): %s", col,
-                     err);
-            free(err);
-        }
-        free(sql);
-        free(qname);
-        free(name);
-        free(col);
-        index_done(L);
-    }
-}
-
-/* The GiST index of the rows' places when the fields name a latitude and a longitude
- * (sql/functions/24b_geo.sql finds them and gives the statement): what datastore_nearest
- * searches. Built without blocking readers; without it the search is refused, not slow. */
-static void geo_index(struct loader *L)
-{
-    if (L->compat)
-        return; /* a database not yet upgraded has no ds_geo_index_sql */
-    const char *p[1] = {L->o->resource_id};
-    char *err = NULL;
-    PGresult *res = load_db_exec(L, "SELECT ds_geo_index_sql($1)", 1, p, PGRES_TUPLES_OK, &err);
-    if (res && PQntuples(res) == 1 && !PQgetisnull(res, 0, 0)) {
-        int64_t t0 = util_now_us();
-        if (load_db_run(L, PQgetvalue(res, 0, 0), 0, NULL, &err))
-            load_log(L, LOAD_DEBUG, "spatial index built in %.2f s",
-                     (double)(util_now_us() - t0) / 1e6);
-    }
-    if (err) {
-        load_log(L, LOAD_WARN, "the spatial index was not built (datastore_nearest refuses the"
-                 " resource until it is): %s", err);
-        free(err);
-    }
-    PQclear(res);
-}
-
 /* Copy the file into a new large object, hashing it again: *hex tells whether it is still
  * the file that was loaded. */
 static bool write_lo(struct loader *L, Oid *oid, char *hex, char **err)
@@ -533,7 +483,8 @@ static bool write_lo(struct loader *L, Oid *oid, char *hex, char **err)
         for (unsigned i = 0; i < len && i < 32; i++)
             snprintf(hex + 2 * i, 3, "%02x", d[i]);
     } else {
-        *err = n < 0 ? xasprintf("%s: %s", L->src->path, strerror(errno)) : db_error(L->pg, NULL);
+        *err =
+            n < 0 ? xasprintf("%s: %s", L->src->path, strerror(errno)) : load_db_error(L->pg, NULL);
     }
     EVP_MD_CTX_free(md);
     free(buf);
@@ -592,16 +543,7 @@ static bool store_version(struct loader *L, char **err)
 
 int load_db_after(struct loader *L, char **err)
 {
-    L->index_steps = 2 + (int)(L->o->search_index ? (L->width < FILTER_INDEX_MAX_COLUMNS
-                                                         ? L->width : FILTER_INDEX_MAX_COLUMNS)
-                                                   : 0);
-    L->index_step = 0;
-    load_phase(L, "indexing", 0, L->index_steps, 0, 0, false);
-    search_index(L);
-    index_done(L);
-    filter_indexes(L);
-    geo_index(L);
-    index_done(L);
+    load_index_build(L);
     if (store_version(L, err))
         return 0;
     char *msg = xasprintf("%s (the data itself was loaded)", *err);

@@ -71,8 +71,19 @@ PGresult *load_db_exec(struct loader *L, const char *sql, int n, const char *con
 /* The same for a command; false with *err. */
 bool load_db_run(struct loader *L, const char *sql, int n, const char *const *params,
                  char **err) MUSTCHECK;
+/* "database: " and the first line of res's error, else pg's (malloc'd). */
+char *load_db_error(PGconn *pg, const PGresult *res);
 /* A quoted identifier (malloc'd). */
 char *load_db_quote(struct loader *L, const char *name);
+/* The text `q` searches, as an expression over the table's columns (malloc'd); NULL when no
+ * column is searchable. */
+char *load_db_search_expr(struct loader *L);
+/* Another connection to the load's database, with the load's session settings and notices;
+ * NULL with *err. */
+PGconn *load_db_connect_more(struct loader *L, char **err);
+
+/* load_index.c: the indexes after the swap (warnings, never an error), with progress. */
+void load_index_build(struct loader *L);
 
 /* load_compat.c: the writes of ds_resource_create + ds_table_replace (ins, p: their arguments)
  * and of ds_version_add (p), sent as statements to a database made before those functions and

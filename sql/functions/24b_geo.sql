@@ -102,12 +102,12 @@ END
 $$;
 
 -- The index the loading library makes on a datastore table (NULL: its fields name no place).
--- Run by the library with CONCURRENTLY, after the data is usable, as its other indexes.
+-- Run by the library after the data is usable, beside its other indexes.
 -- Datastore tables are data, not schema (see ds_rel in 05): the statement is put together from
 -- its words.
 CREATE OR REPLACE FUNCTION ds_geo_index_sql(rid text) RETURNS text
 LANGUAGE sql STABLE AS $$
-    SELECT format('%s %s CONCURRENTLY IF NOT EXISTS %I ON datastore.%I USING gist ((%s))',
+    SELECT format('%s %s IF NOT EXISTS %I ON datastore.%I USING gist ((%s))',
                   'CREATE', 'INDEX', t.table_name || '_geo', t.table_name, g.expr)
     FROM datastore_table t, ds_geo_fields(t.fields) g
     WHERE t.resource_id = rid AND g.expr IS NOT NULL

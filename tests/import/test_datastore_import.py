@@ -244,7 +244,8 @@ def test_progress_on_a_terminal_covers_every_phase(db, tmp_path):
     os.close(master)
     assert p.wait() == 0, out
     text = out.decode()
-    for phase in ("loading 20000 rows", "indexing 0 of 5", "indexing 5 of 5", "versioning"):
+    # four indexes: the search index and a filter btree per column
+    for phase in ("loading 20000 rows", "indexing 0 of 4", "indexing 4 of 4", "versioning"):
         assert phase in text, (phase, text)
     assert "ETA" in text and text.index("loading") < text.index("indexing") < \
         text.index("versioning") < text.index("indexes and version done")
@@ -691,6 +692,39 @@ def test_search_expression_and_index(db):
     ok(imp(db, "csv", MOL_CSV, rid, "--no-search-index"))
     assert sql(db, "SELECT count(*) FROM pg_indexes WHERE schemaname = 'datastore'"
                    " AND tablename = %s", i["table_name"]) == [(1,)]
+
+
+def test_indexes_side_by_side_or_one_after_the_other(db, cluster, tmp_path):
+    """After the swap the indexes (search, spatial, a btree per column) are built on two
+    connections at once, each logged; a role allowed one connection only gets every one of them
+    all the same, one after the other, and is told why."""
+    path = tmp_path / "places.csv"
+    path.write_text("name,lat,lon\n" + "".join(f"p{i},{22 + i / 1000},{120 + i / 1000}\n"
+                                               for i in range(500)), encoding="utf-8")
+
+    def built(rid, url):
+        p = ok(run_import(url, "csv", str(path), "--resource-id", rid, "--dataset", DATASET,
+                          "--verbosity", "3"))
+        t = info(db, rid)["table_name"]
+        rows = sql(db, "SELECT c.relname FROM pg_index x JOIN pg_class c ON c.oid = x.indexrelid"
+                       " WHERE x.indrelid = %s::regclass AND x.indisvalid AND NOT x.indisprimary",
+                   'datastore."%s"' % t)
+        return p.stderr, {n[len(t) + 1:] for (n,) in rows}
+
+    want = {"search", "geo", "f1", "f2", "f3"}
+    err, names = built("places-two", db)
+    assert names == want
+    assert err.count("debug: built in ") == 5 and "one after the other" not in err, err
+    role = "imp_one_%d" % os.getpid()
+    cluster.psql(f"CREATE ROLE {role} LOGIN CONNECTION LIMIT 1; GRANT postgres TO {role}")
+    try:
+        one = psycopg2.extensions.make_dsn(db, user=role, options="-c role=postgres")
+        err, names = built("places-one", one)
+        assert names == want
+        assert "the indexes are built one after the other" in err, err
+        assert "too many connections" in err and err.count("debug: built in ") == 5, err
+    finally:
+        cluster.psql(f"DROP ROLE {role}")
 
 
 # --- dry run, arguments ----------------------------------------------------------------------
