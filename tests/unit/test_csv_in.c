@@ -7,6 +7,7 @@
 #include "../../importers/load_cols.c"
 #include "../../importers/load_compat.c"
 #include "../../importers/load_db.c"
+#include "../../importers/load_index.c"
 #include "../../importers/xml_in.c"
 #include "../../server/core/log.c"
 #include "../../server/core/pgconn.c"
