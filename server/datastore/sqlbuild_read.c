@@ -92,17 +92,21 @@ void sqlb_value_expr(struct sqlb *w, const struct sqlb_field *f, enum sqlb_style
  * so would dates, but see row_value_expr. */
 static enum sqlb_kind value_kind(const struct sqlb_field *f, enum sqlb_style style)
 {
-    static const char *const numbers[] = {"int2", "int4", "int8", "float4", "float8", "numeric"};
-    static const char *const strings[] = {"text", "varchar", "bpchar", "uuid", "timestamp", "date"};
+    static const struct {
+        const char *type;
+        enum sqlb_kind kind;
+    } kinds[] = {
+        {"int2", SQLB_K_NUMBER},   {"int4", SQLB_K_NUMBER},      {"int8", SQLB_K_NUMBER},
+        {"float4", SQLB_K_NUMBER}, {"float8", SQLB_K_NUMBER},    {"numeric", SQLB_K_NUMBER},
+        {"text", SQLB_K_STRING},   {"varchar", SQLB_K_STRING},   {"bpchar", SQLB_K_STRING},
+        {"uuid", SQLB_K_STRING},   {"timestamp", SQLB_K_STRING}, {"date", SQLB_K_STRING},
+        {"bool", SQLB_K_BOOL}};
     if (style == SQLB_TW && strcmp(f->type, "numeric") == 0)
         return SQLB_K_STRING;
-    for (size_t i = 0; i < ARRAY_LEN(numbers); i++)
-        if (strcmp(f->type, numbers[i]) == 0)
-            return SQLB_K_NUMBER;
-    for (size_t i = 0; i < ARRAY_LEN(strings); i++)
-        if (strcmp(f->type, strings[i]) == 0)
-            return SQLB_K_STRING;
-    return strcmp(f->type, "bool") == 0 ? SQLB_K_BOOL : SQLB_K_JSON;
+    for (size_t i = 0; i < ARRAY_LEN(kinds); i++)
+        if (strcmp(f->type, kinds[i].type) == 0)
+            return kinds[i].kind;
+    return SQLB_K_JSON;
 }
 
 /* A field's column in a row-wise read: its value as value_kind says the writer reads it. A
