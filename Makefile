@@ -65,7 +65,8 @@ CKAN_SRC   := $(addprefix server/ckan/,ckan_family.c ckan_config.c ckan_resp.c c
               ckan_geo.c ckan_package.c ckan_package_write.c ckan_group.c ckan_tag.c ckan_user.c ckan_activity.c ckan_site.c \
               ckan_call.c ckan_xloader.c ckan_download.c ckan_upload.c ckan_search.c ckan_util.c solrq.c solrq_mem.c solrq_lex.c solrq_parse.c \
               solrq_sql.c solrq_map.c ckan_view_rel.c ckan_openapi.c)
-DS_SRC     := $(addprefix server/datastore/,ds_family.c ds_read.c ds_cache.c sqlbuild.c sqlbuild_cols.c sqlbuild_geo.c astore.c dump.c dump_fmt.c dump_src.c \
+DS_SRC     := $(addprefix server/datastore/,ds_family.c ds_read.c ds_cache.c sqlbuild.c sqlbuild_read.c \
+              sqlbuild_cols.c sqlbuild_geo.c astore.c dump.c dump_fmt.c dump_src.c \
               dump_stream.c dump_worker.c zipw.c ds_load.c ustore.c url_fetch.c hk_query.c ds_rows.c ds_json.c)
 HK_SRC     := $(addprefix server/hk/,hkf_family.c hkf_resp.c hkf_filter.c hk_family.c hk_archive.c hk_nearest.c hk_params.c)
 LEGACY_SRC := $(addprefix server/legacy/,legacy_family.c legacy_rest.c legacy_search.c legacy_query.c \
@@ -260,8 +261,10 @@ FUZZ_SRC_catalog      := importers/catalog_in.c importers/catalog_keys.c server/
 FUZZ_SRC_ckan_params  := server/ckan/ckan_params.c server/core/json_span.c server/core/req_query.c server/core/route.c server/core/arena.c \
                          server/core/util.c server/core/valid.c
 FUZZ_SRC_tw_datastore := server/tw/tw_params.c server/core/req_query.c server/core/route.c server/core/arena.c \
-                         server/core/util.c server/core/valid.c server/datastore/sqlbuild.c server/datastore/sqlbuild_cols.c
-FUZZ_SRC_hk_query     := server/datastore/hk_query.c server/datastore/sqlbuild.c server/datastore/sqlbuild_cols.c server/core/valid.c \
+                         server/core/util.c server/core/valid.c server/datastore/sqlbuild.c \
+                         server/datastore/sqlbuild_read.c server/datastore/sqlbuild_cols.c
+FUZZ_SRC_hk_query     := server/datastore/hk_query.c server/datastore/sqlbuild.c \
+                         server/datastore/sqlbuild_read.c server/datastore/sqlbuild_cols.c server/core/valid.c \
                          server/core/util.c
 FUZZ_SRC_hframe       := server/core/hframe.c
 FUZZ_SRC_multipart    := server/core/multipart.c server/core/util.c

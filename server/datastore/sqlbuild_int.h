@@ -1,6 +1,6 @@
 /* sqlbuild_int — what the parts of the DataStore SELECT generator share (sqlbuild.c: the builder
- * and the reads; sqlbuild_cols.c: the Filter API; sqlbuild_geo.c: nearest rows). Not for other
- * modules: sqlbuild.h is the interface. */
+ * and the reads' checks; sqlbuild_read.c: the reads' statements; sqlbuild_cols.c: the Filter
+ * API; sqlbuild_geo.c: nearest rows). Not for other modules: sqlbuild.h is the interface. */
 #ifndef SQLBUILD_INT_H
 #define SQLBUILD_INT_H
 #include "sqlbuild.h"
@@ -49,6 +49,9 @@ void sqlb_column_text(struct sqlb *w, const struct sqlb_field *f);
 void sqlb_value_expr(struct sqlb *w, const struct sqlb_field *f, enum sqlb_style style);
 /* The page's SELECT over d's table, conditions, keys and fields. */
 void sqlb_page_select(struct ds_build *d, struct sqlb *w);
+/* Check d's request against its table and collect its conditions, keys and fields, in the
+ * order the errors are found (sqlbuild.c); false with d->err. */
+bool sqlb_check(struct ds_build *d);
 /* Free what a build holds (not the statement). */
 void sqlb_build_free(struct ds_build *d);
 

@@ -1,9 +1,10 @@
 /* libFuzzer driver for the datastore read's parameters and SQL: Taiwan endpoint 7's query
  * string through tw_params.c (filters, q, fields, sort, limit, offset, names), or a CKAN
  * datastore_search request given as JSON, into sqlb_datastore_read and sqlb_datastore_rows
- * (server/datastore/sqlbuild.c) over a made-up table. Checks on the statement: quotes balance, everything outside quotes is ASCII
- * SQL without ';' or comments (every value is a parameter, every name a quoted identifier),
- * each $n exists and each parameter is used, parameters are valid UTF-8.
+ * (server/datastore/sqlbuild.c, sqlbuild_read.c) over a made-up table. Checks on the
+ * statement: quotes balance, everything outside quotes is ASCII SQL without ';' or comments
+ * (every value is a parameter, every name a quoted identifier), each $n exists and each
+ * parameter is used, parameters are valid UTF-8.
  * Byte 0: bits 0-1 the table, bit 2 a dense table (keyset paging), bit 3 no search
  * expression, bit 4 CKAN JSON (else the Taiwan query string), bit 5 a caller (viewer). */
 #include <json-c/json.h>

@@ -8,6 +8,7 @@
 #include "../../server/datastore/hk_query.c"
 #include "../../server/datastore/sqlbuild.c"
 #include "../../server/datastore/sqlbuild_cols.c"
+#include "../../server/datastore/sqlbuild_read.c"
 #include "testh.h"
 
 static void test_parse_full(void)
