@@ -111,9 +111,12 @@ free_port() {
 # ---- CPU time and memory from /proc ----------------------------------------------------------
 CLK=$(getconf CLK_TCK)
 # utime+stime (+ cutime+cstime of reaped children with "all") of one pid, in ticks
+# (0 for a process gone meanwhile: a backend may exit between pgrep and the read)
 ticks() {
-    [ -r "/proc/$1/stat" ] || { echo 0; return; }
-    sed 's/^.*) //' "/proc/$1/stat" | awk -v all="${2:-}" '{print $12 + $13 + (all ? $14 + $15 : 0)}'
+    local v
+    v=$(sed 's/^.*) //' "/proc/$1/stat" 2>/dev/null |
+        awk -v all="${2:-}" '{print $12 + $13 + (all ? $14 + $15 : 0)}')
+    echo "${v:-0}"
 }
 # a process and its children (PostgreSQL backends, nginx workers); exited children through cutime
 tree_ticks() {
