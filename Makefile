@@ -75,8 +75,8 @@ WEB_SRC    := $(addprefix server/web/,web_family.c web_assets.c web_accept.c)
 CMD_SRC    := $(addprefix server/cmd/,main.c user_cli.c routes_cli.c)
 SERVER_SRC := $(COMMON_SRC) $(CORE_SRC) $(TW_SRC) $(CKAN_SRC) $(DS_SRC) $(HK_SRC) $(LEGACY_SRC) $(WEB_SRC) $(CMD_SRC)
 # The loading library (importers/load.h): a static archive both programs link.
-LOAD_SRC   := $(addprefix importers/,enc.c infer.c csv_in.c xml_in.c load.c load_cols.c load_db.c load_index.c \
-              load_compat.c)
+LOAD_SRC   := $(addprefix importers/,enc.c infer.c csv_in.c xml_in.c load.c load_cols.c load_copy.c \
+              load_report.c load_db.c load_index.c load_compat.c load_sql.c)
 LOADLIB    := $(B)/lib/libodload.a
 IMPORT_SRC := $(COMMON_SRC) server/core/jschema.c server/core/jschema_load.c importers/catalog_in.c \
               importers/catalog_keys.c importers/main.c
@@ -248,9 +248,11 @@ FUZZ_FLAGS   := -std=c17 -D_GNU_SOURCE -g -O1 -fsanitize=fuzzer,address,undefine
                 -fno-sanitize-recover=all -Wall -Wextra -Wno-unused-parameter \
                 $(SERVER_INC) -DENC_CHUNK=257 \
                 $(shell pkg-config --cflags $(PKGS) $(IMPORT_PKGS) 2>/dev/null)
-# The loading library but load_db.c (fuzz_load.c stands in for the database).
+# The loading library but its SQL: load_db.c, load_index.c and load_sql.c (fuzz_load.c stands in
+# for the database).
 FUZZ_LOAD    := tests/fuzz/fuzz_load.c importers/enc.c importers/infer.c importers/load.c \
-                importers/load_cols.c importers/csv_in.c importers/xml_in.c \
+                importers/load_cols.c importers/load_copy.c importers/load_report.c \
+                importers/csv_in.c importers/xml_in.c \
                 server/core/util.c server/core/log.c
 FUZZ_SRC_solrq        := $(addprefix server/ckan/,solrq.c solrq_mem.c solrq_lex.c solrq_parse.c solrq_sql.c solrq_map.c) \
                          server/core/arena.c server/core/util.c

@@ -14,15 +14,15 @@ static bool lock_resource(struct loader *L, const char *const *ins, char **pkg, 
                           char **err)
 {
     if (L->create_resource &&
-        !load_db_run(L,
-                     "INSERT INTO resource (id, package_id, position, name, format)"
-                     " SELECT $1, p.id, coalesce((SELECT max(position) + 1 FROM resource r"
-                     " WHERE r.package_id = p.id), 0), $3, $4 FROM package p"
-                     " WHERE lower(p.identifier) = lower($2) ON CONFLICT (id) DO NOTHING",
-                     4, ins, err))
+        !load_sql_run(L,
+                      "INSERT INTO resource (id, package_id, position, name, format)"
+                      " SELECT $1, p.id, coalesce((SELECT max(position) + 1 FROM resource r"
+                      " WHERE r.package_id = p.id), 0), $3, $4 FROM package p"
+                      " WHERE lower(p.identifier) = lower($2) ON CONFLICT (id) DO NOTHING",
+                      4, ins, err))
         return false;
-    PGresult *res = load_db_exec(L, "SELECT package_id FROM resource WHERE id = $1 FOR UPDATE",
-                                 1, ins, PGRES_TUPLES_OK, err);
+    PGresult *res = load_sql_exec(L, "SELECT package_id FROM resource WHERE id = $1 FOR UPDATE", 1,
+                                  ins, PGRES_TUPLES_OK, err);
     if (!res)
         return false;
     if (PQntuples(res) != 1) {
@@ -32,8 +32,10 @@ static bool lock_resource(struct loader *L, const char *const *ins, char **pkg, 
     }
     *pkg = xstrdup(PQgetvalue(res, 0, 0));
     PQclear(res);
-    res = load_db_exec(L, "SELECT table_name FROM datastore_table WHERE resource_id = $1"
-                          " FOR UPDATE", 1, ins, PGRES_TUPLES_OK, err);
+    res = load_sql_exec(L,
+                        "SELECT table_name FROM datastore_table WHERE resource_id = $1"
+                        " FOR UPDATE",
+                        1, ins, PGRES_TUPLES_OK, err);
     if (!res)
         return false;
     *old = PQntuples(res) ? xstrdup(PQgetvalue(res, 0, 0)) : NULL;
@@ -45,9 +47,9 @@ static bool lock_resource(struct loader *L, const char *const *ins, char **pkg, 
 static bool rel(struct loader *L, const char *what, const char *name, const char *rest,
                 char **err)
 {
-    char *q = load_db_quote(L, name);
+    char *q = load_sql_quote(L, name);
     char *sql = xasprintf("%s datastore.%s%s", what, q, rest);
-    bool ok = load_db_run(L, sql, 0, NULL, err);
+    bool ok = load_sql_run(L, sql, 0, NULL, err);
     free(sql);
     free(q);
     return ok;
@@ -56,7 +58,7 @@ static bool rel(struct loader *L, const char *what, const char *name, const char
 static bool rename_rel(struct loader *L, const char *kind, const char *from, const char *to,
                        char **err)
 {
-    char *qto = load_db_quote(L, to), *rest = xasprintf(" RENAME TO %s", qto);
+    char *qto = load_sql_quote(L, to), *rest = xasprintf(" RENAME TO %s", qto);
     char *what = xasprintf("ALTER %s", kind);
     bool ok = rel(L, what, from, rest, err);
     free(what);
@@ -86,8 +88,8 @@ static bool replace_table(struct loader *L, const char *old, const char *nrows, 
     char last[24];
     snprintf(last, sizeof(last), "%lld", n > 0 ? n : 1);
     const char *p[3] = {L->qtable, last, n > 0 ? "true" : "false"};
-    PGresult *res = load_db_exec(L, "SELECT setval(pg_get_serial_sequence($1, '_id'), $2, $3)",
-                                 3, p, PGRES_TUPLES_OK, err);
+    PGresult *res = load_sql_exec(L, "SELECT setval(pg_get_serial_sequence($1, '_id'), $2, $3)", 3,
+                                  p, PGRES_TUPLES_OK, err);
     PQclear(res);
     return res != NULL;
 }
@@ -96,7 +98,7 @@ static bool replace_table(struct loader *L, const char *old, const char *nrows, 
 static bool record_import(struct loader *L, const char *const *p, const char *pkg, char **err)
 {
     const char *q[6] = {p[0], L->table, p[2], p[3], p[4], p[5]};
-    PGresult *res = load_db_exec(
+    PGresult *res = load_sql_exec(
         L,
         "INSERT INTO datastore_table AS d (resource_id, table_name, fields, row_count,"
         " max_id, data_version, search_expr, source, created, modified)"
@@ -111,12 +113,12 @@ static bool record_import(struct loader *L, const char *const *p, const char *pk
         return false;
     L->data_version = strtoll(PQgetvalue(res, 0, 0), NULL, 10);
     PQclear(res);
-    return load_db_run(L,
-                       "UPDATE resource SET datastore_active = true,"
-                       " metadata_modified = clock_timestamp() WHERE id = $1",
-                       1, p, err) &&
-           load_db_run(L, "UPDATE package SET metadata_modified = clock_timestamp() WHERE id = $1",
-                       1, &pkg, err);
+    return load_sql_run(L,
+                        "UPDATE resource SET datastore_active = true,"
+                        " metadata_modified = clock_timestamp() WHERE id = $1",
+                        1, p, err) &&
+           load_sql_run(L, "UPDATE package SET metadata_modified = clock_timestamp() WHERE id = $1",
+                        1, &pkg, err);
 }
 
 bool load_compat_swap(struct loader *L, const char *const *ins, const char *const *p,
@@ -132,11 +134,11 @@ bool load_compat_swap(struct loader *L, const char *const *ins, const char *cons
 
 bool load_compat_version(struct loader *L, const char *const *p, char **err)
 {
-    PGresult *res = load_db_exec(L,
-                                 "INSERT INTO resource_version (resource_id, content_hash, size,"
-                                 " fields, file_name, format, row_count, content_oid)"
-                                 " VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT DO NOTHING",
-                                 8, p, PGRES_COMMAND_OK, err);
+    PGresult *res = load_sql_exec(L,
+                                  "INSERT INTO resource_version (resource_id, content_hash, size,"
+                                  " fields, file_name, format, row_count, content_oid)"
+                                  " VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT DO NOTHING",
+                                  8, p, PGRES_COMMAND_OK, err);
     if (!res)
         return false;
     L->version_stored = strcmp(PQcmdTuples(res), "1") == 0;
@@ -144,7 +146,7 @@ bool load_compat_version(struct loader *L, const char *const *p, char **err)
     if (L->version_stored)
         return true;
     /* Stored meanwhile by another import: the new object goes, as ds_version_add does. */
-    res = load_db_exec(L, "SELECT lo_unlink($1::oid)", 1, p + 7, PGRES_TUPLES_OK, err);
+    res = load_sql_exec(L, "SELECT lo_unlink($1::oid)", 1, p + 7, PGRES_TUPLES_OK, err);
     PQclear(res);
     return res != NULL;
 }

@@ -1,5 +1,5 @@
 /* load_db — the SQL of an import: staging table, COPY, the swap and bookkeeping (through the
- * ds_* functions of sql/functions/05_datastore.sql), indexes, versions. */
+ * ds_* functions of sql/functions/05_datastore.sql), the raw file's version. */
 #include <errno.h>
 #include <json-c/json.h>
 #include <libpq/libpq-fs.h>
@@ -32,40 +32,6 @@ static void sql_add(struct sql *b, const char *s)
     b->len += n;
 }
 
-char *load_db_error(PGconn *pg, const PGresult *res)
-{
-    const char *m = res ? PQresultErrorMessage(res) : "";
-    if (!m || !*m)
-        m = PQerrorMessage(pg);
-    return xasprintf("database: %.*s", (int)strcspn(m, "\n"), m);
-}
-
-PGresult *load_db_exec(struct loader *L, const char *sql, int n, const char *const *params,
-                      ExecStatusType want, char **err)
-{
-    PGresult *res = PQexecParams(L->pg, sql, n, NULL, params, NULL, NULL, 0);
-    if (PQresultStatus(res) == want)
-        return res;
-    *err = load_db_error(L->pg, res);
-    PQclear(res);
-    return NULL;
-}
-
-bool load_db_run(struct loader *L, const char *sql, int n, const char *const *params, char **err)
-{
-    PGresult *res = load_db_exec(L, sql, n, params, PGRES_COMMAND_OK, err);
-    PQclear(res);
-    return res != NULL;
-}
-
-char *load_db_quote(struct loader *L, const char *name)
-{
-    char *q = PQescapeIdentifier(L->pg, name, strlen(name));
-    char *out = xstrdup(q ? q : "\"\"");
-    PQfreemem(q);
-    return out;
-}
-
 static bool valid_resource_id(const char *id)
 {
     size_t n = strlen(id);
@@ -73,92 +39,11 @@ static bool valid_resource_id(const char *id)
            strspn(id, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.:-") == n;
 }
 
-/* PostgreSQL's notices on the load's connection become its log lines. */
-static void load_notice(void *arg, const PGresult *res)
-{
-    struct loader *L = arg;
-    int level;
-    char *line = pgconn_notice_line(res, &level);
-    load_log(L,
-             level <= LOAD_WARN    ? LOAD_WARN
-             : level >= LOAD_DEBUG ? LOAD_DEBUG
-                                   : LOAD_INFO,
-             "%s", line);
-    free(line);
-}
-
-/* An import may take long: no statement timeout from the role or database defaults. */
-static bool session_settings(PGconn *pg, char **err)
-{
-    PGresult *res = PQexec(pg, "SET client_min_messages = warning; SET statement_timeout = 0;"
-                               " SET lock_timeout = 0; SET DateStyle = 'ISO, YMD';"
-                               " SET client_encoding = 'UTF8'");
-    bool ok = PQresultStatus(res) == PGRES_COMMAND_OK;
-    if (!ok)
-        *err = load_db_error(pg, res);
-    PQclear(res);
-    return ok;
-}
-
-static bool connect_db(struct loader *L, char **err)
-{
-    if (L->o->pg) {
-        L->pg = L->o->pg;
-        PQsetNoticeReceiver(L->pg, load_notice, L);
-    } else {
-        const char *keys[] = {"dbname", NULL}, *vals[] = {L->o->db, NULL};
-        char *cerr = NULL;
-        L->pg = pgconn_open_with(keys, vals, load_notice, L, &cerr);
-        if (!L->pg) {
-            *err = xasprintf("cannot connect to the database: %s", cerr);
-            free(cerr);
-            return false;
-        }
-        L->own_pg = true;
-    }
-    return session_settings(L->pg, err);
-}
-
-PGconn *load_db_connect_more(struct loader *L, char **err)
-{
-    /* the load's own connection's parameters, whoever opened it */
-    PQconninfoOption *opts = PQconninfo(L->pg);
-    if (!opts) {
-        *err = xstrdup("out of memory");
-        return NULL;
-    }
-    int n = 0;
-    for (PQconninfoOption *o = opts; o->keyword; o++)
-        n++;
-    const char **keys = xcalloc((size_t)n + 1, sizeof(char *));
-    const char **vals = xcalloc((size_t)n + 1, sizeof(char *));
-    int k = 0;
-    for (PQconninfoOption *o = opts; o->keyword; o++) {
-        if (o->val && *o->val) {
-            keys[k] = o->keyword;
-            vals[k++] = o->val;
-        }
-    }
-    char *cerr = NULL;
-    PGconn *pg = pgconn_open_with(keys, vals, load_notice, L, &cerr);
-    free(keys);
-    free(vals);
-    PQconninfoFree(opts);
-    if (!pg) {
-        *err = xasprintf("cannot open a second connection: %s", cerr);
-        free(cerr);
-    } else if (!session_settings(pg, err)) {
-        PQfinish(pg);
-        pg = NULL;
-    }
-    return pg;
-}
-
 /* The resource must exist, or --dataset must name the dataset to create it in. */
 static bool check_resource(struct loader *L, char **err)
 {
     const char *p[2] = {L->o->resource_id, L->o->dataset ? L->o->dataset : ""};
-    PGresult *res = load_db_exec(
+    PGresult *res = load_sql_exec(
         L,
         "SELECT ds_table_name($1), EXISTS (SELECT 1 FROM resource WHERE id = $1),"
         " EXISTS (SELECT 1 FROM package WHERE lower(identifier) = lower($2)),"
@@ -193,10 +78,10 @@ static bool import_turn(struct loader *L, bool lock, char **err)
 {
     const char *p[2] = {LOAD_LOCK_CLASS, L->o->resource_id};
     for (bool said = false;; said = true) {
-        PGresult *res = load_db_exec(L,
-                                     lock ? "SELECT pg_try_advisory_lock($1::int4, hashtext($2))"
-                                          : "SELECT pg_advisory_unlock($1::int4, hashtext($2))",
-                                     2, p, PGRES_TUPLES_OK, err);
+        PGresult *res = load_sql_exec(L,
+                                      lock ? "SELECT pg_try_advisory_lock($1::int4, hashtext($2))"
+                                           : "SELECT pg_advisory_unlock($1::int4, hashtext($2))",
+                                      2, p, PGRES_TUPLES_OK, err);
         if (!res)
             return false;
         bool got = PQgetvalue(res, 0, 0)[0] == 't';
@@ -224,15 +109,15 @@ bool load_db_prepare(struct loader *L, char **err)
                          L->o->resource_id);
         return false;
     }
-    if (!connect_db(L, err) || !import_turn(L, true, err) || !check_resource(L, err))
+    if (!load_sql_connect(L, err) || !import_turn(L, true, err) || !check_resource(L, err))
         return false;
     /* Unique per import (the server process's id is unique among its open connections), so
      * that concurrent imports never meet; short enough for "_pkey". */
     L->staging = xasprintf("_stg_%d_%lx", PQbackendPID(L->pg), (unsigned long)time(NULL));
-    char *q = load_db_quote(L, L->table);
+    char *q = load_sql_quote(L, L->table);
     L->qtable = xasprintf("datastore.%s", q);
     free(q);
-    q = load_db_quote(L, L->staging);
+    q = load_sql_quote(L, L->staging);
     L->qstaging = xasprintf("datastore.%s", q);
     free(q);
     return true;
@@ -247,7 +132,7 @@ static bool create_staging(struct loader *L, char **err)
     sql_add(&b, L->qstaging);
     sql_add(&b, " (\"_id\" bigint GENERATED BY DEFAULT AS IDENTITY");
     for (size_t i = 0; i < L->width; i++) {
-        char *q = load_db_quote(L, L->src->cols.v[i].name);
+        char *q = load_sql_quote(L, L->src->cols.v[i].name);
         sql_add(&b, ", ");
         sql_add(&b, q);
         sql_add(&b, " ");
@@ -255,29 +140,17 @@ static bool create_staging(struct loader *L, char **err)
         free(q);
     }
     sql_add(&b, ")");
-    bool ok = load_db_run(L, b.p, 0, NULL, err);
+    bool ok = load_sql_run(L, b.p, 0, NULL, err);
     free(b.p);
     if (!ok)
         return false;
     /* FREEZE: the table is new in this transaction, so rows can be written frozen (no later
      * hint-bit rewrite of the whole table by the first readers or VACUUM). */
     char *copy = xasprintf("COPY %s FROM STDIN WITH (FORMAT binary, FREEZE)", L->qstaging);
-    PGresult *res = load_db_exec(L, copy, 0, NULL, PGRES_COPY_IN, err);
+    PGresult *res = load_sql_exec(L, copy, 0, NULL, PGRES_COPY_IN, err);
     free(copy);
     PQclear(res);
     return res != NULL;
-}
-
-bool load_db_send(struct loader *L)
-{
-    if (L->out.len == 0)
-        return true;
-    if (PQputCopyData(L->pg, L->out.p, (int)L->out.len) != 1) {
-        L->err = load_db_error(L->pg, NULL);
-        return false;
-    }
-    L->out.len = 0;
-    return true;
 }
 
 /* End COPY: normally (msg NULL) or as failed; true when the server accepted the data. */
@@ -287,13 +160,13 @@ static bool end_copy(struct loader *L, const char *msg, char **err)
     PGresult *res;
     while ((res = PQgetResult(L->pg)) != NULL) {
         if (ok && !msg && PQresultStatus(res) != PGRES_COMMAND_OK) {
-            *err = load_db_error(L->pg, res);
+            *err = load_sql_error(L->pg, res);
             ok = false;
         }
         PQclear(res);
     }
     if (!ok && !msg && !*err)
-        *err = load_db_error(L->pg, NULL);
+        *err = load_sql_error(L->pg, NULL);
     return ok && !msg;
 }
 
@@ -305,11 +178,11 @@ static void rollback(struct loader *L)
 static bool index_and_analyze(struct loader *L, char **err)
 {
     char *sql = xasprintf("ALTER TABLE %s ADD PRIMARY KEY (\"_id\")", L->qstaging);
-    bool ok = load_db_run(L, sql, 0, NULL, err);
+    bool ok = load_sql_run(L, sql, 0, NULL, err);
     free(sql);
     if (ok) {
         sql = xasprintf("ANALYZE %s", L->qstaging);
-        ok = load_db_run(L, sql, 0, NULL, err);
+        ok = load_sql_run(L, sql, 0, NULL, err);
         free(sql);
     }
     return ok;
@@ -370,7 +243,7 @@ char *load_db_search_expr(struct loader *L)
         enum infer_type t = L->type[i];
         if (t != INFER_TEXT && t != INFER_INT4 && t != INFER_INT8 && t != INFER_NUMERIC)
             continue;
-        char *q = load_db_quote(L, L->src->cols.v[i].name);
+        char *q = load_sql_quote(L, L->src->cols.v[i].name);
         sql_add(&b, b.len ? " || ' ' || coalesce(" : "coalesce(");
         sql_add(&b, q);
         sql_add(&b, t == INFER_TEXT ? ", '')" : "::text, '')");
@@ -387,14 +260,14 @@ static bool replace(struct loader *L, const char *const *ins, const char *const 
 {
     PGresult *res;
     if (L->create_resource) {
-        res = load_db_exec(L, "SELECT ds_resource_create($1, $2, $3, $4)", 4, ins,
-                           PGRES_TUPLES_OK, err);
+        res = load_sql_exec(L, "SELECT ds_resource_create($1, $2, $3, $4)", 4, ins, PGRES_TUPLES_OK,
+                            err);
         if (!res)
             return false;
         PQclear(res);
     }
-    res = load_db_exec(L, "SELECT ds_table_replace($1, $2, $3, $4, $5, $6)", 6, p,
-                       PGRES_TUPLES_OK, err);
+    res = load_sql_exec(L, "SELECT ds_table_replace($1, $2, $3, $4, $5, $6)", 6, p, PGRES_TUPLES_OK,
+                        err);
     if (!res)
         return false;
     bool ok = !PQgetisnull(res, 0, 0);
@@ -425,7 +298,7 @@ static bool swap(struct loader *L, char **err)
 int load_db_attempt(struct loader *L, char **err)
 {
     *err = NULL;
-    if (!load_db_run(L, "BEGIN", 0, NULL, err))
+    if (!load_sql_run(L, "BEGIN", 0, NULL, err))
         return -1;
     if (!create_staging(L, err)) {
         rollback(L);
@@ -443,7 +316,7 @@ int load_db_attempt(struct loader *L, char **err)
     int64_t t1 = util_now_us();
     ok = ok && index_and_analyze(L, err);
     int64_t t2 = util_now_us();
-    ok = ok && swap(L, err) && load_db_run(L, "COMMIT", 0, NULL, err);
+    ok = ok && swap(L, err) && load_sql_run(L, "COMMIT", 0, NULL, err);
     if (!ok) {
         rollback(L);
         return -1;
@@ -483,8 +356,8 @@ static bool write_lo(struct loader *L, Oid *oid, char *hex, char **err)
         for (unsigned i = 0; i < len && i < 32; i++)
             snprintf(hex + 2 * i, 3, "%02x", d[i]);
     } else {
-        *err =
-            n < 0 ? xasprintf("%s: %s", L->src->path, strerror(errno)) : load_db_error(L->pg, NULL);
+        *err = n < 0 ? xasprintf("%s: %s", L->src->path, strerror(errno))
+                     : load_sql_error(L->pg, NULL);
     }
     EVP_MD_CTX_free(md);
     free(buf);
@@ -503,8 +376,8 @@ static bool insert_version(struct loader *L, Oid oid, char **err)
                         base_name(L->src->path), L->src->format, rows, oidtext};
     if (L->compat)
         return load_compat_version(L, p, err);
-    PGresult *res = load_db_exec(L, "SELECT ds_version_add($1, $2, $3, $4, $5, $6, $7, $8)", 8, p,
-                         PGRES_TUPLES_OK, err);
+    PGresult *res = load_sql_exec(L, "SELECT ds_version_add($1, $2, $3, $4, $5, $6, $7, $8)", 8, p,
+                                  PGRES_TUPLES_OK, err);
     if (res)
         L->version_stored = PQgetvalue(res, 0, 0)[0] == 't';
     PQclear(res);
@@ -515,8 +388,10 @@ static bool insert_version(struct loader *L, Oid oid, char **err)
 static bool store_version(struct loader *L, char **err)
 {
     const char *p[2] = {L->o->resource_id, enc_sha256(L->src->enc)};
-    PGresult *res = load_db_exec(L, "SELECT 1 FROM resource_version WHERE resource_id = $1"
-                            " AND content_hash = $2", 2, p, PGRES_TUPLES_OK, err);
+    PGresult *res = load_sql_exec(L,
+                                  "SELECT 1 FROM resource_version WHERE resource_id = $1"
+                                  " AND content_hash = $2",
+                                  2, p, PGRES_TUPLES_OK, err);
     if (!res)
         return false;
     bool known = PQntuples(res) > 0;
@@ -527,7 +402,7 @@ static bool store_version(struct loader *L, char **err)
     }
     Oid oid = InvalidOid;
     char hex[65] = "";
-    if (!load_db_run(L, "BEGIN", 0, NULL, err))
+    if (!load_sql_run(L, "BEGIN", 0, NULL, err))
         return false;
     bool ok = write_lo(L, &oid, hex, err);
     if (ok && strcmp(hex, p[1]) != 0) {
@@ -536,14 +411,13 @@ static bool store_version(struct loader *L, char **err)
         ok = false;
     }
     if (ok && insert_version(L, oid, err))
-        return load_db_run(L, "COMMIT", 0, NULL, err);
+        return load_sql_run(L, "COMMIT", 0, NULL, err);
     rollback(L);
     return false;
 }
 
-int load_db_after(struct loader *L, char **err)
+int load_db_version(struct loader *L, char **err)
 {
-    load_index_build(L);
     if (store_version(L, err))
         return 0;
     char *msg = xasprintf("%s (the data itself was loaded)", *err);

@@ -44,7 +44,7 @@ static void search_job(struct loader *L, struct index_jobs *J)
     char *expr = load_db_search_expr(L);
     if (!expr)
         return;
-    char *name = xasprintf("%s_search", L->table), *q = load_db_quote(L, name);
+    char *name = xasprintf("%s_search", L->table), *q = load_sql_quote(L, name);
     job_add(J,
             xasprintf("CREATE INDEX IF NOT EXISTS %s ON %s USING gin ((%s) gin_trgm_ops)", q,
                       L->qtable, expr),
@@ -62,7 +62,7 @@ static void geo_job(struct loader *L, struct index_jobs *J)
         return; /* a database not yet upgraded has no ds_geo_index_sql */
     const char *p[1] = {L->o->resource_id};
     char *err = NULL;
-    PGresult *res = load_db_exec(L, "SELECT ds_geo_index_sql($1)", 1, p, PGRES_TUPLES_OK, &err);
+    PGresult *res = load_sql_exec(L, "SELECT ds_geo_index_sql($1)", 1, p, PGRES_TUPLES_OK, &err);
     if (res && PQntuples(res) == 1 && !PQgetisnull(res, 0, 0))
         job_add(J, xstrdup(PQgetvalue(res, 0, 0)),
                 xstrdup("the spatial index was not built (datastore_nearest refuses the resource "
@@ -83,8 +83,8 @@ static void filter_jobs(struct loader *L, struct index_jobs *J)
         enum infer_type t = L->type[i];
         if (t == INFER_DATE || t == INFER_TIMESTAMP)
             continue;
-        char *col = load_db_quote(L, L->src->cols.v[i].name);
-        char *name = xasprintf("%s_f%zu", L->table, i + 1), *qname = load_db_quote(L, name);
+        char *col = load_sql_quote(L, L->src->cols.v[i].name);
+        char *name = xasprintf("%s_f%zu", L->table, i + 1), *qname = load_sql_quote(L, name);
         job_add(J,
                 xasprintf("CREATE INDEX IF NOT EXISTS %s ON %s ((%s%s), \"_id\")", qname, L->qtable,
                           col, t == INFER_TEXT ? "" : "::text"),
@@ -124,7 +124,7 @@ static void job_done(struct loader *L, struct index_jobs *J, struct index_conn *
 static void conn_take(struct index_conn *c, PGresult *res)
 {
     if (PQresultStatus(res) != PGRES_COMMAND_OK && !c->err)
-        c->err = load_db_error(c->pg, res);
+        c->err = load_sql_error(c->pg, res);
     PQclear(res);
 }
 
@@ -132,7 +132,7 @@ static void conn_take(struct index_conn *c, PGresult *res)
 static bool conn_read(struct index_conn *c)
 {
     if (!PQconsumeInput(c->pg)) {
-        c->err = load_db_error(c->pg, NULL);
+        c->err = load_sql_error(c->pg, NULL);
         return true;
     }
     while (!PQisBusy(c->pg)) {
@@ -159,7 +159,7 @@ static bool conn_start(struct index_conn *c, struct index_jobs *J, int job)
     J->v[job].t0 = util_now_us();
     if (PQsendQuery(c->pg, J->v[job].sql))
         return true;
-    c->err = load_db_error(c->pg, NULL);
+    c->err = load_sql_error(c->pg, NULL);
     return false;
 }
 
@@ -215,7 +215,7 @@ void load_index_build(struct loader *L)
     int nc = 1;
     if (J.n > 1) {
         char *err = NULL;
-        c[1] = (struct index_conn){.pg = load_db_connect_more(L, &err), .own = true, .job = -1};
+        c[1] = (struct index_conn){.pg = load_sql_connect_more(L, &err), .own = true, .job = -1};
         if (c[1].pg)
             nc = 2;
         else

@@ -331,7 +331,7 @@ static void check_cols(const struct load_cols *c)
     }
 }
 
-/* ---- load_db without a database: the COPY stream is checked instead of sent ------------------ */
+/* ---- the SQL without a database: the COPY stream is checked instead of sent ---------------- */
 
 static struct {
     bool need_header, trailer;
@@ -409,14 +409,19 @@ int load_db_attempt(struct loader *L, char **err)
     return load_copy_pass(L, err);
 }
 
-bool load_db_send(struct loader *L)
+bool load_sql_send(struct loader *L)
 {
     check_copy(L, (const unsigned char *)L->out.p, L->out.len);
     L->out.len = 0;
     return true;
 }
 
-int load_db_after(struct loader *L, char **err)
+void load_index_build(struct loader *L)
+{
+    (void)L;
+}
+
+int load_db_version(struct loader *L, char **err)
 {
     (void)err;
     /* A column known only from records without any value (XML) is not in the table. */

@@ -1,7 +1,7 @@
 /* fuzz_load — what the CSV and XML drivers share: the input as a regular file (a memfd, read
  * through /proc/self/fd like any path), checks of enc's output, a pass over the reader's rows
  * that checks every value's type classification and binary form against an independent
- * reading, and load_source_run without a database (load_db_* replaced by checks of the COPY stream). */
+ * reading, and load_source_run without a database (the SQL replaced by checks of the COPY stream). */
 #ifndef FUZZ_LOAD_H
 #define FUZZ_LOAD_H
 #include <stddef.h>
