@@ -584,6 +584,16 @@ void sqlb_build_free(struct ds_build *d)
     sqlb_free(&d->conds);
 }
 
+bool sqlb_build_finish(struct ds_build *d, bool ok, const struct sqlb_field ***out, int *nout)
+{
+    *out = ok ? d->out : NULL;
+    *nout = ok ? d->nout : 0;
+    if (ok)
+        d->out = NULL;
+    sqlb_build_free(d);
+    return ok;
+}
+
 static bool text_too_long(json_object *v)
 {
     return json_object_is_type(v, json_type_string) &&

@@ -242,10 +242,5 @@ bool sqlb_column_rows(struct sqlb *b, const struct sqlb_table *t, const struct s
         ok = column_conds(&d, q) && column_keys(&d, q);
     if (ok)
         sqlb_page_select(&d, b);
-    *out = ok ? d.out : NULL;
-    *nout = ok ? d.nout : 0;
-    if (ok)
-        d.out = NULL;
-    sqlb_build_free(&d);
-    return ok;
+    return sqlb_build_finish(&d, ok, out, nout);
 }

@@ -54,5 +54,8 @@ void sqlb_page_select(struct ds_build *d, struct sqlb *w);
 bool sqlb_check(struct ds_build *d);
 /* Free what a build holds (not the statement). */
 void sqlb_build_free(struct ds_build *d);
+/* The end of a build that hands its shown fields over: ok, they go to *out and *nout (the
+ * caller's to free); else *out NULL and *nout 0. The build is freed either way. */
+bool sqlb_build_finish(struct ds_build *d, bool ok, const struct sqlb_field ***out, int *nout);
 
 #endif

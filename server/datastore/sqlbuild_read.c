@@ -408,10 +408,5 @@ bool sqlb_datastore_rows(struct sqlb *b, const struct sqlb_table *t, const struc
     bool ok = sqlb_check(&d);
     if (ok)
         sqlb_page_select(&d, b);
-    *out = ok ? d.out : NULL;
-    *nout = ok ? d.nout : 0;
-    if (ok)
-        d.out = NULL;
-    sqlb_build_free(&d);
-    return ok;
+    return sqlb_build_finish(&d, ok, out, nout);
 }
