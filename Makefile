@@ -68,8 +68,8 @@ CKAN_SRC   := $(addprefix server/ckan/,ckan_family.c ckan_config.c ckan_resp.c c
 DS_SRC     := $(addprefix server/datastore/,ds_family.c ds_read.c ds_cache.c sqlbuild.c sqlbuild_read.c \
               sqlbuild_cols.c sqlbuild_geo.c astore.c dump.c dump_fmt.c dump_src.c \
               dump_stream.c dump_worker.c zipw.c ds_load.c ustore.c url_fetch.c hk_query.c ds_rows.c ds_json.c)
-HK_SRC     := $(addprefix server/hk/,hkf_family.c hkf_resp.c hkf_filter.c hk_family.c hk_archive.c hk_nearest.c hk_params.c)
-LEGACY_SRC := $(addprefix server/legacy/,legacy_family.c legacy_rest.c legacy_search.c legacy_query.c \
+HK_SRC     := $(addprefix server/hk/,hkf_family.c hkf_resp.c hkf_filter.c hk_family.c hk_resp.c hk_archive.c hk_nearest.c hk_params.c)
+LEGACY_SRC := $(addprefix server/legacy/,legacy_family.c legacy_resp.c legacy_req.c legacy_rest.c legacy_search.c legacy_query.c \
                                             legacy_util.c legacy_munge.c)
 WEB_SRC    := $(addprefix server/web/,web_family.c web_assets.c web_accept.c)
 CMD_SRC    := $(addprefix server/cmd/,main.c user_cli.c routes_cli.c)

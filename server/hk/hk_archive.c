@@ -22,6 +22,7 @@
 #include "db_pool.h"
 #include "fsend.h"
 #include "hk_params.h"
+#include "hk_resp.h"
 #include "log.h"
 #include "req.h"
 #include "resp.h"
@@ -65,9 +66,9 @@ static const char *required(struct req *r, const char *key)
     int n = 0;
     const char *v = req_query_get(r, key, &n);
     if (!v || !*v)
-        hk_bad_param(r, "Missing", key);
+        hk_resp_bad_param(r, "Missing", key);
     else if (n > 1)
-        hk_bad_param(r, "Invalid", key);
+        hk_resp_bad_param(r, "Invalid", key);
     else
         return v;
     return NULL;
@@ -79,7 +80,7 @@ static const char *optional(struct req *r, const char *key, bool *bad)
     int n = 0;
     const char *v = req_query_get(r, key, &n);
     if (n > 1 && !*bad) {
-        hk_bad_param(r, "Invalid", key);
+        hk_resp_bad_param(r, "Invalid", key);
         *bad = true;
     }
     return v && *v ? v : NULL;
@@ -93,7 +94,7 @@ static bool day_param(struct req *r, const char *key, json_object *p)
     if (!s)
         return false;
     if (!hk_parse_day(s, &day) || day < HK_ARCHIVE_FIRST_DAY) {
-        hk_bad_param(r, "Invalid", key);
+        hk_resp_bad_param(r, "Invalid", key);
         return false;
     }
     json_object_object_add(p, key, json_object_new_string(s));
@@ -128,7 +129,7 @@ static bool count_param(struct req *r, const char *key, long long min, long long
     if (*bad)
         return false;
     if (s && !hk_parse_count(s, min, max, &v)) {
-        hk_bad_param(r, "Invalid", key);
+        hk_resp_bad_param(r, "Invalid", key);
         return false;
     }
     json_object_object_add(p, key, json_object_new_int64(v));
@@ -155,7 +156,7 @@ int hk_list_files(struct req *r)
     if (bad)
         return REQ_DONE;
     if (order && strcmp(order, "asc") != 0 && strcmp(order, "desc") != 0)
-        return hk_bad_param(r, "Invalid", "order");
+        return hk_resp_bad_param(r, "Invalid", "order");
     if (order)
         json_object_object_add(p, "order", json_object_new_string(order));
     if (!count_param(r, "max", 1, LIST_MAX, LIST_MAX_DEFAULT, p, &bad) ||
@@ -217,7 +218,7 @@ int hk_get_file(struct req *r)
         return req_db(r, &st_get_file, url_and(r, url, canon), redirect);
     if (n == 1 && hk_parse_day(t, &day)) /* a day names a bundle: a month's or a day's ZIP */
         return req_db(r, &st_get_bundle, url_and(r, url, t), redirect);
-    return hk_bad_param(r, "Invalid", "time");
+    return hk_resp_bad_param(r, "Invalid", "time");
 }
 
 static int get_dated(struct req *r, const struct db_stmt *st)
@@ -228,7 +229,7 @@ static int get_dated(struct req *r, const struct db_stmt *st)
     int n = 0, day;
     const char *d = req_query_get(r, "date", &n);
     if (n != 1 || !hk_parse_day(d, &day))
-        return hk_bad_param(r, "Invalid", "date");
+        return hk_resp_bad_param(r, "Invalid", "date");
     return req_db(r, st, url_and(r, url, d), redirect);
 }
 

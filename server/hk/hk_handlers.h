@@ -20,7 +20,4 @@ int hk_archive_schema(struct req *r);
 void hk_nearest_init(const struct config *cfg);
 int hk_nearest_schools(struct req *r);
 
-/* hk_family.c: answer 400 {"message": "REQUEST ERROR: <what> parameter"}. */
-int hk_bad_param(struct req *r, const char *what, const char *name);
-
 #endif

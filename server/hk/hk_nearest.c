@@ -10,6 +10,7 @@
 #include "config.h"
 #include "ds_read.h"
 #include "hk_params.h"
+#include "hk_resp.h"
 #include "req.h"
 #include "resp.h"
 #include "sqlbuild.h"
@@ -45,17 +46,17 @@ int hk_nearest_schools(struct req *r)
     long long max = SCHOOLS_DEFAULT;
     const char *s = one(r, "lat", &dup);
     if (!s)
-        return hk_bad_param(r, "Missing", "lat");
+        return hk_resp_bad_param(r, "Missing", "lat");
     if (dup || !valid_degrees(s, 90, &lat))
-        return hk_bad_param(r, "Invalid", "lat");
+        return hk_resp_bad_param(r, "Invalid", "lat");
     s = one(r, "long", &dup);
     if (!s)
-        return hk_bad_param(r, "Missing", "long");
+        return hk_resp_bad_param(r, "Missing", "long");
     if (dup || !valid_degrees(s, 180, &lon))
-        return hk_bad_param(r, "Invalid", "long");
+        return hk_resp_bad_param(r, "Invalid", "long");
     s = one(r, "max", &dup);
     if (s && (dup || !hk_parse_count(s, 1, SCHOOLS_MAX, &max)))
-        return hk_bad_param(r, "Invalid", "max");
+        return hk_resp_bad_param(r, "Invalid", "max");
     struct sqlb_near *q = arena_alloc(r->a, sizeof(*q));
     *q = (struct sqlb_near){.style = SQLB_NEAR_SCHOOLS, .rid = g_resource, .limit = max};
     q->lat = arena_printf(r->a, "%.17g", lat);

@@ -2,7 +2,7 @@
  * path and method pick the operation (CKAN 2.7's list/show/create/update/delete); the request
  * goes as one JSON object to legacy_rest() (sql/functions/26), which runs the action API's own
  * functions (their authorization, validation and one transaction) and reshapes the answers. */
-#include "legacy_family.h"
+#include "legacy_handlers.h"
 
 #include <event2/http.h>
 #include <json-c/json.h>
@@ -16,6 +16,7 @@
 #include "ckan_params.h"
 #include "config.h"
 #include "db_pool.h"
+#include "legacy_req.h"
 #include "req.h"
 #include "resp.h"
 #include "server.h"
@@ -40,16 +41,6 @@ static const char *const registers[] = {"package", "dataset", "resource", "tag",
 static void put_json(void *o)
 {
     json_object_put(o);
-}
-
-json_object *legacy_body(struct req *r)
-{
-    unsigned method = r->method;
-    r->method = M_POST; /* ckan_request_data reads the body of POSTs only */
-    json_object *in = ckan_request_data(r);
-    if (in) /* else answered, r is gone */
-        r->method = method;
-    return in;
 }
 
 /* The operation of a method on a path of n parameters, or NULL (not the legacy API's). */
@@ -161,7 +152,7 @@ static int rest_run(struct req *r)
     /* With the Taiwan service root at /api, /api/rest is Taiwan's: what its routes do not take
      * is its 404 (the legacy registers stay under /api/1 and /api/2). */
     const struct srv_family *owner = srv_path_family(r->path);
-    if (owner != &legacy_family) {
+    if (owner != r->fam) {
         r->fam = owner;
         resp_error(r, ERR_NO_ROUTE, NULL, "Not found: no such API path %s", r->path);
         return REQ_DONE;

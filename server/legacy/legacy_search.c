@@ -3,7 +3,7 @@
  * API's package_search (public datasets only); all_fields dicts come from
  * legacy_package_dicts (sql/functions/26). Resources are searched as resource_search does;
  * revisions are not kept, so a revision search answers [] (or 404 for a named one). */
-#include "legacy_family.h"
+#include "legacy_handlers.h"
 
 #include <json-c/json.h>
 #include <stdlib.h>
@@ -18,6 +18,7 @@
 #include "config.h"
 #include "db_pool.h"
 #include "legacy_query.h"
+#include "legacy_req.h"
 #include "req.h"
 #include "resp.h"
 #include "util.h"

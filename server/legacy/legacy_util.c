@@ -1,7 +1,7 @@
 /* legacy_util — the /api[/1|/2]/util helpers CKAN 2.7 had beside the autocompletes (those stay
  * the CKAN family's, ckan_util.c): is_slug_valid, markdown, status (status_show's dict, bare),
  * dataset/munge_name, dataset/munge_title_to_name and tag/munge. */
-#include "legacy_family.h"
+#include "legacy_handlers.h"
 
 #include <json-c/json.h>
 #include <stdlib.h>
