@@ -224,7 +224,8 @@ static char *fields_json(struct ds_build *d)
     return w.sql;
 }
 
-/* The result's text before the records (CKAN's: after ckan_ds_head). */
+/* The result's text before the records (CKAN's: after ckan_ds_head; t is the bookkeeping row
+ * ds_readable gave, its resource_id the resource's also when the request named an alias). */
 static void head_sql(struct ds_build *d, const char *fields)
 {
     struct sqlb *b = d->b;
@@ -240,7 +241,7 @@ static void head_sql(struct ds_build *d, const char *fields)
     sqlb_literal(b, fields);
     sqlb_add(b, "::jsonb, ");
     total_sql(d, b);
-    sqlb_add(b, ") || ', \"records\": '");
+    sqlb_add(b, ", t.resource_id) || ', \"records\": '");
 }
 
 /* The result's text after the records. */

@@ -14,14 +14,16 @@ $$;
 
 -- The CKAN datastore_search result up to its records (the object's text without its closing
 -- brace): the request's echo, resource_id, limit, records_format, include_total,
--- total_estimation_threshold, fields, _links, and total when include_total. resource_id is the
--- resource's when the request named an alias, as CKAN answers. p: the normalized
--- request (server/ckan/ckan_datastore.c): {resource_id, limit, records_format, include_total,
+-- total_estimation_threshold, fields, _links, and total when include_total. rid: the
+-- resource's id, also when the request named an alias, as CKAN answers (the generated
+-- statement passes its bookkeeping row's). p: the normalized request
+-- (server/ckan/ckan_datastore.c): {resource_id, limit, records_format, include_total,
 -- total_estimation_threshold, links: {start, next, prev}, echo: {...}, ...}.
-CREATE OR REPLACE FUNCTION ckan_ds_head(p jsonb, fields jsonb, total bigint) RETURNS text
+CREATE OR REPLACE FUNCTION ckan_ds_head(p jsonb, fields jsonb, total bigint, rid text)
+RETURNS text
 LANGUAGE sql STABLE AS $$
     SELECT left((coalesce(p->'echo', '{}') || jsonb_build_object(
-        'resource_id', ds_alias_target(p->>'resource_id'), 'limit', (p->>'limit')::bigint,
+        'resource_id', rid, 'limit', (p->>'limit')::bigint,
         'records_format', coalesce(p->>'records_format', 'objects'),
         'include_total', coalesce((p->>'include_total')::boolean, true),
         'total_estimation_threshold', p->'total_estimation_threshold',
@@ -29,6 +31,12 @@ LANGUAGE sql STABLE AS $$
         || CASE WHEN coalesce((p->>'include_total')::boolean, true)
                 THEN jsonb_build_object('total', total, 'total_was_estimated', false)
                 ELSE '{}' END)::text, -1)
+$$;
+-- The same with the resource id looked up from the request's name: what servers before the
+-- four-argument form generate, kept for them while several servers are upgraded in turn.
+CREATE OR REPLACE FUNCTION ckan_ds_head(p jsonb, fields jsonb, total bigint) RETURNS text
+LANGUAGE sql STABLE AS $$
+    SELECT ckan_ds_head(p, fields, total, ds_alias_target(p->>'resource_id'))
 $$;
 
 -- datastore_info: meta (id: the resource's, rid being an alias or not; count, table_type,
