@@ -57,8 +57,8 @@ DEB_PKG   := dpkg-dev debhelper fakeroot systemd
 DEB_NOREC := docker-compose
 
 COMMON_SRC := $(addprefix server/core/,util.c log.c arena.c config.c netaddr.c valid.c pgconn.c)
-CORE_SRC   := $(addprefix server/core/,hframe.c edge.c route.c req.c req_query.c resp.c db_err.c db_pool.c db_policy.c \
-              server.c migrate.c multipart.c spool.c range.c fsend.c proxy.c passwd.c apitoken.c bgwork.c \
+CORE_SRC   := $(addprefix server/core/,hframe.c edge.c route.c req.c req_db.c req_query.c resp.c db_err.c db_pool.c db_policy.c \
+              server.c srv_thread.c migrate.c multipart.c spool.c range.c fsend.c proxy.c passwd.c apitoken.c bgwork.c \
               json_span.c jcompact.c replica.c scache.c)
 TW_SRC     := $(addprefix server/tw/,tw_family.c tw_config.c tw_resp.c tw_rest.c tw_params.c tw_datastore.c)
 CKAN_SRC   := $(addprefix server/ckan/,ckan_family.c ckan_config.c ckan_resp.c ckan_action.c ckan_auth.c ckan_params.c ckan_datastore.c ckan_datastore_write.c ckan_datastore_sql.c \

@@ -50,11 +50,6 @@ static const struct srv_family **g_route_fams; /* g_routes[i]'s family */
 static struct proxy_list *g_proxies;           /* --trusted-proxies */
 static unsigned g_tag;                         /* this process's part of made request ids */
 
-const struct config *srv_config(void)
-{
-    return g_cfg;
-}
-
 static const char *method_name(enum evhttp_cmd_type m)
 {
     switch (m) {
@@ -194,35 +189,6 @@ static void srv_on_request(struct evhttp_request *ev, void *arg)
     srv_dispatch(req_new(thr, ev));
 }
 
-static void srv_maybe_exit(struct srv_thread *thr)
-{
-    if (thr->stopping && thr->inflight == 0 && thr->draining == 0)
-        event_base_loopexit(thr->base, NULL);
-}
-
-static void srv_on_sent(struct evhttp_request *ev, void *arg)
-{
-    (void)ev;
-    struct srv_thread *thr = arg;
-    thr->draining--;
-    srv_maybe_exit(thr);
-}
-
-void srv_before_reply(struct srv_thread *thr, struct evhttp_request *ev)
-{
-    if (!thr->stopping)
-        return;
-    /* While stopping, the loop must not end before this reply has left the buffers. */
-    thr->draining++;
-    evhttp_request_set_on_complete_cb(ev, srv_on_sent, thr);
-}
-
-void srv_request_done(struct srv_thread *thr)
-{
-    thr->inflight--;
-    srv_maybe_exit(thr);
-}
-
 /* ---- threads and listeners ------------------------------------------------------------------ */
 
 static struct evconnlistener *srv_listen(struct event_base *base, const char *addr, char **err)
@@ -287,7 +253,7 @@ static void srv_on_stop(evutil_socket_t fd, short what, void *arg)
     thr->stopping = true;
     evhttp_del_accept_socket(thr->http, thr->bound); /* closes the socket: new clients are refused */
     if (thr->inflight == 0) {
-        srv_maybe_exit(thr);
+        srv_thread_maybe_exit(thr);
         return;
     }
     struct timeval tv = {GRACE_SECONDS, 0};
@@ -305,6 +271,9 @@ void srv_set_upload_dir(const char *dir)
 static bool srv_thread_init(struct srv_thread *thr, int index, char **err)
 {
     thr->index = index;
+    thr->cfg = g_cfg;
+    thr->fams = g_fams;
+    thr->nfams = g_nfams;
     /* epoll's changelist: the read/write interest a reply toggles several times is handed to
      * the kernel once per loop pass (fewer epoll_ctl calls). No descriptor here is dup()ed,
      * which is the case libevent warns about. */
@@ -349,14 +318,6 @@ static bool srv_thread_init(struct srv_thread *thr, int index, char **err)
     thr->ev_stop = event_new(thr->base, -1, 0, srv_on_stop, thr);
     thr->ev_grace = evtimer_new(thr->base, srv_on_grace, thr);
     return true;
-}
-
-void *srv_thread_state(const struct srv_thread *thr, const struct srv_family *fam)
-{
-    for (size_t i = 0; i < g_nfams; i++)
-        if (g_fams[i] == fam)
-            return thr->fam_state[i];
-    return NULL;
 }
 
 static void *srv_thread_main(void *arg)
