@@ -56,7 +56,7 @@ DEB_BENCH := wrk nginx-light postgresql-contrib zip unzip time bc gnuplot-nox
 DEB_PKG   := dpkg-dev debhelper fakeroot systemd
 DEB_NOREC := docker-compose
 
-COMMON_SRC := $(addprefix server/core/,util.c log.c arena.c config.c netaddr.c valid.c pgconn.c)
+COMMON_SRC := $(addprefix server/core/,util.c sbuf.c log.c arena.c config.c netaddr.c valid.c pgconn.c)
 CORE_SRC   := $(addprefix server/core/,hframe.c edge.c route.c req.c req_db.c req_query.c resp.c db_err.c db_pool.c db_policy.c \
               server.c srv_thread.c migrate.c multipart.c spool.c range.c fsend.c proxy.c passwd.c apitoken.c bgwork.c \
               json_span.c jcompact.c replica.c scache.c)
@@ -253,21 +253,21 @@ FUZZ_FLAGS   := -std=c17 -D_GNU_SOURCE -g -O1 -fsanitize=fuzzer,address,undefine
 FUZZ_LOAD    := tests/fuzz/fuzz_load.c importers/enc.c importers/infer.c importers/load.c \
                 importers/load_cols.c importers/load_copy.c importers/load_report.c \
                 importers/csv_in.c importers/xml_in.c \
-                server/core/util.c server/core/log.c
+                server/core/sbuf.c server/core/util.c server/core/log.c
 FUZZ_SRC_solrq        := $(addprefix server/ckan/,solrq.c solrq_mem.c solrq_lex.c solrq_parse.c solrq_sql.c solrq_map.c) \
-                         server/core/arena.c server/core/util.c
+                         server/core/arena.c server/core/sbuf.c server/core/util.c
 FUZZ_SRC_csv          := $(FUZZ_LOAD)
 FUZZ_SRC_xml          := $(FUZZ_LOAD)
 FUZZ_SRC_catalog      := importers/catalog_in.c importers/catalog_keys.c server/core/jschema.c server/core/jschema_load.c \
-                         server/core/valid.c server/core/util.c server/core/log.c server/core/pgconn.c
+                         server/core/valid.c server/core/sbuf.c server/core/util.c server/core/log.c server/core/pgconn.c
 FUZZ_SRC_ckan_params  := server/ckan/ckan_params.c server/core/json_span.c server/core/req_query.c server/core/route.c server/core/arena.c \
                          server/core/util.c server/core/valid.c
 FUZZ_SRC_tw_datastore := server/tw/tw_params.c server/core/req_query.c server/core/route.c server/core/arena.c \
-                         server/core/util.c server/core/valid.c server/datastore/sqlbuild.c \
+                         server/core/sbuf.c server/core/util.c server/core/valid.c server/datastore/sqlbuild.c \
                          server/datastore/sqlbuild_read.c server/datastore/sqlbuild_cols.c
 FUZZ_SRC_hk_query     := server/datastore/hk_query.c server/datastore/sqlbuild.c \
                          server/datastore/sqlbuild_read.c server/datastore/sqlbuild_cols.c server/core/valid.c \
-                         server/core/util.c
+                         server/core/sbuf.c server/core/util.c
 FUZZ_SRC_hframe       := server/core/hframe.c
 FUZZ_SRC_multipart    := server/core/multipart.c server/core/util.c
 FUZZ_SRC_range        := server/core/range.c
@@ -276,7 +276,7 @@ FUZZ_SRC_proxy        := server/core/proxy.c server/core/arena.c server/core/uti
 FUZZ_SRC_hk_params    := server/hk/hk_params.c server/core/valid.c server/core/util.c
 FUZZ_SRC_json_span    := server/core/json_span.c server/core/util.c
 FUZZ_SRC_ds_rows      := server/datastore/ds_rows.c server/core/json_span.c server/core/util.c
-FUZZ_SRC_legacy_query := server/legacy/legacy_query.c server/legacy/legacy_munge.c server/core/util.c
+FUZZ_SRC_legacy_query := server/legacy/legacy_query.c server/legacy/legacy_munge.c server/core/sbuf.c server/core/util.c
 FUZZ_LIBS_legacy_query := $(shell pkg-config --libs json-c 2>/dev/null)
 FUZZ_LIBS_hframe      := $(shell pkg-config --libs libevent 2>/dev/null)
 FUZZ_LIBS_csv          := -lcsv $(shell pkg-config --libs libxml-2.0 libcrypto 2>/dev/null)

@@ -8,15 +8,12 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "sbuf.h"
+
 /* Record detection stops once one element path has been seen this often. */
 #define DETECT_LIMIT 10000
 /* Distinct element paths tracked by detection (more are ignored). */
 #define DETECT_PATHS 4096
-
-struct sbuf {
-    char *p;
-    size_t len, cap;
-};
 
 struct pathstat {
     char *path;
@@ -56,17 +53,6 @@ struct xmlin {
     void *arg;
     int stop;               /* 1: fn stopped the pass; -1: error */
 };
-
-static void sb_add(struct sbuf *b, const char *s, size_t n)
-{
-    if (b->len + n + 1 > b->cap) {
-        b->cap = 2 * (b->len + n + 1);
-        b->p = xrealloc(b->p, b->cap);
-    }
-    memcpy(b->p + b->len, s, n);
-    b->len += n;
-    b->p[b->len] = '\0';
-}
 
 /* libxml2 input callback: the next bytes of UTF-8 text from enc. */
 static int io_read(void *ctx, char *buf, int len)
@@ -109,8 +95,8 @@ static void enter(struct xmlin *x, int depth, const char *name)
             x->lv[i] = (struct lvl){0, false, -1};
     }
     x->path.len = depth > 0 ? x->lv[depth - 1].path_len : 0;
-    sb_add(&x->path, "/", 1);
-    sb_add(&x->path, name, strlen(name));
+    sbuf_add(&x->path, "/", 1);
+    sbuf_add(&x->path, name, strlen(name));
     x->lv[depth].path_len = x->path.len;
     x->lv[depth].has_child = false;
     if (depth > 0)
@@ -215,12 +201,12 @@ static long find_col(struct xmlin *x, const char *key)
 static long col_for(struct xmlin *x, const char *key, size_t klen)
 {
     x->key.len = 0;
-    sb_add(&x->key, key, klen);
+    sbuf_add(&x->key, key, klen);
     long i = find_col(x, x->key.p);
     for (int k = 2; i >= 0 && x->stamp[i] == x->rec_no; k++) {
         char suffix[24];
         x->key.len = klen;
-        sb_add(&x->key, suffix, (size_t)snprintf(suffix, sizeof(suffix), "[%d]", k));
+        sbuf_add(&x->key, suffix, (size_t)snprintf(suffix, sizeof(suffix), "[%d]", k));
         i = find_col(x, x->key.p);
     }
     if (i < 0 && x->src->cols.n >= LOAD_COLS_MAX) {
@@ -255,8 +241,8 @@ static void set_value(struct xmlin *x, const char *key, size_t klen, const char 
     x->stamp[i] = x->rec_no;
     x->voff[i] = x->vals.len;
     x->vlen[i] = n;
-    sb_add(&x->vals, v, n);
-    sb_add(&x->vals, "", 1);
+    sbuf_add(&x->vals, v, n);
+    sbuf_add(&x->vals, "", 1);
 }
 
 /* Attributes of an element in the record; prefix is its path relative to the record. */
@@ -355,7 +341,7 @@ static void record_node(struct xmlin *x)
                type == XML_READER_TYPE_SIGNIFICANT_WHITESPACE) {
         const char *v = (const char *)xmlTextReaderConstValue(x->r);
         if (v)
-            sb_add(&x->text, v, strlen(v));
+            sbuf_add(&x->text, v, strlen(v));
     }
 }
 

@@ -8,6 +8,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "sbuf.h"
 #include "solrq.h"
 
 #define SQ_MAX_DEPTH 64      /* nested parentheses */
@@ -32,11 +33,6 @@ struct solrq {
     char *error;
     int clauses;
     struct arena *mem; /* everything of the search but the growing arrays */
-};
-
-struct sq_buf {
-    char *s;
-    size_t len, cap;
 };
 
 /* Tokens (solrq_lex.c). */
@@ -110,11 +106,8 @@ struct sq_gen {
 void *sq_alloc(struct solrq *q, size_t n);
 char *sq_strndup(struct solrq *q, const char *s, size_t n);
 char *sq_strdup(struct solrq *q, const char *s);
-/* A growing string (malloc'd); sq_buf_done moves it into the search's memory. */
-void sq_buf_putn(struct sq_buf *b, const char *s, size_t n);
-void sq_buf_puts(struct sq_buf *b, const char *s);
-void sq_buf_printf(struct sq_buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-char *sq_buf_done(struct solrq *q, struct sq_buf *b);
+/* Move a string built in b (sbuf.h) into the search's memory; b is empty again. */
+char *sq_buf_done(struct solrq *q, struct sbuf *b);
 /* "$n::type" for a new or reused parameter; a text term for solrq_rank. */
 char *sq_pref(struct solrq *q, const char *value, char type);
 void sq_add_rank(struct solrq *q, const char *tsq);

@@ -118,11 +118,11 @@ void sq_fail(struct parser *p, size_t pos, const char *fmt, ...)
         size_t l = sq_utf8_seq((const unsigned char *)p->src + n, p->len - n);
         n += l ? l : 1;
     }
-    struct sq_buf b = {0};
-    sq_buf_puts(&b, "Cannot parse '");
-    sq_buf_putn(&b, p->src, n);
-    sq_buf_puts(&b, n < p->len ? "...'" : "'");
-    sq_buf_printf(&b, ": %s at position %zu", msg, pos + 1);
+    struct sbuf b = {0};
+    sbuf_adds(&b, "Cannot parse '");
+    sbuf_add(&b, p->src, n);
+    sbuf_adds(&b, n < p->len ? "...'" : "'");
+    sbuf_addf(&b, ": %s at position %zu", msg, pos + 1);
     p->q->error = sq_buf_done(p->q, &b);
 }
 
@@ -134,7 +134,7 @@ static bool lucene_special(char c)
 
 static void lex_term(struct parser *p, struct tok *t)
 {
-    struct sq_buf text = {0}, wild = {0};
+    struct sbuf text = {0}, wild = {0};
     size_t start = p->pos;
     bool escaped_any = false;
     while (p->pos < p->len && !sq_ws_len(p->src + p->pos)) {
@@ -151,9 +151,9 @@ static void lex_term(struct parser *p, struct tok *t)
             p->pos++;
             escaped_any = true;
             size_t l = sq_utf8_seq((const unsigned char *)p->src + p->pos, p->len - p->pos);
-            sq_buf_putn(&text, p->src + p->pos, l);
+            sbuf_add(&text, p->src + p->pos, l);
             for (size_t i = 0; i < l; i++)
-                sq_buf_putn(&wild, "\0", 1);
+                sbuf_add(&wild, "\0", 1);
             p->pos += l;
             continue;
         } else if (p->dismax && c == '"') {
@@ -161,9 +161,9 @@ static void lex_term(struct parser *p, struct tok *t)
         }
         size_t l = sq_utf8_seq((const unsigned char *)p->src + p->pos, p->len - p->pos);
         bool w = !p->dismax && (c == '*' || c == '?');
-        sq_buf_putn(&text, p->src + p->pos, l);
+        sbuf_add(&text, p->src + p->pos, l);
         for (size_t i = 0; i < l; i++)
-            sq_buf_putn(&wild, w ? "\1" : "\0", 1);
+            sbuf_add(&wild, w ? "\1" : "\0", 1);
         p->pos += l;
     }
     size_t raw = p->pos - start;
@@ -179,14 +179,14 @@ static void lex_term(struct parser *p, struct tok *t)
     t->text = sq_buf_done(p->q, &text);
     t->wild = sq_alloc(p->q, t->len + 1);
     if (t->len)
-        memcpy(t->wild, wild.s, t->len);
-    free(wild.s);
+        memcpy(t->wild, wild.p, t->len);
+    sbuf_free(&wild);
     t->raw_star = raw == 1 && *r == '*' && !p->dismax;
 }
 
 void sq_lex_phrase(struct parser *p, struct tok *t)
 {
-    struct sq_buf text = {0};
+    struct sbuf text = {0};
     size_t start = p->pos++;
     for (;;) {
         if (p->pos >= p->len) {
@@ -206,7 +206,7 @@ void sq_lex_phrase(struct parser *p, struct tok *t)
             p->pos++;
         }
         size_t l = sq_utf8_seq((const unsigned char *)p->src + p->pos, p->len - p->pos);
-        sq_buf_putn(&text, p->src + p->pos, l);
+        sbuf_add(&text, p->src + p->pos, l);
         p->pos += l;
     }
     t->type = T_PHRASE;

@@ -29,54 +29,10 @@ char *sq_strdup(struct solrq *q, const char *s)
     return arena_strdup(q->mem, s);
 }
 
-/* A growing string (malloc'd); sq_buf_done moves it into the search's memory. */
-
-void sq_buf_putn(struct sq_buf *b, const char *s, size_t n)
+char *sq_buf_done(struct solrq *q, struct sbuf *b)
 {
-    if (b->len + n + 1 > b->cap) {
-        size_t cap = b->cap ? b->cap * 2 : 128;
-        while (cap < b->len + n + 1)
-            cap *= 2;
-        b->s = xrealloc(b->s, cap);
-        b->cap = cap;
-    }
-    memcpy(b->s + b->len, s, n);
-    b->len += n;
-    b->s[b->len] = '\0';
-}
-
-void sq_buf_puts(struct sq_buf *b, const char *s)
-{
-    sq_buf_putn(b, s, strlen(s));
-}
-
-void sq_buf_printf(struct sq_buf *b, const char *fmt, ...)
-{
-    char tmp[256];
-    va_list ap;
-    va_start(ap, fmt);
-    int n = vsnprintf(tmp, sizeof(tmp), fmt, ap);
-    va_end(ap);
-    if (n < 0)
-        return;
-    if ((size_t)n < sizeof(tmp)) {
-        sq_buf_putn(b, tmp, (size_t)n);
-        return;
-    }
-    char *big = xmalloc((size_t)n + 1);
-    va_start(ap, fmt);
-    vsnprintf(big, (size_t)n + 1, fmt, ap);
-    va_end(ap);
-    sq_buf_putn(b, big, (size_t)n);
-    free(big);
-}
-
-char *sq_buf_done(struct solrq *q, struct sq_buf *b)
-{
-    char *s = sq_strndup(q, b->s ? b->s : "", b->len);
-    free(b->s);
-    b->s = NULL;
-    b->len = b->cap = 0;
+    char *s = sq_strndup(q, b->p ? b->p : "", b->len);
+    sbuf_free(b);
     return s;
 }
 
@@ -170,11 +126,11 @@ const char *solrq_rank(const struct solrq *q)
 {
     if (q->nrank == 0)
         return NULL;
-    struct sq_buf b = {0};
+    struct sbuf b = {0};
     for (int i = 0; i < q->nrank; i++) {
         if (i)
-            sq_buf_puts(&b, " || ");
-        sq_buf_puts(&b, q->rank[i]);
+            sbuf_adds(&b, " || ");
+        sbuf_adds(&b, q->rank[i]);
     }
     return sq_buf_done((struct solrq *)q, &b);
 }

@@ -129,18 +129,18 @@ static char *range_end(struct parser *p, bool *ok)
         *ok = !p->failed;
         return t.text;
     }
-    struct sq_buf b = {0};
+    struct sbuf b = {0};
     size_t start = p->pos;
     while (p->pos < p->len && !sq_ws_len(p->src + p->pos) && p->src[p->pos] != ']' &&
            p->src[p->pos] != '}') {
         if (p->src[p->pos] == '\\' && p->pos + 1 < p->len)
             p->pos++;
         size_t l = sq_utf8_seq((const unsigned char *)p->src + p->pos, p->len - p->pos);
-        sq_buf_putn(&b, p->src + p->pos, l);
+        sbuf_add(&b, p->src + p->pos, l);
         p->pos += l;
     }
     if (p->pos == start) {
-        free(b.s);
+        sbuf_free(&b);
         sq_fail(p, p->pos, "missing range value");
         return NULL;
     }

@@ -15,16 +15,16 @@
 /* Replace %K (the key parameter) and %V (the value, already "$n::type") in a template. */
 char *sq_expand(struct sq_gen *g, const char *tmpl, const struct resolved *f, const char *v)
 {
-    struct sq_buf b = {0};
+    struct sbuf b = {0};
     for (const char *s = tmpl; *s; s++) {
         if (s[0] == '%' && s[1] == 'K') {
-            sq_buf_puts(&b, sq_pref(g->q, f->key ? f->key : "", 't'));
+            sbuf_adds(&b, sq_pref(g->q, f->key ? f->key : "", 't'));
             s++;
         } else if (s[0] == '%' && s[1] == 'V') {
-            sq_buf_puts(&b, v ? v : "NULL");
+            sbuf_adds(&b, v ? v : "NULL");
             s++;
         } else {
-            sq_buf_putn(&b, s, 1);
+            sbuf_add(&b, s, 1);
         }
     }
     return sq_buf_done(g->q, &b);
@@ -57,20 +57,20 @@ static char *fmt(struct sq_gen *g, const char *f, ...)
 /* A LIKE pattern: * → %, ? → _, and the literal characters escaped. */
 static char *like_pattern(struct sq_gen *g, const struct node *n, bool substring)
 {
-    struct sq_buf b = {0};
+    struct sbuf b = {0};
     if (substring && !(n->len && n->wild[0] && n->text[0] == '*'))
-        sq_buf_putn(&b, "%", 1);
+        sbuf_add(&b, "%", 1);
     for (size_t i = 0; i < n->len; i++) {
         char c = n->text[i];
         if (n->wild[i])
-            sq_buf_putn(&b, c == '*' ? "%" : "_", 1);
+            sbuf_add(&b, c == '*' ? "%" : "_", 1);
         else if (c == '%' || c == '_' || c == '\\')
-            sq_buf_putn(&b, "\\", 1), sq_buf_putn(&b, &c, 1);
+            sbuf_add(&b, "\\", 1), sbuf_add(&b, &c, 1);
         else
-            sq_buf_putn(&b, &c, 1);
+            sbuf_add(&b, &c, 1);
     }
     if (substring && !(n->len && n->wild[n->len - 1] && n->text[n->len - 1] == '*'))
-        sq_buf_putn(&b, "%", 1);
+        sbuf_add(&b, "%", 1);
     return sq_buf_done(g->q, &b);
 }
 
@@ -368,24 +368,24 @@ static char *gen_range(struct sq_gen *g, const struct node *n)
     char *val = val_sql(g, f);
     bool text = kind == SOLRQ_STR || kind == SOLRQ_STRS || kind == SOLRQ_UUID;
     const char *subject = kind == SOLRQ_STRS ? "x.v" : val;
-    struct sq_buf b = {0};
+    struct sbuf b = {0};
     const char *ends[2] = {n->lo, n->hi};
     for (int i = 0; i < 2; i++) {
         if (!ends[i])
             continue;
         char *v = range_value(g, n, ends[i]);
         if (!v) {
-            free(b.s);
+            sbuf_free(&b);
             return NULL;
         }
         if (b.len)
-            sq_buf_puts(&b, " AND ");
+            sbuf_adds(&b, " AND ");
         bool incl = i == 0 ? n->lo_incl : n->hi_incl;
-        sq_buf_printf(&b, "%s%s %s %s", subject, text ? " COLLATE \"C\"" : "",
+        sbuf_addf(&b, "%s%s %s %s", subject, text ? " COLLATE \"C\"" : "",
                   i == 0 ? (incl ? ">=" : ">") : (incl ? "<=" : "<"), v);
     }
     if (!b.len)
-        sq_buf_printf(&b, kind == SOLRQ_STRS ? "true" : "%s IS NOT NULL", val);
+        sbuf_addf(&b, kind == SOLRQ_STRS ? "true" : "%s IS NOT NULL", val);
     char *cond = sq_buf_done(g->q, &b);
     if (kind == SOLRQ_STRS)
         return fmt(g, "EXISTS (SELECT 1 FROM unnest(%s) AS x(v) WHERE %s)", val, cond);
@@ -397,14 +397,14 @@ static char *join(struct sq_gen *g, char **parts, int n, const char *sep)
 {
     if (n == 1)
         return parts[0];
-    struct sq_buf b = {0};
-    sq_buf_puts(&b, "(");
+    struct sbuf b = {0};
+    sbuf_adds(&b, "(");
     for (int i = 0; i < n; i++) {
         if (i)
-            sq_buf_puts(&b, sep);
-        sq_buf_puts(&b, parts[i]);
+            sbuf_adds(&b, sep);
+        sbuf_adds(&b, parts[i]);
     }
-    sq_buf_puts(&b, ")");
+    sbuf_adds(&b, ")");
     return sq_buf_done(g->q, &b);
 }
 
@@ -413,11 +413,11 @@ static char *at_least(struct sq_gen *g, char **s, int n, int k)
 {
     if (k <= 1)
         return join(g, s, n, " OR ");
-    struct sq_buf b = {0};
-    sq_buf_puts(&b, "(");
+    struct sbuf b = {0};
+    sbuf_adds(&b, "(");
     for (int i = 0; i < n; i++)
-        sq_buf_printf(&b, "%scoalesce(%s, false)::int", i ? " + " : "", s[i]);
-    sq_buf_printf(&b, ") >= %d", k);
+        sbuf_addf(&b, "%scoalesce(%s, false)::int", i ? " + " : "", s[i]);
+    sbuf_addf(&b, ") >= %d", k);
     char *count = sq_buf_done(g->q, &b);
     return fmt(g, "(%s AND %s)", join(g, s, n, " OR "), count);
 }

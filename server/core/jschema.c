@@ -18,85 +18,32 @@
 #define JSCHEMA_ENUM_SHOWN 20  /* enum values listed in full up to this many ... */
 #define JSCHEMA_ENUM_BYTES 200 /* ... and this many bytes; otherwise the list is cut */
 
-/* ---- growable strings ---- */
-
-static void sb_putn(struct sbuf *b, const char *p, size_t n)
-{
-    if (b->len + n + 1 > b->cap) {
-        b->cap = (b->len + n + 1) * 2;
-        b->s = xrealloc(b->s, b->cap);
-    }
-    memcpy(b->s + b->len, p, n);
-    b->len += n;
-    b->s[b->len] = '\0';
-}
-
-static void sb_puts(struct sbuf *b, const char *p)
-{
-    sb_putn(b, p, strlen(p));
-}
-
-static void sb_vprintf(struct sbuf *b, const char *fmt, va_list ap)
-{
-    va_list ap2;
-    va_copy(ap2, ap);
-    int n = vsnprintf(NULL, 0, fmt, ap2);
-    va_end(ap2);
-    if (n < 0)
-        return;
-    sb_putn(b, "", 0); /* make sure b->s exists */
-    if (b->len + (size_t)n + 1 > b->cap) {
-        b->cap = b->len + (size_t)n + 1;
-        b->s = xrealloc(b->s, b->cap);
-    }
-    vsnprintf(b->s + b->len, (size_t)n + 1, fmt, ap);
-    b->len += (size_t)n;
-}
-
-__attribute__((format(printf, 2, 3)))
-static void sb_printf(struct sbuf *b, const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    sb_vprintf(b, fmt, ap);
-    va_end(ap);
-}
-
-/* Hands over the buffer (never NULL) and resets the builder. */
-static char *sb_take(struct sbuf *b)
-{
-    sb_putn(b, "", 0);
-    char *s = b->s;
-    *b = (struct sbuf){0};
-    return s;
-}
-
 char *jschema_int_vfmt(const char *fmt, va_list ap)
 {
     struct sbuf b = {0};
-    sb_vprintf(&b, fmt, ap);
-    return sb_take(&b);
+    sbuf_vaddf(&b, fmt, ap);
+    return sbuf_take(&b);
 }
 
 /* Appends a string as a JSON string literal, cut after max code points. */
 static void sb_quote(struct sbuf *b, const char *s, size_t len, size_t max)
 {
     size_t cps = 0;
-    sb_putn(b, "\"", 1);
+    sbuf_add(b, "\"", 1);
     for (size_t i = 0; i < len; i++) {
         unsigned char ch = (unsigned char)s[i];
         if ((ch & 0xC0) != 0x80 && cps++ == max) {
-            sb_puts(b, "...");
+            sbuf_adds(b, "...");
             break;
         }
         if (ch == '"' || ch == '\\')
-            sb_printf(b, "\\%c", ch);
+            sbuf_addf(b, "\\%c", ch);
         else if (ch < 0x20)
-            sb_printf(b, "\\u%04x", ch);
+            sbuf_addf(b, "\\u%04x", ch);
         else
-            sb_putn(b, (const char *)&ch, 1);
+            sbuf_add(b, (const char *)&ch, 1);
     }
-    sb_putn(b, "\"", 1);
+    sbuf_add(b, "\"", 1);
 }
 
 /* Appends a JSON value the way a message shows it (long strings and containers cut). */
@@ -110,14 +57,14 @@ static void sb_value(struct sbuf *b, json_object *v)
     const char *t = json_object_to_json_string_ext(v, JSON_C_TO_STRING_PLAIN);
     size_t n = strlen(t);
     if (n <= 80) {
-        sb_putn(b, t, n);
+        sbuf_add(b, t, n);
         return;
     }
     size_t cut = 77;
     while (cut > 0 && ((unsigned char)t[cut] & 0xC0) == 0x80)
         cut--; /* never cut inside a UTF-8 sequence */
-    sb_putn(b, t, cut);
-    sb_puts(b, "...");
+    sbuf_add(b, t, cut);
+    sbuf_adds(b, "...");
 }
 
 /* ---- instance paths ---- */
@@ -136,17 +83,17 @@ static void path_render(struct sbuf *b, const struct jpath *p)
         return;
     path_render(b, p->up);
     if (!p->key) {
-        sb_printf(b, "/%zu", p->idx);
+        sbuf_addf(b, "/%zu", p->idx);
         return;
     }
-    sb_putn(b, "/", 1);
+    sbuf_add(b, "/", 1);
     for (const char *k = p->key; *k; k++) {
         if (*k == '~')
-            sb_puts(b, "~0");
+            sbuf_adds(b, "~0");
         else if (*k == '/')
-            sb_puts(b, "~1");
+            sbuf_adds(b, "~1");
         else
-            sb_putn(b, k, 1);
+            sbuf_add(b, k, 1);
     }
 }
 
@@ -154,7 +101,7 @@ static char *path_string(const struct jpath *p)
 {
     struct sbuf b = {0};
     path_render(&b, p);
-    return sb_take(&b);
+    return sbuf_take(&b);
 }
 
 static char *path_field(const struct jpath *p)
@@ -413,19 +360,19 @@ static bool v_type(json_object *s, json_object *inst, const struct jpath *p, str
         return bad_kw(e, p, "type");
     size_t n = single ? 1 : json_object_array_length(t);
     struct sbuf b = {0};
-    sb_puts(&b, "must be ");
+    sbuf_adds(&b, "must be ");
     for (size_t i = 0; i < n; i++) {
         json_object *name = single ? t : json_object_array_get_idx(t, i);
         const char *str = json_object_get_string(name);
         int r = json_object_is_type(name, json_type_string) ? type_is(str, inst) : -1;
         if (r != 0) {
-            free(b.s);
+            free(b.p);
             return r > 0 ? true : bad_kw(e, p, "type");
         }
-        sb_puts(&b, i == 0 ? "" : i + 1 < n ? ", " : " or ");
-        sb_puts(&b, jschema_int_type_phrase(str));
+        sbuf_adds(&b, i == 0 ? "" : i + 1 < n ? ", " : " or ");
+        sbuf_adds(&b, jschema_int_type_phrase(str));
     }
-    return fail_msg(e, p, R_SHAPE, sb_take(&b));
+    return fail_msg(e, p, R_SHAPE, sbuf_take(&b));
 }
 
 static bool v_const(json_object *s, json_object *inst, const struct jpath *p, struct verr *e)
@@ -434,9 +381,9 @@ static bool v_const(json_object *s, json_object *inst, const struct jpath *p, st
     if (!json_object_object_get_ex(s, "const", &v) || json_equal(v, inst))
         return true;
     struct sbuf b = {0};
-    sb_puts(&b, "must be ");
+    sbuf_adds(&b, "must be ");
     sb_value(&b, v);
-    return fail_msg(e, p, same_kind(v, inst) ? R_LITERAL : R_SHAPE, sb_take(&b));
+    return fail_msg(e, p, same_kind(v, inst) ? R_LITERAL : R_SHAPE, sbuf_take(&b));
 }
 
 /* "must be one of: ..." listing the values, cut when the list gets long. */
@@ -444,17 +391,17 @@ static char *enum_message(json_object *list)
 {
     struct sbuf b = {0};
     size_t n = json_object_array_length(list);
-    sb_puts(&b, "must be one of: ");
+    sbuf_adds(&b, "must be one of: ");
     size_t start = b.len;
     for (size_t i = 0; i < n; i++) {
         if (i == JSCHEMA_ENUM_SHOWN || b.len - start > JSCHEMA_ENUM_BYTES) {
-            sb_printf(&b, ", ... (%zu allowed values)", n);
+            sbuf_addf(&b, ", ... (%zu allowed values)", n);
             break;
         }
-        sb_puts(&b, i ? ", " : "");
+        sbuf_adds(&b, i ? ", " : "");
         sb_value(&b, json_object_array_get_idx(list, i));
     }
-    return sb_take(&b);
+    return sbuf_take(&b);
 }
 
 static bool v_enum(json_object *s, json_object *inst, const struct jpath *p, struct verr *e)
@@ -523,9 +470,9 @@ static bool v_pattern(struct ctx *c, json_object *s, json_object *inst, const st
     if (regexec(re, json_object_get_string(inst), 0, NULL, 0) == 0)
         return true;
     struct sbuf b = {0};
-    sb_printf(&b, "does not match the pattern %s: ", json_object_get_string(pat));
+    sbuf_addf(&b, "does not match the pattern %s: ", json_object_get_string(pat));
     sb_value(&b, inst);
-    return fail_msg(e, p, R_VALUE, sb_take(&b));
+    return fail_msg(e, p, R_VALUE, sbuf_take(&b));
 }
 
 static bool v_format(struct ctx *c, json_object *s, json_object *inst, const struct jpath *p,
@@ -541,9 +488,9 @@ static bool v_format(struct ctx *c, json_object *s, json_object *inst, const str
     if (!x->name || (!has_nul(inst) && x->check(json_object_get_string(inst), x->arg)))
         return true;
     struct sbuf b = {0};
-    sb_printf(&b, "not a valid %s: ", name);
+    sbuf_addf(&b, "not a valid %s: ", name);
     sb_value(&b, inst);
-    return fail_msg(e, p, R_VALUE, sb_take(&b));
+    return fail_msg(e, p, R_VALUE, sbuf_take(&b));
 }
 
 static bool v_string(struct ctx *c, json_object *s, json_object *inst, const struct jpath *p,
@@ -564,9 +511,9 @@ static bool v_bound(json_object *s, const char *name, int sign, json_object *ins
     if (num_cmp(inst, b) * sign <= 0)
         return true;
     struct sbuf m = {0};
-    sb_puts(&m, sign < 0 ? "must be at least " : "must be at most ");
+    sbuf_adds(&m, sign < 0 ? "must be at least " : "must be at most ");
     sb_value(&m, b);
-    return fail_msg(e, p, R_VALUE, sb_take(&m));
+    return fail_msg(e, p, R_VALUE, sbuf_take(&m));
 }
 
 static bool v_array(struct ctx *c, json_object *s, json_object *inst, const struct jpath *p,
@@ -801,10 +748,10 @@ bool jschema_int_ref_lookup(json_object *root, const char *ref, json_object **ou
     struct sbuf key = {0};
     for (; *name && *name != '/'; name++) {
         bool esc = name[0] == '~' && (name[1] == '0' || name[1] == '1');
-        sb_putn(&key, esc ? (name[1] == '0' ? "~" : "/") : name, 1);
+        sbuf_add(&key, esc ? (name[1] == '0' ? "~" : "/") : name, 1);
         name += esc;
     }
-    char *k = sb_take(&key);
+    char *k = sbuf_take(&key);
     bool found = *name == '\0' && json_object_object_get_ex(defs, k, out) && *out;
     free(k);
     return found;
@@ -818,9 +765,9 @@ static bool v_ref(struct ctx *c, json_object *ref, json_object *inst, const stru
         jschema_int_ref_lookup(c->root, json_object_get_string(ref), &target))
         return v_node(c, target, inst, p, e);
     struct sbuf b = {0};
-    sb_puts(&b, "schema error: cannot resolve $ref ");
+    sbuf_adds(&b, "schema error: cannot resolve $ref ");
     sb_value(&b, ref);
-    return fail_msg(e, p, R_SCHEMA, sb_take(&b));
+    return fail_msg(e, p, R_SCHEMA, sbuf_take(&b));
 }
 
 /* The errorMessage extension: the schema author's text replaces a failure's message. */
@@ -831,15 +778,15 @@ static void apply_error_message(json_object *s, json_object *inst, const struct 
     if (!json_object_is_type(m, json_type_string) || e->authored || e->rank == R_SCHEMA)
         return;
     struct sbuf b = {0};
-    sb_puts(&b, json_object_get_string(m));
+    sbuf_adds(&b, json_object_get_string(m));
     json_type t = json_object_get_type(inst);
     if (t != json_type_object && t != json_type_array) {
-        sb_puts(&b, ": ");
+        sbuf_adds(&b, ": ");
         sb_value(&b, inst);
     }
     enum js_rank rank = e->rank;
     jschema_int_verr_clear(e);
-    fail_msg(e, p, rank, sb_take(&b));
+    fail_msg(e, p, rank, sbuf_take(&b));
     e->authored = true;
 }
 

@@ -9,17 +9,10 @@
 #include <stddef.h>
 
 #include "jschema.h"
+#include "sbuf.h"
 #include "util.h"
 
 #define JSCHEMA_MAX_DEPTH 128 /* nested schema applications (guards $ref cycles and the C stack) */
-
-/* Old name of xstrdup, still used by tests/unit/test_jschema.c; new code calls xstrdup. */
-
-/* A growable NUL-terminated string; {0} is empty. */
-struct sbuf {
-    char *s;
-    size_t len, cap;
-};
 
 /* An instance path as a chain of stack frames, turned into a string only on failure. */
 struct jpath {

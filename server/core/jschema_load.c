@@ -157,35 +157,6 @@ static void set_msg(char **msg, const char *fmt, ...)
         free(s);
 }
 
-/* Reads a whole file into a NUL-terminated buffer; NULL with *msg set on failure. */
-static char *read_whole_file(const char *path, size_t *len, char **msg)
-{
-    FILE *f = fopen(path, "rb");
-    if (!f) {
-        set_msg(msg, "%s: cannot open: %s", path, strerror(errno));
-        return NULL;
-    }
-    struct sbuf b = {0};
-    size_t got;
-    do {
-        if (b.cap - b.len < 4097) {
-            b.cap = b.cap * 2 + 8192;
-            b.s = xrealloc(b.s, b.cap);
-        }
-        got = fread(b.s + b.len, 1, b.cap - b.len - 1, f);
-        b.len += got;
-        b.s[b.len] = '\0';
-    } while (got > 0);
-    if (ferror(f)) {
-        set_msg(msg, "%s: read error: %s", path, strerror(errno));
-        free(b.s);
-        b.s = NULL;
-    }
-    fclose(f);
-    *len = b.len;
-    return b.s;
-}
-
 /* 1-based line of a byte offset, for parse error messages. */
 static size_t line_of(const char *text, size_t off)
 {
@@ -230,9 +201,13 @@ json_object *jschema_load_file(const char *path, char **msg)
     size_t len;
     if (msg)
         *msg = NULL;
-    char *text = read_whole_file(path, &len, msg);
-    if (!text)
+    char *err = NULL;
+    char *text = util_read_file(path, &len, &err);
+    if (!text) {
+        set_msg(msg, "%s", err);
+        free(err);
         return NULL;
+    }
     json_object *schema = parse_text(path, text, len, msg);
     free(text);
     if (!schema)

@@ -269,7 +269,7 @@ struct build {
     struct dfmt df;
     struct dsrc_meta meta;
     struct zipw *zw;
-    struct dbuf buf;
+    struct sbuf buf;
     char *path;          /* the file this build writes */
     int64_t t0;
 };
@@ -327,7 +327,7 @@ static void build_done(struct build *b, bool ok, enum err_kind kind, const char 
     }
     pthread_mutex_unlock(&g.mu);
     dfmt_free(&b->df);
-    dbuf_free(&b->buf);
+    sbuf_free(&b->buf);
     free(b->key);
     free(b->rid);
     free(b->path);

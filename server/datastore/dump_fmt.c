@@ -12,49 +12,14 @@
 #define UTF8_BOM "\xEF\xBB\xBF"
 #define XSI_NS "xmlns:xsi=\"http://www.w3.org/2001/XMLSchema-instance\""
 
-/* ---- buffer ---------------------------------------------------------------------------------- */
-
-void dbuf_add(struct dbuf *b, const void *s, size_t n)
-{
-    if (b->cap - b->len < n + 1) {
-        size_t cap = b->cap ? b->cap : 4096;
-        while (cap - b->len < n + 1)
-            cap *= 2;
-        b->p = xrealloc(b->p, cap);
-        b->cap = cap;
-    }
-    memcpy(b->p + b->len, s, n);
-    b->len += n;
-}
-
-void dbuf_adds(struct dbuf *b, const char *s)
-{
-    dbuf_add(b, s, strlen(s));
-}
-
-static inline void dbuf_addc(struct dbuf *b, char c)
-{
-    if (b->cap - b->len < 2)
-        dbuf_add(b, &c, 1);
-    else
-        b->p[b->len++] = c;
-}
-
-void dbuf_free(struct dbuf *b)
-{
-    free(b->p);
-    b->p = NULL;
-    b->len = b->cap = 0;
-}
-
 /* ---- escaping -------------------------------------------------------------------------------- */
 
 /* A JSON string as simplejson (>= 3.14) writes it with ensure_ascii=False: \" \\ \b \f \n \r \t,
  * other control characters as \u00XX, everything else (U+2028 too) as UTF-8. */
-static void json_str(struct dbuf *b, const char *s, size_t n)
+static void json_str(struct sbuf *b, const char *s, size_t n)
 {
     static const char hex[] = "0123456789abcdef";
-    dbuf_addc(b, '"');
+    sbuf_addc(b, '"');
     size_t run = 0;
     for (size_t i = 0; i < n; i++) {
         unsigned char c = (unsigned char)s[i];
@@ -74,17 +39,17 @@ static void json_str(struct dbuf *b, const char *s, size_t n)
         } else {
             continue;
         }
-        dbuf_add(b, s + run, i - run);
-        dbuf_add(b, esc, el);
+        sbuf_add(b, s + run, i - run);
+        sbuf_add(b, esc, el);
         run = i + 1;
     }
-    dbuf_add(b, s + run, n - run);
-    dbuf_addc(b, '"');
+    sbuf_add(b, s + run, n - run);
+    sbuf_addc(b, '"');
 }
 
 /* XML character data. CKAN (ElementTree) escapes & < > only. Taiwan also keeps CR (&#13;) and
  * replaces characters XML 1.0 cannot carry by U+FFFD, so the file is always well formed. */
-static void xml_text(struct dbuf *b, const char *s, size_t n, bool strict)
+static void xml_text(struct sbuf *b, const char *s, size_t n, bool strict)
 {
     size_t run = 0;
     for (size_t i = 0; i < n; i++) {
@@ -106,34 +71,34 @@ static void xml_text(struct dbuf *b, const char *s, size_t n, bool strict)
             esc = "\xEF\xBF\xBD", skip = 3;
         if (!esc)
             continue;
-        dbuf_add(b, s + run, i - run);
-        dbuf_adds(b, esc);
+        sbuf_add(b, s + run, i - run);
+        sbuf_adds(b, esc);
         i += skip - 1;
         run = i + 1;
     }
-    dbuf_add(b, s + run, n - run);
+    sbuf_add(b, s + run, n - run);
 }
 
 /* A CSV field as PostgreSQL COPY writes it: quoted when empty, when it holds the delimiter, a
  * quote, CR or LF, or when it is exactly \. (header=true: Python's csv rule, no empty case). */
-static void csv_field(struct dbuf *b, const char *s, size_t n, char delim, bool header)
+static void csv_field(struct sbuf *b, const char *s, size_t n, char delim, bool header)
 {
     bool quote = (!header && (n == 0 || (n == 2 && s[0] == '\\' && s[1] == '.')));
     for (size_t i = 0; i < n && !quote; i++)
         quote = s[i] == delim || s[i] == '"' || s[i] == '\r' || s[i] == '\n';
     if (!quote) {
-        dbuf_add(b, s, n);
+        sbuf_add(b, s, n);
         return;
     }
-    dbuf_addc(b, '"');
+    sbuf_addc(b, '"');
     size_t run = 0;
     for (size_t i = 0; i < n; i++)
         if (s[i] == '"') {
-            dbuf_add(b, s + run, i + 1 - run);
+            sbuf_add(b, s + run, i + 1 - run);
             run = i;
         }
-    dbuf_add(b, s + run, n - run);
-    dbuf_addc(b, '"');
+    sbuf_add(b, s + run, n - run);
+    sbuf_addc(b, '"');
 }
 
 /* ---- numbers as Python prints them ----------------------------------------------------------- */
@@ -255,7 +220,7 @@ static bool json_number(const char *s, size_t n)
 
 /* A numeric value after CKAN's round trip through Python: an integer stays as written, a
  * decimal becomes repr(float); NaN/Infinity were JSON strings. */
-static void py_number(struct dbuf *b, const char *s, size_t n, bool xml)
+static void py_number(struct sbuf *b, const char *s, size_t n, bool xml)
 {
     if (!json_number(s, n)) {
         if (xml)
@@ -265,21 +230,21 @@ static void py_number(struct dbuf *b, const char *s, size_t n, bool xml)
         return;
     }
     if (!memchr(s, '.', n)) {
-        dbuf_add(b, s, n);
+        sbuf_add(b, s, n);
         return;
     }
     char out[32];
     size_t len = py_decimal(s, n, out);
     if (len) {
-        dbuf_add(b, out, len);
+        sbuf_add(b, out, len);
         return;
     }
     double x = strtod(s, NULL);
     if (isinf(x)) {
-        dbuf_adds(b, xml ? (x > 0 ? "inf" : "-inf") : (x > 0 ? "Infinity" : "-Infinity"));
+        sbuf_adds(b, xml ? (x > 0 ? "inf" : "-inf") : (x > 0 ? "Infinity" : "-Infinity"));
         return;
     }
-    dbuf_add(b, out, dfmt_py_float(x, out));
+    sbuf_add(b, out, dfmt_py_float(x, out));
 }
 
 /* ---- XML names (Taiwan) ---------------------------------------------------------------------- */
@@ -318,20 +283,20 @@ static uint32_t utf8_next(const unsigned char *s, size_t n, size_t *len)
  * start with its first character gets a '_' in front. */
 static char *xml_name(const char *id)
 {
-    struct dbuf b = {0};
+    struct sbuf b = {0};
     size_t n = strlen(id), k;
     for (size_t i = 0; i < n; i += k) {
         uint32_t cp = utf8_next((const unsigned char *)id + i, n - i, &k);
         bool ok = i == 0 ? xml_name_start(cp) : xml_name_char(cp);
         if (i == 0 && !ok && xml_name_char(cp))
-            dbuf_addc(&b, '_'), ok = true;
+            sbuf_addc(&b, '_'), ok = true;
         if (ok)
-            dbuf_add(&b, id + i, k);
+            sbuf_add(&b, id + i, k);
         else
-            dbuf_addc(&b, '_');
+            sbuf_addc(&b, '_');
     }
     if (b.len == 0)
-        dbuf_addc(&b, '_');
+        sbuf_addc(&b, '_');
     b.p[b.len] = '\0';
     return b.p;
 }
@@ -388,14 +353,14 @@ static bool is_hk(enum dfmt_kind kind)
 
 /* An XML attribute value: & < > " escaped, tab and line ends as character references, other
  * characters XML 1.0 cannot carry as U+FFFD. */
-static void xml_attr(struct dbuf *b, const char *s)
+static void xml_attr(struct sbuf *b, const char *s)
 {
     while (*s) {
         size_t n = strcspn(s, "\"\t\n\r");
         xml_text(b, s, n, true);
         s += n;
         if (*s) {
-            dbuf_adds(b, *s == '"'    ? "&quot;"
+            sbuf_adds(b, *s == '"'    ? "&quot;"
                          : *s == '\t' ? "&#9;"
                          : *s == '\n' ? "&#10;"
                                       : "&#13;");
@@ -407,16 +372,16 @@ static void xml_attr(struct dbuf *b, const char *s)
 /* The Filter API's bytes before each value of a field. */
 static char *hk_tag(enum dfmt_kind kind, const char *header)
 {
-    struct dbuf b = {0};
+    struct sbuf b = {0};
     if (kind == DFMT_HK_JSON) {
         json_str(&b, header, strlen(header));
-        dbuf_addc(&b, ':');
+        sbuf_addc(&b, ':');
     } else {
-        dbuf_adds(&b, "<field name=\"");
+        sbuf_adds(&b, "<field name=\"");
         xml_attr(&b, header);
-        dbuf_adds(&b, "\">");
+        sbuf_adds(&b, "\">");
     }
-    dbuf_addc(&b, '\0');
+    sbuf_addc(&b, '\0');
     return b.p;
 }
 
@@ -468,215 +433,215 @@ void dfmt_free(struct dfmt *d)
 
 /* ---- head and tail --------------------------------------------------------------------------- */
 
-static void csv_header(struct dfmt *d, struct dbuf *b, char delim, const char *eol)
+static void csv_header(struct dfmt *d, struct sbuf *b, char delim, const char *eol)
 {
     for (int i = 0; i < d->nf; i++) {
         if (i)
-            dbuf_addc(b, delim);
+            sbuf_addc(b, delim);
         const char *h = is_hk(d->kind) ? d->f[i].header : d->f[i].id;
         csv_field(b, h, strlen(h), delim, true);
     }
-    dbuf_adds(b, eol);
+    sbuf_adds(b, eol);
 }
 
 /* CKAN's field list: [{"id":"_id","type":"int"},{"id":...,"type":...}] (compact). */
-static void ckan_fields(struct dfmt *d, struct dbuf *b)
+static void ckan_fields(struct dfmt *d, struct sbuf *b)
 {
-    dbuf_addc(b, '[');
+    sbuf_addc(b, '[');
     for (int i = 0; i < d->nf; i++) {
         const struct dfmt_field *f = &d->f[i];
         const char *type = strcmp(f->id, "_id") == 0 ? "int" : f->type;
-        dbuf_adds(b, i ? ",{\"id\":" : "{\"id\":");
+        sbuf_adds(b, i ? ",{\"id\":" : "{\"id\":");
         json_str(b, f->id, strlen(f->id));
-        dbuf_adds(b, ",\"type\":");
+        sbuf_adds(b, ",\"type\":");
         json_str(b, type, strlen(type));
-        dbuf_addc(b, '}');
+        sbuf_addc(b, '}');
     }
-    dbuf_addc(b, ']');
+    sbuf_addc(b, ']');
 }
 
-void dfmt_head(struct dfmt *d, struct dbuf *b)
+void dfmt_head(struct dfmt *d, struct sbuf *b)
 {
     if (d->bom)
-        dbuf_adds(b, UTF8_BOM);
+        sbuf_adds(b, UTF8_BOM);
     switch (d->kind) {
     case DFMT_TW_CSV: csv_header(d, b, ',', "\n"); break;
     case DFMT_CKAN_CSV: csv_header(d, b, ',', "\r\n"); break;
     case DFMT_CKAN_TSV: csv_header(d, b, '\t', "\r\n"); break;
-    case DFMT_TW_JSON: dbuf_addc(b, '['); break;
+    case DFMT_TW_JSON: sbuf_addc(b, '['); break;
     case DFMT_TW_XML:
-        dbuf_adds(b, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<dataset " XSI_NS ">\n");
+        sbuf_adds(b, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<dataset " XSI_NS ">\n");
         break;
     case DFMT_CKAN_JSON:
-        dbuf_adds(b, "{\n  \"fields\": ");
+        sbuf_adds(b, "{\n  \"fields\": ");
         ckan_fields(d, b);
-        dbuf_adds(b, ",\n  \"records\": [");
+        sbuf_adds(b, ",\n  \"records\": [");
         break;
-    case DFMT_CKAN_XML: dbuf_adds(b, "<data " XSI_NS ">\n"); break;
+    case DFMT_CKAN_XML: sbuf_adds(b, "<data " XSI_NS ">\n"); break;
     case DFMT_HK_CSV: csv_header(d, b, ',', "\n"); break;
-    case DFMT_HK_JSON: dbuf_addc(b, '['); break;
-    case DFMT_HK_XML: dbuf_adds(b, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<rows>\n"); break;
+    case DFMT_HK_JSON: sbuf_addc(b, '['); break;
+    case DFMT_HK_XML: sbuf_adds(b, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<rows>\n"); break;
     }
 }
 
-void dfmt_tail(struct dfmt *d, struct dbuf *b)
+void dfmt_tail(struct dfmt *d, struct sbuf *b)
 {
     switch (d->kind) {
-    case DFMT_TW_JSON: dbuf_adds(b, "\n]\n"); break;
-    case DFMT_TW_XML: dbuf_adds(b, "</dataset>\n"); break;
-    case DFMT_CKAN_JSON: dbuf_adds(b, "\n]}\n"); break;
-    case DFMT_CKAN_XML: dbuf_adds(b, "</data>\n"); break;
-    case DFMT_HK_JSON: dbuf_adds(b, "\n]\n"); break;
-    case DFMT_HK_XML: dbuf_adds(b, "</rows>\n"); break;
+    case DFMT_TW_JSON: sbuf_adds(b, "\n]\n"); break;
+    case DFMT_TW_XML: sbuf_adds(b, "</dataset>\n"); break;
+    case DFMT_CKAN_JSON: sbuf_adds(b, "\n]}\n"); break;
+    case DFMT_CKAN_XML: sbuf_adds(b, "</data>\n"); break;
+    case DFMT_HK_JSON: sbuf_adds(b, "\n]\n"); break;
+    case DFMT_HK_XML: sbuf_adds(b, "</rows>\n"); break;
     default: break;
     }
 }
 
 /* ---- records --------------------------------------------------------------------------------- */
 
-static void row_csv(struct dfmt *d, struct dbuf *b, const char *const *v, const int *len)
+static void row_csv(struct dfmt *d, struct sbuf *b, const char *const *v, const int *len)
 {
     char delim = d->kind == DFMT_CKAN_TSV ? '\t' : ',';
     for (int i = 0; i < d->nf; i++) {
         if (i)
-            dbuf_addc(b, delim);
+            sbuf_addc(b, delim);
         if (!v[i])
             continue;
         if (d->f[i].t == DT_BOOL && d->kind == DFMT_TW_CSV)
-            dbuf_adds(b, v[i][0] == 't' ? "true" : "false");
+            sbuf_adds(b, v[i][0] == 't' ? "true" : "false");
         else
             csv_field(b, v[i], (size_t)len[i], delim, false);
     }
-    dbuf_addc(b, '\n');
+    sbuf_addc(b, '\n');
 }
 
 /* One JSON value; CKAN numbers go through Python floats, Taiwan shows numeric as a string. */
-static void json_value(struct dfmt *d, struct dbuf *b, int i, const char *v, size_t n)
+static void json_value(struct dfmt *d, struct sbuf *b, int i, const char *v, size_t n)
 {
     if (!v)
-        dbuf_adds(b, "null");
+        sbuf_adds(b, "null");
     else if (d->f[i].t == DT_INT)
-        dbuf_add(b, v, n);
+        sbuf_add(b, v, n);
     else if (d->f[i].t == DT_BOOL)
-        dbuf_adds(b, v[0] == 't' ? "true" : "false");
+        sbuf_adds(b, v[0] == 't' ? "true" : "false");
     else if (d->f[i].t == DT_NUM && is_ckan(d->kind))
         py_number(b, v, n, false);
     else
         json_str(b, v, n);
 }
 
-static void row_tw_json(struct dfmt *d, struct dbuf *b, const char *const *v, const int *len)
+static void row_tw_json(struct dfmt *d, struct sbuf *b, const char *const *v, const int *len)
 {
-    dbuf_adds(b, d->rows ? ",\n{" : "\n{");
+    sbuf_adds(b, d->rows ? ",\n{" : "\n{");
     for (int i = 0; i < d->nf; i++) {
         if (i)
-            dbuf_addc(b, ',');
+            sbuf_addc(b, ',');
         json_str(b, d->f[i].id, strlen(d->f[i].id));
-        dbuf_addc(b, ':');
+        sbuf_addc(b, ':');
         json_value(d, b, i, v[i], v[i] ? (size_t)len[i] : 0);
     }
-    dbuf_addc(b, '}');
+    sbuf_addc(b, '}');
 }
 
-static void row_ckan_json(struct dfmt *d, struct dbuf *b, const char *const *v, const int *len)
+static void row_ckan_json(struct dfmt *d, struct sbuf *b, const char *const *v, const int *len)
 {
-    dbuf_adds(b, d->rows ? ",\n    [" : "\n    [");
+    sbuf_adds(b, d->rows ? ",\n    [" : "\n    [");
     for (int i = 0; i < d->nf; i++) {
         if (i)
-            dbuf_addc(b, ',');
+            sbuf_addc(b, ',');
         json_value(d, b, i, v[i], v[i] ? (size_t)len[i] : 0);
     }
-    dbuf_addc(b, ']');
+    sbuf_addc(b, ']');
 }
 
 /* One XML element; ElementTree writes an empty one as <tag /> and NULL as xsi:nil. */
-static void xml_elem(struct dfmt *d, struct dbuf *b, int i, const char *v, size_t n)
+static void xml_elem(struct dfmt *d, struct sbuf *b, int i, const char *v, size_t n)
 {
     bool ckan = d->kind == DFMT_CKAN_XML;
     const char *tag = d->f[i].tag;
-    dbuf_addc(b, '<');
-    dbuf_adds(b, tag);
+    sbuf_addc(b, '<');
+    sbuf_adds(b, tag);
     if (!v) {
-        dbuf_adds(b, ckan ? " xsi:nil=\"true\" />" : " xsi:nil=\"true\"/>");
+        sbuf_adds(b, ckan ? " xsi:nil=\"true\" />" : " xsi:nil=\"true\"/>");
         return;
     }
     if (ckan && n == 0) {
-        dbuf_adds(b, " />");
+        sbuf_adds(b, " />");
         return;
     }
-    dbuf_addc(b, '>');
+    sbuf_addc(b, '>');
     if (d->f[i].t == DT_BOOL)
-        dbuf_adds(b, v[0] == 't' ? (ckan ? "True" : "true") : (ckan ? "False" : "false"));
+        sbuf_adds(b, v[0] == 't' ? (ckan ? "True" : "true") : (ckan ? "False" : "false"));
     else if (d->f[i].t == DT_NUM && ckan)
         py_number(b, v, n, true);
     else
         xml_text(b, v, n, !ckan);
-    dbuf_adds(b, "</");
-    dbuf_adds(b, tag);
-    dbuf_addc(b, '>');
+    sbuf_adds(b, "</");
+    sbuf_adds(b, tag);
+    sbuf_addc(b, '>');
 }
 
-static void row_xml(struct dfmt *d, struct dbuf *b, const char *const *v, const int *len)
+static void row_xml(struct dfmt *d, struct sbuf *b, const char *const *v, const int *len)
 {
     int first = 0;
     if (d->id_attr) {
-        dbuf_adds(b, "<row _id=\"");
+        sbuf_adds(b, "<row _id=\"");
         if (v[0])
-            dbuf_add(b, v[0], (size_t)len[0]);
+            sbuf_add(b, v[0], (size_t)len[0]);
         else
-            dbuf_adds(b, "None");
-        dbuf_addc(b, '"');
+            sbuf_adds(b, "None");
+        sbuf_addc(b, '"');
         first = 1;
     } else {
-        dbuf_adds(b, "<row");
+        sbuf_adds(b, "<row");
     }
     if (first >= d->nf) {
-        dbuf_adds(b, " />\n");
+        sbuf_adds(b, " />\n");
         return;
     }
-    dbuf_addc(b, '>');
+    sbuf_addc(b, '>');
     for (int i = first; i < d->nf; i++)
         xml_elem(d, b, i, v[i], v[i] ? (size_t)len[i] : 0);
-    dbuf_adds(b, "</row>\n");
+    sbuf_adds(b, "</row>\n");
 }
 
 /* The Filter API's JSON: numbers and booleans as JSON ones, an empty cell "". */
-static void row_hk_json(struct dfmt *d, struct dbuf *b, const char *const *v, const int *len)
+static void row_hk_json(struct dfmt *d, struct sbuf *b, const char *const *v, const int *len)
 {
-    dbuf_adds(b, d->rows ? ",\n{" : "\n{");
+    sbuf_adds(b, d->rows ? ",\n{" : "\n{");
     for (int i = 0; i < d->nf; i++) {
         const struct dfmt_field *f = &d->f[i];
         size_t n = v[i] ? (size_t)len[i] : 0;
         if (i)
-            dbuf_addc(b, ',');
-        dbuf_adds(b, f->tag);
+            sbuf_addc(b, ',');
+        sbuf_adds(b, f->tag);
         if (!v[i])
-            dbuf_adds(b, "\"\"");
+            sbuf_adds(b, "\"\"");
         else if (f->t == DT_BOOL)
-            dbuf_adds(b, v[i][0] == 't' ? "true" : "false");
+            sbuf_adds(b, v[i][0] == 't' ? "true" : "false");
         else if ((f->t == DT_INT || f->t == DT_NUM) && json_number(v[i], n))
-            dbuf_add(b, v[i], n);
+            sbuf_add(b, v[i], n);
         else
             json_str(b, v[i], n);
     }
-    dbuf_addc(b, '}');
+    sbuf_addc(b, '}');
 }
 
-static void row_hk_xml(struct dfmt *d, struct dbuf *b, const char *const *v, const int *len)
+static void row_hk_xml(struct dfmt *d, struct sbuf *b, const char *const *v, const int *len)
 {
-    dbuf_adds(b, "<row>");
+    sbuf_adds(b, "<row>");
     for (int i = 0; i < d->nf; i++) {
-        dbuf_adds(b, d->f[i].tag);
+        sbuf_adds(b, d->f[i].tag);
         if (v[i] && d->f[i].t == DT_BOOL)
-            dbuf_adds(b, v[i][0] == 't' ? "true" : "false");
+            sbuf_adds(b, v[i][0] == 't' ? "true" : "false");
         else if (v[i])
             xml_text(b, v[i], (size_t)len[i], true);
-        dbuf_adds(b, "</field>");
+        sbuf_adds(b, "</field>");
     }
-    dbuf_adds(b, "</row>\n");
+    sbuf_adds(b, "</row>\n");
 }
 
-void dfmt_row(struct dfmt *d, struct dbuf *b, const char *const *vals, const int *lens)
+void dfmt_row(struct dfmt *d, struct sbuf *b, const char *const *vals, const int *lens)
 {
     switch (d->kind) {
     case DFMT_HK_JSON: row_hk_json(d, b, vals, lens); break;
@@ -690,8 +655,8 @@ void dfmt_row(struct dfmt *d, struct dbuf *b, const char *const *vals, const int
     d->rows++;
 }
 
-void dfmt_copy_line(struct dfmt *d, struct dbuf *b, const char *line, size_t n)
+void dfmt_copy_line(struct dfmt *d, struct sbuf *b, const char *line, size_t n)
 {
-    dbuf_add(b, line, n);
+    sbuf_add(b, line, n);
     d->rows++;
 }

@@ -13,23 +13,12 @@
  * <field name="header"> per column. */
 #ifndef DUMP_FMT_H
 #define DUMP_FMT_H
-#include "util.h"
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
-/* A growable byte buffer (malloc'd; aborts on OOM). */
-struct dbuf {
-    char *p;
-    size_t len, cap;
-};
-
-/* Append n bytes. */
-void dbuf_add(struct dbuf *b, const void *s, size_t n);
-/* Append a NUL-terminated string. */
-void dbuf_adds(struct dbuf *b, const char *s);
-/* Release the bytes; the buffer is empty and reusable afterwards. */
-void dbuf_free(struct dbuf *b);
+#include "sbuf.h"
+#include "util.h"
 
 enum dfmt_kind {
     DFMT_TW_CSV,
@@ -73,13 +62,13 @@ void dfmt_free(struct dfmt *d);
 /* True for the formats whose rows are CSV (COPY can produce them). */
 bool dfmt_is_csv(enum dfmt_kind kind);
 /* The bytes before the first record: BOM, header row, JSON head or XML root. */
-void dfmt_head(struct dfmt *d, struct dbuf *b);
+void dfmt_head(struct dfmt *d, struct sbuf *b);
 /* One record: vals[i] is the text of column i (NULL for SQL NULL), lens[i] its length. */
-void dfmt_row(struct dfmt *d, struct dbuf *b, const char *const *vals, const int *lens);
+void dfmt_row(struct dfmt *d, struct sbuf *b, const char *const *vals, const int *lens);
 /* One record that COPY already wrote as a CSV line (counted, copied as is). */
-void dfmt_copy_line(struct dfmt *d, struct dbuf *b, const char *line, size_t n);
+void dfmt_copy_line(struct dfmt *d, struct sbuf *b, const char *line, size_t n);
 /* The bytes after the last record. */
-void dfmt_tail(struct dfmt *d, struct dbuf *b);
+void dfmt_tail(struct dfmt *d, struct sbuf *b);
 
 /* Python's repr() of a finite double (shortest round-trip digits, "1e+16", "0.0001", "15.0");
  * returns the length written to out. */

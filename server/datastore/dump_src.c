@@ -74,24 +74,24 @@ static bool exec_ok(PGconn *c, const char *sql, ExecStatusType want, struct dsrc
  * Taiwan CSV as true/false when COPY writes them. */
 static char *select_list(PGconn *c, const struct dfmt *fmt, bool copy)
 {
-    struct dbuf b = {0};
+    struct sbuf b = {0};
     for (int i = 0; i < fmt->nf; i++) {
         const struct dfmt_field *f = &fmt->f[i];
         char *id = PQescapeIdentifier(c, f->id, strlen(f->id));
         if (i)
-            dbuf_adds(&b, ", ");
+            sbuf_adds(&b, ", ");
         if (strcmp(f->type, "timestamp") == 0) {
-            dbuf_adds(&b, "to_char(");
-            dbuf_adds(&b, id);
-            dbuf_adds(&b, ", 'YYYY-MM-DD\"T\"HH24:MI:SS')");
+            sbuf_adds(&b, "to_char(");
+            sbuf_adds(&b, id);
+            sbuf_adds(&b, ", 'YYYY-MM-DD\"T\"HH24:MI:SS')");
         } else {
-            dbuf_adds(&b, id);
+            sbuf_adds(&b, id);
             if (copy && f->t == DT_BOOL && (fmt->kind == DFMT_TW_CSV || fmt->kind == DFMT_HK_CSV))
-                dbuf_adds(&b, "::text");
+                sbuf_adds(&b, "::text");
         }
         PQfreemem(id);
     }
-    dbuf_add(&b, "", 1);
+    sbuf_add(&b, "", 1);
     return b.p;
 }
 
@@ -343,7 +343,7 @@ struct dsrc *dsrc_open(const struct dsrc_query *q, enum dfmt_kind kind, bool bom
     return s;
 }
 
-static int fill_copy(struct dsrc *s, struct dfmt *fmt, struct dbuf *b, size_t target,
+static int fill_copy(struct dsrc *s, struct dfmt *fmt, struct sbuf *b, size_t target,
                      struct dsrc_err *err)
 {
     while (b->len < target) {
@@ -388,7 +388,7 @@ static bool fetch(struct dsrc *s, struct dsrc_err *err)
     return true;
 }
 
-static int fill_cursor(struct dsrc *s, struct dfmt *fmt, struct dbuf *b, size_t target,
+static int fill_cursor(struct dsrc *s, struct dfmt *fmt, struct sbuf *b, size_t target,
                        struct dsrc_err *err)
 {
     while (b->len < target) {
@@ -412,8 +412,7 @@ static int fill_cursor(struct dsrc *s, struct dfmt *fmt, struct dbuf *b, size_t 
     return s->row >= s->nrows && s->last ? 0 : 1;
 }
 
-int dsrc_fill(struct dsrc *s, struct dfmt *fmt, struct dbuf *b, size_t target,
-              struct dsrc_err *err)
+int dsrc_fill(struct dsrc *s, struct dfmt *fmt, struct sbuf *b, size_t target, struct dsrc_err *err)
 {
     return s->copy ? fill_copy(s, fmt, b, target, err) : fill_cursor(s, fmt, b, target, err);
 }

@@ -51,7 +51,7 @@ struct dsrc *dsrc_open(const struct dsrc_query *q, enum dfmt_kind kind, bool bom
                        struct dsrc_meta *meta, struct dsrc_err *err) MUSTCHECK;
 /* Append formatted rows to b until it holds target bytes: 1 = more rows follow, 0 = all rows
  * written, -1 = failed (*err set). */
-int dsrc_fill(struct dsrc *s, struct dfmt *fmt, struct dbuf *b, size_t target,
+int dsrc_fill(struct dsrc *s, struct dfmt *fmt, struct sbuf *b, size_t target,
               struct dsrc_err *err) MUSTCHECK;
 /* End the transaction and give the connection back (dropped when a COPY was cut short). */
 void dsrc_close(struct dsrc *s);

@@ -41,7 +41,7 @@ struct stream {
     struct dsrc_meta meta;
     bool opened;
     /* shared, under mu */
-    struct dbuf *ready;
+    struct sbuf *ready;
     bool running, final, failed, open_failed, aborted, ev_freed;
     enum err_kind err;
     char *msg;
@@ -52,8 +52,8 @@ struct stream {
 static void chunk_free(const void *data, size_t len, void *extra)
 {
     (void)data, (void)len;
-    struct dbuf *b = extra;
-    dbuf_free(b);
+    struct sbuf *b = extra;
+    sbuf_free(b);
     free(b);
 }
 
@@ -100,7 +100,7 @@ static char *open_message(const struct dsrc_err *de)
 static const char STOPPING_MESSAGE[] = "The server is stopping";
 
 /* Worker → loop: the chunk made (or none) and the state; s may be freed once this returns. */
-static void stream_post(struct stream *s, struct dbuf *chunk, bool final, bool failed,
+static void stream_post(struct stream *s, struct sbuf *chunk, bool final, bool failed,
                         const struct dsrc_err *open_err, char *open_msg)
 {
     if (chunk && chunk->len == 0) {
@@ -131,7 +131,7 @@ static void stream_run(struct dw_task *t)
     bool abort = s->aborted || dw_aborting();
     pthread_mutex_unlock(&s->mu);
     struct dsrc_err de = {0};
-    struct dbuf *chunk = NULL;
+    struct sbuf *chunk = NULL;
     bool final = abort, failed = false, open_failed = false;
     if (!abort && !s->opened) {
         s->opened = true;
@@ -201,7 +201,7 @@ static void stream_head_only(struct stream *s)
     event_active(s->ev, 0, 0);
 }
 
-static void stream_send(struct stream *s, struct dbuf *chunk)
+static void stream_send(struct stream *s, struct sbuf *chunk)
 {
     struct req *r = s->r;
     if (!s->started) {
@@ -248,7 +248,7 @@ static void stream_on_event(evutil_socket_t fd, short what, void *arg)
 {
     (void)fd, (void)what;
     struct stream *s = arg;
-    struct dbuf *chunk = NULL;
+    struct sbuf *chunk = NULL;
     bool submit = false, finish = false;
     pthread_mutex_lock(&s->mu);
     bool idle = !s->running;

@@ -27,59 +27,35 @@ void sqlb_free(struct sqlb *b)
     sqlb_init(b);
 }
 
-static void reserve(struct sqlb *b, size_t n)
-{
-    if (b->len + n + 1 <= b->cap)
-        return;
-    size_t cap = b->cap ? b->cap : 256;
-    while (cap < b->len + n + 1)
-        cap *= 2;
-    b->sql = xrealloc(b->sql, cap);
-    b->cap = cap;
-}
-
-static void add_bytes(struct sqlb *b, const char *s, size_t n)
-{
-    reserve(b, n);
-    memcpy(b->sql + b->len, s, n);
-    b->len += n;
-    b->sql[b->len] = '\0';
-}
-
 void sqlb_add(struct sqlb *b, const char *s)
 {
-    add_bytes(b, s, strlen(s));
+    sbuf_adds(&b->text, s);
 }
 
 void sqlb_addf(struct sqlb *b, const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
-    int n = vsnprintf(NULL, 0, fmt, ap);
+    sbuf_vaddf(&b->text, fmt, ap);
     va_end(ap);
-    reserve(b, (size_t)n);
-    va_start(ap, fmt);
-    vsnprintf(b->sql + b->len, (size_t)n + 1, fmt, ap);
-    va_end(ap);
-    b->len += (size_t)n;
 }
 
 /* s between quote characters q, each q (and each \ when backslash) doubled. */
 static void add_quoted(struct sqlb *b, const char *s, char q, bool backslash)
 {
     const char stop[3] = {q, backslash ? '\\' : '\0', '\0'};
-    add_bytes(b, &q, 1);
+    sbuf_addc(&b->text, q);
     while (*s) {
         size_t n = strcspn(s, stop);
-        add_bytes(b, s, n);
+        sbuf_add(&b->text, s, n);
         s += n;
         if (*s) {
-            add_bytes(b, s, 1);
-            add_bytes(b, s, 1);
+            sbuf_addc(&b->text, *s);
+            sbuf_addc(&b->text, *s);
             s++;
         }
     }
-    add_bytes(b, &q, 1);
+    sbuf_addc(&b->text, q);
 }
 
 void sqlb_ident(struct sqlb *b, const char *name)
@@ -129,46 +105,38 @@ int sqlb_param_own(struct sqlb *b, char *value, const char *cast)
 
 char *sqlb_text_array(const char *const *v, int n)
 {
-    struct sqlb a;
-    sqlb_init(&a);
-    sqlb_add(&a, "{");
+    struct sbuf a = {0};
+    sbuf_adds(&a, "{");
     for (int i = 0; i < n; i++) {
         if (i)
-            sqlb_add(&a, ",");
+            sbuf_adds(&a, ",");
         if (!v[i]) {
-            sqlb_add(&a, "NULL");
+            sbuf_adds(&a, "NULL");
             continue;
         }
-        sqlb_add(&a, "\"");
+        sbuf_adds(&a, "\"");
         for (const char *p = v[i]; *p; p++) {
             if (*p == '"' || *p == '\\')
-                add_bytes(&a, "\\", 1);
-            add_bytes(&a, p, 1);
+                sbuf_addc(&a, '\\');
+            sbuf_addc(&a, *p);
         }
-        sqlb_add(&a, "\"");
+        sbuf_adds(&a, "\"");
     }
-    sqlb_add(&a, "}");
-    char *out = a.sql;
-    a.sql = NULL;
-    sqlb_free(&a);
-    return out;
+    sbuf_adds(&a, "}");
+    return sbuf_take(&a);
 }
 
 char *sqlb_like_pattern(const char *s)
 {
-    struct sqlb a;
-    sqlb_init(&a);
-    sqlb_add(&a, "%");
+    struct sbuf a = {0};
+    sbuf_adds(&a, "%");
     for (const char *p = s; *p; p++) {
         if (*p == '\\' || *p == '%' || *p == '_')
-            add_bytes(&a, "\\", 1);
-        add_bytes(&a, p, 1);
+            sbuf_addc(&a, '\\');
+        sbuf_addc(&a, *p);
     }
-    sqlb_add(&a, "%");
-    char *out = a.sql;
-    a.sql = NULL;
-    sqlb_free(&a);
-    return out;
+    sbuf_adds(&a, "%");
+    return sbuf_take(&a);
 }
 
 /* ---- datastore reads ------------------------------------------------------------------------- */
@@ -516,14 +484,12 @@ static bool sort_key_parse(const char *s, char **name, bool *desc)
     if (end == 0)
         return false;
     if (end >= 2 && s[0] == '"' && s[end - 1] == '"') {
-        struct sqlb n;
-        sqlb_init(&n);
-        sqlb_add(&n, "");
+        struct sbuf n = {0};
         for (size_t i = 1; i < end - 1; i++) {
-            add_bytes(&n, s + i, 1);
+            sbuf_addc(&n, s[i]);
             i += s[i] == '"' && s[i + 1] == '"' && i + 1 < end - 1;
         }
-        *name = n.sql;
+        *name = sbuf_take(&n);
         return true;
     }
     *name = xstrndup(s, end);

@@ -9,6 +9,7 @@
  * Pure: no libpq, no event loop; unit-tested in tests/unit/test_sqlbuild.c. */
 #ifndef SQLBUILD_H
 #define SQLBUILD_H
+#include "sbuf.h"
 #include "util.h"
 #include <json-c/json.h>
 #include <stdbool.h>
@@ -17,8 +18,13 @@
 /* SQL text and its parameters. Parameter values are borrowed (they must outlive the builder's
  * use) unless added with sqlb_param_own. */
 struct sqlb {
-    char *sql;
-    size_t len, cap;
+    union {
+        struct sbuf text; /* the statement (sbuf.h) ... */
+        struct {
+            char *sql; /* ... under the names its readers use */
+            size_t len, cap;
+        };
+    };
     const char **params;
     int nparams, pcap;
     char **owned;

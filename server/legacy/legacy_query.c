@@ -9,6 +9,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "sbuf.h"
 #include "util.h"
 
 /* Options package_search takes as they are (CKAN 2.7's VALID_SOLR_PARAMETERS); we pass on q, fl,
@@ -146,27 +147,16 @@ static bool truthy(json_object *v)
     return *text_of(v) != '\0';
 }
 
-struct qbuf {
-    char *s;
-    size_t len, cap;
-};
-
-static void q_add(struct qbuf *b, const char *part)
+/* A search term, after a space when there are terms before it. */
+static void q_add(struct sbuf *b, const char *part)
 {
-    size_t n = strlen(part);
-    if (b->len + n + 2 > b->cap) {
-        b->cap = 2 * (b->len + n + 2);
-        b->s = xrealloc(b->s, b->cap);
-    }
     if (b->len)
-        b->s[b->len++] = ' ';
-    memcpy(b->s + b->len, part, n);
-    b->len += n;
-    b->s[b->len] = '\0';
+        sbuf_addc(b, ' ');
+    sbuf_adds(b, part);
 }
 
 /* tags: a string or a list → tags:"t" terms. */
-static bool add_tags(struct qbuf *b, json_object *v, char **err)
+static bool add_tags(struct sbuf *b, json_object *v, char **err)
 {
     bool list = json_object_is_type(v, json_type_array);
     if (!list && !json_object_is_type(v, json_type_string))
@@ -184,7 +174,7 @@ static bool add_tags(struct qbuf *b, json_object *v, char **err)
 }
 
 /* K=V → K:V, V escaped, quoted when it holds a space; blank values add nothing. */
-static void add_term(struct qbuf *b, const char *key, const char *raw)
+static void add_term(struct sbuf *b, const char *key, const char *raw)
 {
     char *v = plus_to_space(raw);
     const char *p = v;
@@ -200,7 +190,7 @@ static void add_term(struct qbuf *b, const char *key, const char *raw)
     free(v);
 }
 
-static void add_terms(struct qbuf *b, const char *key, json_object *v)
+static void add_terms(struct sbuf *b, const char *key, json_object *v)
 {
     if (json_object_is_type(v, json_type_array)) {
         for (size_t i = 0; i < json_object_array_length(v); i++)
@@ -235,7 +225,7 @@ struct opts {
 };
 
 /* One option or term; false with *err. */
-static bool one(const char *key, json_object *v, struct opts *o, struct qbuf *q, char **err)
+static bool one(const char *key, json_object *v, struct opts *o, struct sbuf *q, char **err)
 {
     if (strcmp(key, "callback") == 0)
         return true; /* JSONP's, not a search term */
@@ -285,7 +275,7 @@ bool legacy_search_translate(json_object *params, int ver, struct legacy_search 
                              char **err)
 {
     struct opts o = {.rows = LEGACY_ROWS_DEFAULT, .start = 0};
-    struct qbuf q = {0};
+    struct sbuf q = {0};
     *err = NULL;
     memset(out, 0, sizeof(*out));
     /* q first, so that the terms follow it as CKAN 2.7 put them */
@@ -298,8 +288,8 @@ bool legacy_search_translate(json_object *params, int ver, struct legacy_search 
             goto failed;
     }
     json_object *in = json_object_new_object();
-    if (q.s)
-        json_object_object_add(in, "q", json_object_new_string(q.s));
+    if (q.p)
+        json_object_object_add(in, "q", json_object_new_string(q.p));
     json_object_object_add(in, "fq", json_object_new_string("+capacity:public"));
     put_num(in, "rows", o.rows > LEGACY_ROWS_MAX ? LEGACY_ROWS_MAX : o.rows);
     put_num(in, "start", o.start);
@@ -315,11 +305,11 @@ bool legacy_search_translate(json_object *params, int ver, struct legacy_search 
     out->single = o.all_fields ? NULL : strcmp(fl, "id") == 0 ? "id"
                                       : strcmp(fl, "name") == 0 ? "name" : NULL;
     free((char *)o.sort);
-    free(q.s);
+    sbuf_free(&q);
     return true;
 failed:
     free((char *)o.sort);
-    free(q.s);
+    sbuf_free(&q);
     return false;
 }
 

@@ -7,6 +7,7 @@
 #include "../../server/core/jschema_load.c"
 #include "../../server/core/log.c"
 #include "../../server/core/pgconn.c"
+#include "../../server/core/sbuf.c"
 #include "../../server/core/util.c"
 #include "../../server/core/valid.c"
 #include "testh.h"

@@ -1,8 +1,9 @@
 /* Unit tests for server/datastore/dump_fmt.c: numbers as Python prints them (CKAN's round trip through
  * floats), JSON/XML/CSV escaping, and the head/row/tail of every dump format. Expected numbers
  * were printed by Python 3 (repr(float(text))). */
-#include "../../server/datastore/dump_fmt.c"
+#include "../../server/core/sbuf.c"
 #include "../../server/core/util.c"
+#include "../../server/datastore/dump_fmt.c"
 #include "testh.h"
 
 static const struct {
@@ -236,7 +237,7 @@ static char *row_text(enum dfmt_kind kind, bool bom, const char *fields, int nro
                       const char *const *vals, const int *lens)
 {
     struct dfmt d;
-    struct dbuf b = {0};
+    struct sbuf b = {0};
     if (!dfmt_init(&d, kind, bom, fields))
         return NULL;
     dfmt_head(&d, &b);
@@ -244,18 +245,18 @@ static char *row_text(enum dfmt_kind kind, bool bom, const char *fields, int nro
         dfmt_row(&d, &b, vals + i * d.nf, lens + i * d.nf);
     dfmt_tail(&d, &b);
     dfmt_free(&d);
-    dbuf_add(&b, "", 1);
+    sbuf_add(&b, "", 1);
     return b.p;
 }
 
 static void test_py_numbers(void)
 {
     for (size_t i = 0; i < ARRAY_LEN(py_cases); i++) {
-        struct dbuf b = {0};
+        struct sbuf b = {0};
         py_number(&b, py_cases[i].in, strlen(py_cases[i].in), false);
-        dbuf_add(&b, "", 1);
+        sbuf_add(&b, "", 1);
         T_STREQ(b.p, py_cases[i].want, py_cases[i].in);
-        dbuf_free(&b);
+        sbuf_free(&b);
     }
     char buf[32], *out = buf;
     dfmt_py_float(1e16, out);
@@ -264,31 +265,31 @@ static void test_py_numbers(void)
     T_STREQ(out, "1e-05", "1e-5");
     dfmt_py_float(0.1 + 0.2, out);
     T_STREQ(out, "0.30000000000000004", "0.1+0.2");
-    struct dbuf b = {0};
+    struct sbuf b = {0};
     py_number(&b, "NaN", 3, false);
     py_number(&b, "42", 2, true);
     py_number(&b, "Infinity", 8, true);
-    dbuf_add(&b, "", 1);
+    sbuf_add(&b, "", 1);
     T_STREQ(b.p, "\"NaN\"42Infinity", "NaN, integers and Infinity pass as written");
-    dbuf_free(&b);
+    sbuf_free(&b);
 }
 
 static void test_escapes(void)
 {
-    struct dbuf b = {0};
+    struct sbuf b = {0};
     const char s[] = "a\"b\\c\n\r\t\b\f\x01\x1f/\xe2\x80\xa8\xe8\x87\xba";
     json_str(&b, s, sizeof(s) - 1);
-    dbuf_add(&b, "", 1);
+    sbuf_add(&b, "", 1);
     T_STREQ(b.p, "\"a\\\"b\\\\c\\n\\r\\t\\b\\f\\u0001\\u001f/\xe2\x80\xa8\xe8\x87\xba\"",
             "json string as simplejson writes it");
     b.len = 0;
     const char x[] = "<a&b>\r\x01\xef\xbf\xbe\"";
     xml_text(&b, x, sizeof(x) - 1, true);
-    dbuf_add(&b, "", 1);
+    sbuf_add(&b, "", 1);
     T_STREQ(b.p, "&lt;a&amp;b&gt;&#13;\xef\xbf\xbd\xef\xbf\xbd\"", "strict XML text");
     b.len = 0;
     xml_text(&b, x, sizeof(x) - 1, false);
-    dbuf_add(&b, "", 1);
+    sbuf_add(&b, "", 1);
     T_STREQ(b.p, "&lt;a&amp;b&gt;\r\x01\xef\xbf\xbe\"", "ElementTree XML text");
     b.len = 0;
     csv_field(&b, "", 0, ',', false);
@@ -297,9 +298,9 @@ static void test_escapes(void)
     csv_field(&b, "\\.", 2, ',', false);
     csv_field(&b, "t\tt", 3, ',', false);
     csv_field(&b, "t\tt", 3, '\t', true);
-    dbuf_add(&b, "", 1);
+    sbuf_add(&b, "", 1);
     T_STREQ(b.p, "\"\"\"a,b\"\"q\"\"q\"\"\\.\"t\tt\"t\tt\"", "CSV quoting as COPY does");
-    dbuf_free(&b);
+    sbuf_free(&b);
 }
 
 static void test_xml_names(void)

@@ -3,6 +3,7 @@
  * (sqlbuild.c's sqlb_column_rows: each operator's condition, sorts, section and column
  * checks, the number grammar shared with PostgreSQL's regular expression). The answers are
  * checked against PostgreSQL by tests/api/test_hk_filter.py. */
+#include "../../server/core/sbuf.c"
 #include "../../server/core/util.c"
 #include "../../server/core/valid.c"
 #include "../../server/datastore/hk_query.c"

@@ -5,9 +5,10 @@
  * Files (the metadata schema, the two Taiwan metadata fixtures) are found relative to this
  * source file's path, so run the binary from the directory it was compiled from. */
 #define _POSIX_C_SOURCE 200809L /* mkstemp, for the jschema_load_file cases */
-#include "../../server/core/util.c"
 #include "../../server/core/jschema.c"
 #include "../../server/core/jschema_load.c"
+#include "../../server/core/sbuf.c"
+#include "../../server/core/util.c"
 
 #include <stdlib.h>
 #include <unistd.h>
@@ -261,23 +262,23 @@ static void test_long_values(void)
     bool ok;
     json_object *s = J("{'pattern':'^a'}", &ok);
     struct sbuf want = {0}, text = {0};
-    sb_puts(&text, "\"");
+    sbuf_adds(&text, "\"");
     for (int i = 0; i < 70; i++)
-        sb_puts(&text, "字");
-    sb_puts(&text, "\"");
-    sb_puts(&want, "does not match the pattern ^a: \"");
+        sbuf_adds(&text, "字");
+    sbuf_adds(&text, "\"");
+    sbuf_adds(&want, "does not match the pattern ^a: \"");
     for (int i = 0; i < 60; i++)
-        sb_puts(&want, "字");
-    sb_puts(&want, "...\"");
-    json_object *inst = json_tokener_parse(text.s);
+        sbuf_adds(&want, "字");
+    sbuf_adds(&want, "...\"");
+    json_object *inst = json_tokener_parse(text.p);
     struct jschema_error err;
     T_CHECK(!jschema_validate(s, inst, NULL, &err), "long value rejected");
-    T_STREQ(err.message, want.s, "long value cut after 60 code points");
+    T_STREQ(err.message, want.p, "long value cut after 60 code points");
     jschema_error_clear(&err);
     json_object_put(s);
     json_object_put(inst);
-    free(want.s);
-    free(text.s);
+    free(want.p);
+    free(text.p);
 }
 
 static void test_long_enum(void)
@@ -403,9 +404,9 @@ static char *here(const char *rel)
     const char *slash = strrchr(__FILE__, '/');
     struct sbuf b = {0};
     if (slash)
-        sb_putn(&b, __FILE__, (size_t)(slash - __FILE__ + 1));
-    sb_puts(&b, rel);
-    return sb_take(&b);
+        sbuf_add(&b, __FILE__, (size_t)(slash - __FILE__ + 1));
+    sbuf_adds(&b, rel);
+    return sbuf_take(&b);
 }
 
 static json_object *load_json(const char *rel)
@@ -455,8 +456,8 @@ static char *last_name(const char *path)
     struct sbuf b = {0};
     if (!best)
         return NULL;
-    sb_putn(&b, best, (size_t)(end - best));
-    return sb_take(&b);
+    sbuf_add(&b, best, (size_t)(end - best));
+    return sbuf_take(&b);
 }
 
 /* Variations of the real record: one field replaced (or removed when value is NULL). */
@@ -561,8 +562,8 @@ static char *temp_file(const char *text)
 {
     const char *dir = getenv("TMPDIR");
     struct sbuf b = {0};
-    sb_printf(&b, "%s/test_jschema_XXXXXX", dir && *dir ? dir : "/tmp");
-    char *path = sb_take(&b);
+    sbuf_addf(&b, "%s/test_jschema_XXXXXX", dir && *dir ? dir : "/tmp");
+    char *path = sbuf_take(&b);
     int fd = mkstemp(path);
     T_CHECK(fd >= 0, "mkstemp %s failed", path);
     if (fd >= 0) {
@@ -616,7 +617,8 @@ static void test_load_file(void)
     }
     char *msg = NULL;
     T_CHECK(!jschema_load_file("/nonexistent/x.json", &msg) && msg &&
-                strstr(msg, "/nonexistent/x.json: cannot open: "), "missing file: %s", msg);
+                strstr(msg, "cannot open /nonexistent/x.json: "),
+            "missing file: %s", msg);
     free(msg);
 }
 

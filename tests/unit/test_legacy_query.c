@@ -1,5 +1,6 @@
 /* Unit tests for server/legacy/legacy_query.c: the legacy search options translated into a
  * package_search request, escaping, and the revision search's times. */
+#include "../../server/core/sbuf.c"
 #include "../../server/core/util.c"
 #include "../../server/legacy/legacy_query.c"
 #include "testh.h"

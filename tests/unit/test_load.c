@@ -14,6 +14,7 @@
 #include "../../importers/xml_in.c"
 #include "../../server/core/log.c"
 #include "../../server/core/pgconn.c"
+#include "../../server/core/sbuf.c"
 #include "../../server/core/util.c"
 #include "testh.h"
 

@@ -6,6 +6,7 @@
 #include "../../server/ckan/solrq_parse.c"
 #include "../../server/ckan/solrq_sql.c"
 #include "../../server/core/arena.c"
+#include "../../server/core/sbuf.c"
 #include "../../server/core/util.c"
 #include "testh.h"
 

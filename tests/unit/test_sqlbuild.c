@@ -7,6 +7,7 @@
  * and parameter, in the order the checks find them; the nearest search's statement (index
  * order, filters, radius) and its refusals. The answers are checked against PostgreSQL by
  * tests/api (test_datastore_read.py, test_datastore_prepared.py, test_dumps.py). */
+#include "../../server/core/sbuf.c"
 #include "../../server/core/util.c"
 #include "../../server/datastore/sqlbuild.c"
 #include "../../server/datastore/sqlbuild_geo.c"
